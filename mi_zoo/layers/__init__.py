@@ -1,0 +1,24 @@
+"""Keras 3 multiplicative-interaction and conditioning layers.
+
+Every layer is written with `keras.ops` only (it runs on the TensorFlow, JAX
+and PyTorch backends), builds lazily from its first call, and is registered
+for `.keras` serialisation under the package name "mi_zoo".
+"""
+
+from mi_zoo.layers.concat_linear import ConcatLinear
+from mi_zoo.layers.conditional_bias import ConditionalBias
+from mi_zoo.layers.conditional_scaling import ConditionalScaling
+from mi_zoo.layers.film import FiLM
+from mi_zoo.layers.multiplicative_integration_lstm_cell import (
+    MultiplicativeIntegrationLSTMCell,
+)
+from mi_zoo.layers.multiplicative_interaction import MultiplicativeInteraction
+
+__all__ = [
+    "ConcatLinear",
+    "ConditionalBias",
+    "ConditionalScaling",
+    "FiLM",
+    "MultiplicativeIntegrationLSTMCell",
+    "MultiplicativeInteraction",
+]

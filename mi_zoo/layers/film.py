@@ -1,0 +1,136 @@
+"""Feature-wise linear modulation (FiLM)."""
+
+import keras
+from keras import ops
+
+from mi_zoo.layers import _base
+from mi_zoo.layers import _ops
+from mi_zoo.layers import _validation
+
+
+@keras.saving.register_keras_serializable(package="mi_zoo")
+class FiLM(_base.WeightedLayer):
+    """Feature-wise linear modulation of x by a context z.
+
+        FiLM(x, z) = γ(z) ∘ x + β(z),  γ(z) = 1 + zᵀW_γ + b_γ,
+                                       β(z) = zᵀW_β + b_β
+
+    applied along the channel `axis` of x (Perez et al., "FiLM: Visual
+    Reasoning with a General Conditioning Layer", AAAI 2018). γ has a baseline
+    of 1, so with zero weights the layer is the identity, as the paper
+    recommends. With axis=-1 this equals `MultiplicativeInteraction(
+    form="diagonal")` with v = 1 + b_γ.
+
+    Args:
+      axis: the channel axis of x that γ and β scale and shift (-1 for
+        channels-last feature maps, 1 for channels-first). Not the batch axis.
+      use_bias: whether γ and β have the biases b_γ, b_β.
+      kernel_initializer, bias_initializer, kernel_regularizer,
+      bias_regularizer, activity_regularizer, kernel_constraint,
+      bias_constraint: for W_γ, W_β (kernels) and b_γ, b_β (biases).
+      **kwargs: base `keras.layers.Layer` arguments.
+
+    Input shapes:
+      x: [B, ..., C, ...] with rank >= 2 and C at `axis`.
+      z: [B, m], broadcast over every axis of x but the batch and channel
+        axes; with axis=-1 also [B, ..., m] with exactly x's leading axes.
+
+    Output shape:
+      x's shape.
+
+    Example:
+
+    >>> import numpy as np, keras
+    >>> from mi_zoo.layers import FiLM
+    >>> feature_map = keras.Input((8, 8, 16)); question = keras.Input((32,))
+    >>> y = FiLM()(feature_map, question)
+    >>> keras.Model([feature_map, question], y).predict(
+    ...     [np.ones((2, 8, 8, 16)), np.ones((2, 32))], verbose=0).shape
+    (2, 8, 8, 16)
+    """
+
+    def __init__(
+        self,
+        axis=-1,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer,
+            kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint,
+            **kwargs,
+        )
+        _validation.check_axis("axis", axis)
+        if axis == 0:
+            raise ValueError("`axis` must not be the batch axis, got axis=0.")
+        self.axis = axis
+
+    def _channel_axis(self, x_shape, z_shape):
+        """Validates the shapes; returns (channel axis >= 1, C, m)."""
+        x_shape = tuple(x_shape)
+        rank = len(x_shape)
+        if not -rank < self.axis < rank or self.axis % max(rank, 1) == 0:
+            raise ValueError(
+                f"FiLM(axis={self.axis}) is out of range or the batch axis "
+                f"for x of shape {x_shape}."
+            )
+        axis = self.axis % rank
+        moved = x_shape[:axis] + x_shape[axis + 1:] + (x_shape[axis],)
+        _, m = _validation.check_input_context_shapes(
+            f"FiLM(axis={self.axis})", moved, z_shape,
+            allow_matching_context=axis == rank - 1,
+        )
+        if x_shape[axis] is None:
+            raise ValueError(
+                f"FiLM(axis={self.axis}): the channel axis of x must be "
+                f"known, got x of shape {x_shape}.")
+        return axis, int(x_shape[axis]), m
+
+    def build(self, x_shape, z_shape):
+        _, c, m = self._channel_axis(x_shape, z_shape)
+        self.gamma_kernel = self.add_kernel("gamma_kernel", (m, c))
+        self.gamma_bias = self.add_bias("gamma_bias", (c,))
+        self.beta_kernel = self.add_kernel("beta_kernel", (m, c))
+        self.beta_bias = self.add_bias("beta_bias", (c,))
+
+    def call(self, x, z):
+        # x: [B, ..., C, ...]; z: [B, m] or [B, ..., m] (axis=-1).
+        axis = self.axis % len(x.shape)
+        gamma = 1.0 + _ops.matmul_last(z, self.gamma_kernel)  # [B(,...), C]
+        beta = _ops.matmul_last(z, self.beta_kernel)  # [B(,...), C]
+        if self.use_bias:
+            gamma = gamma + self.gamma_bias
+            beta = beta + self.beta_bias
+        if axis == len(x.shape) - 1:
+            gamma = _ops.broadcast_context(x, gamma)  # [B, 1.., C]
+            beta = _ops.broadcast_context(x, beta)
+        else:
+            shape = [1] * len(x.shape)
+            shape[axis] = x.shape[axis]
+            shape[0] = -1
+            gamma = ops.reshape(gamma, shape)  # [B, 1.., C, 1..]
+            beta = ops.reshape(beta, shape)
+        return gamma * x + beta
+
+    def compute_output_shape(self, x_shape, z_shape):
+        self._channel_axis(x_shape, z_shape)
+        return tuple(x_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("activation")
+        config["axis"] = self.axis
+        return config

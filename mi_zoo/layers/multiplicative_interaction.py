@@ -1,0 +1,239 @@
+"""The multiplicative-interaction (MI) layer in its four forms."""
+
+import keras
+from keras import ops
+
+from mi_zoo.layers import _base
+from mi_zoo.layers import _contraction
+from mi_zoo.layers import _ops
+from mi_zoo.layers import _validation
+
+FORMS = ("full", "low_rank", "diagonal", "scalar")
+
+
+@keras.saving.register_keras_serializable(package="mi_zoo")
+class MultiplicativeInteraction(_base.WeightedLayer):
+    """Multiplicative interaction of an input x with a context z.
+
+    Computes, for x ∈ Rⁿ and z ∈ Rᵐ,
+
+        f(x, z) = activation(zᵀ W x + zᵀ U + V x + b)
+
+    which is a hypernetwork: z generates the weights W' = zᵀW + V and the bias
+    b' = zᵀU + b of a linear layer applied to x (Jayakumar et al.,
+    "Multiplicative Interactions and Where to Find Them", ICLR 2020). The
+    `form` restricts W and V:
+
+    - `"full"`: W is a general [m, n, k] tensor (bilinear form), V is [n, k].
+    - `"low_rank"`: W is factorised with rank r,
+      f = Pᵀ((Aᵀz) ∘ (Bᵀx)) + zᵀU + Vx + b with A [m, r], B [n, r], P [r, k]
+      (the low-rank bilinear pooling of Kim et al., ICLR 2017).
+    - `"diagonal"`: the hypernetwork emits a vector,
+      f = (zᵀW_d + v) ∘ x + zᵀU + b with W_d [m, n], v [n]; k = n. On a
+      feature map with a [B, m] context this is channel-wise FiLM.
+    - `"scalar"`: the hypernetwork emits one scalar per example,
+      f = (zᵀw + v)·x + zᵀU + b with w [m, 1], v [1]; k = n.
+
+    In every form the weights are named after the formula: `kernel` (W, W_d
+    or w), `context_kernel` (U), `input_kernel` (V, v) and `bias` (b); the
+    low-rank factors are `context_factor` (A), `input_factor` (B) and
+    `output_factor` (P). For the diagonal and scalar forms v starts at one, so
+    the layer starts as x plus context terms.
+
+    The full form never materialises the naive hypernetwork's [B, n, k]
+    weights unless that is the smallest intermediate: it picks, from the
+    static shapes, the cheapest of three contraction orders (see
+    `mi_zoo.layers._contraction`); the chosen order is in `self.contraction`
+    after build.
+
+    Args:
+      units: output size k. Required for `"full"` and `"low_rank"`; for
+        `"diagonal"` and `"scalar"` it may be None (taken from x) and must
+        otherwise equal x's last axis.
+      form: one of `"full"`, `"low_rank"`, `"diagonal"`, `"scalar"`.
+      rank: rank r of the factorisation; required for, and only for,
+        `form="low_rank"`.
+      use_bias: whether to add the bias b.
+      activation: activation applied to the output (name or callable).
+      contraction: `"auto"` (default) or, for the full form only, one of
+        `"outer"`, `"input_first"`, `"context_first"` to force an order.
+      kernel_initializer: initializer of W, U, V and the low-rank factors
+        (not of v, which starts at one).
+      bias_initializer: initializer of b.
+      kernel_regularizer, bias_regularizer, activity_regularizer,
+      kernel_constraint, bias_constraint: as in `keras.layers.Dense`.
+      **kwargs: base `keras.layers.Layer` arguments (name, dtype, ...).
+
+    Input shapes:
+      x: [B, ..., n] with rank >= 2 ([B, n], [B, T, n], [B, H, W, n]).
+      z: [B, m], broadcast over x's middle axes, or [B, ..., m] with exactly
+        x's leading axes.
+
+    Output shape:
+      [B, ..., k], x's leading axes.
+
+    Example:
+
+    >>> import numpy as np, keras
+    >>> from mi_zoo.layers import MultiplicativeInteraction
+    >>> x = keras.Input((16,)); z = keras.Input((4,))
+    >>> y = MultiplicativeInteraction(8, form="low_rank", rank=3)(x, z)
+    >>> model = keras.Model([x, z], y)
+    >>> model.predict([np.ones((2, 16)), np.ones((2, 4))], verbose=0).shape
+    (2, 8)
+    """
+
+    def __init__(
+        self,
+        units=None,
+        form="full",
+        rank=None,
+        use_bias=True,
+        activation=None,
+        contraction="auto",
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(
+            use_bias=use_bias,
+            activation=activation,
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer,
+            kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint,
+            **kwargs,
+        )
+        _validation.check_choice("form", form, FORMS)
+        _validation.check_positive_int(
+            "units", units, allow_none=form in ("diagonal", "scalar")
+        )
+        if form == "low_rank":
+            _validation.check_positive_int("rank", rank)
+        elif rank is not None:
+            raise ValueError(
+                "`rank` is only used by form='low_rank', got "
+                f"rank={rank!r} with form={form!r}."
+            )
+        _validation.check_choice(
+            "contraction", contraction, ("auto",) + _contraction.CONTRACTIONS
+        )
+        if contraction != "auto" and form != "full":
+            raise ValueError(
+                "`contraction` can only be forced for form='full', got "
+                f"contraction={contraction!r} with form={form!r}."
+            )
+        self.units = units
+        self.form = form
+        self.rank = rank
+        self._contraction_arg = contraction
+        # The order in use; set in build() when "auto".
+        self.contraction = None if contraction == "auto" else contraction
+
+    def _output_size(self, x_shape, z_shape):
+        """Validates the shapes; returns (n, m, k). Shared by build and
+        compute_output_shape."""
+        n, m = _validation.check_input_context_shapes(
+            f"MultiplicativeInteraction(form={self.form!r})", x_shape, z_shape
+        )
+        if self.form in ("diagonal", "scalar"):
+            if self.units is not None and self.units != n:
+                raise ValueError(
+                    f"MultiplicativeInteraction(form={self.form!r}) scales x "
+                    "feature-wise, so `units` must equal x's last axis: got "
+                    f"units={self.units} for x of shape {tuple(x_shape)}."
+                )
+            return n, m, n
+        return n, m, self.units
+
+    def build(self, x_shape, z_shape):
+        n, m, k = self._output_size(x_shape, z_shape)
+        if self.form == "full":
+            self.kernel = self.add_kernel("kernel", (m, n, k))
+            if self.contraction is None:
+                rows = _validation.rows_per_context(x_shape, z_shape)
+                self.contraction = _contraction.choose_contraction(
+                    m, n, k, rows)
+        elif self.form == "low_rank":
+            self.context_factor = self.add_kernel("context_factor", (m, self.rank))
+            self.input_factor = self.add_kernel("input_factor", (n, self.rank))
+            self.output_factor = self.add_kernel("output_factor", (self.rank, k))
+        elif self.form == "diagonal":
+            self.kernel = self.add_kernel("kernel", (m, n))
+        else:  # scalar
+            self.kernel = self.add_kernel("kernel", (m, 1))
+        self.context_kernel = self.add_kernel("context_kernel", (m, k))
+        if self.form in ("full", "low_rank"):
+            self.input_kernel = self.add_kernel("input_kernel", (n, k))
+        else:
+            size = n if self.form == "diagonal" else 1
+            self.input_kernel = self.add_kernel("input_kernel", (size,), "ones")
+        self.bias = self.add_bias("bias", (k,))
+
+    def call(self, x, z):
+        # x: [B, ..., n]; z: [B, m] or [B, ..., m].
+        zb = _ops.broadcast_context(x, z)  # [B, 1.., m] or [B, ..., m]
+        if self.form == "full":
+            y = self._bilinear(x, z, zb)  # [B, ..., k]
+            y = y + _ops.matmul_last(x, self.input_kernel)
+        elif self.form == "low_rank":
+            za = _ops.matmul_last(zb, self.context_factor)  # [B, 1.., r]
+            xb = _ops.matmul_last(x, self.input_factor)  # [B, ..., r]
+            y = _ops.matmul_last(za * xb, self.output_factor)  # [B, ..., k]
+            y = y + _ops.matmul_last(x, self.input_kernel)
+        else:
+            # Feature-wise gate (diagonal) or one scalar (scalar) per example.
+            gate = _ops.matmul_last(zb, self.kernel) + self.input_kernel
+            y = gate * x  # [B, ..., n]
+        y = y + _ops.matmul_last(zb, self.context_kernel)  # + zᵀU
+        if self.use_bias:
+            y = y + self.bias
+        return self.activation(y)
+
+    def _bilinear(self, x, z, zb):
+        """zᵀWx for the full form in the chosen contraction order."""
+        m, n, k = self.kernel.shape
+        lead = ops.shape(x)[:-1]
+        if self.contraction == "outer":
+            o = ops.expand_dims(zb, -1) * ops.expand_dims(x, -2)  # [B,...,m,n]
+            o = ops.reshape(o, (-1, m * n))  # [N, m·n]
+            y = ops.matmul(o, ops.reshape(self.kernel, (m * n, k)))  # [N, k]
+            return ops.reshape(y, tuple(lead) + (k,))
+        if self.contraction == "input_first":
+            w = ops.reshape(ops.transpose(self.kernel, (1, 0, 2)), (n, m * k))
+            h = _ops.matmul_last(x, w)  # [B, ..., m·k]
+            h = ops.reshape(h, tuple(lead) + (m, k))  # [B, ..., m, k]
+            return ops.sum(ops.expand_dims(zb, -1) * h, axis=-2)  # [B,...,k]
+        # context_first: the hypernetwork's per-example weights.
+        h = _ops.matmul_last(z, ops.reshape(self.kernel, (m, n * k)))
+        h = ops.reshape(h, tuple(ops.shape(z)[:-1]) + (n, k))  # [B(,...), n, k]
+        if len(z.shape) == len(x.shape):
+            y = ops.matmul(ops.expand_dims(x, -2), h)  # [B, ..., 1, k]
+            return ops.squeeze(y, -2)
+        x3 = ops.reshape(x, (ops.shape(x)[0], -1, n))  # [B, P, n]
+        y = ops.matmul(x3, h)  # [B, P, k]
+        return ops.reshape(y, tuple(lead) + (k,))
+
+    def compute_output_shape(self, x_shape, z_shape):
+        _, _, k = self._output_size(x_shape, z_shape)
+        return tuple(x_shape)[:-1] + (k,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "units": self.units,
+                "form": self.form,
+                "rank": self.rank,
+                "contraction": self._contraction_arg,
+            }
+        )
+        return config

@@ -1,0 +1,1 @@
+"""Training engine: devices and strategies (the loop arrives with issue 5)."""

@@ -1,0 +1,42 @@
+"""Install mi_zoo.
+
+  pip install -e ".[cpu,test]"   # CPU machines (tensorflow-cpu)
+  pip install -e ".[gpu,test]"   # CUDA machines (tensorflow[and-cuda])
+
+The base install names no TensorFlow wheel on purpose: tensorflow-cpu and the
+CUDA build are separate PyPI distributions that both provide `tensorflow`, so
+the extras pick one and a user with either already installed keeps it.
+"""
+
+import setuptools
+
+TF_RANGE = ">=2.21,<2.22"
+
+setuptools.setup(
+    name="mi_zoo",
+    version="0.1.0",
+    description=(
+        "A TensorFlow/Keras model zoo built on multiplicative interactions."
+    ),
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=setuptools.find_packages(include=["mi_zoo", "mi_zoo.*"]),
+    install_requires=[
+        "keras>=3.10,<4",
+        "dm-sonnet>=2.0.2,<3",
+        "absl-py>=2.1,<3",
+        "numpy>=1.26,<3",
+        "tensorboard" + TF_RANGE,
+        "tensorflow-datasets>=4.9.7,<5",
+    ],
+    extras_require={
+        "cpu": ["tensorflow-cpu" + TF_RANGE],
+        "gpu": ["tensorflow[and-cuda]" + TF_RANGE],
+        "test": ["pytest>=8,<10", "pytest-xdist>=3.5,<4"],
+    },
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+    ],
+)

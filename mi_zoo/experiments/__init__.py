@@ -1,0 +1,1 @@
+"""absl binaries: `python -m mi_zoo.experiments.<name> --helpfull`."""

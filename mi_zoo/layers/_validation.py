@@ -102,3 +102,44 @@ def rows_per_context(x_shape: Shape, z_shape: Shape) -> Optional[int]:
             return None
         rows *= int(d)
     return rows
+
+
+def check_film_axis(axis):
+    """Checks the constructor's `axis`: an int that is not the batch axis."""
+    check_axis("axis", axis)
+    if axis == 0:
+        raise ValueError("`axis` must not be the batch axis, got axis=0.")
+
+
+def film_channel_axis(axis, x_shape, z_shape):
+    """Validates the shapes of x and z; returns (channel axis >= 1, C, m).
+
+    Args:
+      axis: the `axis` argument of FiLM.
+      x_shape: static shape of x, [B, ..., C, ...].
+      z_shape: static shape of z, [B, m] (or [B, ..., m] when the channel axis
+        is the last one).
+
+    Raises:
+      ValueError: on an out-of-range or batch axis, an unknown channel size
+        or shapes that do not fit; as the Keras FiLM.
+    """
+    x_shape = tuple(x_shape)
+    rank = len(x_shape)
+    if not -rank < axis < rank or axis % max(rank, 1) == 0:
+        raise ValueError(
+            f"FiLM(axis={axis}) is out of range or the batch axis "
+            f"for x of shape {x_shape}."
+        )
+    channel = axis % rank
+    # Moving the channel axis last reduces FiLM's checks to the MI ones.
+    moved = x_shape[:channel] + x_shape[channel + 1:] + (x_shape[channel],)
+    _, m = check_input_context_shapes(
+        f"FiLM(axis={axis})", moved, z_shape,
+        allow_matching_context=channel == rank - 1,
+    )
+    if x_shape[channel] is None:
+        raise ValueError(
+            f"FiLM(axis={axis}): the channel axis of x must be "
+            f"known, got x of shape {x_shape}.")
+    return channel, int(x_shape[channel]), m

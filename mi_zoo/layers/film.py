@@ -73,34 +73,11 @@ class FiLM(_base.WeightedLayer):
             bias_constraint=bias_constraint,
             **kwargs,
         )
-        _validation.check_axis("axis", axis)
-        if axis == 0:
-            raise ValueError("`axis` must not be the batch axis, got axis=0.")
+        _validation.check_film_axis(axis)
         self.axis = axis
 
-    def _channel_axis(self, x_shape, z_shape):
-        """Validates the shapes; returns (channel axis >= 1, C, m)."""
-        x_shape = tuple(x_shape)
-        rank = len(x_shape)
-        if not -rank < self.axis < rank or self.axis % max(rank, 1) == 0:
-            raise ValueError(
-                f"FiLM(axis={self.axis}) is out of range or the batch axis "
-                f"for x of shape {x_shape}."
-            )
-        axis = self.axis % rank
-        moved = x_shape[:axis] + x_shape[axis + 1:] + (x_shape[axis],)
-        _, m = _validation.check_input_context_shapes(
-            f"FiLM(axis={self.axis})", moved, z_shape,
-            allow_matching_context=axis == rank - 1,
-        )
-        if x_shape[axis] is None:
-            raise ValueError(
-                f"FiLM(axis={self.axis}): the channel axis of x must be "
-                f"known, got x of shape {x_shape}.")
-        return axis, int(x_shape[axis]), m
-
     def build(self, x_shape, z_shape):
-        _, c, m = self._channel_axis(x_shape, z_shape)
+        _, c, m = _validation.film_channel_axis(self.axis, x_shape, z_shape)
         self.gamma_kernel = self.add_kernel("gamma_kernel", (m, c))
         self.gamma_bias = self.add_bias("gamma_bias", (c,))
         self.beta_kernel = self.add_kernel("beta_kernel", (m, c))
@@ -126,7 +103,7 @@ class FiLM(_base.WeightedLayer):
         return gamma * x + beta
 
     def compute_output_shape(self, x_shape, z_shape):
-        self._channel_axis(x_shape, z_shape)
+        _validation.film_channel_axis(self.axis, x_shape, z_shape)
         return tuple(x_shape)
 
     def get_config(self):

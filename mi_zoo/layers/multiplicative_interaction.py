@@ -5,11 +5,9 @@ from keras import ops
 
 from mi_zoo.layers import _base
 from mi_zoo.layers import _contraction
+from mi_zoo.layers import _forms
 from mi_zoo.layers import _ops
 from mi_zoo.layers import _validation
-
-FORMS = ("full", "low_rank", "diagonal", "scalar")
-
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
 class MultiplicativeInteraction(_base.WeightedLayer):
@@ -112,25 +110,7 @@ class MultiplicativeInteraction(_base.WeightedLayer):
             bias_constraint=bias_constraint,
             **kwargs,
         )
-        _validation.check_choice("form", form, FORMS)
-        _validation.check_positive_int(
-            "units", units, allow_none=form in ("diagonal", "scalar")
-        )
-        if form == "low_rank":
-            _validation.check_positive_int("rank", rank)
-        elif rank is not None:
-            raise ValueError(
-                "`rank` is only used by form='low_rank', got "
-                f"rank={rank!r} with form={form!r}."
-            )
-        _validation.check_choice(
-            "contraction", contraction, ("auto",) + _contraction.CONTRACTIONS
-        )
-        if contraction != "auto" and form != "full":
-            raise ValueError(
-                "`contraction` can only be forced for form='full', got "
-                f"contraction={contraction!r} with form={form!r}."
-            )
+        _forms.check_arguments(units, form, rank, contraction)
         self.units = units
         self.form = form
         self.rank = rank
@@ -138,45 +118,18 @@ class MultiplicativeInteraction(_base.WeightedLayer):
         # The order in use; set in build() when "auto".
         self.contraction = None if contraction == "auto" else contraction
 
-    def _output_size(self, x_shape, z_shape):
-        """Validates the shapes; returns (n, m, k). Shared by build and
-        compute_output_shape."""
-        n, m = _validation.check_input_context_shapes(
-            f"MultiplicativeInteraction(form={self.form!r})", x_shape, z_shape
-        )
-        if self.form in ("diagonal", "scalar"):
-            if self.units is not None and self.units != n:
-                raise ValueError(
-                    f"MultiplicativeInteraction(form={self.form!r}) scales x "
-                    "feature-wise, so `units` must equal x's last axis: got "
-                    f"units={self.units} for x of shape {tuple(x_shape)}."
-                )
-            return n, m, n
-        return n, m, self.units
-
     def build(self, x_shape, z_shape):
-        n, m, k = self._output_size(x_shape, z_shape)
-        if self.form == "full":
-            self.kernel = self.add_kernel("kernel", (m, n, k))
-            if self.contraction is None:
-                rows = _validation.rows_per_context(x_shape, z_shape)
-                self.contraction = _contraction.choose_contraction(
-                    m, n, k, rows)
-        elif self.form == "low_rank":
-            self.context_factor = self.add_kernel("context_factor", (m, self.rank))
-            self.input_factor = self.add_kernel("input_factor", (n, self.rank))
-            self.output_factor = self.add_kernel("output_factor", (self.rank, k))
-        elif self.form == "diagonal":
-            self.kernel = self.add_kernel("kernel", (m, n))
-        else:  # scalar
-            self.kernel = self.add_kernel("kernel", (m, 1))
-        self.context_kernel = self.add_kernel("context_kernel", (m, k))
-        if self.form in ("full", "low_rank"):
-            self.input_kernel = self.add_kernel("input_kernel", (n, k))
-        else:
-            size = n if self.form == "diagonal" else 1
-            self.input_kernel = self.add_kernel("input_kernel", (size,), "ones")
-        self.bias = self.add_bias("bias", (k,))
+        n, m, k = _forms.sizes(self.form, self.units, x_shape, z_shape)
+        if self.form == "full" and self.contraction is None:
+            rows = _validation.rows_per_context(x_shape, z_shape)
+            self.contraction = _contraction.choose_contraction(m, n, k, rows)
+        initializers = {"w": None, "ones": "ones", "b": None}
+        for name, shape, init in _forms.variable_plan(
+                self.form, n, m, k, self.rank, self.use_bias):
+            add = self.add_bias if init == "b" else self.add_kernel
+            setattr(self, name, add(name, shape, initializers[init]))
+        if not self.use_bias:
+            self.bias = None
 
     def call(self, x, z):
         # x: [B, ..., n]; z: [B, m] or [B, ..., m].
@@ -223,7 +176,7 @@ class MultiplicativeInteraction(_base.WeightedLayer):
         return ops.reshape(y, tuple(lead) + (k,))
 
     def compute_output_shape(self, x_shape, z_shape):
-        _, _, k = self._output_size(x_shape, z_shape)
+        _, _, k = _forms.sizes(self.form, self.units, x_shape, z_shape)
         return tuple(x_shape)[:-1] + (k,)
 
     def get_config(self):

@@ -9,13 +9,17 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from mi_zoo import fusion
 from mi_zoo import layers
 from mi_zoo.training import devices
+from tests.conformance import fusion_cases
 from tests.conformance import registry
 
 devices.split_cpu(2)  # before any op; a no-op under pytest's conftest
 
-NAMED = [(case.name, case) for case in registry.CASES]
+CASES = registry.CASES + fusion_cases.CASES
+NAMED = [(case.name, case) for case in CASES]
+PACKAGES = (layers, fusion)
 _STRATEGY = []
 
 
@@ -30,8 +34,20 @@ def mirrored_strategy():
 
 
 def signature(model):
-    return [tf.TensorSpec((None,) + tuple(t.shape[1:]), tf.float32)
+    return [tf.TensorSpec((None,) + tuple(t.shape[1:]), t.dtype)
             for t in model.inputs]
+
+
+def flat(outputs):
+    """The outputs of a model as a flat list of NumPy arrays."""
+    return [np.asarray(t) for t in tf.nest.flatten(outputs)]
+
+
+def assert_all_close(test, actual, expected, **tolerances):
+    actual, expected = flat(actual), flat(expected)
+    test.assertEqual(len(actual), len(expected))
+    for a, e in zip(actual, expected):
+        np.testing.assert_allclose(a, e, **tolerances)
 
 
 class ConformanceTest(parameterized.TestCase):
@@ -47,27 +63,27 @@ class ConformanceTest(parameterized.TestCase):
 
     def test_every_public_layer_is_registered(self):
         covered = set()
-        for case in registry.CASES:
+        for case in CASES:
             covered |= registry.layer_classes(case)
-        public = {getattr(layers, name) for name in layers.__all__}
+        public = {getattr(package, name)
+                  for package in PACKAGES for name in package.__all__}
         self.assertEqual(public - covered, set())
 
     @parameterized.named_parameters(*NAMED)
     def test_keras_file_round_trip(self, case):
         model = case.model()
-        inputs = case.inputs(3)
+        inputs = registry.feed(case.inputs(3))
         path = os.path.join(self.tempdir(), "m.keras")
         model.save(path)
         loaded = keras.saving.load_model(path)
-        np.testing.assert_array_equal(
-            model.predict(registry.feed(inputs), verbose=0), loaded.predict(registry.feed(inputs), verbose=0))
+        assert_all_close(self, loaded.predict(inputs, verbose=0),
+                         model.predict(inputs, verbose=0), rtol=0, atol=0)
         self.assertEqual(
             [type(l) for l in loaded.layers], [type(l) for l in model.layers])
 
     @parameterized.named_parameters(*NAMED)
     def test_saved_model_export_and_reload(self, case):
         model = case.model()
-        inputs = case.inputs(3)
         path = os.path.join(self.tempdir(), "saved")
         archive = keras.export.ExportArchive()
         archive.track(model)
@@ -78,8 +94,9 @@ class ConformanceTest(parameterized.TestCase):
         reloaded = tf.saved_model.load(path)
         for batch in (3, 5):
             inputs = case.inputs(batch, seed=batch)
-            np.testing.assert_allclose(
-                reloaded.serve(*inputs), model.predict(registry.feed(inputs), verbose=0),
+            assert_all_close(
+                self, reloaded.serve(*inputs),
+                model.predict(registry.feed(inputs), verbose=0),
                 rtol=1e-5, atol=1e-6)
 
     @parameterized.named_parameters(*NAMED)
@@ -90,26 +107,28 @@ class ConformanceTest(parameterized.TestCase):
         for batch in (1, 4, 7):
             inputs = case.inputs(batch, seed=batch)
             out = fn(*inputs)
-            self.assertEqual(out.shape[0], batch)
-            np.testing.assert_allclose(out, model(registry.feed(inputs)), rtol=1e-5,
-                                       atol=1e-6)
+            self.assertTrue(all(t.shape[0] == batch for t in flat(out)))
+            assert_all_close(self, out, model(registry.feed(inputs)),
+                             rtol=1e-5, atol=1e-6)
         self.assertLen(fn._list_all_concrete_functions(), 1)
 
     @parameterized.named_parameters(*NAMED)
     def test_jit_compile_matches_eager(self, case):
         model = case.model()
         inputs = case.inputs(4)
-        xla = tf.function(lambda *args: model(registry.feed(args)), jit_compile=True)
-        np.testing.assert_allclose(xla(*inputs), model(registry.feed(inputs)), rtol=1e-4,
-                                   atol=1e-5)
+        xla = tf.function(lambda *args: model(registry.feed(args)),
+                          jit_compile=True)
+        assert_all_close(self, xla(*inputs), model(registry.feed(inputs)),
+                         rtol=1e-4, atol=1e-5)
 
     @parameterized.named_parameters(*NAMED)
     def test_jit_compiled_training_step(self, case):
         model = case.model()
         model.compile(optimizer="adam", loss="mse", jit_compile=True)
-        inputs = case.inputs(8)
-        target = np.zeros_like(model.predict(registry.feed(inputs), verbose=0))
-        history = model.fit(registry.feed(inputs), target, epochs=2, batch_size=8, verbose=0)
+        inputs = registry.feed(case.inputs(8))
+        target = tf.nest.map_structure(
+            np.zeros_like, model.predict(inputs, verbose=0))
+        history = model.fit(inputs, target, epochs=2, batch_size=8, verbose=0)
         self.assertTrue(np.isfinite(history.history["loss"]).all())
 
     @parameterized.named_parameters(*NAMED)
@@ -118,13 +137,13 @@ class ConformanceTest(parameterized.TestCase):
         try:
             model = case.model()
             model.compile(optimizer="adam", loss="mse")
-            inputs = case.inputs(8)
-            out = model.predict(registry.feed(inputs), verbose=0)
+            inputs = registry.feed(case.inputs(8))
+            out = model.predict(inputs, verbose=0)
             self.assertEqual(model.outputs[0].dtype, "float16")
-            self.assertTrue(np.isfinite(out).all())
+            self.assertTrue(all(np.isfinite(t).all() for t in flat(out)))
             self.assertTrue(all(w.dtype == "float32" for w in model.weights))
-            history = model.fit(registry.feed(inputs), np.zeros_like(out), epochs=2,
-                                batch_size=4, verbose=0)
+            history = model.fit(inputs, tf.nest.map_structure(
+                np.zeros_like, out), epochs=2, batch_size=4, verbose=0)
             self.assertTrue(np.isfinite(history.history["loss"]).all())
             self.assertTrue(all(np.isfinite(w).all()
                                 for w in model.get_weights()))
@@ -138,10 +157,11 @@ class ConformanceTest(parameterized.TestCase):
         with strategy.scope():
             model = case.model()
             model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
-        inputs = case.inputs(8)
-        target = np.ones_like(model.predict(registry.feed(inputs), verbose=0))
+        inputs = registry.feed(case.inputs(8))
+        target = tf.nest.map_structure(
+            np.ones_like, model.predict(inputs, verbose=0))
         before = [np.copy(w) for w in model.get_weights()]
-        history = model.fit(registry.feed(inputs), target, epochs=3, batch_size=8, verbose=0)
+        history = model.fit(inputs, target, epochs=3, batch_size=8, verbose=0)
         losses = history.history["loss"]
         self.assertTrue(np.isfinite(losses).all())
         self.assertLess(losses[-1], losses[0])

@@ -8,6 +8,7 @@ for `.keras` serialisation under the package name "mi_zoo".
 from mi_zoo.layers.concat_linear import ConcatLinear
 from mi_zoo.layers.conditional_bias import ConditionalBias
 from mi_zoo.layers.conditional_scaling import ConditionalScaling
+from mi_zoo.layers.coordinate_channels import CoordinateChannels
 from mi_zoo.layers.film import FiLM
 from mi_zoo.layers.multiplicative_integration_lstm_cell import (
     MultiplicativeIntegrationLSTMCell,
@@ -18,6 +19,7 @@ __all__ = [
     "ConcatLinear",
     "ConditionalBias",
     "ConditionalScaling",
+    "CoordinateChannels",
     "FiLM",
     "MultiplicativeIntegrationLSTMCell",
     "MultiplicativeInteraction",

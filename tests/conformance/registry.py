@@ -82,6 +82,8 @@ CASES = (
     Case("conditional_bias", lambda: layers.ConditionalBias(6), ((5,), (3,))),
     Case("conditional_scaling", lambda: layers.ConditionalScaling(),
          ((4, 5), (3,))),
+    Case("coordinate_channels", lambda: layers.CoordinateChannels(),
+         ((3, 4, 5),)),
     Case("mi_lstm", lambda: keras.layers.RNN(
         layers.MultiplicativeIntegrationLSTMCell(6)), ((4, 5),)),
 )

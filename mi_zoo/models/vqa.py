@@ -1,0 +1,135 @@
+"""The VQA model zoo: builders registered by name, each returning a plain
+`keras.Model` mapping {"question", "image"[, "boxes"]} to answer logits.
+
+    model = build_vqa_model("mlb", spec)          # spec: a VqaSpec
+    model.compile("adam", answer_loss(spec), metrics=answer_metrics(spec))
+
+Attention maps are layers named "attention_*" inside the model;
+`attention_model(model)` returns a model from the same inputs to them.
+"""
+
+import keras
+
+from mi_zoo import layers as mi_layers
+from mi_zoo.models import encoders
+from mi_zoo.models import heads
+from mi_zoo.models import registry
+
+VQA_MODELS = registry.Registry("VQA model")
+ATTENTION_PREFIX = "attention_"
+
+
+def build_vqa_model(name, spec, **hyperparameters):
+    """Builds the VQA model registered under `name` for a `VqaSpec`."""
+    return VQA_MODELS.build(name, spec, **hyperparameters)
+
+
+def attention_model(model):
+    """A model from `model`'s inputs to its attention maps, by layer name.
+
+    Raises:
+      ValueError: if the model has no attention maps.
+    """
+    outputs = {layer.name: layer.output for layer in model.layers
+               if layer.name.startswith(ATTENTION_PREFIX)}
+    if not outputs:
+        raise ValueError(f"Model {model.name!r} has no attention maps.")
+    return keras.Model(model.inputs, outputs, name=f"{model.name}_attention")
+
+
+def name_attention(maps, name):
+    """Passes attention maps through an identity layer named
+    "attention_<name>" so that `attention_model` finds them."""
+    return keras.layers.Identity(name=ATTENTION_PREFIX + name)(maps)
+
+
+def _encode(spec, question_units, cell="gru", bidirectional=False,
+            image_kwargs=None):
+    """Inputs, question encoding and image features [B, S, C] with mask."""
+    inputs = encoders.model_inputs(spec)
+    question, words, word_mask = encoders.encode_question(
+        inputs["question"], spec.vocab_size, units=question_units, cell=cell,
+        bidirectional=bidirectional)
+    image, image_mask = encoders.encode_image(inputs, spec,
+                                              **(image_kwargs or {}))
+    return inputs, (question, words, word_mask), image, image_mask
+
+
+@VQA_MODELS.register("concat")
+def build_concat(spec, question_units=256, hidden=512, dropout=0.0):
+    """Additive baseline: [q; mean image features] -> MLP -> answers."""
+    inputs, (q, _, _), image, mask = _encode(spec, question_units)
+    v = encoders.masked_mean(encoders.flatten_positions(image), mask)  # [B, C]
+    joint = mi_layers.ConcatLinear(hidden, activation="relu",
+                                   name="fusion")(v, q)  # [B, hidden]
+    logits = heads.answer_logits(joint, spec, dropout=dropout)
+    return keras.Model(inputs, logits, name="concat")
+
+
+@VQA_MODELS.register("mi")
+def build_mi(spec, question_units=256, hidden=512, form="low_rank", rank=64,
+             dropout=0.0):
+    """MI fusion: each image position x_s is combined with the question q by
+    `MultiplicativeInteraction(form)` (a hypernetwork of q applied to every
+    position), then ReLU and a (masked) mean over positions."""
+    inputs, (q, _, _), image, mask = _encode(spec, question_units)
+    v = encoders.flatten_positions(image)  # [B, S, C]
+    mi_kwargs = {"rank": rank} if form == "low_rank" else {}
+    joint = mi_layers.MultiplicativeInteraction(
+        hidden, form=form, activation="relu", name="fusion",
+        **mi_kwargs)(v, q)  # [B, S, hidden]
+    joint = encoders.masked_mean(joint, mask)  # [B, hidden]
+    logits = heads.answer_logits(joint, spec, dropout=dropout)
+    return keras.Model(inputs, logits, name="mi")
+
+
+def film_residual_block(x, question, filters, index):
+    """One FiLM'd residual block of Perez et al. (2018), Figure 3:
+    coordinates -> 1×1 conv + ReLU -> 3×3 conv -> BN (no affine) -> FiLM
+    -> ReLU -> + residual."""
+    x = mi_layers.CoordinateChannels(name=f"block{index}_coordinates")(x)
+    x = keras.layers.Conv2D(filters, 1, activation="relu",
+                            name=f"block{index}_conv1x1")(x)
+    h = keras.layers.Conv2D(filters, 3, padding="same",
+                            name=f"block{index}_conv3x3")(x)
+    h = keras.layers.BatchNormalization(center=False, scale=False,
+                                        name=f"block{index}_bn")(h)
+    h = mi_layers.FiLM(name=f"block{index}_film")(h, question)
+    h = keras.layers.ReLU()(h)
+    return keras.layers.Add()([x, h])  # [B, H, W, filters]
+
+
+@VQA_MODELS.register("film")
+def build_film(spec, question_units=256, num_blocks=4, filters=128,
+               classifier_filters=512, hidden=1024, num_stem_layers=4,
+               dropout=0.0):
+    """FiLM network (Perez et al., AAAI 2018): a GRU generator reads the
+    question; every residual block FiLMs its feature map with γ, β that are
+    linear in the GRU's final state; the classifier is coordinates -> 1×1
+    conv -> global max pool -> MLP.
+
+    Needs a spatial image: raw pixels or [H, W, C] grid features.
+    """
+    spatial = spec.image_kind == "pixels" or (
+        spec.image_kind == "grid" and len(spec.image_shape) == 3)
+    if not spatial:
+        raise ValueError(
+            "The film model needs a spatial image input (image_kind='pixels',"
+            " or 'grid' with image_shape (H, W, C)), got "
+            f"image_kind={spec.image_kind!r} with image_shape="
+            f"{spec.image_shape}.")
+    image_kwargs = ({"num_layers": num_stem_layers, "filters": filters,
+                     "coordinates": False}
+                    if spec.image_kind == "pixels" else {})
+    inputs, (q, _, _), x, _ = _encode(spec, question_units,
+                                      image_kwargs=image_kwargs)
+    x = keras.layers.Conv2D(filters, 1, activation="relu",
+                            name="film_input_projection")(x)
+    for i in range(num_blocks):
+        x = film_residual_block(x, q, filters, i)
+    x = mi_layers.CoordinateChannels(name="classifier_coordinates")(x)
+    x = keras.layers.Conv2D(classifier_filters, 1, activation="relu",
+                            name="classifier_conv")(x)
+    x = keras.layers.GlobalMaxPooling2D()(x)  # [B, classifier_filters]
+    logits = heads.answer_logits(x, spec, hidden=hidden, dropout=dropout)
+    return keras.Model(inputs, logits, name="film")

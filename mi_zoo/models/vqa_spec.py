@@ -1,0 +1,54 @@
+"""The inputs and answers a VQA model is built for: plain values, no dataset."""
+
+import dataclasses
+from typing import Tuple
+
+from mi_zoo.layers import _validation
+
+IMAGE_KINDS = ("pixels", "grid", "regions")
+ANSWER_CONVENTIONS = ("softmax", "sigmoid")
+
+
+@dataclasses.dataclass(frozen=True)
+class VqaSpec:
+    """What a VQA model reads and predicts.
+
+    Attributes:
+      vocab_size: question vocabulary size, id 0 being padding.
+      question_length: T, tokens per (padded) question.
+      image_kind: "pixels" (raw [H, W, 3] images, a CNN trained from
+        scratch), "grid" (precomputed [S, C] or [H, W, C] grid features) or
+        "regions" (precomputed [R, C] region features with [R, 4] boxes,
+        zero-padded regions masked out).
+      image_shape: the image input's shape without the batch axis.
+      num_answers: size of the answer set.
+      answer_convention: "softmax" (one answer, sparse categorical
+        cross-entropy, CLEVR style) or "sigmoid" (soft scores over the answer
+        set with binary cross-entropy, VQA v2 style).
+    """
+
+    vocab_size: int
+    question_length: int
+    image_kind: str
+    image_shape: Tuple[int, ...]
+    num_answers: int
+    answer_convention: str = "softmax"
+
+    def __post_init__(self):
+        _validation.check_positive_int("vocab_size", self.vocab_size)
+        _validation.check_positive_int("question_length", self.question_length)
+        _validation.check_positive_int("num_answers", self.num_answers)
+        _validation.check_choice("image_kind", self.image_kind, IMAGE_KINDS)
+        _validation.check_choice("answer_convention", self.answer_convention,
+                                 ANSWER_CONVENTIONS)
+        shape = tuple(self.image_shape)
+        valid = {"pixels": (3,), "grid": (2, 3), "regions": (2,)}
+        if len(shape) not in valid[self.image_kind] or not all(
+                isinstance(d, int) and d > 0 for d in shape):
+            raise ValueError(
+                f"image_shape={self.image_shape!r} does not fit "
+                f"image_kind={self.image_kind!r}: expected "
+                + {"pixels": "(H, W, channels)",
+                   "grid": "(S, C) or (H, W, C)",
+                   "regions": "(R, C)"}[self.image_kind] + ".")
+        object.__setattr__(self, "image_shape", shape)

@@ -1,0 +1,232 @@
+"""Every registered VQA model builds, learns, saves and runs distributed."""
+
+import os
+import tempfile
+
+from absl.testing import absltest
+from absl.testing import parameterized
+import keras
+import numpy as np
+import tensorflow as tf
+
+from mi_zoo import models
+from mi_zoo.training import devices
+
+devices.split_cpu(2)
+
+SPECS = {
+    "pixels": models.VqaSpec(40, 7, "pixels", (32, 32, 3), 6),
+    "grid": models.VqaSpec(40, 7, "grid", (4, 4, 24), 6, "sigmoid"),
+    "grid_flat": models.VqaSpec(40, 7, "grid", (9, 24), 6),
+    "regions": models.VqaSpec(40, 7, "regions", (5, 24), 6, "sigmoid"),
+}
+# Small sizes keep the suite fast; the defaults are built in
+# test_builds_for_every_compatible_input_kind.
+SMALL_SIZES = {
+    "concat": {"hidden": 32},
+    "mi": {"hidden": 32, "rank": 8},
+    "film": {"filters": 16, "classifier_filters": 32, "hidden": 32,
+             "num_blocks": 2},
+}
+
+
+def small(name):
+    return {"question_units": 16, **SMALL_SIZES.get(name, {})}
+_STRATEGY = []
+
+
+def random_batch(spec, batch, seed=0):
+    """Inputs and answers of `spec`'s form, with padded questions and (for
+    regions) zero-padded boxes."""
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(2, spec.question_length + 1, size=batch)
+    question = rng.integers(1, spec.vocab_size, (batch, spec.question_length))
+    question[np.arange(spec.question_length)[None] >= lengths[:, None]] = 0
+    inputs = {"question": question.astype("int32"),
+              "image": rng.normal(size=(batch,) + spec.image_shape)
+              .astype("float32")}
+    if spec.image_kind == "regions":
+        regions = spec.image_shape[0]
+        valid = rng.integers(1, regions + 1, size=batch)
+        padded = np.arange(regions)[None] >= valid[:, None]  # [B, R]
+        inputs["image"][padded] = 0.0
+        corner = rng.uniform(0, 0.5, (batch, regions, 2))
+        inputs["boxes"] = np.concatenate(
+            [corner, corner + rng.uniform(0.1, 0.5, (batch, regions, 2))],
+            -1).astype("float32")
+        inputs["boxes"][padded] = 0.0
+    if spec.answer_convention == "softmax":
+        answers = rng.integers(0, spec.num_answers, batch)
+    else:
+        answers = rng.choice([0.0, 0.3, 0.6, 1.0],
+                             (batch, spec.num_answers)).astype("float32")
+    return inputs, answers
+
+
+def compatible(name):
+    """The specs a model accepts (a builder raises ValueError otherwise)."""
+    found = []
+    for kind, spec in SPECS.items():
+        try:
+            models.build_vqa_model(name, spec, **small(name))
+        except ValueError:
+            continue
+        found.append(kind)
+    return found
+
+
+def mirrored_strategy():
+    if not _STRATEGY:
+        cpus = [d.name for d in tf.config.list_logical_devices("CPU")[:2]]
+        _STRATEGY.append(tf.distribute.MirroredStrategy(cpus))
+    return _STRATEGY[0]
+
+
+def compiled(name, spec, learning_rate=3e-3):
+    model = models.build_vqa_model(name, spec, **small(name))
+    model.compile(keras.optimizers.Adam(learning_rate),
+                  models.answer_loss(spec),
+                  metrics=models.answer_metrics(spec))
+    return model
+
+
+NAMES = [(name, name) for name in models.VQA_MODELS.names()]
+
+
+class VqaModelsTest(parameterized.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        keras.utils.set_random_seed(0)
+
+    @parameterized.named_parameters(*NAMES)
+    def test_builds_for_every_compatible_input_kind(self, name):
+        kinds = compatible(name)
+        self.assertNotEmpty(kinds)
+        for kind in kinds:
+            model = models.build_vqa_model(name, SPECS[kind])  # defaults
+            self.assertEqual(model.name, name)
+            self.assertEqual(tuple(model.outputs[0].shape),
+                             (None, SPECS[kind].num_answers))
+
+    @parameterized.named_parameters(*NAMES)
+    def test_loss_decreases_save_and_reload(self, name):
+        # One input kind per model, rotating over the registry so that every
+        # kind is trained by some model; concat trains on all of them.
+        kinds = compatible(name)
+        if name != "concat":
+            kinds = [kinds[models.VQA_MODELS.names().index(name) % len(kinds)]]
+        for kind in kinds:
+            spec = SPECS[kind]
+            model = compiled(name, spec)
+            inputs, answers = random_batch(spec, 16)
+            history = model.fit(inputs, answers, epochs=10, batch_size=16,
+                                verbose=0).history["loss"]
+            self.assertLess(history[-1], history[0], msg=f"{name} on {kind}")
+            with tempfile.TemporaryDirectory() as tmp:
+                path = os.path.join(tmp, f"{name}.keras")
+                model.save(path)
+                loaded = keras.saving.load_model(path)
+            np.testing.assert_array_equal(
+                loaded.predict(inputs, verbose=0),
+                model.predict(inputs, verbose=0))
+
+    @parameterized.named_parameters(*NAMES)
+    def test_fit_under_mirrored_strategy(self, name):
+        spec = SPECS[compatible(name)[0]]
+        with mirrored_strategy().scope():
+            model = compiled(name, spec)
+        inputs, answers = random_batch(spec, 8, seed=1)
+        history = model.fit(inputs, answers, epochs=2, batch_size=8,
+                            verbose=0)
+        self.assertTrue(np.isfinite(history.history["loss"]).all())
+
+    @parameterized.named_parameters(*NAMES)
+    def test_attention_maps_are_distributions(self, name):
+        for kind in compatible(name):
+            spec = SPECS[kind]
+            model = models.build_vqa_model(name, spec, **small(name))
+            try:
+                attention = models.attention_model(model)
+            except ValueError:
+                continue  # a model without attention
+            inputs, _ = random_batch(spec, 4)
+            for map_name, maps in attention.predict(inputs, verbose=0).items():
+                maps = np.asarray(maps)
+                self.assertTrue((maps >= 0).all(), map_name)
+                self.assertTrue(np.isfinite(maps).all(), map_name)
+
+
+class SpecAndRegistryTest(parameterized.TestCase):
+
+    def test_unknown_model_lists_the_registered_ones(self):
+        with self.assertRaisesRegex(
+                ValueError, r"Unknown VQA model 'resnet'; registered: "
+                r"\(.*'concat'.*\)"):
+            models.build_vqa_model("resnet", SPECS["grid"])
+
+    def test_duplicate_registration(self):
+        with self.assertRaisesRegex(ValueError,
+                                    r"VQA model 'concat' is already"):
+            models.VQA_MODELS.register("concat")(lambda spec: None)
+
+    @parameterized.parameters(
+        (dict(image_kind="video"), r"`image_kind` must be one of "
+         r"\('pixels', 'grid', 'regions'\), got image_kind='video'"),
+        (dict(image_shape=(4, 4)), r"image_shape=\(4, 4\) does not fit "
+         r"image_kind='pixels': expected \(H, W, channels\)"),
+        (dict(num_answers=0), r"got num_answers=0"),
+        (dict(answer_convention="hinge"), r"got answer_convention='hinge'"),
+    )
+    def test_bad_spec(self, change, message):
+        kwargs = dict(vocab_size=10, question_length=5, image_kind="pixels",
+                      image_shape=(8, 8, 3), num_answers=3)
+        kwargs.update(change)
+        with self.assertRaisesRegex(ValueError, message):
+            models.VqaSpec(**kwargs)
+
+    def test_film_needs_a_spatial_image(self):
+        with self.assertRaisesRegex(ValueError,
+                                    r"film model needs a spatial image"):
+            models.build_vqa_model("film", SPECS["regions"])
+
+    def test_model_without_attention(self):
+        model = models.build_vqa_model("concat", SPECS["grid"], **small("concat"))
+        with self.assertRaisesRegex(ValueError, "has no attention maps"):
+            models.attention_model(model)
+
+    def test_soft_accuracy_scores_the_argmax(self):
+        y_true = np.array([[0.0, 0.3, 1.0], [0.6, 0.0, 0.0]], "float32")
+        y_pred = np.array([[0.1, 0.2, 3.0], [0.0, 2.0, 1.0]], "float32")
+        np.testing.assert_allclose(
+            models.heads.vqa_soft_accuracy(y_true, y_pred), [1.0, 0.0])
+
+
+class QuestionEncoderTest(parameterized.TestCase):
+
+    @parameterized.product(cell=("gru", "lstm"), bidirectional=(False, True))
+    def test_vector_is_the_state_at_the_last_real_token(self, cell,
+                                                        bidirectional):
+        tokens = keras.Input((6,), dtype="int32")
+        vector, sequence, mask = models.encoders.encode_question(
+            tokens, 20, embedding_dim=4, units=3, cell=cell,
+            bidirectional=bidirectional)
+        encoder = keras.Model(tokens, [vector, sequence, mask])
+        ids = np.array([[5, 6, 7, 0, 0, 0]], "int32")
+        v, s, m = encoder.predict(ids, verbose=0)
+        np.testing.assert_array_equal(m, [[1, 1, 1, 0, 0, 0]])
+        width = 6 if bidirectional else 3
+        self.assertEqual(v.shape, (1, width))
+        # Padding does not change the encoding.
+        v_short = encoder.predict(np.array([[5, 6, 7, 0, 0, 0]]), verbose=0)[0]
+        np.testing.assert_allclose(v, v_short)
+        np.testing.assert_allclose(v[0, :3], s[0, 2, :3], rtol=1e-6)
+
+    def test_bad_cell(self):
+        with self.assertRaisesRegex(ValueError, r"got cell='rnn'"):
+            models.encoders.encode_question(
+                keras.Input((4,), dtype="int32"), 10, cell="rnn")
+
+
+if __name__ == "__main__":
+    absltest.main()

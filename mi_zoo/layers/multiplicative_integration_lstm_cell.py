@@ -51,7 +51,7 @@ class MultiplicativeIntegrationLSTMCell(keras.layers.Layer):
     >>> import numpy as np, keras
     >>> from mi_zoo.layers import MultiplicativeIntegrationLSTMCell
     >>> rnn = keras.layers.RNN(MultiplicativeIntegrationLSTMCell(8))
-    >>> rnn(np.ones((2, 5, 3), "float32")).shape
+    >>> tuple(rnn(np.ones((2, 5, 3), "float32")).shape)
     (2, 8)
     """
 

@@ -6,12 +6,32 @@ Keras 3 layers written with `keras.ops`.
 """
 
 # Low-rank bilinear pooling family (MLB, MLB attention, MRN/MARN).
-_MLB = []
+from mi_zoo.fusion.low_rank_bilinear_pooling import LowRankBilinearPooling
+from mi_zoo.fusion.mlb_attention import MLBAttention
+from mi_zoo.fusion.multimodal_residual import MultimodalResidual
+
+_MLB = ["LowRankBilinearPooling", "MLBAttention", "MultimodalResidual"]
 
 # Attention networks (BAN, DAN).
-_ATTENTION = []
+from mi_zoo.fusion.bilinear_attention import BilinearAttention
+from mi_zoo.fusion.bilinear_attention_network import BilinearAttentionNetwork
+from mi_zoo.fusion.dual_attention import DualAttention
+
+_ATTENTION = ["BilinearAttention", "BilinearAttentionNetwork", "DualAttention"]
 
 # Pooling fusions (MCB, MFB/MFH, MUTAN, BLOCK).
-_POOLING = []
+from mi_zoo.fusion.block import Block
+from mi_zoo.fusion.compact_bilinear_pooling import CompactBilinearPooling
+from mi_zoo.fusion.factorized_bilinear_pooling import (
+    FactorizedBilinearPooling,
+)
+from mi_zoo.fusion.mutan import Mutan
+
+_POOLING = [
+    "Block",
+    "CompactBilinearPooling",
+    "FactorizedBilinearPooling",
+    "Mutan",
+]
 
 __all__ = _MLB + _ATTENTION + _POOLING

@@ -3,12 +3,81 @@
 from tests.conformance.registry import Case  # noqa: F401
 
 # Low-rank bilinear pooling family (MLB, MLB attention, MRN/MARN).
-MLB_CASES = ()
+from mi_zoo.fusion import LowRankBilinearPooling  # noqa: E402
+from mi_zoo.fusion import MLBAttention  # noqa: E402
+from mi_zoo.fusion import MultimodalResidual  # noqa: E402
+
+MLB_CASES = (
+    Case("mlb", lambda: LowRankBilinearPooling(4, units=3), ((5,), (6,))),
+    Case("mlb_after_shortcut_regions",
+         lambda: LowRankBilinearPooling(
+             4, activation_position="after", use_shortcut=True, dropout=0.2),
+         ((5,), (6, 3))),
+    Case("mlb_attention_masked", lambda: MLBAttention(4, glimpses=2),
+         ((5,), (6, 3), (6,)), ("float32", "float32", "bool")),
+    Case("mlb_attention_grid_glimpse_units",
+         lambda: MLBAttention(4, glimpses=2, glimpse_units=3, dropout=0.1),
+         ((5,), (3, 3, 4))),
+    Case("mrn", lambda: MultimodalResidual(4, num_layers=2), ((5,), (6,))),
+    Case("mrn_identity_regions",
+         lambda: MultimodalResidual(
+             5, num_layers=2, shortcut="identity", hidden_units=3),
+         ((5,), (4, 6))),
+)
 
 # Attention networks (BAN, DAN).
-ATTENTION_CASES = ()
+from mi_zoo.fusion import BilinearAttention  # noqa: E402
+from mi_zoo.fusion import BilinearAttentionNetwork  # noqa: E402
+from mi_zoo.fusion import DualAttention  # noqa: E402
+
+_MASKED = ("float32", "float32", "bool", "bool")
+ATTENTION_CASES = (
+    Case("ban_maps", lambda: BilinearAttention(2, 4), ((4, 6), (5, 7))),
+    Case("ban_maps_masked_with_logits",
+         lambda: BilinearAttention(2, 4, return_logits=True),
+         ((4, 6), (5, 7), (4,), (5,)), _MASKED),
+    Case("ban_network", lambda: BilinearAttentionNetwork(2, 6),
+         ((4, 6), (5, 7))),
+    Case("ban_network_masked",
+         lambda: BilinearAttentionNetwork(3, 6, attention_rank=4, pool_size=2),
+         ((4, 6), (5, 7), (4,), (5,)), _MASKED),
+    Case("dan_reasoning", lambda: DualAttention(4, 2), ((5, 7), (4, 6))),
+    Case("dan_matching_masked",
+         lambda: DualAttention(4, 2, mode="matching"),
+         ((5, 7), (4, 6), (5,), (4,)), _MASKED),
+)
 
 # Pooling fusions (MCB, MFB/MFH, MUTAN, BLOCK).
-POOLING_CASES = ()
+from mi_zoo.fusion import Block  # noqa: E402
+from mi_zoo.fusion import CompactBilinearPooling  # noqa: E402
+from mi_zoo.fusion import FactorizedBilinearPooling  # noqa: E402
+from mi_zoo.fusion import Mutan  # noqa: E402
+
+POOLING_CASES = (
+    # MCB has no trainable weight of its own: the cases add the read-out.
+    Case("mcb_regions", lambda: CompactBilinearPooling(64, units=4, seed=1),
+         ((5,), (4, 3))),
+    Case("mcb_raw_sequence_pair",
+         lambda: CompactBilinearPooling(
+             63, signed_sqrt=False, l2_normalize=False, units=3,
+             activation="tanh"),
+         ((3, 5), (3, 6))),
+    Case("mfb", lambda: FactorizedBilinearPooling(4, factor=3), ((5,), (6,))),
+    Case("mfh_regions",
+         lambda: FactorizedBilinearPooling(4, factor=2, order=2, seed=0),
+         ((5,), (4, 3))),
+    Case("mutan", lambda: Mutan(4, rank=2, mm_dim=6, x_hidden=5, y_hidden=4),
+         ((5,), (6,))),
+    Case("mutan_regions_normalized",
+         lambda: Mutan(4, rank=3, mm_dim=6, x_hidden=5, y_hidden=4,
+                       normalize=True, dropout=0.1),
+         ((3, 5), (6,))),
+    Case("block", lambda: Block(4, mm_dim=8, chunks=2, rank=3),
+         ((5,), (6,))),
+    Case("block_regions_after_concat",
+         lambda: Block(4, mm_dim=9, chunks=3, rank=2,
+                       normalization="after_concat", dropout=0.1),
+         ((5,), (4, 3))),
+)
 
 CASES = MLB_CASES + ATTENTION_CASES + POOLING_CASES

@@ -2,23 +2,36 @@
 
 `VQA_MODELS` (see `mi_zoo.models.vqa`) maps model names to builders that take a
 `VqaSpec` (what the model reads and predicts; no dataset object) and return a
-plain `keras.Model`.
+plain `keras.Model`; `MATCHING_MODELS` (`mi_zoo.models.matching`) does the same
+for image–text matching models and a `MatchingSpec`.
 """
 
 from mi_zoo.models.heads import answer_loss
 from mi_zoo.models.heads import answer_metrics
+from mi_zoo.models.matching import MATCHING_MODELS
+from mi_zoo.models.matching import build_matching_model
+from mi_zoo.models.matching import embedding_model
+from mi_zoo.models.ranking_loss import BidirectionalRankingLoss
+from mi_zoo.models.ranking_loss import recall_at_k
 from mi_zoo.models.registry import Registry
 from mi_zoo.models.vqa import VQA_MODELS
 from mi_zoo.models.vqa import attention_model
 from mi_zoo.models.vqa import build_vqa_model
-from mi_zoo.models.vqa_spec import VqaSpec
+from mi_zoo.models.specs import MatchingSpec
+from mi_zoo.models.specs import VqaSpec
 
 __all__ = [
+    "BidirectionalRankingLoss",
+    "MATCHING_MODELS",
+    "MatchingSpec",
     "Registry",
     "VQA_MODELS",
     "VqaSpec",
     "answer_loss",
     "answer_metrics",
     "attention_model",
+    "build_matching_model",
     "build_vqa_model",
+    "embedding_model",
+    "recall_at_k",
 ]

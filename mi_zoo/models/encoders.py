@@ -14,21 +14,25 @@ IMAGE_ENCODERS = registry.Registry("image kind")
 RNN_CELLS = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}
 
 
-def model_inputs(spec):
-    """The named `keras.Input`s of a VQA model for a `VqaSpec`.
+def image_inputs(spec):
+    """The named image `keras.Input`s for a spec's image kind and shape.
 
     Returns:
-      {"question": int32 [B, T], "image": float32 [B, *image_shape]} and, for
-      region features, "boxes": float32 [B, R, 4] (x1, y1, x2, y2 in [0, 1]).
+      {"image": float32 [B, *image_shape]} and, for region features,
+      "boxes": float32 [B, R, 4] (x1, y1, x2, y2 in [0, 1]).
     """
-    inputs = {
-        "question": keras.Input((spec.question_length,), dtype="int32",
-                                name="question"),
-        "image": keras.Input(spec.image_shape, name="image"),
-    }
+    inputs = {"image": keras.Input(spec.image_shape, name="image")}
     if spec.image_kind == "regions":
         inputs["boxes"] = keras.Input((spec.image_shape[0], 4), name="boxes")
     return inputs
+
+
+def model_inputs(spec):
+    """The named `keras.Input`s of a VQA model for a `VqaSpec`:
+    {"question": int32 [B, T]} and the image inputs (`image_inputs`)."""
+    question = keras.Input((spec.question_length,), dtype="int32",
+                           name="question")
+    return {"question": question, **image_inputs(spec)}
 
 
 def encode_question(tokens, vocab_size, embedding_dim=300, units=512,

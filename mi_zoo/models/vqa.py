@@ -4,8 +4,9 @@
     model = build_vqa_model("mlb", spec)          # spec: a VqaSpec
     model.compile("adam", answer_loss(spec), metrics=answer_metrics(spec))
 
-Attention maps are layers named "attention_*" inside the model;
-`attention_model(model)` returns a model from the same inputs to them.
+The attention maps of a model are outputs of its attention layers that the
+answer does not consume directly; `attention_model(model)` returns a model
+from the same inputs to all of them.
 """
 
 import keras
@@ -16,7 +17,16 @@ from mi_zoo.models import heads
 from mi_zoo.models import registry
 
 VQA_MODELS = registry.Registry("VQA model")
-ATTENTION_PREFIX = "attention_"
+
+# Which outputs of an attention layer are maps: class name -> function of
+# the layer giving {output index: map name}.
+ATTENTION_OUTPUTS = {
+    "MLBAttention": lambda layer: {1: "maps"},  # (v̂, α [B, G, S])
+    "BilinearAttentionNetwork": lambda layer: {1: "maps"},  # (f, A [B,G,ρ,φ])
+    "DualAttention": lambda layer: (
+        {1: "visual", 2: "textual"} if layer.mode == "reasoning"
+        else {2: "visual", 3: "textual"}),
+}
 
 
 def build_vqa_model(name, spec, **hyperparameters):
@@ -25,22 +35,26 @@ def build_vqa_model(name, spec, **hyperparameters):
 
 
 def attention_model(model):
-    """A model from `model`'s inputs to its attention maps, by layer name.
+    """A model from `model`'s inputs to its attention maps.
+
+    The outputs are named "<layer name>/<map name>", e.g.
+    "mlb_attention/maps" ([B, glimpses, S]) or "dual_attention/visual"
+    ([B, K+1, N]). Works on loaded models too: the maps are found from the
+    classes of the model's layers (`ATTENTION_OUTPUTS`).
 
     Raises:
-      ValueError: if the model has no attention maps.
+      ValueError: if the model has no attention layer.
     """
-    outputs = {layer.name: layer.output for layer in model.layers
-               if layer.name.startswith(ATTENTION_PREFIX)}
+    outputs = {}
+    for layer in model.layers:
+        maps = ATTENTION_OUTPUTS.get(type(layer).__name__)
+        if maps is None:
+            continue
+        for index, name in maps(layer).items():
+            outputs[f"{layer.name}/{name}"] = layer.output[index]
     if not outputs:
         raise ValueError(f"Model {model.name!r} has no attention maps.")
     return keras.Model(model.inputs, outputs, name=f"{model.name}_attention")
-
-
-def name_attention(maps, name):
-    """Passes attention maps through an identity layer named
-    "attention_<name>" so that `attention_model` finds them."""
-    return keras.layers.Identity(name=ATTENTION_PREFIX + name)(maps)
 
 
 def _encode(spec, question_units, cell="gru", bidirectional=False,

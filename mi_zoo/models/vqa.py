@@ -11,6 +11,7 @@ from the same inputs to all of them.
 
 import keras
 
+from mi_zoo import fusion
 from mi_zoo import layers as mi_layers
 from mi_zoo.models import encoders
 from mi_zoo.models import heads
@@ -147,3 +148,46 @@ def build_film(spec, question_units=256, num_blocks=4, filters=128,
     x = keras.layers.GlobalMaxPooling2D()(x)  # [B, classifier_filters]
     logits = heads.answer_logits(x, spec, hidden=hidden, dropout=dropout)
     return keras.Model(inputs, logits, name="film")
+
+
+def _attend_mlb(spec, question_units, joint_size, glimpses, dropout):
+    """Question GRU, image positions and MLB attention: returns
+    (inputs, q [B, D], attended v̂ [B, G·C])."""
+    inputs, (q, _, _), image, mask = _encode(spec, question_units)
+    features = encoders.flatten_positions(image)  # [B, S, C]
+    masks = {} if mask is None else {"mask": mask}
+    attended, _ = fusion.MLBAttention(
+        joint_size, glimpses=glimpses, dropout=dropout,
+        name="mlb_attention")(q, features, **masks)  # [B, G·C], [B, G, S]
+    return inputs, q, attended
+
+
+@VQA_MODELS.register("mlb")
+def build_mlb(spec, question_units=1024, joint_size=1200, glimpses=2,
+              dropout=0.0):
+    """MLB with attention (Kim et al., ICLR 2017): G MLB attention glimpses
+    over the image positions, then the attended features and the question
+    are fused by low-rank bilinear pooling,
+    tanh(Uᵀq + b_q) ∘ tanh(Vᵀv̂ + b_v), and classified."""
+    inputs, q, attended = _attend_mlb(spec, question_units, joint_size,
+                                      glimpses, dropout)
+    joint = fusion.LowRankBilinearPooling(
+        joint_size, dropout=dropout, name="fusion")(q, attended)  # [B, d]
+    logits = heads.answer_logits(joint, spec, dropout=dropout)
+    return keras.Model(inputs, logits, name="mlb")
+
+
+@VQA_MODELS.register("marn")
+def build_marn(spec, question_units=1024, joint_size=1200, glimpses=2,
+               units=1200, num_layers=3, dropout=0.0):
+    """Multimodal attention residual network: MLB attention glimpses give
+    v̂, then L multimodal residual blocks (Kim et al., NeurIPS 2016)
+    H_l = S_l(H_{l−1}) + tanh(W_qᵀH_{l−1}) ∘ tanh(W_2ᵀ tanh(W_1ᵀv̂)) starting
+    from H_0 = q."""
+    inputs, q, attended = _attend_mlb(spec, question_units, joint_size,
+                                      glimpses, dropout)
+    joint = fusion.MultimodalResidual(
+        units, num_layers=num_layers, dropout=dropout,
+        name="fusion")(q, attended)  # [B, units]
+    logits = heads.answer_logits(joint, spec, dropout=dropout)
+    return keras.Model(inputs, logits, name="marn")

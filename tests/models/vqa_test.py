@@ -27,6 +27,8 @@ SMALL_SIZES = {
     "mi": {"hidden": 32, "rank": 8},
     "film": {"filters": 16, "classifier_filters": 32, "hidden": 32,
              "num_blocks": 2},
+    "mlb": {"joint_size": 16},
+    "marn": {"joint_size": 16, "units": 16, "num_layers": 2},
 }
 
 
@@ -155,6 +157,17 @@ class VqaModelsTest(parameterized.TestCase):
                 maps = np.asarray(maps)
                 self.assertTrue((maps >= 0).all(), map_name)
                 self.assertTrue(np.isfinite(maps).all(), map_name)
+                # A distribution over the attended positions (the last axis,
+                # or the last two for bilinear ρ×φ maps).
+                axes = (-2, -1) if map_name.endswith("bilinear") else -1
+                np.testing.assert_allclose(maps.sum(axis=axes), 1.0,
+                                           rtol=1e-4, err_msg=map_name)
+                if spec.image_kind == "regions" and "visual" in map_name \
+                        or map_name.endswith("/maps") and "mlb" in map_name \
+                        and spec.image_kind == "regions":
+                    valid = np.any(inputs["image"] != 0, -1)  # [B, R]
+                    self.assertTrue(
+                        (maps * ~valid[:, None, :] == 0).all(), map_name)
 
 
 class SpecAndRegistryTest(parameterized.TestCase):

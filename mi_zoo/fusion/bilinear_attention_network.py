@@ -1,0 +1,241 @@
+"""Bilinear attention networks (BAN) with residual learning of attention."""
+
+import keras
+from keras import ops
+
+from mi_zoo.fusion import bilinear_attention
+from mi_zoo.layers import _base
+from mi_zoo.layers import _ops
+from mi_zoo.layers import _validation
+
+
+def sum_pool(t, pool_size):
+    """k-sum pooling of the last axis: [..., K] -> [..., K/k].
+
+    Output element c is the sum of elements c·k, ..., c·k + k − 1 (windows
+    of k consecutive elements, stride k, as in MFB and the BAN code).
+    """
+    if pool_size == 1:
+        return t
+    k = t.shape[-1]
+    lead = tuple(ops.shape(t)[:-1])
+    t = ops.reshape(t, lead + (k // pool_size, pool_size))
+    return ops.sum(t, axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="mi_zoo")
+class BilinearAttentionNetwork(_base.WeightedLayer):
+    """BAN: G bilinear attention glimpses joined by residual learning.
+
+    x = (x_1, ..., x_ρ) ∈ R^{ρ×N} are the question's token features and
+    y = (y_1, ..., y_φ) ∈ R^{φ×M} the image's region features (X = xᵀ,
+    Y = yᵀ in the paper). The G bilinear attention maps A_g [ρ, φ] are
+    computed once from x and y by a `BilinearAttention` layer (shared U, V,
+    one p_g per glimpse, softmax over all ρ·φ pairs). Then, with f_0 = x,
+    glimpse g = 0, ..., G − 1 computes the bilinear attention feature
+
+        f'_g[k] = Σ_i Σ_j A_g[i, j] σ(U'_gᵀf_g,i + b'_g)_k σ(V'_gᵀy_j + c'_g)_k
+                = σ(XᵀU'_g)ᵀ_k A_g σ(YᵀV'_g)_k, X = f_gᵀ   (Eq. 10), k < K,
+
+    sum-pools it over windows of `pool_size` consecutive elements
+    (k-sum pooling, K -> K/k), projects it back to N and adds it to every
+    token (Eq. 9, the residual learning of attention):
+
+        BAN_g(f_g, Y; A_g) = P_gᵀ sum_pool_k(f'_g) + d_g        ∈ R^N
+        f_{g+1} = BAN_g(f_g, Y; A_g) · 1ᵀ + f_g                 [ρ, N]
+        joint = Σ_i f_G,i                                       ∈ R^N
+
+    Each glimpse has its own U'_g [N, K], V'_g [M, K] and P_g [K/k, N]; the
+    attention maps all use the input x (f_0), not f_g, as in Eq. 8 (shared
+    U, V) and the authors' code. Since f_0 = x, the joint size C equals N.
+
+    Shapes, in the paper's notation: f_g is N×ρ, f'_g ∈ R^K, BAN_g(...) ∈
+    R^C with C = N, (BAN_g · 1ᵀ) is N×ρ, and the joint vector, the sum of
+    f_G over the ρ channels, is in R^N; here every one is batched and
+    channels-last: f_g [B, ρ, N], joint [B, N], maps [B, G, ρ, φ].
+
+    σ is ReLU in the paper, b'_g, c'_g, d_g are the biases of the linear
+    maps (the authors' code has them; the paper's equations omit them).
+    With `x_mask`, padded tokens get no attention and are left out of the
+    final sum over ρ (the paper, without padding, sums every channel), so the
+    output does not depend on how much padding there is; with `y_mask`
+    padded boxes get no attention. An example whose tokens or boxes are all
+    masked has all-zero maps, so each glimpse adds only its bias d_g:
+    joint = Σ_{valid i} (x_i + Σ_g d_g) (zero if no token is valid).
+
+    `pool_size` defaults to BAN's k = 3. The authors' released code uses
+    k = 3 to widen the rank of the attention logits (here: `attention_rank`
+    = 3 × hidden size) and k = 1 (no pooling) for the glimpse features, which
+    `pool_size=1` reproduces.
+    Weight normalisation, dropout and the counting module of the authors'
+    code are not part of this layer.
+
+    Args:
+      glimpses: number G of glimpses (attention maps).
+      rank: rank K of each glimpse's bilinear attention feature, before the
+        k-sum pooling; a multiple of `pool_size`.
+      attention_rank: rank of the attention logits (the `rank` of the inner
+        `BilinearAttention`); defaults to `rank`.
+      pool_size: window k of the sum pooling of the features.
+      activation: σ, for both the attention and the features.
+      use_bias: whether the linear maps have biases.
+      kernel_initializer, bias_initializer, kernel_regularizer,
+      bias_regularizer, activity_regularizer, kernel_constraint,
+      bias_constraint: for every kernel and bias, the attention's included.
+      **kwargs: base `keras.layers.Layer` arguments.
+
+    Call arguments:
+      x: [B, ρ, N] token features.
+      y: [B, φ, M] region features.
+      x_mask: optional boolean [B, ρ], True for valid tokens.
+      y_mask: optional boolean [B, φ], True for valid regions.
+      A mask left out defaults to its input's Keras mask (e.g. from
+      `Embedding(mask_zero=True)`); pass masks as tensors or keywords,
+      never None positionally (Keras then fills the argument twice).
+
+    Output:
+      (joint [B, N], maps [B, G, ρ, φ]).
+
+    Example:
+
+    >>> import numpy as np, keras
+    >>> from mi_zoo.fusion import BilinearAttentionNetwork
+    >>> tokens = keras.Input((7, 16)); boxes = keras.Input((5, 32))
+    >>> ban = BilinearAttentionNetwork(glimpses=2, rank=12, pool_size=3)
+    >>> joint, maps = ban(tokens, boxes)
+    >>> joint, maps = keras.Model([tokens, boxes], [joint, maps]).predict(
+    ...     [np.ones((3, 7, 16)), np.ones((3, 5, 32))], verbose=0)
+    >>> joint.shape, maps.shape
+    ((3, 16), (3, 2, 7, 5))
+    """
+
+    def __init__(
+        self,
+        glimpses,
+        rank,
+        attention_rank=None,
+        pool_size=3,
+        activation="relu",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(
+            use_bias=use_bias,
+            activation=activation,
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer,
+            kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint,
+            **kwargs,
+        )
+        _validation.check_positive_int("glimpses", glimpses)
+        _validation.check_positive_int("rank", rank)
+        _validation.check_positive_int(
+            "attention_rank", attention_rank, allow_none=True)
+        _validation.check_positive_int("pool_size", pool_size)
+        if rank % pool_size:
+            raise ValueError(
+                "`rank` must be a multiple of `pool_size` (the k-sum pooling "
+                f"sums windows of pool_size features), got rank={rank} and "
+                f"pool_size={pool_size}.")
+        self.glimpses = glimpses
+        self.rank = rank
+        self.attention_rank = attention_rank
+        self.pool_size = pool_size
+        self.attention = bilinear_attention.BilinearAttention(
+            glimpses,
+            attention_rank or rank,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint,
+            dtype=self.dtype_policy,
+            name="attention",
+        )
+        # x_mask, y_mask default to x's, y's Keras masks; outputs carry none.
+        self.supports_masking = True
+
+    def compute_mask(self, inputs, previous_mask=None):
+        # The padding masks are consumed here: the outputs carry none.
+        return None
+
+    def _sizes(self, x_shape, y_shape):
+        return bilinear_attention.check_set_shapes(
+            "BilinearAttentionNetwork", "x", x_shape, "y", y_shape)
+
+    def build(self, x_shape, y_shape):
+        n, m = self._sizes(x_shape, y_shape)
+        g, k, pooled = self.glimpses, self.rank, self.rank // self.pool_size
+        self.attention.build(x_shape, y_shape)
+        self.feature_x_kernel = self.add_kernel(  # U'_g
+            "feature_x_kernel", (g, n, k))
+        self.feature_x_bias = self.add_bias("feature_x_bias", (g, k))
+        self.feature_y_kernel = self.add_kernel(  # V'_g
+            "feature_y_kernel", (g, m, k))
+        self.feature_y_bias = self.add_bias("feature_y_bias", (g, k))
+        self.projection_kernel = self.add_kernel(  # P_g
+            "projection_kernel", (g, pooled, n))
+        self.projection_bias = self.add_bias("projection_bias", (g, n))
+
+    def call(self, x, y, x_mask=None, y_mask=None):
+        # x: [B, ρ, N]; y: [B, φ, M]; x_mask: [B, ρ]; y_mask: [B, φ].
+        name = "BilinearAttentionNetwork"
+        x_mask = bilinear_attention.check_mask(name, "x_mask", x_mask, "x", x)
+        y_mask = bilinear_attention.check_mask(name, "y_mask", y_mask, "y", y)
+        maps = self.attention(
+            x, y, x_mask=x_mask, y_mask=y_mask)  # [B, G, ρ, φ]
+        g, k, m = self.glimpses, self.rank, y.shape[-1]
+        # σ(YᵀV'_g) for every glimpse in one GEMM.
+        v_all = ops.reshape(
+            ops.transpose(self.feature_y_kernel, (1, 0, 2)), (m, g * k))
+        hy = _ops.matmul_last(y, v_all)  # [B, φ, G·K]
+        hy = ops.reshape(hy, tuple(ops.shape(y)[:2]) + (g, k))  # [B, φ, G, K]
+        if self.use_bias:
+            hy = hy + self.feature_y_bias
+        hy = self.activation(hy)
+        f = x  # f_0: [B, ρ, N]
+        for i in range(g):
+            hx = _ops.matmul_last(f, self.feature_x_kernel[i])  # [B, ρ, K]
+            if self.use_bias:
+                hx = hx + self.feature_x_bias[i]
+            hx = self.activation(hx)
+            # A_g σ(YᵀV'_g): [B, ρ, K]
+            a_hy = ops.matmul(maps[:, i], hy[:, :, i])
+            feature = ops.sum(hx * a_hy, axis=1)  # f'_g: [B, K]
+            pooled = sum_pool(feature, self.pool_size)  # [B, K/k]
+            glimpse = ops.matmul(pooled, self.projection_kernel[i])  # [B, N]
+            if self.use_bias:
+                glimpse = glimpse + self.projection_bias[i]
+            f = f + ops.expand_dims(glimpse, 1)  # f_{g+1}: [B, ρ, N]
+        joint = bilinear_attention.masked_sum(f, x_mask)  # [B, N]
+        return joint, maps
+
+    def compute_output_shape(self, x_shape, y_shape):
+        n, _ = self._sizes(x_shape, y_shape)
+        batch = x_shape[0] if x_shape[0] is not None else y_shape[0]
+        maps = self.attention.compute_output_shape(x_shape, y_shape)
+        return (batch, n), maps
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "glimpses": self.glimpses,
+            "rank": self.rank,
+            "attention_rank": self.attention_rank,
+            "pool_size": self.pool_size,
+        })
+        return config

@@ -1,0 +1,197 @@
+"""Multimodal factorized bilinear (MFB) and high-order (MFH) pooling."""
+
+import keras
+from keras import ops
+
+from mi_zoo.fusion import _pooling
+from mi_zoo.fusion import low_rank_bilinear_pooling as mlb
+from mi_zoo.layers import _base
+from mi_zoo.layers import _ops
+from mi_zoo.layers import _validation
+
+
+@keras.saving.register_keras_serializable(package="mi_zoo")
+class FactorizedBilinearPooling(_base.WeightedLayer):
+    """Multimodal factorized bilinear (MFB) or high-order (MFH) pooling.
+
+    MFB (Yu et al., "Multi-modal Factorized Bilinear Pooling with
+    Co-Attention Learning for Visual Question Answering", ICCV 2017) factors
+    each of the o bilinear forms zⱼ = xᵀWⱼy into k rank-one terms, which is an
+    expanded product followed by sum pooling over windows of k:
+
+        e = Dropout((Ũᵀx + b_x) ∘ (Ṽᵀy + b_y))             ∈ R^{k·o}
+        z = SumPool(e, k),  zⱼ = Σ_{t<k} e[j·k + t]          ∈ R^o
+        z ← z / ‖z‖₂,  z ← sign(z)·√|z| first                (normalisation)
+
+    MFH (Yu et al., "Beyond Bilinear: Generalized Multimodal Factorized
+    High-order Pooling for Visual Question Answering", IEEE TNNLS 2018)
+    cascades p = `order` MFB blocks: block i's expanded product is multiplied
+    by block (i−1)'s (after its dropout) before sum pooling,
+
+        e₁ = Dropout((Ũ₁ᵀx + b) ∘ (Ṽ₁ᵀy + b))
+        eᵢ = Dropout((Ũᵢᵀx + b) ∘ (Ṽᵢᵀy + b) ∘ eᵢ₋₁),  i = 2..p
+        zᵢ = L2(sign·√(SumPool(eᵢ, k))),   out = [z₁; ...; z_p]   ∈ R^{p·o}
+
+    so order=1 is MFB and order=2 the paper's MFH. One class covers both, as
+    MFB is MFH of order 1 (the authors' code shares the block too).
+
+    The weights of all blocks are stored side by side: `x_kernel` Ũ is
+    [n, p·o·k] and `y_kernel` Ṽ is [m, p·o·k] (biases `x_bias`, `y_bias`
+    [p·o·k]), column (i·o + j)·k + t holding factor t of output j of block i.
+    `count_params()` = p·k·o·(n + m + 2) (p·k·o·(n + m) without biases). The
+    biases follow the authors' code (fully-connected layers); the paper's
+    formula has none (use_bias=False).
+
+    Args:
+      units: o, the output size of each block (1000 in the paper).
+      factor: k, the number of factors per output (5 in the paper).
+      order: p, the number of cascaded blocks; 1 for MFB, 2 for MFH.
+      dropout: rate of the dropout on each expanded product (0.1 in the
+        authors' code).
+      power_normalize: whether to apply sign(z)·√|z| (gradient 0 at z = 0).
+      l2_normalize: whether to L2-normalise each block's output.
+      use_bias: whether Ũᵀx and Ṽᵀy have biases.
+      seed: seed of the dropout (None for a random one).
+      kernel_initializer, bias_initializer, kernel_regularizer,
+      bias_regularizer, activity_regularizer, kernel_constraint,
+      bias_constraint: for Ũ, Ṽ (kernels) and their biases.
+      **kwargs: base `keras.layers.Layer` arguments.
+
+    Input shapes:
+      x: [B, ..., n] and y: [B, ..., m] with the same leading axes, or one of
+      them [B, f] (broadcast over the other's middle axes, e.g. a question
+      [B, n] against image regions [B, S, m]).
+
+    Output shape:
+      [B, ..., order·units].
+
+    Example:
+
+    >>> import numpy as np, keras
+    >>> from mi_zoo.fusion import FactorizedBilinearPooling
+    >>> question = keras.Input((32,)); regions = keras.Input((49, 64))
+    >>> mfh = FactorizedBilinearPooling(100, factor=5, order=2)
+    >>> keras.Model([question, regions], mfh(question, regions)).predict(
+    ...     [np.ones((2, 32)), np.ones((2, 49, 64))], verbose=0).shape
+    (2, 49, 200)
+    """
+
+    def __init__(
+        self,
+        units=1000,
+        factor=5,
+        order=1,
+        dropout=0.1,
+        power_normalize=True,
+        l2_normalize=True,
+        use_bias=True,
+        seed=None,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        if "activation" in kwargs:
+            # WeightedLayer would accept it; the output here is normalised.
+            raise ValueError(
+                "Unrecognized keyword arguments passed to "
+                f"FactorizedBilinearPooling: {{'activation': "
+                f"{kwargs['activation']!r}}} (the output is the normalised "
+                "pooled vector, without activation).")
+        super().__init__(
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer,
+            kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint,
+            **kwargs,
+        )
+        _validation.check_positive_int("units", units)
+        _validation.check_positive_int("factor", factor)
+        _validation.check_positive_int("order", order)
+        mlb.check_rate("dropout", dropout)
+        mlb.check_bool("power_normalize", power_normalize)
+        mlb.check_bool("l2_normalize", l2_normalize)
+        if seed is not None:
+            _validation.check_axis("seed", seed)
+            if not dropout:
+                raise ValueError(
+                    "`seed` only seeds the dropout, which is off; got "
+                    f"seed={seed} with dropout={dropout}.")
+        self.units = units
+        self.factor = factor
+        self.order = order
+        self.dropout = dropout
+        self.power_normalize = power_normalize
+        self.l2_normalize = l2_normalize
+        self.seed = seed
+        self.dropout_layer = None
+        if dropout > 0:
+            self.dropout_layer = keras.layers.Dropout(
+                dropout, seed=seed, dtype=self.dtype_policy)
+
+    def _sizes(self, x_shape, y_shape):
+        return mlb.joint_shapes("FactorizedBilinearPooling", x_shape, y_shape)
+
+    def build(self, x_shape, y_shape):
+        n, m, _ = self._sizes(x_shape, y_shape)
+        width = self.order * self.units * self.factor
+        self.x_kernel = self.add_kernel("x_kernel", (n, width))
+        self.x_bias = self.add_bias("x_bias", (width,))
+        self.y_kernel = self.add_kernel("y_kernel", (m, width))
+        self.y_bias = self.add_bias("y_bias", (width,))
+
+    def call(self, x, y, training=None):
+        # x: [B, ..., n]; y: [B, ..., m] (one of them may be [B, f]).
+        px = _ops.matmul_last(x, self.x_kernel)  # [B(,...), p·o·k]
+        py = _ops.matmul_last(y, self.y_kernel)  # [B(,...), p·o·k]
+        if self.use_bias:
+            px = px + self.x_bias
+            py = py + self.y_bias
+        px, py = mlb.broadcast_pair(px, py)
+        width = self.units * self.factor
+        big = py if len(y.shape) > len(x.shape) else px
+        lead = ops.shape(big)[:-1]  # [B, ...]
+        outputs, expanded = [], None
+        for i in range(self.order):
+            block = slice(i * width, (i + 1) * width)
+            e = px[..., block] * py[..., block]  # [B, ..., o·k]
+            if expanded is not None:
+                e = e * expanded  # high order: times block i−1's product
+            if self.dropout_layer is not None:
+                e = self.dropout_layer(e, training=training)
+            expanded = e
+            e = ops.reshape(e, tuple(lead) + (self.units, self.factor))
+            z = ops.sum(e, axis=-1)  # [B, ..., o]: sum pooling over k
+            outputs.append(_pooling.normalize(
+                z, self.power_normalize, self.l2_normalize))
+        if self.order == 1:
+            return outputs[0]
+        return ops.concatenate(outputs, axis=-1)  # [B, ..., p·o]
+
+    def compute_output_shape(self, x_shape, y_shape):
+        _, _, lead = self._sizes(x_shape, y_shape)
+        return lead + (self.order * self.units,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("activation")
+        config.update(
+            {
+                "units": self.units,
+                "factor": self.factor,
+                "order": self.order,
+                "dropout": self.dropout,
+                "power_normalize": self.power_normalize,
+                "l2_normalize": self.l2_normalize,
+                "seed": self.seed,
+            }
+        )
+        return config

@@ -76,6 +76,8 @@ class FactorizedBilinearPooling(_base.WeightedLayer):
     (2, 49, 200)
     """
 
+    has_activation = False
+
     def __init__(
         self,
         units=1000,
@@ -95,13 +97,6 @@ class FactorizedBilinearPooling(_base.WeightedLayer):
         bias_constraint=None,
         **kwargs,
     ):
-        if "activation" in kwargs:
-            # WeightedLayer would accept it; the output here is normalised.
-            raise ValueError(
-                "Unrecognized keyword arguments passed to "
-                f"FactorizedBilinearPooling: {{'activation': "
-                f"{kwargs['activation']!r}}} (the output is the normalised "
-                "pooled vector, without activation).")
         super().__init__(
             use_bias=use_bias,
             kernel_initializer=kernel_initializer,
@@ -182,7 +177,6 @@ class FactorizedBilinearPooling(_base.WeightedLayer):
 
     def get_config(self):
         config = super().get_config()
-        config.pop("activation")
         config.update(
             {
                 "units": self.units,

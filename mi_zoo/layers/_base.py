@@ -10,8 +10,11 @@ class WeightedLayer(keras.layers.Layer):
     Stores `use_bias`, `activation` and the kernel and bias initializers,
     regularizers and constraints under their own names, returns them from
     `get_config`, and creates weights with `add_kernel` / `add_bias`.
-    Subclasses add their own arguments to `get_config`.
+    Subclasses add their own arguments to `get_config`; those without an
+    output activation set `has_activation = False`, and then refuse one.
     """
+
+    has_activation = True
 
     def __init__(
         self,
@@ -27,6 +30,10 @@ class WeightedLayer(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if activation is not None and not self.has_activation:
+            raise ValueError(
+                f"{type(self).__name__} has no output activation, got "
+                f"activation={activation!r}.")
         if not isinstance(use_bias, bool):
             raise ValueError(
                 f"`use_bias` must be a bool, got use_bias={use_bias!r}.")
@@ -67,7 +74,6 @@ class WeightedLayer(keras.layers.Layer):
         config.update(
             {
                 "use_bias": self.use_bias,
-                "activation": keras.activations.serialize(self.activation),
                 "kernel_initializer": ser(self.kernel_initializer),
                 "bias_initializer": ser(self.bias_initializer),
                 "kernel_regularizer": ser(self.kernel_regularizer),
@@ -77,6 +83,9 @@ class WeightedLayer(keras.layers.Layer):
                 "bias_constraint": ser(self.bias_constraint),
             }
         )
+        if self.has_activation:
+            config["activation"] = keras.activations.serialize(
+                self.activation)
         return config
 
 

@@ -44,6 +44,8 @@ class ConditionalScaling(_base.WeightedLayer):
     (2, 10, 16)
     """
 
+    has_activation = False
+
     def _sizes(self, x_shape, z_shape):
         return _validation.check_input_context_shapes(
             "ConditionalScaling", x_shape, z_shape)
@@ -63,8 +65,3 @@ class ConditionalScaling(_base.WeightedLayer):
     def compute_output_shape(self, x_shape, z_shape):
         self._sizes(x_shape, z_shape)
         return tuple(x_shape)
-
-    def get_config(self):
-        config = super().get_config()
-        config.pop("activation")
-        return config

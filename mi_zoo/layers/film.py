@@ -49,6 +49,8 @@ class FiLM(_base.WeightedLayer):
     (2, 8, 8, 16)
     """
 
+    has_activation = False
+
     def __init__(
         self,
         axis=-1,
@@ -108,6 +110,5 @@ class FiLM(_base.WeightedLayer):
 
     def get_config(self):
         config = super().get_config()
-        config.pop("activation")
         config["axis"] = self.axis
         return config

@@ -226,8 +226,8 @@ class BadInputTest(parameterized.TestCase):
         (dict(seed="a"), r"`seed` must be an integer, got seed='a'"),
         (dict(dropout=0.0, seed=3), r"`seed` only seeds the dropout, which "
          r"is off; got seed=3 with dropout=0.0"),
-        (dict(activation="relu"), r"Unrecognized keyword arguments passed "
-         r"to FactorizedBilinearPooling: \{'activation': 'relu'\}"),
+        (dict(activation="relu"), r"FactorizedBilinearPooling has no output "
+         r"activation, got activation='relu'"),
         (dict(use_bias=1), r"got use_bias=1"),
     )
     def test_bad_arguments(self, kwargs, message):

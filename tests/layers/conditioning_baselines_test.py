@@ -75,6 +75,12 @@ class BaselinesTest(parameterized.TestCase):
         self.assertTrue((np.asarray(y) >= 0).all())
         self.assertEqual(len(layer.weights), 1 if cls is ConcatLinear else 2)
 
+    def test_scaling_has_no_activation(self):
+        with self.assertRaisesRegex(
+                ValueError, r"ConditionalScaling has no output activation, "
+                r"got activation='tanh'"):
+            ConditionalScaling(activation="tanh")
+
     def test_scaling_config(self):
         layer = ConditionalScaling(use_bias=False)
         config = layer.get_config()

@@ -70,6 +70,8 @@ class FiLMTest(parameterized.TestCase):
         (dict(axis="channels"), r"`axis` must be an integer, got "
          r"axis='channels'"),
         (dict(axis=1.0), r"got axis=1.0"),
+        (dict(activation="relu"), r"FiLM has no output activation, got "
+         r"activation='relu'"),
     )
     def test_bad_arguments(self, kwargs, message):
         with self.assertRaisesRegex(ValueError, message):

@@ -23,6 +23,7 @@ VQA_MODELS = registry.Registry("VQA model")
 # the layer giving {output index: map name}.
 ATTENTION_OUTPUTS = {
     "MLBAttention": lambda layer: {1: "maps"},  # (v̂, α [B, G, S])
+    "GlimpseAttention": lambda layer: {1: "maps"},  # (v̂, α [B, G, S])
     "BilinearAttentionNetwork": lambda layer: {1: "maps"},  # (f, A [B,G,ρ,φ])
     "DualAttention": lambda layer: (
         {1: "visual", 2: "textual"} if layer.mode == "reasoning"
@@ -191,3 +192,87 @@ def build_marn(spec, question_units=1024, joint_size=1200, glimpses=2,
         name="fusion")(q, attended)  # [B, units]
     logits = heads.answer_logits(joint, spec, dropout=dropout)
     return keras.Model(inputs, logits, name="marn")
+
+
+def _fusion_attention_model(name, spec, make_fusion, question_units,
+                             glimpses, attention_hidden, dropout):
+    """The attention VQA model shared by MCB, MFB/MFH, MUTAN and BLOCK.
+
+    The question is fused with every image position (make_fusion: a
+    two-input fusion layer that broadcasts q over positions), a ReLU layer
+    and a linear map give G logits per position, `GlimpseAttention` turns
+    them into G maps and attended features v̂ [B, G·C], and a second fusion
+    of the same kind joins q and v̂ for the classifier (Fukui et al. 2016,
+    Figure 3; Yu et al. 2017; Ben-younes et al. 2017, 2019).
+    """
+    inputs, (q, _, _), image, mask = _encode(spec, question_units)
+    features = encoders.flatten_positions(image)  # [B, S, C]
+    joint = make_fusion("attention_fusion")(q, features)  # [B, S, d]
+    if dropout:
+        joint = keras.layers.Dropout(dropout)(joint)
+    hidden = keras.layers.Dense(attention_hidden, activation="relu",
+                                name="attention_hidden")(joint)
+    logits = keras.layers.Dense(glimpses,
+                                name="attention_logits")(hidden)  # [B,S,G]
+    masks = {} if mask is None else {"mask": mask}
+    attended, _ = fusion.GlimpseAttention(name="glimpse_attention")(
+        logits, features, **masks)  # [B, G·C], [B, G, S]
+    joint = make_fusion("fusion")(q, attended)  # [B, d]
+    logits = heads.answer_logits(joint, spec, dropout=dropout)
+    return keras.Model(inputs, logits, name=name)
+
+
+@VQA_MODELS.register("mcb")
+def build_mcb(spec, question_units=1024, sketch_dim=16000, glimpses=2,
+              attention_hidden=512, dropout=0.0):
+    """MCB with attention (Fukui et al., EMNLP 2016): compact bilinear
+    pooling (count sketches multiplied in the frequency domain, signed
+    square root, L2 norm) for both the attention and the answer fusion."""
+    make = lambda name: fusion.CompactBilinearPooling(sketch_dim, name=name)
+    return _fusion_attention_model("mcb", spec, make, question_units,
+                                   glimpses, attention_hidden, dropout)
+
+
+@VQA_MODELS.register("mfb")
+def build_mfb(spec, question_units=1024, units=1000, factor=5, glimpses=2,
+              attention_hidden=512, dropout=0.0):
+    """MFB with image attention (Yu et al., ICCV 2017): factorised bilinear
+    pooling (factor k, sum pooling, power and L2 normalisation)."""
+    make = lambda name: fusion.FactorizedBilinearPooling(
+        units, factor=factor, order=1, name=name)
+    return _fusion_attention_model("mfb", spec, make, question_units,
+                                   glimpses, attention_hidden, dropout)
+
+
+@VQA_MODELS.register("mfh")
+def build_mfh(spec, question_units=1024, units=1000, factor=5, order=2,
+              glimpses=2, attention_hidden=512, dropout=0.0):
+    """MFH with image attention (Yu et al., TNNLS 2018): `order` cascaded
+    MFB stages whose outputs are concatenated."""
+    make = lambda name: fusion.FactorizedBilinearPooling(
+        units, factor=factor, order=order, name=name)
+    return _fusion_attention_model("mfh", spec, make, question_units,
+                                   glimpses, attention_hidden, dropout)
+
+
+@VQA_MODELS.register("mutan")
+def build_mutan(spec, question_units=1024, units=510, rank=10, mm_dim=360,
+                glimpses=2, attention_hidden=512, dropout=0.0):
+    """MUTAN with attention (Ben-younes et al., ICCV 2017): Tucker fusion
+    whose core tensor is constrained to rank R."""
+    make = lambda name: fusion.Mutan(units, rank=rank, mm_dim=mm_dim,
+                                     name=name)
+    return _fusion_attention_model("mutan", spec, make, question_units,
+                                   glimpses, attention_hidden, dropout)
+
+
+@VQA_MODELS.register("block")
+def build_block(spec, question_units=1024, units=1000, mm_dim=1600,
+                chunks=20, rank=15, glimpses=2, attention_hidden=512,
+                dropout=0.0):
+    """BLOCK with attention (Ben-younes et al., AAAI 2019): block-term
+    (block-superdiagonal) fusion with `chunks` blocks of rank R."""
+    make = lambda name: fusion.Block(units, mm_dim=mm_dim, chunks=chunks,
+                                     rank=rank, name=name)
+    return _fusion_attention_model("block", spec, make, question_units,
+                                   glimpses, attention_hidden, dropout)

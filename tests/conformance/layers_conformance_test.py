@@ -168,6 +168,8 @@ class ConformanceTest(parameterized.TestCase):
         history = model.fit(inputs, target, epochs=3, batch_size=8, verbose=0)
         losses = history.history["loss"]
         self.assertTrue(np.isfinite(losses).all())
+        if not model.trainable_weights:
+            return  # a read-out without weights: nothing to learn
         self.assertLess(losses[-1], losses[0])
         changed = [not np.array_equal(a, b)
                    for a, b in zip(before, model.get_weights())]

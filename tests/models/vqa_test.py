@@ -29,6 +29,12 @@ SMALL_SIZES = {
              "num_blocks": 2},
     "mlb": {"joint_size": 16},
     "marn": {"joint_size": 16, "units": 16, "num_layers": 2},
+    "mcb": {"sketch_dim": 64, "attention_hidden": 8},
+    "mfb": {"units": 8, "factor": 2, "attention_hidden": 8},
+    "mfh": {"units": 8, "factor": 2, "attention_hidden": 8},
+    "mutan": {"units": 8, "rank": 2, "mm_dim": 8, "attention_hidden": 8},
+    "block": {"units": 8, "mm_dim": 8, "chunks": 2, "rank": 2,
+              "attention_hidden": 8},
 }
 
 

@@ -16,8 +16,14 @@ _MLB = ["LowRankBilinearPooling", "MLBAttention", "MultimodalResidual"]
 from mi_zoo.fusion.bilinear_attention import BilinearAttention
 from mi_zoo.fusion.bilinear_attention_network import BilinearAttentionNetwork
 from mi_zoo.fusion.dual_attention import DualAttention
+from mi_zoo.fusion.glimpse_attention import GlimpseAttention
 
-_ATTENTION = ["BilinearAttention", "BilinearAttentionNetwork", "DualAttention"]
+_ATTENTION = [
+    "BilinearAttention",
+    "BilinearAttentionNetwork",
+    "DualAttention",
+    "GlimpseAttention",
+]
 
 # Pooling fusions (MCB, MFB/MFH, MUTAN, BLOCK).
 from mi_zoo.fusion.block import Block

@@ -1,5 +1,6 @@
 """Conformance cases of the `mi_zoo.fusion` layers (see registry.py)."""
 
+from mi_zoo.fusion import GlimpseAttention
 from tests.conformance.registry import Case  # noqa: F401
 
 # Low-rank bilinear pooling family (MLB, MLB attention, MRN/MARN).
@@ -83,4 +84,12 @@ POOLING_CASES = (
          ((5,), (4, 3))),
 )
 
-CASES = MLB_CASES + ATTENTION_CASES + POOLING_CASES
+# Glimpse read-out of the fusion-attention models (no weights).
+READOUT_CASES = (
+    Case("glimpse_attention", lambda: GlimpseAttention(),
+         ((6, 2), (6, 5))),
+    Case("glimpse_attention_grid_masked", lambda: GlimpseAttention(),
+         ((3, 3, 2), (3, 3, 5), (3, 3)), ("float32", "float32", "bool")),
+)
+
+CASES = MLB_CASES + ATTENTION_CASES + POOLING_CASES + READOUT_CASES

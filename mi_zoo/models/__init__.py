@@ -15,6 +15,7 @@ from mi_zoo.models.ranking_loss import BidirectionalRankingLoss
 from mi_zoo.models.ranking_loss import recall_at_k
 from mi_zoo.models.registry import Registry
 from mi_zoo.models.vqa import VQA_MODELS
+from mi_zoo.models.vqa import attention_axes
 from mi_zoo.models.vqa import attention_model
 from mi_zoo.models.vqa import build_vqa_model
 from mi_zoo.models.specs import MatchingSpec
@@ -29,6 +30,7 @@ __all__ = [
     "VqaSpec",
     "answer_loss",
     "answer_metrics",
+    "attention_axes",
     "attention_model",
     "build_matching_model",
     "build_vqa_model",

@@ -20,14 +20,19 @@ from mi_zoo.models import registry
 VQA_MODELS = registry.Registry("VQA model")
 
 # Which outputs of an attention layer are maps: class name -> function of
-# the layer giving {output index: map name}.
+# the layer giving {output index: (map name, attended axes)}.
 ATTENTION_OUTPUTS = {
-    "MLBAttention": lambda layer: {1: "maps"},  # (v̂, α [B, G, S])
-    "GlimpseAttention": lambda layer: {1: "maps"},  # (v̂, α [B, G, S])
-    "BilinearAttentionNetwork": lambda layer: {1: "maps"},  # (f, A [B,G,ρ,φ])
+    # (v̂, α [B, G, S])
+    "MLBAttention": lambda layer: {1: ("maps", (-1,))},
+    "GlimpseAttention": lambda layer: {1: ("maps", (-1,))},
+    # (joint, A [B, G, ρ, φ]): one softmax over all ρ·φ token-region pairs.
+    "BilinearAttentionNetwork": lambda layer: {1: ("maps", (-2, -1))},
+    # reasoning: (m, α_v [B, K+1, N], α_u [B, K+1, T]); matching: (z_v, z_u,
+    # α_v, α_u).
     "DualAttention": lambda layer: (
-        {1: "visual", 2: "textual"} if layer.mode == "reasoning"
-        else {2: "visual", 3: "textual"}),
+        {1: ("visual", (-1,)), 2: ("textual", (-1,))}
+        if layer.mode == "reasoning"
+        else {2: ("visual", (-1,)), 3: ("textual", (-1,))}),
 }
 
 
@@ -36,27 +41,37 @@ def build_vqa_model(name, spec, **hyperparameters):
     return VQA_MODELS.build(name, spec, **hyperparameters)
 
 
+def _attention_layers(model):
+    """Yields (output name, layer, output index, attended axes)."""
+    for layer in model.layers:
+        maps = ATTENTION_OUTPUTS.get(type(layer).__name__)
+        if maps is not None:
+            for index, (name, axes) in maps(layer).items():
+                yield f"{layer.name}/{name}", layer, index, axes
+
+
 def attention_model(model):
     """A model from `model`'s inputs to its attention maps.
 
     The outputs are named "<layer name>/<map name>", e.g.
     "mlb_attention/maps" ([B, glimpses, S]) or "dual_attention/visual"
-    ([B, K+1, N]). Works on loaded models too: the maps are found from the
+    ([B, K+1, N]); `attention_axes(model)` tells over which axes each map is
+    a distribution. Works on loaded models too: the maps are found from the
     classes of the model's layers (`ATTENTION_OUTPUTS`).
 
     Raises:
       ValueError: if the model has no attention layer.
     """
-    outputs = {}
-    for layer in model.layers:
-        maps = ATTENTION_OUTPUTS.get(type(layer).__name__)
-        if maps is None:
-            continue
-        for index, name in maps(layer).items():
-            outputs[f"{layer.name}/{name}"] = layer.output[index]
+    outputs = {name: layer.output[index]
+               for name, layer, index, _ in _attention_layers(model)}
     if not outputs:
         raise ValueError(f"Model {model.name!r} has no attention maps.")
     return keras.Model(model.inputs, outputs, name=f"{model.name}_attention")
+
+
+def attention_axes(model):
+    """{map name: the axes over which the map sums to one}."""
+    return {name: axes for name, _, _, axes in _attention_layers(model)}
 
 
 def _encode(spec, question_units, cell="gru", bidirectional=False,
@@ -276,3 +291,45 @@ def build_block(spec, question_units=1024, units=1000, mm_dim=1600,
                                      rank=rank, name=name)
     return _fusion_attention_model("block", spec, make, question_units,
                                    glimpses, attention_hidden, dropout)
+
+
+@VQA_MODELS.register("ban")
+def build_ban(spec, question_units=1024, glimpses=8, rank=3072,
+              pool_size=3, hidden=2048, dropout=0.0):
+    """BAN (Kim, Jun, Zhang, NeurIPS 2018): G bilinear attention maps over
+    all (token, region) pairs and the residual learning of attention,
+    f_{g+1} = BAN_g(f_g, Y; A_g)·1ᵀ + f_g, on the GRU's token features;
+    the sum over tokens of f_G goes to a two-layer classifier. Padded tokens
+    and zero-padded regions get no attention. The defaults are BAN-8 with
+    K = 3·1024 and 3-sum pooling."""
+    inputs, (_, words, word_mask), image, image_mask = _encode(
+        spec, question_units)
+    regions = encoders.flatten_positions(image)  # [B, φ, C]
+    masks = {"x_mask": word_mask}
+    if image_mask is not None:
+        masks["y_mask"] = image_mask
+    joint, _ = fusion.BilinearAttentionNetwork(
+        glimpses, rank, pool_size=pool_size,
+        name="bilinear_attention")(words, regions, **masks)  # [B, N]
+    logits = heads.answer_logits(joint, spec, hidden=hidden, dropout=dropout)
+    return keras.Model(inputs, logits, name="ban")
+
+
+@VQA_MODELS.register("dan")
+def build_dan(spec, question_units=256, units=512, steps=2, hidden=None,
+              dropout=0.0):
+    """r-DAN (Nam, Ha, Kim, CVPR 2017): a bidirectional LSTM gives the token
+    features, and K steps of dual (visual and textual) attention driven by
+    the joint memory m(k) = m(k−1) + v(k) ∘ u(k); m(K) is classified."""
+    inputs, (_, words, word_mask), image, image_mask = _encode(
+        spec, question_units, cell="lstm", bidirectional=True)
+    regions = encoders.flatten_positions(image)  # [B, N, C]
+    masks = {"u_mask": word_mask}
+    if image_mask is not None:
+        masks["v_mask"] = image_mask
+    memory, _, _ = fusion.DualAttention(
+        units, steps=steps, mode="reasoning",
+        name="dual_attention")(regions, words, **masks)  # [B, 2·units_q]
+    logits = heads.answer_logits(memory, spec, hidden=hidden,
+                                 dropout=dropout)
+    return keras.Model(inputs, logits, name="dan")

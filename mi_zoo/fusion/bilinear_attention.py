@@ -1,112 +1,11 @@
-"""Bilinear attention maps (BAN) between two sets of feature vectors.
-
-Besides the layer, this module holds the helpers the attention layers of
-`mi_zoo.fusion` share: `masked_softmax` (a float32 softmax over one or more
-axes that gives masked positions exactly zero) and the shape checks of a
-pair of sets [B, ρ, N], [B, φ, M] and of their padding masks.
-"""
+"""Bilinear attention maps (BAN) between two sets of feature vectors."""
 
 import keras
 from keras import ops
 
+from mi_zoo.fusion import _common
 from mi_zoo.layers import _base
-from mi_zoo.layers import _ops
 from mi_zoo.layers import _validation
-
-# Logit given to masked positions before the max of the softmax; the softmax
-# runs in float32 (or float64), where it is finite, and masked positions are
-# multiplied by zero afterwards, so a fully masked row gives zeros, not NaN.
-_MASKED_LOGIT = -1e9
-
-
-def masked_softmax(logits, mask=None, axis=-1):
-    """Softmax over `axis` that gives masked positions exactly zero.
-
-    The softmax is computed in float32 (float64 inputs stay float64) and cast
-    back to the dtype of `logits`, so float16 logits neither overflow nor
-    lose the normalisation. A slice whose positions are all masked gives all
-    zeros (not NaN, not uniform).
-
-    Args:
-      logits: tensor of logits.
-      mask: None, or a boolean tensor (True = valid) broadcastable to
-        `logits`; 0/1 numbers are accepted and cast to bool.
-      axis: an int or a tuple of ints: the axes normalised jointly.
-
-    Returns:
-      The attention weights, `logits`' shape and dtype.
-    """
-    dtype = keras.backend.standardize_dtype(logits.dtype)
-    work = "float64" if dtype == "float64" else "float32"
-    logits = ops.cast(logits, work)
-    if mask is not None:
-        mask = ops.cast(mask, "bool")
-        logits = ops.where(mask, logits, _MASKED_LOGIT)
-    top = ops.stop_gradient(ops.max(logits, axis=axis, keepdims=True))
-    weights = ops.exp(logits - top)
-    if mask is not None:
-        weights = weights * ops.cast(mask, work)
-    total = ops.sum(weights, axis=axis, keepdims=True)
-    weights = weights / ops.where(total > 0, total, ops.ones_like(total))
-    return ops.cast(weights, dtype)
-
-
-def check_set_shapes(layer_name, x_name, x_shape, y_name, y_shape):
-    """Validates two sets of feature vectors; returns their feature sizes.
-
-    Args:
-      layer_name: name used in error messages.
-      x_name, y_name: the call argument names of the two sets.
-      x_shape: [B, ρ, N], ρ may be unknown, N must be known.
-      y_shape: [B, φ, M], φ may be unknown, M must be known.
-
-    Returns:
-      (N, M).
-
-    Raises:
-      ValueError: on a rank or batch mismatch or an unknown feature size; the
-        message prints both shapes.
-    """
-    x_shape, y_shape = tuple(x_shape), tuple(y_shape)
-    where = (f"{layer_name}: {x_name} has shape {x_shape} and {y_name} has "
-             f"shape {y_shape}")
-    for name, shape in ((x_name, x_shape), (y_name, y_shape)):
-        if len(shape) != 3:
-            raise ValueError(
-                f"{where}; {name} must have rank 3 ([batch, positions, "
-                f"features]).")
-    if not (x_shape[0] is None or y_shape[0] is None
-            or x_shape[0] == y_shape[0]):
-        raise ValueError(f"{where}; the batch sizes differ.")
-    if x_shape[-1] is None or y_shape[-1] is None:
-        raise ValueError(f"{where}; the feature (last) axes must be known.")
-    return int(x_shape[-1]), int(y_shape[-1])
-
-
-def check_mask(layer_name, mask_name, mask, x_name, x):
-    """Checks that a padding mask is [B, S] for a set x of shape [B, S, C].
-
-    Returns the mask as a bool tensor (None stays None).
-    """
-    if mask is None:
-        return None
-    mask_shape, x_shape = tuple(mask.shape), tuple(x.shape)
-    ok = len(mask_shape) == 2 and all(
-        a is None or b is None or a == b
-        for a, b in zip(mask_shape, x_shape[:2]))
-    if not ok:
-        raise ValueError(
-            f"{layer_name}: {mask_name} has shape {mask_shape} and {x_name} "
-            f"has shape {x_shape}; {mask_name} must be [batch, positions] = "
-            f"{x_shape[:2]}.")
-    return ops.cast(mask, "bool")
-
-
-def masked_sum(x, mask):
-    """Σ_s mask_s x_s over axis 1 of x [B, S, C]; mask [B, S] or None."""
-    if mask is None:
-        return ops.sum(x, axis=1)
-    return ops.sum(x * ops.cast(ops.expand_dims(mask, -1), x.dtype), axis=1)
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
@@ -201,9 +100,7 @@ class BilinearAttention(_base.WeightedLayer):
         )
         _validation.check_positive_int("glimpses", glimpses)
         _validation.check_positive_int("rank", rank)
-        if not isinstance(return_logits, bool):
-            raise ValueError("`return_logits` must be a bool, got "
-                             f"return_logits={return_logits!r}.")
+        _common.check_bool("return_logits", return_logits)
         self.glimpses = glimpses
         self.rank = rank
         self.return_logits = return_logits
@@ -216,9 +113,9 @@ class BilinearAttention(_base.WeightedLayer):
 
     def _output_shape(self, x_shape, y_shape):
         """Checks the shapes; returns (N, M, maps shape)."""
-        n, m = check_set_shapes(
+        n, m = _common.check_set_shapes(
             "BilinearAttention", "x", x_shape, "y", y_shape)
-        batch = x_shape[0] if x_shape[0] is not None else y_shape[0]
+        batch = _common.merge(x_shape[0], y_shape[0])
         return n, m, (batch, self.glimpses, x_shape[1], y_shape[1])
 
     def build(self, x_shape, y_shape):
@@ -232,23 +129,22 @@ class BilinearAttention(_base.WeightedLayer):
 
     def hidden(self, t, kernel, bias):
         """σ(t W + b) over the last axis of t."""
-        h = _ops.matmul_last(t, kernel)
-        if bias is not None:
-            h = h + bias
-        return self.activation(h)
+        return self.activation(_common.linear(t, kernel, bias))
 
     def call(self, x, y, x_mask=None, y_mask=None):
         # x: [B, ρ, N]; y: [B, φ, M]; x_mask: [B, ρ]; y_mask: [B, φ].
-        x_mask = check_mask("BilinearAttention", "x_mask", x_mask, "x", x)
-        y_mask = check_mask("BilinearAttention", "y_mask", y_mask, "y", y)
+        name = "BilinearAttention"
+        x_mask = _common.check_mask(name, "x_mask", x_mask, "x", x)
+        y_mask = _common.check_mask(name, "y_mask", y_mask, "y", y)
         hx = self.hidden(x, self.x_kernel, self.x_bias)  # [B, ρ, K]
         hy = self.hidden(y, self.y_kernel, self.y_bias)  # [B, φ, K]
         p = ops.reshape(self.glimpse_kernel, (1, self.glimpses, 1, self.rank))
         hxp = ops.expand_dims(hx, 1) * p  # [B, G, ρ, K]
         hyt = ops.expand_dims(ops.transpose(hy, (0, 2, 1)), 1)  # [B, 1, K, φ]
         logits = ops.matmul(hxp, hyt)  # [B, G, ρ, φ]
-        mask = pair_mask(x_mask, y_mask)  # [B, 1, ρ|1, φ|1] or None
-        maps = masked_softmax(logits, mask, axis=(-2, -1))  # [B, G, ρ, φ]
+        mask = _common.pair_mask(x_mask, y_mask)  # [B, 1, ρ|1, φ|1] | None
+        maps = _common.masked_softmax(
+            logits, mask, axis=(-2, -1))  # [B, G, ρ, φ]
         if self.return_logits:
             return maps, logits
         return maps
@@ -258,27 +154,6 @@ class BilinearAttention(_base.WeightedLayer):
         return (shape, shape) if self.return_logits else shape
 
     def get_config(self):
-        config = super().get_config()
-        config.update({
-            "glimpses": self.glimpses,
-            "rank": self.rank,
-            "return_logits": self.return_logits,
-        })
-        return config
+        return _common.config_with(super().get_config(), self, (
+            "glimpses", "rank", "return_logits"))
 
-
-def pair_mask(x_mask, y_mask):
-    """The mask of the pairs (i, j): x_mask_i ∧ y_mask_j, [B, 1, ρ, φ].
-
-    With one mask missing, it broadcasts over that axis ([B, 1, ρ, 1] or
-    [B, 1, 1, φ]); None when both are.
-    """
-    if x_mask is None and y_mask is None:
-        return None
-    rows = None if x_mask is None else ops.expand_dims(x_mask, (1, 3))
-    cols = None if y_mask is None else ops.expand_dims(y_mask, (1, 2))
-    if cols is None:
-        return rows  # [B, 1, ρ, 1]
-    if rows is None:
-        return cols  # [B, 1, 1, φ]
-    return ops.logical_and(rows, cols)  # [B, 1, ρ, φ]

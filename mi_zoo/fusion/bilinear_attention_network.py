@@ -3,24 +3,11 @@
 import keras
 from keras import ops
 
+from mi_zoo.fusion import _common
 from mi_zoo.fusion import bilinear_attention
 from mi_zoo.layers import _base
 from mi_zoo.layers import _ops
 from mi_zoo.layers import _validation
-
-
-def sum_pool(t, pool_size):
-    """k-sum pooling of the last axis: [..., K] -> [..., K/k].
-
-    Output element c is the sum of elements c·k, ..., c·k + k − 1 (windows
-    of k consecutive elements, stride k, as in MFB and the BAN code).
-    """
-    if pool_size == 1:
-        return t
-    k = t.shape[-1]
-    lead = tuple(ops.shape(t)[:-1])
-    t = ops.reshape(t, lead + (k // pool_size, pool_size))
-    return ops.sum(t, axis=-1)
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
@@ -174,7 +161,7 @@ class BilinearAttentionNetwork(_base.WeightedLayer):
         return None
 
     def _sizes(self, x_shape, y_shape):
-        return bilinear_attention.check_set_shapes(
+        return _common.check_set_shapes(
             "BilinearAttentionNetwork", "x", x_shape, "y", y_shape)
 
     def build(self, x_shape, y_shape):
@@ -194,8 +181,8 @@ class BilinearAttentionNetwork(_base.WeightedLayer):
     def call(self, x, y, x_mask=None, y_mask=None):
         # x: [B, ρ, N]; y: [B, φ, M]; x_mask: [B, ρ]; y_mask: [B, φ].
         name = "BilinearAttentionNetwork"
-        x_mask = bilinear_attention.check_mask(name, "x_mask", x_mask, "x", x)
-        y_mask = bilinear_attention.check_mask(name, "y_mask", y_mask, "y", y)
+        x_mask = _common.check_mask(name, "x_mask", x_mask, "x", x)
+        y_mask = _common.check_mask(name, "y_mask", y_mask, "y", y)
         maps = self.attention(
             x, y, x_mask=x_mask, y_mask=y_mask)  # [B, G, ρ, φ]
         g, k, m = self.glimpses, self.rank, y.shape[-1]
@@ -209,33 +196,26 @@ class BilinearAttentionNetwork(_base.WeightedLayer):
         hy = self.activation(hy)
         f = x  # f_0: [B, ρ, N]
         for i in range(g):
-            hx = _ops.matmul_last(f, self.feature_x_kernel[i])  # [B, ρ, K]
-            if self.use_bias:
-                hx = hx + self.feature_x_bias[i]
-            hx = self.activation(hx)
+            hx = self.activation(_common.linear(
+                f, self.feature_x_kernel[i],
+                _common.row(self.feature_x_bias, i)))  # [B, ρ, K]
             # A_g σ(YᵀV'_g): [B, ρ, K]
             a_hy = ops.matmul(maps[:, i], hy[:, :, i])
             feature = ops.sum(hx * a_hy, axis=1)  # f'_g: [B, K]
-            pooled = sum_pool(feature, self.pool_size)  # [B, K/k]
-            glimpse = ops.matmul(pooled, self.projection_kernel[i])  # [B, N]
-            if self.use_bias:
-                glimpse = glimpse + self.projection_bias[i]
+            pooled = _common.sum_pool(feature, self.pool_size)  # [B, K/k]
+            glimpse = _common.linear(
+                pooled, self.projection_kernel[i],
+                _common.row(self.projection_bias, i))  # [B, N]
             f = f + ops.expand_dims(glimpse, 1)  # f_{g+1}: [B, ρ, N]
-        joint = bilinear_attention.masked_sum(f, x_mask)  # [B, N]
+        joint = _common.masked_sum(f, x_mask)  # [B, N]
         return joint, maps
 
     def compute_output_shape(self, x_shape, y_shape):
         n, _ = self._sizes(x_shape, y_shape)
-        batch = x_shape[0] if x_shape[0] is not None else y_shape[0]
+        batch = _common.merge(x_shape[0], y_shape[0])
         maps = self.attention.compute_output_shape(x_shape, y_shape)
         return (batch, n), maps
 
     def get_config(self):
-        config = super().get_config()
-        config.update({
-            "glimpses": self.glimpses,
-            "rank": self.rank,
-            "attention_rank": self.attention_rank,
-            "pool_size": self.pool_size,
-        })
-        return config
+        return _common.config_with(super().get_config(), self, (
+            "glimpses", "rank", "attention_rank", "pool_size"))

@@ -3,10 +3,8 @@
 import keras
 from keras import ops
 
-from mi_zoo.fusion import _pooling
-from mi_zoo.fusion import low_rank_bilinear_pooling as mlb
+from mi_zoo.fusion import _common
 from mi_zoo.layers import _base
-from mi_zoo.layers import _ops
 from mi_zoo.layers import _validation
 
 NORMALIZATIONS = ("before_concat", "after_concat", None)
@@ -125,13 +123,8 @@ class Block(_base.WeightedLayer):
                 f"{chunks}·{mm_dim // chunks} + {mm_dim % chunks}).")
         _validation.check_choice("normalization", normalization,
                                  NORMALIZATIONS)
-        mlb.check_rate("dropout", dropout)
-        if seed is not None:
-            _validation.check_axis("seed", seed)
-            if not dropout:
-                raise ValueError(
-                    "`seed` only seeds the dropout, which is off; got "
-                    f"seed={seed} with dropout={dropout}.")
+        _common.check_rate("dropout", dropout)
+        _common.check_dropout_seed(seed, dropout)
         self.units = units
         self.mm_dim = mm_dim
         self.chunks = chunks
@@ -139,13 +132,11 @@ class Block(_base.WeightedLayer):
         self.normalization = normalization
         self.dropout = dropout
         self.seed = seed
-        self.dropout_layer = None
-        if dropout > 0:
-            self.dropout_layer = keras.layers.Dropout(
-                dropout, seed=seed, dtype=self.dtype_policy)
+        self.dropout_layer = _common.dropout_layer(
+            dropout, self.dtype_policy, seed=seed)
 
     def _sizes(self, x_shape, y_shape):
-        return mlb.joint_shapes("Block", x_shape, y_shape)
+        return _common.joint_shapes("Block", x_shape, y_shape)
 
     def build(self, x_shape, y_shape):
         n, m, _ = self._sizes(x_shape, y_shape)
@@ -166,9 +157,7 @@ class Block(_base.WeightedLayer):
         """Projection and per-chunk factors: [B(,...), C, R·s]."""
         c, s = self.chunks, self.mm_dim // self.chunks
         lead = ops.shape(t)[:-1]
-        t = _ops.matmul_last(t, kernel)  # [B(,...), d]
-        if self.use_bias:
-            t = t + bias
+        t = _common.linear(t, kernel, bias)  # [B(,...), d]
         if self.dropout_layer is not None:
             t = self.dropout_layer(t, training=training)
         t = ops.reshape(t, (-1, c, s))  # [N, C, s]
@@ -184,19 +173,18 @@ class Block(_base.WeightedLayer):
                            self.x_factor_bias, training)  # [B(,...), C, R·s]
         py = self._project(y, self.y_kernel, self.y_bias, self.y_factor,
                            self.y_factor_bias, training)  # [B(,...), C, R·s]
-        px, py = mlb.broadcast_pair(px, py)
+        px, py = _common.broadcast_pair(px, py)
         big = py if len(y.shape) > len(x.shape) else px
         lead = ops.shape(big)[:-2]  # [B, ...]
         z = ops.reshape(px * py, tuple(lead) + (c, r, s))  # [B, ..., C, R, s]
         z = ops.sum(z, axis=-2)  # [B, ..., C, s]: Σ_r per chunk
         if self.normalization == "before_concat":
-            z = _pooling.normalize(z, True, True)  # per chunk
+            z = _common.normalize(z, True, True)  # per chunk
         z = ops.reshape(z, tuple(lead) + (self.mm_dim,))  # [B, ..., d]
         if self.normalization == "after_concat":
-            z = _pooling.normalize(z, True, True)
-        out = _ops.matmul_last(z, self.output_kernel)  # [B, ..., units]
-        if self.use_bias:
-            out = out + self.output_bias
+            z = _common.normalize(z, True, True)
+        out = _common.linear(
+            z, self.output_kernel, self.output_bias)  # [B, ..., units]
         return self.activation(out)
 
     def compute_output_shape(self, x_shape, y_shape):
@@ -204,16 +192,6 @@ class Block(_base.WeightedLayer):
         return lead + (self.units,)
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "units": self.units,
-                "mm_dim": self.mm_dim,
-                "chunks": self.chunks,
-                "rank": self.rank,
-                "normalization": self.normalization,
-                "dropout": self.dropout,
-                "seed": self.seed,
-            }
-        )
-        return config
+        return _common.config_with(super().get_config(), self, (
+            "units", "mm_dim", "chunks", "rank", "normalization", "dropout",
+            "seed"))

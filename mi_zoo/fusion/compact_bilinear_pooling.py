@@ -4,10 +4,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from mi_zoo.fusion import _pooling
-from mi_zoo.fusion import low_rank_bilinear_pooling as mlb
+from mi_zoo.fusion import _common
 from mi_zoo.layers import _base
-from mi_zoo.layers import _ops
 from mi_zoo.layers import _validation
 
 # Hash values are stored in float32 weights: exact integers up to 2**24.
@@ -136,8 +134,8 @@ class CompactBilinearPooling(_base.WeightedLayer):
             raise ValueError(
                 f"`sketch_dim` must be at most 2**24 = {MAX_SKETCH_DIM} (the "
                 f"hashes are stored as float32), got sketch_dim={sketch_dim}.")
-        mlb.check_bool("signed_sqrt", signed_sqrt)
-        mlb.check_bool("l2_normalize", l2_normalize)
+        _common.check_bool("signed_sqrt", signed_sqrt)
+        _common.check_bool("l2_normalize", l2_normalize)
         if seed is None:
             seed = int(np.random.randint(0, 2**31 - 1))
         elif isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
@@ -160,7 +158,7 @@ class CompactBilinearPooling(_base.WeightedLayer):
         self.units = units
 
     def _sizes(self, x_shape, y_shape):
-        return mlb.joint_shapes("CompactBilinearPooling", x_shape, y_shape)
+        return _common.joint_shapes("CompactBilinearPooling", x_shape, y_shape)
 
     def build(self, x_shape, y_shape):
         n, m, _ = self._sizes(x_shape, y_shape)
@@ -193,22 +191,20 @@ class CompactBilinearPooling(_base.WeightedLayer):
 
     def call(self, x, y):
         # x: [B, ..., n]; y: [B, ..., m] (one of them may be [B, f]).
-        dtype = _pooling.wide_dtype(self.compute_dtype)
+        dtype = _common.wide_dtype(self.compute_dtype)
         x_re, x_im = self._sketch_spectrum(
             x, self.x_hash, self.x_sign, dtype)  # [B(,...), d // 2 + 1]
         y_re, y_im = self._sketch_spectrum(y, self.y_hash, self.y_sign, dtype)
-        x_re, y_re = mlb.broadcast_pair(x_re, y_re)
-        x_im, y_im = mlb.broadcast_pair(x_im, y_im)
+        x_re, y_re = _common.broadcast_pair(x_re, y_re)
+        x_im, y_im = _common.broadcast_pair(x_im, y_im)
         re = x_re * y_re - x_im * y_im  # [B, ..., d // 2 + 1]
         im = x_re * y_im + x_im * y_re
         z = ops.irfft((re, im), fft_length=self.sketch_dim)  # [B, ..., d]
-        z = _pooling.normalize(z, self.signed_sqrt, self.l2_normalize)
+        z = _common.normalize(z, self.signed_sqrt, self.l2_normalize)
         z = ops.cast(z, self.compute_dtype)
         if self.units is None:
             return z
-        z = _ops.matmul_last(z, self.kernel)  # [B, ..., units]
-        if self.use_bias:
-            z = z + self.bias
+        z = _common.linear(z, self.kernel, self.bias)  # [B, ..., units]
         return self.activation(z)
 
     def compute_output_shape(self, x_shape, y_shape):
@@ -216,14 +212,5 @@ class CompactBilinearPooling(_base.WeightedLayer):
         return lead + (self.units or self.sketch_dim,)
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "sketch_dim": self.sketch_dim,
-                "signed_sqrt": self.signed_sqrt,
-                "l2_normalize": self.l2_normalize,
-                "seed": self.seed,
-                "units": self.units,
-            }
-        )
-        return config
+        return _common.config_with(super().get_config(), self, (
+            "sketch_dim", "signed_sqrt", "l2_normalize", "seed", "units"))

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from mi_zoo.fusion import bilinear_attention
+from mi_zoo.fusion import _common
 from mi_zoo.layers import _base
 from mi_zoo.layers import _ops
 from mi_zoo.layers import _validation
@@ -139,7 +139,7 @@ class DualAttention(_base.WeightedLayer):
         return None
 
     def _sizes(self, v_shape, u_shape):
-        return bilinear_attention.check_set_shapes(
+        return _common.check_set_shapes(
             f"DualAttention(mode={self.mode!r})", "v", v_shape, "u", u_shape)
 
     def build(self, v_shape, u_shape):
@@ -165,10 +165,6 @@ class DualAttention(_base.WeightedLayer):
         self.textual_score_kernel = kernel(  # w_u,h(k)
             "textual_score_kernel", (s, h))
 
-    def _linear(self, t, kernel, bias):
-        y = ops.matmul(t, kernel)
-        return y if bias is None else y + bias
-
     def _keys(self, t, kernel, bias):
         """tanh(W(k) t_n + b(k)) for every step k: [B, S, K, h]."""
         c = t.shape[-1]
@@ -183,24 +179,23 @@ class DualAttention(_base.WeightedLayer):
     def _attend(self, t, keys, memory, memory_kernel, memory_bias,
                 score_kernel, mask):
         """One attention step: returns (weights [B, S], Σ_s α_s t_s)."""
-        query = ops.tanh(self._linear(memory, memory_kernel, memory_bias))
+        query = ops.tanh(_common.linear(memory, memory_kernel, memory_bias))
         hidden = keys * ops.expand_dims(query, 1)  # [B, S, h]
         scores = ops.squeeze(
             ops.matmul(hidden, ops.expand_dims(score_kernel, -1)), -1)
-        weights = bilinear_attention.masked_softmax(scores, mask)  # [B, S]
+        weights = _common.masked_softmax(scores, mask)  # [B, S]
         return weights, _weighted_sum(weights, t)  # [B, S], [B, C]
 
     def _project(self, step, attended):
-        bias = (self.visual_projection_bias[step] if self.use_bias
-                else None)
-        return ops.tanh(self._linear(
-            attended, self.visual_projection_kernel[step], bias))
+        return ops.tanh(_common.linear(
+            attended, self.visual_projection_kernel[step],
+            _common.row(self.visual_projection_bias, step)))
 
     def call(self, v, u, v_mask=None, u_mask=None):
         # v: [B, N, C_v]; u: [B, T, C_u]; v_mask: [B, N]; u_mask: [B, T].
         name = f"DualAttention(mode={self.mode!r})"
-        v_mask = bilinear_attention.check_mask(name, "v_mask", v_mask, "v", v)
-        u_mask = bilinear_attention.check_mask(name, "u_mask", u_mask, "u", u)
+        v_mask = _common.check_mask(name, "v_mask", v_mask, "v", v)
+        u_mask = _common.check_mask(name, "u_mask", u_mask, "u", u)
         v_avg = _uniform_weights(v, v_mask)  # [B, N]
         u_avg = _uniform_weights(u, u_mask)  # [B, T]
         v_k = self._project(0, _weighted_sum(v_avg, v))  # v(0): [B, d]
@@ -211,7 +206,6 @@ class DualAttention(_base.WeightedLayer):
             memory = v_k * u_k  # m(0): [B, d]
         else:
             v_memory, u_memory = v_k, u_k  # m_v(0), m_u(0): [B, d]
-        bias = (lambda b, k: b[k]) if self.use_bias else (lambda b, k: None)
         v_keys = self._keys(v, self.visual_kernel, self.visual_bias)
         u_keys = self._keys(u, self.textual_kernel, self.textual_bias)
         for k in range(self.steps):  # step k + 1
@@ -219,11 +213,11 @@ class DualAttention(_base.WeightedLayer):
                 v_memory = u_memory = memory
             alpha_v, v_att = self._attend(
                 v, v_keys[:, :, k], v_memory, self.visual_memory_kernel[k],
-                bias(self.visual_memory_bias, k),
+                _common.row(self.visual_memory_bias, k),
                 self.visual_score_kernel[k], v_mask)  # [B, N], [B, C_v]
             alpha_u, u_k = self._attend(
                 u, u_keys[:, :, k], u_memory, self.textual_memory_kernel[k],
-                bias(self.textual_memory_bias, k),
+                _common.row(self.textual_memory_bias, k),
                 self.textual_score_kernel[k], u_mask)  # [B, T], [B, d]
             v_k = self._project(k + 1, v_att)  # v(k): [B, d]
             v_weights.append(alpha_v)
@@ -245,7 +239,7 @@ class DualAttention(_base.WeightedLayer):
 
     def compute_output_shape(self, v_shape, u_shape):
         _, d = self._sizes(v_shape, u_shape)
-        batch = v_shape[0] if v_shape[0] is not None else u_shape[0]
+        batch = _common.merge(v_shape[0], u_shape[0])
         v_weights = (batch, self.steps + 1, v_shape[1])
         u_weights = (batch, self.steps + 1, u_shape[1])
         if self.mode == "reasoning":
@@ -256,12 +250,7 @@ class DualAttention(_base.WeightedLayer):
     def get_config(self):
         config = super().get_config()
         config.pop("activation")
-        config.update({
-            "units": self.units,
-            "steps": self.steps,
-            "mode": self.mode,
-        })
-        return config
+        return _common.config_with(config, self, ("units", "steps", "mode"))
 
 
 def _uniform_weights(t, mask):

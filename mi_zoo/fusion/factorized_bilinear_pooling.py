@@ -3,10 +3,8 @@
 import keras
 from keras import ops
 
-from mi_zoo.fusion import _pooling
-from mi_zoo.fusion import low_rank_bilinear_pooling as mlb
+from mi_zoo.fusion import _common
 from mi_zoo.layers import _base
-from mi_zoo.layers import _ops
 from mi_zoo.layers import _validation
 
 
@@ -111,15 +109,10 @@ class FactorizedBilinearPooling(_base.WeightedLayer):
         _validation.check_positive_int("units", units)
         _validation.check_positive_int("factor", factor)
         _validation.check_positive_int("order", order)
-        mlb.check_rate("dropout", dropout)
-        mlb.check_bool("power_normalize", power_normalize)
-        mlb.check_bool("l2_normalize", l2_normalize)
-        if seed is not None:
-            _validation.check_axis("seed", seed)
-            if not dropout:
-                raise ValueError(
-                    "`seed` only seeds the dropout, which is off; got "
-                    f"seed={seed} with dropout={dropout}.")
+        _common.check_rate("dropout", dropout)
+        _common.check_bool("power_normalize", power_normalize)
+        _common.check_bool("l2_normalize", l2_normalize)
+        _common.check_dropout_seed(seed, dropout)
         self.units = units
         self.factor = factor
         self.order = order
@@ -127,13 +120,12 @@ class FactorizedBilinearPooling(_base.WeightedLayer):
         self.power_normalize = power_normalize
         self.l2_normalize = l2_normalize
         self.seed = seed
-        self.dropout_layer = None
-        if dropout > 0:
-            self.dropout_layer = keras.layers.Dropout(
-                dropout, seed=seed, dtype=self.dtype_policy)
+        self.dropout_layer = _common.dropout_layer(
+            dropout, self.dtype_policy, seed=seed)
 
     def _sizes(self, x_shape, y_shape):
-        return mlb.joint_shapes("FactorizedBilinearPooling", x_shape, y_shape)
+        return _common.joint_shapes(
+            "FactorizedBilinearPooling", x_shape, y_shape)
 
     def build(self, x_shape, y_shape):
         n, m, _ = self._sizes(x_shape, y_shape)
@@ -145,12 +137,10 @@ class FactorizedBilinearPooling(_base.WeightedLayer):
 
     def call(self, x, y, training=None):
         # x: [B, ..., n]; y: [B, ..., m] (one of them may be [B, f]).
-        px = _ops.matmul_last(x, self.x_kernel)  # [B(,...), p·o·k]
-        py = _ops.matmul_last(y, self.y_kernel)  # [B(,...), p·o·k]
-        if self.use_bias:
-            px = px + self.x_bias
-            py = py + self.y_bias
-        px, py = mlb.broadcast_pair(px, py)
+        # px, py: [B(, ...), p·o·k]
+        px = _common.linear(x, self.x_kernel, self.x_bias)
+        py = _common.linear(y, self.y_kernel, self.y_bias)
+        px, py = _common.broadcast_pair(px, py)
         width = self.units * self.factor
         big = py if len(y.shape) > len(x.shape) else px
         lead = ops.shape(big)[:-1]  # [B, ...]
@@ -165,7 +155,7 @@ class FactorizedBilinearPooling(_base.WeightedLayer):
             expanded = e
             e = ops.reshape(e, tuple(lead) + (self.units, self.factor))
             z = ops.sum(e, axis=-1)  # [B, ..., o]: sum pooling over k
-            outputs.append(_pooling.normalize(
+            outputs.append(_common.normalize(
                 z, self.power_normalize, self.l2_normalize))
         if self.order == 1:
             return outputs[0]
@@ -176,16 +166,6 @@ class FactorizedBilinearPooling(_base.WeightedLayer):
         return lead + (self.order * self.units,)
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "units": self.units,
-                "factor": self.factor,
-                "order": self.order,
-                "dropout": self.dropout,
-                "power_normalize": self.power_normalize,
-                "l2_normalize": self.l2_normalize,
-                "seed": self.seed,
-            }
-        )
-        return config
+        return _common.config_with(super().get_config(), self, (
+            "units", "factor", "order", "dropout", "power_normalize",
+            "l2_normalize", "seed"))

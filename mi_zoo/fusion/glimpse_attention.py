@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from mi_zoo.fusion import mlb_attention
+from mi_zoo.fusion import _common
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
@@ -47,9 +47,9 @@ class GlimpseAttention(keras.layers.Layer):
         logits_shape, features_shape = tuple(logits_shape), tuple(
             features_shape)
         if (len(logits_shape) < 3 or len(logits_shape) != len(features_shape)
-                or any(a is not None and b is not None and a != b
-                       for a, b in zip(logits_shape[:-1],
-                                       features_shape[:-1]))):
+                or not all(_common.compatible(a, b)
+                           for a, b in zip(logits_shape[:-1],
+                                           features_shape[:-1]))):
             raise ValueError(
                 f"GlimpseAttention: logits has shape {logits_shape} and "
                 f"features has shape {features_shape}; both must be "
@@ -64,16 +64,10 @@ class GlimpseAttention(keras.layers.Layer):
     def call(self, logits, features, mask=None):
         # logits: [B, ..., G]; features: [B, ..., C]; mask: [B, ...].
         glimpses, c = logits.shape[-1], features.shape[-1]
-        shape = ops.shape(features)
-        batch, spatial = shape[0], tuple(shape[1:-1])
-        flat = ops.reshape(features, (batch, -1, c))  # [B, S, C]
+        flat, batch, spatial = _common.flatten_positions(features)  # [B,S,C]
         logits = ops.transpose(ops.reshape(logits, (batch, -1, glimpses)),
                                (0, 2, 1))  # [B, G, S]
-        if mask is not None:
-            mask = ops.expand_dims(ops.reshape(mask, (batch, -1)), 1)  # [B,1,S]
-        alpha = mlb_attention.masked_softmax(logits, mask, axis=-1)
-        alpha = ops.cast(alpha, flat.dtype)  # [B, G, S]
-        attended = ops.matmul(alpha, flat)  # [B, G, C]
+        alpha, attended = _common.attend(logits, flat, mask)  # [B, G, S|C]
         attended = ops.reshape(attended, (batch, glimpses * c))  # [B, G·C]
         return attended, ops.reshape(alpha, (batch, glimpses) + spatial)
 

@@ -1,100 +1,11 @@
-"""Multimodal low-rank bilinear pooling (MLB) and helpers of the MLB family.
-
-Besides the layer, this module holds small helpers that the other fusion
-layers can reuse: `check_bool`, `check_rate`, `joint_shapes` (two inputs that
-meet feature-wise, one of which may broadcast over the other's middle axes)
-and `broadcast_pair`.
-"""
+"""Multimodal low-rank bilinear pooling (MLB)."""
 
 import keras
 
+from mi_zoo.fusion import _common
 from mi_zoo.layers import _base
 from mi_zoo.layers import _ops
 from mi_zoo.layers import _validation
-
-
-def check_bool(name, value):
-    """Raises unless `value` is a Python bool."""
-    if not isinstance(value, bool):
-        raise ValueError(f"`{name}` must be a bool, got {name}={value!r}.")
-
-
-def check_rate(name, value):
-    """Raises unless `value` is a real number in [0, 1) (bools refused)."""
-    if (isinstance(value, bool) or not isinstance(value, (int, float))
-            or not 0 <= value < 1):
-        raise ValueError(
-            f"`{name}` must be a number in [0, 1), got {name}={value!r}.")
-
-
-def _compatible(a, b):
-    return a is None or b is None or a == b
-
-
-def _merge(a, b):
-    return a if b is None else b
-
-
-def joint_shapes(layer_name, x_shape, y_shape, x_name="x", y_name="y"):
-    """Validates two inputs that meet feature-wise; returns (n, m, leading).
-
-    Both inputs have rank >= 2 and a known last axis. Either they have the
-    same leading axes ([B, ..., n] and [B, ..., m]), or one of them is
-    [B, features] and broadcasts over the middle axes of the other (a
-    question vector against S region features).
-
-    Args:
-      layer_name: name used in error messages.
-      x_shape, y_shape: the static shapes of the two inputs.
-      x_name, y_name: the names of the inputs in error messages.
-
-    Returns:
-      (n, m, leading): the feature sizes of x and y, and the leading axes
-      (batch included) of the result, the known size where one is unknown.
-
-    Raises:
-      ValueError: on a rank, batch or leading-axes mismatch, or an unknown
-        feature size; the message prints both shapes.
-    """
-    x_shape, y_shape = tuple(x_shape), tuple(y_shape)
-    where = (f"{layer_name}: {x_name} has shape {x_shape} and {y_name} has "
-             f"shape {y_shape}")
-    for name, shape in ((x_name, x_shape), (y_name, y_shape)):
-        if len(shape) < 2:
-            raise ValueError(f"{where}; {name} must have rank >= 2 "
-                             "([batch, ..., features]).")
-    if not _compatible(x_shape[0], y_shape[0]):
-        raise ValueError(f"{where}; the batch sizes of {x_name} and {y_name} "
-                         "differ.")
-    if len(x_shape) == len(y_shape):
-        pairs = list(zip(x_shape[:-1], y_shape[:-1]))
-        if not all(_compatible(a, b) for a, b in pairs):
-            raise ValueError(f"{where}; the leading axes of {x_name} and "
-                             f"{y_name} differ.")
-        leading = tuple(_merge(a, b) for a, b in pairs)
-    elif min(len(x_shape), len(y_shape)) == 2:
-        longer = x_shape if len(x_shape) > len(y_shape) else y_shape
-        leading = (_merge(x_shape[0], y_shape[0]),) + longer[1:-1]
-    else:
-        raise ValueError(
-            f"{where}; inputs of different ranks need the lower-rank one to be "
-            "[batch, features], broadcast over the other's middle axes.")
-    if x_shape[-1] is None or y_shape[-1] is None:
-        raise ValueError(f"{where}; the last axes of {x_name} and {y_name} "
-                         "must be known.")
-    return int(x_shape[-1]), int(y_shape[-1]), leading
-
-
-def broadcast_pair(a, b):
-    """Gives the lower-rank of two [B, ..., f] tensors singleton middle axes.
-
-    For `a` [B, f] and `b` [B, S, g] returns ([B, 1, f], b), so that
-    elementwise ops broadcast `a` over S; tensors of equal rank come back
-    unchanged.
-    """
-    if len(a.shape) < len(b.shape):
-        return _ops.broadcast_context(b, a), b
-    return a, _ops.broadcast_context(a, b)
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
@@ -199,8 +110,8 @@ class LowRankBilinearPooling(_base.WeightedLayer):
         _validation.check_positive_int("units", units, allow_none=True)
         _validation.check_choice(
             "activation_position", activation_position, ("before", "after"))
-        check_bool("use_shortcut", use_shortcut)
-        check_rate("dropout", dropout)
+        _common.check_bool("use_shortcut", use_shortcut)
+        _common.check_rate("dropout", dropout)
         if (activation_position == "after"
                 and self.activation is keras.activations.linear):
             raise ValueError(
@@ -211,11 +122,10 @@ class LowRankBilinearPooling(_base.WeightedLayer):
         self.activation_position = activation_position
         self.use_shortcut = use_shortcut
         self.dropout = dropout
-        self._dropout = (keras.layers.Dropout(dropout, dtype=self.dtype_policy)
-                         if dropout else None)
+        self._dropout = _common.dropout_layer(dropout, self.dtype_policy)
 
     def _sizes(self, x_shape, y_shape):
-        n, m, leading = joint_shapes(
+        n, m, leading = _common.joint_shapes(
             "LowRankBilinearPooling", x_shape, y_shape)
         return n, m, leading, self.units or self.joint_size
 
@@ -239,29 +149,24 @@ class LowRankBilinearPooling(_base.WeightedLayer):
 
     def call(self, x, y, training=None):
         # x: [B, ..., n]; y: [B, ..., m] (either may be [B, features]).
-        hx = _ops.matmul_last(x, self.x_kernel)  # [B(, ...), d]
-        hy = _ops.matmul_last(y, self.y_kernel)  # [B(, ...), d]
-        if self.use_bias:
-            hx = hx + self.x_bias
-            hy = hy + self.y_bias
+        hx = _common.linear(x, self.x_kernel, self.x_bias)  # [B(, ...), d]
+        hy = _common.linear(y, self.y_kernel, self.y_bias)  # [B(, ...), d]
         if self.activation_position == "before":
             hx, hy = self.activation(hx), self.activation(hy)
         if self._dropout is not None:
             hx = self._dropout(hx, training=training)
             hy = self._dropout(hy, training=training)
-        hx, hy = broadcast_pair(hx, hy)  # [B, 1.., d] or [B, ..., d]
+        hx, hy = _common.broadcast_pair(hx, hy)  # [B, 1.., d] or [B, ..., d]
         joint = hx * hy  # [B, ..., d]
         if self.activation_position == "after":
             joint = self.activation(joint)
         f = joint
-        if self.units:
-            f = _ops.matmul_last(joint, self.output_kernel)  # [B, ..., k]
-            if self.use_bias:
-                f = f + self.bias
+        if self.units:  # f: [B, ..., k]
+            f = _common.linear(joint, self.output_kernel, self.bias)
         if self.use_shortcut:
             sx = _ops.matmul_last(x, self.x_shortcut_kernel)  # [B(,...), k]
             sy = _ops.matmul_last(y, self.y_shortcut_kernel)  # [B(,...), k]
-            sx, sy = broadcast_pair(sx, sy)
+            sx, sy = _common.broadcast_pair(sx, sy)
             f = f + sx + sy  # [B, ..., k]
         return f
 
@@ -270,14 +175,6 @@ class LowRankBilinearPooling(_base.WeightedLayer):
         return leading + (out,)
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "joint_size": self.joint_size,
-                "units": self.units,
-                "activation_position": self.activation_position,
-                "use_shortcut": self.use_shortcut,
-                "dropout": self.dropout,
-            }
-        )
-        return config
+        return _common.config_with(super().get_config(), self, (
+            "joint_size", "units", "activation_position", "use_shortcut",
+            "dropout"))

@@ -1,41 +1,12 @@
-"""MLB attention with G glimpses, and a masked softmax for attention layers."""
+"""MLB attention with G glimpses."""
 
 import keras
 from keras import ops
 
-from mi_zoo.fusion import low_rank_bilinear_pooling as mlb
+from mi_zoo.fusion import _common
 from mi_zoo.layers import _base
 from mi_zoo.layers import _ops
 from mi_zoo.layers import _validation
-
-# Logit of masked positions. The softmax runs in float32 or wider, so the
-# constant never meets float16's range.
-_MASKED_LOGIT = -1e9
-
-
-def masked_softmax(logits, mask=None, axis=-1):
-    """Softmax over `axis`, in float32 or wider, exactly zero where masked.
-
-    Args:
-      logits: float tensor; float16 and bfloat16 logits are cast to float32
-        (mixed precision), float32 and float64 ones are kept.
-      mask: None or a tensor broadcastable to `logits`, True (or non-zero) at
-        valid positions.
-      axis: the attended axis.
-
-    Returns:
-      probabilities (float32, or float64 for float64 logits) that sum to one
-      over `axis` on every row with a valid position; masked positions are
-      exactly 0, and a fully masked row is all zeros (not NaN).
-    """
-    if keras.backend.standardize_dtype(logits.dtype) in ("float16",
-                                                          "bfloat16"):
-        logits = ops.cast(logits, "float32")
-    if mask is None:
-        return ops.softmax(logits, axis=axis)
-    valid = ops.cast(mask, "bool")
-    logits = ops.where(valid, logits, _MASKED_LOGIT)
-    return ops.softmax(logits, axis=axis) * ops.cast(valid, logits.dtype)
 
 
 def attention_shapes(layer_name, q_shape, features_shape):
@@ -53,8 +24,7 @@ def attention_shapes(layer_name, q_shape, features_shape):
     if len(features_shape) < 3:
         raise ValueError(
             f"{where}; features must be [batch, S, C] or [batch, H, W, C].")
-    if (q_shape[0] is not None and features_shape[0] is not None
-            and q_shape[0] != features_shape[0]):
+    if not _common.compatible(q_shape[0], features_shape[0]):
         raise ValueError(f"{where}; the batch sizes of q and features differ.")
     if q_shape[-1] is None or features_shape[-1] is None:
         raise ValueError(
@@ -169,13 +139,12 @@ class MLBAttention(_base.WeightedLayer):
         _validation.check_positive_int("glimpses", glimpses)
         _validation.check_positive_int(
             "glimpse_units", glimpse_units, allow_none=True)
-        mlb.check_rate("dropout", dropout)
+        _common.check_rate("dropout", dropout)
         self.joint_size = joint_size
         self.glimpses = glimpses
         self.glimpse_units = glimpse_units
         self.dropout = dropout
-        self._dropout = (keras.layers.Dropout(dropout, dtype=self.dtype_policy)
-                         if dropout else None)
+        self._dropout = _common.dropout_layer(dropout, self.dtype_policy)
 
     def build(self, q_shape, features_shape):
         n, c, _ = attention_shapes("MLBAttention", q_shape, features_shape)
@@ -194,8 +163,7 @@ class MLBAttention(_base.WeightedLayer):
     def _check_mask(self, features, mask):
         expected, got = tuple(features.shape[:-1]), tuple(mask.shape)
         if len(got) != len(expected) or not all(
-                a is None or b is None or a == b
-                for a, b in zip(expected, got)):
+                _common.compatible(a, b) for a, b in zip(expected, got)):
             raise ValueError(
                 f"MLBAttention: features has shape {tuple(features.shape)} "
                 f"and mask has shape {got}; mask must have the leading axes "
@@ -203,16 +171,11 @@ class MLBAttention(_base.WeightedLayer):
 
     def call(self, q, features, mask=None, training=None):
         # q: [B, n]; features: [B, S, C] or [B, H, W, C]; mask: [B, S|H, W].
-        c = features.shape[-1]
-        shape = ops.shape(features)
-        batch, spatial = shape[0], tuple(shape[1:-1])
-        flat = ops.reshape(features, (batch, -1, c))  # [B, S, C]
-        hq = ops.matmul(q, self.question_kernel)  # [B, d]
-        hf = _ops.matmul_last(flat, self.feature_kernel)  # [B, S, d]
-        if self.use_bias:
-            hq = hq + self.question_bias
-            hf = hf + self.feature_bias
-        hq, hf = self.activation(hq), self.activation(hf)
+        flat, batch, spatial = _common.flatten_positions(features)  # [B,S,C]
+        hq = self.activation(_common.linear(
+            q, self.question_kernel, self.question_bias))  # [B, d]
+        hf = self.activation(_common.linear(
+            flat, self.feature_kernel, self.feature_bias))  # [B, S, d]
         if self._dropout is not None:
             hq = self._dropout(hq, training=training)
             hf = self._dropout(hf, training=training)
@@ -221,10 +184,7 @@ class MLBAttention(_base.WeightedLayer):
         logits = ops.transpose(logits, (0, 2, 1))  # [B, G, S]
         if mask is not None:
             self._check_mask(features, mask)
-            mask = ops.expand_dims(ops.reshape(mask, (batch, -1)), 1)  # [B,1,S]
-        alpha = masked_softmax(logits, mask, axis=-1)  # [B, G, S], >= float32
-        alpha = ops.cast(alpha, flat.dtype)
-        attended = ops.matmul(alpha, flat)  # [B, G, C]
+        alpha, attended = _common.attend(logits, flat, mask)  # [B, G, S|C]
         if self.glimpse_units:
             attended = ops.einsum(
                 "bgc,gcu->bgu", attended, self.glimpse_kernel)  # [B, G, u]
@@ -239,18 +199,10 @@ class MLBAttention(_base.WeightedLayer):
     def compute_output_shape(self, q_shape, features_shape):
         _, c, spatial = attention_shapes("MLBAttention", q_shape,
                                          features_shape)
-        batch = q_shape[0] if q_shape[0] is not None else features_shape[0]
+        batch = _common.merge(q_shape[0], features_shape[0])
         width = self.glimpses * (self.glimpse_units or c)
         return (batch, width), (batch, self.glimpses) + tuple(spatial)
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "joint_size": self.joint_size,
-                "glimpses": self.glimpses,
-                "glimpse_units": self.glimpse_units,
-                "dropout": self.dropout,
-            }
-        )
-        return config
+        return _common.config_with(super().get_config(), self, (
+            "joint_size", "glimpses", "glimpse_units", "dropout"))

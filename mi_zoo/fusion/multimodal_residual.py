@@ -2,9 +2,8 @@
 
 import keras
 
-from mi_zoo.fusion import low_rank_bilinear_pooling as mlb
+from mi_zoo.fusion import _common
 from mi_zoo.layers import _base
-from mi_zoo.layers import _ops
 from mi_zoo.layers import _validation
 
 
@@ -110,18 +109,17 @@ class MultimodalResidual(_base.WeightedLayer):
         _validation.check_positive_int(
             "hidden_units", hidden_units, allow_none=True)
         _validation.check_choice("shortcut", shortcut, ("linear", "identity"))
-        mlb.check_rate("dropout", dropout)
+        _common.check_rate("dropout", dropout)
         self.units = units
         self.num_layers = num_layers
         self.hidden_units = hidden_units
         self.shortcut = shortcut
         self.dropout = dropout
-        self._dropout = (keras.layers.Dropout(dropout, dtype=self.dtype_policy)
-                         if dropout else None)
+        self._dropout = _common.dropout_layer(dropout, self.dtype_policy)
 
     def _sizes(self, q_shape, v_shape):
-        return mlb.joint_shapes("MultimodalResidual", q_shape, v_shape,
-                                "q", "v")
+        return _common.joint_shapes("MultimodalResidual", q_shape, v_shape,
+                                    "q", "v")
 
     def build(self, q_shape, v_shape):
         n, m, _ = self._sizes(q_shape, v_shape)
@@ -149,30 +147,26 @@ class MultimodalResidual(_base.WeightedLayer):
                     f"shortcut_bias_{l}", (d,))
             self._blocks.append(block)
 
-    def _linear(self, t, kernel, bias):
-        t = _ops.matmul_last(t, kernel)
-        return t + bias if bias is not None else t
-
     def call(self, q, v, training=None):
         # q: [B, ..., n]; v: [B, ..., m] (either may be [B, features]).
         h = q  # H_0
         for block in self._blocks:
-            gq = self.activation(self._linear(
+            gq = self.activation(_common.linear(
                 h, block["question_kernel"], block["question_bias"]))  # [.., d]
-            gv = self.activation(self._linear(
+            gv = self.activation(_common.linear(
                 v, block["visual_hidden_kernel"],
                 block["visual_hidden_bias"]))  # [B(, ...), h]
-            gv = self.activation(self._linear(
+            gv = self.activation(_common.linear(
                 gv, block["visual_kernel"], block["visual_bias"]))  # [.., d]
             if self._dropout is not None:
                 gq = self._dropout(gq, training=training)
                 gv = self._dropout(gv, training=training)
-            gq, gv = mlb.broadcast_pair(gq, gv)
+            gq, gv = _common.broadcast_pair(gq, gv)
             residual = gq * gv  # F_l(H_{l-1}, v): [B, ..., d]
             if block["shortcut_kernel"] is not None:
-                h = self._linear(
+                h = _common.linear(
                     h, block["shortcut_kernel"], block["shortcut_bias"])
-            h, residual = mlb.broadcast_pair(h, residual)
+            h, residual = _common.broadcast_pair(h, residual)
             h = h + residual  # H_l: [B, ..., d]
         return h
 
@@ -181,14 +175,5 @@ class MultimodalResidual(_base.WeightedLayer):
         return leading + (self.units,)
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "units": self.units,
-                "num_layers": self.num_layers,
-                "hidden_units": self.hidden_units,
-                "shortcut": self.shortcut,
-                "dropout": self.dropout,
-            }
-        )
-        return config
+        return _common.config_with(super().get_config(), self, (
+            "units", "num_layers", "hidden_units", "shortcut", "dropout"))

@@ -3,10 +3,8 @@
 import keras
 from keras import ops
 
-from mi_zoo.fusion import _pooling
-from mi_zoo.fusion import low_rank_bilinear_pooling as mlb
+from mi_zoo.fusion import _common
 from mi_zoo.layers import _base
-from mi_zoo.layers import _ops
 from mi_zoo.layers import _validation
 
 
@@ -118,14 +116,9 @@ class Mutan(_base.WeightedLayer):
                             ("mm_dim", mm_dim), ("x_hidden", x_hidden),
                             ("y_hidden", y_hidden)):
             _validation.check_positive_int(name, value)
-        mlb.check_bool("normalize", normalize)
-        mlb.check_rate("dropout", dropout)
-        if seed is not None:
-            _validation.check_axis("seed", seed)
-            if not dropout:
-                raise ValueError(
-                    "`seed` only seeds the dropout, which is off; got "
-                    f"seed={seed} with dropout={dropout}.")
+        _common.check_bool("normalize", normalize)
+        _common.check_rate("dropout", dropout)
+        _common.check_dropout_seed(seed, dropout)
         self.units = units
         self.rank = rank
         self.mm_dim = mm_dim
@@ -135,13 +128,11 @@ class Mutan(_base.WeightedLayer):
         self.normalize = normalize
         self.dropout = dropout
         self.seed = seed
-        self.dropout_layer = None
-        if dropout > 0:
-            self.dropout_layer = keras.layers.Dropout(
-                dropout, seed=seed, dtype=self.dtype_policy)
+        self.dropout_layer = _common.dropout_layer(
+            dropout, self.dtype_policy, seed=seed)
 
     def _sizes(self, x_shape, y_shape):
-        return mlb.joint_shapes("Mutan", x_shape, y_shape)
+        return _common.joint_shapes("Mutan", x_shape, y_shape)
 
     def build(self, x_shape, y_shape):
         n, m, _ = self._sizes(x_shape, y_shape)
@@ -158,28 +149,24 @@ class Mutan(_base.WeightedLayer):
             "output_kernel", (self.mm_dim, self.units))
         self.output_bias = self.add_bias("output_bias", (self.units,))
 
-    def _dense(self, t, kernel, bias):
-        t = _ops.matmul_last(t, kernel)
-        return t + bias if self.use_bias else t
-
     def call(self, x, y, training=None):
         # x: [B, ..., n]; y: [B, ..., m] (one of them may be [B, f]).
         q = self.input_activation(
-            self._dense(x, self.x_kernel, self.x_bias))  # [B(,...), t_q]
+            _common.linear(x, self.x_kernel, self.x_bias))  # [B(,...), t_q]
         v = self.input_activation(
-            self._dense(y, self.y_kernel, self.y_bias))  # [B(,...), t_v]
+            _common.linear(y, self.y_kernel, self.y_bias))  # [B(,...), t_v]
         if self.dropout_layer is not None:
             q = self.dropout_layer(q, training=training)
             v = self.dropout_layer(v, training=training)
-        q = self._dense(q, self.x_factor, self.x_factor_bias)  # [.., R·t_o]
-        v = self._dense(v, self.y_factor, self.y_factor_bias)  # [.., R·t_o]
-        q, v = mlb.broadcast_pair(q, v)
+        q = _common.linear(q, self.x_factor, self.x_factor_bias)  # [.., R·t_o]
+        v = _common.linear(v, self.y_factor, self.y_factor_bias)  # [.., R·t_o]
+        q, v = _common.broadcast_pair(q, v)
         big = v if len(y.shape) > len(x.shape) else q
         lead = ops.shape(big)[:-1]  # [B, ...]
         z = ops.reshape(q * v, tuple(lead) + (self.rank, self.mm_dim))
         z = ops.sum(z, axis=-2)  # [B, ..., t_o]: Σ_r z_r
-        z = _pooling.normalize(z, self.normalize, self.normalize)
-        out = self._dense(z, self.output_kernel, self.output_bias)
+        z = _common.normalize(z, self.normalize, self.normalize)
+        out = _common.linear(z, self.output_kernel, self.output_bias)
         return self.activation(out)  # [B, ..., units]
 
     def compute_output_shape(self, x_shape, y_shape):
@@ -187,19 +174,9 @@ class Mutan(_base.WeightedLayer):
         return lead + (self.units,)
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "units": self.units,
-                "rank": self.rank,
-                "mm_dim": self.mm_dim,
-                "x_hidden": self.x_hidden,
-                "y_hidden": self.y_hidden,
-                "input_activation": keras.activations.serialize(
-                    self.input_activation),
-                "normalize": self.normalize,
-                "dropout": self.dropout,
-                "seed": self.seed,
-            }
-        )
+        config = _common.config_with(super().get_config(), self, (
+            "units", "rank", "mm_dim", "x_hidden", "y_hidden",
+            "input_activation", "normalize", "dropout", "seed"))
+        config["input_activation"] = keras.activations.serialize(
+            self.input_activation)
         return config

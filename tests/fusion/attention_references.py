@@ -9,6 +9,7 @@ returns them.
 
 import numpy as np
 
+from tests.fusion import references
 from tests.layers import test_util
 
 
@@ -19,19 +20,11 @@ def weights_by_path(layer, seed=0, scale=0.5):
     return {v.path.split("/", 1)[1]: np.asarray(v) for v in layer.weights}
 
 
-def relu(t):
-    return np.maximum(t, 0.0)
-
-
-def identity(t):
-    return t
-
-
 def _valid(mask, size):
     return np.ones(size, bool) if mask is None else np.asarray(mask, bool)
 
 
-def ban_logits(x, y, w, act=relu, prefix=""):
+def ban_logits(x, y, w, act=references.relu, prefix=""):
     """L_g[i, j] = p_gᵀ(σ(Uᵀx_i + b_U) ∘ σ(Vᵀy_j + b_V)) (BAN Eqs. 7, 11).
 
     x [B, ρ, N], y [B, φ, M] -> [B, G, ρ, φ].
@@ -59,21 +52,19 @@ def joint_softmax(logits, x_mask=None, y_mask=None):
     for b in range(batch):
         valid = np.outer(_valid(None if x_mask is None else x_mask[b], rho),
                          _valid(None if y_mask is None else y_mask[b], phi))
-        if not valid.any():
-            continue
         for g in range(glimpses):
-            top = logits[b, g][valid].max()
-            e = np.where(valid, np.exp(logits[b, g] - top), 0.0)
-            out[b, g] = e / e.sum()
+            out[b, g] = references.masked_softmax(logits[b, g], valid)
     return out
 
 
-def ban_maps(x, y, w, act=relu, x_mask=None, y_mask=None, prefix=""):
+def ban_maps(x, y, w, act=references.relu, x_mask=None, y_mask=None,
+             prefix=""):
     """A_g = softmax(((1·p_gᵀ) ∘ σ(XᵀU)) σ(VᵀY)) over all valid pairs."""
     return joint_softmax(ban_logits(x, y, w, act, prefix), x_mask, y_mask)
 
 
-def ban_network(x, y, w, pool_size, act=relu, x_mask=None, y_mask=None):
+def ban_network(x, y, w, pool_size, act=references.relu, x_mask=None,
+                y_mask=None):
     """Residual learning of attention (BAN Eqs. 9, 10) -> (joint, maps).
 
     f_0 = x; f'_g[k] = Σ_i Σ_j A_g[i, j] σ(f_g,i U'_g + b)_k σ(y_j V'_g + c)_k;
@@ -106,13 +97,6 @@ def ban_network(x, y, w, pool_size, act=relu, x_mask=None, y_mask=None):
     return joint, maps
 
 
-def _softmax(scores, valid):
-    if not valid.any():
-        return np.zeros_like(scores)
-    e = np.where(valid, np.exp(scores - scores[valid].max()), 0.0)
-    return e / e.sum()
-
-
 def dual_attention(mode, v, u, w, v_mask=None, u_mask=None):
     """DAN (Nam et al. 2017, Sec. 3.2-3.3), one example at a time.
 
@@ -143,7 +127,7 @@ def dual_attention(mode, v, u, w, v_mask=None, u_mask=None):
             h_v = [np.tanh(vn @ w["visual_kernel"][k] + get("visual_bias", k))
                    * np.tanh(m_v @ w["visual_memory_kernel"][k]
                              + get("visual_memory_bias", k)) for vn in vb]
-            alpha_v = _softmax(
+            alpha_v = references.masked_softmax(
                 np.array([h @ w["visual_score_kernel"][k] for h in h_v]), v_ok)
             vk = np.tanh(sum(a * vn for a, vn in zip(alpha_v, vb))
                          @ w["visual_projection_kernel"][k + 1]
@@ -153,7 +137,7 @@ def dual_attention(mode, v, u, w, v_mask=None, u_mask=None):
                            + get("textual_bias", k))
                    * np.tanh(m_u @ w["textual_memory_kernel"][k]
                              + get("textual_memory_bias", k)) for ut in ub]
-            alpha_u = _softmax(
+            alpha_u = references.masked_softmax(
                 np.array([h @ w["textual_score_kernel"][k] for h in h_u]),
                 u_ok)
             uk = sum(a * ut for a, ut in zip(alpha_u, ub))

@@ -11,6 +11,7 @@ from mi_zoo.fusion import BilinearAttention
 from mi_zoo.fusion import BilinearAttentionNetwork
 from mi_zoo.fusion import bilinear_attention_network as network_module
 from tests.fusion import attention_references as refs
+from tests.fusion import references
 from tests.layers import test_util
 
 X_SHAPE, Y_SHAPE = (3, 4, 6), (3, 5, 7)
@@ -43,7 +44,7 @@ class FormulaTest(parameterized.TestCase):
         x_mask, y_mask = (X_MASK, Y_MASK) if masked else (None, None)
         joint, maps = call(layer, x, y, x_mask, y_mask)
         ref_joint, ref_maps = refs.ban_network(
-            x, y, w, pool_size, refs.relu, x_mask, y_mask)
+            x, y, w, pool_size, references.relu, x_mask, y_mask)
         self.assertEqual(joint.shape, (3, 6))
         self.assertEqual(maps.shape, (3, glimpses, 4, 5))
         np.testing.assert_allclose(maps, ref_maps, rtol=1e-10, atol=1e-12)
@@ -53,7 +54,7 @@ class FormulaTest(parameterized.TestCase):
         layer, w = built(2, 6, activation=None)
         x, y = test_util.inputs(X_SHAPE, Y_SHAPE, seed=3)
         joint, _ = call(layer, x, y)
-        ref_joint, _ = refs.ban_network(x, y, w, 3, refs.identity)
+        ref_joint, _ = refs.ban_network(x, y, w, 3, references.identity)
         np.testing.assert_allclose(joint, ref_joint, rtol=1e-10, atol=1e-10)
 
     def test_maps_are_those_of_the_attention_layer(self):
@@ -105,10 +106,10 @@ class StructureTest(parameterized.TestCase):
         joint, maps = call(layer, x, y)
         for b in range(3):
             big_x, big_y = x[b].T, y[b].T
-            hx = refs.relu(big_x.T @ w["feature_x_kernel"][0]
-                           + w["feature_x_bias"][0])  # [ρ, K]
-            hy = refs.relu(big_y.T @ w["feature_y_kernel"][0]
-                           + w["feature_y_bias"][0])  # [φ, K]
+            hx = references.relu(big_x.T @ w["feature_x_kernel"][0]
+                                 + w["feature_x_bias"][0])  # [ρ, K]
+            hy = references.relu(big_y.T @ w["feature_y_kernel"][0]
+                                 + w["feature_y_bias"][0])  # [φ, K]
             f_prime = np.array([hx[:, k] @ maps[b, 0] @ hy[:, k]
                                 for k in range(6)])
             f = (f_prime.reshape(3, 2).sum(-1) @ w["projection_kernel"][0]
@@ -166,12 +167,6 @@ class StructureTest(parameterized.TestCase):
         np.testing.assert_array_equal(maps[2], 0.0)  # no valid box
         np.testing.assert_array_equal(maps[0][:, 2:], 0.0)
         np.testing.assert_array_equal(maps[0][:, :, [1, 4]], 0.0)
-
-    def test_sum_pool(self):
-        t = np.arange(12.0).reshape(2, 6)
-        np.testing.assert_allclose(network_module.sum_pool(t, 3),
-                                   [[3, 12], [21, 30]])
-        np.testing.assert_allclose(network_module.sum_pool(t, 1), t)
 
 
 class KerasApiTest(parameterized.TestCase):

@@ -5,16 +5,16 @@ from absl.testing import parameterized
 import numpy as np
 
 from mi_zoo.fusion import GlimpseAttention
+from tests.fusion import references
 
 
 def reference(logits, features, mask=None):
     """α_g = softmax_s(logits[:, s, g]) over valid s; v̂ = ‖_g Σ_s α F_s."""
     b, s, g = logits.shape
     logits = logits.astype(np.float64)
-    if mask is not None:
-        logits = np.where(mask[..., None], logits, -np.inf)
-    e = np.exp(logits - logits.max(axis=1, keepdims=True))
-    alpha = (e / e.sum(axis=1, keepdims=True)).transpose(0, 2, 1)  # [B,G,S]
+    valid = np.ones((b, s), bool) if mask is None else mask
+    alpha = np.array([[references.masked_softmax(logits[i, :, j], valid[i])
+                       for j in range(g)] for i in range(b)])  # [B, G, S]
     attended = np.einsum("bgs,bsc->bgc", alpha, features)
     return attended.reshape(b, -1), alpha
 

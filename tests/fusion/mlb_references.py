@@ -8,23 +8,14 @@ is zero.
 
 import numpy as np
 
+from tests.fusion import references
+
 ACTIVATIONS = {
     "tanh": np.tanh,
-    "relu": lambda t: np.maximum(t, 0.0),
+    "relu": references.relu,
     "sigmoid": lambda t: 1.0 / (1.0 + np.exp(-t)),
-    None: lambda t: t,
+    None: references.identity,
 }
-
-
-def _f64(*arrays):
-    return [np.asarray(a, np.float64) for a in arrays]
-
-
-def _lift(a, rank):
-    """[B, f] -> [B, 1, ..., 1, f] of the given rank (NumPy broadcasting)."""
-    while a.ndim < rank:
-        a = a[:, None]
-    return a
 
 
 def mlb(x, y, w, activation="tanh", position="before", shortcut=False):
@@ -32,12 +23,12 @@ def mlb(x, y, w, activation="tanh", position="before", shortcut=False):
     f = Pᵀσ((Uᵀx + b_x) ∘ (Vᵀy + b_y)) + b ("after"), plus W_xᵀx + W_yᵀy
     with shortcuts; without P (w has no "output_kernel") f is the joint
     vector. x, y: [B, ..., n], [B, ..., m], either may be [B, features]."""
-    x, y = _f64(x, y)
+    x, y = references.float64(x, y)
     rank = max(x.ndim, y.ndim)
     sigma = ACTIVATIONS[activation]
     ux = x @ w["x_kernel"] + w.get("x_bias", 0.0)
     vy = y @ w["y_kernel"] + w.get("y_bias", 0.0)
-    ux, vy = _lift(ux, rank), _lift(vy, rank)
+    ux, vy = references.pair(ux, vy)
     if position == "before":
         joint = sigma(ux) * sigma(vy)
     else:
@@ -46,8 +37,8 @@ def mlb(x, y, w, activation="tanh", position="before", shortcut=False):
     if "output_kernel" in w:
         f = joint @ w["output_kernel"] + w.get("bias", 0.0)
     if shortcut:
-        f = (f + _lift(x @ w["x_shortcut_kernel"], rank)
-             + _lift(y @ w["y_shortcut_kernel"], rank))
+        f = (f + references.lift(x @ w["x_shortcut_kernel"], rank)
+             + references.lift(y @ w["y_shortcut_kernel"], rank))
     return f
 
 
@@ -67,7 +58,7 @@ def mlb_attention(q, features, w, glimpses, mask=None, activation="tanh",
     glimpses. Masked positions are left out of the softmax; a fully masked
     example gives α = 0. Returns (v̂ [B, G·C|G·u], α [B, G, *spatial]).
     """
-    q, features = _f64(q, features)
+    q, features = references.float64(q, features)
     sigma = ACTIVATIONS[activation]
     batch, spatial, c = features.shape[0], features.shape[1:-1], \
         features.shape[-1]
@@ -85,10 +76,7 @@ def mlb_attention(q, features, w, glimpses, mask=None, activation="tanh",
                 (hq * sigma(flat[b, i] @ w["feature_kernel"]
                             + w.get("feature_bias", 0.0)))
                 @ w["attention_kernel"][:, g] for i in range(s)])
-            idx = np.flatnonzero(valid[b])
-            if idx.size:
-                e = np.exp(logits[idx] - logits[idx].max())
-                alpha[b, g, idx] = e / e.sum()
+            alpha[b, g] = references.masked_softmax(logits, valid[b])
             attended = sum(alpha[b, g, i] * flat[b, i] for i in range(s))
             attended = attended + np.zeros(c)
             if glimpse_units:
@@ -104,7 +92,7 @@ def mrn(q, v, w, num_layers, activation="tanh", shortcut="linear"):
     """H_0 = q; H_l = S_l(H_{l-1}) + σ(W_qᵀH_{l-1} + b_q) ∘
     σ(W_2ᵀσ(W_1ᵀv + b_1) + b_2), S_l linear (W_{q'}, b') where the weights
     have a shortcut kernel for block l, else the identity."""
-    q, v = _f64(q, v)
+    q, v = references.float64(q, v)
     rank = max(q.ndim, v.ndim)
     sigma = ACTIVATIONS[activation]
     h = q
@@ -114,10 +102,10 @@ def mrn(q, v, w, num_layers, activation="tanh", shortcut="linear"):
         gv = sigma(sigma(v @ w[f"visual_hidden_kernel_{l}"]
                          + get("visual_hidden_bias"))
                    @ w[f"visual_kernel_{l}"] + get("visual_bias"))
-        residual = _lift(gq, rank) * _lift(gv, rank)
+        residual = references.lift(gq, rank) * references.lift(gv, rank)
         if f"shortcut_kernel_{l}" in w:
             h = h @ w[f"shortcut_kernel_{l}"] + get("shortcut_bias")
-        h = _lift(h, rank) + residual
+        h = references.lift(h, rank) + residual
     return h
 
 
@@ -126,7 +114,7 @@ def mrn_unrolled(q, v, w, num_layers, activation="tanh"):
     H_L = W_{q'} q + Σ_l W_{F_l} F_l(H_{l-1}, v), W_{q'} = Π_l W_{q'}^{(l)},
     W_{F_l} = Π_{m>l} W_{q'}^{(m)} (row-vector convention: products left to
     right). The H_{l-1} inside F_l come from the recursion."""
-    q, v = _f64(q, v)
+    q, v = references.float64(q, v)
     sigma = ACTIVATIONS[activation]
     hs = [q]
     residuals = []

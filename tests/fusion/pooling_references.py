@@ -7,15 +7,7 @@ weights as a dict of arrays named like the layer's variables.
 
 import numpy as np
 
-
-def pair(x, y):
-    """Gives the [B, f] one of x, y singleton middle axes."""
-    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
-    while x.ndim < y.ndim:
-        x = x[:, None]
-    while y.ndim < x.ndim:
-        y = y[:, None]
-    return x, y
+from tests.fusion import references
 
 
 def signed_sqrt(z):
@@ -36,13 +28,13 @@ def count_sketch(v, hashes, signs, d):
 
 
 def mcb(x, y, w, d, signed_sqrt_=False, l2=False, units=None,
-        activation=lambda t: t):
+        activation=references.identity):
     """MCB as the count sketch of vec(x ⊗ y), computed directly.
 
     Hash H(i, j) = (h_x(i) + h_y(j)) mod d and sign s_x(i)·s_y(j) (Pham &
     Pagh 2013): the circular convolution of the two sketches.
     """
-    x, y = pair(x, y)
+    x, y = references.pair(x, y)
     n, m = x.shape[-1], y.shape[-1]
     outer = x[..., :, None] * y[..., None, :]  # [B, ..., n, m]
     outer = outer.reshape(outer.shape[:-2] + (n * m,))
@@ -66,7 +58,7 @@ def mfh(x, y, w, units, factor, order, power=True, l2=True):
     Each output j of block i is Σ_t (xᵀu_{ijt} + b)(yᵀv_{ijt} + c): the sum
     of k rank-one bilinear forms (the factorised W_j = U_j V_jᵀ).
     """
-    x, y = pair(x, y)
+    x, y = references.pair(x, y)
     n, m = x.shape[-1], y.shape[-1]
     shape = (order, units, factor)
     u = w["x_kernel"].reshape((n,) + shape)
@@ -89,9 +81,9 @@ def mfh(x, y, w, units, factor, order, power=True, l2=True):
 
 
 def mutan(x, y, w, rank, input_activation=np.tanh, normalize=False,
-          activation=lambda t: t):
+          activation=references.identity):
     """MUTAN: z = Σ_r (q̃ᵀM_r + b_r) ∘ (ṽᵀN_r + c_r), out = zᵀW_o + b_o."""
-    x, y = pair(x, y)
+    x, y = references.pair(x, y)
     b = lambda name: w.get(name, 0.0)
     q = input_activation(x @ w["x_kernel"] + b("x_bias"))
     v = input_activation(y @ w["y_kernel"] + b("y_bias"))
@@ -118,9 +110,9 @@ def mutan_core(w, rank):
 
 
 def block(x, y, w, chunks, rank, normalization="before_concat",
-          activation=lambda t: t):
+          activation=references.identity):
     """BLOCK: per chunk c, z_c = Σ_r (x̃_cᵀA_c^r + a) ∘ (ỹ_cᵀB_c^r + b)."""
-    x, y = pair(x, y)
+    x, y = references.pair(x, y)
     b = lambda name: w.get(name, 0.0)
     xt = x @ w["x_kernel"] + b("x_bias")  # [.., d]
     yt = y @ w["y_kernel"] + b("y_bias")

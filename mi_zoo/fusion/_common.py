@@ -1,0 +1,349 @@
+"""Helpers shared by the fusion layers (private to `mi_zoo.fusion`).
+
+- Arguments and configs: `check_bool`, `check_rate`, `check_dropout_seed`,
+  `dropout_layer` and `config_with`; the checks that
+  `mi_zoo.layers._validation` has are used from there.
+- Static shapes: `joint_shapes` and `broadcast_pair` (two inputs that meet
+  feature-wise, one of which may broadcast over the other's middle axes),
+  `check_set_shapes` and `check_mask` (two sets [B, ρ, N], [B, φ, M] and
+  their padding masks), `compatible` and `merge` (two sizes).
+- Attention: `masked_softmax` (a float32 softmax over one or more axes that
+  gives masked positions exactly zero), `pair_mask`, `masked_sum`,
+  `flatten_positions` and `attend` (the maps and attended features over the
+  positions of a feature map).
+- Linear maps and pooling: `linear`, `row`, `sum_pool`, and the power and
+  L2 normalisations of the pooling fusions (`wide_dtype`, `signed_sqrt`,
+  `l2_normalize`, `normalize`), computed in float32 or wider.
+"""
+
+import keras
+from keras import ops
+
+from mi_zoo.layers import _ops
+from mi_zoo.layers import _validation
+
+# Logit given to masked positions before the max of the softmax; the softmax
+# runs in float32 (or float64), where it is finite, and masked positions are
+# multiplied by zero afterwards, so a fully masked row gives zeros, not NaN.
+_MASKED_LOGIT = -1e9
+
+
+# Argument checks and configs.
+
+
+def check_bool(name, value):
+    """Raises unless `value` is a Python bool."""
+    if not isinstance(value, bool):
+        raise ValueError(f"`{name}` must be a bool, got {name}={value!r}.")
+
+
+def check_rate(name, value):
+    """Raises unless `value` is a real number in [0, 1) (bools refused)."""
+    if (isinstance(value, bool) or not isinstance(value, (int, float))
+            or not 0 <= value < 1):
+        raise ValueError(
+            f"`{name}` must be a number in [0, 1), got {name}={value!r}.")
+
+
+def check_dropout_seed(seed, dropout):
+    """Raises unless `seed` is None or an int seeding an active dropout."""
+    if seed is not None:
+        _validation.check_axis("seed", seed)
+        if not dropout:
+            raise ValueError(
+                "`seed` only seeds the dropout, which is off; got "
+                f"seed={seed} with dropout={dropout}.")
+
+
+def dropout_layer(rate, dtype_policy, seed=None):
+    """A `keras.layers.Dropout` of the given (checked) rate; None for 0."""
+    if not rate:
+        return None
+    return keras.layers.Dropout(rate, seed=seed, dtype=dtype_policy)
+
+
+def config_with(config, layer, names):
+    """Adds `layer`'s attributes `names` to `config`, in order; returns it."""
+    config.update({name: getattr(layer, name) for name in names})
+    return config
+
+
+# Static shapes of two inputs.
+
+
+def compatible(a, b):
+    """Whether two static sizes (None = unknown) can be equal."""
+    return a is None or b is None or a == b
+
+
+def merge(a, b):
+    """The known one of two compatible static sizes (None if neither is)."""
+    return b if a is None else a
+
+
+def joint_shapes(layer_name, x_shape, y_shape, x_name="x", y_name="y"):
+    """Validates two inputs that meet feature-wise; returns (n, m, leading).
+
+    Both inputs have rank >= 2 and a known last axis. Either they have the
+    same leading axes ([B, ..., n] and [B, ..., m]), or one of them is
+    [B, features] and broadcasts over the middle axes of the other (a
+    question vector against S region features).
+
+    Args:
+      layer_name: name used in error messages.
+      x_shape, y_shape: the static shapes of the two inputs.
+      x_name, y_name: the names of the inputs in error messages.
+
+    Returns:
+      (n, m, leading): the feature sizes of x and y, and the leading axes
+      (batch included) of the result, the known size where one is unknown.
+
+    Raises:
+      ValueError: on a rank, batch or leading-axes mismatch, or an unknown
+        feature size; the message prints both shapes.
+    """
+    x_shape, y_shape = tuple(x_shape), tuple(y_shape)
+    where = (f"{layer_name}: {x_name} has shape {x_shape} and {y_name} has "
+             f"shape {y_shape}")
+    for name, shape in ((x_name, x_shape), (y_name, y_shape)):
+        if len(shape) < 2:
+            raise ValueError(f"{where}; {name} must have rank >= 2 "
+                             "([batch, ..., features]).")
+    if not compatible(x_shape[0], y_shape[0]):
+        raise ValueError(f"{where}; the batch sizes of {x_name} and {y_name} "
+                         "differ.")
+    if len(x_shape) == len(y_shape):
+        pairs = list(zip(x_shape[:-1], y_shape[:-1]))
+        if not all(compatible(a, b) for a, b in pairs):
+            raise ValueError(f"{where}; the leading axes of {x_name} and "
+                             f"{y_name} differ.")
+        leading = tuple(merge(a, b) for a, b in pairs)
+    elif min(len(x_shape), len(y_shape)) == 2:
+        longer = x_shape if len(x_shape) > len(y_shape) else y_shape
+        leading = (merge(x_shape[0], y_shape[0]),) + longer[1:-1]
+    else:
+        raise ValueError(
+            f"{where}; inputs of different ranks need the lower-rank one to be "
+            "[batch, features], broadcast over the other's middle axes.")
+    if x_shape[-1] is None or y_shape[-1] is None:
+        raise ValueError(f"{where}; the last axes of {x_name} and {y_name} "
+                         "must be known.")
+    return int(x_shape[-1]), int(y_shape[-1]), leading
+
+
+def broadcast_pair(a, b):
+    """Gives the lower-rank of two [B, ..., f] tensors singleton middle axes.
+
+    For `a` [B, f] and `b` [B, S, g] returns ([B, 1, f], b), so that
+    elementwise ops broadcast `a` over S; tensors of equal rank come back
+    unchanged.
+    """
+    if len(a.shape) < len(b.shape):
+        return _ops.broadcast_context(b, a), b
+    return a, _ops.broadcast_context(a, b)
+
+
+def check_set_shapes(layer_name, x_name, x_shape, y_name, y_shape):
+    """Validates two sets of feature vectors; returns their feature sizes.
+
+    Args:
+      layer_name: name used in error messages.
+      x_name, y_name: the call argument names of the two sets.
+      x_shape: [B, ρ, N], ρ may be unknown, N must be known.
+      y_shape: [B, φ, M], φ may be unknown, M must be known.
+
+    Returns:
+      (N, M).
+
+    Raises:
+      ValueError: on a rank or batch mismatch or an unknown feature size; the
+        message prints both shapes.
+    """
+    x_shape, y_shape = tuple(x_shape), tuple(y_shape)
+    where = (f"{layer_name}: {x_name} has shape {x_shape} and {y_name} has "
+             f"shape {y_shape}")
+    for name, shape in ((x_name, x_shape), (y_name, y_shape)):
+        if len(shape) != 3:
+            raise ValueError(
+                f"{where}; {name} must have rank 3 ([batch, positions, "
+                f"features]).")
+    if not compatible(x_shape[0], y_shape[0]):
+        raise ValueError(f"{where}; the batch sizes differ.")
+    if x_shape[-1] is None or y_shape[-1] is None:
+        raise ValueError(f"{where}; the feature (last) axes must be known.")
+    return int(x_shape[-1]), int(y_shape[-1])
+
+
+def check_mask(layer_name, mask_name, mask, x_name, x):
+    """Checks that a padding mask is [B, S] for a set x of shape [B, S, C].
+
+    Returns the mask as a bool tensor (None stays None).
+    """
+    if mask is None:
+        return None
+    mask_shape, x_shape = tuple(mask.shape), tuple(x.shape)
+    ok = len(mask_shape) == 2 and all(
+        compatible(a, b) for a, b in zip(mask_shape, x_shape[:2]))
+    if not ok:
+        raise ValueError(
+            f"{layer_name}: {mask_name} has shape {mask_shape} and {x_name} "
+            f"has shape {x_shape}; {mask_name} must be [batch, positions] = "
+            f"{x_shape[:2]}.")
+    return ops.cast(mask, "bool")
+
+
+# Attention.
+
+
+def masked_softmax(logits, mask=None, axis=-1):
+    """Softmax over `axis` that gives masked positions exactly zero.
+
+    The softmax is computed in float32 (float64 inputs stay float64) and cast
+    back to the dtype of `logits`, so float16 and bfloat16 logits (mixed
+    precision) neither overflow nor lose the normalisation. A slice whose
+    positions are all masked gives all zeros (not NaN, not uniform), and the
+    gradient of the masked positions is zero.
+
+    Args:
+      logits: tensor of logits.
+      mask: None, or a boolean tensor (True = valid) broadcastable to
+        `logits`; 0/1 numbers are accepted and cast to bool.
+      axis: an int or a tuple of ints: the axes normalised jointly.
+
+    Returns:
+      The attention weights, `logits`' shape and dtype, summing to one over
+      `axis` on every slice with a valid position.
+    """
+    dtype = keras.backend.standardize_dtype(logits.dtype)
+    work = wide_dtype(dtype)
+    logits = ops.cast(logits, work)
+    if mask is not None:
+        mask = ops.cast(mask, "bool")
+        logits = ops.where(mask, logits, _MASKED_LOGIT)
+    top = ops.stop_gradient(ops.max(logits, axis=axis, keepdims=True))
+    weights = ops.exp(logits - top)
+    if mask is not None:
+        weights = weights * ops.cast(mask, work)
+    total = ops.sum(weights, axis=axis, keepdims=True)
+    weights = weights / ops.where(total > 0, total, ops.ones_like(total))
+    return ops.cast(weights, dtype)
+
+
+def pair_mask(x_mask, y_mask):
+    """The mask of the pairs (i, j): x_mask_i ∧ y_mask_j, [B, 1, ρ, φ].
+
+    With one mask missing, it broadcasts over that axis ([B, 1, ρ, 1] or
+    [B, 1, 1, φ]); None when both are.
+    """
+    if x_mask is None and y_mask is None:
+        return None
+    rows = None if x_mask is None else ops.expand_dims(x_mask, (1, 3))
+    cols = None if y_mask is None else ops.expand_dims(y_mask, (1, 2))
+    if cols is None:
+        return rows  # [B, 1, ρ, 1]
+    if rows is None:
+        return cols  # [B, 1, 1, φ]
+    return ops.logical_and(rows, cols)  # [B, 1, ρ, φ]
+
+
+def masked_sum(x, mask):
+    """Σ_s mask_s x_s over axis 1 of x [B, S, C]; mask [B, S] or None."""
+    if mask is None:
+        return ops.sum(x, axis=1)
+    return ops.sum(x * ops.cast(ops.expand_dims(mask, -1), x.dtype), axis=1)
+
+
+def flatten_positions(t):
+    """[B, ..., C] -> ([B, S, C], B, the middle axes (S = their product))."""
+    shape = ops.shape(t)
+    batch, spatial = shape[0], tuple(shape[1:-1])
+    return ops.reshape(t, (batch, -1, t.shape[-1])), batch, spatial
+
+
+def attend(logits, flat, mask=None):
+    """Attention maps over S positions and the attended features.
+
+    Args:
+      logits: [B, G, S], one row of logits per glimpse.
+      flat: [B, S, C], the features of the S positions.
+      mask: None or a boolean [B, ...] with S entries per example (the
+        positions' leading axes), True at valid positions.
+
+    Returns:
+      (α, v̂): α = masked_softmax(logits) over S in flat's dtype [B, G, S]
+      (computed in float32 or wider) and v̂_g = Σ_s α_{g,s} F_s [B, G, C].
+    """
+    if mask is not None:
+        batch = ops.shape(flat)[0]
+        mask = ops.expand_dims(ops.reshape(mask, (batch, -1)), 1)  # [B,1,S]
+    alpha = ops.cast(masked_softmax(logits, mask, axis=-1), flat.dtype)
+    return alpha, ops.matmul(alpha, flat)  # [B, G, S], [B, G, C]
+
+
+# Linear maps and pooling.
+
+
+def linear(t, kernel, bias=None):
+    """t W (+ b) over the last axis of t; `bias` None for none."""
+    t = _ops.matmul_last(t, kernel)
+    return t if bias is None else t + bias
+
+
+def row(weight, index):
+    """`weight[index]`; None for a missing weight (a bias, use_bias=False)."""
+    return None if weight is None else weight[index]
+
+
+def sum_pool(t, pool_size):
+    """k-sum pooling of the last axis: [..., K] -> [..., K/k].
+
+    Output element c is the sum of elements c·k, ..., c·k + k − 1 (windows
+    of k consecutive elements, stride k, as in MFB and the BAN code).
+    """
+    if pool_size == 1:
+        return t
+    k = t.shape[-1]
+    lead = tuple(ops.shape(t)[:-1])
+    t = ops.reshape(t, lead + (k // pool_size, pool_size))
+    return ops.sum(t, axis=-1)
+
+
+def wide_dtype(dtype):
+    """float64 for float64, float32 for every other (narrower) float."""
+    dtype = keras.backend.standardize_dtype(dtype)
+    return "float64" if dtype == "float64" else "float32"
+
+
+def signed_sqrt(z):
+    """sign(z)·√|z|, with a zero (not NaN) gradient at z = 0.
+
+    √|z| has an infinite derivative at 0; the inner `where` keeps the
+    gradient finite there (the value at 0 is exactly 0).
+    """
+    a = ops.abs(z)
+    nonzero = a > 0
+    root = ops.sqrt(ops.where(nonzero, a, ops.ones_like(a)))
+    return ops.where(nonzero, ops.sign(z) * root, ops.zeros_like(z))
+
+
+def l2_normalize(z, axis=-1, epsilon=1e-12):
+    """z / max(‖z‖₂, ε) along `axis` (a zero vector stays zero)."""
+    squares = ops.sum(ops.square(z), axis=axis, keepdims=True)
+    return z * ops.rsqrt(ops.maximum(squares, epsilon * epsilon))
+
+
+def normalize(z, power, l2, axis=-1):
+    """Optional signed square root, then optional L2 normalisation.
+
+    Computed in float32 (float64 for float64 inputs) and cast back, so a
+    float16 sum of squares cannot overflow and ε does not underflow.
+    """
+    if not (power or l2):
+        return z
+    dtype = keras.backend.standardize_dtype(z.dtype)
+    z = ops.cast(z, wide_dtype(dtype))
+    if power:
+        z = signed_sqrt(z)
+    if l2:
+        z = l2_normalize(z, axis=axis)
+    return ops.cast(z, dtype)

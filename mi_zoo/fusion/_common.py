@@ -347,3 +347,17 @@ def normalize(z, power, l2, axis=-1):
     if l2:
         z = l2_normalize(z, axis=axis)
     return ops.cast(z, dtype)
+
+
+class ConsumesMasks:
+    """Mixin for layers that take padding masks as call arguments.
+
+    Overriding `compute_mask` makes Keras treat the layer as mask-aware (no
+    "this layer does not support masking" warning when a mask is passed or
+    attached to an input), and the outputs carry no mask: the layer has
+    used it.
+    """
+
+    def compute_mask(self, *args, **kwargs):
+        del args, kwargs
+        return None

@@ -9,7 +9,7 @@ from mi_zoo.layers import _validation
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
-class BilinearAttention(_base.WeightedLayer):
+class BilinearAttention(_common.ConsumesMasks, _base.WeightedLayer):
     """Bilinear attention maps over every pair of two sets' positions.
 
     For x = (x_1, ..., x_ρ) ∈ R^{ρ×N} (the question's token features in the
@@ -104,13 +104,6 @@ class BilinearAttention(_base.WeightedLayer):
         self.glimpses = glimpses
         self.rank = rank
         self.return_logits = return_logits
-        # x_mask, y_mask default to x's, y's Keras masks; outputs carry none.
-        self.supports_masking = True
-
-    def compute_mask(self, inputs, previous_mask=None):
-        # The padding masks are consumed here: the outputs carry none.
-        return None
-
     def _output_shape(self, x_shape, y_shape):
         """Checks the shapes; returns (N, M, maps shape)."""
         n, m = _common.check_set_shapes(

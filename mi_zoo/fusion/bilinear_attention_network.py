@@ -11,7 +11,7 @@ from mi_zoo.layers import _validation
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
-class BilinearAttentionNetwork(_base.WeightedLayer):
+class BilinearAttentionNetwork(_common.ConsumesMasks, _base.WeightedLayer):
     """BAN: G bilinear attention glimpses joined by residual learning.
 
     x = (x_1, ..., x_ρ) ∈ R^{ρ×N} are the question's token features and
@@ -153,13 +153,6 @@ class BilinearAttentionNetwork(_base.WeightedLayer):
             dtype=self.dtype_policy,
             name="attention",
         )
-        # x_mask, y_mask default to x's, y's Keras masks; outputs carry none.
-        self.supports_masking = True
-
-    def compute_mask(self, inputs, previous_mask=None):
-        # The padding masks are consumed here: the outputs carry none.
-        return None
-
     def _sizes(self, x_shape, y_shape):
         return _common.check_set_shapes(
             "BilinearAttentionNetwork", "x", x_shape, "y", y_shape)

@@ -12,7 +12,7 @@ MODES = ("reasoning", "matching")
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
-class DualAttention(_base.WeightedLayer):
+class DualAttention(_common.ConsumesMasks, _base.WeightedLayer):
     """K steps of visual and textual attention steered by memory vectors.
 
     For region (or grid cell) features v_1, ..., v_N ∈ R^{C_v} and token
@@ -131,13 +131,6 @@ class DualAttention(_base.WeightedLayer):
         self.units = units
         self.steps = steps
         self.mode = mode
-        # v_mask, u_mask default to v's, u's Keras masks; outputs carry none.
-        self.supports_masking = True
-
-    def compute_mask(self, inputs, previous_mask=None):
-        # The padding masks are consumed here: the outputs carry none.
-        return None
-
     def _sizes(self, v_shape, u_shape):
         return _common.check_set_shapes(
             f"DualAttention(mode={self.mode!r})", "v", v_shape, "u", u_shape)

@@ -7,7 +7,7 @@ from mi_zoo.fusion import _common
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
-class GlimpseAttention(keras.layers.Layer):
+class GlimpseAttention(_common.ConsumesMasks, keras.layers.Layer):
     """Turns per-position logits into G attention maps and attends features.
 
         α_g = softmax_s(logits[:, s, g]),   v̂ = ‖_g Σ_s α_{g,s} F_s

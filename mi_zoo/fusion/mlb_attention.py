@@ -33,7 +33,7 @@ def attention_shapes(layer_name, q_shape, features_shape):
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
-class MLBAttention(_base.WeightedLayer):
+class MLBAttention(_common.ConsumesMasks, _base.WeightedLayer):
     """Low-rank bilinear (MLB) attention of a question over S features.
 
     For a question q ∈ Rⁿ and features F_1, ..., F_S ∈ R^C (a flattened

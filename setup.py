@@ -29,6 +29,8 @@ setuptools.setup(
         "numpy>=1.26,<3",
         "tensorboard" + TF_RANGE,
         "tensorflow-datasets>=4.9.7,<5",
+        "h5py>=3.10,<4",  # bottom-up features in HDF5
+        "pillow>=10,<14",  # drawing generated images and contact sheets
     ],
     extras_require={
         "cpu": ["tensorflow-cpu" + TF_RANGE],

@@ -41,7 +41,7 @@ _STRING_RE = re.compile(r'"([^"]*)"')
 def repo_root():
     """Returns the source tree's root, found from this file's real path."""
     here = os.path.dirname(os.path.realpath(__file__))
-    root = os.path.dirname(here)
+    root = os.path.dirname(os.path.dirname(here))  # tests/repo/ -> root
     if not os.path.isfile(os.path.join(root, "WORKSPACE")):
         raise RuntimeError(
             "No WORKSPACE next to %s: this test must be able to resolve its "

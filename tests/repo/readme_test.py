@@ -5,7 +5,10 @@ import re
 
 from absl.testing import absltest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# tests/repo/ -> the repository root (under Bazel, README.md and .ci/run are
+# data files at the same relative place in the runfiles).
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 
 
 class ReadmeTest(absltest.TestCase):

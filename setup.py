@@ -29,6 +29,8 @@ setuptools.setup(
         "numpy>=1.26,<3",
         "tensorboard" + TF_RANGE,
         "tensorflow-datasets>=4.9.7,<5",
+        # TFDS imports it when preparing a builder but does not declare it.
+        "importlib_resources>=6,<8",
         "h5py>=3.10,<4",  # bottom-up features in HDF5
         "pillow>=10,<14",  # drawing generated images and contact sheets
     ],

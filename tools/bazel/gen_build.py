@@ -28,7 +28,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 FIRST_PARTY = ("mi_zoo", "tests", "benchmarks")
 PIP_NAMES = {
+    "PIL": "pillow",
     "absl": "absl-py",
+    "h5py": "h5py",
     "keras": "keras",
     "numpy": "numpy",
     "sonnet": "dm-sonnet",

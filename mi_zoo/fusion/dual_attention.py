@@ -101,13 +101,6 @@ class DualAttention(_common.ConsumesMasks, _base.WeightedLayer):
         steps=2,
         mode="reasoning",
         use_bias=True,
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        bias_regularizer=None,
-        activity_regularizer=None,
-        kernel_constraint=None,
-        bias_constraint=None,
         **kwargs,
     ):
         if "activation" in kwargs:
@@ -116,13 +109,6 @@ class DualAttention(_common.ConsumesMasks, _base.WeightedLayer):
                 f"`activation`, got activation={kwargs['activation']!r}.")
         super().__init__(
             use_bias=use_bias,
-            kernel_initializer=kernel_initializer,
-            bias_initializer=bias_initializer,
-            kernel_regularizer=kernel_regularizer,
-            bias_regularizer=bias_regularizer,
-            activity_regularizer=activity_regularizer,
-            kernel_constraint=kernel_constraint,
-            bias_constraint=bias_constraint,
             **kwargs,
         )
         _validation.check_positive_int("units", units)

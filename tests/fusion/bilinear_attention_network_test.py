@@ -171,6 +171,23 @@ class StructureTest(parameterized.TestCase):
 
 class KerasApiTest(parameterized.TestCase):
 
+    def test_attention_shares_the_weight_arguments(self):
+        layer = BilinearAttentionNetwork(
+            2, 6, kernel_initializer="ones", kernel_regularizer="l2",
+            kernel_constraint="non_neg")
+        layer(*test_util.inputs(X_SHAPE, Y_SHAPE, dtype="float32"))
+        inner = layer.attention
+        self.assertIsInstance(inner.kernel_regularizer,
+                              type(layer.kernel_regularizer))
+        self.assertIsInstance(inner.kernel_constraint,
+                              type(layer.kernel_constraint))
+        inner_kernels = [w for w in inner.trainable_weights
+                         if "bias" not in w.name]
+        self.assertNotEmpty(inner_kernels)
+        for weight in inner_kernels:
+            np.testing.assert_array_equal(weight, 1.0)
+        self.assertLen(inner.losses, len(inner_kernels))  # one L2 each
+
     def test_config_round_trip(self):
         layer = BilinearAttentionNetwork(
             4, 12, attention_rank=9, pool_size=4, activation="tanh",

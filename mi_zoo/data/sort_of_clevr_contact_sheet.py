@@ -11,28 +11,13 @@ Usage:
       --num_images=8 --questions_per_image=6 --seed=0
 """
 
-from absl import app
-from absl import flags
+import argparse
+
 import numpy as np
 from PIL import Image
 from PIL import ImageDraw
 
 from mi_zoo.data import sort_of_clevr as soc
-
-_OUTPUT = flags.DEFINE_string("output", None, "PNG file to write (needed).")
-_NUM_IMAGES = flags.DEFINE_integer("num_images", 8, "Images on the sheet.",
-                                   lower_bound=1)
-_QUESTIONS = flags.DEFINE_integer(
-    "questions_per_image", 6,
-    "Questions per image (the first half non-relational).", lower_bound=1)
-_SEED = flags.DEFINE_integer("seed", 0, "Generator seed.", lower_bound=0)
-_IMAGE_SIZE = flags.DEFINE_integer("image_size", soc.DEFAULT_IMAGE_SIZE,
-                                   "Image side in pixels.", lower_bound=1)
-_NUM_OBJECTS = flags.DEFINE_integer("num_objects", soc.DEFAULT_NUM_OBJECTS,
-                                    "Objects per image.", lower_bound=2,
-                                    upper_bound=len(soc.COLOURS))
-_SCALE = flags.DEFINE_integer("scale", 2, "Upscaling of the image tiles.",
-                              lower_bound=1)
 
 _LINE = 12  # pixels per text line of PIL's default bitmap font
 _TEXT_WIDTH = 760
@@ -87,16 +72,56 @@ def contact_sheet(num_images: int, seed: int, questions_per_image: int = 6,
     return sheet
 
 
-def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    if not _OUTPUT.value:
-        raise app.UsageError("--output (the PNG file to write) is needed.")
-    sheet = contact_sheet(_NUM_IMAGES.value, _SEED.value, _QUESTIONS.value,
-                          _IMAGE_SIZE.value, _NUM_OBJECTS.value, _SCALE.value)
-    sheet.save(_OUTPUT.value, format="PNG")
-    print(f"Wrote {_OUTPUT.value} ({_NUM_IMAGES.value} images).")
+def parse_args(argv=None):
+    """Command-line arguments (argparse, so that importing this module
+    defines no global flags that could clash with an absl binary's)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m mi_zoo.data.sort_of_clevr_contact_sheet",
+        description=__doc__.split("\n")[0])
+    parser.add_argument("--output", required=True,
+                        help="PNG file to write.")
+    parser.add_argument("--num_images", type=_at_least(1), default=8,
+                        help="Images on the sheet.")
+    parser.add_argument("--questions_per_image", type=_at_least(1),
+                        default=6,
+                        help="Questions per image (the first half "
+                        "non-relational).")
+    parser.add_argument("--seed", type=_at_least(0), default=0,
+                        help="Generator seed.")
+    parser.add_argument("--image_size", type=_at_least(1),
+                        default=soc.DEFAULT_IMAGE_SIZE,
+                        help="Image side in pixels.")
+    parser.add_argument("--num_objects", type=_at_least(2),
+                        default=soc.DEFAULT_NUM_OBJECTS,
+                        help=f"Objects per image (at most {len(soc.COLOURS)}).")
+    parser.add_argument("--scale", type=_at_least(1), default=2,
+                        help="Upscaling of the image tiles.")
+    args = parser.parse_args(argv)
+    if args.num_objects > len(soc.COLOURS):
+        parser.error(f"--num_objects must be at most {len(soc.COLOURS)}, "
+                     f"got {args.num_objects}.")
+    return args
+
+
+def _at_least(low):
+    def parse(text):
+        value = int(text)
+        if value < low:
+            raise argparse.ArgumentTypeError(
+                f"must be an integer >= {low}, got {text}")
+        return value
+    return parse
+
+
+def main(argv=None):
+    """Writes the contact sheet; `argv` without the program name."""
+    args = parse_args(argv)
+    sheet = contact_sheet(args.num_images, args.seed,
+                          args.questions_per_image, args.image_size,
+                          args.num_objects, args.scale)
+    sheet.save(args.output, format="PNG")
+    print(f"Wrote {args.output} ({args.num_images} images).")
 
 
 if __name__ == "__main__":
-    app.run(main)
+    main()

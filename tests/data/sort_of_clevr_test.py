@@ -1,14 +1,14 @@
 """Tests of the Sort-of-CLEVR generator against brute-force references."""
 
 import collections
+import contextlib
+import io
 import itertools
 import math
 import os
 import tempfile
 
-from absl import flags
 from absl.testing import absltest
-from absl.testing import flagsaver
 from absl.testing import parameterized
 import numpy as np
 from PIL import Image
@@ -16,7 +16,6 @@ from PIL import Image
 from mi_zoo.data import sort_of_clevr as soc
 from mi_zoo.data import sort_of_clevr_contact_sheet
 
-FLAGS = flags.FLAGS
 
 
 def brute_force_answer(objects, colour, family, image_size):
@@ -259,17 +258,12 @@ class GeneratorTest(parameterized.TestCase):
 
 class ContactSheetTest(absltest.TestCase):
 
-    def setUp(self):
-        super().setUp()
-        if not FLAGS.is_parsed():
-            FLAGS(["sort_of_clevr_test"])  # defaults; pytest parses none
-
     def test_writes_a_png(self):
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "sheet.png")
-            with flagsaver.flagsaver(output=path, num_images=3,
-                                     questions_per_image=4):
-                sort_of_clevr_contact_sheet.main(["contact_sheet"])
+            sort_of_clevr_contact_sheet.main(
+                [f"--output={path}", "--num_images=3",
+                 "--questions_per_image=4"])
             with Image.open(path) as image:
                 self.assertEqual(image.format, "PNG")
                 self.assertEqual(image.mode, "RGB")
@@ -280,14 +274,28 @@ class ContactSheetTest(absltest.TestCase):
             np.testing.assert_array_equal(
                 pixels[6:6 + 150:2, 6:6 + 150:2], first[0])
 
+    def assert_usage_error(self, argv, message):
+        stderr = io.StringIO()
+        with contextlib.redirect_stderr(stderr):
+            with self.assertRaises(SystemExit) as exit_:
+                sort_of_clevr_contact_sheet.main(argv)
+        self.assertEqual(exit_.exception.code, 2)
+        self.assertRegex(stderr.getvalue(), message)
+
     def test_rejects_extra_arguments(self):
-        with self.assertRaisesRegex(Exception, "Unexpected arguments"):
-            sort_of_clevr_contact_sheet.main(["contact_sheet", "oops"])
+        self.assert_usage_error(["--output=x.png", "oops"],
+                                r"unrecognized arguments: oops")
 
     def test_needs_an_output(self):
-        with flagsaver.flagsaver(output=None):
-            with self.assertRaisesRegex(Exception, "--output"):
-                sort_of_clevr_contact_sheet.main(["contact_sheet"])
+        self.assert_usage_error([], r"the following arguments are required: "
+                                r"--output")
+
+    def test_rejects_bad_values(self):
+        self.assert_usage_error(["--output=x.png", "--num_images=0"],
+                                r"--num_images: must be an integer >= 1, "
+                                r"got 0")
+        self.assert_usage_error(["--output=x.png", "--num_objects=7"],
+                                r"--num_objects must be at most 6, got 7")
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ import numpy as np
 import tensorflow as tf
 
 from mi_zoo.data import text_vocab
+from mi_zoo.data import throughput
 from mi_zoo.layers import _validation
 
 SPLITS = ("train", "val", "test")
@@ -275,7 +276,6 @@ def per_type_accuracy(predictions, answers, question_types
 
 def main(argv: Sequence[str]) -> None:
     import argparse  # pylint: disable=g-import-not-at-top
-    import time  # pylint: disable=g-import-not-at-top
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--manual_dir", required=True)
     parser.add_argument("--vocab_dir", required=True)
@@ -291,11 +291,8 @@ def main(argv: Sequence[str]) -> None:
         json.dump({"answers": answers}, f, indent=0)
     ds = clevr_dataset(args.manual_dir, "val", qvocab, answers,
                        args.batch_size)
-    start, n = time.time(), 0
-    for inputs, _ in ds:
-        n += int(inputs["question"].shape[0])
-    print(f"{n} val examples in {time.time() - start:.1f}s "
-          f"({n / (time.time() - start):.0f} examples/s)")
+    print(throughput.report(*throughput.time_one_pass(ds, "question"),
+                            "val examples"))
 
 
 if __name__ == "__main__":

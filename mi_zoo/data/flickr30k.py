@@ -41,6 +41,7 @@ import numpy as np
 import tensorflow as tf
 
 from mi_zoo.data import text_vocab
+from mi_zoo.data import throughput
 from mi_zoo.layers import _validation
 
 TOKEN_FILE = "results_20130124.token"
@@ -243,7 +244,6 @@ def build_vocab(manual_dir: str, split: str = "train",
 
 def main(argv: Sequence[str]) -> None:
     import argparse  # pylint: disable=g-import-not-at-top
-    import time  # pylint: disable=g-import-not-at-top
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--manual_dir", required=True)
     parser.add_argument("--vocab", required=True)
@@ -252,11 +252,8 @@ def main(argv: Sequence[str]) -> None:
     vocab = build_vocab(args.manual_dir)
     vocab.save(args.vocab)
     ds = flickr30k_dataset(args.manual_dir, "test", vocab, args.batch_size)
-    start, n = time.time(), 0
-    for batch in ds:
-        n += int(batch["caption"].shape[0])
-    print(f"{n} test pairs in {time.time() - start:.1f}s "
-          f"({n / (time.time() - start):.0f} pairs/s)")
+    print(throughput.report(*throughput.time_one_pass(ds, "caption"),
+                            "test pairs"))
 
 
 if __name__ == "__main__":

@@ -59,6 +59,7 @@ import numpy as np
 import tensorflow as tf
 
 from mi_zoo.data import text_vocab
+from mi_zoo.data import throughput
 from mi_zoo.data import vqa_answers
 from mi_zoo.layers import _validation
 
@@ -438,7 +439,6 @@ def split_files(manual_dir: str, split: str) -> Dict[str, str]:
 
 def main(argv: Sequence[str]) -> None:
     import argparse  # pylint: disable=g-import-not-at-top
-    import time  # pylint: disable=g-import-not-at-top
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--convert_tsv")
     parser.add_argument("--out_dir")
@@ -461,11 +461,8 @@ def main(argv: Sequence[str]) -> None:
     avocab.save(os.path.join(args.vocab_dir, "answer_vocab.json"))
     ds = vqa_v2_dataset(val["questions"], val["annotations"], args.features,
                         avocab, args.batch_size, qvocab)
-    start, n = time.time(), 0
-    for inputs, _ in ds:
-        n += int(inputs["question"].shape[0])
-    print(f"{n} val examples in {time.time() - start:.1f}s "
-          f"({n / (time.time() - start):.0f} examples/s)")
+    print(throughput.report(*throughput.time_one_pass(ds, "question"),
+                            "val examples"))
 
 
 if __name__ == "__main__":

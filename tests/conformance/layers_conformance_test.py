@@ -12,6 +12,7 @@ import tensorflow as tf
 from mi_zoo import fusion
 from mi_zoo import layers
 from mi_zoo.training import devices
+from tests import distribution
 from tests.conformance import fusion_cases
 from tests.conformance import registry
 
@@ -20,17 +21,6 @@ devices.split_cpu(2)  # before any op; a no-op under pytest's conftest
 CASES = registry.CASES + fusion_cases.CASES
 NAMED = [(case.name, case) for case in CASES]
 PACKAGES = (layers, fusion)
-_STRATEGY = []
-
-
-def mirrored_strategy():
-    """One MirroredStrategy over two CPUs for the whole process: strategies
-    created one after another in a process can reuse collective instance keys
-    and abort each other's all-reduces."""
-    if not _STRATEGY:
-        cpus = [d.name for d in tf.config.list_logical_devices("CPU")[:2]]
-        _STRATEGY.append(tf.distribute.MirroredStrategy(cpus))
-    return _STRATEGY[0]
 
 
 def signature(model):
@@ -152,7 +142,7 @@ class ConformanceTest(parameterized.TestCase):
 
     @parameterized.named_parameters(*NAMED)
     def test_fit_under_mirrored_strategy(self, case):
-        strategy = mirrored_strategy()
+        strategy = distribution.mirrored_strategy()
         self.assertEqual(strategy.num_replicas_in_sync, 2)
         with strategy.scope():
             model = case.model()

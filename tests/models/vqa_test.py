@@ -8,10 +8,10 @@ from absl.testing import absltest
 from absl.testing import parameterized
 import keras
 import numpy as np
-import tensorflow as tf
 
 from mi_zoo import models
 from mi_zoo.training import devices
+from tests import distribution
 
 devices.split_cpu(2)
 
@@ -43,7 +43,6 @@ SMALL_SIZES = {
 
 def small(name):
     return {"question_units": 16, **SMALL_SIZES.get(name, {})}
-_STRATEGY = []
 
 
 def random_batch(spec, batch, seed=0):
@@ -84,13 +83,6 @@ def compatible(name):
             continue
         found.append(kind)
     return found
-
-
-def mirrored_strategy():
-    if not _STRATEGY:
-        cpus = [d.name for d in tf.config.list_logical_devices("CPU")[:2]]
-        _STRATEGY.append(tf.distribute.MirroredStrategy(cpus))
-    return _STRATEGY[0]
 
 
 def compiled(name, spec, learning_rate=3e-3):
@@ -147,7 +139,7 @@ class VqaModelsTest(parameterized.TestCase):
     @parameterized.named_parameters(*NAMES)
     def test_fit_under_mirrored_strategy(self, name):
         spec = SPECS[compatible(name)[0]]
-        with mirrored_strategy().scope():
+        with distribution.mirrored_strategy().scope():
             model = compiled(name, spec)
         inputs, answers = random_batch(spec, 8, seed=1)
         history = model.fit(inputs, answers, epochs=2, batch_size=8,

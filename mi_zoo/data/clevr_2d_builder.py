@@ -186,7 +186,8 @@ def clevr_2d_dataset(split, batch_size, seed, image_kind="pixels",
                      data_dir=None, config="default", builder=None,
                      question_length=clevr_2d.QUESTION_LENGTH,
                      max_regions=MAX_REGIONS, shuffle=True,
-                     drop_remainder=False):
+                     drop_remainder=False, repeat=False, with_info=False,
+                     limit=None):
     """Batches of CLEVR-2D in the zoo's VQA input format.
 
     Args:
@@ -204,16 +205,24 @@ def clevr_2d_dataset(split, batch_size, seed, image_kind="pixels",
       max_regions: R for image_kind="regions".
       shuffle: whether to shuffle (with `seed`).
       drop_remainder: drop a last partial batch.
+      repeat: repeat forever (reshuffled each epoch; batches then span epoch
+        boundaries).
+      with_info: add a third element {"question_type": int32 [B]} (index of
+        `clevr_2d.QUESTION_TYPES`) for per-type accuracy (Keras `fit` would
+        read it as sample weights, so only for evaluation loops).
+      limit: use only the first `limit` examples of the split (taken before
+        shuffling), e.g. for smoke tests; None uses all.
 
     Returns:
       A `tf.data.Dataset` of (inputs, answer) with inputs {"question": int32
       [B, T], "image": ..., ["boxes": ...]} and answer int32 [B], an index
-      of `clevr_2d.ANSWERS`.
+      of `clevr_2d.ANSWERS` (plus the info dict if with_info).
     """
     _validation.check_choice("image_kind", image_kind, IMAGE_KINDS)
     _validation.check_positive_int("batch_size", batch_size)
     _validation.check_positive_int("question_length", question_length)
     _validation.check_positive_int("max_regions", max_regions)
+    _validation.check_positive_int("limit", limit, allow_none=True)
     if builder is None:
         builder = Clevr2d(config=config, data_dir=data_dir)
         builder.download_and_prepare()
@@ -221,9 +230,15 @@ def clevr_2d_dataset(split, batch_size, seed, image_kind="pixels",
         raise ValueError(f"`split` must be one of "
                          f"{tuple(builder.info.splits)}, got split={split!r}.")
     ds = builder.as_dataset(split=split, shuffle_files=False)
+    num_examples = builder.info.splits[split].num_examples
+    if limit is not None:
+        ds = ds.take(limit)
+        num_examples = min(num_examples, limit)
     if shuffle:
-        ds = ds.shuffle(min(builder.info.splits[split].num_examples, 10000),
+        ds = ds.shuffle(min(num_examples, 10000),
                         seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
 
     def to_inputs(ex):
         image = tf.cast(ex["image"], tf.float32) / 255.0
@@ -234,7 +249,11 @@ def clevr_2d_dataset(split, batch_size, seed, image_kind="pixels",
         else:
             inputs["image"], inputs["boxes"] = region_features(
                 image, ex["objects"], max_regions)
-        return inputs, tf.cast(ex["answer"], tf.int32)
+        answer = tf.cast(ex["answer"], tf.int32)
+        if with_info:
+            return inputs, answer, {
+                "question_type": tf.cast(ex["question_type"], tf.int32)}
+        return inputs, answer
 
     ds = ds.map(to_inputs, num_parallel_calls=tf.data.AUTOTUNE,
                 deterministic=True)

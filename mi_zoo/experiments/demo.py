@@ -19,6 +19,11 @@ import keras
 import numpy as np
 
 from mi_zoo import layers
+# The engine's flags: this binary reads --batch_size, --learning_rate,
+# --seed and --model_dir from them.
+from mi_zoo.training import flags as training_flags  # noqa: F401
+
+FLAGS = flags.FLAGS
 
 _FORM = flags.DEFINE_enum(
     "form", "full", ["full", "low_rank", "diagonal", "scalar"],
@@ -36,19 +41,10 @@ _HIDDEN = flags.DEFINE_integer(
     "hidden", 64, "Hidden units of the baseline MLP on [x; z].", lower_bound=1)
 _EXAMPLES = flags.DEFINE_integer("examples", 8192, "Training examples.",
                                  lower_bound=1)
-_STEPS = flags.DEFINE_integer("steps", 400, "Training steps per model.",
+_STEPS = flags.DEFINE_integer("steps", 2000, "Training steps per model.",
                               lower_bound=1)
-_BATCH_SIZE = flags.DEFINE_integer("batch_size", 128, "Batch size.",
-                                   lower_bound=1)
-_LEARNING_RATE = flags.DEFINE_float("learning_rate", 3e-3, "Adam step size.",
-                                    lower_bound=0.0)
 _NOISE = flags.DEFINE_float("noise", 0.01, "Std of the target noise.",
                             lower_bound=0.0)
-_SEED = flags.DEFINE_integer("seed", 0, "Seed of data and weights.")
-_MODEL_DIR = flags.DEFINE_string(
-    "model_dir", None,
-    "If set, TensorBoard logs go to <model_dir>/<model> and the trained "
-    "models to <model_dir>/<model>.keras.")
 
 
 def make_data(teacher, examples, noise, rng):
@@ -91,14 +87,14 @@ def concat_model(hidden, n, m, k):
 
 def fit(model, train, test, model_dir):
     """Trains with Adam on MSE; returns (train mse, test mse)."""
-    model.compile(keras.optimizers.Adam(_LEARNING_RATE.value), loss="mse")
-    epoch_steps = max(1, len(train[1]) // _BATCH_SIZE.value)
+    model.compile(keras.optimizers.Adam(FLAGS.learning_rate), loss="mse")
+    epoch_steps = max(1, len(train[1]) // FLAGS.batch_size)
     callbacks = []
     if model_dir:
         callbacks.append(
             keras.callbacks.TensorBoard(f"{model_dir}/{model.name}"))
     history = model.fit(
-        *train, batch_size=_BATCH_SIZE.value, verbose=0, callbacks=callbacks,
+        *train, batch_size=FLAGS.batch_size, verbose=0, callbacks=callbacks,
         epochs=-(-_STEPS.value // epoch_steps), steps_per_epoch=epoch_steps)
     if model_dir:
         model.save(f"{model_dir}/{model.name}.keras")
@@ -107,8 +103,8 @@ def fit(model, train, test, model_dir):
 
 def train_and_compare():
     """Trains both models on one generated task; returns {name: test mse}."""
-    keras.utils.set_random_seed(_SEED.value)
-    rng = np.random.default_rng(_SEED.value)
+    keras.utils.set_random_seed(FLAGS.seed)
+    rng = np.random.default_rng(FLAGS.seed)
     n, m, k = _INPUT_SIZE.value, _CONTEXT_SIZE.value, _OUTPUT_SIZE.value
     teacher = rng.normal(size=(m, n, k)) / np.sqrt(m * n)  # W*: [m, n, k]
     train = make_data(teacher, _EXAMPLES.value, _NOISE.value, rng)
@@ -118,7 +114,7 @@ def train_and_compare():
     print(f"{'model':<14}{'params':>8}{'train mse':>12}{'test mse':>12}")
     results = {}
     for model in models:
-        train_mse, test_mse = fit(model, train, test, _MODEL_DIR.value)
+        train_mse, test_mse = fit(model, train, test, FLAGS.model_dir)
         results[model.name] = test_mse
         print(f"{model.name:<14}{model.count_params():>8}"
               f"{train_mse:>12.4f}{test_mse:>12.4f}")

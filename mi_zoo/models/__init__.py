@@ -8,6 +8,12 @@ for image–text matching models and a `MatchingSpec`.
 
 from mi_zoo.models.heads import answer_loss
 from mi_zoo.models.heads import answer_metrics
+from mi_zoo.models.language import LM_MODELS
+from mi_zoo.models.language import LanguageModelConfig
+from mi_zoo.models.language import build_language_model
+from mi_zoo.models.language import count_parameters
+from mi_zoo.models.language import initial_state
+from mi_zoo.models.language import size_to_parameters
 from mi_zoo.models.matching import MATCHING_MODELS
 from mi_zoo.models.matching import build_matching_model
 from mi_zoo.models.matching import embedding_model
@@ -23,6 +29,8 @@ from mi_zoo.models.specs import VqaSpec
 
 __all__ = [
     "BidirectionalRankingLoss",
+    "LM_MODELS",
+    "LanguageModelConfig",
     "MATCHING_MODELS",
     "MatchingSpec",
     "Registry",
@@ -32,8 +40,12 @@ __all__ = [
     "answer_metrics",
     "attention_axes",
     "attention_model",
+    "build_language_model",
     "build_matching_model",
     "build_vqa_model",
+    "count_parameters",
     "embedding_model",
+    "initial_state",
     "recall_at_k",
+    "size_to_parameters",
 ]

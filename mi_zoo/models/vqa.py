@@ -19,6 +19,32 @@ from mi_zoo.models import registry
 
 VQA_MODELS = registry.Registry("VQA model")
 
+# Builder arguments of each model's "small" size: a few hundred thousand
+# parameters (beside the papers' tens of millions, the builders' defaults),
+# for training on CPUs and the generated datasets.
+SMALL_SIZES = {
+    "concat": {"question_units": 128, "hidden": 256},
+    "mi": {"question_units": 128, "hidden": 256, "rank": 32},
+    "film": {"question_units": 128, "filters": 64, "classifier_filters": 128,
+             "hidden": 256, "num_blocks": 3},
+    "mlb": {"question_units": 128, "joint_size": 256},
+    "marn": {"question_units": 128, "joint_size": 256, "units": 256,
+             "num_layers": 2},
+    "ban": {"question_units": 128, "glimpses": 2, "rank": 256,
+            "hidden": 256},
+    "dan": {"question_units": 128, "units": 128},
+    "mcb": {"question_units": 128, "sketch_dim": 1024,
+            "attention_hidden": 128},
+    "mfb": {"question_units": 128, "units": 128, "factor": 4,
+            "attention_hidden": 128},
+    "mfh": {"question_units": 128, "units": 128, "factor": 4,
+            "attention_hidden": 128},
+    "mutan": {"question_units": 128, "units": 128, "rank": 5, "mm_dim": 128,
+              "attention_hidden": 128},
+    "block": {"question_units": 128, "units": 128, "mm_dim": 256,
+              "chunks": 8, "rank": 8, "attention_hidden": 128},
+}
+
 # Which outputs of an attention layer are maps: class name -> function of
 # the layer giving {output index: (map name, attended axes)}.
 ATTENTION_OUTPUTS = {

@@ -103,6 +103,22 @@ class BuilderTest(parameterized.TestCase):
             return next(iter(ds))[1].numpy().tolist()
         self.assertEqual(answers(1), answers(1))
 
+    def test_with_info_repeat_and_limit(self):
+        ds = clevr_2d_builder.clevr_2d_dataset(
+            "validation", batch_size=3, seed=0, builder=self.builder,
+            shuffle=False, with_info=True)
+        types = [int(e["question_type"]) for e in self.builder.as_dataset(
+            split="validation", shuffle_files=False)]
+        got = [t for _, _, info in ds
+               for t in info["question_type"].numpy().tolist()]
+        self.assertEqual(got, types)
+        ds = clevr_2d_builder.clevr_2d_dataset(
+            "validation", batch_size=3, seed=0, builder=self.builder,
+            repeat=True, drop_remainder=True, limit=2)
+        answers = [a for _, batch in ds.take(4) for a in batch.numpy()]
+        self.assertLen(answers, 12)  # Past the 2 examples kept: repeated.
+        self.assertLessEqual(len(set(map(int, answers))), 2)
+
     def test_question_too_long(self):
         ds = clevr_2d_builder.clevr_2d_dataset(
             "train", batch_size=12, seed=0, builder=self.builder,
@@ -115,6 +131,7 @@ class BuilderTest(parameterized.TestCase):
         ("image_kind", dict(image_kind="grid"), r"image_kind='grid'"),
         ("batch_size", dict(batch_size=0), r"batch_size=0"),
         ("split", dict(split="dev"), r"split='dev'"),
+        ("limit", dict(limit=0), r"limit=0"),
     )
     def test_bad_arguments(self, kwargs, message):
         args = dict(split="train", batch_size=2, seed=0, builder=self.builder)

@@ -1,0 +1,221 @@
+"""The VQA task: a model of the VQA zoo on a dataset of `vqa_sources`.
+
+    task = VqaTask("sort_of_clevr", "film", size="small")
+    results = training.train(task, training.TrainConfig(model_dir=...))
+
+Loss: softmax datasets use the cross-entropy of the answer id; sigmoid
+datasets (VQA v2) the binary cross-entropy of the soft scores summed over
+the answers (Teney et al. 2018; BAN's code scales the mean by the number of
+answers, which is the same). Accuracy: exact match, or the VQA soft score of
+the predicted answer. Evaluation adds the accuracy per question type.
+"""
+
+from typing import Dict, Mapping, Optional
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from mi_zoo.data import vqa_sources
+from mi_zoo.explain import figures
+from mi_zoo.models import vqa as vqa_models
+from mi_zoo.training import metrics as metrics_lib
+from mi_zoo.training import task as task_lib
+
+SIZES = ("small", "paper")
+
+
+def _score(targets, logits, convention):
+    """[B] accuracy of each example's argmax answer."""
+    best = ops.argmax(logits, axis=-1)  # [B]
+    if convention == "softmax":
+        return ops.cast(ops.equal(ops.cast(targets, "int32"),
+                                  ops.cast(best, "int32")), "float32")
+    onehot = ops.one_hot(best, ops.shape(logits)[-1], dtype="float32")
+    return ops.sum(ops.cast(targets, "float32") * onehot, axis=-1)
+
+
+class VqaTask(task_lib.Task):
+    """Trains `VQA_MODELS[model]` on `VQA_DATASETS[dataset]`.
+
+    Args:
+      dataset: a name of `vqa_sources.VQA_DATASETS`.
+      model: a name of `mi_zoo.models.VQA_MODELS`.
+      size: "small" (the preset of `vqa_models.SMALL_SIZES`, for CPUs) or
+        "paper" (the builder's defaults, the papers' sizes).
+      hyperparameters: builder arguments that override the size preset.
+      eval_batch_size: batch of the evaluation pass.
+      data_dir, image_kind, eval_split, train_limit, eval_limit, options:
+        passed to `vqa_sources.load_vqa_data`.
+      num_images: examples drawn in the image summaries.
+    """
+
+    def __init__(self, dataset: str, model: str, size: str = "small",
+                 hyperparameters: Optional[Mapping[str, object]] = None,
+                 eval_batch_size: int = 256, data_dir: Optional[str] = None,
+                 image_kind: Optional[str] = None,
+                 eval_split: Optional[str] = None,
+                 train_limit: Optional[int] = None,
+                 eval_limit: Optional[int] = None,
+                 options: Optional[Mapping[str, object]] = None,
+                 num_images: int = 6):
+        vqa_sources.VQA_DATASETS.get(dataset)  # Unknown names fail here.
+        vqa_models.VQA_MODELS.get(model)
+        if size not in SIZES:
+            raise ValueError(f"`size` (--model_size) must be one of {SIZES},"
+                             f" got size={size!r}.")
+        self.dataset = dataset
+        self.model_name = model
+        self.size = size
+        self.hyperparameters = dict(
+            vqa_models.SMALL_SIZES.get(model, {}) if size == "small" else {})
+        self.hyperparameters.update(hyperparameters or {})
+        self.eval_batch_size = eval_batch_size
+        self._load_args = dict(data_dir=data_dir, image_kind=image_kind,
+                               eval_split=eval_split,
+                               train_limit=train_limit,
+                               eval_limit=eval_limit, options=options)
+        self.num_images = num_images
+        self.data = None
+        self._examples = None
+
+    # Data and model.
+    def train_dataset(self, batch_size, seed):
+        self.data = vqa_sources.load_vqa_data(
+            self.dataset, batch_size=batch_size,
+            eval_batch_size=self.eval_batch_size, seed=seed,
+            **self._load_args)
+        self.train_checkpointable = self.data.train_checkpointable
+        return self.data.train
+
+    def eval_dataset(self, batch_size):
+        if batch_size == self.eval_batch_size:
+            return self.data.eval
+        return self.data.eval.unbatch().batch(batch_size)
+
+    @property
+    def spec(self):
+        return self.data.spec
+
+    def build_model(self):
+        return vqa_models.build_vqa_model(self.model_name, self.data.spec,
+                                          **self.hyperparameters)
+
+    # Loss and metrics.
+    def per_example_loss(self, targets, outputs, inputs):
+        if self.data.spec.answer_convention == "softmax":
+            return keras.losses.sparse_categorical_crossentropy(
+                targets, outputs, from_logits=True)
+        targets = ops.cast(targets, "float32")
+        bce = keras.losses.binary_crossentropy(
+            targets[..., None], outputs[..., None], from_logits=True)
+        return ops.sum(bce, axis=-1)  # [B]: summed over answers
+
+    def make_metrics(self, mode):
+        metrics = {"accuracy": keras.metrics.Mean(name="accuracy")}
+        if mode == "eval":
+            metrics["accuracy_by_type"] = metrics_lib.PerTypeAccuracy(
+                self.data.question_types, name="accuracy_by_type")
+        return metrics
+
+    def update_metrics(self, metrics, targets, outputs, info=None):
+        score = _score(targets, outputs, self.data.spec.answer_convention)
+        metrics["accuracy"].update_state(score)
+        if info is not None and "accuracy_by_type" in metrics:
+            metrics["accuracy_by_type"].update_state(score,
+                                                     info["question_type"])
+
+    def metric_results(self, metrics):
+        results = super().metric_results(metrics)
+        results.pop("accuracy_by_type/overall", None)  # = accuracy
+        return results
+
+    def hparams(self):
+        return {"dataset": self.dataset, "model": self.model_name,
+                "model_size": self.size,
+                **{f"model/{k}": v for k, v in self.hyperparameters.items()}}
+
+    # Figures.
+    def _example_batch(self):
+        if self._examples is None:
+            inputs, targets, _ = next(iter(self.data.eval.unbatch().batch(
+                self.num_images)))
+            self._examples = (inputs, targets)
+        return self._examples
+
+    def question_text(self, tokens) -> str:
+        return " ".join(self.data.words[t] for t in tokens if t > 0)
+
+    def summary_images(self, model) -> Dict[str, np.ndarray]:
+        """"examples": each image with its question, the predicted answer
+        (with its probability) and the true one; "attention": the same with
+        the first glimpse of each attention map drawn over the image."""
+        inputs, targets = self._example_batch()
+        logits = np.asarray(model(inputs, training=False), np.float32)
+        if self.data.spec.answer_convention == "softmax":
+            probs = tf.nn.softmax(logits).numpy()
+            truth = np.asarray(targets)
+        else:
+            probs = tf.nn.sigmoid(logits).numpy()
+            truth = np.argmax(np.asarray(targets), axis=-1)
+        maps = _attention(model, inputs)
+        panels, attended = [], []
+        for i in range(logits.shape[0]):
+            best = int(np.argmax(logits[i]))
+            lines = [f"Q: {self.question_text(np.asarray(inputs['question'][i]))}",
+                     f"pred: {self.data.answers[best]} ({probs[i, best]:.2f})"
+                     f"   true: {self.data.answers[int(truth[i])]}"]
+            image = self._picture(inputs, i)
+            panels.append(figures.caption_panel(image, lines))
+            for name, weights in maps.items():
+                overlay = self._overlay(image, inputs, i, weights[i])
+                if overlay is not None:
+                    attended.append(figures.caption_panel(
+                        overlay, [name] + lines))
+        images = {"examples": np.stack(_same_size(panels))}
+        if attended:
+            images["attention"] = np.stack(_same_size(attended))
+        return images
+
+    def _picture(self, inputs, i):
+        """The example's image: pixels, or a blank canvas for features."""
+        if self.data.spec.image_kind == "pixels":
+            return figures.to_uint8(np.asarray(inputs["image"][i]))
+        return np.full((192, 192, 3), 255, np.uint8)
+
+    def _overlay(self, image, inputs, i, weights):
+        """weights: one map's first glimpse, [S] (or [ρ, φ] for BAN,
+        summed over tokens)."""
+        weights = np.asarray(weights, np.float32)
+        while weights.ndim > 1:
+            weights = weights.sum(axis=0)  # BAN: [ρ, φ] -> φ
+        if "boxes" in inputs:
+            return figures.box_overlay(image, np.asarray(inputs["boxes"][i]),
+                                       weights)
+        side = int(round(np.sqrt(weights.size)))
+        if side * side != weights.size or self.data.spec.image_kind != \
+                "pixels":
+            return None
+        return figures.heatmap_overlay(image, weights.reshape(side, side))
+
+
+def _attention(model, inputs):
+    """{map name: [B, ...]} of the models with attention, else {}."""
+    if not vqa_models.attention_axes(model):
+        return {}
+    maps = vqa_models.attention_model(model)(inputs, training=False)
+    return {name: np.asarray(value)[:, 0] if np.asarray(value).ndim > 2
+            else np.asarray(value) for name, value in maps.items()}
+
+
+def _same_size(images):
+    """Pads RGB images with white to the largest height and width."""
+    h = max(i.shape[0] for i in images)
+    w = max(i.shape[1] for i in images)
+    out = []
+    for image in images:
+        canvas = np.full((h, w, 3), 255, np.uint8)
+        canvas[:image.shape[0], :image.shape[1]] = image
+        out.append(canvas)
+    return out

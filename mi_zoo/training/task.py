@@ -1,0 +1,82 @@
+"""What the training engine trains: the `Task` interface.
+
+A task binds a model to its data, loss and metrics. The engine
+(`mi_zoo.training.trainer.train`) owns everything else: the strategy, the
+optimizer, checkpoints, TensorBoard and the run directory. The VQA, matching
+and language-model experiments each define one task (`mi_zoo.tasks`).
+"""
+
+import abc
+from typing import Dict, Mapping, Optional
+
+import numpy as np
+import tensorflow as tf
+
+
+class Task(abc.ABC):
+    """A trainable whole: model, data, per-example loss and metrics.
+
+    Subclasses implement the abstract methods; the others have defaults.
+    Every method that creates variables (`build_model`, `make_metrics`) is
+    called under the strategy's scope.
+    """
+
+    #: Whether the train dataset's iterator can be saved in a checkpoint
+    #: (no `py_function`/`from_generator` in it). If not, a resumed run
+    #: re-creates the dataset and skips the batches already seen.
+    train_checkpointable: bool = True
+
+    @abc.abstractmethod
+    def train_dataset(self, batch_size: int, seed: int) -> tf.data.Dataset:
+        """Batches of `batch_size` (this worker's share of the global batch)
+        of (inputs, targets), shuffled with `seed`, repeated forever, with
+        every batch full. Called once, before `build_model`."""
+
+    @abc.abstractmethod
+    def build_model(self):
+        """Returns a new `keras.Model`."""
+
+    def eval_dataset(self, batch_size: int) -> Optional[tf.data.Dataset]:
+        """One unshuffled pass of (inputs, targets[, info]), or None."""
+        return None
+
+    @abc.abstractmethod
+    def per_example_loss(self, targets, outputs, inputs):
+        """float32 [B] loss of each example (the engine averages over the
+        global batch)."""
+
+    def make_metrics(self, mode: str) -> Dict[str, object]:
+        """{name: keras.metrics.Metric} for mode "train" or "eval"."""
+        return {}
+
+    def update_metrics(self, metrics, targets, outputs, info=None):
+        """Updates the metrics of `make_metrics` with one batch."""
+
+    def metric_results(self, metrics) -> Dict[str, float]:
+        """{name: value} from the metrics; a metric whose result is a dict
+        gives one entry per key, "<name>/<key>"."""
+        results = {}
+        for name, metric in metrics.items():
+            value = metric.result()
+            if isinstance(value, Mapping):
+                for key, v in value.items():
+                    results[f"{name}/{key}"] = float(v)
+            else:
+                results[name] = float(value)
+        return results
+
+    def evaluate(self, model, batch_size: int) -> Optional[Dict[str, float]]:
+        """A full evaluation done on the host instead of the engine's
+        distributed metric pass (e.g. retrieval, which needs the embeddings
+        of the whole set); None uses the engine's pass."""
+        return None
+
+    def summary_images(self, model) -> Dict[str, np.ndarray]:
+        """{name: uint8 [N, H, W, 3]} figures for TensorBoard."""
+        return {}
+
+    def hparams(self) -> Dict[str, object]:
+        """Hyper-parameters of the task and model for the HParams plugin
+        (values: bool, int, float or str)."""
+        return {}
+

@@ -1,0 +1,475 @@
+"""The training engine: trains a `Task` under a `tf.distribute` strategy.
+
+    results = train(task, TrainConfig(model_dir="/tmp/run", train_steps=500),
+                    strategy=make_strategy("mirrored", cpu_replicas=2))
+
+What it does, in order:
+1. Prepares the model_dir (`RunDirectory`): refuses a finished run unless
+   `overwrite`, refuses to resume a run started with other settings, writes
+   flags.json.
+2. Under `strategy.scope()`: sets the mixed-precision policy, seeds, builds
+   the model, the optimizer (with warm-up schedule and clipping) and the
+   metrics.
+3. Restores the latest checkpoint of `<model_dir>/checkpoints` if any: the
+   model, the optimizer, the step, the dropout seed states and the position
+   of the train data iterator, so a killed run started again with the same
+   settings goes on from its last checkpoint and ends where an uninterrupted
+   run would (exactly so with `deterministic=True`).
+4. Trains: each step takes this worker's share of the global batch from one
+   host iterator, splits it over the local replicas, averages the
+   per-example losses over the *global* batch on each replica
+   (`tf.nn.compute_average_loss`) and lets the optimizer sum the gradients
+   over replicas, so a mirrored step equals a one-device step on the same
+   global batch.
+5. Logs `train/*` scalars (loss, metrics, learning rate, steps/s,
+   examples/s), histograms of weights and gradients, the task's images,
+   evaluates (`eval/*`) and checkpoints at the configured rates; only the
+   chief writes.
+6. At the end: final evaluation, results.json, model.keras and a
+   SavedModel (`saved_model/`) for serving.
+"""
+
+import dataclasses
+import os
+import shutil
+import time
+from typing import Dict, Mapping, Optional
+
+from absl import logging
+import keras
+import tensorflow as tf
+
+from mi_zoo.layers import _validation
+from mi_zoo.training import optimization
+from mi_zoo.training import progress as progress_lib
+from mi_zoo.training import run_directory
+from mi_zoo.training import strategies
+from mi_zoo.training import summaries as summaries_lib
+
+#: Settings that may change when a run is resumed: what is logged and how
+#: often, and the number of replicas on one worker (the global batch and
+#: the data order do not depend on it).
+RESUMABLE_SETTINGS = ("log_every", "histogram_every", "image_every",
+                      "eval_every", "checkpoint_every", "overwrite",
+                      "export", "keep_checkpoints", "cpu_replicas",
+                      "replicas")
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Settings of the engine (the binaries fill it from their flags).
+
+    Attributes:
+      model_dir: where checkpoints, summaries and results go.
+      train_steps: optimizer steps of the run.
+      batch_size: the global batch (summed over replicas and workers).
+      eval_batch_size: global batch of evaluation (None: batch_size).
+      optimizer: one of `optimization.OPTIMIZER_NAMES`.
+      learning_rate: peak learning rate.
+      warmup_steps: linear warm-up steps.
+      decay: "constant", "cosine", "linear" or "exponential".
+      decay_steps: length/period of the decay (None: the steps after the
+        warm-up).
+      decay_rate: factor of the exponential decay.
+      clip_norm: global gradient-norm clipping (None: none).
+      mixed_precision: compute in float16 on GPUs (with dynamic loss
+        scaling) or bfloat16 on CPUs and TPUs; variables stay float32.
+      jit_compile: compile the forward and backward pass with XLA.
+      seed: seeds the weights, dropout and the data order.
+      deterministic: make TensorFlow's ops deterministic (slower), so that
+        two runs with the same seed give the same numbers.
+      log_every: steps between train scalars and progress updates.
+      eval_every: steps between evaluations (0: only at the end).
+      checkpoint_every: steps between checkpoints (at most this many steps
+        are lost when a run is killed).
+      histogram_every: steps between weight/gradient histograms (0: never).
+      image_every: steps between image summaries (0: only at the end).
+      keep_checkpoints: checkpoints kept on disk.
+      overwrite: delete an earlier run in model_dir instead of refusing.
+      export: write model.keras and saved_model/ at the end.
+    """
+
+    model_dir: str
+    train_steps: int = 1000
+    batch_size: int = 64
+    eval_batch_size: Optional[int] = None
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    warmup_steps: int = 0
+    decay: str = "constant"
+    decay_steps: Optional[int] = None
+    decay_rate: float = 0.5
+    clip_norm: Optional[float] = None
+    mixed_precision: bool = False
+    jit_compile: bool = False
+    seed: int = 0
+    deterministic: bool = False
+    log_every: int = 50
+    eval_every: int = 0
+    checkpoint_every: int = 200
+    histogram_every: int = 0
+    image_every: int = 0
+    keep_checkpoints: int = 3
+    overwrite: bool = False
+    export: bool = True
+
+    def __post_init__(self):
+        for name in ("train_steps", "batch_size", "log_every",
+                     "checkpoint_every", "keep_checkpoints"):
+            _validation.check_positive_int(name, getattr(self, name))
+        _validation.check_positive_int("eval_batch_size",
+                                       self.eval_batch_size, allow_none=True)
+        for name in ("eval_every", "histogram_every", "image_every",
+                     "warmup_steps"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 0:
+                raise ValueError(f"`{name}` must be an int >= 0, got "
+                                 f"{name}={value!r}.")
+
+
+def _mixed_precision_policy():
+    if tf.config.list_logical_devices("GPU"):
+        return "mixed_float16"
+    return "mixed_bfloat16"
+
+
+def _float32(tree):
+    return tf.nest.map_structure(
+        lambda t: tf.cast(t, tf.float32) if t.dtype.is_floating else t, tree)
+
+
+def _seed_states(model):
+    """The state variables of the model's random layers (dropout), which a
+    Keras model does not put in its checkpoint by itself."""
+    return [v for v in model.variables if "seed_generator_state" in v.path]
+
+
+class Trainer:
+    """Trains one task; see the module docstring. Use `train()`."""
+
+    def __init__(self, task, config: TrainConfig,
+                 strategy: Optional[tf.distribute.Strategy] = None,
+                 settings: Optional[Mapping[str, object]] = None,
+                 interactive: Optional[bool] = None):
+        self.task = task
+        self.config = config
+        self.strategy = strategy or tf.distribute.get_strategy()
+        (self.worker_index, self.num_workers,
+         self.is_chief) = strategies.worker_info(self.strategy)
+        replicas = self.strategy.num_replicas_in_sync
+        if config.batch_size % replicas:
+            raise ValueError(
+                f"--batch_size={config.batch_size} must be a multiple of the "
+                f"{replicas} replicas of the strategy.")
+        self.local_replicas = replicas // self.num_workers
+        self.worker_batch = config.batch_size // self.num_workers
+        all_settings = dict(dataclasses.asdict(config))
+        all_settings.update(settings or {})
+        all_settings["replicas"] = replicas
+        self.settings = all_settings
+        self.run_dir = run_directory.RunDirectory(
+            config.model_dir, all_settings, ignore=RESUMABLE_SETTINGS)
+        self.interactive = interactive
+
+    # ----------------------------------------------------------- building
+    def _build(self):
+        config = self.config
+        keras.utils.set_random_seed(config.seed)
+        # The data first: a task may learn its model's input spec from it.
+        self.train_data = self.task.train_dataset(self.worker_batch,
+                                                  seed=config.seed)
+        with self.strategy.scope():
+            self.model = self.task.build_model()
+            decay_steps = config.decay_steps or max(
+                1, config.train_steps - config.warmup_steps)
+            schedule = optimization.WarmupSchedule(
+                config.learning_rate, config.warmup_steps, config.decay,
+                decay_steps, config.decay_rate)
+            self.loss_scale = (config.mixed_precision
+                               and _mixed_precision_policy()
+                               == "mixed_float16")
+            self.optimizer = optimization.make_optimizer(
+                config.optimizer, schedule, config.clip_norm,
+                loss_scale=self.loss_scale)
+            self.optimizer.build(self.model.trainable_variables)
+            self.step = tf.Variable(0, dtype=tf.int64, trainable=False,
+                                    name="step")
+            self.train_loss = keras.metrics.Mean(name="loss")
+            self.eval_loss = keras.metrics.Mean(name="loss")
+            self.train_metrics = self.task.make_metrics("train")
+            self.eval_metrics = self.task.make_metrics("eval")
+
+    def _checkpointing(self):
+        """Checkpoint, the manager this worker saves with, and the train
+        iterator (restored from the checkpoint when it can be saved)."""
+        config = self.config
+        dataset = self.train_data
+        # The iterator's position goes into the checkpoint when the input
+        # pipeline allows it and all workers share one checkpoint only in
+        # the single-worker case (a multi-worker run re-creates the
+        # pipeline on resume and skips the batches already seen).
+        self.iterator_in_checkpoint = (self.task.train_checkpointable
+                                       and self.num_workers == 1)
+        objects = {"model": self.model, "optimizer": self.optimizer,
+                   "step": self.step,
+                   "seed_states": _seed_states(self.model)}
+        if self.num_workers > 1:
+            dataset = dataset.shard(self.num_workers, self.worker_index)
+        if self.iterator_in_checkpoint:
+            self.iterator = iter(dataset)
+            objects["iterator"] = self.iterator
+        checkpoint = tf.train.Checkpoint(**objects)
+        directory = self.run_dir.checkpoints
+        self._chief_manager = tf.train.CheckpointManager(
+            checkpoint, directory, max_to_keep=config.keep_checkpoints)
+        if self.is_chief:
+            self._manager = self._chief_manager
+            self._scratch = None
+        else:  # Workers must save too (collectives), then drop the files.
+            self._scratch = os.path.join(directory,
+                                         f".worker{self.worker_index}")
+            self._manager = tf.train.CheckpointManager(
+                checkpoint, self._scratch, max_to_keep=1)
+        latest = self._chief_manager.latest_checkpoint
+        if latest:
+            checkpoint.restore(latest).assert_existing_objects_matched()
+        if not self.iterator_in_checkpoint:
+            self.iterator = iter(dataset.skip(int(self.step.numpy())))
+        return latest
+
+    def _save(self):
+        self._manager.save(checkpoint_number=int(self.step.numpy()))
+        if self._scratch:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+
+    # -------------------------------------------------------------- steps
+    def _split(self, batch):
+        """This worker's batch -> per-replica slices."""
+        n = self.local_replicas
+
+        def slice_for(context):
+            index = context.replica_id_in_sync_group % n
+            return tf.nest.map_structure(lambda t: tf.split(t, n)[index],
+                                         batch)
+
+        return self.strategy.experimental_distribute_values_from_function(
+            slice_for)
+
+    def _loss_and_outputs(self, inputs, targets):
+        outputs = self.model(inputs, training=True)
+        outputs = _float32(outputs)
+        per_example = tf.cast(
+            self.task.per_example_loss(targets, outputs, inputs),
+            tf.float32)  # [B]
+        loss = tf.nn.compute_average_loss(
+            per_example, global_batch_size=self.config.batch_size)
+        if self.model.losses:
+            loss += tf.nn.scale_regularization_loss(
+                tf.add_n([tf.cast(l, tf.float32) for l in self.model.losses]))
+        return loss, per_example, outputs
+
+    def _gradients(self, inputs, targets):
+        variables = self.model.trainable_variables
+        with tf.GradientTape() as tape:
+            loss, per_example, outputs = self._loss_and_outputs(inputs,
+                                                                targets)
+            scaled = (self.optimizer.scale_loss(loss) if self.loss_scale
+                      else loss)
+        grads = tape.gradient(scaled, variables)
+        return grads, per_example, outputs
+
+    def _replica_step(self, batch, with_grads):
+        inputs, targets = batch[0], batch[1]
+        grads, per_example, outputs = self._compute(inputs, targets)
+        self.optimizer.apply_gradients(
+            zip(grads, self.model.trainable_variables))
+        self.train_loss.update_state(per_example)
+        self.task.update_metrics(self.train_metrics, targets, outputs)
+        if not with_grads:
+            return []
+        if self.loss_scale:
+            grads = [g / self.optimizer.dynamic_scale for g in grads]
+        return grads
+
+    def _train_step(self, with_grads):
+        batch = next(self.iterator)
+        grads = self.strategy.run(self._replica_step,
+                                  args=(self._split(batch), with_grads))
+        self.step.assign_add(1)
+        if with_grads:
+            return [self.strategy.reduce("SUM", g, axis=None) for g in grads]
+        return []
+
+    def _eval_replica_step(self, batch):
+        inputs, targets = batch[0], batch[1]
+        info = batch[2] if len(batch) > 2 else None
+        outputs = _float32(self.model(inputs, training=False))
+        per_example = self.task.per_example_loss(targets, outputs, inputs)
+        self.eval_loss.update_state(per_example)
+        self.task.update_metrics(self.eval_metrics, targets, outputs, info)
+
+    def _eval_step(self, batch):
+        self.strategy.run(self._eval_replica_step, args=(batch,))
+
+    def _compile(self):
+        compute = self._gradients
+        if self.config.jit_compile:
+            compute = tf.function(compute, jit_compile=True)
+        self._compute = compute
+        self._train_fn = tf.function(self._train_step)
+        self._eval_fn = tf.function(self._eval_step)
+
+    # ---------------------------------------------------------- reporting
+    def _reset(self, loss, metrics):
+        loss.reset_state()
+        for metric in metrics.values():
+            metric.reset_state()
+
+    def _train_scalars(self, steps, seconds):
+        values = {"loss": float(self.train_loss.result())}
+        values.update(self.task.metric_results(self.train_metrics))
+        values["learning_rate"] = float(self.optimizer.learning_rate)
+        values["steps_per_second"] = steps / seconds
+        values["examples_per_second"] = (steps * self.config.batch_size
+                                         / seconds)
+        self._reset(self.train_loss, self.train_metrics)
+        return values
+
+    def evaluate(self) -> Dict[str, float]:
+        """Evaluation metrics of the current model."""
+        eval_batch = (self.config.eval_batch_size
+                      or self.config.batch_size)
+        custom = self.task.evaluate(self.model, eval_batch)
+        if custom is not None:
+            return dict(custom)
+        dataset = self.task.eval_dataset(eval_batch)
+        if dataset is None:
+            return {}
+        self._reset(self.eval_loss, self.eval_metrics)
+        for batch in self.strategy.experimental_distribute_dataset(dataset):
+            self._eval_fn(batch)
+        values = {"loss": float(self.eval_loss.result())}
+        values.update(self.task.metric_results(self.eval_metrics))
+        return values
+
+    def _histograms(self, grads):
+        variables = self.model.trainable_variables
+        self.summaries.histograms(
+            "train", {f"weights/{v.path}": v.value for v in variables},
+            self.current_step)
+        self.summaries.histograms(
+            "train", {f"gradients/{v.path}": g
+                      for v, g in zip(variables, grads) if g is not None},
+            self.current_step)
+
+    def _images(self):
+        if self.is_chief:
+            self.summaries.images("eval", self.task.summary_images(
+                self.model), self.current_step)
+
+    # --------------------------------------------------------------- run
+    def run(self) -> Dict[str, object]:
+        """Trains to `train_steps`; returns the results (also written to
+        results.json by the chief)."""
+        config = self.config
+        resuming = self.run_dir.prepare(config.overwrite,
+                                        write=self.is_chief)
+        if config.deterministic:
+            tf.config.experimental.enable_op_determinism()
+        previous_policy = keras.config.dtype_policy()
+        if config.mixed_precision:
+            keras.config.set_dtype_policy(_mixed_precision_policy())
+        try:
+            return self._run(resuming)
+        finally:
+            keras.config.set_dtype_policy(previous_policy)
+
+    def _run(self, resuming):
+        config = self.config
+        self._build()
+        restored = self._checkpointing()
+        self._compile()
+        self.current_step = int(self.step.numpy())
+        self.summaries = summaries_lib.Summaries(config.model_dir,
+                                                 enabled=self.is_chief)
+        progress = progress_lib.Progress(config.train_steps,
+                                         self.current_step, self.interactive)
+        if restored:
+            progress.message(f"Resuming from {restored} at step "
+                             f"{self.current_step}.")
+        elif not resuming:
+            self.summaries.settings(self.settings, {
+                **self.task.hparams(),
+                **{k: v for k, v in self.settings.items()
+                   if k in ("optimizer", "learning_rate", "batch_size",
+                            "train_steps", "seed", "mixed_precision")}})
+        progress.message(f"TensorBoard: tensorboard --logdir "
+                         f"{config.model_dir}")
+        last_time, last_step = time.perf_counter(), self.current_step
+        train_values = {}
+        while self.current_step < config.train_steps:
+            next_step = self.current_step + 1
+            with_grads = bool(config.histogram_every
+                              and next_step % config.histogram_every == 0)
+            grads = self._train_fn(with_grads)
+            self.current_step = next_step
+            step = next_step
+            if with_grads:
+                self._histograms(grads)
+            if step % config.log_every == 0 or step == config.train_steps:
+                now = time.perf_counter()
+                train_values = self._train_scalars(step - last_step,
+                                                   now - last_time)
+                self.summaries.scalars("train", train_values, step)
+                progress.update(step, train_values)
+                last_time, last_step = time.perf_counter(), step
+            if step % config.checkpoint_every == 0:
+                self._save()
+            if (config.eval_every and step % config.eval_every == 0
+                    and step < config.train_steps):
+                self.summaries.scalars("eval", self.evaluate(), step)
+            if (config.image_every and step % config.image_every == 0
+                    and step < config.train_steps):
+                self._images()
+        return self._finish(train_values, progress)
+
+    def _finish(self, train_values, progress):
+        config = self.config
+        step = self.current_step
+        if step % config.checkpoint_every:
+            self._save()
+        eval_values = self.evaluate()
+        self.summaries.scalars("eval", eval_values, step)
+        self._images()
+        self.summaries.flush()
+        results = {"step": step, "train": train_values, "eval": eval_values,
+                   "parameters": int(self.model.count_params())}
+        progress.message("Final evaluation: " + ", ".join(
+            f"{k}={v:.4g}" for k, v in eval_values.items()))
+        if self.is_chief:
+            if config.export:
+                self.model.save(self.run_dir.file("model.keras"))
+                self.model.export(self.run_dir.file("saved_model"),
+                                  verbose=False)
+            self.run_dir.write_json(run_directory.RESULTS_FILE, results)
+        logging.info("Results in %s", self.run_dir.file(
+            run_directory.RESULTS_FILE))
+        return results
+
+
+def train(task, config: TrainConfig, strategy=None, settings=None,
+          interactive=None) -> Dict[str, object]:
+    """Trains `task`; see the module docstring.
+
+    Args:
+      task: a `mi_zoo.training.task.Task`.
+      config: the engine's `TrainConfig`.
+      strategy: a `tf.distribute.Strategy` (None: the default one).
+      settings: more settings to record in flags.json (e.g. all flags).
+      interactive: draw a progress bar (None: when stdout is a terminal).
+
+    Returns:
+      {"step", "train": last train scalars, "eval": final evaluation,
+      "parameters"}.
+    """
+    return Trainer(task, config, strategy, settings, interactive).run()

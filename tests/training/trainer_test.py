@@ -1,0 +1,242 @@
+"""The engine: distributed steps, checkpoints and resume, the run directory,
+TensorBoard output and the end-of-run files."""
+
+import glob
+import json
+import os
+import shutil
+import tempfile
+
+from absl.testing import absltest
+import keras
+import numpy as np
+import tensorflow as tf
+
+from mi_zoo.training import devices
+from mi_zoo.training import run_directory
+from mi_zoo.training import trainer
+from tests import distribution
+from tests.training import toy_task
+
+devices.split_cpu(2)
+
+
+def _config(model_dir, **overrides):
+    settings = dict(model_dir=model_dir, train_steps=6, batch_size=16,
+                    log_every=2, checkpoint_every=3, export=False)
+    settings.update(overrides)
+    return trainer.TrainConfig(**settings)
+
+
+def _run(task, config, strategy=None):
+    t = trainer.Trainer(task, config, strategy, interactive=False)
+    results = t.run()
+    return t, results
+
+
+def _events(folder):
+    """{tag: [(step, value or None)]} of the event files in `folder`."""
+    tags = {}
+    for path in glob.glob(os.path.join(folder, "events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            for value in event.summary.value:
+                number = None
+                if value.HasField("tensor") and not value.tensor.string_val:
+                    number = float(tf.make_ndarray(value.tensor).ravel()[0]) \
+                        if tf.make_ndarray(value.tensor).size else None
+                tags.setdefault(value.tag, []).append((event.step, number))
+    return tags
+
+
+def _crash_after(model_dir, step):
+    """Makes model_dir look like a run killed right after checkpoint
+    `step`: later checkpoints and the results are gone."""
+    directory = os.path.join(model_dir, "checkpoints")
+    kept = []
+    for index in glob.glob(os.path.join(directory, "ckpt-*.index")):
+        number = int(index.split("-")[-1].split(".")[0])
+        prefix = index[:-len(".index")]
+        if number > step:
+            for f in glob.glob(prefix + ".*"):
+                os.remove(f)
+        else:
+            kept.append((number, prefix))
+    kept.sort()
+    tf.compat.v1.train.update_checkpoint_state(
+        directory, kept[-1][1], all_model_checkpoint_paths=[
+            p for _, p in kept])
+    os.remove(os.path.join(model_dir, run_directory.RESULTS_FILE))
+
+
+class TrainerTest(absltest.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.dir = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
+
+    def test_mirrored_step_equals_single_device_step(self):
+        task = toy_task.ToyTask()
+        config = dict(train_steps=1, optimizer="sgd", learning_rate=0.1,
+                      batch_size=32)
+        single, _ = _run(task, _config(os.path.join(self.dir, "a"),
+                                       **config))
+        mirrored, _ = _run(task, _config(os.path.join(self.dir, "b"),
+                                         **config),
+                           distribution.mirrored_strategy())
+        self.assertEqual(mirrored.strategy.num_replicas_in_sync, 2)
+        for a, b in zip(single.model.get_weights(),
+                        mirrored.model.get_weights()):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+        # And the step moved the weights (the comparison is not vacuous).
+        fresh, _ = _run(task, _config(os.path.join(self.dir, "c"),
+                                      **{**config, "learning_rate": 1e-9}))
+        moved = max(np.abs(a - b).max() for a, b in zip(
+            single.model.get_weights(), fresh.model.get_weights()))
+        self.assertGreater(moved, 1e-3)
+
+    def test_resumed_run_matches_uninterrupted_run(self):
+        for checkpointable in (True, False):
+            with self.subTest(iterator_in_checkpoint=checkpointable):
+                task = toy_task.ToyTask(dropout=0.3,
+                                        checkpointable=checkpointable)
+                config = dict(train_steps=9, deterministic=True)
+                full_dir = os.path.join(self.dir, f"full{checkpointable}")
+                full, full_results = _run(task, _config(full_dir, **config))
+                crash_dir = os.path.join(self.dir, f"crash{checkpointable}")
+                _run(task, _config(crash_dir, **config))
+                _crash_after(crash_dir, 3)
+                resumed, resumed_results = _run(
+                    task, _config(crash_dir, **config))
+                self.assertEqual(resumed.iterator_in_checkpoint,
+                                 checkpointable)
+                for a, b in zip(full.model.get_weights(),
+                                resumed.model.get_weights()):
+                    np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+                self.assertAlmostEqual(full_results["eval"]["loss"],
+                                       resumed_results["eval"]["loss"],
+                                       places=6)
+                self.assertEqual(
+                    int(resumed.optimizer.iterations.numpy()), 9)
+
+    def test_resume_without_checkpoint_of_the_data_differs(self):
+        # Control for the test above: restarting the data from the start
+        # (as a naive resume would) gives different weights.
+        task = toy_task.ToyTask(dropout=0.3)
+        config = dict(train_steps=9, deterministic=True)
+        full, _ = _run(task, _config(os.path.join(self.dir, "f"), **config))
+        crash_dir = os.path.join(self.dir, "c")
+        _run(task, _config(crash_dir, **config))
+        _crash_after(crash_dir, 3)
+        naive = toy_task.ToyTask(dropout=0.3, checkpointable=False)
+        t = trainer.Trainer(naive, _config(crash_dir, **config),
+                            interactive=False)
+        t.run_dir.prepare()
+        t._build()
+        t._checkpointing()
+        t.iterator = iter(naive.train_dataset(16, seed=0))  # from the start
+        t._compile()
+        t.current_step = int(t.step.numpy())
+        for _ in range(9 - t.current_step):
+            t._train_fn(False)
+        differ = max(np.abs(a - b).max() for a, b in zip(
+            full.model.get_weights(), t.model.get_weights()))
+        self.assertGreater(differ, 1e-6)
+
+    def test_finished_run_is_refused_unless_overwrite(self):
+        task = toy_task.ToyTask()
+        _run(task, _config(self.dir))
+        with self.assertRaisesRegex(run_directory.RunDirectoryError,
+                                    "holds a finished run.*--overwrite"):
+            _run(task, _config(self.dir))
+        _, results = _run(task, _config(self.dir, overwrite=True))
+        self.assertEqual(results["step"], 6)
+
+    def test_resume_with_other_settings_is_refused(self):
+        task = toy_task.ToyTask()
+        _run(task, _config(self.dir))
+        _crash_after(self.dir, 3)
+        with self.assertRaisesRegex(
+                run_directory.RunDirectoryError,
+                r"other settings: --learning_rate=0.001 \(now 0.01\)"):
+            _run(task, _config(self.dir, learning_rate=0.01))
+        # Logging rates may change.
+        _, results = _run(task, _config(self.dir, log_every=1))
+        self.assertEqual(results["step"], 6)
+
+    def test_batch_size_must_divide_over_replicas(self):
+        with self.assertRaisesRegex(
+                ValueError, "--batch_size=15 must be a multiple of the 2 "
+                "replicas"):
+            trainer.Trainer(toy_task.ToyTask(),
+                            _config(self.dir, batch_size=15),
+                            distribution.mirrored_strategy())
+
+    def test_config_checks_name_the_setting(self):
+        with self.assertRaisesRegex(ValueError, "train_steps=0"):
+            _config(self.dir, train_steps=0)
+        with self.assertRaisesRegex(ValueError, "eval_every=-1"):
+            _config(self.dir, eval_every=-1)
+        with self.assertRaisesRegex(ValueError, "model_dir=''"):
+            trainer.Trainer(toy_task.ToyTask(), _config(""))
+
+    def test_tensorboard_and_run_files(self):
+        task = toy_task.ToyTask()
+        _, results = _run(task, _config(
+            self.dir, train_steps=8, histogram_every=4, eval_every=4,
+            export=True, warmup_steps=4))
+        train = _events(os.path.join(self.dir, "train"))
+        for tag in ("train/loss", "train/mae", "train/learning_rate",
+                    "train/steps_per_second", "train/examples_per_second"):
+            self.assertEqual([s for s, _ in train[tag]], [2, 4, 6, 8], tag)
+        # Warm-up: the rate grows over the first 4 steps.
+        rates = [v for _, v in train["train/learning_rate"]]
+        self.assertLess(rates[0], rates[1])
+        self.assertTrue(any(t.startswith("weights/") for t in train))
+        self.assertTrue(any(t.startswith("gradients/") for t in train))
+        self.assertIn("settings", train)
+        self.assertIn("_hparams_/session_start_info", train)
+        evals = _events(os.path.join(self.dir, "eval"))
+        self.assertEqual([s for s, _ in evals["eval/loss"]], [4, 8])
+        self.assertAlmostEqual(evals["eval/loss"][-1][1],
+                               results["eval"]["loss"], places=5)
+        with open(os.path.join(self.dir, "results.json")) as f:
+            self.assertEqual(json.load(f)["step"], 8)
+        with open(os.path.join(self.dir, "flags.json")) as f:
+            self.assertEqual(json.load(f)["train_steps"], 8)
+        # The exported models give the trained model's outputs.
+        x = task.x[:5]
+        loaded = keras.saving.load_model(os.path.join(self.dir,
+                                                      "model.keras"))
+        served = tf.saved_model.load(os.path.join(self.dir, "saved_model"))
+        reference = loaded(x)
+        np.testing.assert_allclose(served.serve(x), reference, rtol=1e-5)
+
+    def test_mixed_precision_and_xla_train(self):
+        task = toy_task.ToyTask()
+        for overrides in ({"mixed_precision": True}, {"jit_compile": True}):
+            with self.subTest(**overrides):
+                name = "_".join(overrides)
+                t, results = _run(task, _config(
+                    os.path.join(self.dir, name), train_steps=30,
+                    learning_rate=0.01, **overrides))
+                self.assertLess(results["eval"]["loss"],
+                                results["train"]["loss"] * 10)
+                self.assertTrue(np.isfinite(results["eval"]["loss"]))
+                if overrides.get("mixed_precision"):
+                    self.assertEqual(t.model.layers[1].compute_dtype,
+                                     "bfloat16")
+                    self.assertEqual(t.model.layers[1].kernel.dtype,
+                                     "float32")
+
+    def test_training_lowers_the_loss(self):
+        task = toy_task.ToyTask()
+        _, short = _run(task, _config(os.path.join(self.dir, "s"),
+                                      train_steps=1))
+        _, long = _run(task, _config(os.path.join(self.dir, "l"),
+                                     train_steps=150, learning_rate=0.01))
+        self.assertLess(long["eval"]["loss"], 0.2 * short["eval"]["loss"])
+
+
+if __name__ == "__main__":
+    absltest.main()

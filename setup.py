@@ -39,6 +39,13 @@ setuptools.setup(
         "gpu": ["tensorflow[and-cuda]" + TF_RANGE],
         "test": ["pytest>=8,<10", "pytest-xdist>=3.5,<4"],
     },
+    entry_points={
+        "console_scripts": [
+            "mi-zoo-vqa = mi_zoo.experiments.vqa:run",
+            "mi-zoo-matching = mi_zoo.experiments.matching:run",
+            "mi-zoo-lm = mi_zoo.experiments.lm:run",
+        ],
+    },
     classifiers=[
         "Programming Language :: Python :: 3",
         "Topic :: Scientific/Engineering :: Artificial Intelligence",

@@ -21,6 +21,13 @@ from mi_zoo.models import registry
 
 MATCHING_MODELS = registry.Registry("matching model")
 
+#: CPU-sized builder arguments of each model ("small" of the matching
+#: binary's --model_size); the builders' defaults are the papers' sizes.
+SMALL_SIZES = {
+    "mdan": {"embedding_dim": 64, "text_units": 128, "attention_units": 128,
+             "steps": 2},
+}
+
 
 def build_matching_model(name, spec, **hyperparameters):
     """Builds the matching model registered under `name` for a

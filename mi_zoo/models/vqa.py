@@ -150,6 +150,7 @@ def film_residual_block(x, question, filters, index):
     h = keras.layers.Conv2D(filters, 3, padding="same",
                             name=f"block{index}_conv3x3")(x)
     h = keras.layers.BatchNormalization(center=False, scale=False,
+                                        momentum=encoders.BN_MOMENTUM,
                                         name=f"block{index}_bn")(h)
     h = mi_layers.FiLM(name=f"block{index}_film")(h, question)
     h = keras.layers.ReLU()(h)

@@ -28,9 +28,10 @@ class Task(abc.ABC):
 
     @abc.abstractmethod
     def train_dataset(self, batch_size: int, seed: int) -> tf.data.Dataset:
-        """Batches of `batch_size` (this worker's share of the global batch)
-        of (inputs, targets), shuffled with `seed`, repeated forever, with
-        every batch full. Called once, before `build_model`."""
+        """Batches of the global `batch_size` of (inputs, targets),
+        shuffled with `seed`, repeated forever, with every batch full. Every
+        worker reads the same batches and keeps its replicas' rows. Called
+        once, before `build_model`."""
 
     @abc.abstractmethod
     def build_model(self):
@@ -39,6 +40,19 @@ class Task(abc.ABC):
     def eval_dataset(self, batch_size: int) -> Optional[tf.data.Dataset]:
         """One unshuffled pass of (inputs, targets[, info]), or None."""
         return None
+
+    def initial_state(self, batch_size: int):
+        """State carried from one train step to the next on each replica
+        (e.g. an RNN's hidden state under truncated BPTT): a dict of arrays
+        for `batch_size` rows (one replica's share), or None for none. It
+        is saved in checkpoints."""
+        return None
+
+    def call_model(self, model, inputs, state, training: bool):
+        """Runs the model on a batch; returns (outputs, new state). `state`
+        is None unless `initial_state` gives one."""
+        del state
+        return model(inputs, training=training), None
 
     @abc.abstractmethod
     def per_example_loss(self, targets, outputs, inputs):
@@ -73,6 +87,10 @@ class Task(abc.ABC):
 
     def summary_images(self, model) -> Dict[str, np.ndarray]:
         """{name: uint8 [N, H, W, 3]} figures for TensorBoard."""
+        return {}
+
+    def summary_texts(self, model) -> Dict[str, str]:
+        """{name: markdown} texts for TensorBoard (e.g. samples)."""
         return {}
 
     def hparams(self) -> Dict[str, object]:

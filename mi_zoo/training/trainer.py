@@ -15,12 +15,14 @@ What it does, in order:
    of the train data iterator, so a killed run started again with the same
    settings goes on from its last checkpoint and ends where an uninterrupted
    run would (exactly so with `deterministic=True`).
-4. Trains: each step takes this worker's share of the global batch from one
-   host iterator, splits it over the local replicas, averages the
-   per-example losses over the *global* batch on each replica
-   (`tf.nn.compute_average_loss`) and lets the optimizer sum the gradients
-   over replicas, so a mirrored step equals a one-device step on the same
-   global batch.
+4. Trains: each step reads the global batch from one host iterator on
+   every worker (all workers run the same pipeline), gives replica r of R
+   its rows [r·B/R, (r+1)·B/R), averages the per-example losses over the
+   *global* batch on each replica (`tf.nn.compute_average_loss`) and lets
+   the optimizer sum the gradients over replicas, so a mirrored or
+   multi-worker step equals a one-device step on the same global batch, and
+   a row of the batch (a text stream, for language models) always goes to
+   the same replica.
 5. Logs `train/*` scalars (loss, metrics, learning rate, steps/s,
    examples/s), histograms of weights and gradients, the task's images,
    evaluates (`eval/*`) and checkpoints at the configured rates; only the
@@ -161,8 +163,6 @@ class Trainer:
             raise ValueError(
                 f"--batch_size={config.batch_size} must be a multiple of the "
                 f"{replicas} replicas of the strategy.")
-        self.local_replicas = replicas // self.num_workers
-        self.worker_batch = config.batch_size // self.num_workers
         all_settings = dict(dataclasses.asdict(config))
         all_settings.update(settings or {})
         all_settings["replicas"] = replicas
@@ -176,7 +176,7 @@ class Trainer:
         config = self.config
         keras.utils.set_random_seed(config.seed)
         # The data first: a task may learn its model's input spec from it.
-        self.train_data = self.task.train_dataset(self.worker_batch,
+        self.train_data = self.task.train_dataset(config.batch_size,
                                                   seed=config.seed)
         with self.strategy.scope():
             self.model = self.task.build_model()
@@ -194,27 +194,40 @@ class Trainer:
             self.optimizer.build(self.model.trainable_variables)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False,
                                     name="step")
+            self.carried = self._carried_state()
             self.train_loss = keras.metrics.Mean(name="loss")
             self.eval_loss = keras.metrics.Mean(name="loss")
             self.train_metrics = self.task.make_metrics("train")
             self.eval_metrics = self.task.make_metrics("eval")
+
+    def _carried_state(self):
+        """Per-replica variables holding the task's carried state (each
+        replica keeps its own rows: ON_READ synchronization), or None."""
+        replica_batch = self.config.batch_size // (
+            self.strategy.num_replicas_in_sync)
+        initial = self.task.initial_state(replica_batch)
+        if initial is None:
+            return None
+        return {name: tf.Variable(
+            value, trainable=False, name=f"carried_{name}",
+            synchronization=tf.VariableSynchronization.ON_READ,
+            aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+            for name, value in initial.items()}
 
     def _checkpointing(self):
         """Checkpoint, the manager this worker saves with, and the train
         iterator (restored from the checkpoint when it can be saved)."""
         config = self.config
         dataset = self.train_data
-        # The iterator's position goes into the checkpoint when the input
-        # pipeline allows it and all workers share one checkpoint only in
-        # the single-worker case (a multi-worker run re-creates the
-        # pipeline on resume and skips the batches already seen).
-        self.iterator_in_checkpoint = (self.task.train_checkpointable
-                                       and self.num_workers == 1)
+        # Every worker runs the same pipeline, so the chief's saved iterator
+        # position is every worker's. When the pipeline cannot be saved, a
+        # resumed run re-creates it and skips the batches already seen.
+        self.iterator_in_checkpoint = self.task.train_checkpointable
         objects = {"model": self.model, "optimizer": self.optimizer,
                    "step": self.step,
                    "seed_states": _seed_states(self.model)}
-        if self.num_workers > 1:
-            dataset = dataset.shard(self.num_workers, self.worker_index)
+        if self.carried is not None:
+            objects["carried_state"] = self.carried
         if self.iterator_in_checkpoint:
             self.iterator = iter(dataset)
             objects["iterator"] = self.iterator
@@ -244,11 +257,12 @@ class Trainer:
 
     # -------------------------------------------------------------- steps
     def _split(self, batch):
-        """This worker's batch -> per-replica slices."""
-        n = self.local_replicas
+        """The global batch -> each replica's slice (replica r of R takes
+        rows [r·B/R, (r+1)·B/R), on every worker)."""
+        n = self.strategy.num_replicas_in_sync
 
         def slice_for(context):
-            index = context.replica_id_in_sync_group % n
+            index = context.replica_id_in_sync_group
             return tf.nest.map_structure(lambda t: tf.split(t, n)[index],
                                          batch)
 
@@ -256,7 +270,13 @@ class Trainer:
             slice_for)
 
     def _loss_and_outputs(self, inputs, targets):
-        outputs = self.model(inputs, training=True)
+        state = (None if self.carried is None else
+                 {k: v.read_value() for k, v in self.carried.items()})
+        outputs, new_state = self.task.call_model(self.model, inputs, state,
+                                                  training=True)
+        if new_state is not None:
+            for name, value in new_state.items():
+                self.carried[name].assign(tf.stop_gradient(value))
         outputs = _float32(outputs)
         per_example = tf.cast(
             self.task.per_example_loss(targets, outputs, inputs),
@@ -303,7 +323,9 @@ class Trainer:
     def _eval_replica_step(self, batch):
         inputs, targets = batch[0], batch[1]
         info = batch[2] if len(batch) > 2 else None
-        outputs = _float32(self.model(inputs, training=False))
+        outputs, _ = self.task.call_model(self.model, inputs, None,
+                                          training=False)
+        outputs = _float32(outputs)
         per_example = self.task.per_example_loss(targets, outputs, inputs)
         self.eval_loss.update_state(per_example)
         self.task.update_metrics(self.eval_metrics, targets, outputs, info)
@@ -366,6 +388,9 @@ class Trainer:
         if self.is_chief:
             self.summaries.images("eval", self.task.summary_images(
                 self.model), self.current_step)
+            for name, text in self.task.summary_texts(self.model).items():
+                self.summaries.text("eval", f"eval/{name}", text,
+                                    self.current_step)
 
     # --------------------------------------------------------------- run
     def run(self) -> Dict[str, object]:

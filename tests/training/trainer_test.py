@@ -16,6 +16,7 @@ from mi_zoo.training import devices
 from mi_zoo.training import run_directory
 from mi_zoo.training import trainer
 from tests import distribution
+from tests.training import event_files
 from tests.training import toy_task
 
 devices.split_cpu(2)
@@ -32,20 +33,6 @@ def _run(task, config, strategy=None):
     t = trainer.Trainer(task, config, strategy, interactive=False)
     results = t.run()
     return t, results
-
-
-def _events(folder):
-    """{tag: [(step, value or None)]} of the event files in `folder`."""
-    tags = {}
-    for path in glob.glob(os.path.join(folder, "events.out.tfevents.*")):
-        for event in tf.compat.v1.train.summary_iterator(path):
-            for value in event.summary.value:
-                number = None
-                if value.HasField("tensor") and not value.tensor.string_val:
-                    number = float(tf.make_ndarray(value.tensor).ravel()[0]) \
-                        if tf.make_ndarray(value.tensor).size else None
-                tags.setdefault(value.tag, []).append((event.step, number))
-    return tags
 
 
 def _crash_after(model_dir, step):
@@ -185,7 +172,7 @@ class TrainerTest(absltest.TestCase):
         _, results = _run(task, _config(
             self.dir, train_steps=8, histogram_every=4, eval_every=4,
             export=True, warmup_steps=4))
-        train = _events(os.path.join(self.dir, "train"))
+        train = event_files.read_tags(os.path.join(self.dir, "train"))
         for tag in ("train/loss", "train/mae", "train/learning_rate",
                     "train/steps_per_second", "train/examples_per_second"):
             self.assertEqual([s for s, _ in train[tag]], [2, 4, 6, 8], tag)
@@ -196,7 +183,7 @@ class TrainerTest(absltest.TestCase):
         self.assertTrue(any(t.startswith("gradients/") for t in train))
         self.assertIn("settings", train)
         self.assertIn("_hparams_/session_start_info", train)
-        evals = _events(os.path.join(self.dir, "eval"))
+        evals = event_files.read_tags(os.path.join(self.dir, "eval"))
         self.assertEqual([s for s, _ in evals["eval/loss"]], [4, 8])
         self.assertAlmostEqual(evals["eval/loss"][-1][1],
                                results["eval"]["loss"], places=5)

@@ -1,0 +1,122 @@
+r"""Trains a model of the VQA zoo and reports accuracy per question type.
+
+With only --model_dir it trains a small FiLM network on generated
+Sort-of-CLEVR (no download) on the CPU in a few minutes:
+
+  python -m mi_zoo.experiments.vqa --model_dir=/tmp/vqa
+  tensorboard --logdir /tmp/vqa
+
+Other models, datasets and sizes:
+
+  python -m mi_zoo.experiments.vqa --model=ban --dataset=clevr2d \
+      --image_kind=regions --model_dir=/tmp/ban_clevr2d
+  python -m mi_zoo.experiments.vqa --model=mlb --model_size=paper \
+      --model_hparams=glimpses=4 --dataset=vqa2 --data_dir=/data/vqa2 \
+      --strategy=mirrored --mixed_precision --model_dir=/tmp/mlb_vqa2
+
+Killing a run and starting it again with the same flags resumes it from its
+last checkpoint; the final metrics are in <model_dir>/results.json.
+"""
+
+import sys
+
+from absl import app
+
+from mi_zoo.data import vqa_sources
+from mi_zoo.experiments import common_flags
+from mi_zoo.models import vqa as vqa_models
+from mi_zoo.tasks import vqa as vqa_task
+from mi_zoo.training import flags as training_flags
+from mi_zoo.training import trainer
+
+# The data and model flags are shared with the matching binary (one absl
+# flag registry per process): see common_flags. The aliases keep this
+# module's names.
+_DATASET = common_flags.DATASET
+_DATA_DIR = common_flags.DATA_DIR
+_DATASET_CONFIG = common_flags.DATASET_CONFIG
+_IMAGE_KIND = common_flags.IMAGE_KIND
+_EVAL_SPLIT = common_flags.EVAL_SPLIT
+_MODEL = common_flags.MODEL
+_MODEL_SIZE = common_flags.MODEL_SIZE
+_MODEL_HPARAMS = common_flags.MODEL_HPARAMS
+_TRAIN_LIMIT = common_flags.TRAIN_LIMIT
+_EVAL_LIMIT = common_flags.EVAL_LIMIT
+_NUM_IMAGES = common_flags.NUM_IMAGES
+
+#: This binary's defaults of the shared flags that default to None.
+DATASET, MODEL, NUM_IMAGES = "sort_of_clevr", "film", 6
+
+# Defaults of this binary for the engine's flags: the quick run above.
+DEFAULTS = {"train_steps": 3000, "batch_size": 64, "learning_rate": 1e-3,
+            "eval_every": 500, "image_every": 500}
+
+
+def make_task() -> vqa_task.VqaTask:
+    dataset = common_flags.choice(_DATASET, DATASET,
+                                  vqa_sources.VQA_DATASETS.names())
+    model = common_flags.choice(_MODEL, MODEL, vqa_models.VQA_MODELS.names())
+    try:
+        hyperparameters = vqa_models.VQA_MODELS.parse_hyperparameters(
+            model, _MODEL_HPARAMS.value)
+    except ValueError as e:
+        raise app.UsageError(f"--model_hparams: {e}") from e
+    options = None
+    if _DATASET_CONFIG.value is not None:
+        if dataset != "clevr2d":
+            raise app.UsageError(f"--dataset_config applies to --dataset="
+                                 f"clevr2d only, got --dataset={dataset}.")
+        options = {"config": _DATASET_CONFIG.value}
+    config = training_flags.train_config()
+    return vqa_task.VqaTask(
+        dataset, model, size=_MODEL_SIZE.value,
+        hyperparameters=hyperparameters,
+        eval_batch_size=config.eval_batch_size or config.batch_size,
+        data_dir=_DATA_DIR.value, image_kind=_IMAGE_KIND.value,
+        eval_split=_EVAL_SPLIT.value, train_limit=_TRAIN_LIMIT.value,
+        eval_limit=_EVAL_LIMIT.value, options=options,
+        num_images=common_flags.value_or(_NUM_IMAGES, NUM_IMAGES))
+
+
+def settings() -> dict:
+    """Every flag of the run, with the shared flags' defaults resolved."""
+    values = training_flags.settings(sys.modules[__name__])
+    values.update(common_flags.settings())
+    values.update(dataset=common_flags.value_or(_DATASET, DATASET),
+                  model=common_flags.value_or(_MODEL, MODEL),
+                  num_images=common_flags.value_or(_NUM_IMAGES, NUM_IMAGES))
+    return values
+
+
+def print_results(task, results):
+    """The final accuracy, per question type."""
+    print(f"{task.model_name} on {task.dataset}: {results['parameters']:,} "
+          f"parameters, {results['step']} steps")
+    for name, value in results["eval"].items():
+        print(f"  {name:<48} {value:.4f}")
+
+
+def train_and_report():
+    """Trains as the flags say; prints and returns the results."""
+    strategy = training_flags.make_strategy()
+    task = make_task()
+    results = trainer.train(task, training_flags.train_config(), strategy,
+                            settings=settings())
+    print_results(task, results)
+    return results
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    train_and_report()
+
+
+def run():
+    """Console-script entry point (`mi-zoo-vqa`)."""
+    training_flags.set_defaults(DEFAULTS)
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run()

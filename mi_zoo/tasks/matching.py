@@ -1,0 +1,331 @@
+"""The image–text matching task: a matching model on a `matching_sources`
+dataset, evaluated by cross-modal retrieval.
+
+    task = MatchingTask("clevr2d", "mdan", size="small")
+    results = training.train(task, training.TrainConfig(model_dir=...))
+
+Loss: the bidirectional hinge ranking loss of m-DAN (Nam et al., CVPR 2017;
+Kiros et al. 2014) over in-batch negatives. The model maps a batch of B
+matching (image i, caption i) pairs to S [B, B], S[i, j] = s(image i,
+caption j); the loss of pair i is
+
+    Σ_{j≠i} max(0, m − S[i, i] + S[i, j])    (image i -> wrong captions)
+  + Σ_{j≠i} max(0, m − S[i, i] + S[j, i])    (caption i -> wrong images)
+
+or, with `hardest_negative=True`, only the largest term of each sum (VSE++,
+Faghri et al. 2018). `per_example_loss` returns exactly
+`BidirectionalRankingLoss(margin, hardest_negative, reduction=None)`; its
+mean over the batch equals `BidirectionalRankingLoss` with the default
+reduction "sum_over_batch_size", and the engine's
+`tf.nn.compute_average_loss` over the global batch gives the same number on
+one device.
+
+Distribution: the model runs on each replica's share of the batch, so S is
+[B/R, B/R] and each replica's negatives are its local batch only (R
+replicas: B/R − 1 negatives per pair instead of B − 1). A mirrored step is
+therefore the one-device step of R independent batches of B/R, not of one
+batch of B: the loss (and the in-batch recall metrics) depend on the number
+of replicas.
+
+Metrics: train — in-batch recall@1 in both directions (the positive must
+beat every in-batch negative; ties count as misses). Eval (`evaluate`, on
+the host): every eval caption and image is embedded once with
+`embedding_model`, images are de-duplicated with `image_rows` (m-DAN's image
+embedding depends only on the image, see `evaluate`), and
+`retrieval_recall` gives recall@1/5/10 in both directions and rsum, plus
+the in-batch loss over consecutive eval batches.
+"""
+
+from typing import Dict, Mapping, Optional
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from mi_zoo.data import matching_sources
+from mi_zoo.explain import figures
+from mi_zoo.layers import _validation
+from mi_zoo.models import matching as matching_models
+from mi_zoo.models import ranking_loss
+from mi_zoo.training import task as task_lib
+
+SIZES = ("small", "paper")
+
+
+def ranking_loss_per_example(similarity, margin=0.2, hardest_negative=False):
+    """[B] bidirectional hinge loss of each pair of a [B, B] similarity
+    matrix (positives on the diagonal); see the module docstring."""
+    loss = ranking_loss.BidirectionalRankingLoss(
+        margin, hardest_negative=hardest_negative)
+    return loss.call(None, similarity)
+
+
+def in_batch_hits(similarity):
+    """([B], [B]) float32 hits at 1 of image→text and text→image retrieval
+    in a [B, B] similarity matrix: the positive must score above every
+    negative of its row (column); ties count as misses."""
+    s = ops.convert_to_tensor(similarity)
+    positive = ops.diagonal(s)
+    negatives = 1.0 - ops.eye(ops.shape(s)[0], dtype=s.dtype)
+    beaten_i2t = ops.sum(ops.cast(s >= positive[:, None], s.dtype)
+                         * negatives, axis=1)
+    beaten_t2i = ops.sum(ops.cast(s >= positive[None, :], s.dtype)
+                         * negatives, axis=0)
+    return (ops.cast(ops.equal(beaten_i2t, 0.0), "float32"),
+            ops.cast(ops.equal(beaten_t2i, 0.0), "float32"))
+
+
+class MatchingTask(task_lib.Task):
+    """Trains `MATCHING_MODELS[model]` on `MATCHING_DATASETS[dataset]`.
+
+    Args:
+      dataset: a name of `matching_sources.MATCHING_DATASETS`.
+      model: a name of `mi_zoo.models.matching.MATCHING_MODELS`.
+      size: "small" (the preset of `matching_models.SMALL_SIZES`, for CPUs)
+        or "paper" (the builder's defaults).
+      hyperparameters: builder arguments that override the size preset.
+      eval_batch_size: batch of the evaluation pass.
+      data_dir, image_kind, eval_split, train_limit, eval_limit, options:
+        passed to `matching_sources.load_matching_data`.
+      num_images: eval images drawn in the image summaries.
+      margin: m > 0 of the hinge loss.
+      hardest_negative: only the hardest in-batch negative per direction
+        (VSE++) instead of the sum over all of them (m-DAN).
+    """
+
+    def __init__(self, dataset: str = "clevr2d", model: str = "mdan",
+                 size: str = "small",
+                 hyperparameters: Optional[Mapping[str, object]] = None,
+                 eval_batch_size: int = 256, data_dir: Optional[str] = None,
+                 image_kind: Optional[str] = None,
+                 eval_split: Optional[str] = None,
+                 train_limit: Optional[int] = None,
+                 eval_limit: Optional[int] = None,
+                 options: Optional[Mapping[str, object]] = None,
+                 num_images: int = 4, margin: float = 0.2,
+                 hardest_negative: bool = False):
+        matching_sources.MATCHING_DATASETS.get(dataset)  # Unknown: fails.
+        matching_models.MATCHING_MODELS.get(model)
+        if size not in SIZES:
+            raise ValueError(f"`size` (--model_size) must be one of {SIZES},"
+                             f" got size={size!r}.")
+        _validation.check_positive_int("eval_batch_size", eval_batch_size)
+        _validation.check_positive_int("num_images", num_images)
+        if (isinstance(margin, bool) or not isinstance(margin, (int, float))
+                or not margin > 0):
+            raise ValueError(f"`margin` (--margin) must be a positive number,"
+                             f" got margin={margin!r}.")
+        if not isinstance(hardest_negative, bool):
+            raise ValueError(f"`hardest_negative` (--hardest_negative) must "
+                             f"be a bool, got {hardest_negative!r}.")
+        self.dataset = dataset
+        self.model_name = model
+        self.size = size
+        self.hyperparameters = dict(
+            matching_models.SMALL_SIZES.get(model, {}) if size == "small"
+            else {})
+        self.hyperparameters.update(hyperparameters or {})
+        self.eval_batch_size = eval_batch_size
+        self._load_args = dict(data_dir=data_dir, image_kind=image_kind,
+                               eval_split=eval_split,
+                               train_limit=train_limit,
+                               eval_limit=eval_limit, options=options)
+        self.num_images = num_images
+        self.margin = float(margin)
+        self.hardest_negative = hardest_negative
+        self.data = None
+        self._embedders = {}
+        self._embedded = None  # (model id, weights fingerprint, results)
+
+    # Data and model.
+    def load(self, batch_size: int, seed: int = 0):
+        """Loads (and keeps) the `MatchingData`; returns it."""
+        self.data = matching_sources.load_matching_data(
+            self.dataset, batch_size=batch_size,
+            eval_batch_size=self.eval_batch_size, seed=seed,
+            **self._load_args)
+        self.train_checkpointable = self.data.train_checkpointable
+        return self.data
+
+    def _ensure_data(self):
+        if self.data is None:
+            self.load(self.eval_batch_size)
+        return self.data
+
+    def train_dataset(self, batch_size, seed):
+        return self.load(batch_size, seed).train
+
+    def eval_dataset(self, batch_size):
+        data = self._ensure_data()
+        if batch_size == self.eval_batch_size:
+            return data.eval
+        return data.eval.unbatch().batch(batch_size)
+
+    @property
+    def spec(self):
+        return self._ensure_data().spec
+
+    def build_model(self):
+        return matching_models.build_matching_model(
+            self.model_name, self._ensure_data().spec, **self.hyperparameters)
+
+    # Loss and metrics.
+    def per_example_loss(self, targets, outputs, inputs):
+        del targets, inputs  # The pairing is given by position.
+        return ranking_loss_per_example(outputs, self.margin,
+                                        self.hardest_negative)
+
+    def keras_loss(self):
+        """The equivalent `BidirectionalRankingLoss` (mean over the batch of
+        `per_example_loss`)."""
+        return ranking_loss.BidirectionalRankingLoss(
+            margin=self.margin, hardest_negative=self.hardest_negative)
+
+    def make_metrics(self, mode):
+        del mode
+        return {
+            "in_batch_r@1/image_to_text": keras.metrics.Mean(
+                name="in_batch_r1_image_to_text"),
+            "in_batch_r@1/text_to_image": keras.metrics.Mean(
+                name="in_batch_r1_text_to_image"),
+        }
+
+    def update_metrics(self, metrics, targets, outputs, info=None):
+        i2t, t2i = in_batch_hits(outputs)
+        metrics["in_batch_r@1/image_to_text"].update_state(i2t)
+        metrics["in_batch_r@1/text_to_image"].update_state(t2i)
+
+    def hparams(self):
+        return {"dataset": self.dataset, "model": self.model_name,
+                "model_size": self.size, "margin": self.margin,
+                "hardest_negative": self.hardest_negative,
+                **{f"model/{k}": v for k, v in self.hyperparameters.items()}}
+
+    # Evaluation.
+    def _embedder(self, model):
+        key = id(model)
+        if key not in self._embedders:
+            embedder = matching_models.embedding_model(model)
+            self._embedders = {key: (model, embedder, tf.function(
+                lambda x: embedder(x, training=False),
+                reduce_retracing=True))}
+        return self._embedders[key][2]
+
+    def embed(self, model, batch_size: Optional[int] = None):
+        """One pass over the eval set.
+
+        Returns:
+          {"image": [I, D] (one row per eval image), "text": [C, D],
+          "image_index": int [C], "pictures": the first `num_images` eval
+          images' model inputs ({"image"[, "boxes"]}: [n, ...]),
+          "captions": int [C, T]}.
+        """
+        data = self._ensure_data()
+        fingerprint = tuple(float(np.sum(np.asarray(v, np.float64)))
+                            for v in model.weights)
+        if (self._embedded is not None and self._embedded[0] == id(model)
+                and self._embedded[1] == fingerprint
+                and self._embedded[2] == batch_size):
+            return self._embedded[3]
+        embed = self._embedder(model)
+        images, texts, index, captions = [], [], [], []
+        pictures = {}
+        for batch in self.eval_dataset(batch_size or self.eval_batch_size):
+            batch = dict(batch)
+            index.append(batch.pop("image_index").numpy())
+            out = embed(batch)
+            images.append(np.asarray(out["image_embedding"], np.float32))
+            texts.append(np.asarray(out["text_embedding"], np.float32))
+            captions.append(batch["caption"].numpy())
+            for name in ("image", "boxes"):
+                if name in batch:
+                    pictures.setdefault(name, []).append(batch[name].numpy())
+        index = np.concatenate(index)
+        n = data.num_eval_images
+        result = {
+            # m-DAN's image embedding is a function of the image alone
+            # (DualAttention(mode="matching") keeps separate visual and
+            # textual memories; batch norm runs in inference mode here), so
+            # any caption row of an image gives its embedding.
+            "image": matching_sources.image_rows(np.concatenate(images),
+                                                 index, n),
+            "text": np.concatenate(texts),
+            "image_index": index,
+            "captions": np.concatenate(captions),
+        }
+        shown = min(self.num_images, n)
+        result["pictures"] = {
+            name: matching_sources.image_rows(np.concatenate(parts), index,
+                                              n)[:shown]
+            for name, parts in pictures.items()}
+        self._embedded = (id(model), fingerprint, batch_size, result)
+        return result
+
+    def evaluate(self, model, batch_size):
+        """Retrieval recall@1/5/10 of the whole eval set in both directions,
+        rsum, and "loss": the mean per-example ranking loss over consecutive
+        eval batches of `batch_size` captions (in-batch negatives, as in
+        training; the last batch may be smaller, and a dataset with several
+        captions per image can put an image's other captions among the
+        negatives)."""
+        e = self.embed(model, batch_size)
+        results = matching_sources.retrieval_recall(e["image"], e["text"],
+                                                    e["image_index"])
+        image_of_row = e["image"][e["image_index"]]  # [C, D]
+        losses = []
+        for start in range(0, len(e["text"]), batch_size):
+            rows = slice(start, start + batch_size)
+            s = image_of_row[rows] @ e["text"][rows].T
+            losses.append(np.asarray(ranking_loss_per_example(
+                s, self.margin, self.hardest_negative)))
+        results["loss"] = float(np.mean(np.concatenate(losses)))
+        return results
+
+    # Figures.
+    def caption_text(self, tokens) -> str:
+        words = self._ensure_data().words
+        return " ".join(words[t] for t in np.asarray(tokens) if t > 0)
+
+    def summary_images(self, model) -> Dict[str, np.ndarray]:
+        """"retrieval": the first `num_images` eval images, each with its
+        top-3 captions among all eval captions (score; "+" marks a true
+        caption, "-" a wrong one) and its first true caption."""
+        e = self.embed(model, self.eval_batch_size)
+        scores = e["image"] @ e["text"].T  # [I, C]
+        panels = []
+        for i in range(len(next(iter(e["pictures"].values())))):
+            top = np.argsort(-scores[i], kind="stable")[:3]
+            true_rows = np.flatnonzero(e["image_index"] == i)
+            lines = [f"true: {self.caption_text(e['captions'][true_rows[0]])}"]
+            for rank, c in enumerate(top, 1):
+                mark = "+" if e["image_index"][c] == i else "-"
+                lines.append(f"{rank}{mark} ({scores[i, c]:.2f}) "
+                             f"{self.caption_text(e['captions'][c])}")
+            panels.append(figures.caption_panel(
+                self._picture(e["pictures"], i), lines))
+        return {"retrieval": np.stack(_same_size(panels))}
+
+    def _picture(self, pictures, i):
+        if self._ensure_data().spec.image_kind == "pixels":
+            return figures.to_uint8(pictures["image"][i])
+        canvas = np.full((192, 192, 3), 255, np.uint8)
+        if "boxes" in pictures:
+            boxes = pictures["boxes"][i]
+            valid = np.any(pictures["image"][i] != 0, axis=-1)
+            if valid.any():
+                return figures.box_overlay(canvas, boxes[valid],
+                                           np.ones(int(valid.sum())))
+        return canvas
+
+
+def _same_size(images):
+    """Pads RGB images with white to the largest height and width."""
+    h = max(i.shape[0] for i in images)
+    w = max(i.shape[1] for i in images)
+    out = []
+    for image in images:
+        canvas = np.full((h, w, 3), 255, np.uint8)
+        canvas[:image.shape[0], :image.shape[1]] = image
+        out.append(canvas)
+    return out

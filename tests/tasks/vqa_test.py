@@ -1,0 +1,167 @@
+"""The VQA task: loss, per-type accuracy, figures, and training through the
+engine on generated data."""
+
+import os
+import shutil
+import tempfile
+
+from absl.testing import absltest
+from absl.testing import parameterized
+import keras
+import numpy as np
+
+from mi_zoo.tasks import vqa
+from mi_zoo.training import devices
+from mi_zoo.training import trainer
+from tests import distribution
+from tests.data import vqa_sources_test
+
+devices.split_cpu(2)
+
+TINY = {"concat": {"question_units": 16, "hidden": 16},
+        "mlb": {"question_units": 16, "joint_size": 16},
+        "ban": {"question_units": 16, "glimpses": 2, "rank": 9,
+                "hidden": 16}}
+
+
+def _task(model="concat", dataset="sort_of_clevr", **kwargs):
+    kwargs.setdefault("train_limit", 80)
+    kwargs.setdefault("eval_limit", 40)
+    return vqa.VqaTask(dataset, model, hyperparameters=TINY[model],
+                       eval_batch_size=16, num_images=3, **kwargs)
+
+
+class VqaTaskTest(parameterized.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.dir = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
+
+    def test_softmax_loss_is_cross_entropy(self):
+        task = _task()
+        task.train_dataset(8, seed=0)
+        logits = np.random.default_rng(0).normal(size=(4, 10))
+        answers = np.array([1, 0, 9, 3])
+        expected = -(logits[np.arange(4), answers]
+                     - np.log(np.exp(logits).sum(-1)))
+        np.testing.assert_allclose(
+            task.per_example_loss(answers, logits.astype("float32"), None),
+            expected, rtol=1e-5)
+
+    def test_sigmoid_loss_sums_over_answers(self):
+        task = _task()
+        task.train_dataset(8, seed=0)
+        task.data = task.data.__class__(**{
+            **task.data.__dict__,
+            "spec": task.data.spec.__class__(
+                **{**task.data.spec.__dict__,
+                   "answer_convention": "sigmoid"})})
+        rng = np.random.default_rng(1)
+        logits = rng.normal(size=(3, 5))
+        scores = rng.choice([0.0, 0.3, 0.6, 1.0], size=(3, 5))
+        p = 1 / (1 + np.exp(-logits))
+        expected = -(scores * np.log(p) + (1 - scores) * np.log(1 - p)).sum(1)
+        np.testing.assert_allclose(
+            task.per_example_loss(scores.astype("float32"),
+                                  logits.astype("float32"), None),
+            expected, rtol=1e-4)
+        # Soft accuracy: the score of the argmax answer.
+        np.testing.assert_allclose(
+            vqa._score(scores, logits, "sigmoid"),
+            scores[np.arange(3), logits.argmax(1)], rtol=1e-6)
+
+    def test_per_type_accuracy_averages_to_accuracy(self):
+        task = _task()
+        _, results = _run(task, self.dir, train_steps=3)
+        by_type = {k: v for k, v in results["eval"].items()
+                   if k.startswith("accuracy_by_type/")}
+        self.assertLen(by_type, 6)
+        counts = np.zeros(6)
+        for _, _, info in task.data.eval:
+            counts += np.bincount(info["question_type"].numpy(), minlength=6)
+        values = np.array([by_type[f"accuracy_by_type/{t}"]
+                           for t in task.data.question_types])
+        present = counts > 0
+        self.assertAlmostEqual(
+            float((values[present] * counts[present]).sum()
+                  / counts.sum()), results["eval"]["accuracy"], places=5)
+        self.assertTrue(np.all(np.isnan(values[~present])))
+
+    def test_training_lowers_the_eval_loss(self):
+        def run(steps, name):
+            task = vqa.VqaTask("sort_of_clevr", "concat",
+                               hyperparameters={"question_units": 32,
+                                                "hidden": 64},
+                               train_limit=2000, eval_limit=400,
+                               eval_batch_size=200)
+            return _run(task, os.path.join(self.dir, name),
+                        train_steps=steps, batch_size=32,
+                        learning_rate=3e-3)[1]["eval"]
+
+        fresh, trained = run(1, "fresh"), run(150, "trained")
+        # Cross-entropy over 10 answers starts near log(10) = 2.3; the
+        # answers each question allows (yes/no, two shapes, 1-6) and their
+        # frequencies bring it well under half of that.
+        self.assertLess(trained["loss"], 0.5 * fresh["loss"])
+        self.assertGreater(trained["accuracy"], fresh["accuracy"] + 0.15)
+
+    def test_figures(self):
+        task = _task("mlb")
+        t, _ = _run(task, self.dir, train_steps=1)
+        images = task.summary_images(t.model)
+        self.assertEqual(images["examples"].shape[0], 3)
+        self.assertEqual(images["examples"].dtype, np.uint8)
+        # MLB has two glimpse maps: one attention panel per example.
+        self.assertEqual(images["attention"].shape[0], 3)
+        plain = _task()
+        self.assertNotIn("attention", plain.summary_images(_built(plain)))
+
+    def test_region_figures_draw_boxes(self):
+        data_dir = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, data_dir, ignore_errors=True)
+        task = _task("ban", "clevr2d", image_kind="regions",
+                     data_dir=data_dir, options={
+                         "config": vqa_sources_test.tiny_clevr2d_config()})
+        model = _built(task)
+        images = task.summary_images(model)
+        self.assertIn("attention", images)
+        # Boxes on a white canvas: coloured pixels appear.
+        canvas = images["attention"][0]
+        self.assertTrue(np.any(canvas[..., 0].astype(int)
+                               - canvas[..., 2] > 50))
+
+    def test_trains_mirrored(self):
+        task = _task()
+        _, results = _run(task, self.dir, train_steps=2,
+                          strategy=distribution.mirrored_strategy())
+        self.assertEqual(results["step"], 2)
+        self.assertTrue(np.isfinite(results["eval"]["loss"]))
+
+    @parameterized.parameters(
+        (dict(dataset="mnist", model="concat"), "Unknown VQA dataset 'mnist'"),
+        (dict(dataset="sort_of_clevr", model="vgg"), "Unknown VQA model 'vgg'"),
+        (dict(dataset="sort_of_clevr", model="concat", size="huge"),
+         r"--model_size.*size='huge'"),
+    )
+    def test_bad_arguments(self, kwargs, message):
+        with self.assertRaisesRegex(ValueError, message):
+            vqa.VqaTask(**kwargs)
+
+
+def _built(task):
+    task.train_dataset(8, seed=0)
+    return task.build_model()
+
+
+def _run(task, model_dir, strategy=None, **overrides):
+    settings = dict(model_dir=model_dir, train_steps=2, batch_size=8,
+                    log_every=1, checkpoint_every=100, export=False)
+    settings.update(overrides)
+    t = trainer.Trainer(task, trainer.TrainConfig(**settings), strategy,
+                        interactive=False)
+    return t, t.run()
+
+
+if __name__ == "__main__":
+    absltest.main()

@@ -48,7 +48,8 @@ _NUM_IMAGES = common_flags.NUM_IMAGES
 DATASET, MODEL, NUM_IMAGES = "sort_of_clevr", "film", 6
 
 # Defaults of this binary for the engine's flags: the quick run above.
-DEFAULTS = {"train_steps": 3000, "batch_size": 64, "learning_rate": 1e-3,
+DEFAULTS = {"precise_bn_batches": 20,
+            "train_steps": 2000, "batch_size": 64, "learning_rate": 1e-3,
             "eval_every": 500, "image_every": 500}
 
 

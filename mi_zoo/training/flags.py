@@ -89,6 +89,12 @@ _IMAGE_EVERY = flags.DEFINE_integer(
     "end).", lower_bound=0)
 _KEEP_CHECKPOINTS = flags.DEFINE_integer(
     "keep_checkpoints", 3, "Checkpoints kept on disk.", lower_bound=1)
+_PRECISE_BN_BATCHES = flags.DEFINE_integer(
+    "precise_bn_batches", 0,
+    "Before each evaluation and the export, recompute the batch norms' "
+    "moving statistics over this many train batches with the current "
+    "weights (precise BN); 0: keep training's moving averages.",
+    lower_bound=0)
 _OVERWRITE = flags.DEFINE_bool(
     "overwrite", False, "Delete an earlier run in --model_dir and train "
     "again (by default a finished run is refused).")
@@ -127,6 +133,7 @@ def train_config(**overrides) -> trainer.TrainConfig:
         "histogram_every": _HISTOGRAM_EVERY.value,
         "image_every": _IMAGE_EVERY.value,
         "keep_checkpoints": _KEEP_CHECKPOINTS.value,
+        "precise_bn_batches": _PRECISE_BN_BATCHES.value,
         "overwrite": _OVERWRITE.value,
         "export": _EXPORT.value,
     }

@@ -87,6 +87,10 @@ class TrainConfig:
       histogram_every: steps between weight/gradient histograms (0: never).
       image_every: steps between image summaries (0: only at the end).
       keep_checkpoints: checkpoints kept on disk.
+      precise_bn_batches: before every evaluation and the export, set the
+        batch norms' moving statistics to their average over this many
+        train batches under the current weights ("precise BN", Wu &
+        Johnson 2021); 0 keeps the moving averages of training.
       overwrite: delete an earlier run in model_dir instead of refusing.
       export: write model.keras and saved_model/ at the end.
     """
@@ -112,6 +116,7 @@ class TrainConfig:
     histogram_every: int = 0
     image_every: int = 0
     keep_checkpoints: int = 3
+    precise_bn_batches: int = 0
     overwrite: bool = False
     export: bool = True
 
@@ -122,7 +127,7 @@ class TrainConfig:
         _validation.check_positive_int("eval_batch_size",
                                        self.eval_batch_size, allow_none=True)
         for name in ("eval_every", "histogram_every", "image_every",
-                     "warmup_steps"):
+                     "warmup_steps", "precise_bn_batches"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise ValueError(f"`{name}` must be an int >= 0, got "
@@ -357,8 +362,36 @@ class Trainer:
         self._reset(self.train_loss, self.train_metrics)
         return values
 
+    def precise_batch_norm(self):
+        """Sets every BatchNormalization layer's moving mean and variance
+        to the average of its batch statistics over `precise_bn_batches`
+        train batches, with the current weights (the running average is
+        exact: momentum k/(k+1) at batch k). The moving averages of training
+        lag behind weights that change quickly; these do not. The dropout
+        seed states are put back afterwards, so training goes on as if
+        nothing had run."""
+        layers = [layer for layer in self.model._flatten_layers()  # pylint: disable=protected-access
+                  if isinstance(layer, keras.layers.BatchNormalization)]
+        if not layers or not self.config.precise_bn_batches:
+            return
+        seeds = [(v, v.numpy()) for v in _seed_states(self.model)]
+        momenta = [layer.momentum for layer in layers]
+        iterator = iter(self.train_data)  # a fresh pass: training's unmoved
+        try:
+            for k in range(self.config.precise_bn_batches):
+                for layer in layers:
+                    layer.momentum = k / (k + 1)
+                inputs = next(iterator)[0]
+                self.task.call_model(self.model, inputs, None, training=True)
+        finally:
+            for layer, momentum in zip(layers, momenta):
+                layer.momentum = momentum
+            for variable, value in seeds:
+                variable.assign(value)
+
     def evaluate(self) -> Dict[str, float]:
         """Evaluation metrics of the current model."""
+        self.precise_batch_norm()
         eval_batch = (self.config.eval_batch_size
                       or self.config.batch_size)
         custom = self.task.evaluate(self.model, eval_batch)

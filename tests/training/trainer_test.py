@@ -35,6 +35,17 @@ def _run(task, config, strategy=None):
     return t, results
 
 
+class BatchNormToyTask(toy_task.ToyTask):
+    """The toy task with a frozen dense layer and a batch norm."""
+
+    def build_model(self):
+        x = keras.Input((4,), name="x")
+        h = keras.layers.Dense(8, name="frozen", trainable=False,
+                               bias_initializer="ones")(x)
+        h = keras.layers.BatchNormalization(name="bn")(h)
+        return keras.Model(x, keras.layers.Dense(2)(h))
+
+
 def _crash_after(model_dir, step):
     """Makes model_dir look like a run killed right after checkpoint
     `step`: later checkpoints and the results are gone."""
@@ -215,6 +226,23 @@ class TrainerTest(absltest.TestCase):
                                      "bfloat16")
                     self.assertEqual(t.model.layers[1].kernel.dtype,
                                      "float32")
+
+    def test_precise_batch_norm_sets_the_data_statistics(self):
+        task = BatchNormToyTask()
+        t, _ = _run(task, _config(self.dir, train_steps=1,
+                                  precise_bn_batches=16, batch_size=32))
+        bn = t.model.get_layer("bn")
+        # Its input is x @ K + b of the (frozen) dense layer; the average of
+        # 16 batch means of a shuffled dataset, repeated, is the mean over
+        # the 16·32 = 512 examples read = two passes over the 256.
+        dense = t.model.get_layer("frozen")
+        h = task.x @ dense.kernel.numpy() + dense.bias.numpy()
+        np.testing.assert_allclose(bn.moving_mean.numpy(), h.mean(0),
+                                   rtol=1e-4, atol=1e-5)
+        # Batch variances average to about the population variance.
+        np.testing.assert_allclose(bn.moving_variance.numpy(), h.var(0),
+                                   rtol=0.1)
+        self.assertEqual(bn.momentum, 0.99)  # put back
 
     def test_training_lowers_the_loss(self):
         task = toy_task.ToyTask()

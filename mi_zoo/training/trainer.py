@@ -483,12 +483,14 @@ class Trainer:
                 last_time, last_step = time.perf_counter(), step
             if step % config.checkpoint_every == 0:
                 self._save()
+            paused = time.perf_counter()  # Rates leave evaluation out.
             if (config.eval_every and step % config.eval_every == 0
                     and step < config.train_steps):
                 self.summaries.scalars("eval", self.evaluate(), step)
             if (config.image_every and step % config.image_every == 0
                     and step < config.train_steps):
                 self._images()
+            last_time += time.perf_counter() - paused
         return self._finish(train_values, progress)
 
     def _finish(self, train_values, progress):

@@ -83,20 +83,6 @@ class MatchingData:
     train_checkpointable: bool = True
 
 
-@dataclasses.dataclass(frozen=True)
-class _Request:
-    name: str
-    batch_size: int
-    eval_batch_size: int
-    seed: int
-    data_dir: Optional[str]
-    image_kind: Optional[str]
-    eval_split: Optional[str]
-    train_limit: Optional[int]
-    eval_limit: Optional[int]
-    options: Mapping[str, Any]
-
-
 def load_matching_data(name: str, *, batch_size: int, eval_batch_size: int,
                        seed: int, data_dir: Optional[str] = None,
                        image_kind: Optional[str] = None,
@@ -138,9 +124,9 @@ def load_matching_data(name: str, *, batch_size: int, eval_batch_size: int,
     if options is not None and not isinstance(options, Mapping):
         raise ValueError(f"`options` must be a mapping (dict) or None, got "
                          f"options={options!r}.")
-    return builder(_Request(name, batch_size, eval_batch_size, seed,
-                            data_dir, image_kind, eval_split, train_limit,
-                            eval_limit, dict(options or {})))
+    return builder(vqa_sources.Request(
+        name, batch_size, eval_batch_size, seed, data_dir, image_kind,
+        eval_split, train_limit, eval_limit, dict(options or {})))
 
 
 # CLEVR-2D captions.
@@ -221,7 +207,7 @@ def _with_dummy_target(inputs):
 
 
 @MATCHING_DATASETS.register("clevr2d")
-def _clevr2d(r: _Request) -> MatchingData:
+def _clevr2d(r: vqa_sources.Request) -> MatchingData:
     kind = vqa_sources.choose_image_kind(r.name, r.image_kind,
                                          clevr_2d_builder.IMAGE_KINDS)
     split = vqa_sources.choose_split(r.name, r.eval_split,
@@ -256,7 +242,7 @@ _FLICKR_CONTENTS = (
 
 
 @MATCHING_DATASETS.register("flickr30k")
-def _flickr30k(r: _Request) -> MatchingData:
+def _flickr30k(r: vqa_sources.Request) -> MatchingData:
     data_dir = vqa_sources.require_data_dir(r.name, r.data_dir,
                                             _FLICKR_CONTENTS)
     vqa_sources.choose_image_kind(r.name, r.image_kind, ("pixels",))

@@ -122,8 +122,9 @@ class VqaData:
 
 
 @dataclasses.dataclass(frozen=True)
-class _Request:
-    """The arguments of `load_vqa_data`, checked."""
+class Request:
+    """The arguments of `load_vqa_data` (and `matching_sources`'s
+    `load_matching_data`), as the registered loaders receive them."""
 
     name: str
     batch_size: int
@@ -178,7 +179,7 @@ def load_vqa_data(name: str, *, batch_size: int, eval_batch_size: int,
     if options is not None and not isinstance(options, Mapping):
         raise ValueError(f"`options` must be a mapping (dict) or None, got "
                          f"options={options!r}.")
-    request = _Request(name, batch_size, eval_batch_size, seed, data_dir,
+    request = Request(name, batch_size, eval_batch_size, seed, data_dir,
                        image_kind, eval_split, train_limit, eval_limit,
                        dict(options or {}))
     return builder(request)
@@ -330,7 +331,7 @@ def sort_of_clevr_pipeline(split: str, cfg, *, batch_size: int, seed: int,
 
 
 @VQA_DATASETS.register("sort_of_clevr")
-def _sort_of_clevr(r: _Request) -> VqaData:
+def _sort_of_clevr(r: Request) -> VqaData:
     reject_data_dir(r.name, r.data_dir)
     choose_image_kind(r.name, r.image_kind, ("pixels",))
     split = choose_split(r.name, r.eval_split, ("validation", "test"))
@@ -366,7 +367,7 @@ def clevr_2d_builder_for(data_dir, config):
 
 
 @VQA_DATASETS.register("clevr2d")
-def _clevr2d(r: _Request) -> VqaData:
+def _clevr2d(r: Request) -> VqaData:
     kind = choose_image_kind(r.name, r.image_kind,
                              clevr_2d_builder.IMAGE_KINDS)
     split = choose_split(r.name, r.eval_split, ("validation", "test"))
@@ -402,7 +403,7 @@ _CLEVR_CONTENTS = ("CLEVR v1.0 (CLEVR_v1.0/questions/CLEVR_{train,val}_"
 
 
 @VQA_DATASETS.register("clevr")
-def _clevr(r: _Request) -> VqaData:
+def _clevr(r: Request) -> VqaData:
     data_dir = require_data_dir(r.name, r.data_dir, _CLEVR_CONTENTS)
     choose_image_kind(r.name, r.image_kind, ("pixels",))
     split = choose_split(r.name, r.eval_split, ("val",))
@@ -484,7 +485,7 @@ def vqa2_features(data_dir: str, split: str) -> Tuple[str, Optional[str]]:
 
 
 @VQA_DATASETS.register("vqa2")
-def _vqa2(r: _Request) -> VqaData:
+def _vqa2(r: Request) -> VqaData:
     data_dir = require_data_dir(r.name, r.data_dir, _VQA2_CONTENTS)
     choose_image_kind(r.name, r.image_kind, ("regions",))
     split = choose_split(r.name, r.eval_split, ("val2014",))

@@ -13,6 +13,7 @@ from mi_zoo.explain.figures import grid
 from mi_zoo.explain.figures import heatmap_overlay
 from mi_zoo.explain.figures import load_font
 from mi_zoo.explain.figures import normalize_heat
+from mi_zoo.explain.figures import pad_to_same_size
 from mi_zoo.explain.figures import save_png
 from mi_zoo.explain.figures import score_colors
 from mi_zoo.explain.figures import to_uint8
@@ -29,6 +30,7 @@ __all__ = [
     "heatmap_overlay",
     "load_font",
     "normalize_heat",
+    "pad_to_same_size",
     "save_png",
     "score_colors",
     "to_uint8",

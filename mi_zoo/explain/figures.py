@@ -37,6 +37,7 @@ figures render the same on any machine.
 import functools
 import math
 import os
+from typing import List, Sequence
 
 import numpy as np
 from PIL import Image
@@ -624,6 +625,28 @@ def token_scores_panel(tokens, scores, width=384, font_size=None, margin=6):
         draw.text((x + pad, y + pad), _drawable(tokens[index], font),
                   fill=ink, font=font)
     return np.asarray(canvas, np.uint8).copy()
+
+
+def pad_to_same_size(images: Sequence[np.ndarray]) -> List[np.ndarray]:
+    """Pads RGB images with white (at the bottom and right) to the largest
+    height and width among them, so they stack into one [N, H, W, 3]
+    batch (e.g. for `tf.summary.image`).
+
+    >>> [p.shape for p in pad_to_same_size([np.zeros((2, 3, 3), np.uint8),
+    ...                                     np.zeros((4, 1, 3), np.uint8)])]
+    [(4, 3, 3), (4, 3, 3)]
+    """
+    if not images:
+        raise ValueError("`images` must not be empty, got images=[].")
+    images = [to_uint8(image) for image in images]
+    h = max(image.shape[0] for image in images)
+    w = max(image.shape[1] for image in images)
+    out = []
+    for image in images:
+        canvas = np.full((h, w, 3), 255, np.uint8)
+        canvas[:image.shape[0], :image.shape[1]] = image
+        out.append(canvas)
+    return out
 
 
 def grid(images, columns, spacing=4):

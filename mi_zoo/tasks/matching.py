@@ -304,7 +304,7 @@ class MatchingTask(task_lib.Task):
                              f"{self.caption_text(e['captions'][c])}")
             panels.append(figures.caption_panel(
                 self._picture(e["pictures"], i), lines))
-        return {"retrieval": np.stack(_same_size(panels))}
+        return {"retrieval": np.stack(figures.pad_to_same_size(panels))}
 
     def _picture(self, pictures, i):
         if self._ensure_data().spec.image_kind == "pixels":
@@ -317,15 +317,3 @@ class MatchingTask(task_lib.Task):
                 return figures.box_overlay(canvas, boxes[valid],
                                            np.ones(int(valid.sum())))
         return canvas
-
-
-def _same_size(images):
-    """Pads RGB images with white to the largest height and width."""
-    h = max(i.shape[0] for i in images)
-    w = max(i.shape[1] for i in images)
-    out = []
-    for image in images:
-        canvas = np.full((h, w, 3), 255, np.uint8)
-        canvas[:image.shape[0], :image.shape[1]] = image
-        out.append(canvas)
-    return out

@@ -173,9 +173,10 @@ class VqaTask(task_lib.Task):
                 if overlay is not None:
                     attended.append(figures.caption_panel(
                         overlay, [name] + lines))
-        images = {"examples": np.stack(_same_size(panels))}
+        images = {"examples": np.stack(figures.pad_to_same_size(panels))}
         if attended:
-            images["attention"] = np.stack(_same_size(attended))
+            images["attention"] = np.stack(
+                figures.pad_to_same_size(attended))
         return images
 
     def _picture(self, inputs, i):
@@ -207,15 +208,3 @@ def _attention(model, inputs):
     maps = vqa_models.attention_model(model)(inputs, training=False)
     return {name: np.asarray(value)[:, 0] if np.asarray(value).ndim > 2
             else np.asarray(value) for name, value in maps.items()}
-
-
-def _same_size(images):
-    """Pads RGB images with white to the largest height and width."""
-    h = max(i.shape[0] for i in images)
-    w = max(i.shape[1] for i in images)
-    out = []
-    for image in images:
-        canvas = np.full((h, w, 3), 255, np.uint8)
-        canvas[:image.shape[0], :image.shape[1]] = image
-        out.append(canvas)
-    return out

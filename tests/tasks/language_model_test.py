@@ -16,6 +16,7 @@ from mi_zoo.tasks import language_model
 from mi_zoo.training import devices
 from mi_zoo.training import trainer
 from tests import distribution
+from tests.training import crash
 
 devices.split_cpu(2)
 
@@ -121,6 +122,22 @@ class LanguageModelTaskTest(absltest.TestCase):
         self.assertGreater(np.abs(per_replica[0].numpy()
                                   - per_replica[1].numpy()).max(), 1e-6)
         self.assertTrue(np.isfinite(results["eval"]["valid/bpc"]))
+
+    def test_resume_restores_the_carried_state(self):
+        config = dict(train_steps=6, checkpoint_every=3, deterministic=True)
+        full, full_results = _run(_task(), os.path.join(self.dir, "full"),
+                                  **config)
+        crash_dir = os.path.join(self.dir, "crash")
+        _run(_task(), crash_dir, **config)
+        crash.crash_after(crash_dir, 3)
+        resumed, resumed_results = _run(_task(), crash_dir, **config)
+        for name, variable in full.carried.items():
+            np.testing.assert_allclose(variable.numpy(),
+                                       resumed.carried[name].numpy(),
+                                       rtol=1e-5, atol=1e-6)
+        self.assertAlmostEqual(full_results["eval"]["valid/bpc"],
+                               resumed_results["eval"]["valid/bpc"],
+                               places=5)
 
     def test_samples(self):
         task = _task()

@@ -1,7 +1,6 @@
 """The engine: distributed steps, checkpoints and resume, the run directory,
 TensorBoard output and the end-of-run files."""
 
-import glob
 import json
 import os
 import shutil
@@ -16,6 +15,7 @@ from mi_zoo.training import devices
 from mi_zoo.training import run_directory
 from mi_zoo.training import trainer
 from tests import distribution
+from tests.training import crash
 from tests.training import event_files
 from tests.training import toy_task
 
@@ -44,26 +44,6 @@ class BatchNormToyTask(toy_task.ToyTask):
                                bias_initializer="ones")(x)
         h = keras.layers.BatchNormalization(name="bn")(h)
         return keras.Model(x, keras.layers.Dense(2)(h))
-
-
-def _crash_after(model_dir, step):
-    """Makes model_dir look like a run killed right after checkpoint
-    `step`: later checkpoints and the results are gone."""
-    directory = os.path.join(model_dir, "checkpoints")
-    kept = []
-    for index in glob.glob(os.path.join(directory, "ckpt-*.index")):
-        number = int(index.split("-")[-1].split(".")[0])
-        prefix = index[:-len(".index")]
-        if number > step:
-            for f in glob.glob(prefix + ".*"):
-                os.remove(f)
-        else:
-            kept.append((number, prefix))
-    kept.sort()
-    tf.compat.v1.train.update_checkpoint_state(
-        directory, kept[-1][1], all_model_checkpoint_paths=[
-            p for _, p in kept])
-    os.remove(os.path.join(model_dir, run_directory.RESULTS_FILE))
 
 
 class TrainerTest(absltest.TestCase):
@@ -103,7 +83,7 @@ class TrainerTest(absltest.TestCase):
                 full, full_results = _run(task, _config(full_dir, **config))
                 crash_dir = os.path.join(self.dir, f"crash{checkpointable}")
                 _run(task, _config(crash_dir, **config))
-                _crash_after(crash_dir, 3)
+                crash.crash_after(crash_dir, 3)
                 resumed, resumed_results = _run(
                     task, _config(crash_dir, **config))
                 self.assertEqual(resumed.iterator_in_checkpoint,
@@ -125,7 +105,7 @@ class TrainerTest(absltest.TestCase):
         full, _ = _run(task, _config(os.path.join(self.dir, "f"), **config))
         crash_dir = os.path.join(self.dir, "c")
         _run(task, _config(crash_dir, **config))
-        _crash_after(crash_dir, 3)
+        crash.crash_after(crash_dir, 3)
         naive = toy_task.ToyTask(dropout=0.3, checkpointable=False)
         t = trainer.Trainer(naive, _config(crash_dir, **config),
                             interactive=False)
@@ -153,7 +133,7 @@ class TrainerTest(absltest.TestCase):
     def test_resume_with_other_settings_is_refused(self):
         task = toy_task.ToyTask()
         _run(task, _config(self.dir))
-        _crash_after(self.dir, 3)
+        crash.crash_after(self.dir, 3)
         with self.assertRaisesRegex(
                 run_directory.RunDirectoryError,
                 r"other settings: --learning_rate=0.001 \(now 0.01\)"):

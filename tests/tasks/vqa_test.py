@@ -1,13 +1,13 @@
 """The VQA task: loss, per-type accuracy, figures, and training through the
 engine on generated data."""
 
+import dataclasses
 import os
 import shutil
 import tempfile
 
 from absl.testing import absltest
 from absl.testing import parameterized
-import keras
 import numpy as np
 
 from mi_zoo.tasks import vqa
@@ -52,11 +52,8 @@ class VqaTaskTest(parameterized.TestCase):
     def test_sigmoid_loss_sums_over_answers(self):
         task = _task()
         task.train_dataset(8, seed=0)
-        task.data = task.data.__class__(**{
-            **task.data.__dict__,
-            "spec": task.data.spec.__class__(
-                **{**task.data.spec.__dict__,
-                   "answer_convention": "sigmoid"})})
+        task.data = dataclasses.replace(task.data, spec=dataclasses.replace(
+            task.data.spec, answer_convention="sigmoid"))
         rng = np.random.default_rng(1)
         logits = rng.normal(size=(3, 5))
         scores = rng.choice([0.0, 0.3, 0.6, 1.0], size=(3, 5))

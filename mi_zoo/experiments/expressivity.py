@@ -39,6 +39,9 @@ from mi_zoo.tasks import expressivity
 from mi_zoo.training import flags as training_flags
 from mi_zoo.training import trainer
 
+# --help lists the shared flags too (they live in other modules).
+flags.adopt_module_key_flags(training_flags)
+
 _TARGET_FUNCTION = flags.DEFINE_string(
     "target_function", "dot",
     "Target of mi_zoo.tasks.expressivity.TARGETS: sum, dot, elementwise, "
@@ -193,16 +196,12 @@ def train_and_report():
     return all_results[values[0]] if len(values) == 1 else all_results
 
 
-def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    train_and_report()
+main = training_flags.main_calling(train_and_report)
 
 
 def run():
     """Entry point (`python -m mi_zoo.experiments.expressivity`)."""
-    training_flags.set_defaults(DEFAULTS)
-    app.run(main)
+    training_flags.run_binary(main, DEFAULTS)
 
 
 if __name__ == "__main__":

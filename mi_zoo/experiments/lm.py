@@ -31,6 +31,10 @@ from mi_zoo.tasks import language_model
 from mi_zoo.training import flags as training_flags
 from mi_zoo.training import trainer
 
+# --help lists the shared flags too (they live in other modules).
+flags.adopt_module_key_flags(training_flags)
+flags.adopt_module_key_flags(common_flags)
+
 # Shared with the other binaries (one absl registry per process): --dataset
 # (here a corpus of text_corpora.CORPORA), --data_dir (its file or folder),
 # --model (default lstm) and --model_hparams.
@@ -151,16 +155,12 @@ def train_and_report():
     return results
 
 
-def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    train_and_report()
+main = training_flags.main_calling(train_and_report)
 
 
 def run():
     """Console-script entry point (`mi-zoo-lm`)."""
-    training_flags.set_defaults(DEFAULTS)
-    app.run(main)
+    training_flags.run_binary(main, DEFAULTS)
 
 
 if __name__ == "__main__":

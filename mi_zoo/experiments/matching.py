@@ -36,6 +36,10 @@ from mi_zoo.tasks import matching as matching_task
 from mi_zoo.training import flags as training_flags
 from mi_zoo.training import trainer
 
+# --help lists the shared flags too (they live in other modules).
+flags.adopt_module_key_flags(training_flags)
+flags.adopt_module_key_flags(common_flags)
+
 # Shared with the VQA binary: --dataset, --data_dir, --dataset_config,
 # --image_kind, --eval_split, --model, --model_size, --model_hparams,
 # --train_limit, --eval_limit, --num_images (see common_flags).
@@ -141,9 +145,8 @@ def results_table(task, results) -> str:
     return "\n".join(lines)
 
 
-def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+def train_and_report():
+    """Trains as the flags say; prints and returns the results."""
     strategy = training_flags.make_strategy()
     task = make_task()
     results = trainer.train(task, training_flags.train_config(), strategy,
@@ -152,14 +155,12 @@ def main(argv):
     return results
 
 
-def _cli_main(argv):
-    main(argv)  # app.run would sys.exit() with main's return value.
+main = training_flags.main_calling(train_and_report)
 
 
 def run():
     """Console-script entry point (`mi-zoo-matching`)."""
-    training_flags.set_defaults(DEFAULTS)
-    app.run(_cli_main)
+    training_flags.run_binary(main, DEFAULTS)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,9 @@ from mi_zoo.tasks import multitask_regression
 from mi_zoo.training import flags as training_flags
 from mi_zoo.training import trainer
 
+# --help lists the shared flags too (they live in other modules).
+flags.adopt_module_key_flags(training_flags)
+
 _NUM_TASKS = flags.DEFINE_integer(
     "num_tasks", 10, "T: the number of regression tasks (size of the "
     "one-hot context).", lower_bound=1)
@@ -101,16 +104,12 @@ def train_and_report():
     return results
 
 
-def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    train_and_report()
+main = training_flags.main_calling(train_and_report)
 
 
 def run():
-    """Console-script entry point."""
-    training_flags.set_defaults(DEFAULTS)
-    app.run(main)
+    """Entry point (`python -m mi_zoo.experiments.multitask_regression`)."""
+    training_flags.run_binary(main, DEFAULTS)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ last checkpoint; the final metrics are in <model_dir>/results.json.
 import sys
 
 from absl import app
+from absl import flags
 
 from mi_zoo.data import vqa_sources
 from mi_zoo.experiments import common_flags
@@ -28,6 +29,10 @@ from mi_zoo.models import vqa as vqa_models
 from mi_zoo.tasks import vqa as vqa_task
 from mi_zoo.training import flags as training_flags
 from mi_zoo.training import trainer
+
+# --help lists the shared flags too (they live in other modules).
+flags.adopt_module_key_flags(training_flags)
+flags.adopt_module_key_flags(common_flags)
 
 # The data and model flags are shared with the matching binary (one absl
 # flag registry per process): see common_flags. The aliases keep this
@@ -107,16 +112,12 @@ def train_and_report():
     return results
 
 
-def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    train_and_report()
+main = training_flags.main_calling(train_and_report)
 
 
 def run():
     """Console-script entry point (`mi-zoo-vqa`)."""
-    training_flags.set_defaults(DEFAULTS)
-    app.run(main)
+    training_flags.run_binary(main, DEFAULTS)
 
 
 if __name__ == "__main__":

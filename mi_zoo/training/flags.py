@@ -1,11 +1,14 @@
 """The engine's absl flags, shared by every experiment binary.
 
 Importing this module defines the flags once per process; a binary adds its
-own flags and calls, in `main`:
+own flags and, in `train_and_report`:
 
     strategy = flags.make_strategy()   # first: splits the CPU if asked
     results = trainer.train(task, flags.train_config(), strategy,
                             settings=flags.settings(sys.modules[__name__]))
+
+then `main = flags.main_calling(train_and_report)` and an entry point
+`run()` that calls `flags.run_binary(main, DEFAULTS)`.
 """
 
 import os
@@ -156,6 +159,26 @@ def settings(binary) -> dict:
             for flag in module_flags:
                 values[flag.name] = flag.value
     return values
+
+
+def main_calling(train_and_report):
+    """The `main(argv)` of a binary: refuses extra arguments, then calls
+    `train_and_report()` (whose results it does not return: `app.run`
+    would pass them to `sys.exit`)."""
+
+    def main(argv):
+        if len(argv) > 1:
+            raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+        train_and_report()
+
+    return main
+
+
+def run_binary(main, defaults):
+    """A binary's entry point: its own defaults for engine flags, then
+    `app.run(main)`."""
+    set_defaults(defaults)
+    app.run(main)
 
 
 def set_defaults(defaults):

@@ -50,7 +50,7 @@ class MatchingBinaryTest(parameterized.TestCase):
         with self.flags(model_dir), mock.patch.object(
                 matching, "CLEVR2D_CONFIG", tiny_config()), \
                 mock.patch("builtins.print") as printed:
-            results = matching.main(["matching"])
+            results = matching.train_and_report()
         with open(os.path.join(model_dir, "results.json")) as f:
             saved = json.load(f)
         self.assertEqual(saved["step"], 3)

@@ -115,18 +115,9 @@ def load_matching_data(name: str, *, batch_size: int, eval_batch_size: int,
       FileNotFoundError: when data_dir lacks files the dataset needs.
     """
     builder = MATCHING_DATASETS.get(name)
-    _validation.check_positive_int("batch_size", batch_size)
-    _validation.check_positive_int("eval_batch_size", eval_batch_size)
-    vqa_sources.check_seed(seed)
-    _validation.check_positive_int("train_limit", train_limit,
-                                   allow_none=True)
-    _validation.check_positive_int("eval_limit", eval_limit, allow_none=True)
-    if options is not None and not isinstance(options, Mapping):
-        raise ValueError(f"`options` must be a mapping (dict) or None, got "
-                         f"options={options!r}.")
-    return builder(vqa_sources.Request(
+    return builder(vqa_sources.checked_request(
         name, batch_size, eval_batch_size, seed, data_dir, image_kind,
-        eval_split, train_limit, eval_limit, dict(options or {})))
+        eval_split, train_limit, eval_limit, options))
 
 
 # CLEVR-2D captions.

@@ -170,6 +170,19 @@ def load_vqa_data(name: str, *, batch_size: int, eval_batch_size: int,
       FileNotFoundError: when data_dir lacks files the dataset needs.
     """
     builder = VQA_DATASETS.get(name)
+    return builder(checked_request(
+        name, batch_size, eval_batch_size, seed, data_dir, image_kind,
+        eval_split, train_limit, eval_limit, options))
+
+
+# Shared checks, also used by `matching_sources`.
+
+
+def checked_request(name, batch_size, eval_batch_size, seed, data_dir,
+                    image_kind, eval_split, train_limit, eval_limit,
+                    options) -> Request:
+    """The `Request` of a loader's arguments, after the checks that every
+    dataset shares (sizes, seed, limits, options)."""
     _validation.check_positive_int("batch_size", batch_size)
     _validation.check_positive_int("eval_batch_size", eval_batch_size)
     check_seed(seed)
@@ -179,13 +192,9 @@ def load_vqa_data(name: str, *, batch_size: int, eval_batch_size: int,
     if options is not None and not isinstance(options, Mapping):
         raise ValueError(f"`options` must be a mapping (dict) or None, got "
                          f"options={options!r}.")
-    request = Request(name, batch_size, eval_batch_size, seed, data_dir,
-                       image_kind, eval_split, train_limit, eval_limit,
-                       dict(options or {}))
-    return builder(request)
-
-
-# Shared checks, also used by `matching_sources`.
+    return Request(name, batch_size, eval_batch_size, seed, data_dir,
+                   image_kind, eval_split, train_limit, eval_limit,
+                   dict(options or {}))
 
 
 def check_seed(seed):

@@ -12,24 +12,15 @@ from mi_zoo.data import clevr_2d
 from mi_zoo.data import clevr_2d_builder
 from mi_zoo.data import matching_sources
 from tests.data import fixtures
+from tests.data import pipeline_checks
 
 B, EB = 2, 3
 
 
 def tiny_clevr2d_config():
-    return clevr_2d_builder.Clevr2dConfig(
-        name="tiny_matching_sources", train_size=6, validation_size=5,
-        test_size=2, image_size=32)
-
-
-def numpy_tree(x):
-    return tf.nest.map_structure(lambda t: t.numpy(), x)
-
-
-def assert_trees_equal(a, b):
-    tf.nest.assert_same_structure(a, b)
-    for x, y in zip(tf.nest.flatten(a), tf.nest.flatten(b)):
-        np.testing.assert_array_equal(x, y)
+    return pipeline_checks.tiny_clevr2d_config(
+        "tiny_matching_sources", train_size=6, validation_size=5,
+        test_size=2)
 
 
 class Checks:
@@ -65,14 +56,7 @@ class Checks:
 
     def check_checkpoint(self, data):
         self.assertTrue(data.train_checkpointable)
-        iterator = iter(data.train)
-        next(iterator), next(iterator)
-        checkpoint = tf.train.Checkpoint(iterator=iterator)
-        path = checkpoint.write(os.path.join(tempfile.mkdtemp(), "ckpt"))
-        first = [numpy_tree(next(iterator)) for _ in range(2)]
-        checkpoint.read(path).assert_consumed()
-        assert_trees_equal(first, [numpy_tree(next(iterator))
-                                   for _ in range(2)])
+        pipeline_checks.assert_iterator_checkpoint_round_trip(data.train)
 
 
 class Clevr2dTest(Checks, parameterized.TestCase):

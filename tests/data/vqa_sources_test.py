@@ -11,24 +11,14 @@ import tensorflow as tf
 from mi_zoo.data import clevr_2d_builder
 from mi_zoo.data import vqa_sources
 from tests.data import fixtures
+from tests.data import pipeline_checks
 
 B, EB = 4, 5
 
 
 def tiny_clevr2d_config():
-    return clevr_2d_builder.Clevr2dConfig(
-        name="tiny_vqa_sources", train_size=10, validation_size=7,
-        test_size=3, image_size=32)
-
-
-def numpy_tree(x):
-    return tf.nest.map_structure(lambda t: t.numpy(), x)
-
-
-def assert_trees_equal(test, a, b):
-    tf.nest.assert_same_structure(a, b)
-    for x, y in zip(tf.nest.flatten(a), tf.nest.flatten(b)):
-        np.testing.assert_array_equal(x, y)
+    return pipeline_checks.tiny_clevr2d_config(
+        "tiny_vqa_sources", train_size=10, validation_size=7, test_size=3)
 
 
 class Checks:
@@ -83,20 +73,13 @@ class Checks:
 
     def check_checkpoint(self, data):
         self.assertTrue(data.train_checkpointable)
-        iterator = iter(data.train)
-        for _ in range(2):
-            next(iterator)
-        checkpoint = tf.train.Checkpoint(iterator=iterator)
-        path = checkpoint.write(os.path.join(tempfile.mkdtemp(), "ckpt"))
-        first = [numpy_tree(next(iterator)) for _ in range(2)]
-        checkpoint.read(path).assert_consumed()
-        again = [numpy_tree(next(iterator)) for _ in range(2)]
-        assert_trees_equal(self, first, again)
+        pipeline_checks.assert_iterator_checkpoint_round_trip(data.train)
 
     def check_seeded(self, load):
         def batches(seed):
-            return [numpy_tree(b) for b in load(seed).train.take(3)]
-        assert_trees_equal(self, batches(3), batches(3))
+            return [pipeline_checks.numpy_tree(b)
+                    for b in load(seed).train.take(3)]
+        pipeline_checks.assert_trees_equal(batches(3), batches(3))
         a = np.concatenate([b[1] for b in batches(3)])
         c = np.concatenate([b[1] for b in batches(4)])
         q3 = np.concatenate([b[0]["question"] for b in batches(3)])

@@ -2,6 +2,7 @@
 
   pip install -e ".[cpu,test]"   # CPU machines (tensorflow-cpu)
   pip install -e ".[gpu,test]"   # CUDA machines (tensorflow[and-cuda])
+  pip install -e ".[cpu,rl]"     # + MiniGrid for the multitask_rl binary
 
 The base install names no TensorFlow wheel on purpose: tensorflow-cpu and the
 CUDA build are separate PyPI distributions that both provide `tensorflow`, so
@@ -38,6 +39,11 @@ setuptools.setup(
         "cpu": ["tensorflow-cpu" + TF_RANGE],
         "gpu": ["tensorflow[and-cuda]" + TF_RANGE],
         "test": ["pytest>=8,<10", "pytest-xdist>=3.5,<4"],
+        # multitask_rl: MiniGrid environments (install and run offline).
+        "rl": ["minigrid>=3.0,<4", "gymnasium>=1.0,<2"],
+        # benchmarks/reference_comparison.py only: the PyTorch reference
+        # implementations. Never a library dependency.
+        "bench": ["torch>=2.4"],
     },
     entry_points={
         "console_scripts": [

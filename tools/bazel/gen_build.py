@@ -30,13 +30,16 @@ FIRST_PARTY = ("mi_zoo", "tests", "benchmarks")
 PIP_NAMES = {
     "PIL": "pillow",
     "absl": "absl-py",
+    "gymnasium": "gymnasium",
     "h5py": "h5py",
     "keras": "keras",
+    "minigrid": "minigrid",
     "numpy": "numpy",
     "sonnet": "dm-sonnet",
     "tensorboard": "tensorboard",
     "tensorflow": "tensorflow",
     "tensorflow_datasets": "tensorflow-datasets",
+    "torch": "torch",
 }
 HEADER = ('package(default_visibility = ["//visibility:public"])\n\n'
           'licenses(["notice"])\n')

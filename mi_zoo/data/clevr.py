@@ -27,7 +27,7 @@ Commands:
     python3 -m mi_zoo.data.clevr --manual_dir=/data/clevr \\
         --vocab_dir=/data/clevr/vocab
 
-writes `question_vocab.json` (`TextVocab.load`) and `answer_vocab.json`
+writes `question_vocab.json` (`vocabulary.Vocabulary.load`) and `answer_vocab.json`
 ({"answers": [...]}, readable with `vqa_answers.AnswerVocab.load(...).answers`)
 from the train split and times one pass over val. In Python:
 
@@ -47,8 +47,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import tensorflow as tf
 
+from mi_zoo.data import images as images_lib
 from mi_zoo.data import text_vocab
 from mi_zoo.data import throughput
+from mi_zoo.data import vocabulary
 from mi_zoo.layers import _validation
 
 SPLITS = ("train", "val", "test")
@@ -152,8 +154,66 @@ def build_answer_vocab(questions: Sequence[dict]) -> List[str]:
     return answers
 
 
+def question_type_id(question: dict) -> int:
+    """Index in `QUESTION_TYPES` of a question dict's program, -1 without
+    one (test split)."""
+    program = question.get("program")
+    return QUESTION_TYPES.index(question_type(program)) if program else -1
+
+
+def answer_ids(questions: Sequence[dict], answers: Sequence[str],
+               path: str) -> List[int]:
+    """The index in `answers` of each question's answer.
+
+    Args:
+      questions: question dicts (from `path`).
+      answers: the answer list (`build_answer_vocab` of train).
+      path: the questions file, for error messages.
+
+    Returns:
+      One id per question.
+
+    Raises:
+      ValueError: naming the file and question when an answer is missing or
+        not in the list.
+    """
+    index = {a: i for i, a in enumerate(answers)}
+    out = []
+    for k, q in enumerate(questions):
+        if "answer" not in q:
+            raise ValueError(f"CLEVR questions file {path!r}: question "
+                             f"{k} has no answer; pass answers=None for "
+                             f"the test split.")
+        if str(q["answer"]) not in index:
+            raise ValueError(f"CLEVR questions file {path!r}: question "
+                             f"{k} has answer {q['answer']!r}, which is "
+                             f"not in the answer list.")
+        out.append(index[str(q["answer"])])
+    return out
+
+
+def image_files(questions: Sequence[dict], images_dir: str,
+                path: str) -> List[str]:
+    """The image file of each question; checks that every one exists.
+
+    Args:
+      questions: question dicts (from `path`).
+      images_dir: the split's images directory.
+      path: the questions file, for error messages.
+
+    Returns:
+      One path per question.
+    """
+    files = [os.path.join(images_dir, q["image_filename"]) for q in questions]
+    for f in sorted(set(files)):
+        if not os.path.isfile(f):
+            raise FileNotFoundError(f"CLEVR image {f!r} (named in {path!r}) "
+                                    f"does not exist.")
+    return files
+
+
 def clevr_dataset(manual_dir: str, split: str,
-                  question_vocab: text_vocab.TextVocab,
+                  question_vocab: vocabulary.Vocabulary,
                   answers: Optional[Sequence[str]],
                   batch_size: int,
                   *,
@@ -190,46 +250,25 @@ def clevr_dataset(manual_dir: str, split: str,
     if max_question_length is None:
         max_question_length = max(
             len(text_vocab.tokenize(q["question"])) for q in questions)
-    answer_index = ({a: i for i, a in enumerate(answers)}
-                    if answers is not None else None)
-    files, tokens, types, labels = [], [], [], []
-    for k, q in enumerate(questions):
-        files.append(os.path.join(images, q["image_filename"]))
-        tokens.append(question_vocab.encode(q["question"],
-                                            max_question_length))
-        types.append(QUESTION_TYPES.index(question_type(q["program"]))
-                     if q.get("program") else -1)
-        if answer_index is not None:
-            if "answer" not in q:
-                raise ValueError(f"CLEVR questions file {qpath!r}: question "
-                                 f"{k} has no answer; pass answers=None for "
-                                 f"the test split.")
-            if str(q["answer"]) not in answer_index:
-                raise ValueError(f"CLEVR questions file {qpath!r}: question "
-                                 f"{k} has answer {q['answer']!r}, which is "
-                                 f"not in the answer list.")
-            labels.append(answer_index[str(q["answer"])])
-    for f in sorted(set(files)):
-        if not os.path.isfile(f):
-            raise FileNotFoundError(f"CLEVR image {f!r} (named in {qpath!r}) "
-                                    f"does not exist.")
-    height, width = image_size
+    files = image_files(questions, images, qpath)
+    tokens = [question_vocab.encode(q["question"], max_question_length)
+              for q in questions]
+    types = [question_type_id(q) for q in questions]
+    labels = (answer_ids(questions, answers, qpath)
+              if answers is not None else None)
+    image_size = images_lib.check_image_size(image_size)
 
     def load(example):
-        raw = tf.io.read_file(example["file"])
-        image = tf.io.decode_png(raw, channels=3)
-        image = tf.image.resize(tf.image.convert_image_dtype(image,
-                                                             tf.float32),
-                                (height, width), antialias=True)
+        image = images_lib.load_image(example["file"], image_size)
         inputs = {"image": image, "question": example["question"],
                   "question_type": example["question_type"]}
-        if answer_index is None:
+        if labels is None:
             return inputs
         return inputs, example["answer"]
 
     slices = {"file": files, "question": np.array(tokens, np.int32),
               "question_type": np.array(types, np.int32)}
-    if answer_index is not None:
+    if labels is not None:
         slices["answer"] = np.array(labels, np.int32)
     ds = tf.data.Dataset.from_tensor_slices(slices)
     if shuffle:
@@ -282,7 +321,7 @@ def main(argv: Sequence[str]) -> None:
     parser.add_argument("--batch_size", type=int, default=64)
     args = parser.parse_args(argv)
     train = load_questions(split_paths(args.manual_dir, "train")[0])
-    qvocab = text_vocab.TextVocab.build(q["question"] for q in train)
+    qvocab = vocabulary.Vocabulary.from_texts(q["question"] for q in train)
     answers = build_answer_vocab(train)
     os.makedirs(args.vocab_dir, exist_ok=True)
     qvocab.save(os.path.join(args.vocab_dir, "question_vocab.json"))

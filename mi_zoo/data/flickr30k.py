@@ -40,8 +40,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import tensorflow as tf
 
+from mi_zoo.data import images as images_lib
 from mi_zoo.data import text_vocab
 from mi_zoo.data import throughput
+from mi_zoo.data import vocabulary
 from mi_zoo.layers import _validation
 
 TOKEN_FILE = "results_20130124.token"
@@ -160,7 +162,7 @@ def split_examples(manual_dir: str, split: str, source: str = "auto"
 
 
 def flickr30k_dataset(manual_dir: str, split: str,
-                      vocab: text_vocab.TextVocab,
+                      vocab: vocabulary.Vocabulary,
                       batch_size: int,
                       *,
                       source: str = "auto",
@@ -201,14 +203,10 @@ def flickr30k_dataset(manual_dir: str, split: str,
     if not files:
         raise ValueError(f"Flickr30k {split!r} split in {manual_dir!r} has no "
                          f"captions.")
-    height, width = image_size
+    image_size = images_lib.check_image_size(image_size)
 
     def load(example):
-        raw = tf.io.read_file(example["file"])
-        image = tf.io.decode_jpeg(raw, channels=3)
-        image = tf.image.resize(tf.image.convert_image_dtype(image,
-                                                             tf.float32),
-                                (height, width), antialias=True)
+        image = images_lib.load_image(example["file"], image_size)
         return {"image": image, "caption": example["caption"],
                 "image_index": example["image_index"]}
 
@@ -224,22 +222,23 @@ def flickr30k_dataset(manual_dir: str, split: str,
 
 def build_vocab(manual_dir: str, split: str = "train",
                 source: str = "auto", min_count: int = 1,
-                max_size: Optional[int] = None) -> text_vocab.TextVocab:
+                max_size: Optional[int] = None) -> vocabulary.Vocabulary:
     """The caption vocabulary of a split (train by default).
 
     Args:
       manual_dir: the manual directory.
       split: the split whose captions are counted.
       source: "auto", "karpathy" or "token".
-      min_count: see `TextVocab.build`.
-      max_size: see `TextVocab.build`.
+      min_count: see `Vocabulary.from_texts`.
+      max_size: see `Vocabulary.from_texts`.
 
     Returns:
       The vocabulary.
     """
     pairs = split_examples(manual_dir, split, source)
-    return text_vocab.TextVocab.build(
-        (c for _, caps in pairs for c in caps), min_count, max_size)
+    return vocabulary.Vocabulary.from_texts(
+        (c for _, caps in pairs for c in caps), min_count=min_count,
+        max_size=max_size)
 
 
 def main(argv: Sequence[str]) -> None:

@@ -285,7 +285,7 @@ def _flickr30k(r: vqa_sources.Request) -> MatchingData:
                               image_kind="pixels",
                               image_shape=image_size + (3,))
     return MatchingData(spec=spec, train=train.map(drop_index),
-                        eval=evaluation, words=tuple(vocab.itos),
+                        eval=evaluation, words=tuple(vocab.tokens),
                         num_eval_images=num_images,
                         num_eval_captions=num_captions)
 

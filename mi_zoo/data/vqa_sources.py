@@ -75,6 +75,7 @@ from mi_zoo.data import clevr_2d_builder
 from mi_zoo.data import sort_of_clevr as soc
 from mi_zoo.data import sort_of_clevr_builder
 from mi_zoo.data import text_vocab
+from mi_zoo.data import vocabulary
 from mi_zoo.data import vqa_answers
 from mi_zoo.data import vqa_v2
 from mi_zoo.layers import _validation
@@ -86,11 +87,13 @@ VQA_DATASETS = registry.Registry("VQA dataset")
 SORT_OF_CLEVR_QUESTION_TYPES = tuple(
     f"{soc.QUESTION_TYPES[f // 3]}/{family}"
     for f, family in enumerate(soc.QUESTION_FAMILIES))
-VQA2_ANSWER_TYPES = ("yes/no", "number", "other")
+VQA2_ANSWER_TYPES = vqa_v2.ANSWER_TYPES
 VQA2_TSV = os.path.join("trainval_36",
                         "trainval_resnet101_faster_rcnn_genome_36.tsv")
 VQA2_NPY_DIR = "trainval_36_npy"
 _VQA2_BAN = {"train2014": "train36.hdf5", "val2014": "val36.hdf5"}
+# BAN's later release: adaptive 10-100 boxes with pos_boxes.
+_VQA2_BAN_ADAPTIVE = {"train2014": "train.hdf5", "val2014": "val.hdf5"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -425,7 +428,8 @@ def _clevr(r: Request) -> VqaData:
                          f"image_size={opts['image_size']!r}.")
     train_questions = clevr.load_questions(
         clevr.split_paths(data_dir, "train")[0])
-    qvocab = text_vocab.TextVocab.build(q["question"] for q in train_questions)
+    qvocab = vocabulary.Vocabulary.from_texts(
+        q["question"] for q in train_questions)
     answers = clevr.build_answer_vocab(train_questions)
     length = max(len(text_vocab.tokenize(q["question"]))
                  for q in train_questions)
@@ -461,7 +465,7 @@ def _clevr(r: Request) -> VqaData:
                    eval=evaluation.map(split_inputs(True)),
                    answers=tuple(answers),
                    question_types=tuple(clevr.QUESTION_TYPES),
-                   words=tuple(qvocab.itos),
+                   words=tuple(qvocab.tokens),
                    num_eval_examples=_num(num_eval, r.eval_limit))
 
 
@@ -471,7 +475,8 @@ _VQA2_CONTENTS = (
     "the official VQA v2 files v2_OpenEnded_mscoco_{train2014,val2014}_"
     "questions.json and v2_mscoco_{train2014,val2014}_annotations.json, plus "
     "bottom-up region features: BAN's {train,val}36.hdf5 with "
-    "{train,val}36_imgid2idx.pkl, or a vqa_v2.convert_tsv directory "
+    "{train,val}36_imgid2idx.pkl (or the adaptive-box {train,val}.hdf5 with "
+    "{train,val}_imgid2idx.pkl), or a vqa_v2.convert_tsv directory "
     f"{VQA2_NPY_DIR}/, or the TSV {VQA2_TSV}")
 
 
@@ -480,6 +485,10 @@ def vqa2_features(data_dir: str, split: str) -> Tuple[str, Optional[str]]:
     ban = os.path.join(data_dir, _VQA2_BAN.get(split, f"{split}36.hdf5"))
     if os.path.isfile(ban):
         return ban, None
+    adaptive = os.path.join(data_dir,
+                            _VQA2_BAN_ADAPTIVE.get(split, f"{split}.hdf5"))
+    if os.path.isfile(adaptive):
+        return adaptive, None
     npy = os.path.join(data_dir, VQA2_NPY_DIR)
     if os.path.isfile(os.path.join(npy, "image_ids.npy")):
         return npy, None
@@ -488,7 +497,8 @@ def vqa2_features(data_dir: str, split: str) -> Tuple[str, Optional[str]]:
         return tsv, npy
     raise FileNotFoundError(
         f"no VQA v2 region features for split {split!r} in `data_dir` "
-        f"(--data_dir) {data_dir!r}: expected {ban!r}, a convert_tsv "
+        f"(--data_dir) {data_dir!r}: expected {ban!r}, {adaptive!r}, a "
+        f"convert_tsv "
         f"directory {npy!r} or the TSV {tsv!r} (or pass "
         f"options={{'features': path}}).")
 
@@ -507,7 +517,7 @@ def _vqa2(r: Request) -> VqaData:
     features = {s: ((opts["features"], None) if opts["features"] is not None
                     else vqa2_features(data_dir, s))
                 for s in ("train2014", split)}
-    qvocab = text_vocab.TextVocab.build(
+    qvocab = vocabulary.Vocabulary.from_texts(
         q["question"] for q in vqa_v2.load_questions(train_files["questions"]))
     avocab = vqa_answers.AnswerVocab.build(
         vqa_v2.load_annotations(train_files["annotations"]).values(),
@@ -538,14 +548,17 @@ def _vqa2(r: Request) -> VqaData:
                 drop_remainder=drop_remainder, tsv_cache_dir=cache)
         return fn
 
+    # The models take question, image and boxes; padded regions are zeros.
     def train_format(inputs, scores):
         inputs = dict(inputs)
         inputs.pop("question_id")
+        inputs.pop("num_boxes")
         return inputs, scores
 
     def eval_format(inputs, scores):
         inputs = dict(inputs)
         qid = inputs.pop("question_id")
+        inputs.pop("num_boxes")
         question_type = tf.gather(types, tf.searchsorted(qids, qid))
         return inputs, scores, {"question_type": question_type}
 
@@ -565,6 +578,6 @@ def _vqa2(r: Request) -> VqaData:
                    eval=evaluation.map(eval_format),
                    answers=tuple(avocab.answers),
                    question_types=VQA2_ANSWER_TYPES,
-                   words=tuple(qvocab.itos),
+                   words=tuple(qvocab.tokens),
                    num_eval_examples=_num(len(eval_questions), r.eval_limit),
                    train_checkpointable=False)

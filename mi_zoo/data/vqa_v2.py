@@ -24,12 +24,19 @@ Files (put them in a manual directory; nothing is downloaded):
     `image_bb` [N, 36, 4] (pixels) and `spatial_features` [N, 36, 6]
     (x1/w, y1/h, x2/w, y2/h, w/W, h/H), plus `{train,val}36_imgid2idx.pkl`
     (pickled dict image id -> row) beside it. Normalised boxes are the
-    first four columns of `spatial_features`. (BAN's adaptive-box files
-    with `pos_boxes` are not supported.)
+    first four columns of `spatial_features`.
+  - BAN's later adaptive-box HDF5 (10 to 100 boxes per image),
+    `{train,val}.hdf5` (or `...36.hdf5`) with `{...}_imgid2idx.pkl`: the
+    boxes of all images concatenated, `image_features` [total_boxes, 2048],
+    `image_bb` [total_boxes, 4], `spatial_features` [total_boxes, 6], and
+    `pos_boxes` [N, 2], the (start, end) rows of image index n. Examples
+    are zero-padded to `max_boxes` boxes (default: the most boxes of any
+    image) and carry `num_boxes`.
   - a directory written by `convert_tsv`.
 
 Features stay on disk and are read per example (memory map or h5py inside
-`tf.numpy_function`). Commands:
+`tf.numpy_function`; of an adaptive HDF5 file only the small `pos_boxes`
+index is read when it is opened, to check it). Commands:
 
     python3 -m mi_zoo.data.vqa_v2 --convert_tsv=trainval_36.tsv \\
         --out_dir=/data/vqa/trainval_36_npy
@@ -44,7 +51,11 @@ In Python:
                                features_path, answer_vocab, batch_size=64,
                                question_vocab=question_vocab)
     # ({"question": int32 [B, 14], "image": float32 [B, 36, 2048],
-    #   "boxes": float32 [B, 36, 4]}, float32 [B, num_answers])
+    #   "boxes": float32 [B, 36, 4], "num_boxes": int32 [B],
+    #   "question_id": int64 [B]}, float32 [B, num_answers])
+
+The TFDS build of the questions and answers (features referenced by image
+id) is `mi_zoo.data.vqa_v2_builder`.
 """
 
 import base64
@@ -53,13 +64,14 @@ import os
 import pickle
 import sys
 import threading
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 import tensorflow as tf
 
 from mi_zoo.data import text_vocab
 from mi_zoo.data import throughput
+from mi_zoo.data import vocabulary
 from mi_zoo.data import vqa_answers
 from mi_zoo.layers import _validation
 
@@ -67,6 +79,7 @@ TSV_FIELDS = ("image_id", "image_w", "image_h", "num_boxes", "boxes",
               "features")
 QUESTIONS_FILE = "v2_OpenEnded_mscoco_{split}_questions.json"
 ANNOTATIONS_FILE = "v2_mscoco_{split}_annotations.json"
+ANSWER_TYPES = ("yes/no", "number", "other")
 
 
 def load_questions(path: str) -> List[dict]:
@@ -117,6 +130,43 @@ def load_annotations(path: str) -> Dict[int, dict]:
                              f"question_id, answers or multiple_choice_answer.")
         out[int(a["question_id"])] = a
     return out
+
+
+def iter_examples(questions_json: str, annotations_json: Optional[str]
+                  ) -> Iterator[Tuple[dict, Optional[dict]]]:
+    """Joins the official questions with their annotations, checking both.
+
+    Args:
+      questions_json: the official questions file.
+      annotations_json: the matching annotations file, or None (test split).
+
+    Yields:
+      (question dict, annotation dict or None), in the order of the
+      questions file.
+
+    Raises:
+      ValueError: naming the file, when a question has no annotation or the
+        two files disagree on its image.
+    """
+    questions = load_questions(questions_json)
+    annotations = (load_annotations(annotations_json)
+                   if annotations_json is not None else None)
+    for q in questions:
+        if annotations is None:
+            yield q, None
+            continue
+        image_id, qid = int(q["image_id"]), int(q["question_id"])
+        ann = annotations.get(qid)
+        if ann is None:
+            raise ValueError(f"annotations file {annotations_json!r} has "
+                             f"no entry for question {qid} of "
+                             f"{questions_json!r}.")
+        if int(ann.get("image_id", image_id)) != image_id:
+            raise ValueError(
+                f"annotations file {annotations_json!r}: question {qid} "
+                f"has image {ann['image_id']}, {questions_json!r} says "
+                f"{image_id}.")
+        yield q, ann
 
 
 def _decode_array(text: str, width: int, path: str, image_id, field: str):
@@ -208,64 +258,35 @@ class FeatureStore:
     """Lazy per-image access to region features and normalised boxes.
 
     Args:
-      path: a `convert_tsv` directory, or a BAN `*.hdf5` file (with its
-        `*_imgid2idx.pkl` beside it).
+      path: a `convert_tsv` directory, or a BAN `*.hdf5` file (fixed boxes,
+        or adaptive boxes with `pos_boxes`; its `*_imgid2idx.pkl` beside it).
+      max_boxes: adaptive HDF5 only: boxes per example after zero padding;
+        None takes the most boxes of any image. An image with more boxes is
+        an error.
+
+    Attributes:
+      kind: "npy", "hdf5" (fixed boxes) or "hdf5_pos_boxes" (adaptive).
+      shape: (R, D) of `read_row`'s features.
+      row_of: {image id: row}.
+
+    Example:
+
+        store = FeatureStore("/data/vqa/val.hdf5")
+        features, boxes, num_boxes = store.read_image(262148)
     """
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, max_boxes: Optional[int] = None):
+        _validation.check_positive_int("max_boxes", max_boxes,
+                                       allow_none=True)
         self.path = path
         self._lock = threading.Lock()
         self._h5 = None
+        self._counts = None
+        self._pos_boxes = None
         if os.path.isdir(path):
-            ids_file = os.path.join(path, "image_ids.npy")
-            if not os.path.isfile(ids_file):
-                raise FileNotFoundError(
-                    f"features directory {path!r} has no image_ids.npy; write "
-                    f"it with vqa_v2.convert_tsv.")
-            self.kind = "npy"
-            ids = np.load(ids_file)
-            self._features = np.load(os.path.join(path, "features.npy"),
-                                     mmap_mode="r")
-            self._boxes = np.load(os.path.join(path, "boxes.npy"),
-                                  mmap_mode="r")
-            self.row_of = {int(i): r for r, i in enumerate(ids)}
-            self.shape = tuple(self._features.shape[1:])
+            self._open_npy(path)
         elif path.endswith((".hdf5", ".h5")):
-            import h5py  # pylint: disable=g-import-not-at-top
-            if not os.path.isfile(path):
-                raise FileNotFoundError(f"features file {path!r} does not "
-                                        f"exist.")
-            pkl = os.path.splitext(path)[0] + "_imgid2idx.pkl"
-            if not os.path.isfile(pkl):
-                raise FileNotFoundError(
-                    f"features file {path!r} needs its image-id index {pkl!r} "
-                    f"(BAN layout), which does not exist.")
-            with open(pkl, "rb") as f:
-                try:
-                    index = pickle.load(f)
-                except Exception as e:  # pylint: disable=broad-except
-                    raise ValueError(f"image-id index {pkl!r} is not a "
-                                     f"readable pickle: {e!r}") from None
-            if not isinstance(index, dict) or not index:
-                raise ValueError(f"image-id index {pkl!r} must be a non-empty "
-                                 f"dict image id -> row.")
-            self.row_of = {int(k): int(v) for k, v in index.items()}
-            self.kind = "hdf5"
-            try:
-                with h5py.File(path, "r") as h5:
-                    for key in ("image_features", "spatial_features"):
-                        if key not in h5:
-                            raise ValueError(f"features file {path!r} has no "
-                                             f"dataset {key!r}.")
-                    self.shape = tuple(h5["image_features"].shape[1:])
-                    rows = h5["image_features"].shape[0]
-            except OSError as e:
-                raise ValueError(f"features file {path!r} is not a readable "
-                                 f"HDF5 file: {e}") from None
-            bad = [k for k, r in self.row_of.items() if not 0 <= r < rows]
-            if bad:
-                raise ValueError(f"image-id index {pkl!r} points image "
-                                 f"{bad[0]} past the {rows} rows of {path!r}.")
+            self._open_hdf5(path, max_boxes)
         elif path.endswith(".tsv"):
             raise ValueError(f"features file {path!r} is a TSV; convert it "
                              f"once with vqa_v2.convert_tsv (or pass "
@@ -274,23 +295,174 @@ class FeatureStore:
             raise ValueError(f"features path {path!r} is neither a "
                              f"convert_tsv directory nor a .hdf5/.h5 file "
                              f"(or it does not exist).")
+        if max_boxes is not None and self.kind != "hdf5_pos_boxes":
+            raise ValueError(f"`max_boxes` applies to adaptive-box HDF5 files "
+                             f"(with pos_boxes) only; {path!r} has a fixed "
+                             f"{self.shape[0]} boxes, got "
+                             f"max_boxes={max_boxes}.")
+
+    def _open_npy(self, path):
+        ids_file = os.path.join(path, "image_ids.npy")
+        if not os.path.isfile(ids_file):
+            raise FileNotFoundError(
+                f"features directory {path!r} has no image_ids.npy; write "
+                f"it with vqa_v2.convert_tsv.")
+        self.kind = "npy"
+        ids = np.load(ids_file)
+        self._features = np.load(os.path.join(path, "features.npy"),
+                                 mmap_mode="r")
+        self._boxes = np.load(os.path.join(path, "boxes.npy"), mmap_mode="r")
+        self._counts = np.load(os.path.join(path, "num_boxes.npy"),
+                               mmap_mode="r")
+        self.row_of = {int(i): r for r, i in enumerate(ids)}
+        self.shape = tuple(self._features.shape[1:])
+
+    def _open_hdf5(self, path, max_boxes):
+        import h5py  # pylint: disable=g-import-not-at-top
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"features file {path!r} does not exist.")
+        pkl = os.path.splitext(path)[0] + "_imgid2idx.pkl"
+        if not os.path.isfile(pkl):
+            raise FileNotFoundError(
+                f"features file {path!r} needs its image-id index {pkl!r} "
+                f"(BAN layout), which does not exist.")
+        with open(pkl, "rb") as f:
+            try:
+                index = pickle.load(f)
+            except Exception as e:  # pylint: disable=broad-except
+                raise ValueError(f"image-id index {pkl!r} is not a "
+                                 f"readable pickle: {e!r}") from None
+        if not isinstance(index, dict) or not index:
+            raise ValueError(f"image-id index {pkl!r} must be a non-empty "
+                             f"dict image id -> row.")
+        self.row_of = {int(k): int(v) for k, v in index.items()}
+        try:
+            with h5py.File(path, "r") as h5:
+                for key in ("image_features", "spatial_features"):
+                    if key not in h5:
+                        raise ValueError(f"features file {path!r} has no "
+                                         f"dataset {key!r}.")
+                if "pos_boxes" in h5:
+                    rows = self._check_pos_boxes(h5, path, max_boxes)
+                else:
+                    self.kind = "hdf5"
+                    self.shape = tuple(h5["image_features"].shape[1:])
+                    rows = h5["image_features"].shape[0]
+        except OSError as e:
+            raise ValueError(f"features file {path!r} is not a readable "
+                             f"HDF5 file: {e}") from None
+        bad = [k for k, r in self.row_of.items() if not 0 <= r < rows]
+        if bad:
+            raise ValueError(f"image-id index {pkl!r} points image "
+                             f"{bad[0]} past the {rows} rows of {path!r}.")
+
+    def _check_pos_boxes(self, h5, path, max_boxes) -> int:
+        """Reads and checks the [N, 2] index of an adaptive-box file."""
+        feats, spatial = h5["image_features"], h5["spatial_features"]
+        if len(feats.shape) != 2 or len(spatial.shape) != 2:
+            raise ValueError(
+                f"features file {path!r} has pos_boxes, so image_features "
+                f"and spatial_features must be [total_boxes, D] and "
+                f"[total_boxes, 6], got shapes {feats.shape} and "
+                f"{spatial.shape}.")
+        total = feats.shape[0]
+        if spatial.shape[0] != total:
+            raise ValueError(f"features file {path!r}: spatial_features has "
+                             f"{spatial.shape[0]} rows, image_features "
+                             f"{total}.")
+        pos = np.asarray(h5["pos_boxes"][()])
+        if pos.ndim != 2 or pos.shape[1] != 2 or len(pos) == 0:
+            raise ValueError(f"features file {path!r}: pos_boxes must be "
+                             f"[num_images, 2] (start, end), got shape "
+                             f"{pos.shape}.")
+        if not np.issubdtype(pos.dtype, np.integer):
+            raise ValueError(f"features file {path!r}: pos_boxes must hold "
+                             f"integers, got dtype {pos.dtype}.")
+        counts = pos[:, 1] - pos[:, 0]
+        bad = np.flatnonzero((pos[:, 0] < 0) | (counts < 0)
+                             | (pos[:, 1] > total))
+        if bad.size:
+            n = int(bad[0])
+            raise ValueError(
+                f"features file {path!r}: pos_boxes[{n}] = "
+                f"{pos[n].tolist()} is out of range; each (start, end) needs "
+                f"0 <= start <= end <= {total} (the rows of "
+                f"image_features).")
+        most = int(counts.max())
+        if max_boxes is not None and most > max_boxes:
+            n = int(np.argmax(counts))
+            raise ValueError(f"features file {path!r}: image index {n} has "
+                             f"{most} boxes, more than max_boxes="
+                             f"{max_boxes}.")
+        self.kind = "hdf5_pos_boxes"
+        self._pos_boxes = pos
+        self.shape = (max_boxes or most, feats.shape[1])
+        return len(pos)
 
     def __contains__(self, image_id) -> bool:
         return int(image_id) in self.row_of
 
-    def read_row(self, row):
-        """Returns (features [R, D], boxes [R, 4]) float32 of one row."""
+    def _h5_file(self):
+        if self._h5 is None:
+            import h5py  # pylint: disable=g-import-not-at-top
+            self._h5 = h5py.File(self.path, "r")
+        return self._h5
+
+    def read_row(self, row) -> Tuple[np.ndarray, np.ndarray, np.int32]:
+        """(features [R, D], boxes [R, 4] float32, num_boxes int32) of a row.
+
+        Rows past `num_boxes` are zeros.
+        """
         row = int(row)
         if self.kind == "npy":
             return (np.asarray(self._features[row], np.float32),
-                    np.asarray(self._boxes[row], np.float32))
+                    np.asarray(self._boxes[row], np.float32),
+                    np.int32(self._counts[row]))
+        if self.kind == "hdf5":
+            with self._lock:
+                h5 = self._h5_file()
+                feats = h5["image_features"][row]
+                boxes = h5["spatial_features"][row][:, :4]
+            return (feats.astype(np.float32), boxes.astype(np.float32),
+                    np.int32(len(feats)))
+        start, end = (int(v) for v in self._pos_boxes[row])
         with self._lock:
-            if self._h5 is None:
-                import h5py  # pylint: disable=g-import-not-at-top
-                self._h5 = h5py.File(self.path, "r")
-            feats = self._h5["image_features"][row]
-            boxes = self._h5["spatial_features"][row][:, :4]
-        return feats.astype(np.float32), boxes.astype(np.float32)
+            h5 = self._h5_file()
+            feats = h5["image_features"][start:end]
+            boxes = h5["spatial_features"][start:end, :4]
+        out_feats = np.zeros(self.shape, np.float32)
+        out_boxes = np.zeros((self.shape[0], 4), np.float32)
+        out_feats[:end - start] = feats
+        out_boxes[:end - start] = boxes
+        return out_feats, out_boxes, np.int32(end - start)
+
+    def read_image(self, image_id):
+        """`read_row` of an image id; errors name the features file."""
+        row = self.row_of.get(int(image_id))
+        if row is None:
+            raise ValueError(f"features {self.path!r} have no image "
+                             f"{int(image_id)}.")
+        return self.read_row(row)
+
+    def tf_read(self, key: tf.Tensor, by: str = "row"):
+        """Reads one example inside a `tf.data` map.
+
+        Args:
+          key: a scalar int64 tensor, a row or an image id.
+          by: "row" or "image_id".
+
+        Returns:
+          {"image": float32 [R, D], "boxes": float32 [R, 4], "num_boxes":
+          int32 []}.
+        """
+        _validation.check_choice("by", by, ("row", "image_id"))
+        read = self.read_row if by == "row" else self.read_image
+        feats, boxes, count = tf.numpy_function(
+            read, [key], [tf.float32, tf.float32, tf.int32], stateful=False)
+        feats.set_shape(self.shape)
+        boxes.set_shape(self.shape[:-1] + (4,))
+        count.set_shape(())
+        return {"image": feats, "boxes": boxes, "num_boxes": count}
 
 
 def _resolve_features(features_path: str, tsv_cache_dir: Optional[str]):
@@ -306,14 +478,15 @@ def vqa_v2_dataset(questions_json: str,
                    features_path: str,
                    answer_vocab: vqa_answers.AnswerVocab,
                    batch_size: int,
-                   question_vocab: Optional[text_vocab.TextVocab] = None,
+                   question_vocab: Optional[vocabulary.Vocabulary] = None,
                    *,
                    max_question_length: int = 14,
                    target: str = "soft",
                    shuffle: bool = False,
                    seed: int = 0,
                    drop_remainder: bool = False,
-                   tsv_cache_dir: Optional[str] = None) -> tf.data.Dataset:
+                   tsv_cache_dir: Optional[str] = None,
+                   max_boxes: Optional[int] = None) -> tf.data.Dataset:
     """The VQA v2 `tf.data` pipeline.
 
     Args:
@@ -334,29 +507,31 @@ def vqa_v2_dataset(questions_json: str,
       seed: the shuffle seed.
       drop_remainder: drop the last partial batch.
       tsv_cache_dir: where a TSV is converted (once).
+      max_boxes: R of an adaptive-box HDF5 file (see `FeatureStore`).
 
     Returns:
       A dataset of ({"question": int32 [B, T], "image": float32 [B, R, D],
-      "boxes": float32 [B, R, 4], "question_id": int64 [B]},
+      "boxes": float32 [B, R, 4], "num_boxes": int32 [B] (boxes before
+      the zero padding), "question_id": int64 [B]},
       float32 [B, num_answers]) (or the dict alone without annotations).
     """
     _validation.check_positive_int("batch_size", batch_size)
     _validation.check_positive_int("max_question_length", max_question_length)
     _validation.check_choice("target", target, ("soft", "official", "counts"))
-    questions = load_questions(questions_json)
-    annotations = (load_annotations(annotations_json)
-                   if annotations_json is not None else None)
-    store = FeatureStore(_resolve_features(features_path, tsv_cache_dir))
+    pairs = list(iter_examples(questions_json, annotations_json))
+    with_targets = annotations_json is not None
+    store = FeatureStore(_resolve_features(features_path, tsv_cache_dir),
+                         max_boxes)
     if question_vocab is None:
-        question_vocab = text_vocab.TextVocab.build(
-            q["question"] for q in questions)
-    n = len(questions)
+        question_vocab = vocabulary.Vocabulary.from_texts(
+            q["question"] for q, _ in pairs)
+    n = len(pairs)
     tokens = np.zeros((n, max_question_length), np.int32)
     rows = np.zeros((n,), np.int64)
     qids = np.zeros((n,), np.int64)
     target_ids = np.full((n, vqa_answers.NUM_ANNOTATORS), -1, np.int64)
     target_scores = np.zeros((n, vqa_answers.NUM_ANNOTATORS), np.float32)
-    for i, q in enumerate(questions):
+    for i, (q, ann) in enumerate(pairs):
         image_id, qid = int(q["image_id"]), int(q["question_id"])
         if image_id not in store:
             raise ValueError(
@@ -366,42 +541,22 @@ def vqa_v2_dataset(questions_json: str,
         tokens[i] = question_vocab.encode(q["question"], max_question_length)
         rows[i] = store.row_of[image_id]
         qids[i] = qid
-        if annotations is not None:
-            ann = annotations.get(qid)
-            if ann is None:
-                raise ValueError(f"annotations file {annotations_json!r} has "
-                                 f"no entry for question {qid} of "
-                                 f"{questions_json!r}.")
-            if int(ann.get("image_id", image_id)) != image_id:
-                raise ValueError(
-                    f"annotations file {annotations_json!r}: question {qid} "
-                    f"has image {ann['image_id']}, {questions_json!r} says "
-                    f"{image_id}.")
+        if ann is not None:
             ids, scores = answer_vocab.targets(ann["answers"], target)
             target_ids[i, :len(ids)] = ids
             target_scores[i, :len(ids)] = scores
-    region_shape = store.shape
     num_answers = len(answer_vocab)
 
-    def read(row):
-        feats, boxes = store.read_row(row)
-        return feats, boxes
-
     def load(example):
-        feats, boxes = tf.numpy_function(
-            read, [example["row"]], [tf.float32, tf.float32],
-            stateful=False)
-        feats.set_shape(region_shape)
-        boxes.set_shape(region_shape[:-1] + (4,))
-        inputs = {"question": example["question"], "image": feats,
-                  "boxes": boxes, "question_id": example["question_id"]}
-        if annotations is None:
+        inputs = {"question": example["question"],
+                  **store.tf_read(example["row"]),
+                  "question_id": example["question_id"]}
+        if not with_targets:
             return inputs
         valid = example["ids"] >= 0
         ids = tf.boolean_mask(example["ids"], valid)
         scores = tf.boolean_mask(example["scores"], valid)
-        dense = tf.scatter_nd(ids[:, None], scores, [num_answers])
-        return inputs, dense
+        return inputs, dense_targets(ids, scores, num_answers)
 
     ds = tf.data.Dataset.from_tensor_slices(
         {"question": tokens, "row": rows, "question_id": qids,
@@ -411,6 +566,13 @@ def vqa_v2_dataset(questions_json: str,
     ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def dense_targets(ids: tf.Tensor, scores: tf.Tensor,
+                  num_answers: int) -> tf.Tensor:
+    """Sparse (answer ids [k], scores [k]) -> float32 [num_answers]."""
+    return tf.scatter_nd(tf.cast(ids, tf.int64)[:, None],
+                         tf.cast(scores, tf.float32), [num_answers])
 
 
 def split_files(manual_dir: str, split: str) -> Dict[str, str]:
@@ -452,7 +614,7 @@ def main(argv: Sequence[str]) -> None:
         return
     train = split_files(args.manual_dir, "train2014")
     val = split_files(args.manual_dir, "val2014")
-    qvocab = text_vocab.TextVocab.build(
+    qvocab = vocabulary.Vocabulary.from_texts(
         q["question"] for q in load_questions(train["questions"]))
     avocab = vqa_answers.AnswerVocab.build(
         load_annotations(train["annotations"]).values())

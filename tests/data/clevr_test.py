@@ -8,7 +8,7 @@ from absl.testing import parameterized
 import numpy as np
 
 from mi_zoo.data import clevr
-from mi_zoo.data import text_vocab
+from mi_zoo.data import vocabulary
 from tests.data import fixtures
 
 
@@ -41,8 +41,8 @@ class ClevrDatasetTest(absltest.TestCase):
         self.dir = fixtures.tempdir(self)
         self.qpath = fixtures.write_clevr(self.dir, "val")
         questions = clevr.load_questions(self.qpath)
-        self.vocab = text_vocab.TextVocab.build(q["question"]
-                                                for q in questions)
+        self.vocab = vocabulary.Vocabulary.from_texts(
+            q["question"] for q in questions)
         self.answers = clevr.build_answer_vocab(questions)
 
     def test_examples(self):
@@ -60,7 +60,7 @@ class ClevrDatasetTest(absltest.TestCase):
                                    atol=1e-6)  # image 1 is green
         self.assertEqual(inputs["question"].dtype.name, "int32")
         self.assertEqual(inputs["question"].shape[1], 9)  # longest question
-        self.assertEqual(self.vocab.decode(inputs["question"][0].numpy()),
+        self.assertEqual(self.vocab.decode_text(inputs["question"][0].numpy()),
                          "is there a red cube")
         np.testing.assert_array_equal(labels, [3, 0, 1, 2])
         types = np.concatenate([b[0]["question_type"] for b in batches])

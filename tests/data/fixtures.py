@@ -110,6 +110,38 @@ def write_ban_hdf5(directory, split="train", image_ids=(3, 1, 2),
     return path
 
 
+BAN_ADAPTIVE_BOXES = {1: 12, 2: 10, 3: 15}
+
+
+def write_ban_adaptive_hdf5(directory, split="train", image_ids=(3, 1, 2),
+                            num_boxes=BAN_ADAPTIVE_BOXES, dim=2048):
+    """Writes BAN's adaptive-box {split}.hdf5 (boxes of all images
+    concatenated, `pos_boxes` [N, 2]) and {split}_imgid2idx.pkl."""
+    import h5py
+    path = os.path.join(directory, f"{split}.hdf5")
+    feats, bbs, spatials, pos, start = [], [], [], [], 0
+    for image_id in image_ids:
+        k = num_boxes[image_id]
+        f, b = region_features(image_id, k, dim)
+        w, h = IMAGE_SIZES[image_id]
+        scaled = b / np.array([w, h, w, h], np.float32)
+        feats.append(f)
+        bbs.append(b)
+        spatials.append(np.concatenate(
+            [scaled, scaled[:, 2:3] - scaled[:, 0:1],
+             scaled[:, 3:4] - scaled[:, 1:2]], 1))
+        pos.append((start, start + k))
+        start += k
+    with h5py.File(path, "w") as h5:
+        h5.create_dataset("image_features", data=np.concatenate(feats))
+        h5.create_dataset("image_bb", data=np.concatenate(bbs))
+        h5.create_dataset("spatial_features", data=np.concatenate(spatials))
+        h5.create_dataset("pos_boxes", data=np.array(pos, np.int64))
+    with open(os.path.join(directory, f"{split}_imgid2idx.pkl"), "wb") as f:
+        pickle.dump({i: r for r, i in enumerate(image_ids)}, f)
+    return path
+
+
 def write_png(path, color, size=(24, 16)):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     Image.new("RGB", size, color).save(path)
@@ -168,9 +200,12 @@ FLICKR_SPLITS = {"1000092795.jpg": "train", "10002456.jpg": "test",
                  "1000268201.jpg": "train"}
 
 
-def write_flickr30k(manual_dir, token_file=True, karpathy=True):
+def write_flickr30k(manual_dir, token_file=True, karpathy=True,
+                    splits=None):
     """Writes flickr30k-images/, results_20130124.token and/or
-    dataset_flickr30k.json."""
+    dataset_flickr30k.json (Karpathy `splits`: {image: split}, by default
+    FLICKR_SPLITS)."""
+    splits = FLICKR_SPLITS if splits is None else splits
     for k, name in enumerate(sorted(FLICKR_CAPTIONS)):
         write_jpeg(os.path.join(manual_dir, "flickr30k-images", name),
                    CLEVR_COLORS[k % 3])
@@ -186,7 +221,7 @@ def write_flickr30k(manual_dir, token_file=True, karpathy=True):
                           "imgid": k, "sentid": sent + i}
                          for i, c in enumerate(caps)]
             images.append({"filename": name, "imgid": k,
-                           "split": FLICKR_SPLITS[name],
+                           "split": splits[name],
                            "sentids": [s["sentid"] for s in sentences],
                            "sentences": sentences})
             sent += len(caps)

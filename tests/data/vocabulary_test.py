@@ -10,6 +10,7 @@ from absl.testing import parameterized
 import numpy as np
 
 from mi_zoo.data import vocabulary
+from tests.data import fixtures
 
 WORDS = "the cat sat on the mat the cat <unk> ran".split()
 
@@ -158,6 +159,126 @@ class VocabularyTest(parameterized.TestCase):
         with self.assertRaisesRegex(ValueError, f"{path}: Vocabulary token "
                                     f"'a' appears twice"):
             vocabulary.Vocabulary.load(path)
+
+
+class TextVocabularyTest(absltest.TestCase):
+    """Question/caption vocabularies: `<pad>` 0, `<unk>` 1, word tokenizer."""
+
+    def test_from_texts_order_pad_unk(self):
+        vocab = vocabulary.Vocabulary.from_texts(
+            ["the cube", "The sphere?", "a cube"], min_count=1)
+        self.assertEqual(vocab.tokens[:2], ["<pad>", "<unk>"])
+        self.assertEqual((vocab.pad_id, vocab.unk_id), (0, 1))
+        # by count, then alphabetically
+        self.assertEqual(vocab.tokens[2:], ["cube", "the", "a", "sphere"])
+        np.testing.assert_array_equal(
+            vocab.encode("the red cube", max_length=5), [3, 1, 2, 0, 0])
+        np.testing.assert_array_equal(vocab.encode("a a a", max_length=2),
+                                      [4, 4])
+        self.assertEqual(vocab.encode("a a a", max_length=2).dtype, np.int32)
+        np.testing.assert_array_equal(vocab.encode("The cube"), [3, 2])
+        self.assertEqual(vocab.decode_text([3, 1, 2, 0]), "the <unk> cube")
+
+    def test_from_texts_min_count_and_max_size(self):
+        texts = ["x y", "x z", "x y"]
+        self.assertEqual(
+            vocabulary.Vocabulary.from_texts(texts, min_count=2).tokens[2:],
+            ["x", "y"])
+        # max_size counts <pad> and <unk>.
+        self.assertEqual(
+            vocabulary.Vocabulary.from_texts(texts, max_size=3).tokens[2:],
+            ["x"])
+        with self.assertRaisesRegex(ValueError, r"besides '<pad>' and "
+                                    r"'<unk>', got max_size=2"):
+            vocabulary.Vocabulary.from_texts(texts, max_size=2)
+
+    def test_from_texts_order_does_not_depend_on_text_order(self):
+        a = vocabulary.Vocabulary.from_texts(["b a", "c"])
+        b = vocabulary.Vocabulary.from_texts(["c", "a b"])
+        self.assertEqual(a, b)
+
+    def test_from_no_texts(self):
+        with self.assertRaisesRegex(ValueError, "got no texts"):
+            vocabulary.Vocabulary.from_texts([])
+        with self.assertRaisesRegex(ValueError, "got 1 texts without a word"):
+            vocabulary.Vocabulary.from_texts(["?!"])
+
+    def test_pad_must_be_id_0(self):
+        with self.assertRaisesRegex(ValueError, r"padding token '<pad>' must "
+                                    r"be id 0, got it at id 1"):
+            vocabulary.Vocabulary(["a", "<pad>"], pad="<pad>")
+        with self.assertRaisesRegex(ValueError, r"`pad` must be None or a "
+                                    r"non-empty string other than "
+                                    r"unk='<unk>', got pad='<unk>'"):
+            vocabulary.Vocabulary(["a"], pad="<unk>")
+
+    def test_bad_tokenizer(self):
+        with self.assertRaisesRegex(ValueError, r"`tokenizer` must be one of "
+                                    r"\(None, 'words'\), got "
+                                    r"tokenizer='bpe'"):
+            vocabulary.Vocabulary(["a"], tokenizer="bpe")
+
+    def test_max_length_needs_pad(self):
+        vocab = vocabulary.Vocabulary.build("abc")
+        with self.assertRaisesRegex(ValueError, r"max_length=4\) pads, but "
+                                    r"this vocabulary has no padding token"):
+            vocab.encode("ab", max_length=4)
+
+    def test_lm_fingerprints_are_unchanged_by_pad_support(self):
+        # Version 1 files recorded this fingerprint; it must still match.
+        self.assertEqual(vocabulary.Vocabulary(["a", "b"]).fingerprint,
+                         vocabulary._fingerprint(["<unk>", "a", "b"],
+                                                 "<unk>"))
+        plain = vocabulary.Vocabulary(["a"])
+        padded = vocabulary.Vocabulary(["a"], pad="<pad>")
+        self.assertNotEqual(plain.fingerprint, padded.fingerprint)
+        with self.assertRaisesRegex(ValueError, r"padding tokens None vs "
+                                    r"'<pad>'"):
+            plain.check_matches(padded, "the checkpoint")
+
+    def test_save_load(self):
+        path = os.path.join(fixtures.tempdir(self), "v.json")
+        vocab = vocabulary.Vocabulary.from_texts(["how many red cubes"])
+        vocab.save(path)
+        loaded = vocabulary.Vocabulary.load(path)
+        self.assertEqual(loaded.tokens, vocab.tokens)
+        self.assertEqual(loaded, vocab)
+        self.assertEqual((loaded.pad, loaded.tokenizer), ("<pad>", "words"))
+        loaded.check_matches(vocab, "the checkpoint")
+
+    def test_loads_version_1_files(self):
+        vocab = vocabulary.Vocabulary(["a", "b"])
+        data = vocab.to_json()
+        data["version"] = 1
+        del data["pad"], data["tokenizer"]
+        path = os.path.join(fixtures.tempdir(self), "v1.json")
+        with open(path, "w") as f:
+            json.dump(data, f)
+        self.assertEqual(vocabulary.Vocabulary.load(path), vocab)
+
+    def test_loads_former_text_vocab_files(self):
+        path = os.path.join(fixtures.tempdir(self), "old.json")
+        with open(path, "w") as f:
+            json.dump({"words": ["<pad>", "<unk>", "cube", "the"]}, f)
+        loaded = vocabulary.Vocabulary.load(path)
+        self.assertEqual(loaded, vocabulary.Vocabulary.from_texts(
+            ["the cube", "cube"]))
+        np.testing.assert_array_equal(loaded.encode("The cube?", 3),
+                                      [3, 2, 0])
+
+    def test_bad_former_text_vocab_file(self):
+        tmp = fixtures.tempdir(self)
+        wrong = os.path.join(tmp, "wrong.json")
+        with open(wrong, "w") as f:
+            json.dump({"words": ["a", "b"]}, f)
+        with self.assertRaisesRegex(ValueError, r"wrong.json \(a former "
+                                    r"TextVocab file\) must hold"):
+            vocabulary.Vocabulary.load(wrong)
+        empty = os.path.join(tmp, "empty.json")
+        open(empty, "w").close()
+        with self.assertRaisesRegex(ValueError, r"empty.json is not valid "
+                                    r"JSON"):
+            vocabulary.Vocabulary.load(empty)
 
 
 if __name__ == "__main__":

@@ -2,12 +2,13 @@
 
 import json
 import os
+from unittest import mock
 
 from absl.testing import absltest
 from absl.testing import parameterized
 import numpy as np
 
-from mi_zoo.data import text_vocab
+from mi_zoo.data import vocabulary
 from mi_zoo.data import vqa_answers
 from mi_zoo.data import vqa_v2
 from tests.data import fixtures
@@ -21,7 +22,7 @@ class VqaV2Test(parameterized.TestCase):
         self.qpath, self.apath = fixtures.write_vqa_json(self.dir)
         self.answers = vqa_answers.AnswerVocab(["2", "brown", "yes", "plate",
                                                 "laptop", "0"])
-        self.qvocab = text_vocab.TextVocab.build(
+        self.qvocab = vocabulary.Vocabulary.from_texts(
             q for _, _, q in fixtures.VQA_QUESTIONS)
 
     def features(self, kind):
@@ -45,6 +46,7 @@ class VqaV2Test(parameterized.TestCase):
         self.assertEqual(inputs["question"].shape, (2, 14))
         self.assertEqual(inputs["image"].shape, (2, 36, 2048))
         self.assertEqual(inputs["boxes"].shape, (2, 36, 4))
+        np.testing.assert_array_equal(inputs["num_boxes"], [36, 36])
         self.assertEqual(targets.shape, (2, 6))
         qids = np.concatenate([b[0]["question_id"] for b in batches])
         np.testing.assert_array_equal(qids, [10, 11, 20, 30, 31])
@@ -56,7 +58,7 @@ class VqaV2Test(parameterized.TestCase):
                 np.testing.assert_array_equal(x["image"][k], feats)
                 np.testing.assert_allclose(
                     x["boxes"][k], boxes / np.array([w, h, w, h]), rtol=1e-6)
-        self.assertEqual(self.qvocab.decode(inputs["question"][0].numpy()),
+        self.assertEqual(self.qvocab.decode_text(inputs["question"][0].numpy()),
                          "what color is the dog")
         all_targets = np.concatenate([b[1] for b in batches])
         # q10: 8 x brown; q11: 6 x "2" (3 x "3", "many" dropped);
@@ -102,8 +104,10 @@ class VqaV2Test(parameterized.TestCase):
         out = vqa_v2.convert_tsv(tsv, os.path.join(self.dir, "n"),
                                  num_boxes=12)
         store = vqa_v2.FeatureStore(out)
-        feats, boxes = store.read_row(store.row_of[2])
+        feats, boxes, count = store.read_row(store.row_of[2])
         self.assertEqual(feats.shape, (12, 8))
+        self.assertEqual(boxes.shape, (12, 4))
+        self.assertEqual(count, 10)
         np.testing.assert_array_equal(feats[10:], 0)
         np.testing.assert_array_equal(np.load(os.path.join(out,
                                                            "num_boxes.npy")),
@@ -176,6 +180,104 @@ class VqaV2Test(parameterized.TestCase):
         with self.assertRaisesRegex(ValueError, r"neither a convert_tsv "
                                     r"directory nor"):
             vqa_v2.FeatureStore(os.path.join(self.dir, "nothing"))
+
+    def test_ban_adaptive_boxes(self):
+        h5 = fixtures.write_ban_adaptive_hdf5(self.dir, dim=8)
+        store = vqa_v2.FeatureStore(h5)
+        self.assertEqual(store.kind, "hdf5_pos_boxes")
+        self.assertEqual(store.shape, (15, 8))  # the most boxes, image 3
+        batches = list(self.dataset(h5))
+        qids = np.concatenate([b[0]["question_id"] for b in batches])
+        np.testing.assert_array_equal(qids, [10, 11, 20, 30, 31])
+        for x, _ in batches:
+            self.assertEqual(x["image"].shape[1:], (15, 8))
+            self.assertEqual(x["boxes"].shape[1:], (15, 4))
+            for k, qid in enumerate(x["question_id"].numpy()):
+                image_id = {10: 1, 11: 1, 20: 2, 30: 3, 31: 3}[int(qid)]
+                n = fixtures.BAN_ADAPTIVE_BOXES[image_id]
+                feats, boxes = fixtures.region_features(image_id, n, 8)
+                w, h = fixtures.IMAGE_SIZES[image_id]
+                self.assertEqual(int(x["num_boxes"][k]), n)
+                np.testing.assert_array_equal(x["image"][k][:n], feats)
+                np.testing.assert_array_equal(x["image"][k][n:], 0)
+                np.testing.assert_allclose(
+                    x["boxes"][k][:n], boxes / np.array([w, h, w, h]),
+                    rtol=1e-6)
+                np.testing.assert_array_equal(x["boxes"][k][n:], 0)
+        padded = vqa_v2.FeatureStore(h5, max_boxes=20)
+        feats, _, count = padded.read_image(2)
+        self.assertEqual((feats.shape, int(count)), ((20, 8), 10))
+        with self.assertRaisesRegex(ValueError, r"features '.*train.hdf5' "
+                                    r"have no image 7"):
+            padded.read_image(7)
+
+    def test_ban_adaptive_reads_lazily(self):
+        h5 = fixtures.write_ban_adaptive_hdf5(self.dir, dim=8)
+        store = vqa_v2.FeatureStore(h5)
+        import h5py  # pylint: disable=g-import-not-at-top
+        reads = []
+        real = h5py.Dataset.__getitem__
+
+        def spy(dataset, key):
+            reads.append((dataset.name, key))
+            return real(dataset, key)
+
+        with mock.patch.object(h5py.Dataset, "__getitem__", spy):
+            store.read_image(1)
+        # Only image 1's slice (row 1: boxes 15..27) of the two datasets.
+        self.assertEqual(reads, [("/image_features", slice(15, 27)),
+                                 ("/spatial_features",
+                                  (slice(15, 27), slice(None, 4)))])
+
+    def test_ban_adaptive_bad_inputs(self):
+        import h5py  # pylint: disable=g-import-not-at-top
+        h5 = fixtures.write_ban_adaptive_hdf5(self.dir, dim=8)
+        with self.assertRaisesRegex(ValueError, r"'.*train.hdf5': image "
+                                    r"index 0 has 15 boxes, more than "
+                                    r"max_boxes=12"):
+            vqa_v2.FeatureStore(h5, max_boxes=12)
+        with self.assertRaisesRegex(ValueError, r"`max_boxes` must be a "
+                                    r"positive integer, got max_boxes=0"):
+            vqa_v2.FeatureStore(h5, max_boxes=0)
+        fixed = fixtures.write_ban_hdf5(self.dir, dim=8)
+        with self.assertRaisesRegex(ValueError, r"`max_boxes` applies to "
+                                    r"adaptive-box HDF5 files .*train36.hdf5"
+                                    r"' has a fixed 36 boxes, got "
+                                    r"max_boxes=40"):
+            vqa_v2.FeatureStore(fixed, max_boxes=40)
+        cases = [
+            ([[0, 15], [15, 27], [27, 38]], r"pos_boxes\[2\] = \[27, 38\] is "
+             r"out of range; each \(start, end\) needs 0 <= start <= end <= "
+             r"37"),
+            ([[0, 15], [16, 12], [27, 37]], r"pos_boxes\[1\] = \[16, 12\] is "
+             r"out of range"),
+            ([[-1, 15], [15, 27], [27, 37]], r"pos_boxes\[0\] = \[-1, 15\]"),
+            ([0, 15, 27], r"pos_boxes must be \[num_images, 2\] \(start, "
+             r"end\), got shape \(3,\)"),
+            ([[0.0, 15.0], [15, 27], [27, 37]], r"pos_boxes must hold "
+             r"integers, got dtype float"),
+        ]
+        for pos, message in cases:
+            with h5py.File(h5, "a") as f:
+                del f["pos_boxes"]
+                f.create_dataset("pos_boxes", data=np.array(pos))
+            with self.assertRaisesRegex(ValueError, rf"features file "
+                                        rf"'.*train.hdf5': {message}"):
+                vqa_v2.FeatureStore(h5)
+        with h5py.File(h5, "a") as f:
+            del f["pos_boxes"]
+            f.create_dataset("pos_boxes", data=np.array([[0, 15], [15, 27]]))
+        with self.assertRaisesRegex(ValueError, r"image-id index "
+                                    r"'.*train_imgid2idx.pkl' points image 2 "
+                                    r"past the 2 rows of '.*train.hdf5'"):
+            vqa_v2.FeatureStore(h5)
+        with h5py.File(h5, "a") as f:
+            del f["spatial_features"]
+            f.create_dataset("spatial_features", data=np.zeros((3, 6)))
+        with self.assertRaisesRegex(ValueError, r"'.*train.hdf5': "
+                                    r"spatial_features has 3 rows, "
+                                    r"image_features 37"):
+            vqa_v2.FeatureStore(h5)
 
     def test_split_files_missing(self):
         with self.assertRaisesRegex(FileNotFoundError, r"manual directory "

@@ -1,11 +1,31 @@
 """Visual explanations of multimodal models and the rendering of figures.
 
-`mi_zoo.explain.figures` draws VQA examples, attention maps, region weights
-and per-token scores as uint8 RGB arrays (NumPy + Pillow, no TensorFlow) for
-TensorBoard image summaries and PNG files.
+- `hadamard`: Kim & Zhang's explanations from a Hadamard-product fusion,
+  ∇_v = (V − F) ∂V/∂I and ∇_q = (Q − F) ∂Q/∂q, as pixel (or region) maps
+  and token z-scores (`hadamard_explanation`).
+- `guided`: `guided_backprop(model)`, a context that makes a model's
+  ReLUs guided in the backward pass only.
+- `attention`: the attention maps of the VQA zoo's models laid onto the
+  image (`attention_maps`).
+- `pointing`: the pointing game on CLEVR-2D (does a map point at the
+  objects the question is about?).
+- `figures` and `explanation_figure`: uint8 RGB figures (NumPy + Pillow)
+  for PNG files and TensorBoard image summaries.
+
+The `explain` binary (`python -m mi_zoo.experiments.explain`) writes the
+figures and the pointing-game table of a trained run.
 """
 
+from mi_zoo.explain import attention
+from mi_zoo.explain import explanation_figure
 from mi_zoo.explain import figures
+from mi_zoo.explain import guided
+from mi_zoo.explain import hadamard
+from mi_zoo.explain import pointing
+from mi_zoo.explain.attention import AttentionMap
+from mi_zoo.explain.attention import attention_maps
+from mi_zoo.explain.explanation_figure import batch_figures
+from mi_zoo.explain.explanation_figure import explain_batch
 from mi_zoo.explain.figures import apply_colormap
 from mi_zoo.explain.figures import box_overlay
 from mi_zoo.explain.figures import caption_panel
@@ -20,17 +40,40 @@ from mi_zoo.explain.figures import to_uint8
 from mi_zoo.explain.figures import token_scores_panel
 from mi_zoo.explain.figures import upsample_heat
 from mi_zoo.explain.figures import upscale_small
+from mi_zoo.explain.guided import guided_backprop
+from mi_zoo.explain.guided import guided_relu
+from mi_zoo.explain.hadamard import HadamardExplanation
+from mi_zoo.explain.hadamard import hadamard_explanation
+from mi_zoo.explain.hadamard import hadamard_layers
+from mi_zoo.explain.pointing import PointingGame
+from mi_zoo.explain.pointing import referents
 
 __all__ = [
+    "AttentionMap",
+    "HadamardExplanation",
+    "PointingGame",
     "apply_colormap",
+    "attention",
+    "attention_maps",
+    "batch_figures",
     "box_overlay",
     "caption_panel",
+    "explain_batch",
+    "explanation_figure",
     "figures",
     "grid",
+    "guided",
+    "guided_backprop",
+    "guided_relu",
+    "hadamard",
+    "hadamard_explanation",
+    "hadamard_layers",
     "heatmap_overlay",
     "load_font",
     "normalize_heat",
     "pad_to_same_size",
+    "pointing",
+    "referents",
     "save_png",
     "score_colors",
     "to_uint8",

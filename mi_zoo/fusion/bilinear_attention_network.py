@@ -157,7 +157,8 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, _base.WeightedLayer):
             "projection_kernel", (g, pooled, n))
         self.projection_bias = self.add_bias("projection_bias", (g, n))
 
-    def call(self, x, y, x_mask=None, y_mask=None):
+    def _glimpses_pass(self, x, y, x_mask, y_mask):
+        """(joint, maps, [(σ(f_gᵀU'_g), A_g σ(YᵀV'_g)) of each glimpse])."""
         # x: [B, ρ, N]; y: [B, φ, M]; x_mask: [B, ρ]; y_mask: [B, φ].
         name = "BilinearAttentionNetwork"
         x_mask = _common.check_mask(name, "x_mask", x_mask, "x", x)
@@ -173,13 +174,14 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, _base.WeightedLayer):
         if self.use_bias:
             hy = hy + self.feature_y_bias
         hy = self.activation(hy)
-        f = x  # f_0: [B, ρ, N]
+        f, terms = x, []  # f_0: [B, ρ, N]
         for i in range(g):
             hx = self.activation(_common.linear(
                 f, self.feature_x_kernel[i],
                 _common.row(self.feature_x_bias, i)))  # [B, ρ, K]
             # A_g σ(YᵀV'_g): [B, ρ, K]
             a_hy = ops.matmul(maps[:, i], hy[:, :, i])
+            terms.append((hx, a_hy))
             feature = ops.sum(hx * a_hy, axis=1)  # f'_g: [B, K]
             pooled = _common.sum_pool(feature, self.pool_size)  # [B, K/k]
             glimpse = _common.linear(
@@ -187,6 +189,21 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, _base.WeightedLayer):
                 _common.row(self.projection_bias, i))  # [B, N]
             f = f + ops.expand_dims(glimpse, 1)  # f_{g+1}: [B, ρ, N]
         joint = _common.masked_sum(f, x_mask)  # [B, N]
+        return joint, maps, terms
+
+    def hadamard_terms(self, x, y, x_mask=None, y_mask=None):
+        """The operands of the layer's Hadamard product(s), F = a ∘ b.
+
+        Takes the arguments of `call` and returns [(a, b)] of each glimpse g: σ(f_gᵀU'_g + b) [B, ρ, K] (tokens)
+        and A_g σ(YᵀV'_g + b) [B, ρ, K] (the attended regions); the glimpse's
+        joint feature f'_g sums their product over tokens, a from
+        the first input and b from the second (`mi_zoo.explain` uses them for
+        Kim & Zhang's gradient explanations).
+        """
+        return self._glimpses_pass(x, y, x_mask, y_mask)[2]
+
+    def call(self, x, y, x_mask=None, y_mask=None):
+        joint, maps, _ = self._glimpses_pass(x, y, x_mask, y_mask)
         return joint, maps
 
     def compute_output_shape(self, x_shape, y_shape):

@@ -121,7 +121,8 @@ class FactorizedBilinearPooling(_base.WeightedLayer):
         self.y_kernel = self.add_kernel("y_kernel", (m, width))
         self.y_bias = self.add_bias("y_bias", (width,))
 
-    def call(self, x, y, training=None):
+    def _stages_pass(self, x, y, training):
+        """(outputs of each stage, [(x part, y part) of each product])."""
         # x: [B, ..., n]; y: [B, ..., m] (one of them may be [B, f]).
         # px, py: [B(, ...), p·o·k]
         px = _common.linear(x, self.x_kernel, self.x_bias)
@@ -130,12 +131,14 @@ class FactorizedBilinearPooling(_base.WeightedLayer):
         width = self.units * self.factor
         big = py if len(y.shape) > len(x.shape) else px
         lead = ops.shape(big)[:-1]  # [B, ...]
-        outputs, expanded = [], None
+        outputs, expanded, terms = [], None, []
         for i in range(self.order):
             block = slice(i * width, (i + 1) * width)
-            e = px[..., block] * py[..., block]  # [B, ..., o·k]
+            a, b = px[..., block], py[..., block]  # [B, ..., o·k]
             if expanded is not None:
-                e = e * expanded  # high order: times block i−1's product
+                b = b * expanded  # high order: times block i−1's product
+            terms.append((a, b))
+            e = a * b  # [B, ..., o·k]
             if self.dropout_layer is not None:
                 e = self.dropout_layer(e, training=training)
             expanded = e
@@ -143,6 +146,20 @@ class FactorizedBilinearPooling(_base.WeightedLayer):
             z = ops.sum(e, axis=-1)  # [B, ..., o]: sum pooling over k
             outputs.append(_common.normalize(
                 z, self.power_normalize, self.l2_normalize))
+        return outputs, terms
+
+    def hadamard_terms(self, x, y, training=None):
+        """The operands of the layer's Hadamard product(s), F = a ∘ b.
+
+        Takes the arguments of `call` and returns [(a, b)] of each stage i: Uᵢᵀx + b and Vᵢᵀy + b (times stage
+        i−1's product for i > 1, MFH's cascade), a from
+        the first input and b from the second (`mi_zoo.explain` uses them for
+        Kim & Zhang's gradient explanations).
+        """
+        return self._stages_pass(x, y, training)[1]
+
+    def call(self, x, y, training=None):
+        outputs, _ = self._stages_pass(x, y, training)
         if self.order == 1:
             return outputs[0]
         return ops.concatenate(outputs, axis=-1)  # [B, ..., p·o]

@@ -133,7 +133,7 @@ class LowRankBilinearPooling(_base.WeightedLayer):
             self.y_shortcut_kernel = self.add_kernel(
                 "y_shortcut_kernel", (m, out))
 
-    def call(self, x, y, training=None):
+    def _operands(self, x, y, training):
         # x: [B, ..., n]; y: [B, ..., m] (either may be [B, features]).
         hx = _common.linear(x, self.x_kernel, self.x_bias)  # [B(, ...), d]
         hy = _common.linear(y, self.y_kernel, self.y_bias)  # [B(, ...), d]
@@ -142,7 +142,19 @@ class LowRankBilinearPooling(_base.WeightedLayer):
         if self._dropout is not None:
             hx = self._dropout(hx, training=training)
             hy = self._dropout(hy, training=training)
-        hx, hy = _common.broadcast_pair(hx, hy)  # [B, 1.., d] or [B, ..., d]
+        return _common.broadcast_pair(hx, hy)  # [B, 1.., d] or [B, ..., d]
+
+    def hadamard_terms(self, x, y, training=None):
+        """The operands of the layer's Hadamard product(s), F = a ∘ b.
+
+        Takes the arguments of `call` and returns [(a, b)]: the projected x and y, a from
+        the first input and b from the second (`mi_zoo.explain` uses them for
+        Kim & Zhang's gradient explanations).
+        """
+        return [self._operands(x, y, training)]
+
+    def call(self, x, y, training=None):
+        hx, hy = self._operands(x, y, training)
         joint = hx * hy  # [B, ..., d]
         if self.activation_position == "after":
             joint = self.activation(joint)

@@ -133,9 +133,10 @@ class MultimodalResidual(_base.WeightedLayer):
                     f"shortcut_bias_{l}", (d,))
             self._blocks.append(block)
 
-    def call(self, q, v, training=None):
+    def _blocks_pass(self, q, v, training):
+        """(H_L, [(question branch, visual branch) of each block])."""
         # q: [B, ..., n]; v: [B, ..., m] (either may be [B, features]).
-        h = q  # H_0
+        h, terms = q, []  # H_0
         for block in self._blocks:
             gq = self.activation(_common.linear(
                 h, block["question_kernel"], block["question_bias"]))  # [.., d]
@@ -148,13 +149,27 @@ class MultimodalResidual(_base.WeightedLayer):
                 gq = self._dropout(gq, training=training)
                 gv = self._dropout(gv, training=training)
             gq, gv = _common.broadcast_pair(gq, gv)
+            terms.append((gq, gv))
             residual = gq * gv  # F_l(H_{l-1}, v): [B, ..., d]
             if block["shortcut_kernel"] is not None:
                 h = _common.linear(
                     h, block["shortcut_kernel"], block["shortcut_bias"])
             h, residual = _common.broadcast_pair(h, residual)
             h = h + residual  # H_l: [B, ..., d]
-        return h
+        return h, terms
+
+    def hadamard_terms(self, q, v, training=None):
+        """The operands of the layer's Hadamard product(s), F = a ∘ b.
+
+        Takes the arguments of `call` and returns [(a, b)] of each block: the question branch σ(W_qᵀH_{l−1} + b_q) and
+        the visual branch σ(W_2ᵀσ(W_1ᵀv + b_1) + b_2), a from
+        the first input and b from the second (`mi_zoo.explain` uses them for
+        Kim & Zhang's gradient explanations).
+        """
+        return self._blocks_pass(q, v, training)[1]
+
+    def call(self, q, v, training=None):
+        return self._blocks_pass(q, v, training)[0]
 
     def compute_output_shape(self, q_shape, v_shape):
         _, _, leading = self._sizes(q_shape, v_shape)

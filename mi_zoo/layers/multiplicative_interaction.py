@@ -117,6 +117,34 @@ class MultiplicativeInteraction(_base.WeightedLayer):
         if not self.use_bias:
             self.bias = None
 
+    def _product_operands(self, x, zb):
+        """The factors of the low-rank, diagonal and scalar forms' Hadamard
+        product: (Bᵀx, Aᵀz) or (x, zᵀW_d + v)."""
+        if self.form == "low_rank":
+            xb = _ops.matmul_last(x, self.input_factor)  # [B, ..., r]
+            za = _ops.matmul_last(zb, self.context_factor)  # [B, 1.., r]
+            return xb, za
+        # Feature-wise gate (diagonal) or one scalar (scalar) per example.
+        return x, _ops.matmul_last(zb, self.kernel) + self.input_kernel
+
+    def hadamard_terms(self, x, z):
+        """The operands of the layer's Hadamard product, F = a ∘ b.
+
+        Takes the arguments of `call` and returns [(a, b)] with a from x and
+        b from z: (Bᵀx, Aᵀz) for the low-rank form, (x, zᵀW_d + v) for the
+        diagonal and scalar forms (`mi_zoo.explain` uses them for Kim &
+        Zhang's gradient explanations).
+
+        Raises:
+          ValueError: for the full form, whose zᵀWx is no Hadamard product.
+        """
+        if self.form == "full":
+            raise ValueError(
+                "The full form's zᵀWx is a bilinear form, not a Hadamard "
+                "product: hadamard_terms needs form='low_rank', 'diagonal' "
+                f"or 'scalar', got form={self.form!r} (layer {self.name!r}).")
+        return [self._product_operands(x, _ops.broadcast_context(x, z))]
+
     def call(self, x, z):
         # x: [B, ..., n]; z: [B, m] or [B, ..., m].
         zb = _ops.broadcast_context(x, z)  # [B, 1.., m] or [B, ..., m]
@@ -124,13 +152,11 @@ class MultiplicativeInteraction(_base.WeightedLayer):
             y = self._bilinear(x, z, zb)  # [B, ..., k]
             y = y + _ops.matmul_last(x, self.input_kernel)
         elif self.form == "low_rank":
-            za = _ops.matmul_last(zb, self.context_factor)  # [B, 1.., r]
-            xb = _ops.matmul_last(x, self.input_factor)  # [B, ..., r]
+            xb, za = self._product_operands(x, zb)  # [B, ..., r], [B, 1.., r]
             y = _ops.matmul_last(za * xb, self.output_factor)  # [B, ..., k]
             y = y + _ops.matmul_last(x, self.input_kernel)
         else:
-            # Feature-wise gate (diagonal) or one scalar (scalar) per example.
-            gate = _ops.matmul_last(zb, self.kernel) + self.input_kernel
+            x, gate = self._product_operands(x, zb)
             y = gate * x  # [B, ..., n]
         y = y + _ops.matmul_last(zb, self.context_kernel)  # + zᵀU
         if self.use_bias:

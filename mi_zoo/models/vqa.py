@@ -30,7 +30,7 @@ SMALL_SIZES = {
     "mlb": {"question_units": 128, "joint_size": 256},
     "marn": {"question_units": 128, "joint_size": 256, "units": 256,
              "num_layers": 2},
-    "ban": {"question_units": 128, "glimpses": 2, "rank": 256,
+    "ban": {"question_units": 128, "glimpses": 2, "rank": 384,
             "hidden": 256},
     "dan": {"question_units": 128, "units": 128},
     "mcb": {"question_units": 128, "sketch_dim": 1024,
@@ -193,10 +193,18 @@ def build_film(spec, question_units=256, num_blocks=4, filters=128,
     return keras.Model(inputs, logits, name="film")
 
 
-def _attend_mlb(spec, question_units, joint_size, glimpses, dropout):
+def _stem(spec, stem_layers):
+    """Image-encoder arguments: the pixel CNN's depth (each stride-2 layer
+    halves the attention grid: 64 px and 3 layers give 8×8)."""
+    return {"num_layers": stem_layers} if spec.image_kind == "pixels" else {}
+
+
+def _attend_mlb(spec, question_units, joint_size, glimpses, dropout,
+                stem_layers):
     """Question GRU, image positions and MLB attention: returns
     (inputs, q [B, D], attended v̂ [B, G·C])."""
-    inputs, (q, _, _), image, mask = _encode(spec, question_units)
+    inputs, (q, _, _), image, mask = _encode(
+        spec, question_units, image_kwargs=_stem(spec, stem_layers))
     features = encoders.flatten_positions(image)  # [B, S, C]
     masks = {} if mask is None else {"mask": mask}
     attended, _ = fusion.MLBAttention(
@@ -207,13 +215,14 @@ def _attend_mlb(spec, question_units, joint_size, glimpses, dropout):
 
 @VQA_MODELS.register("mlb")
 def build_mlb(spec, question_units=1024, joint_size=1200, glimpses=2,
-              dropout=0.0):
+              dropout=0.0, stem_layers=4):
     """MLB with attention (Kim et al., ICLR 2017): G MLB attention glimpses
     over the image positions, then the attended features and the question
     are fused by low-rank bilinear pooling,
-    tanh(Uᵀq + b_q) ∘ tanh(Vᵀv̂ + b_v), and classified."""
+    tanh(Uᵀq + b_q) ∘ tanh(Vᵀv̂ + b_v), and classified. On pixels,
+    `stem_layers` stride-2 convolutions make the attention grid."""
     inputs, q, attended = _attend_mlb(spec, question_units, joint_size,
-                                      glimpses, dropout)
+                                      glimpses, dropout, stem_layers)
     joint = fusion.LowRankBilinearPooling(
         joint_size, dropout=dropout, name="fusion")(q, attended)  # [B, d]
     logits = heads.answer_logits(joint, spec, dropout=dropout)
@@ -222,13 +231,14 @@ def build_mlb(spec, question_units=1024, joint_size=1200, glimpses=2,
 
 @VQA_MODELS.register("marn")
 def build_marn(spec, question_units=1024, joint_size=1200, glimpses=2,
-               units=1200, num_layers=3, dropout=0.0):
+               units=1200, num_layers=3, dropout=0.0, stem_layers=4):
     """Multimodal attention residual network: MLB attention glimpses give
     v̂, then L multimodal residual blocks (Kim et al., NeurIPS 2016)
     H_l = S_l(H_{l−1}) + tanh(W_qᵀH_{l−1}) ∘ tanh(W_2ᵀ tanh(W_1ᵀv̂)) starting
-    from H_0 = q."""
+    from H_0 = q. On pixels, `stem_layers` stride-2 convolutions make the
+    attention grid."""
     inputs, q, attended = _attend_mlb(spec, question_units, joint_size,
-                                      glimpses, dropout)
+                                      glimpses, dropout, stem_layers)
     joint = fusion.MultimodalResidual(
         units, num_layers=num_layers, dropout=dropout,
         name="fusion")(q, attended)  # [B, units]

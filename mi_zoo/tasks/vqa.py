@@ -18,6 +18,7 @@ import tensorflow as tf
 from keras import ops
 
 from mi_zoo.data import vqa_sources
+from mi_zoo import explain
 from mi_zoo.explain import figures
 from mi_zoo.models import vqa as vqa_models
 from mi_zoo.training import metrics as metrics_lib
@@ -149,9 +150,13 @@ class VqaTask(task_lib.Task):
 
     def summary_images(self, model) -> Dict[str, np.ndarray]:
         """"examples": each image with its question, the predicted answer
-        (with its probability) and the true one; "attention": the same with
-        the first glimpse of each attention map drawn over the image."""
+        (with its probability) and the true one; "explanations" (models with
+        attention or a Hadamard fusion): the same examples with Kim &
+        Zhang's Hadamard explanation and the attention glimpses drawn over
+        the image and the question's tokens coloured by their scores
+        (`mi_zoo.explain.batch_figures`)."""
         inputs, targets = self._example_batch()
+        inputs = {k: np.asarray(v) for k, v in inputs.items()}
         logits = np.asarray(model(inputs, training=False), np.float32)
         if self.data.spec.answer_convention == "softmax":
             probs = tf.nn.softmax(logits).numpy()
@@ -159,52 +164,29 @@ class VqaTask(task_lib.Task):
         else:
             probs = tf.nn.sigmoid(logits).numpy()
             truth = np.argmax(np.asarray(targets), axis=-1)
-        maps = _attention(model, inputs)
-        panels, attended = [], []
+        panels, captions = [], []
         for i in range(logits.shape[0]):
             best = int(np.argmax(logits[i]))
-            lines = [f"Q: {self.question_text(np.asarray(inputs['question'][i]))}",
+            lines = [f"Q: {self.question_text(inputs['question'][i])}",
                      f"pred: {self.data.answers[best]} ({probs[i, best]:.2f})"
                      f"   true: {self.data.answers[int(truth[i])]}"]
-            image = self._picture(inputs, i)
-            panels.append(figures.caption_panel(image, lines))
-            for name, weights in maps.items():
-                overlay = self._overlay(image, inputs, i, weights[i])
-                if overlay is not None:
-                    attended.append(figures.caption_panel(
-                        overlay, [name] + lines))
+            captions.append(lines[1:])
+            panels.append(figures.caption_panel(self._picture(inputs, i),
+                                                lines))
         images = {"examples": np.stack(figures.pad_to_same_size(panels))}
-        if attended:
-            images["attention"] = np.stack(
-                figures.pad_to_same_size(attended))
+        if (vqa_models.attention_axes(model)
+                or explain.hadamard_layers(model)):
+            words = [[self.data.words[t] for t in row]
+                     for row in inputs["question"]]
+            drawn = explain.batch_figures(
+                model, inputs, words, captions,
+                pixels=self.data.spec.image_kind == "pixels")
+            images["explanations"] = np.stack(
+                figures.pad_to_same_size(drawn))
         return images
 
     def _picture(self, inputs, i):
         """The example's image: pixels, or a blank canvas for features."""
         if self.data.spec.image_kind == "pixels":
-            return figures.to_uint8(np.asarray(inputs["image"][i]))
+            return figures.to_uint8(inputs["image"][i])
         return np.full((192, 192, 3), 255, np.uint8)
-
-    def _overlay(self, image, inputs, i, weights):
-        """weights: one map's first glimpse, [S] (or [ρ, φ] for BAN,
-        summed over tokens)."""
-        weights = np.asarray(weights, np.float32)
-        while weights.ndim > 1:
-            weights = weights.sum(axis=0)  # BAN: [ρ, φ] -> φ
-        if "boxes" in inputs:
-            return figures.box_overlay(image, np.asarray(inputs["boxes"][i]),
-                                       weights)
-        side = int(round(np.sqrt(weights.size)))
-        if side * side != weights.size or self.data.spec.image_kind != \
-                "pixels":
-            return None
-        return figures.heatmap_overlay(image, weights.reshape(side, side))
-
-
-def _attention(model, inputs):
-    """{map name: [B, ...]} of the models with attention, else {}."""
-    if not vqa_models.attention_axes(model):
-        return {}
-    maps = vqa_models.attention_model(model)(inputs, training=False)
-    return {name: np.asarray(value)[:, 0] if np.asarray(value).ndim > 2
-            else np.asarray(value) for name, value in maps.items()}

@@ -10,6 +10,7 @@ import keras
 import numpy as np
 
 from mi_zoo import models
+from mi_zoo.models import vqa as vqa_models
 from mi_zoo.training import devices
 from tests import distribution
 
@@ -111,6 +112,15 @@ class VqaModelsTest(parameterized.TestCase):
                 warnings.simplefilter("error")  # e.g. masks Keras would drop
                 model = models.build_vqa_model(name, SPECS[kind])  # defaults
             self.assertEqual(model.name, name)
+            self.assertEqual(tuple(model.outputs[0].shape),
+                             (None, SPECS[kind].num_answers))
+
+    @parameterized.named_parameters(*NAMES)
+    def test_small_preset_builds(self, name):
+        # The presets behind --model_size=small (the binaries' default).
+        for kind in compatible(name):
+            model = models.build_vqa_model(name, SPECS[kind],
+                                           **vqa_models.SMALL_SIZES.get(name, {}))
             self.assertEqual(tuple(model.outputs[0].shape),
                              (None, SPECS[kind].num_answers))
 

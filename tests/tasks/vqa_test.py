@@ -109,10 +109,12 @@ class VqaTaskTest(parameterized.TestCase):
         images = task.summary_images(t.model)
         self.assertEqual(images["examples"].shape[0], 3)
         self.assertEqual(images["examples"].dtype, np.uint8)
-        # MLB has two glimpse maps: one attention panel per example.
-        self.assertEqual(images["attention"].shape[0], 3)
-        plain = _task()
-        self.assertNotIn("attention", plain.summary_images(_built(plain)))
+        # MLB has attention and a Hadamard fusion: one explanation figure
+        # per example.
+        self.assertEqual(images["explanations"].shape[0], 3)
+        plain = _task()  # FiLM: neither.
+        self.assertNotIn("explanations",
+                         plain.summary_images(_built(plain)))
 
     def test_region_figures_draw_boxes(self):
         data_dir = tempfile.mkdtemp()
@@ -122,9 +124,9 @@ class VqaTaskTest(parameterized.TestCase):
                          "config": vqa_sources_test.tiny_clevr2d_config()})
         model = _built(task)
         images = task.summary_images(model)
-        self.assertIn("attention", images)
+        self.assertIn("explanations", images)
         # Boxes on a white canvas: coloured pixels appear.
-        canvas = images["attention"][0]
+        canvas = images["explanations"][0]
         self.assertTrue(np.any(canvas[..., 0].astype(int)
                                - canvas[..., 2] > 50))
 

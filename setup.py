@@ -50,6 +50,7 @@ setuptools.setup(
             "mi-zoo-vqa = mi_zoo.experiments.vqa:run",
             "mi-zoo-matching = mi_zoo.experiments.matching:run",
             "mi-zoo-lm = mi_zoo.experiments.lm:run",
+            "mi-zoo-explain = mi_zoo.experiments.explain:run",
         ],
     },
     classifiers=[

@@ -14,5 +14,6 @@ strategy, `RunDirectory`, `Summaries`, `Progress`, the optimizers):
     (none, concat, mi, mi_learned).
   * `ppo`: generalised advantage estimation, the clipped PPO loss and the
     learner update run under `strategy.run`.
-  * `loop`: rollouts, updates, logging, checkpoints and resume.
+  * `rl_config.RLConfig`: the settings of a run (checked at once).
+  * `rl_trainer`: rollouts, updates, logging, checkpoints and resume.
 """

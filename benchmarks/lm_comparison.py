@@ -22,6 +22,8 @@ from absl import app
 from absl import flags
 import numpy as np
 
+from benchmarks import timing
+
 _DATA_DIR = flags.DEFINE_string(
     "data_dir", None, "The corpus file or folder (tiny Shakespeare's "
     "input.txt by default).")
@@ -85,14 +87,13 @@ def summarise(runs, sequence_length):
 
 def markdown(rows, command):
     unit = next(iter(rows.values()))["unit"]
-    lines = [f"| model | parameters | valid {unit} | test {unit} | "
-             "train tokens/s |", "|---|---:|---:|---:|---:|"]
-    for model, row in rows.items():
-        lines.append(
-            f"| `{model}` | {row['parameters']:,} | "
-            f"{row['valid'][0]:.3f} ± {row['valid'][1]:.3f} | "
-            f"{row['test'][0]:.3f} ± {row['test'][1]:.3f} | "
-            f"{row['tokens_per_second']:,.0f} |")
+    lines = [timing.markdown_table(
+        ["model", "parameters", f"valid {unit}", f"test {unit}",
+         "train tokens/s"],
+        [[f"`{model}`", f"{row['parameters']:,}",
+          f"{row['valid'][0]:.3f} ± {row['valid'][1]:.3f}",
+          f"{row['test'][0]:.3f} ± {row['test'][1]:.3f}",
+          f"{row['tokens_per_second']:,.0f}"] for model, row in rows.items()])]
     seeds = next(iter(rows.values()))["seeds"]
     lines.append("")
     lines.append(f"Mean ± std over {seeds} seeds. Command:")
@@ -114,8 +115,7 @@ def main(argv):
     table = markdown(rows, "python -m benchmarks.lm_comparison " + " ".join(
         a for a in sys.argv[1:]))
     print(table)
-    with open(os.path.join(_OUT_DIR.value, "summary.json"), "w") as f:
-        json.dump(rows, f, indent=2)
+    timing.write_json(os.path.join(_OUT_DIR.value, "summary.json"), rows)
     if _OUTPUT_MARKDOWN.value:
         with open(_OUTPUT_MARKDOWN.value, "w") as f:
             f.write(table + "\n")

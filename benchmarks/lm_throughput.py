@@ -11,7 +11,6 @@ second and the ratio to the reference measured in the same run:
   python -m benchmarks.lm_throughput --output_json=/tmp/lm_throughput.json
 """
 
-import json
 import time
 
 from absl import app
@@ -20,6 +19,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from benchmarks import timing
 from mi_zoo.models import language
 
 _TARGET_PARAMETERS = flags.DEFINE_integer(
@@ -113,15 +113,13 @@ def main(argv):
     base = results["keras.layers.LSTM"]["tokens_per_second"]
     print(f"B={b}, T={t}, V={v}, {layers} layers, target "
           f"{_TARGET_PARAMETERS.value:,} parameters, {_STEPS.value} steps")
-    print("| model | parameters | train tokens/s | vs keras.layers.LSTM |")
-    print("|---|---:|---:|---:|")
-    for name, row in results.items():
-        print(f"| `{name}` | {row['parameters']:,} | "
-              f"{row['tokens_per_second']:,.0f} | "
-              f"{row['tokens_per_second'] / base:.2f}× |")
-    if _OUTPUT_JSON.value:
-        with open(_OUTPUT_JSON.value, "w") as f:
-            json.dump(results, f, indent=2)
+    print(timing.markdown_table(
+        ["model", "parameters", "train tokens/s", "vs keras.layers.LSTM"],
+        [[f"`{name}`", f"{row['parameters']:,}",
+          f"{row['tokens_per_second']:,.0f}",
+          f"{timing.ratio(row['tokens_per_second'], base):.2f}×"]
+         for name, row in results.items()]))
+    timing.write_json(_OUTPUT_JSON.value, results)
 
 
 if __name__ == "__main__":

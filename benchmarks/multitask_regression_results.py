@@ -28,11 +28,8 @@ import time
 from absl import app
 from absl import flags
 import numpy as np
-from PIL import Image
-from PIL import ImageDraw
-import tensorflow as tf
 
-from mi_zoo.explain import figures
+from benchmarks import plots
 from mi_zoo.tasks import multitask_regression
 from mi_zoo.training import trainer
 
@@ -59,9 +56,6 @@ _BATCH = flags.DEFINE_integer("trunk_batch_size", 64, "Batch size.",
                               lower_bound=1)
 _PNG = flags.DEFINE_string("trunk_png", None,
                            "Also save the plot to this PNG file.")
-
-COLORS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
-          (148, 103, 189), (140, 86, 75), (227, 119, 194), (127, 127, 127)]
 
 
 def run_one(conditioning, num_tasks, seed, out_dir, steps, learning_rate,
@@ -119,10 +113,8 @@ def markdown(summary, grid, command):
 def plot(summary, grid, title, width=720, height=480):
     """uint8 [H, W, 3]: mean MSE vs T (log y), one line per conditioning,
     with ± std bars."""
-    image = Image.new("RGB", (width, height), "white")
-    draw = ImageDraw.Draw(image)
-    font = figures.load_font(13)
-    left, right, top, bottom = 70, 190, 40, 50
+    left, right, top, bottom = frame = 70, 190, 40, 50
+    image, draw, font = plots.canvas(width, height, frame, title)
     values = [r["mse_mean"] for rows in summary.values()
               for r in rows.values()]
     low = np.log10(max(min(values), 1e-8)) - 0.2
@@ -136,8 +128,6 @@ def plot(summary, grid, title, width=720, height=480):
             height - top - bottom)
         return x, y
 
-    draw.rectangle([left, top, width - right, height - bottom],
-                   outline="black")
     for decade in range(int(np.floor(low)), int(np.ceil(high)) + 1):
         for mult in (1, 2, 5):
             v = mult * 10.0 ** decade
@@ -152,9 +142,8 @@ def plot(summary, grid, title, width=720, height=480):
                   font=font)
     draw.text(((width - right) // 2, height - 22), "T (number of tasks)",
               fill="black", font=font)
-    draw.text((left, 12), title, fill="black", font=font)
     for i, (conditioning, rows) in enumerate(summary.items()):
-        color = COLORS[i % len(COLORS)]
+        color = plots.COLORS[i % len(plots.COLORS)]
         points = [xy(t, rows[t]["mse_mean"]) for t in tasks]
         draw.line(points, fill=color, width=3)
         for t, (x, y) in zip(tasks, points):
@@ -163,11 +152,8 @@ def plot(summary, grid, title, width=720, height=480):
             _, y_lo = xy(t, max(mean - std, 10 ** low))
             draw.line([x, y_hi, x, y_lo], fill=color, width=1)
             draw.ellipse([x - 4, y - 4, x + 4, y + 4], fill=color)
-        y = top + 10 + 22 * i
-        draw.line([width - right + 12, y + 7, width - right + 40, y + 7],
-                  fill=color, width=3)
-        draw.text((width - right + 46, y), conditioning, fill="black",
-                  font=font)
+        plots.legend_entry(draw, font, width - right + 12, top + 10 + 22 * i,
+                           color, conditioning)
     return np.asarray(image, np.uint8)
 
 
@@ -217,13 +203,8 @@ def main(argv):
                    "seconds": time.time() - start}, f, indent=2)
     image = plot(summary, grid, f"Multitask regression ({_FAMILY.value}): "
                  f"held-out MSE vs T, {_BUDGET.value:,} parameters")
-    figures.save_png(os.path.join(out, "multitask_regression.png"), image)
-    if _PNG.value:
-        figures.save_png(_PNG.value, image)
-    writer = tf.summary.create_file_writer(os.path.join(out, "summary"))
-    with writer.as_default(step=0):
-        tf.summary.image("multitask_regression/mse_vs_tasks", image[None])
-    writer.flush()
+    plots.save_plot(image, out, "multitask_regression",
+                    "multitask_regression/mse_vs_tasks", png=_PNG.value)
 
 
 if __name__ == "__main__":

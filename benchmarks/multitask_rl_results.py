@@ -34,11 +34,8 @@ import time
 from absl import app
 from absl import flags
 import numpy as np
-from PIL import Image
-from PIL import ImageDraw
-import tensorflow as tf
 
-from mi_zoo.explain import figures
+from benchmarks import plots
 from mi_zoo.rl import agent
 from mi_zoo.rl import suite
 
@@ -60,8 +57,6 @@ _PARALLEL = flags.DEFINE_integer("rl_parallel", 2,
 _PNG = flags.DEFINE_string("rl_png", None,
                            "Also save the plot to this PNG file.")
 
-COLORS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
-          (148, 103, 189), (140, 86, 75)]
 #: Fractions of the frame budget at which the success is reported.
 MARKS = (0.25, 0.5)
 
@@ -162,10 +157,8 @@ def markdown(summary, tasks, total_frames, stats_episodes, command):
 def plot(runs, title, width=720, height=480):
     """uint8 [H, W, 3]: mean success (over tasks and seeds) vs frames, one
     line per context, mean ± std over seeds as thin lines."""
-    image = Image.new("RGB", (width, height), "white")
-    draw = ImageDraw.Draw(image)
-    font = figures.load_font(13)
-    left, right, top, bottom = 60, 150, 40, 50
+    left, right, top, bottom = frame = 60, 150, 40, 50
+    image, draw, font = plots.canvas(width, height, frame, title)
     max_frames = max(curve(r)[0].max() for rs in runs.values() for r in rs)
 
     def xy(frames, value):
@@ -173,8 +166,6 @@ def plot(runs, title, width=720, height=480):
         y = top + (1 - value) * (height - top - bottom)
         return x, y
 
-    draw.rectangle([left, top, width - right, height - bottom],
-                   outline="black")
     for value in np.arange(0, 1.01, 0.2):
         _, y = xy(0, value)
         draw.line([left, y, width - right, y], fill=(225, 225, 225))
@@ -187,9 +178,8 @@ def plot(runs, title, width=720, height=480):
                   fill="black", font=font)
     draw.text(((width - right) // 2 - 20, height - 22), "frames",
               fill="black", font=font)
-    draw.text((left, 12), title, fill="black", font=font)
     for i, (context, results) in enumerate(runs.items()):
-        color = COLORS[i % len(COLORS)]
+        color = plots.COLORS[i % len(plots.COLORS)]
         xs = curve(results[0])[0]
         ys = np.array([np.interp(xs, *curve(r)) for r in results])
         mean, std = np.nanmean(ys, 0), np.nanstd(ys, 0)
@@ -198,10 +188,8 @@ def plot(runs, title, width=720, height=480):
                       fill=tuple(int(c + (255 - c) * 0.55) for c in color),
                       width=1)
         draw.line([xy(x, v) for x, v in zip(xs, mean)], fill=color, width=3)
-        y = top + 10 + 22 * i
-        draw.line([width - right + 12, y + 7, width - right + 40, y + 7],
-                  fill=color, width=3)
-        draw.text((width - right + 46, y), context, fill="black", font=font)
+        plots.legend_entry(draw, font, width - right + 12, top + 10 + 22 * i,
+                           color, context)
     return np.asarray(image, np.uint8)
 
 
@@ -250,13 +238,8 @@ def main(argv):
                    "seconds": time.time() - start}, f, indent=2)
     image = plot(runs, f"Multitask PPO on MiniGrid ({len(tasks)} tasks): "
                  f"mean success vs frames, {len(seeds)} seeds")
-    figures.save_png(os.path.join(out, "multitask_rl.png"), image)
-    if _PNG.value:
-        figures.save_png(_PNG.value, image)
-    writer = tf.summary.create_file_writer(os.path.join(out, "summary"))
-    with writer.as_default(step=0):
-        tf.summary.image("multitask_rl/success_vs_frames", image[None])
-    writer.flush()
+    plots.save_plot(image, out, "multitask_rl",
+                    "multitask_rl/success_vs_frames", png=_PNG.value)
 
 
 if __name__ == "__main__":

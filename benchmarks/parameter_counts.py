@@ -13,12 +13,11 @@ import json
 from absl import app
 from absl import flags
 
+from benchmarks import common_flags
 from mi_zoo import models
 
 _OUTPUT_MARKDOWN = flags.DEFINE_string(
     "output_markdown", None, "Also write the table to this Markdown file.")
-_OUTPUT_JSON = flags.DEFINE_string("output_json", None,
-                                   "Also write the counts as JSON.")
 
 # Input conventions: Sort-of-CLEVR pixels, a 14×14 ResNet grid, and VQA v2
 # bottom-up regions (36 × 2048, 14 tokens, 3129 answers).
@@ -78,8 +77,8 @@ def main(argv):
             f.write("# Parameter counts\n\nProduced by `python -m "
                     "benchmarks.parameter_counts --output_markdown="
                     f"{_OUTPUT_MARKDOWN.value}`.\n\n" + text)
-    if _OUTPUT_JSON.value:
-        with open(_OUTPUT_JSON.value, "w", encoding="utf-8") as f:
+    if common_flags.OUTPUT_JSON.value:
+        with open(common_flags.OUTPUT_JSON.value, "w", encoding="utf-8") as f:
             json.dump({"vqa": vqa_rows, "matching": match_rows}, f, indent=2)
 
 

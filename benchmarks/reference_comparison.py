@@ -1,0 +1,216 @@
+r"""mi_zoo's BAN, MLB and MCB VQA models against PyTorch references.
+
+For each model it builds the same configuration twice — the mi_zoo model
+(`mi_zoo.models.build_vqa_model`) and the PyTorch module of
+`benchmarks/torch_references.py`, written from the papers' equations —
+checks that the two have the same number of trainable parameters (within
+--parameter_tolerance; they agree exactly), and times a full training step
+(forward, loss, backward, Adam update) of each on the same random batch of
+VQA v2-like inputs, interleaved round by round in one process with the same
+thread count (`torch.set_num_threads` and TensorFlow's intra-op and
+inter-op pools set to --threads). The table gives the median ms/step of
+each and the ratio mi_zoo / PyTorch (below 1: mi_zoo is faster).
+
+Inputs: --regions × --region_features bottom-up style region features (all
+regions valid, boxes random), --question_length tokens from a
+--vocab_size vocabulary (padded at the end, at least 2 real tokens),
+--num_answers soft-score targets. Loss: binary cross-entropy summed over the
+answers, averaged over the batch (the mi_zoo VQA task's). mi_zoo's step is one
+`tf.function` (XLA with --jit_compile); PyTorch runs eagerly.
+
+  python -m benchmarks.reference_comparison                  # paper sizes
+  python -m benchmarks.reference_comparison --size=small --batch_size=64
+  python -m benchmarks.reference_comparison --models=mlb --quick
+
+Needs PyTorch (`pip install -e ".[bench]"`); it stops with that message if
+torch is missing.
+"""
+
+import inspect
+import sys
+
+from absl import app
+from absl import flags
+from benchmarks import common_flags
+from benchmarks import timing
+from benchmarks import vqa_shapes
+from mi_zoo import models
+
+MODELS = ("ban", "mlb", "mcb")
+# The builders' defaults are the papers' sizes; these are SMALL_SIZES.
+_SIZE = flags.DEFINE_enum("size", "paper", ["paper", "small"],
+                          "paper: the builders' defaults (the papers' "
+                          "sizes); small: mi_zoo.models.vqa.SMALL_SIZES.")
+_THREADS = flags.DEFINE_integer("threads", 2, "Threads of both frameworks.",
+                                lower_bound=1, upper_bound=256)
+_VOCAB_SIZE = flags.DEFINE_integer(
+    "vocab_size", 20000, "Question vocabulary (VQA v2 with GloVe: ~20k).",
+    lower_bound=2)
+_QUESTION_LENGTH = flags.DEFINE_integer("question_length", 14, "T.",
+                                        lower_bound=2)
+_REGIONS = flags.DEFINE_integer("regions", 36, "Regions per image.",
+                                lower_bound=1)
+_REGION_FEATURES = flags.DEFINE_integer("region_features", 2048,
+                                        "Features per region.", lower_bound=1)
+_NUM_ANSWERS = flags.DEFINE_integer("num_answers", 3129, "Answer set size.",
+                                    lower_bound=1)
+_PARAMETER_TOLERANCE = flags.DEFINE_float(
+    "parameter_tolerance", 0.001, "Largest relative difference of the two "
+    "parameter counts.", lower_bound=0.0, upper_bound=1.0)
+
+
+def require_torch():
+    """Imports torch, or exits with how to install it."""
+    try:
+        import torch  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        sys.exit("benchmarks.reference_comparison needs PyTorch, an optional "
+                 "benchmark dependency: pip install -e \".[bench]\"")
+    return torch
+
+
+def reference_hyperparameters(name, size, reference_class):
+    """The torch module's arguments for the mi_zoo builder's size: the
+    builder's defaults (or small size) for every argument both take."""
+    wanted = inspect.signature(reference_class).parameters
+    builder = models.VQA_MODELS.get(name)
+    values = {k: p.default for k, p in inspect.signature(
+        builder).parameters.items() if k in wanted}
+    values.update({k: v for k, v in vqa_shapes.model_size(name, size).items()
+                   if k in wanted})
+    return values
+
+
+def torch_step(module, inputs, targets):
+    """The reference's training step (eager PyTorch)."""
+    torch = require_torch()
+    optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
+    tokens = torch.from_numpy(inputs["question"]).long()
+    image = torch.from_numpy(inputs["image"])
+    boxes = torch.from_numpy(inputs["boxes"])
+    targets = torch.from_numpy(targets)
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        logits = module(tokens, image, boxes)
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(
+            logits, targets, reduction="none").sum(1).mean()
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return step
+
+
+def compare(name, size, batch_size, shapes, repeats, steps, warmup, jit,
+            tolerance):
+    """One row: both parameter counts and ms/step, interleaved."""
+    import keras  # pylint: disable=import-outside-toplevel
+    # pylint: disable-next=import-outside-toplevel
+    from benchmarks import torch_references
+    spec = vqa_shapes.vqa2_spec(*shapes)
+    keras.utils.set_random_seed(0)
+    model = models.build_vqa_model(name, spec,
+                                   **vqa_shapes.model_size(name, size))
+    reference_class = torch_references.REFERENCES[name]
+    reference = reference_class(
+        spec.vocab_size, spec.image_shape[1], spec.num_answers,
+        **reference_hyperparameters(name, size, reference_class))
+    zoo_params = vqa_shapes.trainable_parameters(model)
+    torch_params = torch_references.trainable_parameters(reference)
+    if abs(zoo_params - torch_params) > tolerance * zoo_params:
+        raise AssertionError(
+            f"{name}: mi_zoo has {zoo_params:,} trainable parameters and the "
+            f"PyTorch reference {torch_params:,}: not the same "
+            f"configuration.")
+    inputs, targets = vqa_shapes.random_batch(spec, batch_size)
+    fns = {"mi_zoo": vqa_shapes.keras_train_step(model, spec, inputs,
+                                                 targets, jit),
+           "torch": torch_step(reference, inputs, targets)}
+    for fn in fns.values():
+        for _ in range(warmup):
+            timing.one_round(fn, 1)
+    seconds = timing.interleaved_seconds(
+        fns, repeats, iters={k: steps for k in fns})
+    return {"model": name, "size": size, "batch_size": batch_size,
+            "jit_compile": jit,
+            "parameters_mi_zoo": zoo_params, "parameters_torch": torch_params,
+            "mi_zoo_ms_per_step": seconds["mi_zoo"] * 1e3,
+            "torch_ms_per_step": seconds["torch"] * 1e3,
+            "ratio_mi_zoo_over_torch": timing.ratio(seconds["mi_zoo"],
+                                                    seconds["torch"])}
+
+
+def set_threads(n):
+    """The same thread count for both frameworks (before any TF op)."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    torch = require_torch()
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(n)
+        tf.config.threading.set_inter_op_parallelism_threads(n)
+    except RuntimeError:  # TensorFlow already ran an op in this process.
+        print(f"TensorFlow was initialised before set_threads({n}): its "
+              "thread pools keep their sizes (intra-op "
+              f"{tf.config.threading.get_intra_op_parallelism_threads()}, "
+              "0 = all cores).")
+    torch.set_num_threads(n)
+    try:
+        torch.set_num_interop_threads(n)
+    except RuntimeError:  # already set in this process
+        pass
+    return torch.__version__, tf.__version__
+
+
+def table(rows):
+    return timing.markdown_table(
+        ["model", "size", "B", "parameters mi_zoo", "parameters PyTorch",
+         "mi_zoo ms/step", "PyTorch ms/step", "mi_zoo / PyTorch"],
+        [[r["model"], r["size"], r["batch_size"],
+          f"{r['parameters_mi_zoo']:,}", f"{r['parameters_torch']:,}",
+          f"{r['mi_zoo_ms_per_step']:.0f}", f"{r['torch_ms_per_step']:.0f}",
+          f"{r['ratio_mi_zoo_over_torch']:.2f}×"] for r in rows])
+
+
+def run(models, size, batch_size, threads, shapes, repeats, steps, warmup,
+        jit, tolerance):
+    """Rows and the table, printing each row's parameter counts."""
+    torch_version, tf_version = set_threads(threads)
+    print(f"PyTorch {torch_version}, TensorFlow {tf_version}, {threads} "
+          f"threads each, jit_compile={jit}; shapes (vocab, T, regions, "
+          f"features, answers) = {shapes}", flush=True)
+    rows = []
+    for name in models:
+        row = compare(name, size, batch_size, shapes, repeats, steps, warmup,
+                      jit, tolerance)
+        print(f"{name}: {row['parameters_mi_zoo']:,} trainable parameters "
+              f"(mi_zoo), {row['parameters_torch']:,} (PyTorch)", flush=True)
+        rows.append(row)
+    return rows, table(rows)
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    require_torch()
+    cf = common_flags
+    names = cf.value_or(cf.MODELS, list(MODELS))
+    unknown = set(names) - set(MODELS)
+    if unknown:
+        raise app.UsageError(f"--models: unknown {sorted(unknown)}; "
+                             f"choose from {MODELS}.")
+    quick = cf.QUICK.value
+    rows, text = run(
+        names, "small" if quick else _SIZE.value,
+        8 if quick else cf.value_or(cf.BATCH_SIZE, 32), _THREADS.value,
+        (_VOCAB_SIZE.value, _QUESTION_LENGTH.value, _REGIONS.value,
+         _REGION_FEATURES.value, _NUM_ANSWERS.value),
+        1 if quick else cf.value_or(cf.REPEATS, 3),
+        1 if quick else cf.value_or(cf.STEPS_PER_ROUND, 2),
+        1 if quick else cf.value_or(cf.WARMUP, 2), cf.JIT_COMPILE.value,
+        _PARAMETER_TOLERANCE.value)
+    print(text)
+    timing.write_json(cf.OUTPUT_JSON.value, rows)
+
+
+if __name__ == "__main__":
+    app.run(main)

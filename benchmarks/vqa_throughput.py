@@ -1,0 +1,175 @@
+r"""Training throughput and parameters of every VQA model of the zoo.
+
+For each input (--datasets: the shapes of `benchmarks.vqa_shapes.SPECS` —
+Sort-of-CLEVR 75×75 pixels, CLEVR-2D 64×64 pixels or 10 regions × 21,
+VQA v2-like 36 regions × 2048 with 14 tokens and 3129 answers) and each
+model size (--sizes: "paper", the builders' defaults, which are the papers'
+sizes; "small", `mi_zoo.models.vqa.SMALL_SIZES`), it builds every model of
+--models in float32 and under the "mixed_bfloat16" policy (--precisions),
+and times their training steps (forward, the VQA task's loss, backward,
+Adam update; one `tf.function` per model, on one fixed in-memory batch, so
+the input pipeline is not measured) interleaved: round r of every
+(model, precision) runs before round r + 1 of any. The table gives
+training examples per second (batch / median step time), the trainable
+parameters, mixed precision's speed-up over float32 and each model's speed
+relative to the `concat` baseline measured in the same run. Models that do
+not accept an input (FiLM needs a spatial image) are left out of its table.
+
+  python -m benchmarks.vqa_throughput                      # CLEVR-2D pixels,
+                                                           # small, float32
+  python -m benchmarks.vqa_throughput --datasets=sort_of_clevr,clevr2d_pixels,clevr2d_regions,vqa2 \
+      --precisions=float32,mixed_bfloat16 --sizes=small
+  python -m benchmarks.vqa_throughput --datasets=vqa2 --sizes=paper \
+      --batch_size=32 --repeats=3 --precisions=float32,mixed_bfloat16
+  python -m benchmarks.vqa_throughput --quick --output_json=/tmp/vqa.json
+"""
+
+from absl import app
+from absl import flags
+import keras
+import tensorflow as tf
+
+from benchmarks import common_flags
+from benchmarks import timing
+from benchmarks import vqa_shapes
+from mi_zoo import models
+
+PRECISIONS = ("float32", "mixed_bfloat16")
+
+_DATASETS = flags.DEFINE_list("datasets", ["clevr2d_pixels"],
+                              f"Inputs, of {sorted(vqa_shapes.SPECS)}.")
+_SIZES = flags.DEFINE_list("sizes", ["small"], "paper and/or small.")
+_PRECISIONS = flags.DEFINE_list("precisions", ["float32"],
+                                f"Of {PRECISIONS} (Keras dtype policies).")
+
+
+def accepts(name, spec, size):
+    """Whether model `name` builds for `spec` (builders raise ValueError)."""
+    try:
+        models.build_vqa_model(name, spec, **vqa_shapes.model_size(
+            name, "small" if size == "paper" else size))
+    except ValueError:
+        return False
+    return True
+
+
+def build(name, spec, size, precision):
+    """The model under `precision`'s dtype policy (the policy is reset)."""
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(precision)
+    try:
+        keras.utils.set_random_seed(0)
+        return models.build_vqa_model(name, spec,
+                                      **vqa_shapes.model_size(name, size))
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+def measure(dataset, size, names, precisions, batch, repeats, steps, warmup,
+            jit):
+    """Rows of one (dataset, size): every model and precision, interleaved."""
+    spec = vqa_shapes.SPECS[dataset]
+    inputs, targets = vqa_shapes.random_batch(spec, batch)
+    fns, params = {}, {}
+    for name in names:
+        if not accepts(name, spec, size):
+            continue
+        for precision in precisions:
+            model = build(name, spec, size, precision)
+            params[name] = vqa_shapes.trainable_parameters(model)
+            fns[(name, precision)] = vqa_shapes.keras_train_step(
+                model, spec, inputs, targets, jit)
+    for fn in fns.values():
+        for _ in range(warmup):
+            timing.one_round(fn, 1)
+    seconds = timing.interleaved_seconds(fns, repeats,
+                                         iters={k: steps for k in fns})
+    rows = []
+    for (name, precision), s in seconds.items():
+        rows.append({"dataset": dataset, "size": size, "model": name,
+                     "precision": precision, "batch_size": batch,
+                     "jit_compile": jit, "parameters": params[name],
+                     "ms_per_step": s * 1e3,
+                     "examples_per_second": batch / s})
+    by_key = {(r["model"], r["precision"]): r for r in rows}
+    for row in rows:
+        base = by_key.get(("concat", row["precision"]))
+        row["speed_vs_concat"] = (timing.ratio(
+            row["examples_per_second"], base["examples_per_second"])
+            if base else float("nan"))
+        fp32 = by_key.get((row["model"], "float32"))
+        row["speed_vs_float32"] = (timing.ratio(
+            row["examples_per_second"], fp32["examples_per_second"])
+            if fp32 else float("nan"))
+    return rows
+
+
+def table(rows, precisions):
+    headers = ["model", "parameters"]
+    for p in precisions:
+        headers += [f"{p} ex/s", f"{p} vs concat"]
+    if len(precisions) > 1:
+        headers.append(f"{precisions[1]} / {precisions[0]}")
+    by_key = {(r["model"], r["precision"]): r for r in rows}
+    names = list(dict.fromkeys(r["model"] for r in rows))
+    lines = []
+    for name in names:
+        first = by_key[(name, precisions[0])]
+        line = [f"`{name}`", f"{first['parameters']:,}"]
+        for p in precisions:
+            r = by_key[(name, p)]
+            line += [f"{r['examples_per_second']:,.1f}",
+                     f"{r['speed_vs_concat']:.2f}×"]
+        if len(precisions) > 1:
+            second = by_key[(name, precisions[1])]
+            line.append(f"{second['speed_vs_float32']:.2f}×")
+        lines.append(line)
+    return timing.markdown_table(headers, lines)
+
+
+def run(datasets, sizes, names, precisions, batch, repeats, steps, warmup,
+        jit):
+    rows, texts = [], []
+    for dataset in datasets:
+        for size in sizes:
+            part = measure(dataset, size, names, precisions, batch, repeats,
+                           steps, warmup, jit)
+            rows += part
+            spec = vqa_shapes.SPECS[dataset]
+            texts.append(f"{dataset} ({spec.image_kind} {spec.image_shape}, "
+                         f"T={spec.question_length}, "
+                         f"{spec.num_answers} answers), {size} size, "
+                         f"batch {batch}:\n\n" + table(part, precisions))
+            print(texts[-1] + "\n", flush=True)
+    return rows, "\n\n".join(texts)
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    cf = common_flags
+    names = cf.value_or(cf.MODELS, list(models.VQA_MODELS.names()))
+    for value, allowed, flag in (
+            (_DATASETS.value, vqa_shapes.SPECS, "datasets"),
+            (_SIZES.value, ("paper", "small"), "sizes"),
+            (_PRECISIONS.value, PRECISIONS, "precisions"),
+            (names, models.VQA_MODELS.names(), "models")):
+        unknown = sorted(set(value) - set(allowed))
+        if unknown:
+            raise app.UsageError(f"--{flag}: unknown {unknown}; choose from "
+                                 f"{sorted(allowed)}.")
+    tf.get_logger().setLevel("ERROR")  # one tf.function per model: no
+    # retracing warnings
+    quick = cf.QUICK.value
+    rows, _ = run(
+        _DATASETS.value, ["small"] if quick else _SIZES.value,
+        ["concat", "mlb"] if quick else names, _PRECISIONS.value,
+        8 if quick else cf.value_or(cf.BATCH_SIZE, 64),
+        1 if quick else cf.value_or(cf.REPEATS, 5),
+        1 if quick else cf.value_or(cf.STEPS_PER_ROUND, 1),
+        1 if quick else cf.value_or(cf.WARMUP, 2), cf.JIT_COMPILE.value)
+    timing.write_json(cf.OUTPUT_JSON.value, rows)
+
+
+if __name__ == "__main__":
+    app.run(main)

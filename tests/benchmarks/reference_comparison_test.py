@@ -1,0 +1,82 @@
+"""The PyTorch references compute the same functions as the mi_zoo models
+(same weights, same outputs), the parameter counts agree, and (slow) a
+tiny comparison run's rows. Skipped without PyTorch (an optional benchmark
+dependency)."""
+
+import math
+
+from absl.testing import absltest
+from absl.testing import parameterized
+import keras
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+# pylint: disable=wrong-import-position
+from benchmarks import reference_comparison  # noqa: E402
+from benchmarks import torch_references  # noqa: E402
+from benchmarks import vqa_shapes  # noqa: E402
+from mi_zoo import models  # noqa: E402
+
+# vocab, T, regions, region features, answers
+SHAPES = (40, 7, 5, 24, 6)
+TINY = {"ban": dict(question_units=16, glimpses=2, rank=12, hidden=16),
+        "mlb": dict(question_units=16, joint_size=10),
+        "mcb": dict(question_units=16, sketch_dim=64, attention_hidden=8)}
+
+
+def tiny_inputs(spec, batch=3):
+    inputs, _ = vqa_shapes.random_batch(spec, batch, seed=1)
+    inputs["image"][0, 3:] = 0.0  # zero-padded regions: masked out
+    return inputs
+
+
+class AgreementTest(parameterized.TestCase):
+
+    @parameterized.parameters("ban", "mlb", "mcb")
+    def test_same_weights_same_logits(self, name):
+        spec = vqa_shapes.vqa2_spec(*SHAPES)
+        keras.utils.set_random_seed(0)
+        model = models.build_vqa_model(name, spec, **TINY[name])
+        reference = torch_references.REFERENCES[name](
+            spec.vocab_size, SHAPES[3], spec.num_answers, **TINY[name])
+        self.assertEqual(vqa_shapes.trainable_parameters(model),
+                         torch_references.trainable_parameters(reference))
+        reference.load_keras(model)
+        inputs = tiny_inputs(spec)
+        expected = np.asarray(model(inputs))
+        got = reference(torch.from_numpy(inputs["question"]).long(),
+                        torch.from_numpy(inputs["image"]),
+                        torch.from_numpy(inputs["boxes"])).detach().numpy()
+        np.testing.assert_allclose(got, expected, atol=2e-5, rtol=1e-4)
+
+    def test_reference_hyperparameters_follow_the_builder(self):
+        values = reference_comparison.reference_hyperparameters(
+            "ban", "paper", torch_references.BanVqa)
+        self.assertEqual(values, {"question_units": 1024, "glimpses": 8,
+                                  "rank": 3072, "pool_size": 3,
+                                  "hidden": 2048})
+        small = reference_comparison.reference_hyperparameters(
+            "mcb", "small", torch_references.McbVqa)
+        self.assertEqual(small["sketch_dim"],
+                         models.vqa.SMALL_SIZES["mcb"]["sketch_dim"])
+
+
+class RunTest(absltest.TestCase):
+
+    @pytest.mark.slow
+    def test_tiny_run(self):
+        rows, text = reference_comparison.run(
+            ["mlb"], "small", batch_size=4, threads=2, shapes=SHAPES,
+            repeats=1, steps=1, warmup=1, jit=False, tolerance=0.001)
+        (row,) = rows
+        self.assertEqual(row["parameters_mi_zoo"], row["parameters_torch"])
+        for key in ("mi_zoo_ms_per_step", "torch_ms_per_step",
+                    "ratio_mi_zoo_over_torch"):
+            self.assertTrue(math.isfinite(row[key]) and row[key] > 0, key)
+        self.assertIn("| mlb | small | 4 |", text)
+
+
+if __name__ == "__main__":
+    absltest.main()

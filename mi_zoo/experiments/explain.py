@@ -145,8 +145,7 @@ def explain():
               f"and this run is on {task.dataset}.")
         return None
     builder = vqa_sources.clevr_2d_builder_for(
-        task._load_args["data_dir"],  # pylint: disable=protected-access
-        (task._load_args["options"] or {}).get("config", "default"))  # pylint: disable=protected-access
+        task.data_dir, (task.options or {}).get("config", "default"))
     game = clevr_2d_pointing.clevr_2d_pointing_game(
         model, builder, split="validation", image_kind=task.spec.image_kind,
         num_examples=_POINTING_EXAMPLES.value,

@@ -62,7 +62,8 @@ def explanation_figure(image, words: Sequence[str], lines: Sequence[str],
     if hadamard_map is not None:
         drawn = _draw(picture, hadamard_map, boxes)
         if drawn is not None:
-            panels.append(figures.caption_panel(drawn, ["Hadamard explanation"]))
+            panels.append(figures.caption_panel(drawn,
+                                                ["Hadamard explanation"]))
     for name, maps in (attention or {}).items():
         for g, heat in enumerate(np.asarray(maps)[:max_glimpses]):
             drawn = _draw(picture, heat, boxes)

@@ -58,8 +58,9 @@ def _plain_relu_layer(layer):
 def relu_layers(model):
     """The layers of `model` (nested ones included) that apply a ReLU:
     activation="relu", or a plain `keras.layers.ReLU`."""
-    return [layer for layer in model._flatten_layers(  # pylint: disable=protected-access
+    every = model._flatten_layers(  # pylint: disable=protected-access
         include_self=False, recursive=True)
+    return [layer for layer in every
             if _is_relu(getattr(layer, "activation", None))
             or _plain_relu_layer(layer)]
 

@@ -102,9 +102,9 @@ def _fusion_layer(model, name):
             f"`layer` must name a Hadamard-product fusion layer of model "
             f"{model.name!r}, one of {usable}, got layer={name!r}.")
     layer = model.get_layer(name)
-    if len(layer._inbound_nodes) != 1:  # pylint: disable=protected-access
-        raise ValueError(f"Layer {name!r} is called "
-                         f"{len(layer._inbound_nodes)} times in model "  # pylint: disable=protected-access
+    calls = len(layer._inbound_nodes)  # pylint: disable=protected-access
+    if calls != 1:
+        raise ValueError(f"Layer {name!r} is called {calls} times in model "
                          f"{model.name!r}; explain needs exactly one call.")
     return layer
 
@@ -121,8 +121,8 @@ def _depends_on(tensor, source):
             continue
         seen.add(id(t))
         operation, node_index, _ = history
-        node = operation._inbound_nodes[node_index]  # pylint: disable=protected-access
-        stack.extend(node.input_tensors)
+        nodes = operation._inbound_nodes  # pylint: disable=protected-access
+        stack.extend(nodes[node_index].input_tensors)
     return False
 
 
@@ -210,7 +210,9 @@ def hadamard_explanation(model, inputs, layer: Optional[str] = None,
     feed = {k: tf.convert_to_tensor(v) for k, v in inputs.items()}
     feed[image.name] = tf.cast(feed[image.name], tf.float32)
     use_guided = guided and bool(guided_lib.relu_layers(model))
-    with guided_lib.guided_backprop(model) if use_guided else contextlib.nullcontext():
+    guiding = (guided_lib.guided_backprop(model) if use_guided
+               else contextlib.nullcontext())
+    with guiding:
         with tf.GradientTape(persistent=True) as tape:
             tape.watch(feed[image.name])
             values = probe(feed, training=False)

@@ -194,11 +194,11 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, _base.WeightedLayer):
     def hadamard_terms(self, x, y, x_mask=None, y_mask=None):
         """The operands of the layer's Hadamard product(s), F = a ∘ b.
 
-        Takes the arguments of `call` and returns [(a, b)] of each glimpse g: σ(f_gᵀU'_g + b) [B, ρ, K] (tokens)
-        and A_g σ(YᵀV'_g + b) [B, ρ, K] (the attended regions); the glimpse's
-        joint feature f'_g sums their product over tokens, a from
-        the first input and b from the second (`mi_zoo.explain` uses them for
-        Kim & Zhang's gradient explanations).
+        Takes the arguments of `call` and returns, for each glimpse g,
+        (σ(f_gᵀU'_g + b) [B, ρ, K], from the tokens x, and A_g σ(YᵀV'_g + b)
+        [B, ρ, K], the attended regions y); the glimpse's joint feature f'_g
+        sums their product over tokens. `mi_zoo.explain` uses them for Kim &
+        Zhang's gradient explanations.
         """
         return self._glimpses_pass(x, y, x_mask, y_mask)[2]
 

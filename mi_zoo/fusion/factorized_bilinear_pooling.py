@@ -151,10 +151,10 @@ class FactorizedBilinearPooling(_base.WeightedLayer):
     def hadamard_terms(self, x, y, training=None):
         """The operands of the layer's Hadamard product(s), F = a ∘ b.
 
-        Takes the arguments of `call` and returns [(a, b)] of each stage i: Uᵢᵀx + b and Vᵢᵀy + b (times stage
-        i−1's product for i > 1, MFH's cascade), a from
-        the first input and b from the second (`mi_zoo.explain` uses them for
-        Kim & Zhang's gradient explanations).
+        Takes the arguments of `call` and returns, for each stage i,
+        (Uᵢᵀx + b, Vᵢᵀy + b), the second times stage i−1's product for
+        i > 1 (MFH's cascade). `mi_zoo.explain` uses them for Kim & Zhang's
+        gradient explanations.
         """
         return self._stages_pass(x, y, training)[1]
 

@@ -147,9 +147,9 @@ class LowRankBilinearPooling(_base.WeightedLayer):
     def hadamard_terms(self, x, y, training=None):
         """The operands of the layer's Hadamard product(s), F = a ∘ b.
 
-        Takes the arguments of `call` and returns [(a, b)]: the projected x and y, a from
-        the first input and b from the second (`mi_zoo.explain` uses them for
-        Kim & Zhang's gradient explanations).
+        Takes the arguments of `call` and returns [(σ(Uᵀx + b_x),
+        σ(Vᵀy + b_y))] (without σ for activation_position="after").
+        `mi_zoo.explain` uses them for Kim & Zhang's gradient explanations.
         """
         return [self._operands(x, y, training)]
 

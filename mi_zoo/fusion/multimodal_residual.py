@@ -161,10 +161,10 @@ class MultimodalResidual(_base.WeightedLayer):
     def hadamard_terms(self, q, v, training=None):
         """The operands of the layer's Hadamard product(s), F = a ∘ b.
 
-        Takes the arguments of `call` and returns [(a, b)] of each block: the question branch σ(W_qᵀH_{l−1} + b_q) and
-        the visual branch σ(W_2ᵀσ(W_1ᵀv + b_1) + b_2), a from
-        the first input and b from the second (`mi_zoo.explain` uses them for
-        Kim & Zhang's gradient explanations).
+        Takes the arguments of `call` and returns, for each block l, (the
+        question branch σ(W_qᵀH_{l−1} + b_q), the visual branch
+        σ(W_2ᵀσ(W_1ᵀv + b_1) + b_2)). `mi_zoo.explain` uses them for Kim &
+        Zhang's gradient explanations.
         """
         return self._blocks_pass(q, v, training)[1]
 

@@ -73,6 +73,7 @@ class VqaTask(task_lib.Task):
             vqa_models.SMALL_SIZES.get(model, {}) if size == "small" else {})
         self.hyperparameters.update(hyperparameters or {})
         self.eval_batch_size = eval_batch_size
+        self.data_dir, self.options = data_dir, options
         self._load_args = dict(data_dir=data_dir, image_kind=image_kind,
                                eval_split=eval_split,
                                train_limit=train_limit,

@@ -69,7 +69,8 @@ class AttentionMapsTest(absltest.TestCase):
         # quarter of the image.
         maps = np.zeros((1, 1, 2, 2), np.float32)
         maps[0, 0, 0, 1] = 1.0
-        up = attention._upsample(maps, 8, 8)  # pylint: disable=protected-access
+        up = attention._upsample(  # pylint: disable=protected-access
+            maps, 8, 8)
         self.assertAlmostEqual(float(up.sum()), 1.0, places=5)
         self.assertGreater(up[0, 0, :4, 4:].sum(), 0.75)
         self.assertEqual(np.unravel_index(up[0, 0].argmax(), (8, 8))[0], 0)

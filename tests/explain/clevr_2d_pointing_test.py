@@ -60,8 +60,8 @@ class Clevr2dPointingTest(absltest.TestCase):
                 model, self.builder, image_kind=kind, num_examples=24,
                 batch_size=8)
             table = game.table()
-            self.assertEqual(set(table), {"hadamard", "attention:mlb_attention",
-                                          "random"})
+            self.assertEqual(set(table), {
+                "hadamard", "attention:mlb_attention", "random"})
             n = table["random"]["all"]["n"]
             self.assertBetween(n, 1, 24)  # Empty-set questions skipped.
             for method in table:

@@ -19,9 +19,14 @@ from absl.testing import flagsaver  # noqa: E402
 
 from mi_zoo.experiments import multitask_rl  # noqa: E402
 from mi_zoo.rl import rl_trainer  # noqa: E402
+from mi_zoo.training import devices  # noqa: E402
 from mi_zoo.training import flags as training_flags  # noqa: E402
 from tests import distribution  # noqa: E402
 from tests.training import event_files  # noqa: E402
+
+# Two logical CPUs for the mirrored test, before any TF op (Bazel runs
+# this file alone; under pytest the conftest has done it).
+devices.split_cpu(2)
 
 FLAGS = flags.FLAGS
 TASKS = ("empty_5x5", "lava_gap_s5")

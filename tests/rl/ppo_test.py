@@ -9,7 +9,12 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from mi_zoo.rl import ppo  # noqa: E402
+from mi_zoo.training import devices  # noqa: E402
 from tests import distribution  # noqa: E402
+
+# Two logical CPUs for the mirrored test, before any TF op (Bazel runs
+# this file alone; under pytest the conftest has done it).
+devices.split_cpu(2)
 
 
 def reference_gae(rewards, values, dones, last_values, gamma, lam):

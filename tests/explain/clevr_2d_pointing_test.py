@@ -6,7 +6,6 @@ import tempfile
 
 from absl.testing import absltest
 import keras
-import numpy as np
 
 from mi_zoo.data import clevr_2d_builder
 from mi_zoo.data import vqa_sources

@@ -93,6 +93,14 @@ class Task(abc.ABC):
         """{name: markdown} texts for TensorBoard (e.g. samples)."""
         return {}
 
+    def export_serving(self, model, path: str):
+        """Writes the SavedModel for serving into `path` (the engine calls
+        it at the end of a run with export on). The default exports the
+        model's call (`keras.Model.export`); a task whose model takes or
+        returns more than tensors (e.g. a recurrent state dict) overrides
+        it with a signature of named tensors."""
+        model.export(path, verbose=False)
+
     def hparams(self) -> Dict[str, object]:
         """Hyper-parameters of the task and model for the HParams plugin
         (values: bool, int, float or str)."""

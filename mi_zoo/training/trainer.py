@@ -509,8 +509,8 @@ class Trainer:
         if self.is_chief:
             if config.export:
                 self.model.save(self.run_dir.file("model.keras"))
-                self.model.export(self.run_dir.file("saved_model"),
-                                  verbose=False)
+                self.task.export_serving(self.model,
+                                         self.run_dir.file("saved_model"))
             self.run_dir.write_json(run_directory.RESULTS_FILE, results)
         logging.info("Results in %s", self.run_dir.file(
             run_directory.RESULTS_FILE))

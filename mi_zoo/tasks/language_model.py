@@ -12,8 +12,24 @@ negative log-likelihood as bits per character (char level) or perplexity
 
     task = LanguageModelTask(corpus, "multdec", sequence_length=100)
     training.train(task, training.TrainConfig(model_dir=..., batch_size=32))
+
+The SavedModel (`export_serving`, written to saved_model/ at the end of a
+run) serves one step of the stream with the state as named tensors:
+
+    served = tf.saved_model.load(path)
+    state = served.signatures["initial_state"](batch_size=tf.constant(B))
+    out = served.signatures["serving_default"](tokens=tokens, **state)
+    logits = out.pop("logits")  # float32 [B, T, V]; out is the new state
+
+("serving_default": int32 tokens [B, T] and every state tensor of
+`initial_state`, "h_0", "c_0", ... ["summary"], float32 [B, H], by name;
+returns "logits" and the new state under the same names, in the dtypes of
+the inputs, so it can be fed back. "initial_state": int32 scalar
+"batch_size" -> the zero state.) See docs/language_models.md.
 """
 
+import contextlib
+import logging
 import math
 from typing import Dict, Mapping, Optional
 
@@ -104,6 +120,57 @@ class LanguageModelTask(task_lib.Task):
                                   training=training)
         return logits, new_state
 
+    # Serving.
+    def export_serving(self, model, path: str):
+        """Writes a SavedModel with two signatures of named tensors:
+
+        - "serving_default": inputs "tokens" (int32 [B, T], any B and T)
+          and every state tensor of `initial_state` by its key ("h_l",
+          "c_l" for each layer l, and "summary" for multdec/multencdec;
+          float32 [B, H]); outputs "logits" (float32 [B, T, V]) and the
+          new state under the same keys and dtypes as the state inputs,
+          to feed back with the next window (inference: no dropout).
+        - "initial_state": input "batch_size" (int32 scalar); outputs the
+          zero state {key: [batch_size, H]} that starts a stream.
+
+        The loaded object also has them as the functions
+        `serving_default(inputs)` (inputs: one dict of the tensors above)
+        and `initial_state(batch_size)`.
+        """
+        inputs = model.input
+        if not isinstance(inputs, dict) or "tokens" not in inputs:
+            raise ValueError(
+                "export_serving needs a model from build_language_model, "
+                f"got model {model.name!r} with inputs {inputs!r}.")
+        state_specs = {
+            key: tf.TensorSpec((None, tensor.shape[-1]),
+                               tf.as_dtype(tensor.dtype), name=key)
+            for key, tensor in inputs.items() if key != "tokens"}
+        step_spec = {"tokens": tf.TensorSpec((None, None), tf.int32,
+                                             name="tokens"), **state_specs}
+
+        def serve(step_inputs):
+            logits, new_state = model(step_inputs, training=False)
+            outputs = {"logits": tf.cast(logits, tf.float32)}
+            for key, spec in state_specs.items():
+                outputs[key] = tf.cast(new_state[key], spec.dtype)
+            return outputs
+
+        def zero_state(batch_size):
+            return {key: tf.zeros(tf.stack([batch_size, spec.shape[-1]]),
+                                  spec.dtype)
+                    for key, spec in state_specs.items()}
+
+        with _quiet_info_logs():  # No "Assets written to ..." lines.
+            archive = keras.export.ExportArchive()
+            archive.track(model)
+            archive.add_endpoint("serving_default", serve,
+                                 input_signature=[step_spec])
+            archive.add_endpoint("initial_state", zero_state,
+                                 input_signature=[tf.TensorSpec(
+                                     (), tf.int32, name="batch_size")])
+            archive.write_out(path, verbose=False)
+
     # Loss and metrics.
     def per_example_loss(self, targets, outputs, inputs):
         nll = keras.losses.sparse_categorical_crossentropy(
@@ -193,3 +260,22 @@ class LanguageModelTask(task_lib.Task):
         text = self.sample(model, self.sample_length)
         return {"sample": f"temperature {self.temperature}:\n\n    " +
                 text.replace("\n", "\n    ")}
+
+
+@contextlib.contextmanager
+def _quiet_info_logs():
+    """Drops the INFO lines of the TF and absl Python loggers (the SavedModel
+    writer's "Assets written to", "Writing fingerprint", ...) inside the
+    block; warnings still show. A filter, not a level: TF resets absl's
+    verbosity while it saves."""
+    def keep(record):
+        return record.levelno >= logging.WARNING
+
+    loggers = [tf.get_logger(), logging.getLogger("absl")]
+    for logger in loggers:
+        logger.addFilter(keep)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(keep)

@@ -1,9 +1,12 @@
-"""The lm binary: main end to end on a small text file, the vocabulary
-check on resume, and bad input named by its flag or file."""
+"""The lm binary: main end to end on a small text file (with the export),
+the README command in a subprocess, the vocabulary check on resume, and bad
+input named by its flag or file."""
 
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 
 from absl import app
@@ -39,7 +42,7 @@ class LmBinaryTest(absltest.TestCase):
                 "--sequence_length=16", "--batch_size=4",
                 "--eval_batch_size=2", "--train_steps=4", "--log_every=2",
                 "--eval_every=0", "--image_every=0", "--histogram_every=0",
-                "--sample_length=20", "--noexport", *extra]
+                "--sample_length=20", *extra]
 
     def test_main_trains_evaluates_and_samples(self):
         with flagsaver.flagsaver():
@@ -57,8 +60,32 @@ class LmBinaryTest(absltest.TestCase):
         tags = event_files.read_tags(os.path.join(self.model_dir, "eval"))
         self.assertIn("eval/sample", tags)
         self.assertIn("eval/valid/bpc", tags)
-        self.assertTrue(os.path.exists(os.path.join(self.model_dir,
-                                                    lm.VOCABULARY_FILE)))
+        for name in (lm.VOCABULARY_FILE, "results.json", "model.keras",
+                     "saved_model/saved_model.pb"):
+            self.assertTrue(os.path.exists(os.path.join(self.model_dir,
+                                                        name)), name)
+
+    def test_readme_command_exports_in_a_subprocess(self):
+        # README.md's command, with a tiny budget (issue 14: the export of
+        # the state dict failed, so results.json was never written).
+        command = [sys.executable, "-m", "mi_zoo.experiments.lm",
+                   f"--data_dir={self.text}", "--model=multdec",
+                   f"--model_dir={self.model_dir}", "--train_steps=4",
+                   "--sequence_length=16", "--batch_size=4",
+                   "--eval_batch_size=2", "--target_parameters=20000",
+                   "--sample_length=20", "--eval_every=0", "--image_every=0"]
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+        env.pop("TF_CONFIG", None)
+        run = subprocess.run(command, env=env, capture_output=True,
+                             text=True, timeout=600)
+        self.assertEqual(run.returncode, 0, run.stderr[-3000:])
+        with open(os.path.join(self.model_dir, "results.json")) as f:
+            self.assertEqual(json.load(f)["step"], 4)
+        self.assertTrue(os.path.exists(os.path.join(
+            self.model_dir, "saved_model", "saved_model.pb")))
+        # The SavedModel writer's INFO lines are kept out of the log.
+        self.assertNotIn("Writing fingerprint", run.stderr)
+        self.assertIn("valid bpc", run.stdout)
 
     def test_vocabulary_of_another_corpus_is_refused(self):
         with flagsaver.flagsaver():

@@ -1,5 +1,6 @@
 """The language-modelling task: stateful truncated BPTT through the engine,
-evaluation with the state carried, bpc/perplexity, samples."""
+evaluation with the state carried, bpc/perplexity, samples, and the served
+SavedModel step against the Keras model."""
 
 import math
 import os
@@ -113,7 +114,7 @@ class LanguageModelTaskTest(absltest.TestCase):
 
     def test_mirrored_replicas_carry_their_own_rows(self):
         task = _task()
-        t, results = _run(task, self.dir, train_steps=2,
+        t, results = _run(task, self.dir, train_steps=2, export=True,
                           strategy=distribution.mirrored_strategy())
         per_replica = t.strategy.experimental_local_results(
             t.carried["h_0"])
@@ -122,6 +123,15 @@ class LanguageModelTaskTest(absltest.TestCase):
         self.assertGreater(np.abs(per_replica[0].numpy()
                                   - per_replica[1].numpy()).max(), 1e-6)
         self.assertTrue(np.isfinite(results["eval"]["valid/bpc"]))
+        # The SavedModel of mirrored weights serves the trained model.
+        step = tf.saved_model.load(os.path.join(
+            self.dir, "saved_model")).signatures["serving_default"]
+        tokens = tf.constant(task.ids["valid"][:16].reshape(2, 8))
+        state = {k: tf.constant(v) for k, v in task.initial_state(2).items()}
+        logits, _ = task.call_model(t.model, tokens, state, training=False)
+        np.testing.assert_allclose(
+            step(tokens=tokens, **state)["logits"].numpy(), logits.numpy(),
+            rtol=1e-5, atol=1e-5)
 
     def test_resume_restores_the_carried_state(self):
         config = dict(train_steps=6, checkpoint_every=3, deterministic=True)
@@ -138,6 +148,65 @@ class LanguageModelTaskTest(absltest.TestCase):
         self.assertAlmostEqual(full_results["eval"]["valid/bpc"],
                                resumed_results["eval"]["valid/bpc"],
                                places=5)
+
+    def test_served_step_matches_the_keras_model(self):
+        # Every model, 2 layers; multencdec also tied (E != H: projection).
+        mi = {"context_size": 3, "rank": 2}
+        extra = {"multdec": mi, "multencdec": {
+            **mi, "tie_embeddings": True, "embedding_size": 6}}
+        rng = np.random.default_rng(0)
+        for name in language.LM_MODELS.names():
+            with self.subTest(model=name):
+                task = _task(name, hyperparameters={
+                    "units": 8, "num_layers": 2, **extra.get(name, {})})
+                task.train_dataset(4, 0)
+                model = task.build_model()
+                path = os.path.join(self.dir, name)
+                task.export_serving(model, path)
+                served = tf.saved_model.load(path)
+                step = served.signatures["serving_default"]
+                keys = set(task.initial_state(1))
+                self.assertEqual(set(step.structured_input_signature[1]),
+                                 {"tokens"} | keys)
+                self.assertEqual(set(step.structured_outputs),
+                                 {"logits"} | keys)
+                zeros = served.signatures["initial_state"](
+                    batch_size=tf.constant(3))
+                self.assertEqual(set(zeros), keys)
+                for key, value in task.initial_state(3).items():
+                    np.testing.assert_array_equal(zeros[key].numpy(), value)
+
+                # A non-zero state, then two consecutive windows.
+                windows = [tf.constant(rng.integers(0, task.vocab_size,
+                                                    (3, 7)), tf.int32)
+                           for _ in range(2)]
+                start = {k: tf.constant(rng.normal(size=v.shape), tf.float32)
+                         for k, v in task.initial_state(3).items()}
+                served_state, keras_state = dict(start), dict(start)
+                for window in windows:
+                    out = step(tokens=window, **served_state)
+                    logits, keras_state = task.call_model(
+                        model, window, keras_state, training=False)
+                    np.testing.assert_allclose(out["logits"].numpy(),
+                                               logits.numpy(),
+                                               rtol=1e-5, atol=1e-5)
+                    served_state = {k: out[k] for k in keys}
+                    for key in keys:
+                        np.testing.assert_allclose(
+                            served_state[key].numpy(),
+                            keras_state[key].numpy(), rtol=1e-5, atol=1e-5,
+                            err_msg=key)
+                    # The state moved: the windows are not a no-op.
+                    self.assertGreater(np.abs(served_state["h_0"].numpy()
+                                              - start["h_0"].numpy()).max(),
+                                       1e-3)
+                # The function form takes one dict.
+                again = served.serving_default(
+                    {"tokens": windows[0], **start})
+                np.testing.assert_allclose(
+                    again["logits"].numpy(),
+                    step(tokens=windows[0], **start)["logits"].numpy(),
+                    rtol=1e-6, atol=1e-6)
 
     def test_samples(self):
         task = _task()

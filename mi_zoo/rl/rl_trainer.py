@@ -49,6 +49,7 @@ from mi_zoo.rl import agent
 from mi_zoo.rl import multitask_env
 from mi_zoo.rl import ppo
 from mi_zoo.rl import rl_config
+from mi_zoo.training import checkpoints as checkpoints_lib
 from mi_zoo.training import optimization
 from mi_zoo.training import progress as progress_lib
 from mi_zoo.training import run_directory
@@ -57,7 +58,7 @@ from mi_zoo.training import summaries as summaries_lib
 #: Settings that may change when a run is resumed.
 RESUMABLE_SETTINGS = ("log_every", "checkpoint_every", "keep_checkpoints",
                       "overwrite", "export", "total_frames", "cpu_replicas",
-                      "replicas")
+                      "replicas", "verbosity")
 STATE_FILE = "rl_state.json"
 
 
@@ -104,7 +105,8 @@ class RLTrainer:
         all_settings["replicas"] = self.strategy.num_replicas_in_sync
         self.settings = all_settings
         self.run_dir = run_directory.RunDirectory(
-            config.model_dir, all_settings, ignore=RESUMABLE_SETTINGS)
+            config.model_dir, all_settings, ignore=RESUMABLE_SETTINGS,
+            outputs=(STATE_FILE,))
         self.interactive = interactive
         if config.minibatch_size % self.strategy.num_replicas_in_sync:
             raise ValueError(
@@ -142,13 +144,10 @@ class RLTrainer:
         checkpoint = tf.train.Checkpoint(
             model=self.model, optimizer=self.optimizer,
             update=self.update_counter, frames=self.frame_counter)
-        self.manager = tf.train.CheckpointManager(
+        self.store = checkpoints_lib.CheckpointStore(
             checkpoint, self.run_dir.checkpoints,
             max_to_keep=self.config.keep_checkpoints)
-        latest = self.manager.latest_checkpoint
-        if latest:
-            checkpoint.restore(latest).assert_existing_objects_matched()
-        return latest
+        return self.store.restore_latest(report=progress_lib.message)
 
     def _load_state(self, update):
         """The curve and recent episodes saved with the checkpoint of
@@ -169,7 +168,7 @@ class RLTrainer:
         self.seconds = state.get("seconds", 0.0)
 
     def _save(self, update):
-        self.manager.save(checkpoint_number=update)
+        self.store.save(update)
         self.run_dir.write_json(STATE_FILE, {
             "update": update, "history": self.history,
             "recent": {t: list(eps) for t, eps in self.recent.items()},
@@ -258,9 +257,17 @@ class RLTrainer:
         """Trains to `total_frames`; returns the results (also written to
         results.json)."""
         config = self.config
-        resuming = self.run_dir.prepare(config.overwrite)
+        resuming = self.run_dir.open(config.overwrite)
+        try:
+            return self._run(resuming)
+        finally:
+            self.run_dir.close()
+
+    def _run(self, resuming):
+        config = self.config
         self._build()
         restored = self._checkpointing()
+        self.run_dir.start()
         update = int(self.update_counter.numpy())
         frames = int(self.frame_counter.numpy())
         self._load_state(update)

@@ -1,5 +1,6 @@
 """Progress of a run: a bar with ETA on a terminal, log lines otherwise."""
 
+import contextlib
 import sys
 import time
 from typing import Mapping, Optional
@@ -56,6 +57,29 @@ class Progress:
 
     def message(self, text: str):
         """A line that does not disturb the bar."""
-        if self._bar is not None:
-            print(file=sys.stdout)
-        logging.info("%s", text)
+        message(text, self._bar is not None)
+
+    @contextlib.contextmanager
+    def phase(self, name: str):
+        """`with progress.phase("Evaluating"):` -- a line when the phase
+        starts and one with its time when it ends (see `phase`)."""
+        with phase(name, self._bar is not None):
+            yield
+
+
+def message(text: str, after_bar: bool = False):
+    """One progress line (absl INFO). `after_bar`: a bar is on the line."""
+    if after_bar:
+        print(file=sys.stdout)
+    logging.info("%s", text)
+
+
+@contextlib.contextmanager
+def phase(name: str, after_bar: bool = False):
+    """`with phase("Building the model"):` -- says what the run is doing
+    before a step that prints nothing (building data, evaluating), and how
+    long it took when it ends, so that no stretch of a run is silent."""
+    message(f"{name} ...", after_bar)
+    start = time.perf_counter()
+    yield
+    logging.info("%s: done in %.1f s", name, time.perf_counter() - start)

@@ -26,6 +26,11 @@ class Task(abc.ABC):
     #: re-creates the dataset and skips the batches already seen.
     train_checkpointable: bool = True
 
+    #: Names of the files and folders the task's binaries write into the
+    #: model_dir beside the engine's own (e.g. a vocabulary): they belong
+    #: to the run, so `--overwrite` deletes them with it.
+    outputs: tuple = ()
+
     @abc.abstractmethod
     def train_dataset(self, batch_size: int, seed: int) -> tf.data.Dataset:
         """Batches of the global `batch_size` of (inputs, targets),

@@ -4,17 +4,21 @@
                     strategy=make_strategy("mirrored", cpu_replicas=2))
 
 What it does, in order:
-1. Prepares the model_dir (`RunDirectory`): refuses a finished run unless
-   `overwrite`, refuses to resume a run started with other settings, writes
-   flags.json.
+1. Opens the model_dir (`RunDirectory`): takes its lock (one run per
+   folder), with `overwrite` deletes an earlier run's own files (refusing a
+   folder that holds anything else), refuses a finished run unless
+   `train_steps` extends it, refuses to resume a run started with other
+   settings.
 2. Under `strategy.scope()`: sets the mixed-precision policy, seeds, builds
    the model, the optimizer (with warm-up schedule and clipping) and the
    metrics.
-3. Restores the latest checkpoint of `<model_dir>/checkpoints` if any: the
-   model, the optimizer, the step, the dropout seed states and the position
-   of the train data iterator, so a killed run started again with the same
-   settings goes on from its last checkpoint and ends where an uninterrupted
-   run would (exactly so with `deterministic=True`).
+3. Restores the newest checkpoint of `<model_dir>/checkpoints` that reads
+   back (`checkpoints.CheckpointStore`; a damaged newer one is reported and
+   set aside): the model, the optimizer, the step, the dropout seed states
+   and the position of the train data iterator, so a killed run started
+   again with the same settings goes on from its last checkpoint and ends
+   where an uninterrupted run would (exactly so with `deterministic=True`).
+   Then writes flags.json: the run has started.
 4. Trains: each step reads the global batch from one host iterator on
    every worker (all workers run the same pipeline), gives replica r of R
    its rows [r·B/R, (r+1)·B/R), averages the per-example losses over the
@@ -33,7 +37,6 @@ What it does, in order:
 
 import dataclasses
 import os
-import shutil
 import time
 from typing import Dict, Mapping, Optional
 
@@ -42,6 +45,7 @@ import keras
 import tensorflow as tf
 
 from mi_zoo.layers import _validation
+from mi_zoo.training import checkpoints as checkpoints_lib
 from mi_zoo.training import optimization
 from mi_zoo.training import progress as progress_lib
 from mi_zoo.training import run_directory
@@ -50,11 +54,19 @@ from mi_zoo.training import summaries as summaries_lib
 
 #: Settings that may change when a run is resumed: what is logged and how
 #: often, and the number of replicas on one worker (the global batch and
-#: the data order do not depend on it).
+#: the data order do not depend on it). `train_steps` may change too: a
+#: larger value extends the run (`RunDirectory.length_setting`), and the
+#: learning-rate schedule is compared through `decay_steps`, which records
+#: the decay's length in effect.
 RESUMABLE_SETTINGS = ("log_every", "histogram_every", "image_every",
                       "eval_every", "checkpoint_every", "overwrite",
                       "export", "keep_checkpoints", "cpu_replicas",
-                      "replicas")
+                      "replicas", "verbosity")
+
+_DECAY_HINT = (
+    "(A decay's length defaults to --train_steps minus --warmup_steps: to "
+    "extend a run with its schedule unchanged, pass --decay_steps with the "
+    "earlier value.)")
 
 
 @dataclasses.dataclass
@@ -171,25 +183,36 @@ class Trainer:
         all_settings = dict(dataclasses.asdict(config))
         all_settings.update(settings or {})
         all_settings["replicas"] = replicas
+        all_settings["decay_steps"] = self.decay_steps()
         self.settings = all_settings
         self.run_dir = run_directory.RunDirectory(
-            config.model_dir, all_settings, ignore=RESUMABLE_SETTINGS)
+            config.model_dir, all_settings, ignore=RESUMABLE_SETTINGS,
+            outputs=task.outputs, length_setting="train_steps",
+            hints={"decay_steps": _DECAY_HINT})
         self.interactive = interactive
+
+    def decay_steps(self) -> Optional[int]:
+        """The length of the learning-rate decay in effect (None: constant
+        after the warm-up)."""
+        config = self.config
+        if config.decay == "constant":
+            return None
+        return config.decay_steps or max(
+            1, config.train_steps - config.warmup_steps)
 
     # ----------------------------------------------------------- building
     def _build(self):
         config = self.config
         keras.utils.set_random_seed(config.seed)
         # The data first: a task may learn its model's input spec from it.
-        self.train_data = self.task.train_dataset(config.batch_size,
-                                                  seed=config.seed)
-        with self.strategy.scope():
+        with progress_lib.phase("Building the data"):
+            self.train_data = self.task.train_dataset(config.batch_size,
+                                                      seed=config.seed)
+        with progress_lib.phase("Building the model"), self.strategy.scope():
             self.model = self.task.build_model()
-            decay_steps = config.decay_steps or max(
-                1, config.train_steps - config.warmup_steps)
             schedule = optimization.WarmupSchedule(
                 config.learning_rate, config.warmup_steps, config.decay,
-                decay_steps, config.decay_rate)
+                self.decay_steps() or 1, config.decay_rate)
             self.loss_scale = (config.mixed_precision
                                and _mixed_precision_policy()
                                == "mixed_float16")
@@ -237,28 +260,28 @@ class Trainer:
             self.iterator = iter(dataset)
             objects["iterator"] = self.iterator
         checkpoint = tf.train.Checkpoint(**objects)
-        directory = self.run_dir.checkpoints
-        self._chief_manager = tf.train.CheckpointManager(
-            checkpoint, directory, max_to_keep=config.keep_checkpoints)
-        if self.is_chief:
-            self._manager = self._chief_manager
-            self._scratch = None
-        else:  # Workers must save too (collectives), then drop the files.
-            self._scratch = os.path.join(directory,
-                                         f".worker{self.worker_index}")
-            self._manager = tf.train.CheckpointManager(
-                checkpoint, self._scratch, max_to_keep=1)
-        latest = self._chief_manager.latest_checkpoint
-        if latest:
-            checkpoint.restore(latest).assert_existing_objects_matched()
+        self._store = checkpoints_lib.CheckpointStore(
+            checkpoint, self.run_dir.checkpoints, config.keep_checkpoints,
+            write=self.is_chief)
+        # Workers must save too (saving is collective), then drop the files.
+        self._scratch = None if self.is_chief else os.path.join(
+            self.run_dir.checkpoints, f".worker{self.worker_index}")
+        latest = self._store.restore_latest(report=progress_lib.message)
         if not self.iterator_in_checkpoint:
             self.iterator = iter(dataset.skip(int(self.step.numpy())))
+        self._saved_step = int(self.step.numpy()) if latest else None
         return latest
 
     def _save(self):
-        self._manager.save(checkpoint_number=int(self.step.numpy()))
+        step = int(self.step.numpy())
+        if step == self._saved_step:
+            return
         if self._scratch:
-            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._store.checkpoint.write(os.path.join(self._scratch, "ckpt"))
+            checkpoints_lib.remove_scratch(self._scratch)
+        else:
+            self._store.save(step)
+        self._saved_step = step
 
     # -------------------------------------------------------------- steps
     def _split(self, batch):
@@ -430,31 +453,35 @@ class Trainer:
         """Trains to `train_steps`; returns the results (also written to
         results.json by the chief)."""
         config = self.config
-        resuming = self.run_dir.prepare(config.overwrite,
-                                        write=self.is_chief)
-        if config.deterministic:
-            tf.config.experimental.enable_op_determinism()
-        previous_policy = keras.config.dtype_policy()
-        if config.mixed_precision:
-            keras.config.set_dtype_policy(_mixed_precision_policy())
+        resuming = self.run_dir.open(config.overwrite, write=self.is_chief)
         try:
-            return self._run(resuming)
+            if config.deterministic:
+                tf.config.experimental.enable_op_determinism()
+            previous_policy = keras.config.dtype_policy()
+            if config.mixed_precision:
+                keras.config.set_dtype_policy(_mixed_precision_policy())
+            try:
+                return self._run(resuming)
+            finally:
+                keras.config.set_dtype_policy(previous_policy)
         finally:
-            keras.config.set_dtype_policy(previous_policy)
+            self.run_dir.close()
 
     def _run(self, resuming):
         config = self.config
         self._build()
         restored = self._checkpointing()
-        self._compile()
         self.current_step = int(self.step.numpy())
+        self.run_dir.check_step(self.current_step)
+        self.run_dir.start(write=self.is_chief)
+        self._compile()
         self.summaries = summaries_lib.Summaries(config.model_dir,
                                                  enabled=self.is_chief)
         progress = progress_lib.Progress(config.train_steps,
                                          self.current_step, self.interactive)
         if restored:
             progress.message(f"Resuming from {restored} at step "
-                             f"{self.current_step}.")
+                             f"{self.current_step} of {config.train_steps}.")
         elif not resuming:
             self.summaries.settings(self.settings, {
                 **self.task.hparams(),
@@ -486,7 +513,9 @@ class Trainer:
             paused = time.perf_counter()  # Rates leave evaluation out.
             if (config.eval_every and step % config.eval_every == 0
                     and step < config.train_steps):
-                self.summaries.scalars("eval", self.evaluate(), step)
+                with progress.phase(f"Evaluating at step {step}"):
+                    values = self.evaluate()
+                self.summaries.scalars("eval", values, step)
             if (config.image_every and step % config.image_every == 0
                     and step < config.train_steps):
                 self._images()
@@ -496,9 +525,9 @@ class Trainer:
     def _finish(self, train_values, progress):
         config = self.config
         step = self.current_step
-        if step % config.checkpoint_every:
-            self._save()
-        eval_values = self.evaluate()
+        self._save()
+        with progress.phase("Final evaluation"):
+            eval_values = self.evaluate()
         self.summaries.scalars("eval", eval_values, step)
         self._images()
         self.summaries.flush()
@@ -508,9 +537,11 @@ class Trainer:
             f"{k}={v:.4g}" for k, v in eval_values.items()))
         if self.is_chief:
             if config.export:
-                self.model.save(self.run_dir.file("model.keras"))
-                self.task.export_serving(self.model,
-                                         self.run_dir.file("saved_model"))
+                with progress.phase("Exporting model.keras and "
+                                    "saved_model/"):
+                    self.model.save(self.run_dir.file("model.keras"))
+                    self.task.export_serving(
+                        self.model, self.run_dir.file("saved_model"))
             self.run_dir.write_json(run_directory.RESULTS_FILE, results)
         logging.info("Results in %s", self.run_dir.file(
             run_directory.RESULTS_FILE))

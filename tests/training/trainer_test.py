@@ -109,7 +109,8 @@ class TrainerTest(absltest.TestCase):
         naive = toy_task.ToyTask(dropout=0.3, checkpointable=False)
         t = trainer.Trainer(naive, _config(crash_dir, **config),
                             interactive=False)
-        t.run_dir.prepare()
+        t.run_dir.open()
+        self.addCleanup(t.run_dir.close)
         t._build()
         t._checkpointing()
         t.iterator = iter(naive.train_dataset(16, seed=0))  # from the start

@@ -52,6 +52,9 @@ class VqaTask(task_lib.Task):
       num_images: examples drawn in the image summaries.
     """
 
+    #: The explain binary writes its figures into the run's folder.
+    outputs = ("explanations",)
+
     def __init__(self, dataset: str, model: str, size: str = "small",
                  hyperparameters: Optional[Mapping[str, object]] = None,
                  eval_batch_size: int = 256, data_dir: Optional[str] = None,

@@ -31,6 +31,7 @@ the inputs, so it can be fed back. "initial_state": int32 scalar
 import contextlib
 import logging
 import math
+import os
 from typing import Dict, Mapping, Optional
 
 import keras
@@ -39,9 +40,13 @@ import tensorflow as tf
 
 from mi_zoo.data import lm_dataset
 from mi_zoo.data import text_corpora
+from mi_zoo.data import vocabulary as vocabulary_lib
 from mi_zoo.layers import _validation
 from mi_zoo.models import language
 from mi_zoo.training import task as task_lib
+
+
+VOCABULARY_FILE = "vocabulary.json"
 
 
 class LanguageModelTask(task_lib.Task):
@@ -58,6 +63,10 @@ class LanguageModelTask(task_lib.Task):
       sample_length: tokens sampled for the TensorBoard text summary.
       temperature: softmax temperature of the samples (> 0).
     """
+
+    #: The vocabulary, saved in the run's folder (a resumed run must read
+    #: the same one).
+    outputs = (VOCABULARY_FILE,)
 
     def __init__(self, corpus: text_corpora.Corpus, model: str,
                  sequence_length: int = 100,
@@ -121,6 +130,17 @@ class LanguageModelTask(task_lib.Task):
         return logits, new_state
 
     # Serving.
+    def check_run_files(self, model_dir: str):
+        """Refuses a run folder whose vocabulary.json is another one."""
+        path = os.path.join(model_dir, VOCABULARY_FILE)
+        if os.path.exists(path):
+            vocabulary_lib.Vocabulary.load(path).check_matches(
+                self.vocabulary, what=path)
+
+    def write_run_files(self, model_dir: str):
+        """Saves the vocabulary (what a served model's ids mean)."""
+        self.vocabulary.save(os.path.join(model_dir, VOCABULARY_FILE))
+
     def export_serving(self, model, path: str):
         """Writes a SavedModel with two signatures of named tensors:
 

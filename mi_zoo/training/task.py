@@ -98,6 +98,15 @@ class Task(abc.ABC):
         """{name: markdown} texts for TensorBoard (e.g. samples)."""
         return {}
 
+    def check_run_files(self, model_dir: str):
+        """Raises `ValueError` when a file of `outputs` that an earlier run
+        left in `model_dir` does not fit this task (e.g. a vocabulary of
+        another corpus). The engine calls it before resuming."""
+
+    def write_run_files(self, model_dir: str):
+        """Writes the task's files of `outputs` into `model_dir`; the
+        engine calls it on the chief once the run has started."""
+
     def export_serving(self, model, path: str):
         """Writes the SavedModel for serving into `path` (the engine calls
         it at the end of a run with export on). The default exports the

@@ -453,6 +453,8 @@ class Trainer:
         """Trains to `train_steps`; returns the results (also written to
         results.json by the chief)."""
         config = self.config
+        if not config.overwrite:  # What it says beats a settings diff.
+            self.task.check_run_files(config.model_dir)
         resuming = self.run_dir.open(config.overwrite, write=self.is_chief)
         try:
             if config.deterministic:
@@ -474,6 +476,8 @@ class Trainer:
         self.current_step = int(self.step.numpy())
         self.run_dir.check_step(self.current_step)
         self.run_dir.start(write=self.is_chief)
+        if self.is_chief:
+            self.task.write_run_files(config.model_dir)
         self._compile()
         self.summaries = summaries_lib.Summaries(config.model_dir,
                                                  enabled=self.is_chief)

@@ -10,7 +10,7 @@ from absl import flags
 # shared, not defined again: tests import the benchmarks and the binaries
 # into one process.
 from mi_zoo.experiments import common_flags as experiment_flags
-from mi_zoo.training import flags as training_flags  # pylint: disable=unused-import
+from mi_zoo.experiments import flags as training_flags  # pylint: disable=unused-import
 
 OUTPUT_JSON = flags.DEFINE_string("output_json", None,
                                   "Also write the rows to this JSON file.")

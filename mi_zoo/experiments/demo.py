@@ -21,7 +21,7 @@ import numpy as np
 from mi_zoo import layers
 # The engine's flags: this binary reads --batch_size, --learning_rate,
 # --seed and --model_dir from them.
-from mi_zoo.training import flags as training_flags  # noqa: F401
+from mi_zoo.experiments import flags as training_flags  # noqa: F401
 
 FLAGS = flags.FLAGS
 

@@ -37,7 +37,7 @@ from mi_zoo.explain import figures
 from mi_zoo.explain import pointing
 from mi_zoo.models import vqa as vqa_models
 from mi_zoo.tasks import vqa as vqa_task
-from mi_zoo.training import flags as training_flags
+from mi_zoo.experiments import flags as training_flags
 from mi_zoo.training import run_directory
 
 # --model_dir is the engine's flag (one absl registry per process).

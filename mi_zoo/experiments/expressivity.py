@@ -36,7 +36,7 @@ from absl import app
 from absl import flags
 
 from mi_zoo.tasks import expressivity
-from mi_zoo.training import flags as training_flags
+from mi_zoo.experiments import flags as training_flags
 from mi_zoo.training import trainer
 
 # --help lists the shared flags too (they live in other modules).

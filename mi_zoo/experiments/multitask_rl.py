@@ -33,7 +33,7 @@ from mi_zoo.rl import agent
 from mi_zoo.rl import rl_config
 from mi_zoo.rl import rl_trainer
 from mi_zoo.rl import suite
-from mi_zoo.training import flags as training_flags
+from mi_zoo.experiments import flags as training_flags
 
 # --help lists the shared flags too (they live in other modules).
 flags.adopt_module_key_flags(training_flags)

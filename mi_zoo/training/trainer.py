@@ -44,7 +44,6 @@ from absl import logging
 import keras
 import tensorflow as tf
 
-from mi_zoo.layers import _validation
 from mi_zoo.training import checkpoints as checkpoints_lib
 from mi_zoo.training import optimization
 from mi_zoo.training import progress as progress_lib
@@ -69,9 +68,32 @@ _DECAY_HINT = (
     "earlier value.)")
 
 
+class ConfigError(ValueError):
+    """A `TrainConfig` field has a value it cannot take.
+
+    Attributes:
+      field: the field's name (a binary says `--<field>`).
+    """
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def _field(default=dataclasses.MISSING, help: str = "",  # pylint: disable=redefined-builtin
+           **flag):
+    """A `TrainConfig` field with its help and flag bounds (`lower_bound`,
+    `upper_bound`, `choices`), from which `mi_zoo.experiments.flags` makes
+    the binaries' flags: one default and one help per setting."""
+    return dataclasses.field(default=default,
+                             metadata={"help": help, **flag})
+
+
 @dataclasses.dataclass
 class TrainConfig:
-    """Settings of the engine (the binaries fill it from their flags).
+    """Settings of the engine; the binaries' flags are made from these
+    fields (`mi_zoo.experiments.flags`), each field's metadata holding its
+    help and bounds.
 
     Attributes:
       model_dir: where checkpoints, summaries and results go.
@@ -103,47 +125,136 @@ class TrainConfig:
         batch norms' moving statistics to their average over this many
         train batches under the current weights ("precise BN", Wu &
         Johnson 2021); 0 keeps the moving averages of training.
-      overwrite: delete an earlier run in model_dir instead of refusing.
+      overwrite: delete an earlier run's own files in model_dir (a folder
+        holding anything else is refused) instead of refusing a finished
+        run.
       export: write model.keras and saved_model/ at the end.
     """
 
-    model_dir: str
-    train_steps: int = 1000
-    batch_size: int = 64
-    eval_batch_size: Optional[int] = None
-    optimizer: str = "adam"
-    learning_rate: float = 1e-3
-    warmup_steps: int = 0
-    decay: str = "constant"
-    decay_steps: Optional[int] = None
-    decay_rate: float = 0.5
-    clip_norm: Optional[float] = None
-    mixed_precision: bool = False
-    jit_compile: bool = False
-    seed: int = 0
-    deterministic: bool = False
-    log_every: int = 50
-    eval_every: int = 0
-    checkpoint_every: int = 200
-    histogram_every: int = 0
-    image_every: int = 0
-    keep_checkpoints: int = 3
-    precise_bn_batches: int = 0
-    overwrite: bool = False
-    export: bool = True
+    model_dir: str = _field(
+        help="Run directory: checkpoints, TensorBoard logs (point "
+        "`tensorboard --logdir` here), flags.json, results.json and the "
+        "exported model. A run started again with the same flags resumes "
+        "from its last checkpoint.")
+    train_steps: int = _field(
+        1000, "Optimizer steps. A larger value on a finished run extends "
+        "it.", lower_bound=1)
+    batch_size: int = _field(
+        64, "Global batch size (split over replicas and workers).",
+        lower_bound=1)
+    eval_batch_size: Optional[int] = _field(
+        None, "Global evaluation batch (default: --batch_size).",
+        lower_bound=1)
+    optimizer: str = _field("adam", "Optimizer.",
+                            choices=optimization.OPTIMIZER_NAMES)
+    learning_rate: float = _field(1e-3, "Peak learning rate.",
+                                  lower_bound=0.0)
+    warmup_steps: int = _field(0, "Steps of linear learning-rate warm-up.",
+                               lower_bound=0)
+    decay: str = _field("constant", "Learning-rate decay after the "
+                        "warm-up.", choices=optimization.DECAYS)
+    decay_steps: Optional[int] = _field(
+        None, "Length of the cosine/linear decay, or period of the "
+        "exponential one (default: the steps after the warm-up).",
+        lower_bound=1)
+    decay_rate: float = _field(
+        0.5, "Factor of the exponential decay per --decay_steps.",
+        lower_bound=0.0, upper_bound=1.0)
+    clip_norm: Optional[float] = _field(
+        None, "Clip gradients to this global norm.", lower_bound=0.0)
+    mixed_precision: bool = _field(
+        False, "Compute in float16 (GPU, with loss scaling) or bfloat16 "
+        "(CPU/TPU); variables stay float32.")
+    jit_compile: bool = _field(
+        False, "Compile the forward and backward pass with XLA.")
+    seed: int = _field(0, "Seed of the weights, dropout and data order.",
+                       lower_bound=0)
+    deterministic: bool = _field(
+        False, "Deterministic TensorFlow ops (slower): the same seed gives "
+        "the same numbers, also across a resume.")
+    log_every: int = _field(
+        50, "Steps between train scalars and progress lines.",
+        lower_bound=1)
+    eval_every: int = _field(
+        500, "Steps between evaluations (0: only at the end).",
+        lower_bound=0)
+    checkpoint_every: int = _field(
+        200, "Steps between checkpoints: a killed run loses at most this "
+        "many steps.", lower_bound=1)
+    histogram_every: int = _field(
+        500, "Steps between weight and gradient histograms (0: never).",
+        lower_bound=0)
+    image_every: int = _field(
+        500, "Steps between image summaries (0: only at the end).",
+        lower_bound=0)
+    keep_checkpoints: int = _field(3, "Checkpoints kept on disk.",
+                                   lower_bound=1)
+    precise_bn_batches: int = _field(
+        0, "Before each evaluation and the export, recompute the batch "
+        "norms' moving statistics over this many train batches with the "
+        "current weights (precise BN); 0: keep training's moving averages.",
+        lower_bound=0)
+    overwrite: bool = _field(
+        False, "Delete an earlier run's files in --model_dir (only a run's "
+        "own: flags.json, checkpoints/, train/, eval/, results.json, "
+        "model.keras, saved_model/ and the binary's outputs; a folder "
+        "holding anything else is refused) and train again. Without it a "
+        "finished run is refused, unless a larger --train_steps extends "
+        "it.")
+    export: bool = _field(
+        True, "Write model.keras and a SavedModel at the end.")
 
     def __post_init__(self):
-        for name in ("train_steps", "batch_size", "log_every",
-                     "checkpoint_every", "keep_checkpoints"):
-            _validation.check_positive_int(name, getattr(self, name))
-        _validation.check_positive_int("eval_batch_size",
-                                       self.eval_batch_size, allow_none=True)
-        for name in ("eval_every", "histogram_every", "image_every",
-                     "warmup_steps", "precise_bn_batches"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 0:
-                raise ValueError(f"`{name}` must be an int >= 0, got "
-                                 f"{name}={value!r}.")
+        if not self.model_dir or not isinstance(self.model_dir, str):
+            raise ConfigError("model_dir", f"`model_dir` is required: the "
+                              f"run directory for checkpoints, TensorBoard "
+                              f"logs and results; got "
+                              f"model_dir={self.model_dir!r}.")
+        for f in dataclasses.fields(self)[1:]:
+            _check_field(f, getattr(self, f.name))
+
+
+def _check_field(f: dataclasses.Field, value):
+    """Checks `value` against the field's bounds and choices."""
+    lower = f.metadata.get("lower_bound")
+    upper = f.metadata.get("upper_bound")
+    choices = f.metadata.get("choices")
+    if value is None:
+        if f.default is not None:  # Only Optional fields default to None.
+            raise ConfigError(f.name, f"`{f.name}` must not be None.")
+        return
+    kind = _FIELD_TYPES.get(f.name)
+    if choices is not None and value not in choices:
+        raise ConfigError(f.name, f"`{f.name}` must be one of "
+                          f"{list(choices)}, got {f.name}={value!r}.")
+    if kind is int and (isinstance(value, bool)
+                        or not isinstance(value, int)):
+        raise ConfigError(f.name, f"`{f.name}` must be an int, got "
+                          f"{f.name}={value!r}.")
+    if kind is float and (isinstance(value, bool)
+                          or not isinstance(value, (int, float))):
+        raise ConfigError(f.name, f"`{f.name}` must be a number, got "
+                          f"{f.name}={value!r}.")
+    if kind is bool and not isinstance(value, bool):
+        raise ConfigError(f.name, f"`{f.name}` must be True or False, got "
+                          f"{f.name}={value!r}.")
+    if lower is not None and value < lower:
+        raise ConfigError(f.name, f"`{f.name}` must be >= {lower}, got "
+                          f"{f.name}={value!r}.")
+    if upper is not None and value > upper:
+        raise ConfigError(f.name, f"`{f.name}` must be <= {upper}, got "
+                          f"{f.name}={value!r}.")
+
+
+def field_type(f: dataclasses.Field):
+    """int, float, bool or str: the type of a `TrainConfig` field, with
+    Optional removed."""
+    kind = f.type
+    args = [a for a in getattr(kind, "__args__", ()) if a is not type(None)]
+    return args[0] if args else kind
+
+
+_FIELD_TYPES = {f.name: field_type(f) for f in dataclasses.fields(TrainConfig)}
 
 
 def _mixed_precision_policy():
@@ -177,9 +288,9 @@ class Trainer:
          self.is_chief) = strategies.worker_info(self.strategy)
         replicas = self.strategy.num_replicas_in_sync
         if config.batch_size % replicas:
-            raise ValueError(
-                f"--batch_size={config.batch_size} must be a multiple of the "
-                f"{replicas} replicas of the strategy.")
+            raise ConfigError(
+                "batch_size", f"`batch_size`={config.batch_size} must be a "
+                f"multiple of the {replicas} replicas of the strategy.")
         all_settings = dict(dataclasses.asdict(config))
         all_settings.update(settings or {})
         all_settings["replicas"] = replicas

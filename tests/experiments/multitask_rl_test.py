@@ -20,7 +20,7 @@ from absl.testing import flagsaver  # noqa: E402
 from mi_zoo.experiments import multitask_rl  # noqa: E402
 from mi_zoo.rl import rl_trainer  # noqa: E402
 from mi_zoo.training import devices  # noqa: E402
-from mi_zoo.training import flags as training_flags  # noqa: E402
+from mi_zoo.experiments import flags as training_flags  # noqa: E402
 from tests import distribution  # noqa: E402
 from tests.training import event_files  # noqa: E402
 

@@ -82,7 +82,7 @@ class NotRun:
     reason: str
 
 
-# Budgets: the engine's flags (mi_zoo/training/flags.py) make every
+# Budgets: the engine's flags (mi_zoo/experiments/flags.py) make every
 # experiment binary tiny; the results scripts have their own grid flags.
 ENGINE_BUDGET = ("--train_steps=3", "--eval_every=0", "--image_every=0",
                  "--histogram_every=0", "--log_every=1",

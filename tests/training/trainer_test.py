@@ -145,15 +145,29 @@ class TrainerTest(absltest.TestCase):
 
     def test_batch_size_must_divide_over_replicas(self):
         with self.assertRaisesRegex(
-                ValueError, "--batch_size=15 must be a multiple of the 2 "
-                "replicas"):
+                trainer.ConfigError, "`batch_size`=15 must be a multiple of "
+                "the 2 replicas") as raised:
             trainer.Trainer(toy_task.ToyTask(),
                             _config(self.dir, batch_size=15),
                             distribution.mirrored_strategy())
+        self.assertEqual(raised.exception.field, "batch_size")
 
     def test_config_checks_name_the_setting(self):
-        with self.assertRaisesRegex(ValueError, "train_steps=0"):
+        with self.assertRaisesRegex(trainer.ConfigError, "train_steps=0"):
             _config(self.dir, train_steps=0)
+        for field, value, message in [
+                ("optimizer", "adagrad", "must be one of"),
+                ("decay_rate", 1.5, "must be <= 1.0"),
+                ("batch_size", None, "must not be None"),
+                ("export", 1, "must be True or False"),
+                ("seed", 0.5, "must be an int"),
+                ("model_dir", "", "`model_dir` is required")]:
+            with self.subTest(field=field):
+                with self.assertRaisesRegex(trainer.ConfigError,
+                                            message) as raised:
+                    trainer.TrainConfig(**{"model_dir": self.dir,
+                                           field: value})
+                self.assertEqual(raised.exception.field, field)
         with self.assertRaisesRegex(ValueError, "eval_every=-1"):
             _config(self.dir, eval_every=-1)
         with self.assertRaisesRegex(ValueError, "model_dir=''"):

@@ -12,7 +12,6 @@ Usage:
       --model_dir=/tmp/mi_demo   # TensorBoard logs and the .keras models
 """
 
-from absl import app
 from absl import flags
 from absl import logging
 import keras
@@ -21,7 +20,7 @@ import numpy as np
 from mi_zoo import layers
 # The engine's flags: this binary reads --batch_size, --learning_rate,
 # --seed and --model_dir from them.
-from mi_zoo.experiments import flags as training_flags  # noqa: F401
+from mi_zoo.experiments import flags as training_flags
 
 FLAGS = flags.FLAGS
 
@@ -122,11 +121,13 @@ def train_and_compare():
     return results
 
 
-def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    train_and_compare()
+main = training_flags.main_calling(train_and_compare)
+
+
+def run():
+    """Entry point: bad flags and user errors in one `error:` line."""
+    training_flags.run_binary(main, {})
 
 
 if __name__ == "__main__":
-    app.run(main)
+    run()

@@ -1,4 +1,5 @@
-"""Data and model flags shared by the experiment binaries (vqa, matching).
+"""Data and model flags shared by the experiment binaries (vqa, matching,
+lm).
 
 absl flags live in one process-wide registry, so two binaries imported
 together (as in the tests) cannot both define `--dataset`. Each flag is
@@ -6,9 +7,17 @@ defined here once; `--dataset`, `--model` and `--num_images` default to None
 and each binary resolves None to its own default (`choice`, `value_or`) and
 checks names against its own registry (`choice` raises `app.UsageError`
 naming the flag and listing the choices).
+
+Each binary states what the shared flags mean for it, and their defaults,
+in a {flag name: `Usage`} dict passed to `use` in its `run()`, before
+`app.run`: its `--help` then lists its own choices and defaults, and leaves
+out the shared flags it does not read.
 """
 
-from typing import Sequence
+import dataclasses
+import os
+import sys
+from typing import Any, Mapping, Optional, Sequence
 
 from absl import app
 from absl import flags
@@ -17,36 +26,33 @@ SIZES = ("small", "paper")
 
 DATASET = flags.DEFINE_string(
     "dataset", None,
-    "Dataset of the binary's registry (default: the binary's own). vqa: "
-    "sort_of_clevr (default), clevr2d, clevr, vqa2; matching: clevr2d "
-    "(default), flickr30k. Generated datasets (sort_of_clevr, clevr2d) need "
-    "no download; the others are read from --data_dir.")
+    "Dataset of the binary's registry (its --help lists the choices and "
+    "its default).")
 DATA_DIR = flags.DEFINE_string(
     "data_dir", None,
-    "clevr/vqa2/flickr30k: the folder holding the downloaded files; "
-    "clevr2d: the TFDS data dir it is built into (default: TFDS's).")
+    "Where the dataset is read from or built into (see the binary's "
+    "--help).")
 DATASET_CONFIG = flags.DEFINE_string(
     "dataset_config", None,
-    "clevr2d only: the builder config, 'default' (50k train scenes) or "
-    "'small' (5k; default of the matching binary).")
+    "Builder config of a generated dataset (see the binary's --help).")
 IMAGE_KIND = flags.DEFINE_enum(
     "image_kind", None, ["pixels", "regions"],
     "Image input (default: the dataset's): raw pixels through a CNN, or "
-    "region features with boxes (clevr2d, vqa2).")
+    "region features with boxes.")
 EVAL_SPLIT = flags.DEFINE_string(
     "eval_split", None, "Split evaluated (default: the dataset's validation "
     "or test split).")
 MODEL = flags.DEFINE_string(
-    "model", None, "Model of the binary's zoo (default: the binary's own; "
-    "vqa: film, matching: mdan).")
+    "model", None, "Model of the binary's zoo (its --help lists the choices "
+    "and its default).")
 MODEL_SIZE = flags.DEFINE_enum(
     "model_size", "small", SIZES,
-    "small: the CPU-sized preset (SMALL_SIZES of mi_zoo/models/vqa.py or "
-    "matching.py); paper: the sizes of the model's paper.")
+    "small: the CPU-sized preset of the model's zoo; paper: the sizes of "
+    "the model's paper.")
 MODEL_HPARAMS = flags.DEFINE_string(
     "model_hparams", "",
-    "Builder arguments over the size preset, e.g. 'glimpses=4,hidden=512' "
-    "(see the builders in mi_zoo/models/).")
+    "Builder arguments over the size preset, 'name=value,...' (see the "
+    "builders in mi_zoo/models/).")
 TRAIN_LIMIT = flags.DEFINE_integer(
     "train_limit", None, "Use only the first N training examples.",
     lower_bound=1)
@@ -56,6 +62,81 @@ EVAL_LIMIT = flags.DEFINE_integer(
 NUM_IMAGES = flags.DEFINE_integer(
     "num_images", None, "Examples drawn in the TensorBoard image summaries "
     "(default: the binary's own).", lower_bound=1)
+
+#: The flags of this module, in the order of `settings()`.
+SHARED = (DATASET, DATA_DIR, DATASET_CONFIG, IMAGE_KIND, EVAL_SPLIT, MODEL,
+          MODEL_SIZE, MODEL_HPARAMS, TRAIN_LIMIT, EVAL_LIMIT, NUM_IMAGES)
+
+
+@dataclasses.dataclass(frozen=True)
+class Usage:
+    """What a shared flag means for one binary.
+
+    Attributes:
+      help: the flag's help in the binary's --help: its choices and what its
+        default means there (None: the help defined in this module).
+      default: the binary's default, made the flag's default so that --help
+        shows it (None: the flag keeps its default; say in `help` what the
+        binary does then).
+    """
+
+    help: Optional[str] = None
+    default: Any = None
+
+
+def use(binary, usages: Mapping[str, Usage]) -> None:
+    """Gives the shared flags the meaning they have for `binary`.
+
+    Call it in the binary's `run()`, before `app.run`. Each flag named in
+    `usages` gets the binary's help and default, and `--help` lists it with
+    the binary's own flags (the key flags of absl's main module,
+    `sys.argv[0]`, also under a console script, whose main module is the
+    script: it gets the binary's flags and docstring too). The shared flags
+    not named are left out of `--help`, and their help (in `--helpfull`)
+    says that the binary does not read them.
+
+    Args:
+      binary: the binary's module (`sys.modules[__name__]`).
+      usages: {shared flag name: `Usage`}.
+
+    Raises:
+      ValueError: naming a flag that is not one of `SHARED`.
+    """
+    names = {holder.name for holder in SHARED}
+    unknown = sorted(set(usages) - names)
+    if unknown:
+        raise ValueError(f"Not shared flags: {unknown}; the shared flags "
+                         f"are {sorted(names)}.")
+    binary_name = _short_name(binary)
+    main = sys.argv[0]
+    registry = flags.FLAGS
+    for flag in registry.get_key_flags_for_module(binary):
+        registry.register_key_flag_for_module(main, flag)
+    for holder in SHARED:
+        flag = registry[holder.name]
+        usage = usages.get(holder.name)
+        if usage is None:
+            flag.help = f"Not read by {binary_name}."
+            continue
+        if usage.help is not None:
+            flag.help = usage.help
+        if usage.default is not None:
+            registry.set_default(holder.name, usage.default)
+        registry.register_key_flag_for_module(main, flag)
+    main_module = sys.modules.get("__main__")
+    if (main_module is not None and main_module is not binary
+            and not getattr(main_module, "__doc__", None)):
+        main_module.__doc__ = binary.__doc__
+
+
+def _short_name(module) -> str:
+    """"vqa" for mi_zoo.experiments.vqa, also when it runs as __main__."""
+    spec = getattr(module, "__spec__", None)
+    if spec is not None:
+        return spec.name.rpartition(".")[2]
+    if module.__name__ != "__main__":
+        return module.__name__.rpartition(".")[2]
+    return os.path.splitext(os.path.basename(module.__file__))[0]
 
 
 def choice(flag, default: str, choices: Sequence[str]) -> str:
@@ -79,7 +160,4 @@ def value_or(flag, default):
 
 def settings() -> dict:
     """{flag name: value} of the flags of this module (for flags.json)."""
-    return {name: flags.FLAGS[name].value for name in (
-        "dataset", "data_dir", "dataset_config", "image_kind", "eval_split",
-        "model", "model_size", "model_hparams", "train_limit", "eval_limit",
-        "num_images")}
+    return {holder.name: holder.value for holder in SHARED}

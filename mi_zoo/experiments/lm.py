@@ -31,9 +31,9 @@ from mi_zoo.tasks import language_model
 from mi_zoo.training import flags as training_flags
 from mi_zoo.training import trainer
 
-# --help lists the shared flags too (they live in other modules).
+# --help lists the engine's flags too (they live in another module), and
+# the shared flags this binary reads as SHARED_FLAGS describes them (run()).
 flags.adopt_module_key_flags(training_flags)
-flags.adopt_module_key_flags(common_flags)
 
 # Shared with the other binaries (one absl registry per process): --dataset
 # (here a corpus of text_corpora.CORPORA), --data_dir (its file or folder),
@@ -68,6 +68,24 @@ _TEMPERATURE = flags.DEFINE_float(
 
 #: This binary's default of the shared --dataset and --model flags.
 DATASET, MODEL = "tiny_shakespeare", "lstm"
+
+#: What the shared flags it reads mean here: this binary's --help
+#: (common_flags.use; the other shared flags are not read).
+SHARED_FLAGS = {
+    "dataset": common_flags.Usage(
+        f"Corpus: {', '.join(text_corpora.CORPORA)} (text: any text "
+        f"file; mi_zoo/data/text_corpora.py).", DATASET),
+    "data_dir": common_flags.Usage(
+        "The corpus's file or folder (required: corpora are read from "
+        "disk), e.g. tiny shakespeare's input.txt or the folder of the "
+        "official wikitext/ptb files."),
+    "model": common_flags.Usage(
+        f"Language model: {', '.join(language.LM_MODELS.names())} "
+        f"(mi_zoo/models/language.py).", MODEL),
+    "model_hparams": common_flags.Usage(
+        "Builder arguments, 'name=value,...' (see the builders in "
+        "mi_zoo/models/language.py)."),
+}
 
 # Defaults of this binary for the engine's flags.
 DEFAULTS = {"train_steps": 2000, "batch_size": 32, "eval_batch_size": 16,
@@ -160,6 +178,7 @@ main = training_flags.main_calling(train_and_report)
 
 def run():
     """Console-script entry point (`mi-zoo-lm`)."""
+    common_flags.use(sys.modules[__name__], SHARED_FLAGS)
     training_flags.run_binary(main, DEFAULTS)
 
 

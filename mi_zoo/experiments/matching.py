@@ -36,9 +36,9 @@ from mi_zoo.tasks import matching as matching_task
 from mi_zoo.training import flags as training_flags
 from mi_zoo.training import trainer
 
-# --help lists the shared flags too (they live in other modules).
+# --help lists the engine's flags too (they live in another module), and
+# the shared data and model flags as SHARED_FLAGS describes them (run()).
 flags.adopt_module_key_flags(training_flags)
-flags.adopt_module_key_flags(common_flags)
 
 # Shared with the VQA binary: --dataset, --data_dir, --dataset_config,
 # --image_kind, --eval_split, --model, --model_size, --model_hparams,
@@ -61,6 +61,39 @@ CLEVR2D_CONFIG = "small"
 #: (measured while the batch norms had Keras's momentum 0.99, before
 #: encoders.BN_MOMENTUM = 0.9; pixels were not measured again since).
 CLEVR2D_IMAGE_KIND = "regions"
+
+#: What the shared flags mean here: this binary's --help (common_flags.use).
+SHARED_FLAGS = {
+    "dataset": common_flags.Usage(
+        f"Dataset: {', '.join(matching_sources.MATCHING_DATASETS.names())}. "
+        f"clevr2d is generated (no download); flickr30k is read from "
+        f"--data_dir.", DATASET),
+    "data_dir": common_flags.Usage(
+        "flickr30k: the folder holding the downloaded files; clevr2d: the "
+        "TFDS data dir it is built into (default: TFDS's)."),
+    "dataset_config": common_flags.Usage(
+        f"clevr2d only: the builder config, 'default' (50k train scenes) or "
+        f"'small' (5k); default: {CLEVR2D_CONFIG}."),
+    "image_kind": common_flags.Usage(
+        f"Image input: clevr2d: region features with boxes (regions) or raw "
+        f"pixels through a CNN (pixels), default {CLEVR2D_IMAGE_KIND}; "
+        f"flickr30k: pixels."),
+    "eval_split": common_flags.Usage(),
+    "model": common_flags.Usage(
+        f"Model of the matching zoo: "
+        f"{', '.join(matching_models.MATCHING_MODELS.names())} "
+        f"(mi_zoo/models/matching.py).", MODEL),
+    "model_size": common_flags.Usage(
+        "small: the CPU-sized preset (SMALL_SIZES of "
+        "mi_zoo/models/matching.py); paper: the sizes of the model's paper."),
+    "model_hparams": common_flags.Usage(
+        "Builder arguments over the size preset, 'name=value,...' (see the "
+        "builders in mi_zoo/models/matching.py)."),
+    "train_limit": common_flags.Usage(),
+    "eval_limit": common_flags.Usage(),
+    "num_images": common_flags.Usage(
+        "Examples drawn in the TensorBoard image summaries.", NUM_IMAGES),
+}
 
 # Defaults of this binary for the engine's flags: the quick run above.
 DEFAULTS = {"precise_bn_batches": 20,
@@ -160,6 +193,7 @@ main = training_flags.main_calling(train_and_report)
 
 def run():
     """Console-script entry point (`mi-zoo-matching`)."""
+    common_flags.use(sys.modules[__name__], SHARED_FLAGS)
     training_flags.run_binary(main, DEFAULTS)
 
 

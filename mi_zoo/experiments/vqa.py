@@ -30,13 +30,13 @@ from mi_zoo.tasks import vqa as vqa_task
 from mi_zoo.training import flags as training_flags
 from mi_zoo.training import trainer
 
-# --help lists the shared flags too (they live in other modules).
+# --help lists the engine's flags too (they live in another module), and
+# the shared data and model flags as SHARED_FLAGS describes them (run()).
 flags.adopt_module_key_flags(training_flags)
-flags.adopt_module_key_flags(common_flags)
 
-# The data and model flags are shared with the matching binary (one absl
-# flag registry per process): see common_flags. The aliases keep this
-# module's names.
+# The data and model flags are shared with the matching and lm binaries
+# (one absl flag registry per process): see common_flags. The aliases keep
+# this module's names.
 _DATASET = common_flags.DATASET
 _DATA_DIR = common_flags.DATA_DIR
 _DATASET_CONFIG = common_flags.DATASET_CONFIG
@@ -51,6 +51,39 @@ _NUM_IMAGES = common_flags.NUM_IMAGES
 
 #: This binary's defaults of the shared flags that default to None.
 DATASET, MODEL, NUM_IMAGES = "sort_of_clevr", "film", 6
+
+#: What the shared flags mean here: this binary's --help (common_flags.use).
+SHARED_FLAGS = {
+    "dataset": common_flags.Usage(
+        f"Dataset: {', '.join(vqa_sources.VQA_DATASETS.names())}. "
+        f"sort_of_clevr and clevr2d are generated (no download); clevr and "
+        f"vqa2 are read from --data_dir.", DATASET),
+    "data_dir": common_flags.Usage(
+        "clevr/vqa2: the folder holding the downloaded files; clevr2d: the "
+        "TFDS data dir it is built into (default: TFDS's); sort_of_clevr: "
+        "none (generated in memory)."),
+    "dataset_config": common_flags.Usage(
+        "clevr2d only: the builder config, 'default' (50k train scenes; "
+        "the default) or 'small' (5k)."),
+    "image_kind": common_flags.Usage(
+        "Image input (default: the dataset's): raw pixels through a CNN "
+        "(sort_of_clevr, clevr, clevr2d), or region features with boxes "
+        "(clevr2d, vqa2)."),
+    "eval_split": common_flags.Usage(),
+    "model": common_flags.Usage(
+        f"Model of the VQA zoo: {', '.join(vqa_models.VQA_MODELS.names())} "
+        f"(mi_zoo/models/vqa.py).", MODEL),
+    "model_size": common_flags.Usage(
+        "small: the CPU-sized preset (SMALL_SIZES of mi_zoo/models/vqa.py); "
+        "paper: the sizes of the model's paper."),
+    "model_hparams": common_flags.Usage(
+        "Builder arguments over the size preset, e.g. "
+        "'glimpses=4,hidden=512' (see the builders in mi_zoo/models/vqa.py)."),
+    "train_limit": common_flags.Usage(),
+    "eval_limit": common_flags.Usage(),
+    "num_images": common_flags.Usage(
+        "Examples drawn in the TensorBoard image summaries.", NUM_IMAGES),
+}
 
 # Defaults of this binary for the engine's flags: the quick run above.
 DEFAULTS = {"precise_bn_batches": 20,
@@ -117,6 +150,7 @@ main = training_flags.main_calling(train_and_report)
 
 def run():
     """Console-script entry point (`mi-zoo-vqa`)."""
+    common_flags.use(sys.modules[__name__], SHARED_FLAGS)
     training_flags.run_binary(main, DEFAULTS)
 
 

@@ -17,18 +17,16 @@ are in <model_dir>/results.json; a run started again with the same flags
 resumes from its last checkpoint, with the recurrent state it had.
 """
 
-import os
 import sys
 
 from absl import app
 from absl import flags
 
 from mi_zoo.data import text_corpora
-from mi_zoo.data import vocabulary as vocabulary_lib
 from mi_zoo.experiments import common_flags
 from mi_zoo.models import language
 from mi_zoo.tasks import language_model
-from mi_zoo.training import flags as training_flags
+from mi_zoo.experiments import flags as training_flags
 from mi_zoo.training import trainer
 
 # --help lists the engine's flags too (they live in another module), and
@@ -92,7 +90,8 @@ DEFAULTS = {"train_steps": 2000, "batch_size": 32, "eval_batch_size": 16,
             "learning_rate": 2e-3, "clip_norm": 1.0, "eval_every": 500,
             "image_every": 500, "log_every": 50}
 
-VOCABULARY_FILE = "vocabulary.json"
+#: Where the run keeps its vocabulary (the task writes and checks it).
+VOCABULARY_FILE = language_model.VOCABULARY_FILE
 
 
 def load_corpus() -> text_corpora.Corpus:
@@ -133,18 +132,6 @@ def make_task() -> language_model.LanguageModelTask:
     return task
 
 
-def check_vocabulary(task, model_dir):
-    """Saves the vocabulary into model_dir, or checks that the one saved by
-    an earlier run of this model_dir is the same."""
-    path = os.path.join(model_dir, VOCABULARY_FILE)
-    if os.path.exists(path):
-        vocabulary_lib.Vocabulary.load(path).check_matches(
-            task.vocabulary, what=path)
-    else:
-        os.makedirs(model_dir, exist_ok=True)
-        task.vocabulary.save(path)
-
-
 def settings(task) -> dict:
     values = training_flags.settings(sys.modules[__name__])
     values.update(dataset=task.corpus.name, data_dir=_DATA_DIR.value,
@@ -160,11 +147,7 @@ def train_and_report():
     strategy = training_flags.make_strategy()
     task = make_task()
     config = training_flags.train_config()
-    if not config.overwrite:
-        check_vocabulary(task, config.model_dir)
     results = trainer.train(task, config, strategy, settings=settings(task))
-    if config.overwrite:
-        check_vocabulary(task, config.model_dir)
     print(f"{task.model_name} on {task.corpus.name} ({task.corpus.level}): "
           f"{results['parameters']:,} parameters, {results['step']} steps")
     for split in ("valid", "test"):

@@ -27,7 +27,7 @@ from mi_zoo.data import vqa_sources
 from mi_zoo.experiments import common_flags
 from mi_zoo.models import vqa as vqa_models
 from mi_zoo.tasks import vqa as vqa_task
-from mi_zoo.training import flags as training_flags
+from mi_zoo.experiments import flags as training_flags
 from mi_zoo.training import trainer
 
 # --help lists the engine's flags too (they live in another module), and

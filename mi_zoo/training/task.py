@@ -70,6 +70,7 @@ class Task(abc.ABC):
 
     def update_metrics(self, metrics, targets, outputs, info=None):
         """Updates the metrics of `make_metrics` with one batch."""
+        del metrics, targets, outputs, info  # No metrics by default.
 
     def metric_results(self, metrics) -> Dict[str, float]:
         """{name: value} from the metrics; a metric whose result is a dict

@@ -606,12 +606,17 @@ class Trainer:
         progress.message(f"TensorBoard: tensorboard --logdir "
                          f"{config.model_dir}")
         last_time, last_step = time.perf_counter(), self.current_step
+        start_step = self.current_step
         train_values = {}
         while self.current_step < config.train_steps:
             next_step = self.current_step + 1
             with_grads = bool(config.histogram_every
                               and next_step % config.histogram_every == 0)
-            grads = self._train_fn(with_grads)
+            if next_step == start_step + 1:  # Traces the graph: slow.
+                with progress.phase("First step (building the graph)"):
+                    grads = self._train_fn(with_grads)
+            else:
+                grads = self._train_fn(with_grads)
             self.current_step = next_step
             step = next_step
             if with_grads:
@@ -640,7 +645,9 @@ class Trainer:
     def _finish(self, train_values, progress):
         config = self.config
         step = self.current_step
-        self._save()
+        if self._saved_step != step:
+            with progress.phase(f"Saving checkpoint ckpt-{step}"):
+                self._save()
         with progress.phase("Final evaluation"):
             eval_values = self.evaluate()
         self.summaries.scalars("eval", eval_values, step)

@@ -9,10 +9,10 @@ regions × 21 features) and VQA v2-like bottom-up features (36 regions × 2048,
 
 import numpy as np
 
+from mi_zoo.core import specs
 from mi_zoo.data import clevr_2d
 from mi_zoo.data import clevr_2d_builder
 from mi_zoo.data import sort_of_clevr
-from mi_zoo.models import specs
 from mi_zoo.models import vqa
 
 VQA2_VOCAB, VQA2_LENGTH, VQA2_REGIONS, VQA2_FEATURES, VQA2_ANSWERS = (

@@ -47,11 +47,11 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import tensorflow as tf
 
+from mi_zoo.core import validation
 from mi_zoo.data import images as images_lib
 from mi_zoo.data import text_vocab
 from mi_zoo.data import throughput
 from mi_zoo.data import vocabulary
-from mi_zoo.layers import _validation
 
 SPLITS = ("train", "val", "test")
 QUESTION_TYPES = ("exist", "count", "compare_integer", "query_attribute",
@@ -97,7 +97,7 @@ def split_paths(manual_dir: str, split: str) -> Tuple[str, str]:
     Returns:
       The two paths.
     """
-    _validation.check_choice("split", split, SPLITS)
+    validation.check_choice("split", split, SPLITS)
     if not os.path.isdir(manual_dir):
         raise FileNotFoundError(f"CLEVR manual directory {manual_dir!r} does "
                                 f"not exist; unzip CLEVR_v1.0.zip there.")
@@ -242,8 +242,8 @@ def clevr_dataset(manual_dir: str, split: str,
       int32 [B, T], "question_type": int32 [B] (index in QUESTION_TYPES,
       -1 without a program)}, int32 [B] answer ids).
     """
-    _validation.check_positive_int("batch_size", batch_size)
-    _validation.check_positive_int("max_question_length", max_question_length,
+    validation.check_positive_int("batch_size", batch_size)
+    validation.check_positive_int("max_question_length", max_question_length,
                                    allow_none=True)
     qpath, images = split_paths(manual_dir, split)
     questions = load_questions(qpath)

@@ -31,8 +31,8 @@ import time
 
 import numpy as np
 
+from mi_zoo.core import validation
 from mi_zoo.data import clevr_2d_programs as programs
-from mi_zoo.layers import _validation
 
 ATTRIBUTES = programs.ATTRIBUTES
 COLORS = programs.COLORS
@@ -106,12 +106,12 @@ def answer_id(answer):
 
 
 def _check_config(image_size, min_objects, max_objects):
-    _validation.check_positive_int("image_size", image_size)
+    validation.check_positive_int("image_size", image_size)
     if image_size < 16:
         raise ValueError(f"`image_size` must be at least 16, got "
                          f"image_size={image_size!r}.")
-    _validation.check_positive_int("min_objects", min_objects)
-    _validation.check_positive_int("max_objects", max_objects)
+    validation.check_positive_int("min_objects", min_objects)
+    validation.check_positive_int("max_objects", max_objects)
     if not min_objects <= max_objects <= programs.MAX_COUNT:
         raise ValueError(
             f"need 1 <= min_objects <= max_objects <= {programs.MAX_COUNT}, "
@@ -265,8 +265,8 @@ def generate(num_examples, seed=0, image_size=DEFAULT_IMAGE_SIZE,
       of step strings), "objects" (the scene, see `sample_scene`) and
       "caption".
     """
-    _validation.check_positive_int("num_examples", num_examples)
-    _validation.check_positive_int("num_workers", num_workers)
+    validation.check_positive_int("num_examples", num_examples)
+    validation.check_positive_int("num_workers", num_workers)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"`seed` must be a non-negative integer, got "
                          f"seed={seed!r}.")

@@ -35,8 +35,8 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 from tensorflow_datasets.core.utils import tqdm_utils
 
+from mi_zoo.core import validation
 from mi_zoo.data import clevr_2d
-from mi_zoo.layers import _validation
 
 SPLIT_SEEDS = {"train": 0, "validation": 1, "test": 2}
 IMAGE_KINDS = ("pixels", "regions")
@@ -104,7 +104,7 @@ class Clevr2d(tfds.core.GeneratorBasedBuilder):
     def _info(self):
         cfg = self.builder_config
         for name in ("train_size", "validation_size", "test_size"):
-            _validation.check_positive_int(name, getattr(cfg, name))
+            validation.check_positive_int(name, getattr(cfg, name))
         clevr_2d._check_config(  # pylint: disable=protected-access
             cfg.image_size, cfg.min_objects, cfg.max_objects)
         s = cfg.image_size
@@ -258,11 +258,11 @@ def clevr_2d_dataset(split, batch_size, seed, image_kind="pixels",
       [B, T], "image": ..., ["boxes": ...]} and answer int32 [B], an index
       of `clevr_2d.ANSWERS` (plus the info dict if with_info).
     """
-    _validation.check_choice("image_kind", image_kind, IMAGE_KINDS)
-    _validation.check_positive_int("batch_size", batch_size)
-    _validation.check_positive_int("question_length", question_length)
-    _validation.check_positive_int("max_regions", max_regions)
-    _validation.check_positive_int("limit", limit, allow_none=True)
+    validation.check_choice("image_kind", image_kind, IMAGE_KINDS)
+    validation.check_positive_int("batch_size", batch_size)
+    validation.check_positive_int("question_length", question_length)
+    validation.check_positive_int("max_regions", max_regions)
+    validation.check_positive_int("limit", limit, allow_none=True)
     if builder is None:
         builder = Clevr2d(config=config, data_dir=data_dir)
         builder.download_and_prepare()

@@ -49,11 +49,11 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
+from mi_zoo.core import validation
 from mi_zoo.data import clevr
 from mi_zoo.data import images as images_lib
 from mi_zoo.data import tfds_manual
 from mi_zoo.data import vocabulary
-from mi_zoo.layers import _validation
 
 SPLITS = {"train": "train", "validation": "val"}
 
@@ -184,9 +184,9 @@ def clevr_v1_dataset(split: str, batch_size: int, *,
       FileNotFoundError: when data_dir holds no build, naming the folder
         and the command to build.
     """
-    _validation.check_choice("split", split, tuple(SPLITS))
-    _validation.check_positive_int("batch_size", batch_size)
-    _validation.check_positive_int("max_question_length",
+    validation.check_choice("split", split, tuple(SPLITS))
+    validation.check_positive_int("batch_size", batch_size)
+    validation.check_positive_int("max_question_length",
                                    max_question_length)
     image_size = images_lib.check_image_size(image_size)
     builder = ClevrV1(data_dir=data_dir)

@@ -40,11 +40,11 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import tensorflow as tf
 
+from mi_zoo.core import validation
 from mi_zoo.data import images as images_lib
 from mi_zoo.data import text_vocab
 from mi_zoo.data import throughput
 from mi_zoo.data import vocabulary
-from mi_zoo.layers import _validation
 
 TOKEN_FILE = "results_20130124.token"
 KARPATHY_FILE = "dataset_flickr30k.json"
@@ -126,8 +126,8 @@ def split_examples(manual_dir: str, split: str, source: str = "auto"
     Returns:
       [(image path, captions)].
     """
-    _validation.check_choice("source", source, SOURCES)
-    _validation.check_choice("split", split, ("train", "val", "test", "all"))
+    validation.check_choice("source", source, SOURCES)
+    validation.check_choice("split", split, ("train", "val", "test", "all"))
     if not os.path.isdir(manual_dir):
         raise FileNotFoundError(f"Flickr30k manual directory {manual_dir!r} "
                                 f"does not exist.")
@@ -191,8 +191,8 @@ def flickr30k_dataset(manual_dir: str, split: str,
       int32 [B, T], "image_index": int32 [B] (position of the image in the
       split, to find the matching pairs at retrieval time)}.
     """
-    _validation.check_positive_int("batch_size", batch_size)
-    _validation.check_positive_int("max_caption_length", max_caption_length)
+    validation.check_positive_int("batch_size", batch_size)
+    validation.check_positive_int("max_caption_length", max_caption_length)
     pairs = split_examples(manual_dir, split, source)
     files, captions, index = [], [], []
     for k, (path, caps) in enumerate(pairs):

@@ -41,9 +41,9 @@ import os
 
 import tensorflow_datasets as tfds
 
+from mi_zoo.core import validation
 from mi_zoo.data import flickr30k
 from mi_zoo.data import tfds_manual
-from mi_zoo.layers import _validation
 
 _CITATION = """\
 @article{young2014image,
@@ -76,8 +76,8 @@ class Flickr30kConfig(tfds.core.BuilderConfig):
     caption_min_count: int = 1
 
     def __post_init__(self):
-        _validation.check_choice("source", self.source, ("karpathy", "token"))
-        _validation.check_positive_int("caption_min_count",
+        validation.check_choice("source", self.source, ("karpathy", "token"))
+        validation.check_positive_int("caption_min_count",
                                        self.caption_min_count)
 
 

@@ -35,13 +35,13 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from mi_zoo.layers import _validation
+from mi_zoo.core import validation
 
 
 def _stream_length(num_tokens, batch_size, sequence_length):
     """Checks the sizes; returns L, the length of each stream."""
-    _validation.check_positive_int("batch_size", batch_size)
-    _validation.check_positive_int("sequence_length", sequence_length)
+    validation.check_positive_int("batch_size", batch_size)
+    validation.check_positive_int("sequence_length", sequence_length)
     if num_tokens < 2 * batch_size:
         raise ValueError(
             f"batch_size={batch_size} is too large for the data: "
@@ -96,7 +96,7 @@ def batchify(ids, batch_size):
     if ids.ndim != 1:
         raise ValueError(f"`ids` must be a 1-D token stream, got shape "
                          f"{ids.shape}.")
-    _validation.check_positive_int("batch_size", batch_size)
+    validation.check_positive_int("batch_size", batch_size)
     if len(ids) < batch_size:
         raise ValueError(f"batch_size={batch_size} is larger than the "
                          f"{len(ids)} tokens of the data.")

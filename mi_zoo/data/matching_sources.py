@@ -48,13 +48,13 @@ from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 import numpy as np
 import tensorflow as tf
 
+from mi_zoo.core import registry
+from mi_zoo.core import specs
+from mi_zoo.core import validation
 from mi_zoo.data import clevr_2d
 from mi_zoo.data import clevr_2d_builder
 from mi_zoo.data import flickr30k
 from mi_zoo.data import vqa_sources
-from mi_zoo.layers import _validation
-from mi_zoo.models import registry
-from mi_zoo.models import specs
 
 MATCHING_DATASETS = registry.Registry("matching dataset")
 
@@ -150,12 +150,12 @@ def clevr_2d_caption_dataset(split, batch_size, seed, image_kind="pixels",
       A dataset of {"caption": int32 [B, T], "image": ..., ["boxes": ...],
       ["image_index": int32 [B]]}.
     """
-    _validation.check_choice("image_kind", image_kind,
+    validation.check_choice("image_kind", image_kind,
                              clevr_2d_builder.IMAGE_KINDS)
-    _validation.check_positive_int("batch_size", batch_size)
-    _validation.check_positive_int("caption_length", caption_length)
-    _validation.check_positive_int("max_regions", max_regions)
-    _validation.check_positive_int("limit", limit, allow_none=True)
+    validation.check_positive_int("batch_size", batch_size)
+    validation.check_positive_int("caption_length", caption_length)
+    validation.check_positive_int("max_regions", max_regions)
+    validation.check_positive_int("limit", limit, allow_none=True)
     if builder is None:
         builder = clevr_2d_builder.Clevr2d(config=config, data_dir=data_dir)
         builder.download_and_prepare()
@@ -247,7 +247,7 @@ def _flickr30k(r: vqa_sources.Request) -> MatchingData:
                          f"positive integers, got "
                          f"image_size={opts['image_size']!r}.")
     length = opts["max_caption_length"]
-    _validation.check_positive_int("max_caption_length", length)
+    validation.check_positive_int("max_caption_length", length)
     if not os.path.isfile(os.path.join(data_dir, flickr30k.KARPATHY_FILE)):
         raise FileNotFoundError(
             f"`data_dir` (--data_dir) {data_dir!r} has no "
@@ -311,7 +311,7 @@ def image_rows(per_caption, caption_image_index, num_images):
     if index.ndim != 1 or len(index) != len(per_caption):
         raise ValueError(f"image_rows needs caption_image_index of shape "
                          f"[{len(per_caption)}], got {index.shape}.")
-    _validation.check_positive_int("num_images", num_images)
+    validation.check_positive_int("num_images", num_images)
     if index.size and (index.min() < 0 or index.max() >= num_images):
         raise ValueError(f"caption_image_index must lie in [0, {num_images}), "
                          f"got values in [{index.min()}, {index.max()}].")
@@ -383,7 +383,7 @@ def retrieval_recall(image_embeddings, text_embeddings, caption_image_index,
                          f"have no caption in caption_image_index.")
     ks = tuple(ks)
     for k in ks:
-        _validation.check_positive_int("k", k)
+        validation.check_positive_int("k", k)
     scores = images @ texts.T  # [I, C]
     positive = index[None, :] == np.arange(num_images)[:, None]  # [I, C]
     # Image→text: negatives scoring >= the best positive.

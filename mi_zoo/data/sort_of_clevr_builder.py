@@ -44,6 +44,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 from tensorflow_datasets.core.utils import tqdm_utils
 
+from mi_zoo.core import specs
 from mi_zoo.data import sort_of_clevr as soc
 
 SPLITS = ("train", "validation", "test")
@@ -375,10 +376,9 @@ def vqa_spec(config: Union[str, SortOfClevrConfig] = "paper"):
       config: a config name or a `SortOfClevrConfig`.
 
     Returns:
-      mi_zoo.models.specs.VqaSpec(vocab_size=27, question_length=13,
+      mi_zoo.core.specs.VqaSpec(vocab_size=27, question_length=13,
       image_kind="pixels", image_shape=(75, 75, 3), num_answers=10).
     """
-    from mi_zoo.models import specs  # Lazy: keeps keras out of the import.
     cfg = _config(config)
     return specs.VqaSpec(vocab_size=len(soc.VOCAB),
                          question_length=soc.QUESTION_LENGTH,

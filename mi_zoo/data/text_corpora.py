@@ -45,8 +45,8 @@ import dataclasses
 import os
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from mi_zoo.core import validation
 from mi_zoo.data import vocabulary as vocabulary_lib
-from mi_zoo.layers import _validation
 
 SPLITS = ("train", "valid", "test")
 LEVELS = ("char", "word")
@@ -153,7 +153,7 @@ def tokenize(text: str, level: str, add_eos: bool = True) -> List[str]:
     each line on any whitespace, so " a  b \\n\\n" gives
     ["a", "b", "<eos>", "<eos>"].
     """
-    _validation.check_choice("level", level, LEVELS)
+    validation.check_choice("level", level, LEVELS)
     if level == "char":
         return list(text)
     lines = text.split("\n")
@@ -195,7 +195,7 @@ def read_wikitext(directory: str, level: str = "word",
     Returns:
       A `Corpus`.
     """
-    _validation.check_choice("level", level, LEVELS)
+    validation.check_choice("level", level, LEVELS)
     files = _split_files(directory, WIKITEXT_FILES[level], name)
     splits = {}
     for split, path in files.items():
@@ -223,7 +223,7 @@ def read_ptb(directory: str, level: str = "word",
     Returns:
       A `Corpus`.
     """
-    _validation.check_choice("level", level, LEVELS)
+    validation.check_choice("level", level, LEVELS)
     files = _split_files(directory, PTB_FILES, "ptb")
     splits = {split: _check_split(tokenize(read_text(path), level, add_eos),
                                   path)
@@ -249,7 +249,7 @@ def read_text_file(path: str, level: str = "char",
     Returns:
       A `Corpus`.
     """
-    _validation.check_choice("level", level, LEVELS)
+    validation.check_choice("level", level, LEVELS)
     texts = split_by_fraction(read_text(path), fractions)
     splits = {}
     for split, text in zip(SPLITS, texts):
@@ -291,7 +291,7 @@ def read_tiny_shakespeare(path: str, level: str = "char",
     Raises:
       FileNotFoundError: when `path` is neither, naming what was looked for.
     """
-    _validation.check_choice("level", level, LEVELS)
+    validation.check_choice("level", level, LEVELS)
     if os.path.isdir(path):
         local = os.path.join(path, TINY_SHAKESPEARE_FILE)
         if os.path.exists(local):
@@ -339,10 +339,10 @@ def load_corpus(name: str, path: str, level: Optional[str] = None) -> Corpus:
     Returns:
       A `Corpus` with "train", "valid" and "test" token lists.
     """
-    _validation.check_choice("name", name, tuple(CORPORA))
+    validation.check_choice("name", name, tuple(CORPORA))
     reader, default_level = CORPORA[name]
     level = default_level if level is None else level
-    _validation.check_choice("level", level, LEVELS)
+    validation.check_choice("level", level, LEVELS)
     if not path:
         raise ValueError(f"`path` must name the {name} file or folder, got "
                          f"path={path!r}.")

@@ -53,8 +53,8 @@ from typing import Dict, Iterable, List, Optional, Sequence
 import numpy as np
 import tensorflow as tf
 
+from mi_zoo.core import validation
 from mi_zoo.data import text_vocab
-from mi_zoo.layers import _validation
 
 UNK = "<unk>"
 PAD = "<pad>"
@@ -166,9 +166,9 @@ class Vocabulary:
         Returns:
           The `Vocabulary`.
         """
-        _validation.check_positive_int("min_count", min_count)
-        _validation.check_positive_int("max_size", max_size, allow_none=True)
-        _validation.check_choice("order", order, ORDERS)
+        validation.check_positive_int("min_count", min_count)
+        validation.check_positive_int("max_size", max_size, allow_none=True)
+        validation.check_choice("order", order, ORDERS)
         counts = collections.Counter(tokens)
         if not counts:
             raise ValueError("Cannot build a vocabulary from no tokens; is "
@@ -314,7 +314,7 @@ class Vocabulary:
         ids = np.fromiter((get(t, unk_id) for t in tokens), dtype=np.int32)
         if max_length is None:
             return ids
-        _validation.check_positive_int("max_length", max_length)
+        validation.check_positive_int("max_length", max_length)
         if self._pad is None:
             raise ValueError(f"encode(..., max_length={max_length}) pads, but "
                              f"this vocabulary has no padding token; build "

@@ -40,8 +40,8 @@ from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 import keras
 import numpy as np
 
+from mi_zoo.core import validation
 from mi_zoo.data import text_vocab
-from mi_zoo.layers import _validation
 
 NUM_ANNOTATORS = 10
 _PUNCT = (";", "/", "[", "]", '"', "{", "}", "(", ")", "=", "+", "\\", "_",
@@ -190,8 +190,8 @@ class AnswerVocab:
         Returns:
           The vocabulary, by decreasing count then alphabetically.
         """
-        _validation.check_positive_int("min_count", min_count)
-        _validation.check_positive_int("max_size", max_size, allow_none=True)
+        validation.check_positive_int("min_count", min_count)
+        validation.check_positive_int("max_size", max_size, allow_none=True)
         counts = collections.Counter(
             normalize_answer(a["multiple_choice_answer"]) for a in annotations)
         kept = sorted((a for a, c in counts.items() if c >= min_count),
@@ -216,7 +216,7 @@ class AnswerVocab:
         Returns:
           (class ids, scores), sorted by class id.
         """
-        _validation.check_choice("scoring", scoring,
+        validation.check_choice("scoring", scoring,
                                  ("soft", "official", "counts"))
         ids, scores = [], []
         for answer, n in answer_counts(answers).items():
@@ -281,9 +281,9 @@ class VqaAccuracy(keras.metrics.Metric):
                  num_annotators: int = NUM_ANNOTATORS, name="vqa_accuracy",
                  dtype=None):
         super().__init__(name=name, dtype=dtype)
-        _validation.check_choice("target_type", target_type,
+        validation.check_choice("target_type", target_type,
                                  ("counts", "scores"))
-        _validation.check_positive_int("num_annotators", num_annotators)
+        validation.check_positive_int("num_annotators", num_annotators)
         self.target_type = target_type
         self.num_annotators = num_annotators
         self.total = self.add_variable(shape=(), initializer="zeros",

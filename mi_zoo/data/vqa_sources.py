@@ -69,6 +69,9 @@ from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 import numpy as np
 import tensorflow as tf
 
+from mi_zoo.core import registry
+from mi_zoo.core import specs
+from mi_zoo.core import validation
 from mi_zoo.data import clevr
 from mi_zoo.data import clevr_2d
 from mi_zoo.data import clevr_2d_builder
@@ -78,9 +81,6 @@ from mi_zoo.data import text_vocab
 from mi_zoo.data import vocabulary
 from mi_zoo.data import vqa_answers
 from mi_zoo.data import vqa_v2
-from mi_zoo.layers import _validation
-from mi_zoo.models import registry
-from mi_zoo.models import specs
 
 VQA_DATASETS = registry.Registry("VQA dataset")
 
@@ -186,12 +186,12 @@ def checked_request(name, batch_size, eval_batch_size, seed, data_dir,
                     options) -> Request:
     """The `Request` of a loader's arguments, after the checks that every
     dataset shares (sizes, seed, limits, options)."""
-    _validation.check_positive_int("batch_size", batch_size)
-    _validation.check_positive_int("eval_batch_size", eval_batch_size)
+    validation.check_positive_int("batch_size", batch_size)
+    validation.check_positive_int("eval_batch_size", eval_batch_size)
     check_seed(seed)
-    _validation.check_positive_int("train_limit", train_limit,
+    validation.check_positive_int("train_limit", train_limit,
                                    allow_none=True)
-    _validation.check_positive_int("eval_limit", eval_limit, allow_none=True)
+    validation.check_positive_int("eval_limit", eval_limit, allow_none=True)
     if options is not None and not isinstance(options, Mapping):
         raise ValueError(f"`options` must be a mapping (dict) or None, got "
                          f"options={options!r}.")
@@ -511,7 +511,7 @@ def _vqa2(r: Request) -> VqaData:
     opts = check_options(r.name, r.options, {
         "features": None, "answer_min_count": 9, "max_question_length": 14})
     length = opts["max_question_length"]
-    _validation.check_positive_int("max_question_length", length)
+    validation.check_positive_int("max_question_length", length)
     train_files = vqa_v2.split_files(data_dir, "train2014")
     eval_files = vqa_v2.split_files(data_dir, split)
     features = {s: ((opts["features"], None) if opts["features"] is not None

@@ -69,11 +69,11 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 import tensorflow as tf
 
+from mi_zoo.core import validation
 from mi_zoo.data import text_vocab
 from mi_zoo.data import throughput
 from mi_zoo.data import vocabulary
 from mi_zoo.data import vqa_answers
-from mi_zoo.layers import _validation
 
 TSV_FIELDS = ("image_id", "image_w", "image_h", "num_boxes", "boxes",
               "features")
@@ -207,7 +207,7 @@ def convert_tsv(tsv_path: str, out_dir: str, num_boxes: int = 36) -> str:
     Returns:
       `out_dir`.
     """
-    _validation.check_positive_int("num_boxes", num_boxes)
+    validation.check_positive_int("num_boxes", num_boxes)
     if not os.path.isfile(tsv_path):
         raise FileNotFoundError(f"features TSV {tsv_path!r} does not exist.")
     if os.path.getsize(tsv_path) == 0:
@@ -276,7 +276,7 @@ class FeatureStore:
     """
 
     def __init__(self, path: str, max_boxes: Optional[int] = None):
-        _validation.check_positive_int("max_boxes", max_boxes,
+        validation.check_positive_int("max_boxes", max_boxes,
                                        allow_none=True)
         self.path = path
         self._lock = threading.Lock()
@@ -455,7 +455,7 @@ class FeatureStore:
           {"image": float32 [R, D], "boxes": float32 [R, 4], "num_boxes":
           int32 []}.
         """
-        _validation.check_choice("by", by, ("row", "image_id"))
+        validation.check_choice("by", by, ("row", "image_id"))
         read = self.read_row if by == "row" else self.read_image
         feats, boxes, count = tf.numpy_function(
             read, [key], [tf.float32, tf.float32, tf.int32], stateful=False)
@@ -515,9 +515,9 @@ def vqa_v2_dataset(questions_json: str,
       the zero padding), "question_id": int64 [B]},
       float32 [B, num_answers]) (or the dict alone without annotations).
     """
-    _validation.check_positive_int("batch_size", batch_size)
-    _validation.check_positive_int("max_question_length", max_question_length)
-    _validation.check_choice("target", target, ("soft", "official", "counts"))
+    validation.check_positive_int("batch_size", batch_size)
+    validation.check_positive_int("max_question_length", max_question_length)
+    validation.check_choice("target", target, ("soft", "official", "counts"))
     pairs = list(iter_examples(questions_json, annotations_json))
     with_targets = annotations_json is not None
     store = FeatureStore(_resolve_features(features_path, tsv_cache_dir),

@@ -53,11 +53,11 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
+from mi_zoo.core import validation
 from mi_zoo.data import tfds_manual
 from mi_zoo.data import vocabulary
 from mi_zoo.data import vqa_answers
 from mi_zoo.data import vqa_v2
-from mi_zoo.layers import _validation
 
 SPLITS = {"train": "train2014", "validation": "val2014"}
 TARGETS = ("soft", "counts")
@@ -87,9 +87,9 @@ class VqaV2Config(tfds.core.BuilderConfig):
     question_min_count: int = 1
 
     def __post_init__(self):
-        _validation.check_positive_int("answer_min_count",
+        validation.check_positive_int("answer_min_count",
                                        self.answer_min_count)
-        _validation.check_positive_int("question_min_count",
+        validation.check_positive_int("question_min_count",
                                        self.question_min_count)
 
 
@@ -219,10 +219,10 @@ def vqa_v2_tfds_dataset(split: str, features_path: str, batch_size: int, *,
       ValueError: on a bad argument, or (when read) an image that is not in
         the features.
     """
-    _validation.check_choice("split", split, tuple(SPLITS))
-    _validation.check_choice("target", target, TARGETS)
-    _validation.check_positive_int("batch_size", batch_size)
-    _validation.check_positive_int("max_question_length",
+    validation.check_choice("split", split, tuple(SPLITS))
+    validation.check_choice("target", target, TARGETS)
+    validation.check_positive_int("batch_size", batch_size)
+    validation.check_positive_int("max_question_length",
                                    max_question_length)
     builder = VqaV2(config=config, data_dir=data_dir)
     if not builder.is_prepared():

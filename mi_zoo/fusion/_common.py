@@ -2,7 +2,7 @@
 
 - Arguments and configs: `check_bool`, `check_rate`, `check_dropout_seed`,
   `dropout_layer` and `config_with`; the checks that
-  `mi_zoo.layers._validation` has are used from there.
+  `mi_zoo.core.validation` has are used from there.
 - Static shapes: `joint_shapes` and `broadcast_pair` (two inputs that meet
   feature-wise, one of which may broadcast over the other's middle axes),
   `check_set_shapes` and `check_mask` (two sets [B, ρ, N], [B, φ, M] and
@@ -19,8 +19,8 @@
 import keras
 from keras import ops
 
+from mi_zoo.core import validation
 from mi_zoo.layers import _ops
-from mi_zoo.layers import _validation
 
 # Logit given to masked positions before the max of the softmax; the softmax
 # runs in float32 (or float64), where it is finite, and masked positions are
@@ -48,7 +48,7 @@ def check_rate(name, value):
 def check_dropout_seed(seed, dropout):
     """Raises unless `seed` is None or an int seeding an active dropout."""
     if seed is not None:
-        _validation.check_axis("seed", seed)
+        validation.check_axis("seed", seed)
         if not dropout:
             raise ValueError(
                 "`seed` only seeds the dropout, which is off; got "

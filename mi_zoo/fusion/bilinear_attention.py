@@ -3,9 +3,9 @@
 import keras
 from keras import ops
 
+from mi_zoo.core import validation
 from mi_zoo.fusion import _common
 from mi_zoo.layers import _base
-from mi_zoo.layers import _validation
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
@@ -84,8 +84,8 @@ class BilinearAttention(_common.ConsumesMasks, _base.WeightedLayer):
             activation=activation,
             **kwargs,
         )
-        _validation.check_positive_int("glimpses", glimpses)
-        _validation.check_positive_int("rank", rank)
+        validation.check_positive_int("glimpses", glimpses)
+        validation.check_positive_int("rank", rank)
         _common.check_bool("return_logits", return_logits)
         self.glimpses = glimpses
         self.rank = rank

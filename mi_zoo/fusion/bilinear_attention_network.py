@@ -3,11 +3,11 @@
 import keras
 from keras import ops
 
+from mi_zoo.core import validation
 from mi_zoo.fusion import _common
 from mi_zoo.fusion import bilinear_attention
 from mi_zoo.layers import _base
 from mi_zoo.layers import _ops
-from mi_zoo.layers import _validation
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
@@ -111,11 +111,11 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, _base.WeightedLayer):
             activation=activation,
             **kwargs,
         )
-        _validation.check_positive_int("glimpses", glimpses)
-        _validation.check_positive_int("rank", rank)
-        _validation.check_positive_int(
+        validation.check_positive_int("glimpses", glimpses)
+        validation.check_positive_int("rank", rank)
+        validation.check_positive_int(
             "attention_rank", attention_rank, allow_none=True)
-        _validation.check_positive_int("pool_size", pool_size)
+        validation.check_positive_int("pool_size", pool_size)
         if rank % pool_size:
             raise ValueError(
                 "`rank` must be a multiple of `pool_size` (the k-sum pooling "

@@ -3,9 +3,9 @@
 import keras
 from keras import ops
 
+from mi_zoo.core import validation
 from mi_zoo.fusion import _common
 from mi_zoo.layers import _base
-from mi_zoo.layers import _validation
 
 NORMALIZATIONS = ("before_concat", "after_concat", None)
 
@@ -101,13 +101,13 @@ class Block(_base.WeightedLayer):
         )
         for name, value in (("units", units), ("mm_dim", mm_dim),
                             ("chunks", chunks), ("rank", rank)):
-            _validation.check_positive_int(name, value)
+            validation.check_positive_int(name, value)
         if mm_dim % chunks:
             raise ValueError(
                 f"`chunks` must divide `mm_dim` into equal chunks, got "
                 f"mm_dim={mm_dim} and chunks={chunks} ({mm_dim} = "
                 f"{chunks}·{mm_dim // chunks} + {mm_dim % chunks}).")
-        _validation.check_choice("normalization", normalization,
+        validation.check_choice("normalization", normalization,
                                  NORMALIZATIONS)
         _common.check_rate("dropout", dropout)
         _common.check_dropout_seed(seed, dropout)

@@ -4,9 +4,9 @@ import keras
 import numpy as np
 from keras import ops
 
+from mi_zoo.core import validation
 from mi_zoo.fusion import _common
 from mi_zoo.layers import _base
-from mi_zoo.layers import _validation
 
 # Hash values are stored in float32 weights: exact integers up to 2**24.
 MAX_SKETCH_DIM = 2**24
@@ -115,7 +115,7 @@ class CompactBilinearPooling(_base.WeightedLayer):
             activation=activation,
             **kwargs,
         )
-        _validation.check_positive_int("sketch_dim", sketch_dim)
+        validation.check_positive_int("sketch_dim", sketch_dim)
         if sketch_dim > MAX_SKETCH_DIM:
             raise ValueError(
                 f"`sketch_dim` must be at most 2**24 = {MAX_SKETCH_DIM} (the "
@@ -128,7 +128,7 @@ class CompactBilinearPooling(_base.WeightedLayer):
             raise ValueError(
                 f"`seed` must be None or a non-negative integer, got "
                 f"seed={seed!r}.")
-        _validation.check_positive_int("units", units, allow_none=True)
+        validation.check_positive_int("units", units, allow_none=True)
         if units is None and self.activation is not keras.activations.linear:
             raise ValueError(
                 "`activation` applies to the output projection, which needs "

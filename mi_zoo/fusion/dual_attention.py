@@ -3,10 +3,10 @@
 import keras
 from keras import ops
 
+from mi_zoo.core import validation
 from mi_zoo.fusion import _common
 from mi_zoo.layers import _base
 from mi_zoo.layers import _ops
-from mi_zoo.layers import _validation
 
 MODES = ("reasoning", "matching")
 
@@ -111,9 +111,9 @@ class DualAttention(_common.ConsumesMasks, _base.WeightedLayer):
             use_bias=use_bias,
             **kwargs,
         )
-        _validation.check_positive_int("units", units)
-        _validation.check_positive_int("steps", steps)
-        _validation.check_choice("mode", mode, MODES)
+        validation.check_positive_int("units", units)
+        validation.check_positive_int("steps", steps)
+        validation.check_choice("mode", mode, MODES)
         self.units = units
         self.steps = steps
         self.mode = mode

@@ -3,9 +3,9 @@
 import keras
 from keras import ops
 
+from mi_zoo.core import validation
 from mi_zoo.fusion import _common
 from mi_zoo.layers import _base
-from mi_zoo.layers import _validation
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
@@ -92,9 +92,9 @@ class FactorizedBilinearPooling(_base.WeightedLayer):
             use_bias=use_bias,
             **kwargs,
         )
-        _validation.check_positive_int("units", units)
-        _validation.check_positive_int("factor", factor)
-        _validation.check_positive_int("order", order)
+        validation.check_positive_int("units", units)
+        validation.check_positive_int("factor", factor)
+        validation.check_positive_int("order", order)
         _common.check_rate("dropout", dropout)
         _common.check_bool("power_normalize", power_normalize)
         _common.check_bool("l2_normalize", l2_normalize)

@@ -2,10 +2,10 @@
 
 import keras
 
+from mi_zoo.core import validation
 from mi_zoo.fusion import _common
 from mi_zoo.layers import _base
 from mi_zoo.layers import _ops
-from mi_zoo.layers import _validation
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
@@ -92,9 +92,9 @@ class LowRankBilinearPooling(_base.WeightedLayer):
             activation=activation,
             **kwargs,
         )
-        _validation.check_positive_int("joint_size", joint_size)
-        _validation.check_positive_int("units", units, allow_none=True)
-        _validation.check_choice(
+        validation.check_positive_int("joint_size", joint_size)
+        validation.check_positive_int("units", units, allow_none=True)
+        validation.check_choice(
             "activation_position", activation_position, ("before", "after"))
         _common.check_bool("use_shortcut", use_shortcut)
         _common.check_rate("dropout", dropout)

@@ -3,10 +3,10 @@
 import keras
 from keras import ops
 
+from mi_zoo.core import validation
 from mi_zoo.fusion import _common
 from mi_zoo.layers import _base
 from mi_zoo.layers import _ops
-from mi_zoo.layers import _validation
 
 
 def attention_shapes(layer_name, q_shape, features_shape):
@@ -121,9 +121,9 @@ class MLBAttention(_common.ConsumesMasks, _base.WeightedLayer):
             activation=activation,
             **kwargs,
         )
-        _validation.check_positive_int("joint_size", joint_size)
-        _validation.check_positive_int("glimpses", glimpses)
-        _validation.check_positive_int(
+        validation.check_positive_int("joint_size", joint_size)
+        validation.check_positive_int("glimpses", glimpses)
+        validation.check_positive_int(
             "glimpse_units", glimpse_units, allow_none=True)
         _common.check_rate("dropout", dropout)
         self.joint_size = joint_size

@@ -2,9 +2,9 @@
 
 import keras
 
+from mi_zoo.core import validation
 from mi_zoo.fusion import _common
 from mi_zoo.layers import _base
-from mi_zoo.layers import _validation
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
@@ -90,11 +90,11 @@ class MultimodalResidual(_base.WeightedLayer):
             activation=activation,
             **kwargs,
         )
-        _validation.check_positive_int("units", units)
-        _validation.check_positive_int("num_layers", num_layers)
-        _validation.check_positive_int(
+        validation.check_positive_int("units", units)
+        validation.check_positive_int("num_layers", num_layers)
+        validation.check_positive_int(
             "hidden_units", hidden_units, allow_none=True)
-        _validation.check_choice("shortcut", shortcut, ("linear", "identity"))
+        validation.check_choice("shortcut", shortcut, ("linear", "identity"))
         _common.check_rate("dropout", dropout)
         self.units = units
         self.num_layers = num_layers

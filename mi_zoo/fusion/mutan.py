@@ -3,9 +3,9 @@
 import keras
 from keras import ops
 
+from mi_zoo.core import validation
 from mi_zoo.fusion import _common
 from mi_zoo.layers import _base
-from mi_zoo.layers import _validation
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
@@ -101,7 +101,7 @@ class Mutan(_base.WeightedLayer):
         for name, value in (("units", units), ("rank", rank),
                             ("mm_dim", mm_dim), ("x_hidden", x_hidden),
                             ("y_hidden", y_hidden)):
-            _validation.check_positive_int(name, value)
+            validation.check_positive_int(name, value)
         _common.check_bool("normalize", normalize)
         _common.check_rate("dropout", dropout)
         _common.check_dropout_seed(seed, dropout)

@@ -1,8 +1,8 @@
 """The four forms of the MI layer, in pure Python shared by the Keras layer
 and its Sonnet twin: argument checks, sizes and the variables to create."""
 
+from mi_zoo.core import validation
 from mi_zoo.layers import _contraction
-from mi_zoo.layers import _validation
 
 FORMS = ("full", "low_rank", "diagonal", "scalar")
 
@@ -23,17 +23,17 @@ def check_arguments(output_size, form, rank, contraction, size_name="units"):
     Raises:
       ValueError: naming the offending argument and its value.
     """
-    _validation.check_choice("form", form, FORMS)
-    _validation.check_positive_int(
+    validation.check_choice("form", form, FORMS)
+    validation.check_positive_int(
         size_name, output_size, allow_none=form in ("diagonal", "scalar"))
     if form == "low_rank":
-        _validation.check_positive_int("rank", rank)
+        validation.check_positive_int("rank", rank)
     elif rank is not None:
         raise ValueError(
             "`rank` is only used by form='low_rank', got "
             f"rank={rank!r} with form={form!r}."
         )
-    _validation.check_choice(
+    validation.check_choice(
         "contraction", contraction, ("auto",) + _contraction.CONTRACTIONS)
     if contraction != "auto" and form != "full":
         raise ValueError(
@@ -60,7 +60,7 @@ def sizes(form, output_size, x_shape, z_shape, size_name="units"):
         forms, an `output_size` other than n.
     """
     x_shape, z_shape = tuple(x_shape), tuple(z_shape)
-    n, m = _validation.check_input_context_shapes(
+    n, m = validation.check_input_context_shapes(
         f"MultiplicativeInteraction(form={form!r})", x_shape, z_shape)
     if form in ("diagonal", "scalar"):
         if output_size is not None and output_size != n:

@@ -2,9 +2,9 @@
 
 import keras
 
+from mi_zoo.core import validation
 from mi_zoo.layers import _base
 from mi_zoo.layers import _ops
-from mi_zoo.layers import _validation
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
@@ -47,11 +47,11 @@ class ConditionalBias(_base.WeightedLayer):
 
     def __init__(self, units, **kwargs):
         super().__init__(**kwargs)
-        _validation.check_positive_int("units", units)
+        validation.check_positive_int("units", units)
         self.units = units
 
     def _sizes(self, x_shape, z_shape):
-        return _validation.check_input_context_shapes(
+        return validation.check_input_context_shapes(
             type(self).__name__, x_shape, z_shape)
 
     def build(self, x_shape, z_shape):

@@ -3,9 +3,9 @@
 import keras
 from keras import ops
 
+from mi_zoo.core import validation
 from mi_zoo.layers import _base
 from mi_zoo.layers import _ops
-from mi_zoo.layers import _validation
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
@@ -47,7 +47,7 @@ class ConditionalScaling(_base.WeightedLayer):
     has_activation = False
 
     def _sizes(self, x_shape, z_shape):
-        return _validation.check_input_context_shapes(
+        return validation.check_input_context_shapes(
             "ConditionalScaling", x_shape, z_shape)
 
     def build(self, x_shape, z_shape):

@@ -3,9 +3,9 @@
 import keras
 from keras import ops
 
+from mi_zoo.core import validation
 from mi_zoo.layers import _base
 from mi_zoo.layers import _ops
-from mi_zoo.layers import _validation
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
@@ -61,11 +61,11 @@ class FiLM(_base.WeightedLayer):
             use_bias=use_bias,
             **kwargs,
         )
-        _validation.check_film_axis(axis)
+        validation.check_film_axis(axis)
         self.axis = axis
 
     def build(self, x_shape, z_shape):
-        _, c, m = _validation.film_channel_axis(self.axis, x_shape, z_shape)
+        _, c, m = validation.film_channel_axis(self.axis, x_shape, z_shape)
         self.gamma_kernel = self.add_kernel("gamma_kernel", (m, c))
         self.gamma_bias = self.add_bias("gamma_bias", (c,))
         self.beta_kernel = self.add_kernel("beta_kernel", (m, c))
@@ -91,7 +91,7 @@ class FiLM(_base.WeightedLayer):
         return gamma * x + beta
 
     def compute_output_shape(self, x_shape, z_shape):
-        _validation.film_channel_axis(self.axis, x_shape, z_shape)
+        validation.film_channel_axis(self.axis, x_shape, z_shape)
         return tuple(x_shape)
 
     def get_config(self):

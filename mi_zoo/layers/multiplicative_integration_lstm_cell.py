@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from mi_zoo.layers import _validation
+from mi_zoo.core import validation
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
@@ -70,7 +70,7 @@ class MultiplicativeIntegrationLSTMCell(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        _validation.check_positive_int("units", units)
+        validation.check_positive_int("units", units)
         self.units = units
         self.activation = keras.activations.get(activation)
         self.recurrent_activation = keras.activations.get(recurrent_activation)

@@ -3,11 +3,11 @@
 import keras
 from keras import ops
 
+from mi_zoo.core import validation
 from mi_zoo.layers import _base
 from mi_zoo.layers import _contraction
 from mi_zoo.layers import _forms
 from mi_zoo.layers import _ops
-from mi_zoo.layers import _validation
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
 class MultiplicativeInteraction(_base.WeightedLayer):
@@ -107,7 +107,7 @@ class MultiplicativeInteraction(_base.WeightedLayer):
     def build(self, x_shape, z_shape):
         n, m, k = _forms.sizes(self.form, self.units, x_shape, z_shape)
         if self.form == "full" and self.contraction is None:
-            rows = _validation.rows_per_context(x_shape, z_shape)
+            rows = validation.rows_per_context(x_shape, z_shape)
             self.contraction = _contraction.choose_contraction(m, n, k, rows)
         initializers = {"w": None, "ones": "ones", "b": None}
         for name, shape, init in _forms.variable_plan(

@@ -6,6 +6,9 @@ plain `keras.Model`; `MATCHING_MODELS` (`mi_zoo.models.matching`) does the same
 for image–text matching models and a `MatchingSpec`.
 """
 
+from mi_zoo.core.registry import Registry
+from mi_zoo.core.specs import MatchingSpec
+from mi_zoo.core.specs import VqaSpec
 from mi_zoo.models.heads import answer_loss
 from mi_zoo.models.heads import answer_metrics
 from mi_zoo.models.language import LM_MODELS
@@ -19,13 +22,10 @@ from mi_zoo.models.matching import build_matching_model
 from mi_zoo.models.matching import embedding_model
 from mi_zoo.models.ranking_loss import BidirectionalRankingLoss
 from mi_zoo.models.ranking_loss import recall_at_k
-from mi_zoo.models.registry import Registry
 from mi_zoo.models.vqa import VQA_MODELS
 from mi_zoo.models.vqa import attention_axes
 from mi_zoo.models.vqa import attention_model
 from mi_zoo.models.vqa import build_vqa_model
-from mi_zoo.models.specs import MatchingSpec
-from mi_zoo.models.specs import VqaSpec
 
 __all__ = [
     "BidirectionalRankingLoss",

@@ -8,7 +8,7 @@ import keras
 from keras import ops
 
 from mi_zoo import layers as mi_layers
-from mi_zoo.models import registry
+from mi_zoo.core import registry
 
 IMAGE_ENCODERS = registry.Registry("image kind")
 RNN_CELLS = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}

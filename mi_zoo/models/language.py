@@ -117,11 +117,11 @@ import keras
 from keras import ops
 
 from mi_zoo import layers as mi_layers
+from mi_zoo.core import registry
+from mi_zoo.core import validation
 from mi_zoo.layers import _contraction
 from mi_zoo.layers import _forms
 from mi_zoo.layers import _ops
-from mi_zoo.layers import _validation
-from mi_zoo.models import registry
 
 LM_MODELS = registry.Registry("language model")
 
@@ -156,8 +156,8 @@ class TiedEmbedding(keras.layers.Layer):
     def __init__(self, input_dim, output_dim, use_bias=True,
                  embeddings_initializer="uniform", **kwargs):
         super().__init__(**kwargs)
-        _validation.check_positive_int("input_dim", input_dim)
-        _validation.check_positive_int("output_dim", output_dim)
+        validation.check_positive_int("input_dim", input_dim)
+        validation.check_positive_int("output_dim", output_dim)
         self.input_dim = input_dim
         self.output_dim = output_dim
         self.use_bias = use_bias
@@ -228,7 +228,7 @@ class TiedOutputInteraction(mi_layers.MultiplicativeInteraction):
                 f"units={k} do not fit the tied embedding "
                 f"[{self.embedding.input_dim}, {self.embedding.output_dim}].")
         if self.form == "full" and self.contraction is None:
-            rows = _validation.rows_per_context(x_shape, z_shape)
+            rows = validation.rows_per_context(x_shape, z_shape)
             self.contraction = _contraction.choose_contraction(m, n, k, rows)
         for name, shape, init in _forms.variable_plan(
                 self.form, n, m, k, self.rank, self.use_bias):
@@ -331,10 +331,10 @@ def make_config(name, vocab_size, **hyperparameters):
             f"Unknown hyperparameter(s) {unknown} for language model "
             f"{name!r}; accepted: {sorted(accepted)}.")
     hp = {**accepted, **hyperparameters}
-    _validation.check_positive_int("vocab_size", vocab_size)
-    _validation.check_positive_int("units", hp["units"])
-    _validation.check_positive_int("num_layers", hp["num_layers"])
-    _validation.check_positive_int("embedding_size", hp["embedding_size"],
+    validation.check_positive_int("vocab_size", vocab_size)
+    validation.check_positive_int("units", hp["units"])
+    validation.check_positive_int("num_layers", hp["num_layers"])
+    validation.check_positive_int("embedding_size", hp["embedding_size"],
                                    allow_none=True)
     _check_dropout(hp["dropout"])
     if not isinstance(hp["tie_embeddings"], bool):
@@ -343,12 +343,12 @@ def make_config(name, vocab_size, **hyperparameters):
     if hp["embedding_size"] is None:
         hp["embedding_size"] = hp["units"]
     if _VARIANTS[name][2]:
-        _validation.check_positive_int("context_size", hp["context_size"])
-        _validation.check_choice("form", hp["form"], MI_FORMS)
+        validation.check_positive_int("context_size", hp["context_size"])
+        validation.check_choice("form", hp["form"], MI_FORMS)
         if hp["form"] == "low_rank":
             if hp["rank"] is None:
                 hp["rank"] = DEFAULT_RANK
-            _validation.check_positive_int("rank", hp["rank"])
+            validation.check_positive_int("rank", hp["rank"])
         elif hp["rank"] is not None:
             raise ValueError(
                 "`rank` is only used by form='low_rank', got "
@@ -386,9 +386,9 @@ def build_language_model(name, vocab_size, sequence_length, batch_size=None,
 
 def _build(config, sequence_length, batch_size):
     """The functional model of a `LanguageModelConfig`."""
-    _validation.check_positive_int("sequence_length", sequence_length,
+    validation.check_positive_int("sequence_length", sequence_length,
                                    allow_none=True)
-    _validation.check_positive_int("batch_size", batch_size, allow_none=True)
+    validation.check_positive_int("batch_size", batch_size, allow_none=True)
     c = config
     tokens = keras.Input((sequence_length,), batch_size=batch_size,
                          dtype="int32", name="tokens")
@@ -569,7 +569,7 @@ def initial_state(model_or_config, batch_size):
         `batch_size`.
     """
     if not (hasattr(batch_size, "shape") and not isinstance(batch_size, int)):
-        _validation.check_positive_int("batch_size", batch_size)
+        validation.check_positive_int("batch_size", batch_size)
     if isinstance(model_or_config, keras.Model):
         inputs = getattr(model_or_config, "input", None)
         if not isinstance(inputs, dict) or "tokens" not in inputs:
@@ -673,8 +673,8 @@ def size_to_parameters(name, target_parameters, vocab_size, sequence_length,
     >>> hp["units"], count_parameters("lstm", 500, **hp)
     (53, 98868)
     """
-    _validation.check_positive_int("target_parameters", target_parameters)
-    _validation.check_positive_int("sequence_length", sequence_length,
+    validation.check_positive_int("target_parameters", target_parameters)
+    validation.check_positive_int("sequence_length", sequence_length,
                                    allow_none=True)
     if "units" in fixed:
         raise ValueError(

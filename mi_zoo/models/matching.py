@@ -16,8 +16,8 @@ import keras
 from keras import ops
 
 from mi_zoo import fusion
+from mi_zoo.core import registry
 from mi_zoo.models import encoders
-from mi_zoo.models import registry
 
 MATCHING_MODELS = registry.Registry("matching model")
 

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from mi_zoo.layers import _validation
+from mi_zoo.core import validation
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
@@ -78,7 +78,7 @@ def recall_at_k(similarity, k):
     Returns:
       (image -> text recall, text -> image recall), fractions in [0, 1].
     """
-    _validation.check_positive_int("k", k)
+    validation.check_positive_int("k", k)
     s = ops.convert_to_tensor(similarity)
     positive = ops.diagonal(s)
     # Rank of the positive = number of candidates scoring strictly higher.

@@ -13,9 +13,9 @@ import keras
 
 from mi_zoo import fusion
 from mi_zoo import layers as mi_layers
+from mi_zoo.core import registry
 from mi_zoo.models import encoders
 from mi_zoo.models import heads
-from mi_zoo.models import registry
 
 VQA_MODELS = registry.Registry("VQA model")
 

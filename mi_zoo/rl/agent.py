@@ -38,7 +38,7 @@ import keras
 from keras import ops
 
 from mi_zoo import layers as mi_layers
-from mi_zoo.models import registry
+from mi_zoo.core import registry
 from mi_zoo.rl import suite
 
 #: Values of MiniGrid's three observation channels: object (0-10), colour

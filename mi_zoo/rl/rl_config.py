@@ -4,7 +4,7 @@ from its flags)."""
 import dataclasses
 from typing import Tuple
 
-from mi_zoo.layers import _validation
+from mi_zoo.core import validation
 from mi_zoo.rl import agent
 from mi_zoo.rl import suite
 from mi_zoo.training import optimization
@@ -73,16 +73,16 @@ class RLConfig:
 
     def __post_init__(self):
         self.tasks = suite.check_tasks(self.tasks)
-        _validation.check_choice("context", self.context,
+        validation.check_choice("context", self.context,
                                  agent.CONTEXTS.names())
-        _validation.check_choice("optimizer", self.optimizer,
+        validation.check_choice("optimizer", self.optimizer,
                                  optimization.OPTIMIZER_NAMES)
-        _validation.check_choice("decay", self.decay, optimization.DECAYS)
+        validation.check_choice("decay", self.decay, optimization.DECAYS)
         for name in ("total_frames", "num_envs_per_task", "rollout_length",
                      "epochs", "minibatches", "parameter_budget",
                      "embedding_dim", "log_every", "checkpoint_every",
                      "keep_checkpoints", "stats_episodes"):
-            _validation.check_positive_int(name, getattr(self, name))
+            validation.check_positive_int(name, getattr(self, name))
         if self.batch_size % self.minibatches:
             raise ValueError(
                 f"`minibatches`={self.minibatches} must divide the "

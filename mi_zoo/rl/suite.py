@@ -32,7 +32,7 @@ Both stay registered (`--tasks=...,four_rooms`).
 
 from typing import Sequence, Tuple
 
-from mi_zoo.models import registry
+from mi_zoo.core import registry
 
 #: Observation shape and number of actions shared by every task.
 OBSERVATION_SHAPE = (7, 7, 3)

@@ -3,7 +3,7 @@
 import sonnet as snt
 import tensorflow as tf
 
-from mi_zoo.layers import _validation
+from mi_zoo.core import validation
 from mi_zoo.sonnet import multiplicative_interaction as _mi
 
 
@@ -63,7 +63,7 @@ class FiLM(snt.Module):
         name=None,
     ):
         super().__init__(name=name if name is not None else "film")
-        _validation.check_film_axis(axis)
+        validation.check_film_axis(axis)
         self.b_init = _mi.check_bias_arguments(with_bias, b_init)
         self.axis = axis
         self.with_bias = with_bias
@@ -72,7 +72,7 @@ class FiLM(snt.Module):
     @snt.once
     def _initialize(self, x, z):
         """Creates the variables from the first inputs."""
-        _, c, m = _validation.film_channel_axis(self.axis, x.shape, z.shape)
+        _, c, m = validation.film_channel_axis(self.axis, x.shape, z.shape)
         self.channels, self.context_size = c, m
         self.gamma_kernel = tf.Variable(
             self.w_init([m, c], x.dtype), name="gamma_kernel")
@@ -101,7 +101,7 @@ class FiLM(snt.Module):
         """
         x = tf.convert_to_tensor(x)
         z = tf.convert_to_tensor(z)
-        channel, c, m = _validation.film_channel_axis(self.axis, x.shape, z.shape)
+        channel, c, m = validation.film_channel_axis(self.axis, x.shape, z.shape)
         self._initialize(x, z)
         if (c, m) != (self.channels, self.context_size):
             raise ValueError(

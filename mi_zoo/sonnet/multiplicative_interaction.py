@@ -2,7 +2,7 @@
 
 The argument and shape checks, the variable plan (names, shapes and starting
 values) and the choice of contraction order are pure Python shared with the
-Keras layer through `mi_zoo.layers._validation` and
+Keras layer through `mi_zoo.core.validation` and
 `mi_zoo.layers._contraction`; only the arithmetic is written here, with `tf.*`
 ops, so the module runs eagerly, under `tf.function` (XLA included) and under
 `tf.distribute` strategies.
@@ -11,8 +11,8 @@ ops, so the module runs eagerly, under `tf.function` (XLA included) and under
 import sonnet as snt
 import tensorflow as tf
 
+from mi_zoo.core import validation
 from mi_zoo.layers import _contraction
-from mi_zoo.layers import _validation
 from mi_zoo.layers import _forms
 
 
@@ -210,7 +210,7 @@ class MultiplicativeInteraction(snt.Module):
                      size_name="output_size")
         self.input_size, self.context_size, self.output_size = n, m, k
         if self.form == "full" and self.contraction is None:
-            rows = _validation.rows_per_context(x.shape, z.shape)
+            rows = validation.rows_per_context(x.shape, z.shape)
             self.contraction = _contraction.choose_contraction(m, n, k, rows)
         inits = {
             "w": self.w_init,

@@ -37,9 +37,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from mi_zoo.layers import _validation
+from mi_zoo.core import validation
+from mi_zoo.core.registry import Registry
 from mi_zoo.layers.multiplicative_interaction import MultiplicativeInteraction
-from mi_zoo.models.registry import Registry
 from mi_zoo.training import task as task_lib
 
 #: The paper's error threshold (absolute mean squared error).
@@ -200,7 +200,7 @@ class ExpressivityTask(task_lib.Task):
         for name, value in (("input_dim", input_dim), ("width", width),
                             ("train_examples", train_examples),
                             ("eval_examples", eval_examples)):
-            _validation.check_positive_int(name, value)
+            validation.check_positive_int(name, value)
         self.target_name = target_function
         self.model_name = model_kind
         self.input_dim = input_dim
@@ -284,8 +284,8 @@ def search_width(run: Callable[[int], float], smallest: int, largest: int,
     adjacent). Assumes run() falls with the width; run() is called at most
     once per width.
     """
-    _validation.check_positive_int("smallest", smallest)
-    _validation.check_positive_int("largest", largest)
+    validation.check_positive_int("smallest", smallest)
+    validation.check_positive_int("largest", largest)
     if largest < smallest:
         raise ValueError(f"`largest` must be >= `smallest`, got "
                          f"largest={largest}, smallest={smallest}.")

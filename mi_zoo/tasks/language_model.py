@@ -38,10 +38,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from mi_zoo.core import validation
 from mi_zoo.data import lm_dataset
 from mi_zoo.data import text_corpora
 from mi_zoo.data import vocabulary as vocabulary_lib
-from mi_zoo.layers import _validation
 from mi_zoo.models import language
 from mi_zoo.training import task as task_lib
 
@@ -75,9 +75,9 @@ class LanguageModelTask(task_lib.Task):
                  max_vocab: Optional[int] = None, sample_length: int = 200,
                  temperature: float = 0.8):
         language.LM_MODELS.get(model)
-        _validation.check_positive_int("sequence_length", sequence_length)
-        _validation.check_positive_int("eval_batch_size", eval_batch_size)
-        _validation.check_positive_int("sample_length", sample_length)
+        validation.check_positive_int("sequence_length", sequence_length)
+        validation.check_positive_int("eval_batch_size", eval_batch_size)
+        validation.check_positive_int("sample_length", sample_length)
         if not temperature > 0:
             raise ValueError(f"`temperature` must be > 0, got "
                              f"temperature={temperature!r}.")

@@ -43,9 +43,9 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from mi_zoo.core import validation
 from mi_zoo.data import matching_sources
 from mi_zoo.explain import figures
-from mi_zoo.layers import _validation
 from mi_zoo.models import matching as matching_models
 from mi_zoo.models import ranking_loss
 from mi_zoo.training import task as task_lib
@@ -110,8 +110,8 @@ class MatchingTask(task_lib.Task):
         if size not in SIZES:
             raise ValueError(f"`size` (--model_size) must be one of {SIZES},"
                              f" got size={size!r}.")
-        _validation.check_positive_int("eval_batch_size", eval_batch_size)
-        _validation.check_positive_int("num_images", num_images)
+        validation.check_positive_int("eval_batch_size", eval_batch_size)
+        validation.check_positive_int("num_images", num_images)
         if (isinstance(margin, bool) or not isinstance(margin, (int, float))
                 or not margin > 0):
             raise ValueError(f"`margin` (--margin) must be a positive number,"

@@ -49,8 +49,8 @@ import numpy as np
 import tensorflow as tf
 
 from mi_zoo import layers as mi_layers
-from mi_zoo.layers import _validation
-from mi_zoo.models import registry as registry_lib
+from mi_zoo.core import registry as registry_lib
+from mi_zoo.core import validation
 from mi_zoo.training import task as task_lib
 
 #: Range of x and of a_i, b_i (both uniform).
@@ -93,9 +93,9 @@ def make_data(num_tasks: int, function_family: str, examples_per_task: int,
       (a [T], b [T], train Split, eval Split), all float64, examples
       ordered task by task.
     """
-    _validation.check_positive_int("num_tasks", num_tasks)
-    _validation.check_positive_int("examples_per_task", examples_per_task)
-    _validation.check_positive_int("eval_examples_per_task",
+    validation.check_positive_int("num_tasks", num_tasks)
+    validation.check_positive_int("examples_per_task", examples_per_task)
+    validation.check_positive_int("eval_examples_per_task",
                                    eval_examples_per_task)
     function = FUNCTION_FAMILIES.get(function_family)
     rng = np.random.default_rng(data_seed)
@@ -205,9 +205,9 @@ def choose_widths(conditioning: str, num_tasks: int, parameter_budget: int,
       ValueError: if even n = k = 1 is over the budget by more than 2x.
     """
     CONDITIONINGS.get(conditioning)
-    _validation.check_positive_int("parameter_budget", parameter_budget)
-    _validation.check_positive_int("num_tasks", num_tasks)
-    _validation.check_positive_int("rank", rank)
+    validation.check_positive_int("parameter_budget", parameter_budget)
+    validation.check_positive_int("num_tasks", num_tasks)
+    validation.check_positive_int("rank", rank)
     smallest = parameter_count(conditioning, num_tasks, 1, 1, rank)
     if smallest > 2 * parameter_budget:
         raise ValueError(

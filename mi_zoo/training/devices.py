@@ -2,7 +2,7 @@
 
 import tensorflow as tf
 
-from mi_zoo.layers import _validation
+from mi_zoo.core import validation
 
 
 def split_cpu(replicas: int) -> list:
@@ -21,7 +21,7 @@ def split_cpu(replicas: int) -> list:
       ValueError: if `replicas` is not a positive int.
       RuntimeError: if TensorFlow already initialised fewer CPU devices.
     """
-    _validation.check_positive_int("replicas", replicas)
+    validation.check_positive_int("replicas", replicas)
     cpu = tf.config.list_physical_devices("CPU")[0]
     current = tf.config.get_logical_device_configuration(cpu)
     if current is not None and len(current) >= replicas:

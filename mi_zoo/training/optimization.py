@@ -18,8 +18,8 @@ import math
 import keras
 from keras import ops
 
-from mi_zoo.layers import _validation
-from mi_zoo.models import registry
+from mi_zoo.core import registry
+from mi_zoo.core import validation
 
 DECAYS = ("constant", "cosine", "linear", "exponential")
 
@@ -60,8 +60,8 @@ class WarmupSchedule(keras.optimizers.schedules.LearningRateSchedule):
         if not isinstance(warmup_steps, int) or warmup_steps < 0:
             raise ValueError(f"`warmup_steps` must be an int >= 0, got "
                              f"warmup_steps={warmup_steps!r}.")
-        _validation.check_choice("decay", decay, DECAYS)
-        _validation.check_positive_int("decay_steps", decay_steps)
+        validation.check_choice("decay", decay, DECAYS)
+        validation.check_positive_int("decay_steps", decay_steps)
         if not 0 < decay_rate <= 1:
             raise ValueError(f"`decay_rate` must be in (0, 1], got "
                              f"decay_rate={decay_rate!r}.")
@@ -109,7 +109,7 @@ def make_optimizer(name, learning_rate, clip_norm=None, loss_scale=False):
     Raises:
       ValueError: on an unknown name or a non-positive clip_norm.
     """
-    _validation.check_choice("optimizer", name, OPTIMIZER_NAMES)
+    validation.check_choice("optimizer", name, OPTIMIZER_NAMES)
     if clip_norm is not None and not clip_norm > 0:
         raise ValueError(f"`clip_norm` must be > 0 or None, got "
                          f"clip_norm={clip_norm!r}.")

@@ -21,8 +21,8 @@ import os
 
 import tensorflow as tf
 
-from mi_zoo.layers import _validation
-from mi_zoo.models import registry
+from mi_zoo.core import registry
+from mi_zoo.core import validation
 from mi_zoo.training import devices
 
 STRATEGIES = registry.Registry("strategy")
@@ -99,8 +99,8 @@ def make_strategy(name: str, cpu_replicas: int = 1) -> tf.distribute.Strategy:
       ValueError: on an unknown name (listing the known ones) or a bad
         `cpu_replicas`.
     """
-    _validation.check_choice("strategy", name, STRATEGY_NAMES)
-    _validation.check_positive_int("cpu_replicas", cpu_replicas)
+    validation.check_choice("strategy", name, STRATEGY_NAMES)
+    validation.check_positive_int("cpu_replicas", cpu_replicas)
     if cpu_replicas > 1:
         devices.split_cpu(cpu_replicas)
     return STRATEGIES.build(name)

@@ -5,8 +5,8 @@ import keras
 import numpy as np
 
 from mi_zoo import explain
+from mi_zoo.core import specs
 from mi_zoo.explain import attention
-from mi_zoo.models import specs
 from mi_zoo.models import vqa as vqa_models
 
 SPECS = {

@@ -7,11 +7,11 @@ import tempfile
 from absl.testing import absltest
 import keras
 
+from mi_zoo.core import specs
 from mi_zoo.data import clevr_2d_builder
 from mi_zoo.data import vqa_sources
 from mi_zoo.explain import clevr_2d_pointing
 from mi_zoo.explain import pointing
-from mi_zoo.models import specs
 from mi_zoo.models import vqa as vqa_models
 from tests.data import pipeline_checks
 

@@ -8,7 +8,7 @@ import numpy as np
 from mi_zoo import explain
 from mi_zoo import fusion
 from mi_zoo import layers as mi_layers
-from mi_zoo.models import specs
+from mi_zoo.core import specs
 from mi_zoo.models import vqa as vqa_models
 
 B, T, E, P, C, H, D = 3, 4, 5, 6, 2, 7, 8

@@ -20,7 +20,7 @@ import keras
 from keras import ops
 
 from mi_zoo.core import validation
-from mi_zoo.layers import _ops
+from mi_zoo.layers import ops as layer_ops
 
 # Logit given to masked positions before the max of the softmax; the softmax
 # runs in float32 (or float64), where it is finite, and masked positions are
@@ -139,8 +139,8 @@ def broadcast_pair(a, b):
     unchanged.
     """
     if len(a.shape) < len(b.shape):
-        return _ops.broadcast_context(b, a), b
-    return a, _ops.broadcast_context(a, b)
+        return layer_ops.broadcast_context(b, a), b
+    return a, layer_ops.broadcast_context(a, b)
 
 
 def check_set_shapes(layer_name, x_name, x_shape, y_name, y_shape):
@@ -285,7 +285,7 @@ def attend(logits, flat, mask=None):
 
 def linear(t, kernel, bias=None):
     """t W (+ b) over the last axis of t; `bias` None for none."""
-    t = _ops.matmul_last(t, kernel)
+    t = layer_ops.matmul_last(t, kernel)
     return t if bias is None else t + bias
 
 

@@ -5,11 +5,11 @@ from keras import ops
 
 from mi_zoo.core import validation
 from mi_zoo.fusion import _common
-from mi_zoo.layers import _base
+from mi_zoo.layers import base
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
-class BilinearAttention(_common.ConsumesMasks, _base.WeightedLayer):
+class BilinearAttention(_common.ConsumesMasks, base.WeightedLayer):
     """Bilinear attention maps over every pair of two sets' positions.
 
     For x = (x_1, ..., x_ρ) ∈ R^{ρ×N} (the question's token features in the

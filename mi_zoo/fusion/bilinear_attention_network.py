@@ -6,12 +6,12 @@ from keras import ops
 from mi_zoo.core import validation
 from mi_zoo.fusion import _common
 from mi_zoo.fusion import bilinear_attention
-from mi_zoo.layers import _base
-from mi_zoo.layers import _ops
+from mi_zoo.layers import base
+from mi_zoo.layers import ops as layer_ops
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
-class BilinearAttentionNetwork(_common.ConsumesMasks, _base.WeightedLayer):
+class BilinearAttentionNetwork(_common.ConsumesMasks, base.WeightedLayer):
     """BAN: G bilinear attention glimpses joined by residual learning.
 
     x = (x_1, ..., x_ρ) ∈ R^{ρ×N} are the question's token features and
@@ -169,7 +169,7 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, _base.WeightedLayer):
         # σ(YᵀV'_g) for every glimpse in one GEMM.
         v_all = ops.reshape(
             ops.transpose(self.feature_y_kernel, (1, 0, 2)), (m, g * k))
-        hy = _ops.matmul_last(y, v_all)  # [B, φ, G·K]
+        hy = layer_ops.matmul_last(y, v_all)  # [B, φ, G·K]
         hy = ops.reshape(hy, tuple(ops.shape(y)[:2]) + (g, k))  # [B, φ, G, K]
         if self.use_bias:
             hy = hy + self.feature_y_bias

@@ -5,13 +5,13 @@ from keras import ops
 
 from mi_zoo.core import validation
 from mi_zoo.fusion import _common
-from mi_zoo.layers import _base
+from mi_zoo.layers import base
 
 NORMALIZATIONS = ("before_concat", "after_concat", None)
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
-class Block(_base.WeightedLayer):
+class Block(base.WeightedLayer):
     """BLOCK fusion: a block-superdiagonal (block-term) bilinear interaction.
 
     Ben-younes et al., "BLOCK: Bilinear Superdiagonal Fusion for Visual

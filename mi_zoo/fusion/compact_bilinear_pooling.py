@@ -6,7 +6,7 @@ from keras import ops
 
 from mi_zoo.core import validation
 from mi_zoo.fusion import _common
-from mi_zoo.layers import _base
+from mi_zoo.layers import base
 
 # Hash values are stored in float32 weights: exact integers up to 2**24.
 MAX_SKETCH_DIM = 2**24
@@ -20,7 +20,7 @@ def _constant(values):
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
-class CompactBilinearPooling(_base.WeightedLayer):
+class CompactBilinearPooling(base.WeightedLayer):
     """Multimodal compact bilinear pooling (MCB) of x and y.
 
     Approximates the outer product x ⊗ y ∈ R^{n·m} by its count sketch in

@@ -5,14 +5,14 @@ from keras import ops
 
 from mi_zoo.core import validation
 from mi_zoo.fusion import _common
-from mi_zoo.layers import _base
-from mi_zoo.layers import _ops
+from mi_zoo.layers import base
+from mi_zoo.layers import ops as layer_ops
 
 MODES = ("reasoning", "matching")
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
-class DualAttention(_common.ConsumesMasks, _base.WeightedLayer):
+class DualAttention(_common.ConsumesMasks, base.WeightedLayer):
     """K steps of visual and textual attention steered by memory vectors.
 
     For region (or grid cell) features v_1, ..., v_N ∈ R^{C_v} and token
@@ -149,7 +149,7 @@ class DualAttention(_common.ConsumesMasks, _base.WeightedLayer):
         c = t.shape[-1]
         s, h = self.steps, self.units
         w = ops.reshape(ops.transpose(kernel, (1, 0, 2)), (c, s * h))
-        keys = _ops.matmul_last(t, w)  # [B, S, K·h]
+        keys = layer_ops.matmul_last(t, w)  # [B, S, K·h]
         keys = ops.reshape(keys, tuple(ops.shape(t)[:2]) + (s, h))
         if bias is not None:
             keys = keys + bias

@@ -5,11 +5,11 @@ from keras import ops
 
 from mi_zoo.core import validation
 from mi_zoo.fusion import _common
-from mi_zoo.layers import _base
+from mi_zoo.layers import base
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
-class FactorizedBilinearPooling(_base.WeightedLayer):
+class FactorizedBilinearPooling(base.WeightedLayer):
     """Multimodal factorized bilinear (MFB) or high-order (MFH) pooling.
 
     MFB (Yu et al., "Multi-modal Factorized Bilinear Pooling with

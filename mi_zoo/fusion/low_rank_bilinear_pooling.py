@@ -4,12 +4,12 @@ import keras
 
 from mi_zoo.core import validation
 from mi_zoo.fusion import _common
-from mi_zoo.layers import _base
-from mi_zoo.layers import _ops
+from mi_zoo.layers import base
+from mi_zoo.layers import ops as layer_ops
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
-class LowRankBilinearPooling(_base.WeightedLayer):
+class LowRankBilinearPooling(base.WeightedLayer):
     """Multimodal low-rank bilinear pooling (MLB) of two inputs x and y.
 
     For x ∈ Rⁿ and y ∈ Rᵐ, with U [n, d], V [m, d], P [d, k] and the
@@ -162,8 +162,9 @@ class LowRankBilinearPooling(_base.WeightedLayer):
         if self.units:  # f: [B, ..., k]
             f = _common.linear(joint, self.output_kernel, self.bias)
         if self.use_shortcut:
-            sx = _ops.matmul_last(x, self.x_shortcut_kernel)  # [B(,...), k]
-            sy = _ops.matmul_last(y, self.y_shortcut_kernel)  # [B(,...), k]
+            # [B(,...), k] each.
+            sx = layer_ops.matmul_last(x, self.x_shortcut_kernel)
+            sy = layer_ops.matmul_last(y, self.y_shortcut_kernel)
             sx, sy = _common.broadcast_pair(sx, sy)
             f = f + sx + sy  # [B, ..., k]
         return f

@@ -5,8 +5,8 @@ from keras import ops
 
 from mi_zoo.core import validation
 from mi_zoo.fusion import _common
-from mi_zoo.layers import _base
-from mi_zoo.layers import _ops
+from mi_zoo.layers import base
+from mi_zoo.layers import ops as layer_ops
 
 
 def attention_shapes(layer_name, q_shape, features_shape):
@@ -33,7 +33,7 @@ def attention_shapes(layer_name, q_shape, features_shape):
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
-class MLBAttention(_common.ConsumesMasks, _base.WeightedLayer):
+class MLBAttention(_common.ConsumesMasks, base.WeightedLayer):
     """Low-rank bilinear (MLB) attention of a question over S features.
 
     For a question q ∈ Rⁿ and features F_1, ..., F_S ∈ R^C (a flattened
@@ -166,7 +166,8 @@ class MLBAttention(_common.ConsumesMasks, _base.WeightedLayer):
             hq = self._dropout(hq, training=training)
             hf = self._dropout(hf, training=training)
         joint = ops.expand_dims(hq, 1) * hf  # [B, S, d]
-        logits = _ops.matmul_last(joint, self.attention_kernel)  # [B, S, G]
+        # [B, S, G]
+        logits = layer_ops.matmul_last(joint, self.attention_kernel)
         logits = ops.transpose(logits, (0, 2, 1))  # [B, G, S]
         if mask is not None:
             self._check_mask(features, mask)

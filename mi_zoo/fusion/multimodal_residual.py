@@ -4,11 +4,11 @@ import keras
 
 from mi_zoo.core import validation
 from mi_zoo.fusion import _common
-from mi_zoo.layers import _base
+from mi_zoo.layers import base
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
-class MultimodalResidual(_base.WeightedLayer):
+class MultimodalResidual(base.WeightedLayer):
     """L multimodal residual blocks of a question q and a visual feature v.
 
     With H_0 = q, for l = 1, ..., L (each block with its own weights),

@@ -5,11 +5,11 @@ from keras import ops
 
 from mi_zoo.core import validation
 from mi_zoo.fusion import _common
-from mi_zoo.layers import _base
+from mi_zoo.layers import base
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
-class Mutan(_base.WeightedLayer):
+class Mutan(base.WeightedLayer):
     """MUTAN fusion: a Tucker decomposition whose core slices have rank R.
 
     Ben-younes et al., "MUTAN: Multimodal Tucker Fusion for Visual Question

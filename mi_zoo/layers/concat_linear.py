@@ -2,8 +2,8 @@
 
 import keras
 
-from mi_zoo.layers import _ops
 from mi_zoo.layers import conditional_bias
+from mi_zoo.layers import ops as layer_ops
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
@@ -53,9 +53,9 @@ class ConcatLinear(conditional_bias.ConditionalBias):
     def call(self, x, z):
         # x: [B, ..., n]; z: [B, m] or [B, ..., m].
         n = x.shape[-1]
-        zb = _ops.broadcast_context(x, z)  # [B, 1.., m] or [B, ..., m]
-        y = _ops.matmul_last(x, self.kernel[:n])  # [B, ..., k]
-        y = y + _ops.matmul_last(zb, self.kernel[n:])
+        zb = layer_ops.broadcast_context(x, z)  # [B, 1.., m] or [B, ..., m]
+        y = layer_ops.matmul_last(x, self.kernel[:n])  # [B, ..., k]
+        y = y + layer_ops.matmul_last(zb, self.kernel[n:])
         if self.use_bias:
             y = y + self.bias
         return self.activation(y)

@@ -4,12 +4,12 @@ import keras
 from keras import ops
 
 from mi_zoo.core import validation
-from mi_zoo.layers import _base
-from mi_zoo.layers import _ops
+from mi_zoo.layers import base
+from mi_zoo.layers import ops as layer_ops
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
-class ConditionalScaling(_base.WeightedLayer):
+class ConditionalScaling(base.WeightedLayer):
     """Gates each feature of x by a sigmoid of the context z.
 
         f(x, z) = σ(zᵀW + c) ∘ x
@@ -57,7 +57,8 @@ class ConditionalScaling(_base.WeightedLayer):
 
     def call(self, x, z):
         # x: [B, ..., n]; z: [B, m] or [B, ..., m].
-        logits = _ops.matmul_last(_ops.broadcast_context(x, z), self.kernel)
+        logits = layer_ops.matmul_last(
+            layer_ops.broadcast_context(x, z), self.kernel)
         if self.use_bias:
             logits = logits + self.bias
         return ops.sigmoid(logits) * x  # [B, ..., n]

@@ -4,12 +4,12 @@ import keras
 from keras import ops
 
 from mi_zoo.core import validation
-from mi_zoo.layers import _base
-from mi_zoo.layers import _ops
+from mi_zoo.layers import base
+from mi_zoo.layers import ops as layer_ops
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
-class FiLM(_base.WeightedLayer):
+class FiLM(base.WeightedLayer):
     """Feature-wise linear modulation of x by a context z.
 
         FiLM(x, z) = γ(z) ∘ x + β(z),  γ(z) = 1 + zᵀW_γ + b_γ,
@@ -74,14 +74,15 @@ class FiLM(_base.WeightedLayer):
     def call(self, x, z):
         # x: [B, ..., C, ...]; z: [B, m] or [B, ..., m] (axis=-1).
         axis = self.axis % len(x.shape)
-        gamma = 1.0 + _ops.matmul_last(z, self.gamma_kernel)  # [B(,...), C]
-        beta = _ops.matmul_last(z, self.beta_kernel)  # [B(,...), C]
+        # [B(,...), C]
+        gamma = 1.0 + layer_ops.matmul_last(z, self.gamma_kernel)
+        beta = layer_ops.matmul_last(z, self.beta_kernel)  # [B(,...), C]
         if self.use_bias:
             gamma = gamma + self.gamma_bias
             beta = beta + self.beta_bias
         if axis == len(x.shape) - 1:
-            gamma = _ops.broadcast_context(x, gamma)  # [B, 1.., C]
-            beta = _ops.broadcast_context(x, beta)
+            gamma = layer_ops.broadcast_context(x, gamma)  # [B, 1.., C]
+            beta = layer_ops.broadcast_context(x, beta)
         else:
             shape = [1] * len(x.shape)
             shape[axis] = x.shape[axis]

@@ -4,13 +4,13 @@ import keras
 from keras import ops
 
 from mi_zoo.core import validation
-from mi_zoo.layers import _base
-from mi_zoo.layers import _contraction
-from mi_zoo.layers import _forms
-from mi_zoo.layers import _ops
+from mi_zoo.layers import base
+from mi_zoo.layers import mi_contraction
+from mi_zoo.layers import mi_forms
+from mi_zoo.layers import ops as layer_ops
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
-class MultiplicativeInteraction(_base.WeightedLayer):
+class MultiplicativeInteraction(base.WeightedLayer):
     """Multiplicative interaction of an input x with a context z.
 
     Computes, for x ∈ Rⁿ and z ∈ Rᵐ,
@@ -41,7 +41,7 @@ class MultiplicativeInteraction(_base.WeightedLayer):
     The full form never materialises the naive hypernetwork's [B, n, k]
     weights unless that is the smallest intermediate: it picks, from the
     static shapes, the cheapest of three contraction orders (see
-    `mi_zoo.layers._contraction`); the chosen order is in `self.contraction`
+    `mi_zoo.layers.mi_contraction`); the chosen order is in `self.contraction`
     after build.
 
     Args:
@@ -96,7 +96,7 @@ class MultiplicativeInteraction(_base.WeightedLayer):
             activation=activation,
             **kwargs,
         )
-        _forms.check_arguments(units, form, rank, contraction)
+        mi_forms.check_arguments(units, form, rank, contraction)
         self.units = units
         self.form = form
         self.rank = rank
@@ -105,12 +105,12 @@ class MultiplicativeInteraction(_base.WeightedLayer):
         self.contraction = None if contraction == "auto" else contraction
 
     def build(self, x_shape, z_shape):
-        n, m, k = _forms.sizes(self.form, self.units, x_shape, z_shape)
+        n, m, k = mi_forms.sizes(self.form, self.units, x_shape, z_shape)
         if self.form == "full" and self.contraction is None:
             rows = validation.rows_per_context(x_shape, z_shape)
-            self.contraction = _contraction.choose_contraction(m, n, k, rows)
+            self.contraction = mi_contraction.choose_contraction(m, n, k, rows)
         initializers = {"w": None, "ones": "ones", "b": None}
-        for name, shape, init in _forms.variable_plan(
+        for name, shape, init in mi_forms.variable_plan(
                 self.form, n, m, k, self.rank, self.use_bias):
             add = self.add_bias if init == "b" else self.add_kernel
             setattr(self, name, add(name, shape, initializers[init]))
@@ -121,11 +121,11 @@ class MultiplicativeInteraction(_base.WeightedLayer):
         """The factors of the low-rank, diagonal and scalar forms' Hadamard
         product: (Bᵀx, Aᵀz) or (x, zᵀW_d + v)."""
         if self.form == "low_rank":
-            xb = _ops.matmul_last(x, self.input_factor)  # [B, ..., r]
-            za = _ops.matmul_last(zb, self.context_factor)  # [B, 1.., r]
+            xb = layer_ops.matmul_last(x, self.input_factor)  # [B, ..., r]
+            za = layer_ops.matmul_last(zb, self.context_factor)  # [B, 1.., r]
             return xb, za
         # Feature-wise gate (diagonal) or one scalar (scalar) per example.
-        return x, _ops.matmul_last(zb, self.kernel) + self.input_kernel
+        return x, layer_ops.matmul_last(zb, self.kernel) + self.input_kernel
 
     def hadamard_terms(self, x, z):
         """The operands of the layer's Hadamard product, F = a ∘ b.
@@ -143,22 +143,23 @@ class MultiplicativeInteraction(_base.WeightedLayer):
                 "The full form's zᵀWx is a bilinear form, not a Hadamard "
                 "product: hadamard_terms needs form='low_rank', 'diagonal' "
                 f"or 'scalar', got form={self.form!r} (layer {self.name!r}).")
-        return [self._product_operands(x, _ops.broadcast_context(x, z))]
+        return [self._product_operands(x, layer_ops.broadcast_context(x, z))]
 
     def call(self, x, z):
         # x: [B, ..., n]; z: [B, m] or [B, ..., m].
-        zb = _ops.broadcast_context(x, z)  # [B, 1.., m] or [B, ..., m]
+        zb = layer_ops.broadcast_context(x, z)  # [B, 1.., m] or [B, ..., m]
         if self.form == "full":
             y = self._bilinear(x, z, zb)  # [B, ..., k]
-            y = y + _ops.matmul_last(x, self.input_kernel)
+            y = y + layer_ops.matmul_last(x, self.input_kernel)
         elif self.form == "low_rank":
             xb, za = self._product_operands(x, zb)  # [B, ..., r], [B, 1.., r]
-            y = _ops.matmul_last(za * xb, self.output_factor)  # [B, ..., k]
-            y = y + _ops.matmul_last(x, self.input_kernel)
+            # [B, ..., k]
+            y = layer_ops.matmul_last(za * xb, self.output_factor)
+            y = y + layer_ops.matmul_last(x, self.input_kernel)
         else:
             x, gate = self._product_operands(x, zb)
             y = gate * x  # [B, ..., n]
-        y = y + _ops.matmul_last(zb, self.context_kernel)  # + zᵀU
+        y = y + layer_ops.matmul_last(zb, self.context_kernel)  # + zᵀU
         if self.use_bias:
             y = y + self.bias
         return self.activation(y)
@@ -174,11 +175,11 @@ class MultiplicativeInteraction(_base.WeightedLayer):
             return ops.reshape(y, tuple(lead) + (k,))
         if self.contraction == "input_first":
             w = ops.reshape(ops.transpose(self.kernel, (1, 0, 2)), (n, m * k))
-            h = _ops.matmul_last(x, w)  # [B, ..., m·k]
+            h = layer_ops.matmul_last(x, w)  # [B, ..., m·k]
             h = ops.reshape(h, tuple(lead) + (m, k))  # [B, ..., m, k]
             return ops.sum(ops.expand_dims(zb, -1) * h, axis=-2)  # [B,...,k]
         # context_first: the hypernetwork's per-example weights.
-        h = _ops.matmul_last(z, ops.reshape(self.kernel, (m, n * k)))
+        h = layer_ops.matmul_last(z, ops.reshape(self.kernel, (m, n * k)))
         h = ops.reshape(h, tuple(ops.shape(z)[:-1]) + (n, k))  # [B(,...), n, k]
         if len(z.shape) == len(x.shape):
             y = ops.matmul(ops.expand_dims(x, -2), h)  # [B, ..., 1, k]
@@ -188,7 +189,7 @@ class MultiplicativeInteraction(_base.WeightedLayer):
         return ops.reshape(y, tuple(lead) + (k,))
 
     def compute_output_shape(self, x_shape, z_shape):
-        _, _, k = _forms.sizes(self.form, self.units, x_shape, z_shape)
+        _, _, k = mi_forms.sizes(self.form, self.units, x_shape, z_shape)
         return tuple(x_shape)[:-1] + (k,)
 
     def get_config(self):

@@ -119,9 +119,9 @@ from keras import ops
 from mi_zoo import layers as mi_layers
 from mi_zoo.core import registry
 from mi_zoo.core import validation
-from mi_zoo.layers import _contraction
-from mi_zoo.layers import _forms
-from mi_zoo.layers import _ops
+from mi_zoo.layers import mi_contraction
+from mi_zoo.layers import mi_forms
+from mi_zoo.layers import ops as layer_ops
 
 LM_MODELS = registry.Registry("language model")
 
@@ -175,7 +175,8 @@ class TiedEmbedding(keras.layers.Layer):
 
     def call(self, inputs, reverse=False):
         if reverse:  # [B, ..., E] -> [B, ..., V]
-            logits = _ops.matmul_last(inputs, ops.transpose(self.embeddings))
+            logits = layer_ops.matmul_last(
+                inputs, ops.transpose(self.embeddings))
             return logits if self.bias is None else logits + self.bias
         if inputs.dtype not in ("int32", "int64"):
             inputs = ops.cast(inputs, "int32")
@@ -221,7 +222,7 @@ class TiedOutputInteraction(mi_layers.MultiplicativeInteraction):
         return ops.transpose(self.embedding.embeddings)
 
     def build(self, x_shape, z_shape):
-        n, m, k = _forms.sizes(self.form, self.units, x_shape, z_shape)
+        n, m, k = mi_forms.sizes(self.form, self.units, x_shape, z_shape)
         if (n, k) != (self.embedding.output_dim, self.embedding.input_dim):
             raise ValueError(
                 f"TiedOutputInteraction: x of shape {tuple(x_shape)} and "
@@ -229,8 +230,8 @@ class TiedOutputInteraction(mi_layers.MultiplicativeInteraction):
                 f"[{self.embedding.input_dim}, {self.embedding.output_dim}].")
         if self.form == "full" and self.contraction is None:
             rows = validation.rows_per_context(x_shape, z_shape)
-            self.contraction = _contraction.choose_contraction(m, n, k, rows)
-        for name, shape, init in _forms.variable_plan(
+            self.contraction = mi_contraction.choose_contraction(m, n, k, rows)
+        for name, shape, init in mi_forms.variable_plan(
                 self.form, n, m, k, self.rank, self.use_bias):
             if name == "input_kernel":
                 continue

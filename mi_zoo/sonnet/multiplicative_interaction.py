@@ -3,7 +3,7 @@
 The argument and shape checks, the variable plan (names, shapes and starting
 values) and the choice of contraction order are pure Python shared with the
 Keras layer through `mi_zoo.core.validation` and
-`mi_zoo.layers._contraction`; only the arithmetic is written here, with `tf.*`
+`mi_zoo.layers.mi_contraction`; only the arithmetic is written here, with `tf.*`
 ops, so the module runs eagerly, under `tf.function` (XLA included) and under
 `tf.distribute` strategies.
 """
@@ -12,8 +12,8 @@ import sonnet as snt
 import tensorflow as tf
 
 from mi_zoo.core import validation
-from mi_zoo.layers import _contraction
-from mi_zoo.layers import _forms
+from mi_zoo.layers import mi_contraction
+from mi_zoo.layers import mi_forms
 
 
 def default_w_init():
@@ -83,7 +83,7 @@ def bilinear(x, z, zb, kernel, contraction):
       z: the context as given, [B, m] or [B, ..., m].
       zb: `broadcast_context(x, z)`.
       kernel: W, [m, n, k].
-      contraction: one of `_contraction.CONTRACTIONS`.
+      contraction: one of `mi_contraction.CONTRACTIONS`.
 
     Returns:
       [B, ..., k].
@@ -138,7 +138,7 @@ class MultiplicativeInteraction(snt.Module):
     `input_factor` (B), `output_factor` (P). For the diagonal and scalar forms
     v starts at one, so the module starts as x plus context terms. The full
     form contracts zᵀWx in the order with the smallest intermediate (see
-    `mi_zoo.layers._contraction`), stored in `self.contraction` once the
+    `mi_zoo.layers.mi_contraction`), stored in `self.contraction` once the
     module is built.
 
     The variables are created on the first call, with the dtype of x (call it
@@ -192,7 +192,7 @@ class MultiplicativeInteraction(snt.Module):
         name=None,
     ):
         super().__init__(name=name)
-        _forms.check_arguments(
+        mi_forms.check_arguments(
             output_size, form, rank, contraction, size_name="output_size")
         self.b_init = check_bias_arguments(with_bias, b_init)
         self.output_size = output_size
@@ -206,18 +206,18 @@ class MultiplicativeInteraction(snt.Module):
     @snt.once
     def _initialize(self, x, z):
         """Creates the variables from the first inputs."""
-        n, m, k = _forms.sizes(self.form, self.output_size, x.shape, z.shape,
+        n, m, k = mi_forms.sizes(self.form, self.output_size, x.shape, z.shape,
                      size_name="output_size")
         self.input_size, self.context_size, self.output_size = n, m, k
         if self.form == "full" and self.contraction is None:
             rows = validation.rows_per_context(x.shape, z.shape)
-            self.contraction = _contraction.choose_contraction(m, n, k, rows)
+            self.contraction = mi_contraction.choose_contraction(m, n, k, rows)
         inits = {
             "w": self.w_init,
             "ones": snt.initializers.Ones(),
             "b": self.b_init,
         }
-        plan = _forms.variable_plan(
+        plan = mi_forms.variable_plan(
             self.form, n, m, k, self.rank, self.with_bias)
         for name, shape, init in plan:
             variable = tf.Variable(inits[init](shape, x.dtype), name=name)
@@ -239,7 +239,7 @@ class MultiplicativeInteraction(snt.Module):
         """
         x = tf.convert_to_tensor(x)
         z = tf.convert_to_tensor(z)
-        n, m, _ = _forms.sizes(self.form, self.output_size, x.shape, z.shape,
+        n, m, _ = mi_forms.sizes(self.form, self.output_size, x.shape, z.shape,
                      size_name="output_size")
         self._initialize(x, z)
         if (n, m) != (self.input_size, self.context_size):

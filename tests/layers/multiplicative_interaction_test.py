@@ -8,7 +8,7 @@ import keras
 import numpy as np
 
 from mi_zoo.layers import MultiplicativeInteraction
-from mi_zoo.layers import _contraction
+from mi_zoo.layers import mi_contraction
 from tests.layers import references
 from tests.layers import test_util
 
@@ -47,7 +47,7 @@ class FormulaTest(parameterized.TestCase):
         np.testing.assert_allclose(y, expected, rtol=1e-10, atol=1e-10)
 
     @parameterized.product(
-        contraction=_contraction.CONTRACTIONS, shapes=SHAPES, units=(3, 6, 9))
+        contraction=mi_contraction.CONTRACTIONS, shapes=SHAPES, units=(3, 6, 9))
     def test_every_contraction_order_matches_reference(
             self, contraction, shapes, units):
         x, z = test_util.inputs(*shapes)
@@ -180,7 +180,7 @@ class ContractionChoiceTest(parameterized.TestCase):
                           (1, 7, None)))
     def test_intermediate_never_exceeds_min_of_outer_and_hypernetwork(
             self, m, n, k, rows):
-        choice = _contraction.choose_contraction(m, n, k, rows)
+        choice = mi_contraction.choose_contraction(m, n, k, rows)
         r = 1_000_000 if rows is None else rows  # any large row count
         held = {"outer": r * m * n, "input_first": r * m * k,
                 "context_first": n * k}[choice]
@@ -196,7 +196,8 @@ class ContractionChoiceTest(parameterized.TestCase):
         (64, 8, 512, "outer"),
     )
     def test_choice_for_one_row_per_context(self, m, n, k, expected):
-        self.assertEqual(_contraction.choose_contraction(m, n, k, 1), expected)
+        self.assertEqual(
+            mi_contraction.choose_contraction(m, n, k, 1), expected)
 
     def test_many_rows_per_context_uses_the_hypernetwork(self):
         # A question vector against 196 grid cells: build the weights once.

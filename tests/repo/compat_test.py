@@ -1,0 +1,83 @@
+"""The old import paths of moved modules still work, for one release.
+
+Each old module (see `ALIASES` in tests/repo/layering_test.py and
+docs/layout.md) gives the very objects of its new home, so that code written
+against the old path, pickles and isinstance checks keep working.
+"""
+
+import importlib
+
+from absl.testing import absltest
+from absl.testing import parameterized
+
+# (old module, new module, public names that the old module had).
+MOVED = (
+    ("mi_zoo.layers._validation", "mi_zoo.core.validation",
+     ("Shape", "check_axis", "check_choice", "check_film_axis",
+      "check_input_context_shapes", "check_positive_int",
+      "film_channel_axis", "rows_per_context")),
+    ("mi_zoo.models.registry", "mi_zoo.core.registry", ("Registry",)),
+    ("mi_zoo.models.specs", "mi_zoo.core.specs",
+     ("ANSWER_CONVENTIONS", "IMAGE_KINDS", "MatchingSpec", "VqaSpec",
+      "check_image")),
+    ("mi_zoo.layers._base", "mi_zoo.layers.base", ("WeightedLayer",)),
+    ("mi_zoo.layers._ops", "mi_zoo.layers.ops",
+     ("broadcast_context", "matmul_last")),
+    ("mi_zoo.layers._forms", "mi_zoo.layers.mi_forms",
+     ("FORMS", "check_arguments", "sizes", "variable_plan")),
+    ("mi_zoo.layers._contraction", "mi_zoo.layers.mi_contraction",
+     ("CONTRACTIONS", "choose_contraction")),
+)
+
+
+class CompatTest(parameterized.TestCase):
+
+    @parameterized.parameters(*MOVED)
+    def test_old_path_gives_the_same_objects(self, old, new, names):
+        old_module = importlib.import_module(old)
+        new_module = importlib.import_module(new)
+        for name in names:
+            self.assertIs(getattr(old_module, name), getattr(new_module, name),
+                          f"{old}.{name}")
+        public = {n for n in vars(new_module) if not n.startswith("_")}
+        self.assertContainsSubset(public, set(vars(old_module)), old)
+        self.assertIn(f"Moved to {new}", old_module.__doc__)
+
+    def test_from_imports_of_the_old_packages(self):
+        from mi_zoo.core import registry as core_registry
+        from mi_zoo.core import specs as core_specs
+        from mi_zoo.core import validation
+        from mi_zoo.layers import _validation
+        from mi_zoo.models import Registry
+        from mi_zoo.models import VqaSpec
+        from mi_zoo.models import registry
+        from mi_zoo.models import specs
+        self.assertIs(_validation.check_positive_int,
+                      validation.check_positive_int)
+        self.assertIs(registry.Registry, core_registry.Registry)
+        self.assertIs(Registry, core_registry.Registry)
+        self.assertIs(specs.VqaSpec, core_specs.VqaSpec)
+        self.assertIs(VqaSpec, core_specs.VqaSpec)
+
+    def test_registries_built_on_the_old_class_are_the_new_class(self):
+        from mi_zoo.core import registry as core_registry
+        from mi_zoo.models import VQA_MODELS
+        from mi_zoo.models import registry
+        self.assertIsInstance(VQA_MODELS, registry.Registry)
+        self.assertIsInstance(VQA_MODELS, core_registry.Registry)
+
+    def test_core_needs_no_keras(self):
+        # The ground floor imports nothing heavy: run in a fresh interpreter.
+        import subprocess
+        import sys
+        code = ("import sys, mi_zoo.core.validation, mi_zoo.core.registry, "
+                "mi_zoo.core.specs; heavy = [m for m in ('keras', "
+                "'tensorflow', 'mi_zoo.layers', 'mi_zoo.models') "
+                "if m in sys.modules]; print(heavy); sys.exit(bool(heavy))")
+        result = subprocess.run([sys.executable, "-c", code],
+                                capture_output=True, text=True, check=False)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+
+
+if __name__ == "__main__":
+    absltest.main()

@@ -24,19 +24,16 @@ Reference: Johnson et al., "CLEVR: A Diagnostic Dataset for Compositional
 Language and Elementary Visual Reasoning", CVPR 2017.
 """
 
-import contextlib
 import dataclasses
 import json
-import sys
 
-from absl import logging
 import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
-from tensorflow_datasets.core.utils import tqdm_utils
 
 from mi_zoo.core import validation
 from mi_zoo.data import clevr_2d
+from mi_zoo.data import generated_builder
 
 SPLIT_SEEDS = {"train": 0, "validation": 1, "test": 2}
 IMAGE_KINDS = ("pixels", "regions")
@@ -44,10 +41,6 @@ REGION_FEATURES = (len(clevr_2d.COLORS) + len(clevr_2d.SHAPES)
                    + len(clevr_2d.SIZES) + len(clevr_2d.MATERIALS) + 6)
 MAX_REGIONS = clevr_2d.programs.MAX_COUNT
 REGION_ATTRIBUTES = ("color", "shape", "size", "material")  # One-hot order.
-#: Examples generated per second (and per worker), for the time announced
-#: before a build: measured on a shared 2-core CPU ("default", 2 workers:
-#: 60k in 66 s; "small": 7k in 6 s).
-GENERATION_RATE = 900
 
 
 @dataclasses.dataclass
@@ -64,8 +57,13 @@ class Clevr2dConfig(tfds.core.BuilderConfig):
     num_workers: int = 1
 
 
-class Clevr2d(tfds.core.GeneratorBasedBuilder):
+class Clevr2d(generated_builder.GeneratedBuilder):
     """CLEVR-2D: 2-D shapes, CLEVR question types, programs, captions."""
+
+    #: Examples generated per second (and per worker), for the time announced
+    #: before a build: measured on a shared 2-core CPU ("default", 2 workers:
+    #: 60k in 66 s; "small": 7k in 6 s).
+    GENERATION_RATE = 900
 
     # No download, so no checksums file: `code_path` None also avoids TFDS's
     # lookup of `importlib_resources`, which this environment lacks.
@@ -80,23 +78,10 @@ class Clevr2d(tfds.core.GeneratorBasedBuilder):
                       validation_size=1000, test_size=1000),
     ]
 
-    def download_and_prepare(self, *args, **kwargs):
-        """TFDS's `download_and_prepare`, announced in one line (see
-        `_log_download_bytes`) and without TFDS's progress bars unless absl
-        logs at debug level (`--verbosity=1`)."""
-        with _progress_bars(logging.level_debug()):
-            super().download_and_prepare(*args, **kwargs)
-
-    def _log_download_bytes(self):
-        """Says what is built, about how long it takes and where, instead of
-        TFDS's "Downloading and preparing dataset Unknown size (download:
-        Unknown size, ...)": nothing is downloaded."""
+    def generation_summary(self):
         cfg = self.builder_config
-        examples = cfg.train_size + cfg.validation_size + cfg.test_size
-        seconds = max(5, round(examples / GENERATION_RATE / 5) * 5)
-        print(f"Generating CLEVR-2D '{cfg.name}' ({examples:,} examples, "
-              f"about {seconds} s, once) into {self.data_dir}",
-              file=sys.stderr, flush=True)
+        return (f"CLEVR-2D '{cfg.name}'",
+                cfg.train_size + cfg.validation_size + cfg.test_size)
 
     def _log_download_done(self):
         """Nothing (TFDS says "downloaded and prepared ...")."""
@@ -169,17 +154,6 @@ class Clevr2d(tfds.core.GeneratorBasedBuilder):
                 "caption": ex["caption"],
                 "caption_tokens": clevr_2d.encode(ex["caption"]),
             }
-
-
-@contextlib.contextmanager
-def _progress_bars(show):
-    """TFDS's progress bars on (`show`) or off inside the block."""
-    before = getattr(tqdm_utils, "_active", True)  # TFDS has no getter.
-    tfds.display_progress_bar(show and before)
-    try:
-        yield
-    finally:
-        tfds.display_progress_bar(before)
 
 
 def region_features(image, objects, max_regions=MAX_REGIONS):

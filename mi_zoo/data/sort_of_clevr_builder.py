@@ -32,29 +32,22 @@ data_dir:
     #  answer int32 [B])
 """
 
-import contextlib
 import dataclasses
 import os
-import sys
 from typing import Optional, Union
 
-from absl import logging
 import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
-from tensorflow_datasets.core.utils import tqdm_utils
 
 from mi_zoo.core import specs
+from mi_zoo.data import generated_builder
 from mi_zoo.data import sort_of_clevr as soc
 
 SPLITS = ("train", "validation", "test")
 SPLIT_SEEDS = {"train": 0, "validation": 1, "test": 2}
 SOURCES = ("generator", "tfds")
 QUESTION_FORMATS = ("tokens", "vector")
-#: Examples (questions) generated per second, for the time announced before
-#: a build: measured on a shared 2-core CPU ("paper": 196k in 162 s;
-#: "small": 20k in 17 s).
-GENERATION_RATE = 1200
 
 _CITATION = """\
 @inproceedings{santoro2017simple,
@@ -125,8 +118,13 @@ def _config(config: Union[str, SortOfClevrConfig]) -> SortOfClevrConfig:
                      f"config={config!r}.")
 
 
-class SortOfClevr(tfds.core.GeneratorBasedBuilder):
+class SortOfClevr(generated_builder.GeneratedBuilder):
     """Sort-of-CLEVR (Santoro et al. 2017), generated; see the module doc."""
+
+    #: Examples (questions) generated per second, for the time announced before
+    #: a build: measured on a shared 2-core CPU ("paper": 196k in 162 s;
+    #: "small": 20k in 17 s).
+    GENERATION_RATE = 1200
 
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES = {"1.0.0": "Initial release."}
@@ -140,24 +138,10 @@ class SortOfClevr(tfds.core.GeneratorBasedBuilder):
         environment lacks; the path only locates a (absent) checksums file."""
         return tfds.core.Path(os.path.abspath(__file__))
 
-    def download_and_prepare(self, *args, **kwargs):
-        """TFDS's `download_and_prepare`, announced in one line (see
-        `_log_download_bytes`) and without TFDS's progress bars unless absl
-        logs at debug level (`--verbosity=1`)."""
-        with _progress_bars(logging.level_debug()):
-            super().download_and_prepare(*args, **kwargs)
-
-    def _log_download_bytes(self):
-        """Says what is built, about how long it takes and where, instead of
-        TFDS's "Downloading and preparing dataset Unknown size (download:
-        Unknown size, ...)": nothing is downloaded."""
+    def generation_summary(self):
         c = self.builder_config
-        examples = c.questions_per_image * sum(
-            c.num_images(split) for split in SPLITS)
-        seconds = max(5, round(examples / GENERATION_RATE / 5) * 5)
-        print(f"Generating Sort-of-CLEVR '{c.name}' ({examples:,} examples, "
-              f"about {seconds} s, once) into {self.data_dir}",
-              file=sys.stderr, flush=True)
+        return (f"Sort-of-CLEVR '{c.name}'", c.questions_per_image * sum(
+            c.num_images(split) for split in SPLITS))
 
     def _log_download_done(self):
         """Nothing (TFDS says "downloaded and prepared ...")."""
@@ -206,17 +190,6 @@ class SortOfClevr(tfds.core.GeneratorBasedBuilder):
                 c.num_objects, c.questions_per_image):
             key = f"{example['image_index']:07d}_{example['question_index']:03d}"
             yield key, example
-
-
-@contextlib.contextmanager
-def _progress_bars(show):
-    """TFDS's progress bars on (`show`) or off inside the block."""
-    before = getattr(tqdm_utils, "_active", True)  # TFDS has no getter.
-    tfds.display_progress_bar(show and before)
-    try:
-        yield
-    finally:
-        tfds.display_progress_bar(before)
 
 
 def _check_batch_size(batch_size):

@@ -33,7 +33,7 @@ import tensorflow as tf
 from mi_zoo.data import vqa_sources
 from mi_zoo.explain import clevr_2d_pointing
 from mi_zoo.explain import explanation_figure
-from mi_zoo.explain import figures
+from mi_zoo import viz
 from mi_zoo.explain import pointing
 from mi_zoo.models import vqa as vqa_models
 from mi_zoo.tasks import vqa as vqa_task
@@ -120,7 +120,7 @@ def write_figures(task, model, out_dir, count):
             pixels=task.spec.image_kind == "pixels",
             layer=_EXPLAIN_LAYER.value, guided=_GUIDED.value)
         for figure in drawn[:count - done]:
-            paths.append(figures.save_png(
+            paths.append(viz.save_png(
                 os.path.join(out_dir, f"example_{done:03d}.png"), figure))
             done += 1
         if done >= count:

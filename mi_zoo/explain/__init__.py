@@ -9,8 +9,9 @@
   image (`attention_maps`).
 - `pointing`: the pointing game on CLEVR-2D (does a map point at the
   objects the question is about?).
-- `figures` and `explanation_figure`: uint8 RGB figures (NumPy + Pillow)
-  for PNG files and TensorBoard image summaries.
+- `explanation_figure`: the figure of an explanation (image, maps, token
+  scores), drawn with `mi_zoo.viz` (the general drawing library, once
+  `explain.figures`) for PNG files and TensorBoard image summaries.
 
 The `explain` binary (`python -m mi_zoo.experiments.explain`) writes the
 figures and the pointing-game table of a trained run.
@@ -18,7 +19,6 @@ figures and the pointing-game table of a trained run.
 
 from mi_zoo.explain import attention
 from mi_zoo.explain import explanation_figure
-from mi_zoo.explain import figures
 from mi_zoo.explain import guided
 from mi_zoo.explain import hadamard
 from mi_zoo.explain import pointing
@@ -26,20 +26,20 @@ from mi_zoo.explain.attention import AttentionMap
 from mi_zoo.explain.attention import attention_maps
 from mi_zoo.explain.explanation_figure import batch_figures
 from mi_zoo.explain.explanation_figure import explain_batch
-from mi_zoo.explain.figures import apply_colormap
-from mi_zoo.explain.figures import box_overlay
-from mi_zoo.explain.figures import caption_panel
-from mi_zoo.explain.figures import grid
-from mi_zoo.explain.figures import heatmap_overlay
-from mi_zoo.explain.figures import load_font
-from mi_zoo.explain.figures import normalize_heat
-from mi_zoo.explain.figures import pad_to_same_size
-from mi_zoo.explain.figures import save_png
-from mi_zoo.explain.figures import score_colors
-from mi_zoo.explain.figures import to_uint8
-from mi_zoo.explain.figures import token_scores_panel
-from mi_zoo.explain.figures import upsample_heat
-from mi_zoo.explain.figures import upscale_small
+from mi_zoo.viz import apply_colormap
+from mi_zoo.viz import box_overlay
+from mi_zoo.viz import caption_panel
+from mi_zoo.viz import grid
+from mi_zoo.viz import heatmap_overlay
+from mi_zoo.viz import load_font
+from mi_zoo.viz import normalize_heat
+from mi_zoo.viz import pad_to_same_size
+from mi_zoo.viz import save_png
+from mi_zoo.viz import score_colors
+from mi_zoo.viz import to_uint8
+from mi_zoo.viz import token_scores_panel
+from mi_zoo.viz import upsample_heat
+from mi_zoo.viz import upscale_small
 from mi_zoo.explain.guided import guided_backprop
 from mi_zoo.explain.guided import guided_relu
 from mi_zoo.explain.hadamard import HadamardExplanation
@@ -60,7 +60,6 @@ __all__ = [
     "caption_panel",
     "explain_batch",
     "explanation_figure",
-    "figures",
     "grid",
     "guided",
     "guided_backprop",

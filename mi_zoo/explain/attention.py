@@ -10,7 +10,7 @@ turned into maps over the image:
   features) are reshaped to the grid and, for pixel inputs, bilinearly
   upsampled onto the image ([B, G, H, W]);
 - region positions (bottom-up or ground-truth boxes) stay one weight per
-  region ([B, G, R]); `mi_zoo.explain.figures.box_overlay` draws them;
+  region ([B, G, R]); `mi_zoo.viz.box_overlay` draws them;
 - BAN's maps are over (token, region) pairs, [B, G, ρ, φ]: they are kept as
   they are (`pairs`) and summed over tokens for the image map;
 - DAN's textual maps [B, K+1, T] are kept as `tokens`.

@@ -17,7 +17,7 @@ from typing import Mapping, Optional, Sequence
 import numpy as np
 
 from mi_zoo.explain import attention as attention_lib
-from mi_zoo.explain import figures
+from mi_zoo import viz
 from mi_zoo.explain import hadamard
 from mi_zoo.models import vqa as vqa_models
 
@@ -29,9 +29,9 @@ def _draw(image, heat, boxes):
     """The map over the picture: a heat map, or boxes for region maps."""
     heat = np.asarray(heat, np.float32)
     if boxes is not None:
-        return figures.box_overlay(image, boxes, np.maximum(heat, 0.0))
+        return viz.box_overlay(image, boxes, np.maximum(heat, 0.0))
     if heat.ndim == 2:
-        return figures.heatmap_overlay(image, heat)
+        return viz.heatmap_overlay(image, heat)
     return None  # A flat map over grid features: no geometry to draw on.
 
 
@@ -57,28 +57,28 @@ def explanation_figure(image, words: Sequence[str], lines: Sequence[str],
       uint8 [height, width, 3].
     """
     picture = (np.full((_CANVAS, _CANVAS, 3), 255, np.uint8) if image is None
-               else figures.upscale_small(figures.to_uint8(image)))
+               else viz.upscale_small(viz.to_uint8(image)))
     panels = []
     if hadamard_map is not None:
         drawn = _draw(picture, hadamard_map, boxes)
         if drawn is not None:
-            panels.append(figures.caption_panel(drawn,
+            panels.append(viz.caption_panel(drawn,
                                                 ["Hadamard explanation"]))
     for name, maps in (attention or {}).items():
         for g, heat in enumerate(np.asarray(maps)[:max_glimpses]):
             drawn = _draw(picture, heat, boxes)
             if drawn is not None:
-                panels.append(figures.caption_panel(
+                panels.append(viz.caption_panel(
                     drawn, [f"{name.split('/')[0]} glimpse {g + 1}"]))
     if not panels:
-        panels.append(figures.caption_panel(picture, []))
-    top = figures.grid(panels, columns=len(panels))
+        panels.append(viz.caption_panel(picture, []))
+    top = viz.grid(panels, columns=len(panels))
     width = top.shape[1]
-    rows = [figures.caption_panel(top, list(lines), width=width)]
+    rows = [viz.caption_panel(top, list(lines), width=width)]
     if token_scores is not None and len(words):
-        rows.append(figures.token_scores_panel(
+        rows.append(viz.token_scores_panel(
             list(words), np.asarray(token_scores, np.float64), width=width))
-    return figures.grid(rows, columns=1, spacing=0)
+    return viz.grid(rows, columns=1, spacing=0)
 
 
 def explain_batch(model, inputs, layer=None, guided=True):

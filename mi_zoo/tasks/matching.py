@@ -45,7 +45,7 @@ from keras import ops
 
 from mi_zoo.core import validation
 from mi_zoo.data import matching_sources
-from mi_zoo.explain import figures
+from mi_zoo import viz
 from mi_zoo.models import matching as matching_models
 from mi_zoo.models import ranking_loss
 from mi_zoo.training import task as task_lib
@@ -302,18 +302,18 @@ class MatchingTask(task_lib.Task):
                 mark = "+" if e["image_index"][c] == i else "-"
                 lines.append(f"{rank}{mark} ({scores[i, c]:.2f}) "
                              f"{self.caption_text(e['captions'][c])}")
-            panels.append(figures.caption_panel(
+            panels.append(viz.caption_panel(
                 self._picture(e["pictures"], i), lines))
-        return {"retrieval": np.stack(figures.pad_to_same_size(panels))}
+        return {"retrieval": np.stack(viz.pad_to_same_size(panels))}
 
     def _picture(self, pictures, i):
         if self._ensure_data().spec.image_kind == "pixels":
-            return figures.to_uint8(pictures["image"][i])
+            return viz.to_uint8(pictures["image"][i])
         canvas = np.full((192, 192, 3), 255, np.uint8)
         if "boxes" in pictures:
             boxes = pictures["boxes"][i]
             valid = np.any(pictures["image"][i] != 0, axis=-1)
             if valid.any():
-                return figures.box_overlay(canvas, boxes[valid],
+                return viz.box_overlay(canvas, boxes[valid],
                                            np.ones(int(valid.sum())))
         return canvas

@@ -19,7 +19,7 @@ from keras import ops
 
 from mi_zoo.data import vqa_sources
 from mi_zoo import explain
-from mi_zoo.explain import figures
+from mi_zoo import viz
 from mi_zoo.models import vqa as vqa_models
 from mi_zoo.training import metrics as metrics_lib
 from mi_zoo.training import task as task_lib
@@ -175,9 +175,9 @@ class VqaTask(task_lib.Task):
                      f"pred: {self.data.answers[best]} ({probs[i, best]:.2f})"
                      f"   true: {self.data.answers[int(truth[i])]}"]
             captions.append(lines[1:])
-            panels.append(figures.caption_panel(self._picture(inputs, i),
+            panels.append(viz.caption_panel(self._picture(inputs, i),
                                                 lines))
-        images = {"examples": np.stack(figures.pad_to_same_size(panels))}
+        images = {"examples": np.stack(viz.pad_to_same_size(panels))}
         if (vqa_models.attention_axes(model)
                 or explain.hadamard_layers(model)):
             words = [[self.data.words[t] for t in row]
@@ -186,11 +186,11 @@ class VqaTask(task_lib.Task):
                 model, inputs, words, captions,
                 pixels=self.data.spec.image_kind == "pixels")
             images["explanations"] = np.stack(
-                figures.pad_to_same_size(drawn))
+                viz.pad_to_same_size(drawn))
         return images
 
     def _picture(self, inputs, i):
         """The example's image: pixels, or a blank canvas for features."""
         if self.data.spec.image_kind == "pixels":
-            return figures.to_uint8(inputs["image"][i])
+            return viz.to_uint8(inputs["image"][i])
         return np.full((192, 192, 3), 255, np.uint8)

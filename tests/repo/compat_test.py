@@ -27,6 +27,12 @@ MOVED = (
      ("FORMS", "check_arguments", "sizes", "variable_plan")),
     ("mi_zoo.layers._contraction", "mi_zoo.layers.mi_contraction",
      ("CONTRACTIONS", "choose_contraction")),
+    ("mi_zoo.explain.figures", "mi_zoo.viz",
+     ("BLACK", "BOX_FORMATS", "COLORMAPS", "MIN_SHORT_SIDE", "WHITE",
+      "apply_colormap", "box_overlay", "caption_panel", "grid",
+      "heatmap_overlay", "load_font", "normalize_heat", "pad_to_same_size",
+      "save_png", "score_colors", "to_uint8", "token_scores_panel",
+      "upsample_heat", "upscale_small")),
 )
 
 

@@ -66,6 +66,8 @@ ALIASES = {
     # Issue 15: the binaries' flags live with the binaries (training -> 6,
     # allowed only here).
     "mi_zoo/training/flags.py": "mi_zoo.experiments.flags",
+    # Issue 15: the general drawing library (mi_zoo.viz).
+    "mi_zoo/explain/figures.py": "mi_zoo.viz",
 }
 
 

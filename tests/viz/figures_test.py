@@ -1,4 +1,5 @@
-"""Tests of the NumPy + Pillow figures of mi_zoo.explain."""
+"""Tests of the NumPy + Pillow figures of mi_zoo.viz (once
+mi_zoo.explain.figures)."""
 
 import os
 import tempfile
@@ -11,7 +12,7 @@ from PIL import Image
 from PIL import ImageFont
 
 from mi_zoo import explain
-from mi_zoo.explain import figures
+from mi_zoo import viz
 
 
 def _random_image(height, width, seed=0):
@@ -23,7 +24,7 @@ class ToUint8Test(parameterized.TestCase):
 
     def test_scales_rounds_and_clips_floats(self):
         image = np.array([[-0.5, 0.0, 0.5, 1.0, 2.0, np.nan]])
-        out = figures.to_uint8(image)
+        out = viz.to_uint8(image)
         self.assertEqual(out.dtype, np.uint8)
         self.assertEqual(out.shape, (1, 6, 3))
         np.testing.assert_array_equal(out[0, :, 0], [0, 0, 128, 255, 255, 0])
@@ -31,12 +32,12 @@ class ToUint8Test(parameterized.TestCase):
     @parameterized.parameters(np.float16, np.float32, np.float64)
     def test_any_float_dtype(self, dtype):
         image = np.full((2, 3, 3), 0.25, dtype)
-        np.testing.assert_array_equal(figures.to_uint8(image), 64)
+        np.testing.assert_array_equal(viz.to_uint8(image), 64)
 
     @parameterized.parameters((4, 5), (4, 5, 1))
     def test_grey_becomes_three_equal_channels(self, *shape):
         grey = np.arange(20, dtype=np.uint8).reshape(shape)
-        out = figures.to_uint8(grey)
+        out = viz.to_uint8(grey)
         self.assertEqual(out.shape, (4, 5, 3))
         for channel in range(3):
             np.testing.assert_array_equal(out[..., channel],
@@ -45,7 +46,7 @@ class ToUint8Test(parameterized.TestCase):
     def test_uint8_is_copied_unchanged(self):
         image = np.random.default_rng(0).integers(
             0, 256, (3, 4, 3)).astype(np.uint8)
-        out = figures.to_uint8(image)
+        out = viz.to_uint8(image)
         np.testing.assert_array_equal(out, image)
         self.assertFalse(np.shares_memory(out, image))
 
@@ -60,19 +61,19 @@ class ToUint8Test(parameterized.TestCase):
     )
     def test_bad_images(self, image, message):
         with self.assertRaisesRegex(ValueError, message):
-            figures.to_uint8(image)
+            viz.to_uint8(image)
 
 
 class ColormapTest(parameterized.TestCase):
 
     def test_jet_runs_from_blue_to_red(self):
-        colours = figures.apply_colormap(np.array([0.0, 0.5, 1.0]), "jet")
+        colours = viz.apply_colormap(np.array([0.0, 0.5, 1.0]), "jet")
         np.testing.assert_array_equal(
             colours, [[0, 0, 128], [128, 255, 128], [128, 0, 0]])
 
     @parameterized.parameters("coolwarm", "diverging")
     def test_coolwarm_is_blue_grey_red(self, name):
-        low, middle, high = figures.apply_colormap(
+        low, middle, high = viz.apply_colormap(
             np.array([0.0, 0.5, 1.0]), name).astype(int)
         self.assertGreater(low[2], low[0] + 100)
         self.assertEqual(middle[0], middle[1])
@@ -81,13 +82,13 @@ class ColormapTest(parameterized.TestCase):
 
     def test_gray_and_clipping(self):
         np.testing.assert_array_equal(
-            figures.apply_colormap(np.array([-1.0, 0.5, 3.0]), "gray"),
+            viz.apply_colormap(np.array([-1.0, 0.5, 3.0]), "gray"),
             [[0, 0, 0], [128, 128, 128], [255, 255, 255]])
 
     def test_unknown_colormap(self):
         with self.assertRaisesRegex(ValueError,
                                     r"colormap must be one of .*'viridis'"):
-            figures.apply_colormap(np.zeros(3), "viridis")
+            viz.apply_colormap(np.zeros(3), "viridis")
 
 
 class HeatmapOverlayTest(parameterized.TestCase):
@@ -97,20 +98,20 @@ class HeatmapOverlayTest(parameterized.TestCase):
             0, 256, (40, 50, 3)).astype(np.uint8)
         heat = np.random.default_rng(2).normal(size=(7, 7))
         np.testing.assert_array_equal(
-            figures.heatmap_overlay(image, heat, alpha=0.0), image)
+            viz.heatmap_overlay(image, heat, alpha=0.0), image)
         float_image = _random_image(40, 50)
         np.testing.assert_array_equal(
-            figures.heatmap_overlay(float_image, heat, alpha=0),
-            figures.to_uint8(float_image))
+            viz.heatmap_overlay(float_image, heat, alpha=0),
+            viz.to_uint8(float_image))
 
     @parameterized.parameters("jet", "coolwarm")
     def test_alpha_one_is_the_pure_colormap(self, colormap):
         image = _random_image(48, 64)
         heat = np.random.default_rng(3).normal(size=(6, 8))
-        out = figures.heatmap_overlay(image, heat, alpha=1.0,
+        out = viz.heatmap_overlay(image, heat, alpha=1.0,
                                       colormap=colormap)
         np.testing.assert_array_equal(
-            out, figures.apply_colormap(figures.upsample_heat(heat, 48, 64),
+            out, viz.apply_colormap(viz.upsample_heat(heat, 48, 64),
                                         colormap))
         self.assertEqual(out.shape, (48, 64, 3))
 
@@ -118,18 +119,18 @@ class HeatmapOverlayTest(parameterized.TestCase):
         image = np.zeros((8, 8, 3), np.uint8)
         heat = np.full((8, 8), 2.0)
         heat[0, 0] = 0.0  # Normalised: 1 everywhere but one pixel.
-        out = figures.heatmap_overlay(image, heat, alpha=0.5)
+        out = viz.heatmap_overlay(image, heat, alpha=0.5)
         np.testing.assert_array_equal(out[4, 4], [64, 0, 0])  # jet(1) / 2
 
     def test_single_hot_cell_lands_in_its_quadrant(self):
         heat = np.zeros((14, 14))
         heat[2, 11] = 1.0  # Upper right.
-        upsampled = figures.upsample_heat(heat, 224, 224)
+        upsampled = viz.upsample_heat(heat, 224, 224)
         row, col = np.unravel_index(np.argmax(upsampled), upsampled.shape)
         # Cell (2, 11) covers rows 32..47 and columns 176..191.
         self.assertBetween(row, 32, 47)
         self.assertBetween(col, 176, 191)
-        out = figures.heatmap_overlay(_random_image(224, 224) * 0.3, heat,
+        out = viz.heatmap_overlay(_random_image(224, 224) * 0.3, heat,
                                       alpha=0.7)
         red = out[..., 0].astype(int)
         row, col = np.unravel_index(np.argmax(red), red.shape)
@@ -144,37 +145,37 @@ class HeatmapOverlayTest(parameterized.TestCase):
     def test_coolwarm_hot_cell_is_red_elsewhere_blue(self):
         heat = np.zeros((4, 4))
         heat[3, 0] = 5.0  # Lower left.
-        out = figures.heatmap_overlay(np.zeros((64, 64, 3)), heat, alpha=1.0,
+        out = viz.heatmap_overlay(np.zeros((64, 64, 3)), heat, alpha=1.0,
                                       colormap="coolwarm").astype(int)
         self.assertGreater(out[56, 8, 0], out[56, 8, 2] + 100)
         self.assertGreater(out[8, 56, 2], out[8, 56, 0] + 50)
 
     def test_non_square_image_and_per_pixel_map(self):
         heat = np.random.default_rng(4).uniform(size=(30, 50))
-        upsampled = figures.upsample_heat(heat, 30, 50)
+        upsampled = viz.upsample_heat(heat, 30, 50)
         np.testing.assert_allclose(
             upsampled, (heat - heat.min()) / (heat.max() - heat.min()),
             rtol=1e-6)
-        out = figures.heatmap_overlay(_random_image(30, 50), heat)
+        out = viz.heatmap_overlay(_random_image(30, 50), heat)
         self.assertEqual(out.shape, (30, 50, 3))
 
     @parameterized.parameters(0.0, 3.5, -2.0)
     def test_constant_heat_has_no_nan(self, value):
         heat = np.full((14, 14), value)
-        normalized = figures.normalize_heat(heat)
+        normalized = viz.normalize_heat(heat)
         np.testing.assert_array_equal(normalized, 0.0)
         image = np.zeros((20, 20, 3), np.uint8)
-        out = figures.heatmap_overlay(image, heat, alpha=1.0)
+        out = viz.heatmap_overlay(image, heat, alpha=1.0)
         np.testing.assert_array_equal(
-            out, np.broadcast_to(figures.apply_colormap(0.0), (20, 20, 3)))
+            out, np.broadcast_to(viz.apply_colormap(0.0), (20, 20, 3)))
 
     def test_non_finite_heat_entries(self):
         heat = np.array([[np.nan, 1.0], [np.inf, 3.0]])
-        normalized = figures.normalize_heat(heat)
+        normalized = viz.normalize_heat(heat)
         self.assertTrue(np.all(np.isfinite(normalized)))
         np.testing.assert_array_equal(normalized, [[0.0, 0.0], [0.0, 1.0]])
         np.testing.assert_array_equal(
-            figures.normalize_heat(np.full((2, 2), np.nan)), 0.0)
+            viz.normalize_heat(np.full((2, 2), np.nan)), 0.0)
 
     @parameterized.parameters(
         (dict(alpha=1.5), r"alpha must be a number in \[0, 1\], got 1.5"),
@@ -191,7 +192,7 @@ class HeatmapOverlayTest(parameterized.TestCase):
         arguments = dict(image=np.zeros((4, 4, 3)), heat=np.zeros((2, 2)))
         arguments.update(kwargs)
         with self.assertRaisesRegex(ValueError, message):
-            figures.heatmap_overlay(**arguments)
+            viz.heatmap_overlay(**arguments)
 
     @parameterized.parameters(
         (0, 4, r"height must be a positive int, got 0"),
@@ -199,7 +200,7 @@ class HeatmapOverlayTest(parameterized.TestCase):
     )
     def test_bad_upsample_size(self, height, width, message):
         with self.assertRaisesRegex(ValueError, message):
-            figures.upsample_heat(np.zeros((2, 2)), height, width)
+            viz.upsample_heat(np.zeros((2, 2)), height, width)
 
 
 class BoxOverlayTest(parameterized.TestCase):
@@ -215,7 +216,7 @@ class BoxOverlayTest(parameterized.TestCase):
     weights = np.array([1.0, 0.25, 0.0, 0.7, 0.0])
 
     def test_changes_only_positive_weight_boxes(self):
-        out = figures.box_overlay(self.image, self.boxes, self.weights)
+        out = viz.box_overlay(self.image, self.boxes, self.weights)
         changed = np.any(out != self.image, axis=-1)
         expected = np.zeros((100, 100), bool)
         expected[10:30, 10:30] = True
@@ -223,7 +224,7 @@ class BoxOverlayTest(parameterized.TestCase):
         np.testing.assert_array_equal(changed, expected)
 
     def test_heavier_box_changes_more(self):
-        out = figures.box_overlay(self.image, self.boxes, self.weights)
+        out = viz.box_overlay(self.image, self.boxes, self.weights)
         change = np.abs(out.astype(int) - self.image).sum(-1)
         heavy = change[14:26, 14:26]  # Interiors, inside the outlines.
         light = change[64:86, 64:86]
@@ -237,13 +238,13 @@ class BoxOverlayTest(parameterized.TestCase):
         normalized = np.array([[0.1, 0.2, 0.5, 0.6], [0.5, 0.0, 1.0, 1.0]])
         pixels = normalized * np.array([80, 50, 80, 50])
         np.testing.assert_array_equal(
-            figures.box_overlay(image, normalized, [0.5, 1.0]),
-            figures.box_overlay(image, pixels, [0.5, 1.0],
+            viz.box_overlay(image, normalized, [0.5, 1.0]),
+            viz.box_overlay(image, pixels, [0.5, 1.0],
                                 box_format="xyxy_pixels"))
 
     def test_weights_are_relative_to_the_max(self):
-        a = figures.box_overlay(self.image, self.boxes[:2], [1.0, 0.25])
-        b = figures.box_overlay(self.image, self.boxes[:2], [8.0, 2.0])
+        a = viz.box_overlay(self.image, self.boxes[:2], [1.0, 0.25])
+        b = viz.box_overlay(self.image, self.boxes[:2], [8.0, 2.0])
         np.testing.assert_array_equal(a, b)
 
     @parameterized.parameters(
@@ -254,10 +255,10 @@ class BoxOverlayTest(parameterized.TestCase):
     )
     def test_nothing_to_draw_returns_the_image(self, boxes, weights):
         np.testing.assert_array_equal(
-            figures.box_overlay(self.image, boxes, weights), self.image)
+            viz.box_overlay(self.image, boxes, weights), self.image)
 
     def test_boxes_are_clipped_to_the_image(self):
-        out = figures.box_overlay(self.image, [[-0.5, 0.5, 2.0, 1.5]], [1.0])
+        out = viz.box_overlay(self.image, [[-0.5, 0.5, 2.0, 1.5]], [1.0])
         changed = np.any(out != self.image, axis=-1)
         self.assertTrue(changed[50:].all())
         self.assertFalse(changed[:50].any())
@@ -289,61 +290,61 @@ class BoxOverlayTest(parameterized.TestCase):
                          weights=[1.0, 0.5])
         arguments.update(kwargs)
         with self.assertRaisesRegex(ValueError, message):
-            figures.box_overlay(**arguments)
+            viz.box_overlay(**arguments)
 
 
 class CaptionPanelTest(parameterized.TestCase):
 
     def setUp(self):
         super().setUp()
-        figures.load_font.cache_clear()
+        viz.load_font.cache_clear()
 
     @parameterized.parameters((32, 6), (75, 3), (192, 1))
     def test_small_images_are_upscaled_nearest(self, size, factor):
         image = _random_image(size, size)
-        out = figures.caption_panel(image, ["Q: what colour is the cube",
+        out = viz.caption_panel(image, ["Q: what colour is the cube",
                                             "pred: red  true: blue"])
         side = size * factor
-        self.assertGreaterEqual(side, figures.MIN_SHORT_SIDE)
+        self.assertGreaterEqual(side, viz.MIN_SHORT_SIDE)
         self.assertEqual(out.shape[1], side)
         self.assertGreater(out.shape[0], side)
-        expected = np.repeat(np.repeat(figures.to_uint8(image), factor, 0),
+        expected = np.repeat(np.repeat(viz.to_uint8(image), factor, 0),
                              factor, 1)
         np.testing.assert_array_equal(out[:side], expected)
 
     def test_panel_holds_dark_text_on_white(self):
         image = np.full((200, 260, 3), 255, np.uint8)
-        out = figures.caption_panel(image, ["pred: red  true: blue"])
+        out = viz.caption_panel(image, ["pred: red  true: blue"])
         self.assertEqual(out.shape[1], 260)  # Not upscaled.
         panel = out[200:]
         self.assertTrue((panel.min(-1) < 100).any())  # Text.
         self.assertGreater((panel == 255).all(-1).mean(), 0.7)  # White.
-        blank = figures.caption_panel(image, [""])
+        blank = viz.caption_panel(image, [""])
         self.assertFalse((blank[200:] < 100).any())
 
     def test_long_lines_wrap(self):
         image = np.zeros((192, 192, 3), np.uint8)
-        short = figures.caption_panel(image, ["Q: what"])
-        long = figures.caption_panel(image, [
+        short = viz.caption_panel(image, ["Q: what"])
+        long = viz.caption_panel(image, [
             "Q: " + " ".join(["what colour is the cube"] * 6)])
         self.assertEqual(long.shape[1], 192)
         self.assertGreater(long.shape[0], short.shape[0] + 20)
-        unbroken = figures.caption_panel(image, ["x" * 200])
+        unbroken = viz.caption_panel(image, ["x" * 200])
         self.assertGreater(unbroken.shape[0], short.shape[0] + 20)
 
     def test_string_lines_and_newlines(self):
         image = np.zeros((192, 192, 3), np.uint8)
-        one = figures.caption_panel(image, "first\nsecond")
-        two = figures.caption_panel(image, ["first", "second"])
+        one = viz.caption_panel(image, "first\nsecond")
+        two = viz.caption_panel(image, ["first", "second"])
         np.testing.assert_array_equal(one, two)
 
     def test_no_lines_is_the_upscaled_image(self):
-        out = figures.caption_panel(np.zeros((32, 32)), [])
+        out = viz.caption_panel(np.zeros((32, 32)), [])
         np.testing.assert_array_equal(out, np.zeros((192, 192, 3)))
 
     def test_wider_figure_centres_the_image(self):
         image = np.zeros((192, 192, 3), np.uint8)
-        out = figures.caption_panel(image, ["a"], width=300)
+        out = viz.caption_panel(image, ["a"], width=300)
         self.assertEqual(out.shape[1], 300)
         np.testing.assert_array_equal(out[:192, 54:246], 0)
         np.testing.assert_array_equal(out[:192, :54], 255)
@@ -351,8 +352,8 @@ class CaptionPanelTest(parameterized.TestCase):
 
     def test_font_size_changes_the_panel(self):
         image = np.zeros((192, 192, 3), np.uint8)
-        small = figures.caption_panel(image, ["abc"], font_size=10)
-        large = figures.caption_panel(image, ["abc"], font_size=30)
+        small = viz.caption_panel(image, ["abc"], font_size=10)
+        large = viz.caption_panel(image, ["abc"], font_size=30)
         self.assertGreater(large.shape[0], small.shape[0])
 
     def test_old_pillow_without_font_size(self):
@@ -364,19 +365,19 @@ class CaptionPanelTest(parameterized.TestCase):
             return original()
 
         with mock.patch.object(ImageFont, "load_default", load_default):
-            figures.load_font.cache_clear()
-            out = figures.caption_panel(np.zeros((192, 192, 3), np.uint8),
+            viz.load_font.cache_clear()
+            out = viz.caption_panel(np.zeros((192, 192, 3), np.uint8),
                                         ["pred: red"], font_size=20)
-        figures.load_font.cache_clear()
+        viz.load_font.cache_clear()
         self.assertTrue((out[192:].min(-1) < 100).any())
 
     def test_bitmap_font_non_latin_text(self):
         # Pillow's bitmap font encodes latin-1 only.
         bitmap = getattr(ImageFont, "load_default_imagefont",
                          ImageFont.load_default)()
-        with mock.patch.object(figures, "load_font",
+        with mock.patch.object(viz.text, "load_font",
                                lambda size=None: bitmap):
-            out = figures.caption_panel(np.zeros((192, 192, 3), np.uint8),
+            out = viz.caption_panel(np.zeros((192, 192, 3), np.uint8),
                                         ["Q: 立方体 colour?"])
         self.assertGreater(out.shape[0], 192)
 
@@ -397,7 +398,7 @@ class CaptionPanelTest(parameterized.TestCase):
         arguments = dict(image=np.zeros((32, 32, 3)), lines=["a"])
         arguments.update(kwargs)
         with self.assertRaisesRegex(ValueError, message):
-            figures.caption_panel(**arguments)
+            viz.caption_panel(**arguments)
 
 
 class TokenScoresPanelTest(parameterized.TestCase):
@@ -413,7 +414,7 @@ class TokenScoresPanelTest(parameterized.TestCase):
         return (p[..., 2] > 150) & (p[..., 0] < 100) & (p[..., 1] < 150)
 
     def test_positive_red_negative_blue(self):
-        panel = figures.token_scores_panel(["good", "bad"], [1.0, -1.0],
+        panel = viz.token_scores_panel(["good", "bad"], [1.0, -1.0],
                                            width=300)
         self.assertEqual(panel.dtype, np.uint8)
         self.assertEqual(panel.shape[1], 300)
@@ -424,7 +425,7 @@ class TokenScoresPanelTest(parameterized.TestCase):
         self.assertLess(red.max(), blue.min())  # "good" is left of "bad".
 
     def test_zero_scores_are_white(self):
-        panel = figures.token_scores_panel(["what", "colour"], [0.0, 0.0])
+        panel = viz.token_scores_panel(["what", "colour"], [0.0, 0.0])
         self.assertFalse(self._reddish(panel).any())
         self.assertFalse(self._bluish(panel).any())
         # Only greys (black text anti-aliased on white).
@@ -432,7 +433,7 @@ class TokenScoresPanelTest(parameterized.TestCase):
         self.assertTrue((panel.min(-1) < 100).any())
 
     def test_intensity_follows_the_score(self):
-        colours = figures.score_colors([1.0, 0.5, 0.0, -0.5, -1.0]).astype(int)
+        colours = viz.score_colors([1.0, 0.5, 0.0, -0.5, -1.0]).astype(int)
         np.testing.assert_array_equal(colours[2], [255, 255, 255])
         # Larger |score|: further from white.
         distance = (255 - colours).sum(-1)
@@ -442,12 +443,12 @@ class TokenScoresPanelTest(parameterized.TestCase):
         self.assertGreater(colours[1, 0], colours[1, 2])
         self.assertGreater(colours[3, 2], colours[3, 0])
         np.testing.assert_array_equal(
-            figures.score_colors([3.0, -1.5]), colours[[0, 3]])
+            viz.score_colors([3.0, -1.5]), colours[[0, 3]])
 
     def test_background_colour_of_each_word(self):
-        panel = figures.token_scores_panel(["aa", "bb"], [0.5, -1.0],
+        panel = viz.token_scores_panel(["aa", "bb"], [0.5, -1.0],
                                            width=200, margin=6)
-        expected = figures.score_colors([0.5, -1.0])
+        expected = viz.score_colors([0.5, -1.0])
         # The top-left corner of each word box is background.
         np.testing.assert_array_equal(panel[7, 7], expected[0])
         self.assertTrue(np.any(np.all(panel[7] == expected[1], axis=-1)))
@@ -455,15 +456,15 @@ class TokenScoresPanelTest(parameterized.TestCase):
     def test_words_wrap(self):
         tokens = ["what", "colour", "is", "the", "cube", "behind", "it"]
         scores = np.linspace(-1, 1, len(tokens))
-        wide = figures.token_scores_panel(tokens, scores, width=1000,
+        wide = viz.token_scores_panel(tokens, scores, width=1000,
                                           font_size=14)
-        narrow = figures.token_scores_panel(tokens, scores, width=120,
+        narrow = viz.token_scores_panel(tokens, scores, width=120,
                                             font_size=14)
         self.assertEqual(narrow.shape[1], 120)
         self.assertGreater(narrow.shape[0], 2 * wide.shape[0])
 
     def test_no_tokens(self):
-        panel = figures.token_scores_panel([], [], width=50)
+        panel = viz.token_scores_panel([], [], width=50)
         self.assertEqual(panel.shape[1], 50)
         np.testing.assert_array_equal(panel, 255)
 
@@ -484,7 +485,7 @@ class TokenScoresPanelTest(parameterized.TestCase):
         arguments = dict(tokens=["a", "b"], scores=[1.0, -1.0])
         arguments.update(kwargs)
         with self.assertRaisesRegex(ValueError, message):
-            figures.token_scores_panel(**arguments)
+            viz.token_scores_panel(**arguments)
 
 
 class GridTest(parameterized.TestCase):
@@ -493,7 +494,7 @@ class GridTest(parameterized.TestCase):
         a = np.zeros((10, 20, 3), np.uint8)
         b = np.full((30, 5, 3), 50, np.uint8)
         c = np.full((8, 8), 0.4)  # Grey float.
-        out = figures.grid([a, b, c], columns=2, spacing=3)
+        out = viz.grid([a, b, c], columns=2, spacing=3)
         # Rows: max(10, 30) + 3 + 8; columns: max(20, 8) + 3 + 5.
         self.assertEqual(out.shape, (41, 28, 3))
         np.testing.assert_array_equal(out[:10, :20], a)
@@ -504,11 +505,11 @@ class GridTest(parameterized.TestCase):
         np.testing.assert_array_equal(out[33:, 8:], 255)
 
     def test_more_columns_than_images(self):
-        out = figures.grid([np.zeros((4, 4, 3))] * 2, columns=5, spacing=0)
+        out = viz.grid([np.zeros((4, 4, 3))] * 2, columns=5, spacing=0)
         self.assertEqual(out.shape, (4, 8, 3))
 
     def test_batch_array(self):
-        out = figures.grid(np.zeros((6, 4, 5, 3)), columns=3, spacing=1)
+        out = viz.grid(np.zeros((6, 4, 5, 3)), columns=3, spacing=1)
         self.assertEqual(out.shape, (9, 17, 3))
 
     @parameterized.parameters(
@@ -523,7 +524,7 @@ class GridTest(parameterized.TestCase):
         arguments = dict(images=[np.zeros((2, 2, 3))], columns=1)
         arguments.update(kwargs)
         with self.assertRaisesRegex(ValueError, message):
-            figures.grid(**arguments)
+            viz.grid(**arguments)
 
 
 class SavePngTest(absltest.TestCase):
@@ -533,7 +534,7 @@ class SavePngTest(absltest.TestCase):
             0, 256, (13, 17, 3)).astype(np.uint8)
         with tempfile.TemporaryDirectory() as directory:
             path = os.path.join(directory, "a", "b", "figure.png")
-            self.assertEqual(figures.save_png(path, image), path)
+            self.assertEqual(viz.save_png(path, image), path)
             with Image.open(path) as saved:
                 self.assertEqual(saved.format, "PNG")
                 self.assertEqual(saved.mode, "RGB")
@@ -544,7 +545,7 @@ class SavePngTest(absltest.TestCase):
             cwd = os.getcwd()
             os.chdir(directory)
             try:
-                figures.save_png("grey.png", np.full((3, 4), 1.0))
+                viz.save_png("grey.png", np.full((3, 4), 1.0))
                 with Image.open("grey.png") as saved:
                     np.testing.assert_array_equal(np.asarray(saved), 255)
             finally:
@@ -553,23 +554,22 @@ class SavePngTest(absltest.TestCase):
     def test_bad_arguments(self):
         with self.assertRaisesRegex(ValueError, r"path must be a non-empty "
                                     r"str or os.PathLike, got None"):
-            figures.save_png(None, np.zeros((2, 2, 3)))
+            viz.save_png(None, np.zeros((2, 2, 3)))
         with self.assertRaisesRegex(ValueError, r"path must be .*got ''"):
-            figures.save_png("", np.zeros((2, 2, 3)))
+            viz.save_png("", np.zeros((2, 2, 3)))
         with tempfile.TemporaryDirectory() as directory:
             path = os.path.join(directory, "x.png")
             with self.assertRaisesRegex(ValueError, r"image must be .*\(2,\)"):
-                figures.save_png(path, np.zeros(2))
+                viz.save_png(path, np.zeros(2))
             self.assertFalse(os.path.exists(path))
 
 
 class PackageTest(absltest.TestCase):
 
     def test_exports(self):
-        self.assertIs(explain.figures, figures)
         for name in explain.__all__:
             self.assertTrue(hasattr(explain, name), name)
-        self.assertIs(explain.heatmap_overlay, figures.heatmap_overlay)
+        self.assertIs(explain.heatmap_overlay, viz.heatmap_overlay)
         self.assertIn("token_scores_panel", explain.__all__)
 
 

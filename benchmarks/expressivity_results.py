@@ -28,6 +28,8 @@ from absl import app
 from absl import flags
 import numpy as np
 
+from mi_zoo.experiments import expressivity_search
+from mi_zoo.models import expressivity as expressivity_models
 from mi_zoo.tasks import expressivity
 from mi_zoo.training import trainer
 
@@ -68,7 +70,7 @@ def search_all():
     for target in _TARGETS.value:
         for d in (int(v) for v in _DIMS.value):
             for model in _MODELS.value:
-                kind = expressivity.get_model_kind(model)
+                kind = expressivity_models.get_model_kind(model)
                 smallest, largest = kind.width_range(d)
                 if model == "mlp":
                     largest = _MLP_MAX.value
@@ -81,7 +83,7 @@ def search_all():
                         learning_rate=_LR.value, decay="cosine",
                         log_every=_STEPS.value, checkpoint_every=10**6,
                         export=False)
-                row = expressivity.run_search(
+                row = expressivity_search.run_search(
                     target, d, model, make_config,
                     os.path.join(_OUT_DIR.value, target, f"d{d}", model),
                     _THRESHOLD.value, _TOL.value, (smallest, largest),
@@ -206,7 +208,7 @@ def main(argv):
     for name in _TARGETS.value:
         expressivity.get_target(name)
     for name in _MODELS.value:
-        expressivity.get_model_kind(name)
+        expressivity_models.get_model_kind(name)
     start = time.time()
     rows = search_all()
     command = "python -m benchmarks.expressivity_results " + " ".join(

@@ -30,13 +30,14 @@ from absl import flags
 import numpy as np
 
 from benchmarks import plots
+from mi_zoo.models import multitask_regression as multitask_models
 from mi_zoo.tasks import multitask_regression
 from mi_zoo.training import trainer
 
 _OUT_DIR = flags.DEFINE_string("trunk_out_dir", "/tmp/multitask_regression",
                                "Folder of the runs and the results.")
 _CONDITIONINGS = flags.DEFINE_list(
-    "conditionings", list(multitask_regression.CONDITIONINGS.names()),
+    "conditionings", list(multitask_models.CONDITIONINGS.names()),
     "Conditioning variants compared.")
 _NUM_TASKS_GRID = flags.DEFINE_list("num_tasks_grid", ["1", "10", "20", "40"],
                                     "Numbers of tasks T.")
@@ -161,10 +162,10 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     for name in _CONDITIONINGS.value:
-        if name not in multitask_regression.CONDITIONINGS:
+        if name not in multitask_models.CONDITIONINGS:
             raise app.UsageError(
                 f"--conditionings: unknown {name!r}; choose from "
-                f"{multitask_regression.CONDITIONINGS.names()}.")
+                f"{multitask_models.CONDITIONINGS.names()}.")
     try:
         grid = [int(t) for t in _NUM_TASKS_GRID.value]
         seeds = [int(s) for s in _SEEDS.value]

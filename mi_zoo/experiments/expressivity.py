@@ -35,8 +35,10 @@ import sys
 from absl import app
 from absl import flags
 
-from mi_zoo.tasks import expressivity
+from mi_zoo.experiments import expressivity_search
 from mi_zoo.experiments import flags as training_flags
+from mi_zoo.models import expressivity as expressivity_models
+from mi_zoo.tasks import expressivity
 from mi_zoo.training import trainer
 
 # --help lists the shared flags too (they live in other modules).
@@ -49,7 +51,7 @@ _TARGET_FUNCTION = flags.DEFINE_string(
 _INPUT_DIM = flags.DEFINE_integer("input_dim", 8, "d: size of x and of z.")
 _MODEL = flags.DEFINE_string(
     "expressivity_model", "mlp",
-    "Model of mi_zoo.tasks.expressivity.MODELS: mlp, mi_full, "
+    "Model of mi_zoo.models.expressivity.MODELS: mlp, mi_full, "
     "mi_low_rank.")
 _WIDTHS = flags.DEFINE_list(
     "widths", None,
@@ -105,10 +107,10 @@ def check_flags():
         raise app.UsageError(
             f"--target_function={_TARGET_FUNCTION.value!r} is not one of "
             f"{list(expressivity.TARGETS.names())}.")
-    if _MODEL.value not in expressivity.MODELS:
+    if _MODEL.value not in expressivity_models.MODELS:
         raise app.UsageError(
             f"--expressivity_model={_MODEL.value!r} is not one of "
-            f"{list(expressivity.MODELS.names())}.")
+            f"{list(expressivity_models.MODELS.names())}.")
     for flag in (_INPUT_DIM, _MIN_WIDTH, _MAX_WIDTH, _TRAIN_EXAMPLES,
                  _EVAL_EXAMPLES):
         _positive(flag)
@@ -124,7 +126,7 @@ def check_flags():
 def widths(model) -> list:
     """--widths as ints (default: the model's smallest width)."""
     if not _WIDTHS.value:
-        return [expressivity.get_model_kind(model).width_range(
+        return [expressivity_models.get_model_kind(model).width_range(
             _INPUT_DIM.value)[0]]
     try:
         values = [int(w) for w in _WIDTHS.value]
@@ -154,14 +156,15 @@ def train_and_report():
     config = training_flags.train_config()
     kwargs = _train_kwargs(strategy)
     if _SEARCH.value:
-        smallest, largest = expressivity.get_model_kind(model).width_range(d)
+        kind = expressivity_models.get_model_kind(model)
+        smallest, largest = kind.width_range(d)
         smallest = _MIN_WIDTH.value or smallest
         largest = _MAX_WIDTH.value or largest
         if largest < smallest:
             raise app.UsageError(
                 f"--expressivity_max_width={largest} must be >= "
                 f"--expressivity_min_width={smallest}.")
-        summary = expressivity.run_search(
+        summary = expressivity_search.run_search(
             target, d, model,
             lambda sub: training_flags.train_config(model_dir=sub),
             config.model_dir, _MSE_THRESHOLD.value, _TOLERANCE.value,
@@ -184,7 +187,7 @@ def train_and_report():
     for width in values:
         sub = (config.model_dir if len(values) == 1 else
                os.path.join(config.model_dir, f"width_{width}"))
-        results = expressivity.train_width(
+        results = expressivity_search.train_width(
             target, d, model, width,
             training_flags.train_config(model_dir=sub), **kwargs)
         all_results[width] = results

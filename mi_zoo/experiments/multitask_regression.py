@@ -23,6 +23,7 @@ import sys
 from absl import app
 from absl import flags
 
+from mi_zoo.models import multitask_regression as multitask_models
 from mi_zoo.tasks import multitask_regression
 from mi_zoo.experiments import flags as training_flags
 from mi_zoo.training import trainer
@@ -35,7 +36,7 @@ _NUM_TASKS = flags.DEFINE_integer(
     "one-hot context).", lower_bound=1)
 _CONDITIONING = flags.DEFINE_enum(
     "conditioning", "mi_low_rank",
-    list(multitask_regression.CONDITIONINGS.names()),
+    list(multitask_models.CONDITIONINGS.names()),
     "How the context enters the trunk's conditioned layer.")
 _FUNCTION_FAMILY = flags.DEFINE_enum(
     "function_family", "sine",

@@ -2,7 +2,8 @@
 
 Every layer is written with `keras.ops` only (it runs on the TensorFlow, JAX
 and PyTorch backends), builds lazily from its first call, and is registered
-for `.keras` serialisation under the package name "mi_zoo".
+for `.keras` serialisation under the package name "mi_zoo" (but for
+`TiedOutputInteraction`, which refers to its `TiedEmbedding`).
 """
 
 from mi_zoo.layers.concat_linear import ConcatLinear
@@ -14,6 +15,8 @@ from mi_zoo.layers.multiplicative_integration_lstm_cell import (
     MultiplicativeIntegrationLSTMCell,
 )
 from mi_zoo.layers.multiplicative_interaction import MultiplicativeInteraction
+from mi_zoo.layers.tied_embedding import TiedEmbedding
+from mi_zoo.layers.tied_embedding import TiedOutputInteraction
 
 __all__ = [
     "ConcatLinear",
@@ -23,4 +26,6 @@ __all__ = [
     "FiLM",
     "MultiplicativeIntegrationLSTMCell",
     "MultiplicativeInteraction",
+    "TiedEmbedding",
+    "TiedOutputInteraction",
 ]

@@ -104,6 +104,10 @@ class MultiplicativeInteraction(base.WeightedLayer):
         # The order in use; set in build() when "auto".
         self.contraction = None if contraction == "auto" else contraction
 
+    #: Weights of the plan that a subclass takes from another layer (as a
+    #: property); build() does not create them (`TiedOutputInteraction`).
+    shared_weights = ()
+
     def build(self, x_shape, z_shape):
         n, m, k = mi_forms.sizes(self.form, self.units, x_shape, z_shape)
         if self.form == "full" and self.contraction is None:
@@ -112,6 +116,8 @@ class MultiplicativeInteraction(base.WeightedLayer):
         initializers = {"w": None, "ones": "ones", "b": None}
         for name, shape, init in mi_forms.variable_plan(
                 self.form, n, m, k, self.rank, self.use_bias):
+            if name in self.shared_weights:
+                continue
             add = self.add_bias if init == "b" else self.add_kernel
             setattr(self, name, add(name, shape, initializers[init]))
         if not self.use_bias:

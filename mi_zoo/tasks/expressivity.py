@@ -12,16 +12,17 @@ targets. Here:
   scalar), "elementwise" (x ∘ z, R^d), "bilinear" (xᵀWz, scalar, with a fixed
   W ~ N(0, 1/d) drawn from the data seed, so that its variance is d like
   the dot product's).
-- `MODELS`: "mlp" (Dense(width, relu) then Dense(k) on [x; z]), "mi_full"
-  (one full-form MI layer; no width), "mi_low_rank" (one low-rank MI layer
-  of rank = width).
+- `MODELS`: the model zoo, in `mi_zoo.models.expressivity` (re-exported
+  here with `ModelKind`, `get_model_kind` and `parameter_count`).
 - `ExpressivityTask`: Gaussian train and held-out eval sets generated in
   memory from a seed, per-example MSE (mean over output components), and a
   host-side evaluation reporting `mse` (the absolute MSE compared with the
   threshold, 0.1 in the paper), `target_variance` (the mean variance of a
   target component on the eval set, for scale) and `normalized_mse`.
-- `search_width`: doubling then bisection of the width until a `run(width)`
-  reaches the threshold (assumes the error falls with the width).
+
+The width search (`search_width`, `train_width`, `run_search`, which run the
+engine) moved to `mi_zoo.experiments.expressivity_search`; a task may not
+import the experiments floor, so import them from there.
 
     task = ExpressivityTask("dot", input_dim=8, model_kind="mlp", width=64)
     results = trainer.train(task, trainer.TrainConfig(model_dir=...))
@@ -29,17 +30,19 @@ targets. Here:
 """
 
 import dataclasses
-import json
-import os
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable
 
-import keras
 import numpy as np
 import tensorflow as tf
 
 from mi_zoo.core import validation
 from mi_zoo.core.registry import Registry
-from mi_zoo.layers.multiplicative_interaction import MultiplicativeInteraction
+# The model zoo moved to mi_zoo.models.expressivity; the names stay here too
+# for one release.
+from mi_zoo.models.expressivity import MODELS
+from mi_zoo.models.expressivity import ModelKind
+from mi_zoo.models.expressivity import get_model_kind
+from mi_zoo.models.expressivity import parameter_count
 from mi_zoo.training import task as task_lib
 
 #: The paper's error threshold (absolute mean squared error).
@@ -94,75 +97,6 @@ _register_target(Target(
 
 def get_target(name: str) -> Target:
     return TARGETS.build(name)
-
-
-# ------------------------------------------------------------------ models
-@dataclasses.dataclass(frozen=True)
-class ModelKind:
-    """A model family of `MODELS`.
-
-    Attributes:
-      build: (d, k, width) -> keras.Model on {"x": [B, d], "z": [B, d]}.
-      parameters: (d, k, width) -> its parameter count (closed form).
-      width_range: d -> (smallest, largest) width searched; (1, 1) when the
-        model has no width.
-      width_name: what the width is ("hidden units", "rank", "-").
-    """
-
-    build: Callable[[int, int, int], keras.Model]
-    parameters: Callable[[int, int, int], int]
-    width_range: Callable[[int], Tuple[int, int]]
-    width_name: str
-
-    @property
-    def searchable(self) -> bool:
-        return self.width_range(2) != (1, 1)
-
-
-MODELS = Registry("expressivity model")
-
-
-def _inputs(d):
-    return (keras.Input((d,), name="x"), keras.Input((d,), name="z"))
-
-
-def _build_mlp(d, k, width):
-    x, z = _inputs(d)
-    h = keras.layers.Concatenate()([x, z])
-    h = keras.layers.Dense(width, activation="relu", name="hidden")(h)
-    return keras.Model({"x": x, "z": z}, keras.layers.Dense(k, name="out")(h),
-                       name="mlp")
-
-
-def _build_mi(form):
-    def build(d, k, width):
-        x, z = _inputs(d)
-        rank = width if form == "low_rank" else None
-        y = MultiplicativeInteraction(k, form=form, rank=rank,
-                                      name="mi")(x, z)
-        return keras.Model({"x": x, "z": z}, y, name=f"mi_{form}")
-    return build
-
-
-MODELS.register("mlp")(lambda: ModelKind(
-    _build_mlp, lambda d, k, h: 2 * d * h + h + h * k + k,
-    lambda d: (4, 4096), "hidden units"))
-MODELS.register("mi_full")(lambda: ModelKind(
-    _build_mi("full"), lambda d, k, w: d * d * k + 2 * d * k + k,
-    lambda d: (1, 1), "-"))
-MODELS.register("mi_low_rank")(lambda: ModelKind(
-    _build_mi("low_rank"), lambda d, k, r: 2 * d * r + r * k + 2 * d * k + k,
-    lambda d: (1, 2 * d), "rank"))
-
-
-def get_model_kind(name: str) -> ModelKind:
-    return MODELS.build(name)
-
-
-def parameter_count(model_kind: str, input_dim: int, output_dim: int,
-                    width: int) -> int:
-    """Parameters of `MODELS[model_kind]` (equal to its count_params())."""
-    return get_model_kind(model_kind).parameters(input_dim, output_dim, width)
 
 
 # -------------------------------------------------------------------- data
@@ -253,125 +187,3 @@ class ExpressivityTask(task_lib.Task):
         return {"target_function": self.target_name,
                 "input_dim": self.input_dim, "model": self.model_name,
                 "width": self.width, "parameters": self.parameters}
-
-
-# ------------------------------------------------------------------ search
-@dataclasses.dataclass
-class SearchResult:
-    """The outcome of `search_width`.
-
-    Attributes:
-      reached: whether some width reached the threshold.
-      width: the smallest width found reaching it (None if not reached).
-      tried: {width: mse} of every width run.
-      largest: the largest width searched.
-    """
-
-    reached: bool
-    width: Optional[int]
-    tried: Dict[int, float]
-    largest: int
-
-
-def search_width(run: Callable[[int], float], smallest: int, largest: int,
-                 threshold: float = MSE_THRESHOLD,
-                 tolerance: float = 0.25) -> SearchResult:
-    """Smallest width w in [smallest, largest] with run(w) <= threshold.
-
-    Doubles the width from `smallest` (capped at `largest`) until the
-    threshold is met, then bisects between the last failing and the first
-    passing width until they are within a factor 1 + `tolerance` (or
-    adjacent). Assumes run() falls with the width; run() is called at most
-    once per width.
-    """
-    validation.check_positive_int("smallest", smallest)
-    validation.check_positive_int("largest", largest)
-    if largest < smallest:
-        raise ValueError(f"`largest` must be >= `smallest`, got "
-                         f"largest={largest}, smallest={smallest}.")
-    tried: Dict[int, float] = {}
-
-    def passes(w):
-        if w not in tried:
-            tried[w] = float(run(w))
-        return tried[w] <= threshold
-
-    failing, width = None, smallest
-    while not passes(width):
-        failing = width
-        if width >= largest:
-            return SearchResult(False, None, tried, largest)
-        width = min(2 * width, largest)
-    passing = width
-    while failing is not None and passing - failing > max(
-            1, tolerance * failing):
-        mid = (failing + passing) // 2
-        if passes(mid):
-            passing = mid
-        else:
-            failing = mid
-    return SearchResult(True, passing, tried, largest)
-
-
-def train_width(target_function: str, input_dim: int, model_kind: str,
-                width: int, config, strategy=None, settings=None,
-                train_examples: int = 16384, eval_examples: int = 4096,
-                data_seed: int = 0, train_fn=None,
-                interactive=None) -> Dict[str, object]:
-    """Trains one configuration with the engine in `config.model_dir`
-    (reusing its results.json when the run is finished); returns the
-    results with "width", "target_variance" and "parameters"."""
-    from mi_zoo.training import trainer  # pylint: disable=g-import-not-at-top
-    path = os.path.join(config.model_dir, "results.json")
-    task = ExpressivityTask(target_function, input_dim, model_kind, width,
-                            train_examples, eval_examples, data_seed)
-    if os.path.exists(path) and not config.overwrite:
-        with open(path) as f:
-            results = json.load(f)
-    else:
-        results = (train_fn or trainer.train)(
-            task, config, strategy, settings=settings,
-            interactive=interactive)
-    results = dict(results)
-    results.update(width=task.width, target_variance=task.target_variance)
-    return results
-
-
-def run_search(target_function: str, input_dim: int, model_kind: str,
-               make_config: Callable[[str], object], model_dir: str,
-               threshold: float = MSE_THRESHOLD, tolerance: float = 0.25,
-               width_range: Optional[Tuple[int, int]] = None,
-               **train_kwargs) -> Dict[str, object]:
-    """`search_width` over fresh engine runs in `<model_dir>/width_<w>`
-    (`make_config(sub_dir)` gives each run's TrainConfig); returns a
-    JSON-able summary, also written to `<model_dir>/search.json`."""
-    kind = get_model_kind(model_kind)
-    k = get_target(target_function).output_dim(input_dim)
-    smallest, largest = width_range or kind.width_range(input_dim)
-    runs: Dict[int, Dict[str, object]] = {}
-
-    def run(width):
-        sub = os.path.join(model_dir, f"width_{width}")
-        runs[width] = train_width(target_function, input_dim, model_kind,
-                                  width, make_config(sub), **train_kwargs)
-        return runs[width]["eval"]["mse"]
-
-    result = search_width(run, smallest, largest, threshold, tolerance)
-    variance = next(iter(runs.values()))["target_variance"]
-    summary = {
-        "target_function": target_function, "input_dim": input_dim,
-        "model": model_kind, "threshold": threshold,
-        "target_variance": variance, "reached": result.reached,
-        "width": result.width,
-        "parameters": (kind.parameters(input_dim, k, result.width)
-                       if result.reached else None),
-        "largest_width": result.largest,
-        "largest_parameters": kind.parameters(input_dim, k, result.largest),
-        "tried": [{"width": w, "mse": m,
-                   "parameters": kind.parameters(input_dim, k, w)}
-                  for w, m in sorted(result.tried.items())],
-    }
-    os.makedirs(model_dir, exist_ok=True)
-    with open(os.path.join(model_dir, "search.json"), "w") as f:
-        json.dump(summary, f, indent=2)
-    return summary

@@ -64,6 +64,38 @@ def feed(inputs):
     return inputs[0] if len(inputs) == 1 else list(inputs)
 
 
+@keras.saving.register_keras_serializable(package="mi_zoo_tests")
+class TiedOutput(keras.layers.Layer):
+    """A `TiedEmbedding` and the `TiedOutputInteraction` tied to it, as one
+    layer (x [.., E], z [.., m]) -> logits [.., V]: the output layer refers
+    to the embedding, so it is not serialisable on its own."""
+
+    def __init__(self, vocab_size=7, embedding_size=5, **kwargs):
+        super().__init__(**kwargs)
+        self.vocab_size = vocab_size
+        self.embedding_size = embedding_size
+        self.embedding = layers.TiedEmbedding(vocab_size, embedding_size,
+                                              use_bias=False)
+        self.output_interaction = layers.TiedOutputInteraction(
+            self.embedding, vocab_size, form="low_rank", rank=2)
+
+    def build(self, x_shape, z_shape):
+        self.embedding.build()
+        self.output_interaction.build(x_shape, z_shape)
+
+    def call(self, x, z):
+        return self.output_interaction(x, z)
+
+    def compute_output_shape(self, x_shape, z_shape):
+        return tuple(x_shape)[:-1] + (self.vocab_size,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(vocab_size=self.vocab_size,
+                      embedding_size=self.embedding_size)
+        return config
+
+
 MI = layers.MultiplicativeInteraction
 CASES = (
     Case("mi_full", lambda: MI(6, form="full"), ((5,), (3,))),
@@ -86,6 +118,10 @@ CASES = (
          ((3, 4, 5),)),
     Case("mi_lstm", lambda: keras.layers.RNN(
         layers.MultiplicativeIntegrationLSTMCell(6)), ((4, 5),)),
+    # Boolean inputs are valid token ids (0, 1).
+    Case("tied_embedding", lambda: layers.TiedEmbedding(7, 5), ((4,),),
+         ("bool",)),
+    Case("tied_output_interaction", TiedOutput, ((4, 5), (3,))),
 )
 
 
@@ -95,4 +131,6 @@ def layer_classes(case):
     found = {type(layer)}
     if isinstance(layer, keras.layers.RNN):
         found.add(type(layer.cell))
+    if isinstance(layer, TiedOutput):
+        found |= {type(layer.embedding), type(layer.output_interaction)}
     return found

@@ -35,8 +35,35 @@ MOVED = (
       "upsample_heat", "upscale_small")),
 )
 
+# Names moved out of a module that stays (it keeps its other code and
+# re-exports them): (old module, new module, names).
+SPLIT = (
+    ("mi_zoo.models.language", "mi_zoo.layers.tied_embedding",
+     ("TiedEmbedding", "TiedOutputInteraction")),
+    ("mi_zoo.tasks.expressivity", "mi_zoo.models.expressivity",
+     ("MODELS", "ModelKind", "get_model_kind", "parameter_count")),
+    ("mi_zoo.tasks.multitask_regression", "mi_zoo.models.multitask_regression",
+     ("CONDITIONINGS", "Conditioning", "WIDTH_RATIO", "choose_widths",
+      "parameter_count")),
+)
+
 
 class CompatTest(parameterized.TestCase):
+
+    @parameterized.parameters(*SPLIT)
+    def test_split_module_re_exports_the_moved_names(self, old, new, names):
+        old_module = importlib.import_module(old)
+        new_module = importlib.import_module(new)
+        for name in names:
+            self.assertIs(getattr(old_module, name), getattr(new_module, name),
+                          f"{old}.{name}")
+
+    def test_tied_layers_are_public_layers(self):
+        from mi_zoo import layers
+        from mi_zoo.layers import tied_embedding
+        self.assertIs(layers.TiedEmbedding, tied_embedding.TiedEmbedding)
+        self.assertIs(layers.TiedOutputInteraction,
+                      tied_embedding.TiedOutputInteraction)
 
     @parameterized.parameters(*MOVED)
     def test_old_path_gives_the_same_objects(self, old, new, names):

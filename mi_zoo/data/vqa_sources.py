@@ -76,7 +76,7 @@ from mi_zoo.data import clevr
 from mi_zoo.data import clevr_2d
 from mi_zoo.data import clevr_2d_builder
 from mi_zoo.data import sort_of_clevr as soc
-from mi_zoo.data import sort_of_clevr_builder
+from mi_zoo.data.sort_of_clevr import builder as sort_of_clevr_builder
 from mi_zoo.data import text_vocab
 from mi_zoo.data import vocabulary
 from mi_zoo.data import vqa_answers

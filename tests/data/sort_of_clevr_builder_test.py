@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from mi_zoo.data import sort_of_clevr as soc
-from mi_zoo.data import sort_of_clevr_builder as builder_lib
+from mi_zoo.data.sort_of_clevr import builder as builder_lib
 
 TINY = builder_lib.SortOfClevrConfig(
     name="tiny", num_train_images=3, num_validation_images=2,

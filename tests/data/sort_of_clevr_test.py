@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image
 
 from mi_zoo.data import sort_of_clevr as soc
-from mi_zoo.data import sort_of_clevr_contact_sheet
+from mi_zoo.data.sort_of_clevr import contact_sheet
 
 
 
@@ -261,7 +261,7 @@ class ContactSheetTest(absltest.TestCase):
     def test_writes_a_png(self):
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "sheet.png")
-            sort_of_clevr_contact_sheet.main(
+            contact_sheet.main(
                 [f"--output={path}", "--num_images=3",
                  "--questions_per_image=4"])
             with Image.open(path) as image:
@@ -278,7 +278,7 @@ class ContactSheetTest(absltest.TestCase):
         stderr = io.StringIO()
         with contextlib.redirect_stderr(stderr):
             with self.assertRaises(SystemExit) as exit_:
-                sort_of_clevr_contact_sheet.main(argv)
+                contact_sheet.main(argv)
         self.assertEqual(exit_.exception.code, 2)
         self.assertRegex(stderr.getvalue(), message)
 

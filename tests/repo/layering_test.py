@@ -68,6 +68,10 @@ ALIASES = {
     "mi_zoo/training/flags.py": "mi_zoo.experiments.flags",
     # Issue 15: the general drawing library (mi_zoo.viz).
     "mi_zoo/explain/figures.py": "mi_zoo.viz",
+    # Issue 15: one room per dataset (mi_zoo/data/<dataset>/).
+    "mi_zoo/data/sort_of_clevr_builder.py": "mi_zoo.data.sort_of_clevr.builder",
+    "mi_zoo/data/sort_of_clevr_contact_sheet.py":
+        "mi_zoo.data.sort_of_clevr.contact_sheet",
 }
 
 

@@ -593,9 +593,15 @@ def _benchmark(num_images: int = 2500, seed: int = 0) -> float:
     return count / (time.perf_counter() - begin)
 
 
-if __name__ == "__main__":
+def main(argv=None):
+    """Prints the speed of `generate`; `argv` as sys.argv (--num_images=N)."""
     import sys
-    n = int(sys.argv[1].split("=")[-1]) if len(sys.argv) > 1 else 2500
+    argv = sys.argv if argv is None else argv
+    n = int(argv[1].split("=")[-1]) if len(argv) > 1 else 2500
     rate = _benchmark(n)
     print(f"{n * DEFAULT_QUESTIONS_PER_IMAGE} examples ({n} images): "
           f"{rate:.0f} examples/s")
+
+
+if __name__ == "__main__":
+    main()

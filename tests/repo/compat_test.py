@@ -33,6 +33,15 @@ MOVED = (
       "heatmap_overlay", "load_font", "normalize_heat", "pad_to_same_size",
       "save_png", "score_colors", "to_uint8", "token_scores_panel",
       "upsample_heat", "upscale_small")),
+    ("mi_zoo.data.sort_of_clevr_builder", "mi_zoo.data.sort_of_clevr.builder",
+     ("SortOfClevr", "SortOfClevrConfig", "sort_of_clevr_dataset", "vqa_spec",
+      "SPLITS", "SOURCES", "_config")),
+    ("mi_zoo.data.sort_of_clevr_contact_sheet",
+     "mi_zoo.data.sort_of_clevr.contact_sheet",
+     ("contact_sheet", "main", "parse_args")),
+    # The package takes the old module's name and re-exports its generator.
+    ("mi_zoo.data.sort_of_clevr", "mi_zoo.data.sort_of_clevr.generator",
+     ("generate", "generate_arrays", "ANSWERS", "COLOURS", "question_text")),
 )
 
 # Names moved out of a module that stays (it keeps its other code and

@@ -14,7 +14,8 @@ each and the ratio mi_zoo / PyTorch (below 1: mi_zoo is faster).
 Inputs: --regions × --region_features bottom-up style region features (all
 regions valid, boxes random), --question_length tokens from a
 --vocab_size vocabulary (padded at the end, at least 2 real tokens),
---num_answers soft-score targets. Loss: binary cross-entropy summed over the
+--num_answers answer-count targets (10 annotators). Loss: binary
+cross-entropy against the soft scores min(count / 3, 1), summed over the
 answers, averaged over the batch (the mi_zoo VQA task's). mi_zoo's step is one
 `tf.function` (XLA with --jit_compile); PyTorch runs eagerly.
 
@@ -88,7 +89,7 @@ def torch_step(module, inputs, targets):
     tokens = torch.from_numpy(inputs["question"]).long()
     image = torch.from_numpy(inputs["image"])
     boxes = torch.from_numpy(inputs["boxes"])
-    targets = torch.from_numpy(targets)
+    targets = torch.clamp(torch.from_numpy(targets) / 3.0, max=1.0)
 
     def step():
         optimizer.zero_grad(set_to_none=True)

@@ -13,6 +13,7 @@ from mi_zoo.core import specs
 from mi_zoo.data import clevr_2d
 from mi_zoo.data import clevr_2d_builder
 from mi_zoo.data import sort_of_clevr
+from mi_zoo.models import objectives
 from mi_zoo.models import vqa
 
 VQA2_VOCAB, VQA2_LENGTH, VQA2_REGIONS, VQA2_FEATURES, VQA2_ANSWERS = (
@@ -68,8 +69,10 @@ def random_batch(spec, batch, seed=0):
     if spec.answer_convention == "softmax":
         targets = rng.integers(0, spec.num_answers, batch).astype(np.int32)
     else:
-        targets = rng.choice([0.0, 0.3, 0.6, 1.0],
-                             (batch, spec.num_answers)).astype(np.float32)
+        # Answer counts: 10 annotators' answers, a few of them in the set.
+        targets = np.zeros((batch, spec.num_answers), np.float32)
+        for row in targets:
+            np.add.at(row, rng.integers(0, spec.num_answers, 10), 1.0)
     return inputs, targets
 
 
@@ -81,10 +84,9 @@ def trainable_parameters(model):
 def keras_train_step(model, spec, inputs, targets, jit=False,
                      learning_rate=1e-3):
     """A training step of `model` on one fixed batch as a `tf.function`:
-    forward, the VQA task's loss (cross-entropy of the answer id; or binary
-    cross-entropy summed over the answers, averaged over the batch),
-    backward and an Adam update. Logits are cast to float32 for the loss
-    (mixed precision)."""
+    forward, the VQA task's loss (`objectives.per_example_loss`, averaged
+    over the batch), backward and an Adam update. Logits are cast to
+    float32 for the loss (mixed precision)."""
     import keras  # pylint: disable=import-outside-toplevel
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
     inputs = {k: tf.constant(v) for k, v in inputs.items()}
@@ -95,14 +97,8 @@ def keras_train_step(model, spec, inputs, targets, jit=False,
     def step():
         with tf.GradientTape() as tape:
             logits = tf.cast(model(inputs, training=True), tf.float32)
-            if spec.answer_convention == "softmax":
-                loss = tf.reduce_mean(
-                    keras.losses.sparse_categorical_crossentropy(
-                        targets, logits, from_logits=True))
-            else:
-                bce = keras.losses.binary_crossentropy(
-                    targets[..., None], logits[..., None], from_logits=True)
-                loss = tf.reduce_mean(tf.reduce_sum(bce, -1))
+            loss = tf.reduce_mean(objectives.per_example_loss(
+                spec.answer_convention, targets, logits))
         grads = tape.gradient(loss, model.trainable_variables)
         optimizer.apply_gradients(zip(grads, model.trainable_variables))
         return loss

@@ -24,11 +24,16 @@ words ("its", "were", "well", "ill", "id", "hell", "shed", "shell", "wed",
 Scores: with n of the 10 annotators giving an answer, `soft_score` is the
 common training target min(n / 3, 1) and `official_accuracy` the official
 accuracy, the mean over the 10 subsets of 9 annotators of
-min(#matches in the subset / 3, 1).
+min(#matches in the subset / 3, 1): the formulas of `mi_zoo.core.vqa_scores`
+on NumPy arrays. The Keras loss and metrics that use them (the official
+accuracy `VqaAccuracy`, formerly here) are the VQA objective's,
+`mi_zoo.models.objectives`.
 
     vocab = vqa_answers.AnswerVocab.build(train_annotations, min_count=9)
     vocab.save("/tmp/answers.json")
-    model.compile(metrics=[vqa_answers.VqaAccuracy()])  # y_true = counts
+    counts = vocab.dense_targets(annotation["answers"], "counts")
+    model.compile(loss=objectives.answer_loss(spec),
+                  metrics=objectives.answer_metrics(spec))  # y = counts
 """
 
 import collections
@@ -37,13 +42,13 @@ import json
 import re
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-import keras
 import numpy as np
 
 from mi_zoo.core import validation
+from mi_zoo.core import vqa_scores
+from mi_zoo.core.vqa_scores import NUM_ANNOTATORS
 from mi_zoo.data import text_vocab
 
-NUM_ANNOTATORS = 10
 _PUNCT = (";", "/", "[", "]", '"', "{", "}", "(", ")", "=", "+", "\\", "_",
           "-", ">", "<", "@", "`", ",", "?", "!")
 _COMMA_NUMBER = re.compile(r"\d,\d")
@@ -118,28 +123,17 @@ def normalize_answer(answer: str) -> str:
 
 
 def soft_score(count) -> np.ndarray:
-    """The training target min(count / 3, 1) for `count` matching humans."""
-    return np.minimum(np.asarray(count, np.float32) / 3.0, 1.0)
+    """The training target min(count / 3, 1) (float32) of an answer that
+    `count` annotators gave (array-like)."""
+    return vqa_scores.soft_score(np.asarray(count, np.float32), np.minimum)
 
 
-def official_accuracy(count, num_annotators: int = NUM_ANNOTATORS):
-    """Official VQA accuracy of an answer that `count` annotators gave.
-
-    Closed form of the mean over the `num_annotators` leave-one-out subsets:
-    the `count` subsets that drop a matching annotator see count - 1 matches,
-    the others see count.
-
-    Args:
-      count: number of annotators who gave the predicted answer (array-like).
-      num_annotators: annotators per question (10 in VQA v2).
-
-    Returns:
-      The accuracy in [0, 1], same shape as `count`.
-    """
-    c = np.asarray(count, np.float64)
-    drop_match = c * np.minimum((c - 1.0) / 3.0, 1.0)
-    drop_other = (num_annotators - c) * np.minimum(c / 3.0, 1.0)
-    return np.maximum(drop_match + drop_other, 0.0) / num_annotators
+def official_accuracy(count, num_annotators: int = NUM_ANNOTATORS
+                      ) -> np.ndarray:
+    """Official VQA accuracy (float64, in [0, 1], same shape as `count`) of
+    an answer that `count` of the `num_annotators` annotators gave."""
+    return vqa_scores.official_accuracy(np.asarray(count, np.float64),
+                                        num_annotators, np.minimum)
 
 
 def answer_counts(answers: Sequence) -> Dict[str, int]:
@@ -255,73 +249,3 @@ class AnswerVocab:
             raise ValueError(f"answer vocabulary file {path!r} must hold "
                              f"{{\"answers\": [...]}} with at least one answer.")
         return cls(answers)
-
-
-@keras.saving.register_keras_serializable(package="mi_zoo")
-class VqaAccuracy(keras.metrics.Metric):
-    """Official VQA accuracy of the argmax answer, averaged over questions.
-
-    Targets (`y_true`, [B, num_answers]) are, by default, per-question answer
-    COUNTS: how many of the 10 annotators gave each answer of the vocabulary
-    (`AnswerVocab.targets(..., scoring="counts")`, the "counts" targets of
-    `vqa_v2_dataset`). The accuracy of the argmax of `y_pred` is then exactly
-    the official 10-choose-9 average (`official_accuracy`). With
-    `target_type="scores"`, `y_true` holds scores and the metric is
-    y_true[argmax]: exact for "official" scores, the usual approximation for
-    min(n/3, 1) soft scores.
-
-    Args:
-      target_type: "counts" or "scores".
-      num_annotators: annotators per question (10 for VQA v2).
-      name: metric name.
-      dtype: metric dtype.
-    """
-
-    def __init__(self, target_type: str = "counts",
-                 num_annotators: int = NUM_ANNOTATORS, name="vqa_accuracy",
-                 dtype=None):
-        super().__init__(name=name, dtype=dtype)
-        validation.check_choice("target_type", target_type,
-                                 ("counts", "scores"))
-        validation.check_positive_int("num_annotators", num_annotators)
-        self.target_type = target_type
-        self.num_annotators = num_annotators
-        self.total = self.add_variable(shape=(), initializer="zeros",
-                                       name="total")
-        self.count = self.add_variable(shape=(), initializer="zeros",
-                                       name="count")
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        ops = keras.ops
-        y_true = ops.cast(y_true, "float32")
-        y_pred = ops.convert_to_tensor(y_pred)
-        if len(y_true.shape) != 2 or len(y_pred.shape) != 2:
-            raise ValueError(
-                f"VqaAccuracy expects [batch, num_answers] y_true and y_pred, "
-                f"got shapes {tuple(y_true.shape)} and {tuple(y_pred.shape)}.")
-        pick = ops.expand_dims(ops.argmax(y_pred, axis=-1), -1)
-        value = ops.squeeze(ops.take_along_axis(y_true, pick, axis=-1), -1)
-        if self.target_type == "counts":
-            n = float(self.num_annotators)
-            value = (value * ops.minimum((value - 1.0) / 3.0, 1.0)
-                     + (n - value) * ops.minimum(value / 3.0, 1.0)) / n
-            value = ops.maximum(value, 0.0)
-        if sample_weight is None:
-            weight = ops.ones_like(value)
-        else:
-            weight = ops.reshape(ops.cast(sample_weight, "float32"), (-1,))
-        self.total.assign_add(ops.cast(ops.sum(value * weight), self.dtype))
-        self.count.assign_add(ops.cast(ops.sum(weight), self.dtype))
-
-    def result(self):
-        return keras.ops.divide_no_nan(self.total, self.count)
-
-    def reset_state(self):
-        self.total.assign(0.0)
-        self.count.assign(0.0)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(target_type=self.target_type,
-                      num_annotators=self.num_annotators)
-        return config

@@ -36,7 +36,8 @@ Registered datasets (`VQA_DATASETS.names()`):
     directory data_dir/trainval_36_npy; the TSV
     data_dir/trainval_36/trainval_resnet101_faster_rcnn_genome_36.tsv
     (converted once into data_dir/trainval_36_npy). Image kind "regions".
-    Soft-score targets (answer_convention "sigmoid"), answers kept when they
+    Answer-count targets (answer_convention "sigmoid": how many of the 10
+    annotators gave each answer), answers kept when they
     are the multiple-choice answer of >= answer_min_count (9) train
     questions. Question types are the annotations' answer types
     ("yes/no", "number", "other"). Options: features, answer_min_count,
@@ -52,7 +53,8 @@ Datasets:
 
 inputs are {"question": int32 [B, T], "image": float32 [B, ...]} plus
 "boxes" float32 [B, R, 4] for image_kind "regions"; targets are int32 [B]
-answer ids (softmax datasets) or float32 [B, A] soft scores (vqa2).
+answer ids (softmax datasets) or float32 [B, A] answer counts (vqa2), the
+targets of `mi_zoo.models.objectives` for the spec's answer convention.
 
 `train_limit` / `eval_limit` keep only the first N examples of the split (in
 file / generation order, before shuffling): for smoke tests. For clevr and
@@ -544,7 +546,7 @@ def _vqa2(r: Request) -> VqaData:
             return vqa_v2.vqa_v2_dataset(
                 files["questions"], files["annotations"], path, avocab,
                 batch_size, qvocab, max_question_length=length,
-                target="soft", shuffle=shuffle, seed=seed,
+                target="counts", shuffle=shuffle, seed=seed,
                 drop_remainder=drop_remainder, tsv_cache_dir=cache)
         return fn
 

@@ -52,7 +52,7 @@ In Python:
                                question_vocab=question_vocab)
     # ({"question": int32 [B, 14], "image": float32 [B, 36, 2048],
     #   "boxes": float32 [B, 36, 4], "num_boxes": int32 [B],
-    #   "question_id": int64 [B]}, float32 [B, num_answers])
+    #   "question_id": int64 [B]}, float32 [B, num_answers] answer counts)
 
 The TFDS build of the questions and answers (features referenced by image
 id) is `mi_zoo.data.vqa_v2_builder`.
@@ -481,7 +481,7 @@ def vqa_v2_dataset(questions_json: str,
                    question_vocab: Optional[vocabulary.Vocabulary] = None,
                    *,
                    max_question_length: int = 14,
-                   target: str = "soft",
+                   target: str = "counts",
                    shuffle: bool = False,
                    seed: int = 0,
                    drop_remainder: bool = False,
@@ -501,8 +501,10 @@ def vqa_v2_dataset(questions_json: str,
       question_vocab: question words; None builds one from `questions_json`
         (do that only for the train split).
       max_question_length: T; questions are truncated/padded to it.
-      target: "soft" (min(n/3, 1)), "official" (exact per-answer official
-        accuracy) or "counts" (n, the targets `VqaAccuracy` expects).
+      target: "counts" (n, the targets of the zoo's sigmoid answer
+        convention, `mi_zoo.models.objectives`: its loss, soft score and
+        official accuracy all derive from them), "soft" (min(n/3, 1)) or
+        "official" (exact per-answer official accuracy).
       shuffle: shuffle questions (seeded, reshuffled each epoch).
       seed: the shuffle seed.
       drop_remainder: drop the last partial batch.

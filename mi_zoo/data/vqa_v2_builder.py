@@ -189,7 +189,7 @@ def vqa_v2_tfds_dataset(split: str, features_path: str, batch_size: int, *,
                         data_dir: Optional[str] = None,
                         config: Union[str, VqaV2Config] = "default",
                         max_question_length: int = 14,
-                        target: str = "soft",
+                        target: str = "counts",
                         max_boxes: Optional[int] = None,
                         shuffle: bool = False, seed: int = 0,
                         drop_remainder: bool = False) -> tf.data.Dataset:
@@ -202,7 +202,8 @@ def vqa_v2_tfds_dataset(split: str, features_path: str, batch_size: int, *,
       data_dir: the TFDS data_dir of the build.
       config: the build's config (name or `VqaV2Config`).
       max_question_length: T; tokens are truncated/padded with 0 to it.
-      target: "soft" (min(n/3, 1)) or "counts" (n, for `VqaAccuracy`).
+      target: "counts" (n, the targets of the zoo's sigmoid answer
+        convention, `mi_zoo.models.objectives`) or "soft" (min(n/3, 1)).
       max_boxes: R of an adaptive-box HDF5 file.
       shuffle, seed: seeded shuffle of the records.
       drop_remainder: drop the last partial batch.

@@ -1,7 +1,11 @@
-"""Answer heads, losses and metrics for the two VQA answer conventions."""
+"""The answer head of the VQA models; their losses and metrics live in
+`mi_zoo.models.objectives` (re-exported here under their former names)."""
 
 import keras
-from keras import ops
+
+from mi_zoo.models.objectives import answer_loss  # noqa: F401
+from mi_zoo.models.objectives import answer_metrics  # noqa: F401
+from mi_zoo.models.objectives import vqa_soft_accuracy  # noqa: F401
 
 
 def answer_logits(joint, spec, hidden=None, dropout=0.0):
@@ -25,31 +29,3 @@ def answer_logits(joint, spec, hidden=None, dropout=0.0):
     if dropout:
         x = keras.layers.Dropout(dropout)(x)
     return keras.layers.Dense(spec.num_answers, name="answer")(x)
-
-
-def answer_loss(spec):
-    """softmax: sparse categorical cross-entropy on answer ids [B];
-    sigmoid: binary cross-entropy on soft scores [B, num_answers] (VQA v2's
-    min(#humans / 3, 1)), summed over answers as in Teney et al. 2018."""
-    if spec.answer_convention == "softmax":
-        return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    return keras.losses.BinaryCrossentropy(
-        from_logits=True, reduction="sum_over_batch_size")
-
-
-@keras.saving.register_keras_serializable(package="mi_zoo")
-def vqa_soft_accuracy(y_true, y_pred):
-    """VQA accuracy: the soft score of the predicted (argmax) answer.
-
-    y_true: [B, A] soft scores in [0, 1]; y_pred: [B, A] logits. Returns [B].
-    """
-    best = ops.argmax(y_pred, axis=-1)  # [B]
-    onehot = ops.one_hot(best, ops.shape(y_pred)[-1], dtype=y_true.dtype)
-    return ops.sum(y_true * onehot, axis=-1)
-
-
-def answer_metrics(spec):
-    if spec.answer_convention == "softmax":
-        return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
-    return [keras.metrics.MeanMetricWrapper(vqa_soft_accuracy,
-                                            name="vqa_accuracy")]

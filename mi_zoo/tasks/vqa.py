@@ -3,11 +3,13 @@
     task = VqaTask("sort_of_clevr", "film", size="small")
     results = training.train(task, training.TrainConfig(model_dir=...))
 
-Loss: softmax datasets use the cross-entropy of the answer id; sigmoid
-datasets (VQA v2) the binary cross-entropy of the soft scores summed over
-the answers (Teney et al. 2018; BAN's code scales the mean by the number of
-answers, which is the same). Accuracy: exact match, or the VQA soft score of
-the predicted answer. Evaluation adds the accuracy per question type.
+Loss, training score and accuracy are those of the spec's answer
+convention in `mi_zoo.models.objectives`: softmax datasets use the
+cross-entropy of the answer id and exact-match accuracy; sigmoid datasets
+(VQA v2, whose targets are answer counts) the binary cross-entropy of the
+soft scores min(n/3, 1) summed over the answers, "accuracy" the official
+VQA accuracy and "soft_score" the soft score of the predicted answer.
+Evaluation adds the accuracy per question type.
 """
 
 from typing import Dict, Mapping, Optional
@@ -15,26 +17,16 @@ from typing import Dict, Mapping, Optional
 import keras
 import numpy as np
 import tensorflow as tf
-from keras import ops
 
 from mi_zoo.data import vqa_sources
 from mi_zoo import explain
 from mi_zoo import viz
+from mi_zoo.models import objectives
 from mi_zoo.models import vqa as vqa_models
 from mi_zoo.training import metrics as metrics_lib
 from mi_zoo.training import task as task_lib
 
 SIZES = ("small", "paper")
-
-
-def _score(targets, logits, convention):
-    """[B] accuracy of each example's argmax answer."""
-    best = ops.argmax(logits, axis=-1)  # [B]
-    if convention == "softmax":
-        return ops.cast(ops.equal(ops.cast(targets, "int32"),
-                                  ops.cast(best, "int32")), "float32")
-    onehot = ops.one_hot(best, ops.shape(logits)[-1], dtype="float32")
-    return ops.sum(ops.cast(targets, "float32") * onehot, axis=-1)
 
 
 class VqaTask(task_lib.Task):
@@ -109,26 +101,26 @@ class VqaTask(task_lib.Task):
 
     # Loss and metrics.
     def per_example_loss(self, targets, outputs, inputs):
-        if self.data.spec.answer_convention == "softmax":
-            return keras.losses.sparse_categorical_crossentropy(
-                targets, outputs, from_logits=True)
-        targets = ops.cast(targets, "float32")
-        bce = keras.losses.binary_crossentropy(
-            targets[..., None], outputs[..., None], from_logits=True)
-        return ops.sum(bce, axis=-1)  # [B]: summed over answers
+        return objectives.per_example_loss(
+            self.data.spec.answer_convention, targets, outputs)
 
     def make_metrics(self, mode):
-        metrics = {"accuracy": keras.metrics.Mean(name="accuracy")}
+        """"accuracy" (the VQA accuracy), the convention's training scores
+        ("soft_score" for sigmoid) and, in eval, the accuracy per type."""
+        metrics = {name: keras.metrics.Mean(name=name) for name in
+                   objectives.score_names(self.data.spec.answer_convention)}
         if mode == "eval":
             metrics["accuracy_by_type"] = metrics_lib.PerTypeAccuracy(
                 self.data.question_types, name="accuracy_by_type")
         return metrics
 
     def update_metrics(self, metrics, targets, outputs, info=None):
-        score = _score(targets, outputs, self.data.spec.answer_convention)
-        metrics["accuracy"].update_state(score)
+        scores = objectives.scores(self.data.spec.answer_convention,
+                                   targets, outputs)
+        for name, value in scores.items():
+            metrics[name].update_state(value)
         if info is not None and "accuracy_by_type" in metrics:
-            metrics["accuracy_by_type"].update_state(score,
+            metrics["accuracy_by_type"].update_state(scores["accuracy"],
                                                      info["question_type"])
 
     def metric_results(self, metrics):
@@ -167,7 +159,7 @@ class VqaTask(task_lib.Task):
             truth = np.asarray(targets)
         else:
             probs = tf.nn.sigmoid(logits).numpy()
-            truth = np.argmax(np.asarray(targets), axis=-1)
+            truth = np.argmax(np.asarray(targets), axis=-1)  # most votes
         panels, captions = [], []
         for i in range(logits.shape[0]):
             best = int(np.argmax(logits[i]))

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 
 from mi_zoo.data import vqa_answers
+from mi_zoo.models import objectives
 from tests.data import fixtures
 
 
@@ -107,6 +108,8 @@ class AnswerVocabTest(absltest.TestCase):
 
 
 class VqaAccuracyTest(absltest.TestCase):
+    """The VQA objective's metric (formerly `vqa_answers.VqaAccuracy`) on
+    the vocabulary's count targets."""
 
     def test_counts_match_brute_force(self):
         rng = np.random.default_rng(0)
@@ -119,7 +122,7 @@ class VqaAccuracyTest(absltest.TestCase):
             preds.append(rng.normal(size=6))
         expected = np.mean([brute_force_accuracy(str(int(np.argmax(p))), g)
                             for p, g in zip(preds, gts)])
-        metric = vqa_answers.VqaAccuracy()
+        metric = objectives.VqaAccuracy()
         metric.update_state(np.stack(counts[:25]), np.stack(preds[:25]))
         metric.update_state(np.stack(counts[25:]), np.stack(preds[25:]))
         self.assertAlmostEqual(float(metric.result()), expected, places=5)
@@ -130,13 +133,13 @@ class VqaAccuracyTest(absltest.TestCase):
         vocab = vqa_answers.AnswerVocab(["a1", "b1"])
         gt = ["a1"] * 2 + ["b1"] * 8
         y_true = vocab.dense_targets(gt, "official")[None]
-        metric = vqa_answers.VqaAccuracy(target_type="scores")
+        metric = objectives.VqaAccuracy(target_type="scores")
         metric.update_state(y_true, np.array([[1.0, 0.0]]))
         self.assertAlmostEqual(float(metric.result()),
                                brute_force_accuracy("a1", gt), places=6)
 
     def test_sample_weight_and_config(self):
-        metric = vqa_answers.VqaAccuracy()
+        metric = objectives.VqaAccuracy()
         metric.update_state(np.array([[3.0, 0.0], [0.0, 0.0]]),
                             np.array([[1.0, 0.0], [1.0, 0.0]]),
                             sample_weight=np.array([1.0, 0.0]))
@@ -148,11 +151,11 @@ class VqaAccuracyTest(absltest.TestCase):
         with self.assertRaisesRegex(ValueError, r"`target_type` must be one "
                                     r"of \('counts', 'scores'\), got "
                                     r"target_type='soft'"):
-            vqa_answers.VqaAccuracy(target_type="soft")
+            objectives.VqaAccuracy(target_type="soft")
         with self.assertRaisesRegex(ValueError, r"expects \[batch, "
                                     r"num_answers\] y_true and y_pred, got "
                                     r"shapes \(3,\)"):
-            vqa_answers.VqaAccuracy().update_state(np.zeros(3), np.zeros(3))
+            objectives.VqaAccuracy().update_state(np.zeros(3), np.zeros(3))
 
 
 if __name__ == "__main__":

@@ -314,8 +314,8 @@ class Vqa2Test(Checks, parameterized.TestCase):
         self.assertEqual(set(inputs), {"question", "image", "boxes"})
         # Fixture annotations all have answer_type "other".
         self.assertEqual(info["question_type"].numpy().tolist(), [2] * 5)
-        # Question 20: 9 x "yes" -> soft score 1 for "yes".
-        self.assertEqual(float(scores[2, data.answers.index("yes")]), 1.0)
+        # Targets are answer counts. Question 20: 9 x "yes".
+        self.assertEqual(float(scores[2, data.answers.index("yes")]), 9.0)
 
     def test_answer_types(self):
         path = os.path.join(self.data_dir,

@@ -11,6 +11,7 @@ import numpy as np
 from mi_zoo.data import vocabulary
 from mi_zoo.data import vqa_answers
 from mi_zoo.data import vqa_v2
+from mi_zoo.models import objectives
 from tests.data import fixtures
 
 
@@ -39,7 +40,8 @@ class VqaV2Test(parameterized.TestCase):
 
     @parameterized.parameters("tsv", "hdf5")
     def test_examples(self, kind):
-        batches = list(self.dataset(self.features(kind)))
+        features = self.features(kind)
+        batches = list(self.dataset(features))
         self.assertLen(batches, 3)
         inputs, targets = batches[0]
         self.assertEqual(inputs["question"].dtype.name, "int32")
@@ -61,11 +63,15 @@ class VqaV2Test(parameterized.TestCase):
         self.assertEqual(self.qvocab.decode_text(inputs["question"][0].numpy()),
                          "what color is the dog")
         all_targets = np.concatenate([b[1] for b in batches])
-        # q10: 8 x brown; q11: 6 x "2" (3 x "3", "many" dropped);
-        # q30: "a laptop" x 2 -> "laptop", plate x 6.
-        np.testing.assert_allclose(all_targets[0], [0, 1, 0, 0, 0, 0])
-        np.testing.assert_allclose(all_targets[1], [1, 0, 0, 0, 0, 0])
-        np.testing.assert_allclose(all_targets[3], [0, 0, 0, 1, 2 / 3, 0],
+        # Answer counts by default: q10: 8 x brown; q11: 6 x "2" (3 x "3",
+        # "many" dropped); q30: "a laptop" x 2 -> "laptop", plate x 6.
+        np.testing.assert_array_equal(all_targets[0], [0, 8, 0, 0, 0, 0])
+        np.testing.assert_array_equal(all_targets[1], [6, 0, 0, 0, 0, 0])
+        np.testing.assert_array_equal(all_targets[3], [0, 0, 0, 6, 2, 0])
+        # target="soft": min(n / 3, 1).
+        soft = np.concatenate([b[1] for b in self.dataset(
+            features, target="soft")])
+        np.testing.assert_allclose(soft[3], [0, 0, 0, 1, 2 / 3, 0],
                                    rtol=1e-6)
 
     def test_counts_targets_feed_vqa_accuracy(self):
@@ -73,7 +79,7 @@ class VqaV2Test(parameterized.TestCase):
                           batch_size=5)
         inputs, counts = next(iter(ds))
         np.testing.assert_array_equal(counts[1], [6, 0, 0, 0, 0, 0])
-        metric = vqa_answers.VqaAccuracy()
+        metric = objectives.VqaAccuracy()
         metric.update_state(counts, np.eye(6)[[1, 0, 2, 4, 5]])
         expected = np.mean([1.0, 1.0, 1.0,
                             vqa_answers.official_accuracy(2), 1.0])

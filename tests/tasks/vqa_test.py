@@ -10,11 +10,14 @@ from absl.testing import absltest
 from absl.testing import parameterized
 import numpy as np
 
+from mi_zoo import models
 from mi_zoo.tasks import vqa
 from mi_zoo.training import devices
 from mi_zoo.training import trainer
 from tests import distribution
+from tests.data import fixtures
 from tests.data import vqa_sources_test
+from tests.models import objectives_test
 
 devices.split_cpu(2)
 
@@ -56,17 +59,14 @@ class VqaTaskTest(parameterized.TestCase):
             task.data.spec, answer_convention="sigmoid"))
         rng = np.random.default_rng(1)
         logits = rng.normal(size=(3, 5))
-        scores = rng.choice([0.0, 0.3, 0.6, 1.0], size=(3, 5))
+        counts = rng.integers(0, 5, size=(3, 5))  # annotators per answer
+        scores = np.minimum(counts / 3, 1)  # the soft scores
         p = 1 / (1 + np.exp(-logits))
         expected = -(scores * np.log(p) + (1 - scores) * np.log(1 - p)).sum(1)
         np.testing.assert_allclose(
-            task.per_example_loss(scores.astype("float32"),
+            task.per_example_loss(counts.astype("float32"),
                                   logits.astype("float32"), None),
             expected, rtol=1e-4)
-        # Soft accuracy: the score of the argmax answer.
-        np.testing.assert_allclose(
-            vqa._score(scores, logits, "sigmoid"),
-            scores[np.arange(3), logits.argmax(1)], rtol=1e-6)
 
     def test_per_type_accuracy_averages_to_accuracy(self):
         task = _task()
@@ -84,6 +84,90 @@ class VqaTaskTest(parameterized.TestCase):
             float((values[present] * counts[present]).sum()
                   / counts.sum()), results["eval"]["accuracy"], places=5)
         self.assertTrue(np.all(np.isnan(values[~present])))
+
+    def _on(self, dataset):
+        """The task on sort_of_clevr (softmax) or fixture VQA v2 files
+        (sigmoid; validation answers agreeing 1 to 10 times)."""
+        if dataset == "sort_of_clevr":
+            return _task()
+        data_dir = fixtures.tempdir(self)
+        fixtures.write_vqa_json(data_dir, "train2014")
+        fixtures.write_vqa_json(data_dir, "val2014", answers={
+            10: ["brown"] * 3 + ["yes"] * 2 + ["2"] + ["plate"] * 4,
+            11: ["2"] * 4 + ["0"] * 3 + ["brown"] + ["yes"] * 2,
+            20: ["yes"] + ["no"] * 9,
+            30: ["plate"] * 2 + ["0"] + ["brown"] * 3 + ["yes"] * 4,
+            31: ["0"] * 10})
+        for split in ("train", "val"):
+            fixtures.write_ban_hdf5(data_dir, split, num_boxes=4, dim=8)
+        return _task(dataset="vqa2", data_dir=data_dir,
+                     options={"answer_min_count": 1})
+
+    @parameterized.named_parameters(("softmax", "sort_of_clevr"),
+                                    ("sigmoid", "vqa2"))
+    def test_answer_loss_equals_the_binary_loss(self, dataset):
+        task = self._on(dataset)
+        model = _built(task)
+        spec = task.spec
+        for batch in (next(iter(task.data.train)), next(iter(task.data.eval))):
+            inputs, targets = batch[0], batch[1]
+            logits = model(inputs, training=False)
+            # The engine minimises the mean of the per-example loss.
+            binary = float(np.mean(task.per_example_loss(targets, logits,
+                                                         inputs)))
+            compiled = float(models.answer_loss(spec)(targets, logits))
+            reference = np.mean(
+                objectives_test.softmax_loss_reference(targets, logits)
+                if dataset == "sort_of_clevr" else
+                objectives_test.sigmoid_loss_reference(targets, logits))
+            self.assertAlmostEqual(compiled, binary, delta=1e-5 * binary)
+            self.assertAlmostEqual(binary, reference, delta=1e-5 * reference)
+
+    @parameterized.named_parameters(("softmax", "sort_of_clevr"),
+                                    ("sigmoid", "vqa2"))
+    def test_binary_and_compiled_model_report_the_same_numbers(self,
+                                                               dataset):
+        task = self._on(dataset)
+        t, results = _run(task, self.dir, train_steps=3)
+        binary = results["eval"]
+        model = t.model
+        spec = task.spec
+        model.compile(loss=models.answer_loss(spec),
+                      metrics=models.answer_metrics(spec))
+        compiled = model.evaluate(
+            task.data.eval.map(lambda inputs, targets, info: (inputs,
+                                                              targets)),
+            verbose=0, return_dict=True)
+        # The reference, from the logits and targets of the eval pass.
+        logits, targets = [], []
+        for inputs, y, _ in task.data.eval:
+            logits.append(np.asarray(model(inputs, training=False)))
+            targets.append(np.asarray(y))
+        logits, targets = np.concatenate(logits), np.concatenate(targets)
+        best = logits.argmax(-1)
+        if dataset == "sort_of_clevr":
+            reference = {
+                "loss": objectives_test.softmax_loss_reference(targets,
+                                                               logits),
+                "accuracy": best == targets}
+            names = {"loss": "loss", "accuracy": "accuracy"}
+        else:
+            n = targets[np.arange(len(best)), best].astype(int)
+            self.assertGreater(len(set(n.tolist())), 1)
+            reference = {
+                "loss": objectives_test.sigmoid_loss_reference(targets,
+                                                               logits),
+                "accuracy": [objectives_test.official_reference(
+                    0, [0] * k + [1] * (10 - k)) for k in n],
+                "soft_score": np.minimum(n / 3, 1)}
+            names = {"loss": "loss", "accuracy": "vqa_accuracy",
+                     "soft_score": "soft_score"}
+        self.assertEqual(set(compiled), set(names.values()))
+        for key, compiled_key in names.items():
+            value = float(np.mean(reference[key]))
+            self.assertAlmostEqual(binary[key], value, places=5, msg=key)
+            self.assertAlmostEqual(compiled[compiled_key], value, places=5,
+                                   msg=key)
 
     def test_training_lowers_the_eval_loss(self):
         def run(steps, name):

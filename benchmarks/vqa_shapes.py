@@ -11,10 +11,9 @@ import numpy as np
 
 from mi_zoo.core import specs
 from mi_zoo.data import clevr_2d
-from mi_zoo.data import clevr_2d_builder
+from mi_zoo.data.clevr_2d import builder as clevr_2d_builder
 from mi_zoo.data import sort_of_clevr
 from mi_zoo.models import objectives
-from mi_zoo.models import vqa
 
 VQA2_VOCAB, VQA2_LENGTH, VQA2_REGIONS, VQA2_FEATURES, VQA2_ANSWERS = (
     20000, 14, 36, 2048, 3129)
@@ -39,14 +38,6 @@ SPECS = {
         len(clevr_2d.ANSWERS)),
     "vqa2": vqa2_spec(),
 }
-
-
-def model_size(name, size):
-    """Builder arguments: {} for "paper" (the builders' defaults, the
-    papers' sizes), `SMALL_SIZES[name]` for "small"."""
-    if size == "paper":
-        return {}
-    return dict(vqa.SMALL_SIZES.get(name, {}))
 
 
 def random_batch(spec, batch, seed=0):

@@ -11,7 +11,7 @@
 
 Registered datasets (`MATCHING_DATASETS.names()`):
 
-  * "clevr2d": CLEVR-2D (`clevr_2d_builder.Clevr2d`, built on first use
+  * "clevr2d": CLEVR-2D (`clevr_2d.builder.Clevr2d`, built on first use
     into data_dir; None: TFDS's default data dir). Every TFDS example is a
     freshly sampled scene, so each example is one image with its one
     caption ("From left to right there is ... . The ... is above the
@@ -52,7 +52,7 @@ from mi_zoo.core import registry
 from mi_zoo.core import specs
 from mi_zoo.core import validation
 from mi_zoo.data import clevr_2d
-from mi_zoo.data import clevr_2d_builder
+from mi_zoo.data.clevr_2d import builder as clevr_2d_builder
 from mi_zoo.data import flickr30k
 from mi_zoo.data import vqa_sources
 
@@ -136,7 +136,7 @@ def clevr_2d_caption_dataset(split, batch_size, seed, image_kind="pixels",
       batch_size: B.
       seed: shuffle seed.
       image_kind: "pixels" or "regions" (as in `clevr_2d_dataset`).
-      data_dir, config, builder: as in `clevr_2d_builder.clevr_2d_dataset`.
+      data_dir, config, builder: as in `clevr_2d.builder.clevr_2d_dataset`.
       caption_length: T, tokens per padded caption.
       max_regions: R for image_kind="regions".
       shuffle: shuffle (with `seed`, reshuffled each epoch).

@@ -76,7 +76,7 @@ from mi_zoo.core import specs
 from mi_zoo.core import validation
 from mi_zoo.data import clevr
 from mi_zoo.data import clevr_2d
-from mi_zoo.data import clevr_2d_builder
+from mi_zoo.data.clevr_2d import builder as clevr_2d_builder
 from mi_zoo.data import sort_of_clevr as soc
 from mi_zoo.data.sort_of_clevr import builder as sort_of_clevr_builder
 from mi_zoo.data import text_vocab
@@ -539,14 +539,16 @@ def _vqa2(r: Request) -> VqaData:
     qids = tf.constant(np.array(qids, np.int64))
     types = tf.constant(np.array(types, np.int32))
 
-    def make(files, split_name, seed, drop_remainder):
+    # Evaluation counts the annotators as the official evaluator matches
+    # strings, so that its accuracy is the official number.
+    def make(files, split_name, seed, drop_remainder, strict):
         path, cache = features[split_name]
 
         def fn(batch_size, shuffle):
             return vqa_v2.vqa_v2_dataset(
                 files["questions"], files["annotations"], path, avocab,
                 batch_size, qvocab, max_question_length=length,
-                target="counts", shuffle=shuffle, seed=seed,
+                target="counts", strict=strict, shuffle=shuffle, seed=seed,
                 drop_remainder=drop_remainder, tsv_cache_dir=cache)
         return fn
 
@@ -564,10 +566,10 @@ def _vqa2(r: Request) -> VqaData:
         question_type = tf.gather(types, tf.searchsorted(qids, qid))
         return inputs, scores, {"question_type": question_type}
 
-    train = limited(make(train_files, "train2014", r.seed, True),
+    train = limited(make(train_files, "train2014", r.seed, True, False),
                     r.train_limit, batch_size=r.batch_size, shuffle=True,
                     seed=r.seed, repeat=True, drop_remainder=True)
-    evaluation = limited(make(eval_files, split, 0, False), r.eval_limit,
+    evaluation = limited(make(eval_files, split, 0, False, True), r.eval_limit,
                          batch_size=r.eval_batch_size, shuffle=False, seed=0,
                          repeat=False, drop_remainder=False)
     image_shape = tuple(int(d) for d in

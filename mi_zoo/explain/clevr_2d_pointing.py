@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from mi_zoo.data import clevr_2d
-from mi_zoo.data import clevr_2d_builder
+from mi_zoo.data.clevr_2d import builder as clevr_2d_builder
 from mi_zoo.explain import explanation_figure
 from mi_zoo.explain import pointing
 

@@ -31,7 +31,7 @@ from typing import Dict, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from mi_zoo.data import clevr_2d_programs as programs
+from mi_zoo.data.clevr_2d import programs
 
 #: Steps whose operand the answer is about.
 _ANSWER_STEPS = ("count", "exist")

@@ -7,7 +7,7 @@ from absl.testing import absltest
 from absl.testing import parameterized
 import numpy as np
 
-from mi_zoo.data import clevr_2d_programs as programs
+from mi_zoo.data.clevr_2d import programs
 
 
 def obj(color, shape, size, material, x, y):

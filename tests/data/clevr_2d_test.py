@@ -10,7 +10,7 @@ from absl.testing import parameterized
 import numpy as np
 
 from mi_zoo.data import clevr_2d
-from mi_zoo.data import clevr_2d_contact_sheet
+from mi_zoo.data.clevr_2d import contact_sheet as clevr_2d_contact_sheet
 
 
 def one_object(shape, material, color="red", size="large"):

@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from mi_zoo.data import clevr_2d
-from mi_zoo.data import clevr_2d_builder
+from mi_zoo.data.clevr_2d import builder as clevr_2d_builder
 from mi_zoo.data import matching_sources
 from tests.data import fixtures
 from tests.data import pipeline_checks

@@ -12,7 +12,7 @@ from absl.testing import absltest
 from absl.testing import flagsaver
 from absl.testing import parameterized
 
-from mi_zoo.data import clevr_2d_builder
+from mi_zoo.data.clevr_2d import builder as clevr_2d_builder
 from mi_zoo.experiments import matching
 from mi_zoo.experiments import vqa  # Shares the data flags.
 from tests.training import event_files

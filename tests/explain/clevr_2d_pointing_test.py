@@ -8,7 +8,7 @@ from absl.testing import absltest
 import keras
 
 from mi_zoo.core import specs
-from mi_zoo.data import clevr_2d_builder
+from mi_zoo.data.clevr_2d import builder as clevr_2d_builder
 from mi_zoo.data import vqa_sources
 from mi_zoo.explain import clevr_2d_pointing
 from mi_zoo.explain import pointing
@@ -53,8 +53,8 @@ class Clevr2dPointingTest(absltest.TestCase):
                                          clevr_2d_builder.REGION_FEATURES))):
             keras.utils.set_random_seed(0)
             spec = specs.VqaSpec(60, 40, kind, shape, 40)
-            model = vqa_models.build_vqa_model(
-                "mlb", spec, **vqa_models.SMALL_SIZES["mlb"])
+            model = vqa_models.VQA_MODELS.build(
+                "mlb", spec, size="small")
             game = clevr_2d_pointing.clevr_2d_pointing_game(
                 model, self.builder, image_kind=kind, num_examples=24,
                 batch_size=8)

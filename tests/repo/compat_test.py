@@ -42,6 +42,23 @@ MOVED = (
     # The package takes the old module's name and re-exports its generator.
     ("mi_zoo.data.sort_of_clevr", "mi_zoo.data.sort_of_clevr.generator",
      ("generate", "generate_arrays", "ANSWERS", "COLOURS", "question_text")),
+    ("mi_zoo.data.clevr_2d", "mi_zoo.data.clevr_2d.generator",
+     ("generate", "encode", "ANSWERS", "COLORS", "QUESTION_TYPES", "main")),
+    ("mi_zoo.data.clevr_2d_programs", "mi_zoo.data.clevr_2d.programs",
+     ("execute", "AnswerBalancer", "MAX_COUNT")),
+    ("mi_zoo.data.clevr_2d_builder", "mi_zoo.data.clevr_2d.builder",
+     ("Clevr2d", "Clevr2dConfig", "clevr_2d_dataset", "region_features",
+      "IMAGE_KINDS", "MAX_REGIONS", "REGION_FEATURES")),
+    ("mi_zoo.data.clevr_2d_contact_sheet", "mi_zoo.data.clevr_2d.contact_sheet",
+     ("contact_sheet", "main", "TILE", "TEXT_HEIGHT")),
+)
+
+# Old modules that were run with `python -m`: (old module, what its --help
+# prints). Each still runs its new home's main.
+RUNNABLE = (
+    ("mi_zoo.data.sort_of_clevr_contact_sheet", "--questions_per_image"),
+    ("mi_zoo.data.clevr_2d_contact_sheet", "--num_images"),
+    ("mi_zoo.data.clevr_2d", "--num_workers"),
 )
 
 # Names moved out of a module that stays (it keeps its other code and
@@ -84,6 +101,15 @@ class CompatTest(parameterized.TestCase):
         public = {n for n in vars(new_module) if not n.startswith("_")}
         self.assertContainsSubset(public, set(vars(old_module)), old)
         self.assertIn(f"Moved to {new}", old_module.__doc__)
+
+    @parameterized.parameters(*RUNNABLE)
+    def test_old_path_still_runs_with_python_m(self, old, expected):
+        import subprocess
+        import sys
+        result = subprocess.run([sys.executable, "-m", old, "--help"],
+                                capture_output=True, text=True, check=False)
+        self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+        self.assertIn(expected, result.stdout, old)
 
     def test_from_imports_of_the_old_packages(self):
         from mi_zoo.core import registry as core_registry

@@ -72,6 +72,10 @@ ALIASES = {
     "mi_zoo/data/sort_of_clevr_builder.py": "mi_zoo.data.sort_of_clevr.builder",
     "mi_zoo/data/sort_of_clevr_contact_sheet.py":
         "mi_zoo.data.sort_of_clevr.contact_sheet",
+    "mi_zoo/data/clevr_2d_programs.py": "mi_zoo.data.clevr_2d.programs",
+    "mi_zoo/data/clevr_2d_builder.py": "mi_zoo.data.clevr_2d.builder",
+    "mi_zoo/data/clevr_2d_contact_sheet.py":
+        "mi_zoo.data.clevr_2d.contact_sheet",
 }
 
 
@@ -197,9 +201,20 @@ def violations(root):
     return found
 
 
+def is_main_guard(node):
+    """Whether `node` is exactly `if __name__ == "__main__": main()`: an
+    alias of a module run with `python -m` may keep running it (`main` being
+    imported from the new home)."""
+    return (isinstance(node, ast.If) and not node.orelse
+            and ast.unparse(node.test) == "__name__ == '__main__'"
+            and len(node.body) == 1
+            and ast.unparse(node.body[0]) == "main()")
+
+
 def alias_problems(root):
-    """Aliases in `ALIASES` that hold more than a docstring and imports of
-    their new home."""
+    """Aliases in `ALIASES` that hold more than a docstring, imports of
+    their new home and, if they were run with `python -m`, the line that
+    runs the new home's `main`."""
     problems = []
     for rel_file, home in sorted(ALIASES.items()):
         path = os.path.join(root, rel_file)
@@ -212,6 +227,8 @@ def alias_problems(root):
                 body[0].value, ast.Constant):
             body = body[1:]
         for node in body:
+            if is_main_guard(node):
+                continue  # `python -m <old path>` still runs its new home.
             if not (isinstance(node, ast.ImportFrom) and node.module == home
                     and not node.level):
                 problems.append("%s:%d: %s (an alias holds only `from %s "

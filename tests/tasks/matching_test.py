@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from mi_zoo.data import clevr_2d_builder
+from mi_zoo.data.clevr_2d import builder as clevr_2d_builder
 from mi_zoo.models import matching as matching_models
 from mi_zoo.models import ranking_loss
 from mi_zoo.tasks import matching
@@ -78,7 +78,9 @@ class LossTest(parameterized.TestCase):
     def test_bad_arguments(self):
         with self.assertRaisesRegex(ValueError, r"--margin.*margin=0"):
             matching.MatchingTask(margin=0)
-        with self.assertRaisesRegex(ValueError, r"--model_size.*'huge'"):
+        with self.assertRaisesRegex(
+                ValueError, r"^Unknown size of matching model 'mdan'; its "
+                r"sizes are \('paper', 'small'\), got size='huge'\.$"):
             matching.MatchingTask(size="huge")
         with self.assertRaisesRegex(Exception, "nope"):
             matching.MatchingTask(model="nope")

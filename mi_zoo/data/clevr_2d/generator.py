@@ -5,11 +5,12 @@ shape (square, circle, triangle), a size (small, large) and a material:
 rubber is drawn filled, metal is drawn as a thick outline with the background
 showing through. Each example is one scene, one question of one of the 13
 CLEVR question types (`QUESTION_TYPES`), its functional program (see
-`clevr_2d_programs`), the answer obtained by executing that program, and a
-caption listing the objects from left to right plus one vertical relation.
+`mi_zoo.data.clevr_2d.programs`), the answer obtained by executing that
+program, and a caption listing the objects from left to right plus one
+vertical relation.
 
 Answers are balanced within each question type by rejection sampling
-(`clevr_2d_programs.AnswerBalancer`, run per chunk of `CHUNK_SIZE` examples;
+(`programs.AnswerBalancer`, run per chunk of `CHUNK_SIZE` examples;
 the question type is drawn uniformly). Generation is seeded: chunk k of a
 call with seed s uses `np.random.default_rng([s, k])`, so the output does not
 depend on the number of worker processes.
@@ -32,7 +33,7 @@ import time
 import numpy as np
 
 from mi_zoo.core import validation
-from mi_zoo.data import clevr_2d_programs as programs
+from mi_zoo.data.clevr_2d import programs
 
 ATTRIBUTES = programs.ATTRIBUTES
 COLORS = programs.COLORS

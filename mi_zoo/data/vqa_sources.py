@@ -37,7 +37,10 @@ Registered datasets (`VQA_DATASETS.names()`):
     data_dir/trainval_36/trainval_resnet101_faster_rcnn_genome_36.tsv
     (converted once into data_dir/trainval_36_npy). Image kind "regions".
     Answer-count targets (answer_convention "sigmoid": how many of the 10
-    annotators gave each answer), answers kept when they
+    annotators gave each answer; in the eval split counted as the official
+    evaluator matches strings, `vqa_answers.AnswerVocab.targets(...,
+    strict=True)`, so that the accuracy is the official number), answers
+    kept when they
     are the multiple-choice answer of >= answer_min_count (9) train
     questions. Question types are the annotations' answer types
     ("yes/no", "number", "other"). Options: features, answer_min_count,
@@ -569,8 +572,9 @@ def _vqa2(r: Request) -> VqaData:
     train = limited(make(train_files, "train2014", r.seed, True, False),
                     r.train_limit, batch_size=r.batch_size, shuffle=True,
                     seed=r.seed, repeat=True, drop_remainder=True)
-    evaluation = limited(make(eval_files, split, 0, False, True), r.eval_limit,
-                         batch_size=r.eval_batch_size, shuffle=False, seed=0,
+    evaluation = limited(make(eval_files, split, 0, False, True),
+                         r.eval_limit, batch_size=r.eval_batch_size,
+                         shuffle=False, seed=0,
                          repeat=False, drop_remainder=False)
     image_shape = tuple(int(d) for d in
                         train.element_spec[0]["image"].shape[1:])

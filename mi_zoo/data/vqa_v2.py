@@ -482,6 +482,7 @@ def vqa_v2_dataset(questions_json: str,
                    *,
                    max_question_length: int = 14,
                    target: str = "counts",
+                   strict: bool = False,
                    shuffle: bool = False,
                    seed: int = 0,
                    drop_remainder: bool = False,
@@ -505,6 +506,12 @@ def vqa_v2_dataset(questions_json: str,
         convention, `mi_zoo.models.objectives`: its loss, soft score and
         official accuracy all derive from them), "soft" (min(n/3, 1)) or
         "official" (exact per-answer official accuracy).
+      strict: count the annotators who gave each answer as the official
+        evaluator matches that answer predicted
+        (`vqa_answers.AnswerVocab.targets(..., strict=True)`): the
+        accuracy from these counts is then `vqa_answers.official_accuracy`
+        of the predicted answer string, the official number (use it for
+        evaluation); False: the cleaned-up normaliser (training targets).
       shuffle: shuffle questions (seeded, reshuffled each epoch).
       seed: the shuffle seed.
       drop_remainder: drop the last partial batch.
@@ -544,7 +551,8 @@ def vqa_v2_dataset(questions_json: str,
         rows[i] = store.row_of[image_id]
         qids[i] = qid
         if ann is not None:
-            ids, scores = answer_vocab.targets(ann["answers"], target)
+            ids, scores = answer_vocab.targets(ann["answers"], target,
+                                               strict)
             target_ids[i, :len(ids)] = ids
             target_scores[i, :len(ids)] = scores
     num_answers = len(answer_vocab)

@@ -21,6 +21,12 @@ One record is one question:
                                "count": annotators who gave it,
                                "soft_score": min(count / 3, 1)}; answers
                                outside the vocabulary are left out
+    official_answers           Sequence of {"label", "count"}: the same with
+                               the annotators counted as the official
+                               evaluator matches strings
+                               (`AnswerVocab.targets(..., strict=True)`):
+                               the accuracy from these counts is
+                               `vqa_answers.official_accuracy`
 
 Region features are NOT copied into the records (2048-d x 36 boxes x 660k
 questions would be ~200 GB, and most images recur in several questions):
@@ -54,6 +60,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from mi_zoo.core import validation
+from mi_zoo.core import vqa_scores
 from mi_zoo.data import tfds_manual
 from mi_zoo.data import vocabulary
 from mi_zoo.data import vqa_answers
@@ -96,8 +103,11 @@ class VqaV2Config(tfds.core.BuilderConfig):
 class VqaV2(tfds_manual.ManualDirBuilder):
     """VQA v2 questions and answers; see the module docstring."""
 
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "Initial release."}
+    VERSION = tfds.core.Version("1.1.0")
+    RELEASE_NOTES = {
+        "1.0.0": "Initial release.",
+        "1.1.0": "official_answers: answer counts matched as the official "
+                 "VQA evaluator matches strings (for evaluation)."}
     BUILDER_CONFIGS = [VqaV2Config(
         name="default", description="3,129 answers (min count 9).")]
     DEFAULT_CONFIG_NAME = "default"
@@ -129,6 +139,10 @@ Region features are not needed to build (records reference image ids)."""
                     "count": np.int32,
                     "soft_score": np.float32,
                 }),
+                "official_answers": tfds.features.Sequence({
+                    "label": tfds.features.ClassLabel(),
+                    "count": np.int32,
+                }),
             }),
             supervised_keys=None,
             homepage="https://visualqa.org/",
@@ -149,7 +163,8 @@ Region features are not needed to build (records reference image ids)."""
             min_count=c.answer_min_count)
         tfds_manual.set_word_vocabulary(
             self.info.features["question_tokens"], qvocab)
-        self.info.features["answers"]["label"].names = avocab.answers
+        for key in ("answers", "official_answers"):
+            self.info.features[key]["label"].names = avocab.answers
         return {split: self._generate_examples(f, qvocab, avocab)
                 for split, f in files.items()}
 
@@ -163,6 +178,8 @@ Region features are not needed to build (records reference image ids)."""
                     f"question {q['question_id']} has answer_type="
                     f"{kind!r}, expected one of {vqa_v2.ANSWER_TYPES}.")
             ids, counts = avocab.targets(ann["answers"], "counts")
+            official_ids, official_counts = avocab.targets(
+                ann["answers"], "counts", strict=True)
             yield int(q["question_id"]), {
                 "question_id": int(q["question_id"]),
                 "image_id": int(q["image_id"]),
@@ -175,6 +192,10 @@ Region features are not needed to build (records reference image ids)."""
                     "label": ids,
                     "count": np.asarray(counts, np.int32),
                     "soft_score": vqa_answers.soft_score(counts),
+                },
+                "official_answers": {
+                    "label": official_ids,
+                    "count": np.asarray(official_counts, np.int32),
                 },
             }
 
@@ -190,6 +211,7 @@ def vqa_v2_tfds_dataset(split: str, features_path: str, batch_size: int, *,
                         config: Union[str, VqaV2Config] = "default",
                         max_question_length: int = 14,
                         target: str = "counts",
+                        strict: bool = False,
                         max_boxes: Optional[int] = None,
                         shuffle: bool = False, seed: int = 0,
                         drop_remainder: bool = False) -> tf.data.Dataset:
@@ -204,6 +226,9 @@ def vqa_v2_tfds_dataset(split: str, features_path: str, batch_size: int, *,
       max_question_length: T; tokens are truncated/padded with 0 to it.
       target: "counts" (n, the targets of the zoo's sigmoid answer
         convention, `mi_zoo.models.objectives`) or "soft" (min(n/3, 1)).
+      strict: n from "official_answers" (counted as the official evaluator
+        matches strings: the accuracy from them is the official one; for
+        evaluation) instead of "answers" (the training targets).
       max_boxes: R of an adaptive-box HDF5 file.
       shuffle, seed: seeded shuffle of the records.
       drop_remainder: drop the last partial batch.
@@ -234,7 +259,7 @@ def vqa_v2_tfds_dataset(split: str, features_path: str, batch_size: int, *,
             f"tfds.download.DownloadConfig(manual_dir=...)).")
     store = vqa_v2.FeatureStore(features_path, max_boxes)
     num_answers = len(answer_vocab(builder))
-    score_key = "soft_score" if target == "soft" else "count"
+    answers_key = "official_answers" if strict else "answers"
 
     def load(record):
         tokens = tf.cast(record["question_tokens"][:max_question_length],
@@ -244,9 +269,12 @@ def vqa_v2_tfds_dataset(split: str, features_path: str, batch_size: int, *,
         inputs = {"question": tokens,
                   **store.tf_read(record["image_id"], by="image_id"),
                   "question_id": record["question_id"]}
-        answers = record["answers"]
-        return inputs, vqa_v2.dense_targets(answers["label"],
-                                            answers[score_key], num_answers)
+        answers = record[answers_key]
+        scores = tf.cast(answers["count"], tf.float32)
+        if target == "soft":
+            scores = vqa_scores.soft_score(scores, tf.minimum)
+        return inputs, vqa_v2.dense_targets(answers["label"], scores,
+                                            num_answers)
 
     ds = builder.as_dataset(split=split, shuffle_files=False)
     if shuffle:

@@ -47,7 +47,7 @@ class ScoresTest(parameterized.TestCase):
     @parameterized.parameters(range(11))
     def test_official_matches_brute_force(self, count):
         gt = ["x"] * count + ["y"] * (10 - count)
-        self.assertAlmostEqual(float(vqa_answers.official_accuracy(count)),
+        self.assertAlmostEqual(float(vqa_answers.count_accuracy(count)),
                                brute_force_accuracy("x", gt))
 
     def test_answer_counts_normalise(self):

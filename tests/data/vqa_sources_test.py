@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from mi_zoo.data.clevr_2d import builder as clevr_2d_builder
+from mi_zoo.data import vqa_answers
 from mi_zoo.data import vqa_sources
 from tests.data import fixtures
 from tests.data import pipeline_checks
@@ -316,6 +317,20 @@ class Vqa2Test(Checks, parameterized.TestCase):
         self.assertEqual(info["question_type"].numpy().tolist(), [2] * 5)
         # Targets are answer counts. Question 20: 9 x "yes".
         self.assertEqual(float(scores[2, data.answers.index("yes")]), 9.0)
+
+    def test_eval_accuracy_is_the_official_one(self):
+        # Eval counts are matched as the official evaluator matches strings
+        # (question 10's "Brown." does not count for "brown": 7, not 8),
+        # so the accuracy of any answer from them is the official one.
+        data = self.load()
+        _, counts, _ = next(iter(data.eval))
+        self.assertEqual(float(counts[0, data.answers.index("brown")]), 7.0)
+        for k, qid in enumerate([10, 11, 20, 30, 31]):
+            for a, answer in enumerate(data.answers):
+                self.assertAlmostEqual(
+                    float(vqa_answers.count_accuracy(counts[k, a])),
+                    vqa_answers.official_accuracy(
+                        answer, fixtures.VQA_ANSWERS[qid]), places=6)
 
     def test_answer_types(self):
         path = os.path.join(self.data_dir,

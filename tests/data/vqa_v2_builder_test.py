@@ -1,6 +1,7 @@
 """Tests of the VQA v2 TFDS builder: built from fixtures in the official
 formats, read back, compared with the `vqa_v2` reader."""
 
+import itertools
 import os
 import tempfile
 
@@ -95,11 +96,25 @@ class VqaV2BuilderTest(absltest.TestCase):
                 np.testing.assert_allclose(
                     r["answers"]["soft_score"],
                     avocab.targets(ann["answers"], "soft")[1])
+                ids, counts = avocab.targets(ann["answers"], "counts",
+                                             strict=True)
+                np.testing.assert_array_equal(
+                    r["official_answers"]["label"], ids)
+                np.testing.assert_array_equal(
+                    r["official_answers"]["count"], counts)
         # Question 41 (val): 8 x "black" is not a train answer, so only
         # "brown" (2 annotators) is kept.
         r = self.records("validation")[41]
         self.assertEqual(avocab.answers[r["answers"]["label"][0]], "brown")
         np.testing.assert_allclose(r["answers"]["soft_score"], [2 / 3])
+        # Question 10 (train): "Brown." counts for "brown" in the training
+        # targets, not as the official evaluator matches strings.
+        r = self.records("train")[10]
+        brown = avocab.answers.index("brown")
+        self.assertEqual(r["answers"]["count"][
+            list(r["answers"]["label"]).index(brown)], 8)
+        self.assertEqual(r["official_answers"]["count"][
+            list(r["official_answers"]["label"]).index(brown)], 7)
 
     def test_batches_equal_the_reader_pipeline(self):
         builder = vqa_v2_builder.VqaV2(config=TINY, data_dir=self.data_dir)
@@ -108,18 +123,19 @@ class VqaV2BuilderTest(absltest.TestCase):
         features = fixtures.write_ban_adaptive_hdf5(
             fixtures.tempdir(self), dim=8)
         files = vqa_v2.split_files(self.manual, "train2014")
-        for target in vqa_v2_builder.TARGETS:
+        for target, strict in itertools.product(vqa_v2_builder.TARGETS,
+                                                 (False, True)):
             want = {}
             for x, y in vqa_v2.vqa_v2_dataset(
                     files["questions"], files["annotations"], features,
-                    avocab, 5, qvocab, target=target):
+                    avocab, 5, qvocab, target=target, strict=strict):
                 for k, qid in enumerate(x["question_id"].numpy()):
                     want[int(qid)] = ({key: v[k].numpy()
                                        for key, v in x.items()}, y[k].numpy())
             got = {}
             for x, y in vqa_v2_builder.vqa_v2_tfds_dataset(
                     "train", features, 2, data_dir=self.data_dir,
-                    config=TINY, target=target):
+                    config=TINY, target=target, strict=strict):
                 self.assertEqual(x["question"].dtype.name, "int32")
                 self.assertEqual(x["image"].shape[1:], (15, 8))
                 for k, qid in enumerate(x["question_id"].numpy()):

@@ -74,6 +74,23 @@ class VqaV2Test(parameterized.TestCase):
         np.testing.assert_allclose(soft[3], [0, 0, 0, 1, 2 / 3, 0],
                                    rtol=1e-6)
 
+    def test_strict_counts_give_the_official_accuracy(self):
+        # strict=True counts as the official evaluator matches strings:
+        # q10 "Brown." stays "Brown" (7 x brown), q11 "two" stays "two"
+        # (2 x "2"), q30 "a laptop" keeps its article (0 x laptop).
+        ds = self.dataset(self.features("hdf5"), strict=True, batch_size=5)
+        inputs, counts = next(iter(ds))
+        np.testing.assert_array_equal(
+            counts, [[0, 7, 0, 0, 0, 0], [2, 0, 0, 0, 0, 0],
+                     [0, 0, 9, 0, 0, 0], [0, 0, 0, 6, 0, 0],
+                     [0, 0, 0, 0, 0, 10]])
+        for k, qid in enumerate(inputs["question_id"].numpy()):
+            for a, answer in enumerate(self.answers.answers):
+                self.assertAlmostEqual(
+                    float(vqa_answers.count_accuracy(counts[k, a])),
+                    vqa_answers.official_accuracy(
+                        answer, fixtures.VQA_ANSWERS[int(qid)]), places=6)
+
     def test_counts_targets_feed_vqa_accuracy(self):
         ds = self.dataset(self.features("hdf5"), target="counts",
                           batch_size=5)
@@ -82,7 +99,7 @@ class VqaV2Test(parameterized.TestCase):
         metric = objectives.VqaAccuracy()
         metric.update_state(counts, np.eye(6)[[1, 0, 2, 4, 5]])
         expected = np.mean([1.0, 1.0, 1.0,
-                            vqa_answers.official_accuracy(2), 1.0])
+                            vqa_answers.count_accuracy(2), 1.0])
         self.assertAlmostEqual(float(metric.result()), expected, places=6)
 
     def test_shuffle_is_seeded(self):

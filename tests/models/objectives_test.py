@@ -107,7 +107,7 @@ class OfficialAccuracyTest(parameterized.TestCase):
         self.assertAlmostEqual(expected, closed, places=12)
         self.assertAlmostEqual(vqa_scores.official_accuracy(n), expected,
                                places=12)
-        self.assertAlmostEqual(float(vqa_answers.official_accuracy(n)),
+        self.assertAlmostEqual(float(vqa_answers.count_accuracy(n)),
                                expected, places=12)
         counts = counts_of(annotators)[None]
         logits = np.eye(NUM_ANSWERS, dtype="float32")[[0]]
@@ -171,7 +171,7 @@ class OfficialAccuracyTest(parameterized.TestCase):
         logits = np.eye(NUM_ANSWERS, dtype="float32")[[0] * 11]
         got = objectives.scores("sigmoid", counts, logits)
         np.testing.assert_allclose(
-            got["accuracy"], vqa_answers.official_accuracy(np.arange(11)),
+            got["accuracy"], vqa_answers.count_accuracy(np.arange(11)),
             atol=1e-6)
         np.testing.assert_allclose(
             got["soft_score"], vqa_answers.soft_score(np.arange(11)),

@@ -5,22 +5,40 @@ with these; the data pipelines, the engine and the tasks their arguments.
 
 Every check raises a `ValueError` that names the offending argument and echoes
 its value, or prints the offending shapes, so that a user can fix the call
-without reading the source.
+without reading the source. Sizes may be any integral number (NumPy integers
+from configs or arrays too, not bools or floats); the integer checks return
+them as plain Python ints and `plain_ints` converts a layer's config.
 """
 
-from typing import Optional, Sequence, Tuple
+import numbers
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
 Shape = Sequence[Optional[int]]
 
 
-def check_positive_int(name, value, *, allow_none=False):
-    """Raises unless `value` is a positive Python int (bools are refused)."""
+def is_integer(value) -> bool:
+    """Whether `value` is an integral number: a Python int or any
+    `numbers.Integral` (NumPy's np.int32, np.int64, ...), not a bool."""
+    return (isinstance(value, numbers.Integral)
+            and not isinstance(value, bool))
+
+
+def check_positive_int(name, value, *, allow_none=False) -> Optional[int]:
+    """Raises unless `value` is a positive integral number (`is_integer`:
+    NumPy integers too; bools and floats are refused); returns it as a
+    plain Python int (None when allowed and given).
+
+    >>> import numpy as np
+    >>> check_positive_int("mm_dim", np.int64(32))
+    32
+    """
     if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        return None
+    if not is_integer(value) or value <= 0:
         raise ValueError(
             f"`{name}` must be a positive integer, got {name}={value!r}."
         )
+    return int(value)
 
 
 def check_choice(name, value, choices):
@@ -31,10 +49,25 @@ def check_choice(name, value, choices):
         )
 
 
-def check_axis(name, value):
-    """Raises unless `value` is a Python int (bools are refused)."""
-    if isinstance(value, bool) or not isinstance(value, int):
+def check_axis(name, value) -> int:
+    """Raises unless `value` is an integral number (`is_integer`; bools are
+    refused); returns it as a plain Python int."""
+    if not is_integer(value):
         raise ValueError(f"`{name}` must be an integer, got {name}={value!r}.")
+    return int(value)
+
+
+def plain_ints(config: Mapping[str, Any]) -> Dict[str, Any]:
+    """`config` with its integral values (`is_integer`, also inside tuples
+    and lists) as plain Python ints, so that a layer built from NumPy sizes
+    serialises (`get_config`, `.keras` files) like one built from ints."""
+    def plain(value):
+        if is_integer(value):
+            return int(value)
+        if isinstance(value, (tuple, list)):
+            return type(value)(plain(v) for v in value)
+        return value
+    return {key: plain(value) for key, value in config.items()}
 
 
 def _compatible(a, b):
@@ -107,11 +140,13 @@ def rows_per_context(x_shape: Shape, z_shape: Shape) -> Optional[int]:
     return rows
 
 
-def check_film_axis(axis):
-    """Checks the constructor's `axis`: an int that is not the batch axis."""
-    check_axis("axis", axis)
+def check_film_axis(axis) -> int:
+    """Checks the constructor's `axis`: an integer that is not the batch
+    axis; returns it as a plain Python int."""
+    axis = check_axis("axis", axis)
     if axis == 0:
         raise ValueError("`axis` must not be the batch axis, got axis=0.")
+    return axis
 
 
 def film_channel_axis(axis, x_shape, z_shape):

@@ -63,8 +63,10 @@ def dropout_layer(rate, dtype_policy, seed=None):
 
 
 def config_with(config, layer, names):
-    """Adds `layer`'s attributes `names` to `config`, in order; returns it."""
-    config.update({name: getattr(layer, name) for name in names})
+    """Adds `layer`'s attributes `names` to `config`, in order, integral
+    values as plain Python ints (`validation.plain_ints`); returns it."""
+    config.update(validation.plain_ints(
+        {name: getattr(layer, name) for name in names}))
     return config
 
 

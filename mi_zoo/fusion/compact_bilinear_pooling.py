@@ -124,7 +124,7 @@ class CompactBilinearPooling(base.WeightedLayer):
         _common.check_bool("l2_normalize", l2_normalize)
         if seed is None:
             seed = int(np.random.randint(0, 2**31 - 1))
-        elif isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        elif not validation.is_integer(seed) or seed < 0:
             raise ValueError(
                 f"`seed` must be None or a non-negative integer, got "
                 f"seed={seed!r}.")

@@ -47,8 +47,7 @@ class ConditionalBias(base.WeightedLayer):
 
     def __init__(self, units, **kwargs):
         super().__init__(**kwargs)
-        validation.check_positive_int("units", units)
-        self.units = units
+        self.units = validation.check_positive_int("units", units)
 
     def _sizes(self, x_shape, z_shape):
         return validation.check_input_context_shapes(

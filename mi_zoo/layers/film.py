@@ -61,8 +61,7 @@ class FiLM(base.WeightedLayer):
             use_bias=use_bias,
             **kwargs,
         )
-        validation.check_film_axis(axis)
-        self.axis = axis
+        self.axis = validation.check_film_axis(axis)
 
     def build(self, x_shape, z_shape):
         _, c, m = validation.film_channel_axis(self.axis, x_shape, z_shape)

@@ -20,14 +20,18 @@ def check_arguments(output_size, form, rank, contraction, size_name="units"):
       size_name: the output size's argument name in messages: "units"
         (Keras) or "output_size" (Sonnet).
 
+    Returns:
+      (output_size, rank) as plain Python ints (or None): NumPy integers
+      are accepted.
+
     Raises:
       ValueError: naming the offending argument and its value.
     """
     validation.check_choice("form", form, FORMS)
-    validation.check_positive_int(
+    output_size = validation.check_positive_int(
         size_name, output_size, allow_none=form in ("diagonal", "scalar"))
     if form == "low_rank":
-        validation.check_positive_int("rank", rank)
+        rank = validation.check_positive_int("rank", rank)
     elif rank is not None:
         raise ValueError(
             "`rank` is only used by form='low_rank', got "
@@ -40,6 +44,7 @@ def check_arguments(output_size, form, rank, contraction, size_name="units"):
             "`contraction` can only be forced for form='full', got "
             f"contraction={contraction!r} with form={form!r}."
         )
+    return output_size, rank
 
 
 def sizes(form, output_size, x_shape, z_shape, size_name="units"):

@@ -70,8 +70,7 @@ class MultiplicativeIntegrationLSTMCell(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        validation.check_positive_int("units", units)
-        self.units = units
+        self.units = validation.check_positive_int("units", units)
         self.activation = keras.activations.get(activation)
         self.recurrent_activation = keras.activations.get(recurrent_activation)
         self.use_bias = use_bias

@@ -96,10 +96,9 @@ class MultiplicativeInteraction(base.WeightedLayer):
             activation=activation,
             **kwargs,
         )
-        mi_forms.check_arguments(units, form, rank, contraction)
-        self.units = units
+        self.units, self.rank = mi_forms.check_arguments(
+            units, form, rank, contraction)
         self.form = form
-        self.rank = rank
         self._contraction_arg = contraction
         # The order in use; set in build() when "auto".
         self.contraction = None if contraction == "auto" else contraction

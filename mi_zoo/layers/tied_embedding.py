@@ -34,10 +34,9 @@ class TiedEmbedding(keras.layers.Layer):
     def __init__(self, input_dim, output_dim, use_bias=True,
                  embeddings_initializer="uniform", **kwargs):
         super().__init__(**kwargs)
-        validation.check_positive_int("input_dim", input_dim)
-        validation.check_positive_int("output_dim", output_dim)
-        self.input_dim = input_dim
-        self.output_dim = output_dim
+        self.input_dim = validation.check_positive_int("input_dim", input_dim)
+        self.output_dim = validation.check_positive_int("output_dim",
+                                                        output_dim)
         self.use_bias = use_bias
         self.embeddings_initializer = keras.initializers.get(
             embeddings_initializer)

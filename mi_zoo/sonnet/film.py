@@ -63,7 +63,7 @@ class FiLM(snt.Module):
         name=None,
     ):
         super().__init__(name=name if name is not None else "film")
-        validation.check_film_axis(axis)
+        axis = validation.check_film_axis(axis)
         self.b_init = _mi.check_bias_arguments(with_bias, b_init)
         self.axis = axis
         self.with_bias = with_bias

@@ -192,12 +192,10 @@ class MultiplicativeInteraction(snt.Module):
         name=None,
     ):
         super().__init__(name=name)
-        mi_forms.check_arguments(
+        self.output_size, self.rank = mi_forms.check_arguments(
             output_size, form, rank, contraction, size_name="output_size")
         self.b_init = check_bias_arguments(with_bias, b_init)
-        self.output_size = output_size
         self.form = form
-        self.rank = rank
         self.with_bias = with_bias
         self.w_init = w_init if w_init is not None else default_w_init()
         # The order in use; set by the first call when "auto".

@@ -38,10 +38,10 @@ from benchmarks import vqa_shapes
 from mi_zoo import models
 
 MODELS = ("ban", "mlb", "mcb")
-# The builders' defaults are the papers' sizes; these are SMALL_SIZES.
+# The sizes registered with the models (mi_zoo/models/vqa.py).
 _SIZE = flags.DEFINE_enum("size", "paper", ["paper", "small"],
                           "paper: the builders' defaults (the papers' "
-                          "sizes); small: mi_zoo.models.vqa.SMALL_SIZES.")
+                          "sizes); small: the CPU-sized arguments.")
 _THREADS = flags.DEFINE_integer("threads", 2, "Threads of both frameworks.",
                                 lower_bound=1, upper_bound=256)
 _VOCAB_SIZE = flags.DEFINE_integer(
@@ -77,8 +77,8 @@ def reference_hyperparameters(name, size, reference_class):
     builder = models.VQA_MODELS.get(name)
     values = {k: p.default for k, p in inspect.signature(
         builder).parameters.items() if k in wanted}
-    values.update({k: v for k, v in vqa_shapes.model_size(name, size).items()
-                   if k in wanted})
+    values.update({k: v for k, v in models.VQA_MODELS.arguments(
+        name, size).items() if k in wanted})
     return values
 
 
@@ -111,8 +111,7 @@ def compare(name, size, batch_size, shapes, repeats, steps, warmup, jit,
     from benchmarks import torch_references
     spec = vqa_shapes.vqa2_spec(*shapes)
     keras.utils.set_random_seed(0)
-    model = models.build_vqa_model(name, spec,
-                                   **vqa_shapes.model_size(name, size))
+    model = models.VQA_MODELS.build(name, spec, size=size)
     reference_class = torch_references.REFERENCES[name]
     reference = reference_class(
         spec.vocab_size, spec.image_shape[1], spec.num_answers,

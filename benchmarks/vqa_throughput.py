@@ -4,7 +4,8 @@ For each input (--datasets: the shapes of `benchmarks.vqa_shapes.SPECS` —
 Sort-of-CLEVR 75×75 pixels, CLEVR-2D 64×64 pixels or 10 regions × 21,
 VQA v2-like 36 regions × 2048 with 14 tokens and 3129 answers) and each
 model size (--sizes: "paper", the builders' defaults, which are the papers'
-sizes; "small", `mi_zoo.models.vqa.SMALL_SIZES`), it builds every model of
+sizes; "small", the CPU-sized arguments registered with each model in
+`mi_zoo.models.vqa`), it builds every model of
 --models in float32 and under the "mixed_bfloat16" policy (--precisions),
 and times their training steps (forward, the VQA task's loss, backward,
 Adam update; one `tf.function` per model, on one fixed in-memory batch, so
@@ -46,8 +47,7 @@ _PRECISIONS = flags.DEFINE_list("precisions", ["float32"],
 def accepts(name, spec, size):
     """Whether model `name` builds for `spec` (builders raise ValueError)."""
     try:
-        models.build_vqa_model(name, spec, **vqa_shapes.model_size(
-            name, "small" if size == "paper" else size))
+        models.VQA_MODELS.build(name, spec, size="small")
     except ValueError:
         return False
     return True
@@ -59,8 +59,7 @@ def build(name, spec, size, precision):
     keras.mixed_precision.set_global_policy(precision)
     try:
         keras.utils.set_random_seed(0)
-        return models.build_vqa_model(name, spec,
-                                      **vqa_shapes.model_size(name, size))
+        return models.VQA_MODELS.build(name, spec, size=size)
     finally:
         keras.mixed_precision.set_global_policy(previous)
 

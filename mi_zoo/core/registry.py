@@ -3,14 +3,19 @@
 Used for the models (`mi_zoo.models`), the optimizers and strategies
 (`mi_zoo.training`), the datasets (`mi_zoo.data`) and the RL tasks and
 contexts (`mi_zoo.rl`).
+
+An entry may carry its sizes: named sets of builder arguments, written once
+beside the builder (`register(name, sizes=...)`) and chosen by
+`build(name, ..., size=...)`. The model zoos give every model a "small" size
+(for CPUs) and a "paper" size (the paper's, the builder's defaults).
 """
 
 import inspect
-from typing import Callable, Dict
+from typing import Callable, Dict, Mapping, Optional, Tuple
 
 
 class Registry:
-    """Maps names to builder functions.
+    """Maps names to builder functions, each with its sizes (if any).
 
     >>> models = Registry("toy model")
     >>> @models.register("double")
@@ -20,18 +25,62 @@ class Registry:
     6
     >>> models.names()
     ('double',)
+
+    With sizes: `build` starts from the size's arguments and applies the
+    overrides on top.
+
+    >>> @models.register("scale", sizes={"small": {"factor": 3}, "paper": {}})
+    ... def build_scale(offset, factor=10):
+    ...     return lambda x: factor * x + offset
+    >>> models.build("scale", 1, size="small")(2)
+    7
+    >>> models.build("scale", 1, size="paper")(2)
+    21
+    >>> models.build("scale", 1, size="small", factor=5)(2)
+    11
+    >>> models.sizes("scale")
+    ('paper', 'small')
+    >>> models.arguments("scale", "small", factor=4)
+    {'factor': 4}
+
+    Args:
+      kind: what the entries are, for the error messages ("VQA model").
     """
 
     def __init__(self, kind: str):
         self.kind = kind
         self._builders: Dict[str, Callable] = {}
+        self._sizes: Dict[str, Dict[str, Dict[str, object]]] = {}
 
-    def register(self, name: str):
-        """Decorator registering `builder` under `name` (once)."""
+    def register(self, name: str,
+                 sizes: Optional[Mapping[str, Mapping[str, object]]] = None):
+        """Decorator registering `builder` under `name` (once).
+
+        Args:
+          name: the entry's name.
+          sizes: {size name: {builder argument: value}}, or None for an
+            entry without sizes. Each argument must be a keyword argument
+            of the builder.
+
+        Raises:
+          ValueError: if `name` is already registered, or a size names an
+            argument the builder does not take.
+        """
 
         def decorator(builder):
             if name in self._builders:
                 raise ValueError(f"{self.kind} {name!r} is already registered.")
+            if sizes is not None:
+                accepted = _keyword_arguments(builder)
+                for size, arguments in sizes.items():
+                    unknown = sorted(set(arguments) - set(accepted))
+                    if unknown:
+                        raise ValueError(
+                            f"Size {size!r} of {self.kind} {name!r} sets "
+                            f"arguments the builder does not take: {unknown};"
+                            f" it takes {sorted(accepted)}.")
+                self._sizes[name] = {size: dict(arguments)
+                                     for size, arguments in sizes.items()}
             self._builders[name] = builder
             return builder
 
@@ -43,9 +92,52 @@ class Registry:
                 f"Unknown {self.kind} {name!r}; registered: {self.names()}.")
         return self._builders[name]
 
-    def build(self, name: str, *args, **kwargs):
-        """Calls the builder registered under `name`."""
-        return self.get(name)(*args, **kwargs)
+    def sizes(self, name: str) -> Tuple[str, ...]:
+        """The size names of the entry `name` (() if it has none)."""
+        self.get(name)
+        return tuple(sorted(self._sizes.get(name, {})))
+
+    def arguments(self, name: str, size: Optional[str] = None,
+                  **overrides) -> Dict[str, object]:
+        """The builder arguments of `name` at `size`, then `overrides`.
+
+        Args:
+          name: a registered name.
+          size: one of `sizes(name)`, or None for the builder's defaults
+            (only the overrides).
+          **overrides: builder arguments that replace the size's.
+
+        Raises:
+          ValueError: on an unknown name, or a size the entry does not have
+            (listing its sizes).
+        """
+        self.get(name)
+        arguments = {}
+        if size is not None:
+            known = self._sizes.get(name, {})
+            if size not in known:
+                raise ValueError(
+                    f"Unknown size of {self.kind} {name!r}; its sizes are "
+                    f"{tuple(sorted(known))}, got size={size!r}.")
+            arguments.update(known[size])
+        arguments.update(overrides)
+        return arguments
+
+    def build(self, name: str, *args, size: Optional[str] = None,
+              **overrides):
+        """Calls the builder registered under `name`.
+
+        Args:
+          name: a registered name.
+          *args: the builder's positional arguments (a model's spec).
+          size: one of `sizes(name)`: the builder is called with that size's
+            arguments; None (the default) keeps the builder's defaults.
+          **overrides: builder arguments, over the size's.
+
+        Raises:
+          ValueError: on an unknown name or size (see `arguments`).
+        """
+        return self.get(name)(*args, **self.arguments(name, size, **overrides))
 
     def parse_hyperparameters(self, name: str, text: str) -> Dict[str, object]:
         """Parses "key=value,key=value" into keyword arguments of the builder
@@ -63,9 +155,7 @@ class Registry:
           ValueError: on an unknown key (listing the builder's arguments),
             a malformed item, or a value of the wrong type.
         """
-        params = inspect.signature(self.get(name)).parameters
-        known = {k: p.default for k, p in params.items()
-                 if p.default is not inspect.Parameter.empty}
+        known = _keyword_arguments(self.get(name))
         parsed = {}
         for item in filter(None, (i.strip() for i in text.split(","))):
             key, sep, value = (part.strip() for part in item.partition("="))
@@ -83,6 +173,13 @@ class Registry:
 
     def __contains__(self, name):
         return name in self._builders
+
+
+def _keyword_arguments(builder) -> Dict[str, object]:
+    """{argument: default} of the builder's arguments that have one."""
+    params = inspect.signature(builder).parameters
+    return {k: p.default for k, p in params.items()
+            if p.default is not inspect.Parameter.empty}
 
 
 def _convert(value: str, default, key: str):

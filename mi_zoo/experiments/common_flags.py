@@ -47,11 +47,11 @@ MODEL = flags.DEFINE_string(
     "and its default).")
 MODEL_SIZE = flags.DEFINE_enum(
     "model_size", "small", SIZES,
-    "small: the CPU-sized preset of the model's zoo; paper: the sizes of "
-    "the model's paper.")
+    "small: the CPU-sized arguments registered with the model; paper: the "
+    "sizes of the model's paper.")
 MODEL_HPARAMS = flags.DEFINE_string(
     "model_hparams", "",
-    "Builder arguments over the size preset, 'name=value,...' (see the "
+    "Builder arguments over those of --model_size, 'name=value,...' (see the "
     "builders in mi_zoo/models/).")
 TRAIN_LIMIT = flags.DEFINE_integer(
     "train_limit", None, "Use only the first N training examples.",

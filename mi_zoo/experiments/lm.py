@@ -33,13 +33,10 @@ from mi_zoo.training import trainer
 # the shared flags this binary reads as SHARED_FLAGS describes them (run()).
 flags.adopt_module_key_flags(training_flags)
 
-# Shared with the other binaries (one absl registry per process): --dataset
-# (here a corpus of text_corpora.CORPORA), --data_dir (its file or folder),
-# --model (default lstm) and --model_hparams.
-_DATASET = common_flags.DATASET
-_DATA_DIR = common_flags.DATA_DIR
-_MODEL = common_flags.MODEL
-_MODEL_HPARAMS = common_flags.MODEL_HPARAMS
+# Shared with the other binaries (one absl registry per process, see
+# common_flags): --dataset (here a corpus of text_corpora.CORPORA),
+# --data_dir (its file or folder), --model (default lstm) and
+# --model_hparams.
 
 _LEVEL = flags.DEFINE_enum(
     "level", None, list(text_corpora.LEVELS),
@@ -95,20 +92,21 @@ VOCABULARY_FILE = language_model.VOCABULARY_FILE
 
 
 def load_corpus() -> text_corpora.Corpus:
-    name = common_flags.choice(_DATASET, DATASET,
+    name = common_flags.choice(common_flags.DATASET, DATASET,
                                tuple(text_corpora.CORPORA))
-    if not _DATA_DIR.value:
+    if not common_flags.DATA_DIR.value:
         raise app.UsageError(
             f"--data_dir must name the {name} file or folder (language "
             f"corpora are read from disk; see mi_zoo/data/text_corpora.py).")
-    return text_corpora.load_corpus(name, _DATA_DIR.value, _LEVEL.value)
+    return text_corpora.load_corpus(name, common_flags.DATA_DIR.value,
+                                    _LEVEL.value)
 
 
 def model_hyperparameters(name, vocab_size) -> dict:
     """--model_hparams, then sized to --target_parameters if given."""
     try:
-        hp = language.LM_MODELS.parse_hyperparameters(name,
-                                                      _MODEL_HPARAMS.value)
+        hp = language.LM_MODELS.parse_hyperparameters(
+            name, common_flags.MODEL_HPARAMS.value)
         if _TARGET_PARAMETERS.value:
             hp = language.size_to_parameters(
                 name, _TARGET_PARAMETERS.value, vocab_size,
@@ -121,7 +119,8 @@ def model_hyperparameters(name, vocab_size) -> dict:
 
 def make_task() -> language_model.LanguageModelTask:
     corpus = load_corpus()
-    model = common_flags.choice(_MODEL, MODEL, language.LM_MODELS.names())
+    model = common_flags.choice(common_flags.MODEL, MODEL,
+                                language.LM_MODELS.names())
     config = training_flags.train_config()
     task = language_model.LanguageModelTask(
         corpus, model, sequence_length=_SEQUENCE_LENGTH.value,
@@ -134,9 +133,10 @@ def make_task() -> language_model.LanguageModelTask:
 
 def settings(task) -> dict:
     values = training_flags.settings(sys.modules[__name__])
-    values.update(dataset=task.corpus.name, data_dir=_DATA_DIR.value,
+    values.update(dataset=task.corpus.name,
+                  data_dir=common_flags.DATA_DIR.value,
                   model=task.model_name,
-                  model_hparams=_MODEL_HPARAMS.value,
+                  model_hparams=common_flags.MODEL_HPARAMS.value,
                   vocabulary=task.vocabulary.fingerprint,
                   **{f"model/{k}": v for k, v in task.hyperparameters.items()})
     return values

@@ -84,11 +84,12 @@ SHARED_FLAGS = {
         f"{', '.join(matching_models.MATCHING_MODELS.names())} "
         f"(mi_zoo/models/matching.py).", MODEL),
     "model_size": common_flags.Usage(
-        "small: the CPU-sized preset (SMALL_SIZES of "
-        "mi_zoo/models/matching.py); paper: the sizes of the model's paper."),
+        "small: the CPU-sized arguments registered with the model "
+        "(mi_zoo/models/matching.py); paper: the sizes of the model's "
+        "paper."),
     "model_hparams": common_flags.Usage(
-        "Builder arguments over the size preset, 'name=value,...' (see the "
-        "builders in mi_zoo/models/matching.py)."),
+        "Builder arguments over those of --model_size, 'name=value,...' "
+        "(see the builders in mi_zoo/models/matching.py)."),
     "train_limit": common_flags.Usage(),
     "eval_limit": common_flags.Usage(),
     "num_images": common_flags.Usage(

@@ -34,20 +34,9 @@ from mi_zoo.training import trainer
 # the shared data and model flags as SHARED_FLAGS describes them (run()).
 flags.adopt_module_key_flags(training_flags)
 
-# The data and model flags are shared with the matching and lm binaries
-# (one absl flag registry per process): see common_flags. The aliases keep
-# this module's names.
-_DATASET = common_flags.DATASET
-_DATA_DIR = common_flags.DATA_DIR
-_DATASET_CONFIG = common_flags.DATASET_CONFIG
-_IMAGE_KIND = common_flags.IMAGE_KIND
-_EVAL_SPLIT = common_flags.EVAL_SPLIT
-_MODEL = common_flags.MODEL
-_MODEL_SIZE = common_flags.MODEL_SIZE
-_MODEL_HPARAMS = common_flags.MODEL_HPARAMS
-_TRAIN_LIMIT = common_flags.TRAIN_LIMIT
-_EVAL_LIMIT = common_flags.EVAL_LIMIT
-_NUM_IMAGES = common_flags.NUM_IMAGES
+# The data and model flags (--dataset, --model, --model_size, ...) are
+# shared with the matching and lm binaries (one absl flag registry per
+# process): they live in common_flags.
 
 #: This binary's defaults of the shared flags that default to None.
 DATASET, MODEL, NUM_IMAGES = "sort_of_clevr", "film", 6
@@ -74,10 +63,10 @@ SHARED_FLAGS = {
         f"Model of the VQA zoo: {', '.join(vqa_models.VQA_MODELS.names())} "
         f"(mi_zoo/models/vqa.py).", MODEL),
     "model_size": common_flags.Usage(
-        "small: the CPU-sized preset (SMALL_SIZES of mi_zoo/models/vqa.py); "
-        "paper: the sizes of the model's paper."),
+        "small: the CPU-sized arguments registered with the model "
+        "(mi_zoo/models/vqa.py); paper: the sizes of the model's paper."),
     "model_hparams": common_flags.Usage(
-        "Builder arguments over the size preset, e.g. "
+        "Builder arguments over those of --model_size, e.g. "
         "'glimpses=4,hidden=512' (see the builders in mi_zoo/models/vqa.py)."),
     "train_limit": common_flags.Usage(),
     "eval_limit": common_flags.Usage(),
@@ -92,38 +81,42 @@ DEFAULTS = {"precise_bn_batches": 20,
 
 
 def make_task() -> vqa_task.VqaTask:
-    dataset = common_flags.choice(_DATASET, DATASET,
+    dataset = common_flags.choice(common_flags.DATASET, DATASET,
                                   vqa_sources.VQA_DATASETS.names())
-    model = common_flags.choice(_MODEL, MODEL, vqa_models.VQA_MODELS.names())
+    model = common_flags.choice(common_flags.MODEL, MODEL,
+                                vqa_models.VQA_MODELS.names())
     try:
         hyperparameters = vqa_models.VQA_MODELS.parse_hyperparameters(
-            model, _MODEL_HPARAMS.value)
+            model, common_flags.MODEL_HPARAMS.value)
     except ValueError as e:
         raise app.UsageError(f"--model_hparams: {e}") from e
     options = None
-    if _DATASET_CONFIG.value is not None:
+    if common_flags.DATASET_CONFIG.value is not None:
         if dataset != "clevr2d":
             raise app.UsageError(f"--dataset_config applies to --dataset="
                                  f"clevr2d only, got --dataset={dataset}.")
-        options = {"config": _DATASET_CONFIG.value}
+        options = {"config": common_flags.DATASET_CONFIG.value}
     config = training_flags.train_config()
     return vqa_task.VqaTask(
-        dataset, model, size=_MODEL_SIZE.value,
+        dataset, model, size=common_flags.MODEL_SIZE.value,
         hyperparameters=hyperparameters,
         eval_batch_size=config.eval_batch_size or config.batch_size,
-        data_dir=_DATA_DIR.value, image_kind=_IMAGE_KIND.value,
-        eval_split=_EVAL_SPLIT.value, train_limit=_TRAIN_LIMIT.value,
-        eval_limit=_EVAL_LIMIT.value, options=options,
-        num_images=common_flags.value_or(_NUM_IMAGES, NUM_IMAGES))
+        data_dir=common_flags.DATA_DIR.value,
+        image_kind=common_flags.IMAGE_KIND.value,
+        eval_split=common_flags.EVAL_SPLIT.value,
+        train_limit=common_flags.TRAIN_LIMIT.value,
+        eval_limit=common_flags.EVAL_LIMIT.value, options=options,
+        num_images=common_flags.value_or(common_flags.NUM_IMAGES, NUM_IMAGES))
 
 
 def settings() -> dict:
     """Every flag of the run, with the shared flags' defaults resolved."""
     values = training_flags.settings(sys.modules[__name__])
     values.update(common_flags.settings())
-    values.update(dataset=common_flags.value_or(_DATASET, DATASET),
-                  model=common_flags.value_or(_MODEL, MODEL),
-                  num_images=common_flags.value_or(_NUM_IMAGES, NUM_IMAGES))
+    values.update(
+        dataset=common_flags.value_or(common_flags.DATASET, DATASET),
+        model=common_flags.value_or(common_flags.MODEL, MODEL),
+        num_images=common_flags.value_or(common_flags.NUM_IMAGES, NUM_IMAGES))
     return values
 
 

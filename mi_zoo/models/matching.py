@@ -4,7 +4,7 @@ A matching model maps {"caption", "image"[, "boxes"]} to the [B, B] matrix of
 similarities between every image and every caption of the batch (matching
 pairs on the diagonal), trained with `BidirectionalRankingLoss`:
 
-    model = build_matching_model("mdan", spec)    # spec: a MatchingSpec
+    model = MATCHING_MODELS.build("mdan", spec, size="small")  # MatchingSpec
     model.compile("adam", BidirectionalRankingLoss(margin=0.1))
     model.fit(inputs, np.zeros(len(captions)))    # targets are unused
 
@@ -21,18 +21,12 @@ from mi_zoo.models import encoders
 
 MATCHING_MODELS = registry.Registry("matching model")
 
-#: CPU-sized builder arguments of each model ("small" of the matching
-#: binary's --model_size); the builders' defaults are the papers' sizes.
-SMALL_SIZES = {
-    "mdan": {"embedding_dim": 64, "text_units": 128, "attention_units": 128,
-             "steps": 2},
-}
+#: `build_matching_model(name, spec, size=None, **hyperparameters)`: the
+#: model registered under `name` for a `MatchingSpec` (`Registry.build`).
+build_matching_model = MATCHING_MODELS.build
 
-
-def build_matching_model(name, spec, **hyperparameters):
-    """Builds the matching model registered under `name` for a
-    `MatchingSpec`."""
-    return MATCHING_MODELS.build(name, spec, **hyperparameters)
+# Each model is registered with its sizes: "small" for CPUs and "paper",
+# the builder's defaults (the paper's sizes).
 
 
 def embedding_model(model):
@@ -48,7 +42,10 @@ def similarity_matrix(image_embedding, text_embedding):
     return keras.layers.Identity(name="similarity")(s)
 
 
-@MATCHING_MODELS.register("mdan")
+@MATCHING_MODELS.register("mdan", sizes={
+    "small": {"embedding_dim": 64, "text_units": 128, "attention_units": 128,
+              "steps": 2},
+    "paper": {}})
 def build_mdan(spec, embedding_dim=300, text_units=512, attention_units=512,
                steps=2):
     """m-DAN (Nam et al., CVPR 2017): a bidirectional LSTM encodes the caption

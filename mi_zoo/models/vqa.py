@@ -1,7 +1,7 @@
 """The VQA model zoo: builders registered by name, each returning a plain
 `keras.Model` mapping {"question", "image"[, "boxes"]} to answer logits.
 
-    model = build_vqa_model("mlb", spec)          # spec: a VqaSpec
+    model = VQA_MODELS.build("mlb", spec, size="small")   # spec: a VqaSpec
     model.compile("adam", answer_loss(spec), metrics=answer_metrics(spec))
 
 The attention maps of a model are outputs of its attention layers that the
@@ -19,31 +19,13 @@ from mi_zoo.models import heads
 
 VQA_MODELS = registry.Registry("VQA model")
 
-# Builder arguments of each model's "small" size: a few hundred thousand
-# parameters (beside the papers' tens of millions, the builders' defaults),
-# for training on CPUs and the generated datasets.
-SMALL_SIZES = {
-    "concat": {"question_units": 128, "hidden": 256},
-    "mi": {"question_units": 128, "hidden": 256, "rank": 32},
-    "film": {"question_units": 128, "filters": 64, "classifier_filters": 128,
-             "hidden": 256, "num_blocks": 3},
-    "mlb": {"question_units": 128, "joint_size": 256},
-    "marn": {"question_units": 128, "joint_size": 256, "units": 256,
-             "num_layers": 2},
-    "ban": {"question_units": 128, "glimpses": 2, "rank": 384,
-            "hidden": 256},
-    "dan": {"question_units": 128, "units": 128},
-    "mcb": {"question_units": 128, "sketch_dim": 1024,
-            "attention_hidden": 128},
-    "mfb": {"question_units": 128, "units": 128, "factor": 4,
-            "attention_hidden": 128},
-    "mfh": {"question_units": 128, "units": 128, "factor": 4,
-            "attention_hidden": 128},
-    "mutan": {"question_units": 128, "units": 128, "rank": 5, "mm_dim": 128,
-              "attention_hidden": 128},
-    "block": {"question_units": 128, "units": 128, "mm_dim": 256,
-              "chunks": 8, "rank": 8, "attention_hidden": 128},
-}
+#: `build_vqa_model(name, spec, size=None, **hyperparameters)`: the model
+#: registered under `name` for a `VqaSpec` (`Registry.build`).
+build_vqa_model = VQA_MODELS.build
+
+# Each model is registered with its sizes: "small", a few hundred thousand
+# parameters for training on CPUs and the generated datasets, and "paper",
+# the builder's defaults (the papers' tens of millions).
 
 # Which outputs of an attention layer are maps: class name -> function of
 # the layer giving {output index: (map name, attended axes)}.
@@ -60,11 +42,6 @@ ATTENTION_OUTPUTS = {
         if layer.mode == "reasoning"
         else {2: ("visual", (-1,)), 3: ("textual", (-1,))}),
 }
-
-
-def build_vqa_model(name, spec, **hyperparameters):
-    """Builds the VQA model registered under `name` for a `VqaSpec`."""
-    return VQA_MODELS.build(name, spec, **hyperparameters)
 
 
 def _attention_layers(model):
@@ -101,42 +78,66 @@ def attention_axes(model):
 
 
 def _encode(spec, question_units, cell="gru", bidirectional=False,
-            image_kwargs=None):
-    """Inputs, question encoding and image features [B, S, C] with mask."""
+            image_kwargs=None, stem_filters=encoders.STEM_FILTERS):
+    """Inputs, question encoding and image features [B, S, C] with mask.
+
+    On pixels, the stem has `stem_filters` filters per layer (the RN
+    paper's 24 by default), unless `image_kwargs` sets "filters"."""
     inputs = encoders.model_inputs(spec)
     question, words, word_mask = encoders.encode_question(
         inputs["question"], spec.vocab_size, units=question_units, cell=cell,
         bidirectional=bidirectional)
-    image, image_mask = encoders.encode_image(inputs, spec,
-                                              **(image_kwargs or {}))
+    image_kwargs = dict(image_kwargs or {})
+    if spec.image_kind == "pixels":
+        image_kwargs.setdefault("filters", stem_filters)
+    image, image_mask = encoders.encode_image(inputs, spec, **image_kwargs)
     return inputs, (question, words, word_mask), image, image_mask
 
 
-@VQA_MODELS.register("concat")
-def build_concat(spec, question_units=256, hidden=512, dropout=0.0):
-    """Additive baseline: [q; mean image features] -> MLP -> answers."""
-    inputs, (q, _, _), image, mask = _encode(spec, question_units)
-    v = encoders.masked_mean(encoders.flatten_positions(image), mask)  # [B, C]
+@VQA_MODELS.register("concat", sizes={
+    "small": {"question_units": 128, "hidden": 256},
+    "paper": {}})
+def build_concat(spec, question_units=256, hidden=512, dropout=0.0,
+                 classifier_hidden=256, stem_filters=encoders.STEM_FILTERS):
+    """Additive baseline: each image position x_s is fused with the question
+    by ReLU(W[x_s; q] + b) before the (masked) mean over positions, so that
+    position (the coordinate channels) survives the pooling; then an MLP
+    (a `classifier_hidden` ReLU layer; 0 for none) gives the answers."""
+    inputs, (q, _, _), image, mask = _encode(spec, question_units,
+                                             stem_filters=stem_filters)
+    v = encoders.flatten_positions(image)  # [B, S, C]
     joint = mi_layers.ConcatLinear(hidden, activation="relu",
-                                   name="fusion")(v, q)  # [B, hidden]
-    logits = heads.answer_logits(joint, spec, dropout=dropout)
+                                   name="fusion")(v, q)  # [B, S, hidden]
+    joint = encoders.masked_mean(joint, mask)  # [B, hidden]
+    logits = heads.answer_logits(joint, spec, hidden=classifier_hidden,
+                                 dropout=dropout)
     return keras.Model(inputs, logits, name="concat")
 
 
-@VQA_MODELS.register("mi")
+@VQA_MODELS.register("mi", sizes={
+    "small": {"question_units": 128, "hidden": 256, "rank": 32},
+    "paper": {}})
 def build_mi(spec, question_units=256, hidden=512, form="low_rank", rank=64,
-             dropout=0.0):
+             dropout=0.0, classifier_hidden=256,
+             stem_filters=encoders.STEM_FILTERS):
     """MI fusion: each image position x_s is combined with the question q by
     `MultiplicativeInteraction(form)` (a hypernetwork of q applied to every
-    position), then ReLU and a (masked) mean over positions."""
-    inputs, (q, _, _), image, mask = _encode(spec, question_units)
+    position), then ReLU, a (masked) mean over positions and an MLP (a
+    `classifier_hidden` ReLU layer; 0 for none). Counting needs that layer:
+    a count ("how many objects have the shape of the red one?") is a
+    product of two pooled features (the red object's shape, the number of
+    each shape), which no linear read-out of the mean can form; without
+    it, count accuracy stays at the prior."""
+    inputs, (q, _, _), image, mask = _encode(spec, question_units,
+                                             stem_filters=stem_filters)
     v = encoders.flatten_positions(image)  # [B, S, C]
     mi_kwargs = {"rank": rank} if form == "low_rank" else {}
     joint = mi_layers.MultiplicativeInteraction(
         hidden, form=form, activation="relu", name="fusion",
         **mi_kwargs)(v, q)  # [B, S, hidden]
     joint = encoders.masked_mean(joint, mask)  # [B, hidden]
-    logits = heads.answer_logits(joint, spec, dropout=dropout)
+    logits = heads.answer_logits(joint, spec, hidden=classifier_hidden,
+                                 dropout=dropout)
     return keras.Model(inputs, logits, name="mi")
 
 
@@ -157,16 +158,21 @@ def film_residual_block(x, question, filters, index):
     return keras.layers.Add()([x, h])  # [B, H, W, filters]
 
 
-@VQA_MODELS.register("film")
+@VQA_MODELS.register("film", sizes={
+    "small": {"question_units": 128, "filters": 64, "classifier_filters": 128,
+              "hidden": 256, "num_blocks": 3},
+    "paper": {}})
 def build_film(spec, question_units=256, num_blocks=4, filters=128,
                classifier_filters=512, hidden=1024, num_stem_layers=4,
-               dropout=0.0):
+               dropout=0.0, stem_filters=encoders.STEM_FILTERS):
     """FiLM network (Perez et al., AAAI 2018): a GRU generator reads the
     question; every residual block FiLMs its feature map with γ, β that are
     linear in the GRU's final state; the classifier is coordinates -> 1×1
     conv -> global max pool -> MLP.
 
-    Needs a spatial image: raw pixels or [H, W, C] grid features.
+    Needs a spatial image: raw pixels or [H, W, C] grid features. On
+    pixels the stem has `stem_filters` filters per layer (the RN paper's
+    24, ≈ 6× fewer convolution FLOPs than 64), projected to `filters`.
     """
     spatial = spec.image_kind == "pixels" or (
         spec.image_kind == "grid" and len(spec.image_shape) == 3)
@@ -176,7 +182,7 @@ def build_film(spec, question_units=256, num_blocks=4, filters=128,
             " or 'grid' with image_shape (H, W, C)), got "
             f"image_kind={spec.image_kind!r} with image_shape="
             f"{spec.image_shape}.")
-    image_kwargs = ({"num_layers": num_stem_layers, "filters": filters,
+    image_kwargs = ({"num_layers": num_stem_layers, "filters": stem_filters,
                      "coordinates": False}
                     if spec.image_kind == "pixels" else {})
     inputs, (q, _, _), x, _ = _encode(spec, question_units,
@@ -213,7 +219,9 @@ def _attend_mlb(spec, question_units, joint_size, glimpses, dropout,
     return inputs, q, attended
 
 
-@VQA_MODELS.register("mlb")
+@VQA_MODELS.register("mlb", sizes={
+    "small": {"question_units": 128, "joint_size": 256},
+    "paper": {}})
 def build_mlb(spec, question_units=1024, joint_size=1200, glimpses=2,
               dropout=0.0, stem_layers=4):
     """MLB with attention (Kim et al., ICLR 2017): G MLB attention glimpses
@@ -229,7 +237,10 @@ def build_mlb(spec, question_units=1024, joint_size=1200, glimpses=2,
     return keras.Model(inputs, logits, name="mlb")
 
 
-@VQA_MODELS.register("marn")
+@VQA_MODELS.register("marn", sizes={
+    "small": {"question_units": 128, "joint_size": 256, "units": 256,
+              "num_layers": 2},
+    "paper": {}})
 def build_marn(spec, question_units=1024, joint_size=1200, glimpses=2,
                units=1200, num_layers=3, dropout=0.0, stem_layers=4):
     """Multimodal attention residual network: MLB attention glimpses give
@@ -274,7 +285,10 @@ def _fusion_attention_model(name, spec, make_fusion, question_units,
     return keras.Model(inputs, logits, name=name)
 
 
-@VQA_MODELS.register("mcb")
+@VQA_MODELS.register("mcb", sizes={
+    "small": {"question_units": 128, "sketch_dim": 1024,
+              "attention_hidden": 128},
+    "paper": {}})
 def build_mcb(spec, question_units=1024, sketch_dim=16000, glimpses=2,
               attention_hidden=512, dropout=0.0):
     """MCB with attention (Fukui et al., EMNLP 2016): compact bilinear
@@ -285,7 +299,10 @@ def build_mcb(spec, question_units=1024, sketch_dim=16000, glimpses=2,
                                    glimpses, attention_hidden, dropout)
 
 
-@VQA_MODELS.register("mfb")
+@VQA_MODELS.register("mfb", sizes={
+    "small": {"question_units": 128, "units": 128, "factor": 4,
+              "attention_hidden": 128},
+    "paper": {}})
 def build_mfb(spec, question_units=1024, units=1000, factor=5, glimpses=2,
               attention_hidden=512, dropout=0.0):
     """MFB with image attention (Yu et al., ICCV 2017): factorised bilinear
@@ -296,7 +313,10 @@ def build_mfb(spec, question_units=1024, units=1000, factor=5, glimpses=2,
                                    glimpses, attention_hidden, dropout)
 
 
-@VQA_MODELS.register("mfh")
+@VQA_MODELS.register("mfh", sizes={
+    "small": {"question_units": 128, "units": 128, "factor": 4,
+              "attention_hidden": 128},
+    "paper": {}})
 def build_mfh(spec, question_units=1024, units=1000, factor=5, order=2,
               glimpses=2, attention_hidden=512, dropout=0.0):
     """MFH with image attention (Yu et al., TNNLS 2018): `order` cascaded
@@ -307,7 +327,10 @@ def build_mfh(spec, question_units=1024, units=1000, factor=5, order=2,
                                    glimpses, attention_hidden, dropout)
 
 
-@VQA_MODELS.register("mutan")
+@VQA_MODELS.register("mutan", sizes={
+    "small": {"question_units": 128, "units": 128, "rank": 5, "mm_dim": 128,
+              "attention_hidden": 128},
+    "paper": {}})
 def build_mutan(spec, question_units=1024, units=510, rank=10, mm_dim=360,
                 glimpses=2, attention_hidden=512, dropout=0.0):
     """MUTAN with attention (Ben-younes et al., ICCV 2017): Tucker fusion
@@ -318,7 +341,10 @@ def build_mutan(spec, question_units=1024, units=510, rank=10, mm_dim=360,
                                    glimpses, attention_hidden, dropout)
 
 
-@VQA_MODELS.register("block")
+@VQA_MODELS.register("block", sizes={
+    "small": {"question_units": 128, "units": 128, "mm_dim": 256, "chunks": 8,
+              "rank": 8, "attention_hidden": 128},
+    "paper": {}})
 def build_block(spec, question_units=1024, units=1000, mm_dim=1600,
                 chunks=20, rank=15, glimpses=2, attention_hidden=512,
                 dropout=0.0):
@@ -330,7 +356,10 @@ def build_block(spec, question_units=1024, units=1000, mm_dim=1600,
                                    glimpses, attention_hidden, dropout)
 
 
-@VQA_MODELS.register("ban")
+@VQA_MODELS.register("ban", sizes={
+    "small": {"question_units": 128, "glimpses": 2, "rank": 384,
+              "hidden": 256},
+    "paper": {}})
 def build_ban(spec, question_units=1024, glimpses=8, rank=3072,
               pool_size=3, hidden=2048, dropout=0.0):
     """BAN (Kim, Jun, Zhang, NeurIPS 2018): G bilinear attention maps over
@@ -352,7 +381,9 @@ def build_ban(spec, question_units=1024, glimpses=8, rank=3072,
     return keras.Model(inputs, logits, name="ban")
 
 
-@VQA_MODELS.register("dan")
+@VQA_MODELS.register("dan", sizes={
+    "small": {"question_units": 128, "units": 128},
+    "paper": {}})
 def build_dan(spec, question_units=256, units=512, steps=2, hidden=None,
               dropout=0.0):
     """r-DAN (Nam, Ha, Kim, CVPR 2017): a bidirectional LSTM gives the token

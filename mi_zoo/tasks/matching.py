@@ -43,15 +43,11 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from mi_zoo.core import validation
 from mi_zoo.data import matching_sources
 from mi_zoo import viz
 from mi_zoo.models import matching as matching_models
 from mi_zoo.models import ranking_loss
-from mi_zoo.training import task as task_lib
-
-SIZES = ("small", "paper")
-
+from mi_zoo.tasks import zoo_task
 
 def ranking_loss_per_example(similarity, margin=0.2, hardest_negative=False):
     """[B] bidirectional hinge loss of each pair of a [B, B] similarity
@@ -76,42 +72,38 @@ def in_batch_hits(similarity):
             ops.cast(ops.equal(beaten_t2i, 0.0), "float32"))
 
 
-class MatchingTask(task_lib.Task):
+class MatchingTask(zoo_task.ZooTask):
     """Trains `MATCHING_MODELS[model]` on `MATCHING_DATASETS[dataset]`.
 
     Args:
       dataset: a name of `matching_sources.MATCHING_DATASETS`.
       model: a name of `mi_zoo.models.matching.MATCHING_MODELS`.
-      size: "small" (the preset of `matching_models.SMALL_SIZES`, for CPUs)
-        or "paper" (the builder's defaults).
-      hyperparameters: builder arguments that override the size preset.
-      eval_batch_size: batch of the evaluation pass.
-      data_dir, image_kind, eval_split, train_limit, eval_limit, options:
-        passed to `matching_sources.load_matching_data`.
-      num_images: eval images drawn in the image summaries.
+      size: one of the model's sizes (`MATCHING_MODELS.sizes(model)`):
+        "small" (for CPUs) or "paper" (the builder's defaults).
+      hyperparameters: builder arguments over the size's.
       margin: m > 0 of the hinge loss.
       hardest_negative: only the hardest in-batch negative per direction
         (VSE++) instead of the sum over all of them (m-DAN).
+      num_images: eval images drawn in the image summaries.
+      **kwargs: eval_batch_size, data_dir, image_kind, eval_split,
+        train_limit, eval_limit and options of `ZooTask` (passed to
+        `matching_sources.load_matching_data`).
+
+    Raises:
+      ValueError: on a bad margin or hardest_negative, and see `ZooTask`.
     """
+
+    DATASETS = matching_sources.MATCHING_DATASETS
+    MODELS = matching_models.MATCHING_MODELS
+    load_data = staticmethod(matching_sources.load_matching_data)
 
     def __init__(self, dataset: str = "clevr2d", model: str = "mdan",
                  size: str = "small",
                  hyperparameters: Optional[Mapping[str, object]] = None,
-                 eval_batch_size: int = 256, data_dir: Optional[str] = None,
-                 image_kind: Optional[str] = None,
-                 eval_split: Optional[str] = None,
-                 train_limit: Optional[int] = None,
-                 eval_limit: Optional[int] = None,
-                 options: Optional[Mapping[str, object]] = None,
-                 num_images: int = 4, margin: float = 0.2,
-                 hardest_negative: bool = False):
-        matching_sources.MATCHING_DATASETS.get(dataset)  # Unknown: fails.
-        matching_models.MATCHING_MODELS.get(model)
-        if size not in SIZES:
-            raise ValueError(f"`size` (--model_size) must be one of {SIZES},"
-                             f" got size={size!r}.")
-        validation.check_positive_int("eval_batch_size", eval_batch_size)
-        validation.check_positive_int("num_images", num_images)
+                 margin: float = 0.2, hardest_negative: bool = False,
+                 num_images: int = 4, **kwargs):
+        super().__init__(dataset, model, size, hyperparameters,
+                         num_images=num_images, **kwargs)
         if (isinstance(margin, bool) or not isinstance(margin, (int, float))
                 or not margin > 0):
             raise ValueError(f"`margin` (--margin) must be a positive number,"
@@ -119,56 +111,10 @@ class MatchingTask(task_lib.Task):
         if not isinstance(hardest_negative, bool):
             raise ValueError(f"`hardest_negative` (--hardest_negative) must "
                              f"be a bool, got {hardest_negative!r}.")
-        self.dataset = dataset
-        self.model_name = model
-        self.size = size
-        self.hyperparameters = dict(
-            matching_models.SMALL_SIZES.get(model, {}) if size == "small"
-            else {})
-        self.hyperparameters.update(hyperparameters or {})
-        self.eval_batch_size = eval_batch_size
-        self._load_args = dict(data_dir=data_dir, image_kind=image_kind,
-                               eval_split=eval_split,
-                               train_limit=train_limit,
-                               eval_limit=eval_limit, options=options)
-        self.num_images = num_images
         self.margin = float(margin)
         self.hardest_negative = hardest_negative
-        self.data = None
         self._embedders = {}
         self._embedded = None  # (model id, weights fingerprint, results)
-
-    # Data and model.
-    def load(self, batch_size: int, seed: int = 0):
-        """Loads (and keeps) the `MatchingData`; returns it."""
-        self.data = matching_sources.load_matching_data(
-            self.dataset, batch_size=batch_size,
-            eval_batch_size=self.eval_batch_size, seed=seed,
-            **self._load_args)
-        self.train_checkpointable = self.data.train_checkpointable
-        return self.data
-
-    def _ensure_data(self):
-        if self.data is None:
-            self.load(self.eval_batch_size)
-        return self.data
-
-    def train_dataset(self, batch_size, seed):
-        return self.load(batch_size, seed).train
-
-    def eval_dataset(self, batch_size):
-        data = self._ensure_data()
-        if batch_size == self.eval_batch_size:
-            return data.eval
-        return data.eval.unbatch().batch(batch_size)
-
-    @property
-    def spec(self):
-        return self._ensure_data().spec
-
-    def build_model(self):
-        return matching_models.build_matching_model(
-            self.model_name, self._ensure_data().spec, **self.hyperparameters)
 
     # Loss and metrics.
     def per_example_loss(self, targets, outputs, inputs):
@@ -197,10 +143,8 @@ class MatchingTask(task_lib.Task):
         metrics["in_batch_r@1/text_to_image"].update_state(t2i)
 
     def hparams(self):
-        return {"dataset": self.dataset, "model": self.model_name,
-                "model_size": self.size, "margin": self.margin,
-                "hardest_negative": self.hardest_negative,
-                **{f"model/{k}": v for k, v in self.hyperparameters.items()}}
+        return {**super().hparams(), "margin": self.margin,
+                "hardest_negative": self.hardest_negative}
 
     # Evaluation.
     def _embedder(self, model):

@@ -12,7 +12,7 @@ VQA accuracy and "soft_score" the soft score of the predicted answer.
 Evaluation adds the accuracy per question type.
 """
 
-from typing import Dict, Mapping, Optional
+from typing import Dict
 
 import keras
 import numpy as np
@@ -23,81 +23,35 @@ from mi_zoo import explain
 from mi_zoo import viz
 from mi_zoo.models import objectives
 from mi_zoo.models import vqa as vqa_models
+from mi_zoo.tasks import zoo_task
 from mi_zoo.training import metrics as metrics_lib
-from mi_zoo.training import task as task_lib
 
-SIZES = ("small", "paper")
-
-
-class VqaTask(task_lib.Task):
+class VqaTask(zoo_task.ZooTask):
     """Trains `VQA_MODELS[model]` on `VQA_DATASETS[dataset]`.
 
     Args:
       dataset: a name of `vqa_sources.VQA_DATASETS`.
       model: a name of `mi_zoo.models.VQA_MODELS`.
-      size: "small" (the preset of `vqa_models.SMALL_SIZES`, for CPUs) or
-        "paper" (the builder's defaults, the papers' sizes).
-      hyperparameters: builder arguments that override the size preset.
+      size: one of the model's sizes (`VQA_MODELS.sizes(model)`): "small"
+        (for CPUs) or "paper" (the builder's defaults, the papers' sizes).
+      hyperparameters: builder arguments over the size's.
       eval_batch_size: batch of the evaluation pass.
       data_dir, image_kind, eval_split, train_limit, eval_limit, options:
         passed to `vqa_sources.load_vqa_data`.
       num_images: examples drawn in the image summaries.
+
+    Raises:
+      ValueError: see `ZooTask`.
     """
+
+    DATASETS = vqa_sources.VQA_DATASETS
+    MODELS = vqa_models.VQA_MODELS
+    load_data = staticmethod(vqa_sources.load_vqa_data)
 
     #: The explain binary writes its figures into the run's folder.
     outputs = ("explanations",)
 
-    def __init__(self, dataset: str, model: str, size: str = "small",
-                 hyperparameters: Optional[Mapping[str, object]] = None,
-                 eval_batch_size: int = 256, data_dir: Optional[str] = None,
-                 image_kind: Optional[str] = None,
-                 eval_split: Optional[str] = None,
-                 train_limit: Optional[int] = None,
-                 eval_limit: Optional[int] = None,
-                 options: Optional[Mapping[str, object]] = None,
-                 num_images: int = 6):
-        vqa_sources.VQA_DATASETS.get(dataset)  # Unknown names fail here.
-        vqa_models.VQA_MODELS.get(model)
-        if size not in SIZES:
-            raise ValueError(f"`size` (--model_size) must be one of {SIZES},"
-                             f" got size={size!r}.")
-        self.dataset = dataset
-        self.model_name = model
-        self.size = size
-        self.hyperparameters = dict(
-            vqa_models.SMALL_SIZES.get(model, {}) if size == "small" else {})
-        self.hyperparameters.update(hyperparameters or {})
-        self.eval_batch_size = eval_batch_size
-        self.data_dir, self.options = data_dir, options
-        self._load_args = dict(data_dir=data_dir, image_kind=image_kind,
-                               eval_split=eval_split,
-                               train_limit=train_limit,
-                               eval_limit=eval_limit, options=options)
-        self.num_images = num_images
-        self.data = None
-        self._examples = None
-
-    # Data and model.
-    def train_dataset(self, batch_size, seed):
-        self.data = vqa_sources.load_vqa_data(
-            self.dataset, batch_size=batch_size,
-            eval_batch_size=self.eval_batch_size, seed=seed,
-            **self._load_args)
-        self.train_checkpointable = self.data.train_checkpointable
-        return self.data.train
-
-    def eval_dataset(self, batch_size):
-        if batch_size == self.eval_batch_size:
-            return self.data.eval
-        return self.data.eval.unbatch().batch(batch_size)
-
-    @property
-    def spec(self):
-        return self.data.spec
-
-    def build_model(self):
-        return vqa_models.build_vqa_model(self.model_name, self.data.spec,
-                                          **self.hyperparameters)
+    _examples = None  # (inputs, targets) drawn in the image summaries.
 
     # Loss and metrics.
     def per_example_loss(self, targets, outputs, inputs):
@@ -127,11 +81,6 @@ class VqaTask(task_lib.Task):
         results = super().metric_results(metrics)
         results.pop("accuracy_by_type/overall", None)  # = accuracy
         return results
-
-    def hparams(self):
-        return {"dataset": self.dataset, "model": self.model_name,
-                "model_size": self.size,
-                **{f"model/{k}": v for k, v in self.hyperparameters.items()}}
 
     # Figures.
     def _example_batch(self):

@@ -67,7 +67,8 @@ class AgreementTest(parameterized.TestCase):
         small = reference_comparison.reference_hyperparameters(
             "mcb", "small", torch_references.McbVqa)
         self.assertEqual(small["sketch_dim"],
-                         models.vqa.SMALL_SIZES["mcb"]["sketch_dim"])
+                         models.VQA_MODELS.arguments(
+                             "mcb", "small")["sketch_dim"])
 
 
 @needs_torch

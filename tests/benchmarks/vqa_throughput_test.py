@@ -25,8 +25,8 @@ class VqaShapesTest(absltest.TestCase):
                           vqa2.num_answers), ((36, 2048), 14, 3129))
 
     def test_small_ban_rank_is_a_multiple_of_the_pooling(self):
-        self.assertEqual(vqa_shapes.model_size("ban", "small")["rank"] % 3, 0)
-        self.assertEqual(vqa_shapes.model_size("mlb", "paper"), {})
+        small = models.VQA_MODELS.arguments("ban", "small")
+        self.assertEqual(small["rank"] % 3, 0)
 
     def test_random_batch(self):
         spec = vqa_shapes.vqa2_spec(50, 6, 4, 8, 5)

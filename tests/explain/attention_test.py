@@ -38,8 +38,8 @@ class AttentionMapsTest(absltest.TestCase):
         for kind, spec in SPECS.items():
             for name in ("mlb", "ban", "dan", "mcb"):
                 keras.utils.set_random_seed(0)
-                model = vqa_models.build_vqa_model(
-                    name, spec, **vqa_models.SMALL_SIZES[name])
+                model = vqa_models.VQA_MODELS.build(
+                    name, spec, size="small")
                 maps = explain.attention_maps(model, _inputs(spec))
                 for key, m in maps.items():
                     if key.endswith("/textual"):  # DAN's maps over tokens.

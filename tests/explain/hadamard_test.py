@@ -202,8 +202,8 @@ class ZooModelsTest(absltest.TestCase):
                     "ban": "bilinear_attention", "mfb": "fusion",
                     "mfh": "fusion"}
         for name in vqa_models.VQA_MODELS.names():
-            model = vqa_models.build_vqa_model(
-                name, spec, **vqa_models.SMALL_SIZES.get(name, {}))
+            model = vqa_models.VQA_MODELS.build(
+                name, spec, size="small")
             if name in expected:
                 result = explain.hadamard_explanation(model, inputs)
                 self.assertEqual(result.layer, expected[name], name)

@@ -76,6 +76,22 @@ class MdanTest(parameterized.TestCase):
             np.testing.assert_allclose(weights.sum(-1), 1.0, rtol=1e-5)
             self.assertTrue((weights * ~valid[:, None, :] == 0).all())
 
+    @parameterized.parameters("paper", "small")
+    def test_builds_at_every_size(self, size):
+        self.assertEqual(models.MATCHING_MODELS.sizes("mdan"),
+                         ("paper", "small"))
+        model = models.MATCHING_MODELS.build("mdan", SPECS["regions"],
+                                             size=size)
+        self.assertEqual(tuple(model.outputs[0].shape), (None, None))
+        # The embeddings concatenate K + 1 vectors of text_units: the
+        # size's, or the builder's defaults (the paper's, 512 and K = 2).
+        arguments = {"text_units": 512, "steps": 2,
+                     **models.MATCHING_MODELS.arguments("mdan", size)}
+        for name in ("image_embedding", "text_embedding"):
+            self.assertEqual(model.get_layer(name).output.shape[-1],
+                             (arguments["steps"] + 1)
+                             * arguments["text_units"])
+
     def test_unknown_model(self):
         with self.assertRaisesRegex(ValueError,
                                     r"Unknown matching model 'vse'"):

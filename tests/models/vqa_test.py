@@ -1,6 +1,7 @@
 """Every registered VQA model builds, learns, saves and runs distributed."""
 
 import os
+import itertools
 import tempfile
 import warnings
 
@@ -10,7 +11,6 @@ import keras
 import numpy as np
 
 from mi_zoo import models
-from mi_zoo.models import vqa as vqa_models
 from mi_zoo.training import devices
 from tests import distribution
 
@@ -106,25 +106,39 @@ class VqaModelsTest(parameterized.TestCase):
         keras.utils.set_random_seed(0)
 
     @parameterized.named_parameters(*NAMES)
-    def test_builds_for_every_compatible_input_kind(self, name):
+    def test_builds_at_every_size_for_every_compatible_input_kind(self, name):
+        # The sizes of --model_size: "small" (the binaries' default) and
+        # "paper" (the builder's defaults), on tiny specs.
+        self.assertEqual(models.VQA_MODELS.sizes(name), ("paper", "small"))
+        self.assertEqual(models.VQA_MODELS.arguments(name, "paper"), {})
         kinds = compatible(name)
         self.assertNotEmpty(kinds)
-        for kind in kinds:
+        for size, kind in itertools.product(("paper", "small"), kinds):
             with warnings.catch_warnings():
                 warnings.simplefilter("error")  # e.g. masks Keras would drop
-                model = models.build_vqa_model(name, SPECS[kind])  # defaults
+                model = models.VQA_MODELS.build(name, SPECS[kind], size=size)
             self.assertEqual(model.name, name)
             self.assertEqual(tuple(model.outputs[0].shape),
                              (None, SPECS[kind].num_answers))
 
-    @parameterized.named_parameters(*NAMES)
-    def test_small_preset_builds(self, name):
-        # The presets behind --model_size=small (the binaries' default).
-        for kind in compatible(name):
-            model = models.build_vqa_model(name, SPECS[kind],
-                                           **vqa_models.SMALL_SIZES.get(name, {}))
-            self.assertEqual(tuple(model.outputs[0].shape),
-                             (None, SPECS[kind].num_answers))
+    def test_size_sets_the_builder_arguments(self):
+        spec = SPECS["grid"]
+        default = models.build_vqa_model("mlb", spec)
+        small = models.VQA_MODELS.build("mlb", spec, size="small")
+        over = models.VQA_MODELS.build("mlb", spec, size="small",
+                                       joint_size=24)
+        self.assertEqual(default.get_layer("fusion").get_config()["joint_size"],
+                         1200)  # The builder's default: the paper's.
+        self.assertEqual(small.get_layer("fusion").get_config()["joint_size"],
+                         models.VQA_MODELS.arguments("mlb", "small")[
+                             "joint_size"])
+        self.assertEqual(over.get_layer("fusion").get_config()["joint_size"], 24)
+
+    def test_unknown_size(self):
+        with self.assertRaisesRegex(
+                ValueError, r"Unknown size of VQA model 'mlb'; its sizes are "
+                r"\('paper', 'small'\), got size='huge'\.$"):
+            models.VQA_MODELS.build("mlb", SPECS["grid"], size="huge")
 
     @parameterized.named_parameters(*NAMES)
     def test_loss_decreases_save_and_reload(self, name):

@@ -134,6 +134,22 @@ class CompatTest(parameterized.TestCase):
         self.assertIsInstance(VQA_MODELS, registry.Registry)
         self.assertIsInstance(VQA_MODELS, core_registry.Registry)
 
+    def test_build_functions_are_the_registries_build(self):
+        # build_vqa_model and build_matching_model were one-line wrappers;
+        # they stay as names of the registries' `build` (builder defaults
+        # unless size= is given), in mi_zoo.models and their modules.
+        from mi_zoo import models
+        from mi_zoo.models import matching
+        from mi_zoo.models import vqa
+        for build in (models.build_vqa_model, vqa.build_vqa_model):
+            self.assertEqual(build, models.VQA_MODELS.build)
+        for build in (models.build_matching_model,
+                      matching.build_matching_model):
+            self.assertEqual(build, models.MATCHING_MODELS.build)
+        spec = models.VqaSpec(20, 5, "grid", (4, 8), 3)
+        model = models.build_vqa_model("concat", spec, hidden=8)
+        self.assertEqual(model.get_layer("fusion").units, 8)
+
     def test_core_needs_no_keras(self):
         # The ground floor imports nothing heavy: run in a fresh interpreter.
         import subprocess

@@ -225,7 +225,13 @@ class VqaTaskTest(parameterized.TestCase):
         (dict(dataset="mnist", model="concat"), "Unknown VQA dataset 'mnist'"),
         (dict(dataset="sort_of_clevr", model="vgg"), "Unknown VQA model 'vgg'"),
         (dict(dataset="sort_of_clevr", model="concat", size="huge"),
-         r"--model_size.*size='huge'"),
+         r"^Unknown size of VQA model 'concat'; its sizes are "
+         r"\('paper', 'small'\), got size='huge'\.$"),
+        (dict(dataset="sort_of_clevr", model="concat", eval_batch_size=0),
+         r"`eval_batch_size` must be a positive integer, got "
+         r"eval_batch_size=0\.$"),
+        (dict(dataset="sort_of_clevr", model="concat", num_images=0),
+         r"`num_images` must be a positive integer, got num_images=0\.$"),
     )
     def test_bad_arguments(self, kwargs, message):
         with self.assertRaisesRegex(ValueError, message):

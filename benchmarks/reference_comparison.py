@@ -34,6 +34,7 @@ from absl import app
 from absl import flags
 from benchmarks import common_flags
 from benchmarks import timing
+from benchmarks import torch_cpu
 from benchmarks import vqa_shapes
 from mi_zoo import models
 
@@ -61,9 +62,10 @@ _PARAMETER_TOLERANCE = flags.DEFINE_float(
 
 
 def require_torch():
-    """Imports torch, or exits with how to install it."""
+    """Imports torch (without triton: `benchmarks.torch_cpu`), or exits with
+    how to install it."""
     try:
-        import torch  # pylint: disable=import-outside-toplevel
+        torch = torch_cpu.import_torch()
     except ImportError:
         sys.exit("benchmarks.reference_comparison needs PyTorch, an optional "
                  "benchmark dependency: pip install -e \".[bench]\"")

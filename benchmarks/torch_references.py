@@ -32,14 +32,19 @@ padding masks (tokens with id 0; regions whose features are all zero).
 into a reference module (by the mi_zoo layer names), which the tests use to
 check that both compute the same function.
 
-This module imports torch; it is a benchmark dependency only (the `bench`
+This module imports torch (through `benchmarks.torch_cpu`, which keeps
+triton out of a process that has TensorFlow); it is a benchmark dependency only (the `bench`
 extra), never imported by the library.
 """
 
 import numpy as np
-import torch
-from torch import nn
-import torch.nn.functional as F
+
+from benchmarks import torch_cpu
+
+torch = torch_cpu.import_torch()  # Before `torch.nn`: keeps triton out.
+# pylint: disable=wrong-import-position
+from torch import nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 _MASKED_LOGIT = -1e9
 

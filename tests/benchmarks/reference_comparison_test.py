@@ -3,7 +3,11 @@
 tiny comparison run's rows. Skipped without PyTorch (an optional benchmark
 dependency)."""
 
+import importlib.util
 import math
+import os
+import subprocess
+import sys
 import unittest
 
 from absl.testing import absltest
@@ -13,11 +17,12 @@ import numpy as np
 import pytest
 
 from benchmarks import reference_comparison
+from benchmarks import torch_cpu
 from benchmarks import vqa_shapes
 from mi_zoo import models
 
 try:  # The optional `bench` extra (pytest or Bazel: skipped, not failed).
-    import torch
+    torch = torch_cpu.import_torch()
     from benchmarks import torch_references
 except ImportError:
     torch = torch_references = None
@@ -85,6 +90,32 @@ class RunTest(absltest.TestCase):
                     "ratio_mi_zoo_over_torch"):
             self.assertTrue(math.isfinite(row[key]) and row[key] > 0, key)
         self.assertIn("| mlb | small | 4 |", text)
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+
+@unittest.skipIf(importlib.util.find_spec("torch") is None,
+                 "needs PyTorch: pip install -e \".[bench]\"")
+class SmokeTest(absltest.TestCase):
+
+    def test_quick_run_as_documented(self):
+        # A subprocess, as a user runs it: TensorFlow is imported first and
+        # PyTorch's Adam created after it, which loaded triton and died of a
+        # segmentation fault before benchmarks.torch_cpu kept triton out.
+        shapes = dict(zip(("vocab_size", "question_length", "regions",
+                           "region_features", "num_answers"), SHAPES))
+        result = subprocess.run(
+            [sys.executable, "-m", "benchmarks.reference_comparison",
+             "--quick", "--models=mlb"]
+            + [f"--{k}={v}" for k, v in shapes.items()],
+            cwd=ROOT, capture_output=True, text=True, timeout=600,
+            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"), check=False)
+        self.assertEqual(result.returncode, 0,
+                         result.stdout[-3000:] + result.stderr[-3000:])
+        self.assertRegex(result.stdout, r"\| mlb \| small \| 8 \| "
+                         r"[\d,]+ \| [\d,]+ \| \d+ \| \d+ \| [\d.]+× \|")
 
 
 if __name__ == "__main__":

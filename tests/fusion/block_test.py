@@ -1,11 +1,15 @@
 """Tests of Block against the block-term decomposition of the paper."""
 
+import os
+import tempfile
+
 from absl.testing import absltest
 from absl.testing import parameterized
 import keras
 import numpy as np
 
 from mi_zoo.fusion import Block
+from mi_zoo.fusion import block
 from tests.fusion import pooling_references as ref
 from tests.layers import test_util
 
@@ -60,6 +64,9 @@ class FormulaTest(parameterized.TestCase):
         dict(activation="tanh"),
         dict(mm_dim=12, chunks=4, rank=3),
         dict(mm_dim=6, chunks=1, rank=1),
+        dict(mm_dim=10, chunks=4, rank=2),  # torch.chunk: 3, 3, 3, 1
+        dict(mm_dim=11, chunks=3, rank=2),  # 4, 4, 3
+        dict(mm_dim=10, chunks=10, rank=1),  # chunks of one feature
         dict(dropout=0.4),  # inactive at inference
     )
     def test_options(self, **kwargs):
@@ -198,6 +205,37 @@ class KerasApiTest(parameterized.TestCase):
              "x_factor_bias", "x_kernel", "y_bias", "y_factor",
              "y_factor_bias", "y_kernel"])
 
+    @parameterized.product(use_bias=(True, False),
+                           normalization=NORMALIZATIONS)
+    def test_uneven_chunks_match_float64_reference(self, use_bias,
+                                                   normalization):
+        # block's VQA 2.0 configuration in small: d = 16 in C = 3 chunks of
+        # ⌈16 / 3⌉ = 6, 6 and 4, as torch.chunk cuts.
+        x, y = test_util.inputs((3, 6), (3, 4, 5))
+        layer = make(mm_dim=16, chunks=3, rank=2, use_bias=use_bias,
+                     normalization=normalization)
+        z, w = run(layer, x, y)
+        self.assertEqual(tuple(layer.x_factor.shape), (2, 6, 12))
+        self.assertEqual(tuple(layer.y_last_factor.shape), (1, 4, 8))
+        expected = ref.block(x, y, w, chunks=3, rank=2,
+                             normalization=normalization)
+        np.testing.assert_allclose(z, expected, rtol=1e-10, atol=1e-10)
+
+    def test_chunk_sizes_cut_like_torch_chunk(self):
+        self.assertEqual(block.chunk_sizes(1600, 18), [89] * 17 + [87])
+        self.assertEqual(block.chunk_sizes(1600, 20), [80] * 20)
+        self.assertEqual(block.chunk_sizes(7, 7), [1] * 7)
+        for d in range(1, 40):
+            for c in range(1, d + 1):
+                size = -(-d // c)
+                if size * (c - 1) >= d:
+                    continue  # torch.chunk gives fewer than c: refused
+                sizes = block.chunk_sizes(d, c)
+                # torch.chunk: the pieces of np.arange(d) in steps of size.
+                pieces = [len(p) for p in np.split(
+                    np.arange(d), range(size, d, size))]
+                self.assertEqual(sizes, pieces)
+
     @parameterized.parameters(True, False)
     def test_parameter_count(self, use_bias):
         # (n + m + 2)·d + 2·C·(s + 1)·R·s + (d + 1)·units
@@ -208,6 +246,33 @@ class KerasApiTest(parameterized.TestCase):
         self.assertEqual(
             layer.count_params(),
             (n + m + 2 * b) * d + 2 * c * (s + b) * r * s + (d + b) * k)
+
+    @parameterized.parameters(True, False)
+    def test_parameter_count_of_uneven_chunks(self, use_bias):
+        # (n + m + 2)·d + 2·Σ_c (s_c + 1)·R·s_c + (d + 1)·units, chunks of
+        # 5, 5, 5, 2 (d = 17, C = 4).
+        layer = make(units=5, mm_dim=17, chunks=4, rank=3, use_bias=use_bias)
+        layer(*test_util.inputs((2, 6), (2, 3, 5)))
+        n, m, d, r, k = 6, 5, 17, 3, 5
+        b = int(use_bias)
+        chunks = 2 * sum((s + b) * r * s for s in (5, 5, 5, 2))
+        self.assertEqual(layer.count_params(),
+                         (n + m + 2 * b) * d + chunks + (d + b) * k)
+
+    def test_uneven_chunks_keras_file_round_trip(self):
+        x, y = test_util.inputs((2, 6), (2, 3, 5), dtype="float32")
+        inputs = [keras.Input((6,)), keras.Input((3, 5))]
+        model = keras.Model(inputs, Block(
+            4, mm_dim=17, chunks=4, rank=2, name="block")(*inputs))
+        test_util.random_weights(model.get_layer("block"))
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "block.keras")
+            model.save(path)
+            clone = keras.models.load_model(path)
+        self.assertEqual(clone.get_layer("block").get_config(),
+                         model.get_layer("block").get_config())
+        np.testing.assert_array_equal(clone.predict([x, y], verbose=0),
+                                      model.predict([x, y], verbose=0))
 
     def test_defaults(self):
         layer = Block(10)
@@ -223,10 +288,13 @@ class BadInputTest(parameterized.TestCase):
         (dict(units=4, mm_dim=None), r"got mm_dim=None"),
         (dict(units=4, chunks=0), r"got chunks=0"),
         (dict(units=4, rank=1.0), r"got rank=1.0"),
-        (dict(units=4, chunks=18),
-         r"`chunks` must divide `mm_dim` into equal chunks, got "
-         r"mm_dim=1600 and chunks=18 \(1600 = 18·88 \+ 16\)"),
-        (dict(units=4, mm_dim=10, chunks=20), r"got mm_dim=10 and chunks=20"),
+        (dict(units=4, mm_dim=10, chunks=20),
+         r"`chunks` must be at most `mm_dim` \(each chunk needs a feature\), "
+         r"got mm_dim=10 and chunks=20\.$"),
+        (dict(units=4, mm_dim=10, chunks=6),
+         r"`mm_dim` must leave a last chunk when cut like torch.chunk, in "
+         r"chunks of ceil\(mm_dim / chunks\) = 2 features: 5 of them already "
+         r"take 10 >= mm_dim features; got mm_dim=10 and chunks=6\.$"),
         (dict(units=4, normalization="l2"),
          r"`normalization` must be one of \('before_concat', "
          r"'after_concat', None\), got normalization='l2'"),

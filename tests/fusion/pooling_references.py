@@ -111,21 +111,32 @@ def mutan_core(w, rank):
 
 def block(x, y, w, chunks, rank, normalization="before_concat",
           activation=references.identity):
-    """BLOCK: per chunk c, z_c = Σ_r (x̃_cᵀA_c^r + a) ∘ (ỹ_cᵀB_c^r + b)."""
+    """BLOCK: per chunk c, z_c = Σ_r (x̃_cᵀA_c^r + a) ∘ (ỹ_cᵀB_c^r + b).
+
+    Chunks as torch.chunk cuts: ⌈d / C⌉ features each, the last the rest;
+    a shorter last chunk's weights are `*_last_factor[0]`.
+    """
     x, y = references.pair(x, y)
     b = lambda name: w.get(name, 0.0)
     xt = x @ w["x_kernel"] + b("x_bias")  # [.., d]
     yt = y @ w["y_kernel"] + b("y_bias")
     d = xt.shape[-1]
-    s = d // chunks
+    size = -(-d // chunks)
     zs = []
     for c in range(chunks):
-        xc, yc = xt[..., c * s:(c + 1) * s], yt[..., c * s:(c + 1) * s]
-        a = w["x_factor"][c].reshape(s, rank, s)
-        bb = w["y_factor"][c].reshape(s, rank, s)
-        zeros = np.zeros((chunks, rank * s))
-        a_bias = w.get("x_factor_bias", zeros)[c].reshape(rank, s)
-        b_bias = w.get("y_factor_bias", zeros)[c].reshape(rank, s)
+        start = c * size
+        s = min(size, d - start)
+        xc, yc = xt[..., start:start + s], yt[..., start:start + s]
+        last = s < size
+        name = "factor" if not last else "last_factor"
+        index = 0 if last else c
+        a = w[f"x_{name}"][index].reshape(s, rank, s)
+        bb = w[f"y_{name}"][index].reshape(s, rank, s)
+        zeros = np.zeros(rank * s)
+        a_bias = w.get(f"x_{name}_bias", [zeros] * chunks)[index].reshape(
+            rank, s)
+        b_bias = w.get(f"y_{name}_bias", [zeros] * chunks)[index].reshape(
+            rank, s)
         zc = sum((xc @ a[:, r] + a_bias[r]) * (yc @ bb[:, r] + b_bias[r])
                  for r in range(rank))
         if normalization == "before_concat":

@@ -28,7 +28,7 @@ _DATA_DIR = flags.DEFINE_string(
     "data_dir", None, "The corpus file or folder (tiny Shakespeare's "
     "input.txt by default).")
 _DATASET = flags.DEFINE_string("dataset", "tiny_shakespeare",
-                               "Corpus name of mi_zoo.data.text_corpora.")
+                               "Corpus name of mi_zoo.data.text.corpora.")
 _OUT_DIR = flags.DEFINE_string("out_dir", "/tmp/lm_comparison",
                                "Folder of the runs' model_dirs.")
 _MODELS = flags.DEFINE_list("models", ["lstm", "multdec", "multencdec",

@@ -8,8 +8,9 @@ the training split only (`Vocabulary.build`), optionally dropping rare tokens
 (`min_count`) or keeping only the most frequent ones (`max_size`), and saved
 beside a checkpoint as JSON so that evaluation reads the very same ids:
 
-    from mi_zoo.data import text_corpora, vocabulary
-    corpus = text_corpora.load_corpus("ptb", "/data/ptb", "word")
+    from mi_zoo.data import vocabulary
+    from mi_zoo.data.text import corpora
+    corpus = corpora.load_corpus("ptb", "/data/ptb", "word")
     vocab = vocabulary.Vocabulary.build(corpus.train)
     vocab.save(os.path.join(checkpoint_dir, vocabulary.FILENAME))
     ...

@@ -22,7 +22,7 @@ import sys
 from absl import app
 from absl import flags
 
-from mi_zoo.data import text_corpora
+from mi_zoo.data.text import corpora as text_corpora
 from mi_zoo.experiments import common_flags
 from mi_zoo.models import language
 from mi_zoo.tasks import language_model
@@ -69,7 +69,7 @@ DATASET, MODEL = "tiny_shakespeare", "lstm"
 SHARED_FLAGS = {
     "dataset": common_flags.Usage(
         f"Corpus: {', '.join(text_corpora.CORPORA)} (text: any text "
-        f"file; mi_zoo/data/text_corpora.py).", DATASET),
+        f"file; mi_zoo/data/text/corpora.py).", DATASET),
     "data_dir": common_flags.Usage(
         "The corpus's file or folder (required: corpora are read from "
         "disk), e.g. tiny shakespeare's input.txt or the folder of the "
@@ -97,7 +97,7 @@ def load_corpus() -> text_corpora.Corpus:
     if not common_flags.DATA_DIR.value:
         raise app.UsageError(
             f"--data_dir must name the {name} file or folder (language "
-            f"corpora are read from disk; see mi_zoo/data/text_corpora.py).")
+            f"corpora are read from disk; see mi_zoo/data/text/corpora.py).")
     return text_corpora.load_corpus(name, common_flags.DATA_DIR.value,
                                     _LEVEL.value)
 

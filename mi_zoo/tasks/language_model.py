@@ -39,8 +39,8 @@ import numpy as np
 import tensorflow as tf
 
 from mi_zoo.core import validation
-from mi_zoo.data import lm_dataset
-from mi_zoo.data import text_corpora
+from mi_zoo.data.text import corpora as text_corpora
+from mi_zoo.data.text import lm_dataset
 from mi_zoo.data import vocabulary as vocabulary_lib
 from mi_zoo.models import language
 from mi_zoo.training import task as task_lib

@@ -4,7 +4,7 @@ from absl.testing import absltest
 from absl.testing import parameterized
 import numpy as np
 
-from mi_zoo.data import lm_dataset
+from mi_zoo.data.text import lm_dataset
 
 
 class LmDatasetTest(parameterized.TestCase):

@@ -11,8 +11,8 @@ from unittest import mock
 from absl.testing import absltest
 from absl.testing import parameterized
 
-from mi_zoo.data import lm_dataset
-from mi_zoo.data import text_corpora
+from mi_zoo.data.text import corpora as text_corpora
+from mi_zoo.data.text import lm_dataset
 
 # The real char-rnn file, shared beside the repository; tests only.
 REAL_TINY_SHAKESPEARE = os.path.join(

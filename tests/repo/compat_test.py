@@ -6,6 +6,7 @@ against the old path, pickles and isinstance checks keep working.
 """
 
 import importlib
+import os
 
 from absl.testing import absltest
 from absl.testing import parameterized
@@ -51,14 +52,24 @@ MOVED = (
       "IMAGE_KINDS", "MAX_REGIONS", "REGION_FEATURES")),
     ("mi_zoo.data.clevr_2d_contact_sheet", "mi_zoo.data.clevr_2d.contact_sheet",
      ("contact_sheet", "main", "TILE", "TEXT_HEIGHT")),
+    ("mi_zoo.data.text_corpora", "mi_zoo.data.text.corpora",
+     ("Corpus", "CORPORA", "LEVELS", "SPLITS", "load_corpus", "tokenize",
+      "split_by_fraction", "main")),
+    ("mi_zoo.data.lm_dataset", "mi_zoo.data.text.lm_dataset",
+     ("lm_dataset", "num_batches")),
 )
 
-# Old modules that were run with `python -m`: (old module, what its --help
-# prints). Each still runs its new home's main.
+# Old modules that were run with `python -m`: (old module, arguments, what
+# it prints). Each still runs its new home's main ({text_file}: a small text
+# file).
 RUNNABLE = (
-    ("mi_zoo.data.sort_of_clevr_contact_sheet", "--questions_per_image"),
-    ("mi_zoo.data.clevr_2d_contact_sheet", "--num_images"),
-    ("mi_zoo.data.clevr_2d", "--num_workers"),
+    ("mi_zoo.data.sort_of_clevr_contact_sheet", ["--help"],
+     "--questions_per_image"),
+    ("mi_zoo.data.clevr_2d_contact_sheet", ["--help"], "--num_images"),
+    ("mi_zoo.data.clevr_2d", ["--help"], "--num_workers"),
+    ("mi_zoo.data.text_corpora",
+     ["--corpus=text", "--path={text_file}", "--level=char",
+      "--batch_size=2", "--sequence_length=4"], "batches of [2, 4]"),
 )
 
 # Names moved out of a module that stays (it keeps its other code and
@@ -103,11 +114,18 @@ class CompatTest(parameterized.TestCase):
         self.assertIn(f"Moved to {new}", old_module.__doc__)
 
     @parameterized.parameters(*RUNNABLE)
-    def test_old_path_still_runs_with_python_m(self, old, expected):
+    def test_old_path_still_runs_with_python_m(self, old, args, expected):
         import subprocess
         import sys
-        result = subprocess.run([sys.executable, "-m", old, "--help"],
-                                capture_output=True, text=True, check=False)
+        import tempfile
+        with tempfile.TemporaryDirectory() as folder:
+            text_file = os.path.join(folder, "input.txt")
+            with open(text_file, "w", encoding="utf-8") as f:
+                f.write("To be, or not to be, that is the question.\n" * 20)
+            args = [a.format(text_file=text_file) for a in args]
+            result = subprocess.run([sys.executable, "-m", old] + args,
+                                    capture_output=True, text=True,
+                                    check=False)
         self.assertEqual(result.returncode, 0, result.stderr[-2000:])
         self.assertIn(expected, result.stdout, old)
 

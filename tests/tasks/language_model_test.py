@@ -11,7 +11,7 @@ from absl.testing import absltest
 import numpy as np
 import tensorflow as tf
 
-from mi_zoo.data import text_corpora
+from mi_zoo.data.text import corpora as text_corpora
 from mi_zoo.models import language
 from mi_zoo.tasks import language_model
 from mi_zoo.training import devices

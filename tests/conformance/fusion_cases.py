@@ -82,6 +82,9 @@ POOLING_CASES = (
          lambda: Block(4, mm_dim=9, chunks=3, rank=2,
                        normalization="after_concat", dropout=0.1),
          ((5,), (4, 3))),
+    # torch.chunk's uneven split: chunks of 3, 3, 3 and 1.
+    Case("block_uneven_chunks", lambda: Block(4, mm_dim=10, chunks=4, rank=2),
+         ((5,), (4, 3))),
 )
 
 # Glimpse read-out of the fusion-attention models (no weights).

@@ -174,12 +174,14 @@ class Block(base.WeightedLayer):
         t = ops.reshape(t, (-1, self.mm_dim))  # [N, d]
         out, start = [], 0
         for (count, s), name in zip(self._groups, self._factor_names(side)):
-            part = t if len(self._groups) == 1 else t[:, start:start + count * s]
-            start += count * s
+            stop = start + count * s
+            part = t if len(self._groups) == 1 else t[:, start:stop]
+            start = stop
             part = ops.transpose(ops.reshape(part, (-1, count, s)), (1, 0, 2))
             part = ops.matmul(part, getattr(self, name))  # [C_g, N, R·s_g]
             if self.use_bias:
-                part = part + ops.expand_dims(getattr(self, f"{name}_bias"), 1)
+                bias = getattr(self, f"{name}_bias")  # [C_g, R·s_g]
+                part = part + ops.expand_dims(bias, 1)
             out.append(ops.reshape(part, (count,) + lead + (self.rank * s,)))
         return out
 

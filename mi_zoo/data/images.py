@@ -2,7 +2,7 @@
 
 CLEVR v1.0 (PNG, `mi_zoo.data.clevr`), Flickr30k (JPEG,
 `mi_zoo.data.flickr30k`) and the records of their TFDS builders
-(`clevr_v1_builder`, `flickr30k_builder`, which store the original image)
+(`clevr.builder`, `flickr30k.builder`, which store the original image)
 all go through `resize_image`, so a model sees the same pixels whichever
 way the data was read:
 

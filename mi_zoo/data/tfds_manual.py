@@ -1,7 +1,7 @@
 """What the TFDS builders of the real corpora share.
 
-`vqa_v2_builder.VqaV2`, `clevr_v1_builder.ClevrV1` and
-`flickr30k_builder.Flickr30k` read files you already have
+`vqa_v2_builder.VqaV2`, `clevr.builder.ClevrV1` and
+`flickr30k.builder.Flickr30k` read files you already have
 (`dl_manager.manual_dir`) through the zoo's readers (`vqa_v2`, `clevr`,
 `flickr30k`); nothing is downloaded. They derive from `ManualDirBuilder`,
 which:
@@ -19,7 +19,7 @@ which:
 Build any of them with a manual directory and a data directory, e.g.:
 
     import tensorflow_datasets as tfds
-    from mi_zoo.data import clevr_v1_builder
+    from mi_zoo.data.clevr import builder as clevr_v1_builder
     builder = clevr_v1_builder.ClevrV1(data_dir="/data/tfds")
     builder.download_and_prepare(download_config=tfds.download.DownloadConfig(
         manual_dir="/data/clevr"))

@@ -10,7 +10,7 @@ from PIL import Image
 import tensorflow_datasets as tfds
 
 from mi_zoo.data import clevr
-from mi_zoo.data import clevr_v1_builder
+from mi_zoo.data.clevr import builder as clevr_v1_builder
 from mi_zoo.data import tfds_manual
 from mi_zoo.data import vocabulary
 from tests.data import fixtures

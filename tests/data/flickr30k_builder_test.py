@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from mi_zoo.data import flickr30k
-from mi_zoo.data import flickr30k_builder
+from mi_zoo.data.flickr30k import builder as flickr30k_builder
 from mi_zoo.data import images
 from mi_zoo.data import tfds_manual
 from tests.data import fixtures

@@ -57,6 +57,16 @@ MOVED = (
       "split_by_fraction", "main")),
     ("mi_zoo.data.lm_dataset", "mi_zoo.data.text.lm_dataset",
      ("lm_dataset", "num_batches")),
+    ("mi_zoo.data.flickr30k", "mi_zoo.data.flickr30k.reader",
+     ("flickr30k_dataset", "build_vocab", "main", "TOKEN_FILE",
+      "KARPATHY_FILE")),
+    ("mi_zoo.data.flickr30k_builder", "mi_zoo.data.flickr30k.builder",
+     ("Flickr30k",)),
+    ("mi_zoo.data.clevr", "mi_zoo.data.clevr.reader",
+     ("clevr_dataset", "load_questions", "split_paths",
+      "build_answer_vocab", "main", "QUESTION_TYPES")),
+    ("mi_zoo.data.clevr_v1_builder", "mi_zoo.data.clevr.builder",
+     ("ClevrV1", "clevr_v1_dataset")),
 )
 
 # Old modules that were run with `python -m`: (old module, arguments, what
@@ -67,6 +77,8 @@ RUNNABLE = (
      "--questions_per_image"),
     ("mi_zoo.data.clevr_2d_contact_sheet", ["--help"], "--num_images"),
     ("mi_zoo.data.clevr_2d", ["--help"], "--num_workers"),
+    ("mi_zoo.data.flickr30k", ["--help"], "--manual_dir"),
+    ("mi_zoo.data.clevr", ["--help"], "--vocab_dir"),
     ("mi_zoo.data.text_corpora",
      ["--corpus=text", "--path={text_file}", "--level=char",
       "--batch_size=2", "--sequence_length=4"], "batches of [2, 4]"),

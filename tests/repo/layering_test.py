@@ -77,6 +77,8 @@ ALIASES = {
     "mi_zoo/data/clevr_2d_contact_sheet.py":
         "mi_zoo.data.clevr_2d.contact_sheet",
     "mi_zoo/data/text_corpora.py": "mi_zoo.data.text.corpora",
+    "mi_zoo/data/flickr30k_builder.py": "mi_zoo.data.flickr30k.builder",
+    "mi_zoo/data/clevr_v1_builder.py": "mi_zoo.data.clevr.builder",
     "mi_zoo/data/lm_dataset.py": "mi_zoo.data.text.lm_dataset",
 }
 

@@ -54,6 +54,7 @@ from mi_zoo.core import validation
 from mi_zoo.data import clevr_2d
 from mi_zoo.data.clevr_2d import builder as clevr_2d_builder
 from mi_zoo.data import flickr30k
+from mi_zoo.data import sources
 from mi_zoo.data import vqa_sources
 
 MATCHING_DATASETS = registry.Registry("matching dataset")
@@ -115,7 +116,7 @@ def load_matching_data(name: str, *, batch_size: int, eval_batch_size: int,
       FileNotFoundError: when data_dir lacks files the dataset needs.
     """
     builder = MATCHING_DATASETS.get(name)
-    return builder(vqa_sources.checked_request(
+    return builder(sources.checked_request(
         name, batch_size, eval_batch_size, seed, data_dir, image_kind,
         eval_split, train_limit, eval_limit, options))
 
@@ -198,12 +199,12 @@ def _with_dummy_target(inputs):
 
 
 @MATCHING_DATASETS.register("clevr2d")
-def _clevr2d(r: vqa_sources.Request) -> MatchingData:
-    kind = vqa_sources.choose_image_kind(r.name, r.image_kind,
-                                         clevr_2d_builder.IMAGE_KINDS)
-    split = vqa_sources.choose_split(r.name, r.eval_split,
-                                     ("validation", "test"))
-    opts = vqa_sources.check_options(r.name, r.options, {"config": "default"})
+def _clevr2d(r: sources.Request) -> MatchingData:
+    kind = sources.choose_image_kind(r.name, r.image_kind,
+                                     clevr_2d_builder.IMAGE_KINDS)
+    split = sources.choose_split(r.name, r.eval_split,
+                                 ("validation", "test"))
+    opts = sources.check_options(r.name, r.options, {"config": "default"})
     builder = vqa_sources.clevr_2d_builder_for(r.data_dir, opts["config"])
     train = clevr_2d_caption_dataset(
         "train", r.batch_size, r.seed, kind, builder=builder, shuffle=True,
@@ -233,12 +234,12 @@ _FLICKR_CONTENTS = (
 
 
 @MATCHING_DATASETS.register("flickr30k")
-def _flickr30k(r: vqa_sources.Request) -> MatchingData:
-    data_dir = vqa_sources.require_data_dir(r.name, r.data_dir,
-                                            _FLICKR_CONTENTS)
-    vqa_sources.choose_image_kind(r.name, r.image_kind, ("pixels",))
-    split = vqa_sources.choose_split(r.name, r.eval_split, ("test", "val"))
-    opts = vqa_sources.check_options(r.name, r.options, {
+def _flickr30k(r: sources.Request) -> MatchingData:
+    data_dir = sources.require_data_dir(r.name, r.data_dir,
+                                        _FLICKR_CONTENTS)
+    sources.choose_image_kind(r.name, r.image_kind, ("pixels",))
+    split = sources.choose_split(r.name, r.eval_split, ("test", "val"))
+    opts = sources.check_options(r.name, r.options, {
         "image_size": (224, 224), "max_caption_length": 32})
     image_size = tuple(opts["image_size"])
     if len(image_size) != 2 or not all(
@@ -275,10 +276,10 @@ def _flickr30k(r: vqa_sources.Request) -> MatchingData:
         inputs.pop("image_index")
         return _with_dummy_target(inputs)
 
-    train = vqa_sources.limited(
+    train = sources.limited(
         make("train", r.seed, True), r.train_limit, batch_size=r.batch_size,
         shuffle=True, seed=r.seed, repeat=True, drop_remainder=True)
-    evaluation = vqa_sources.limited(
+    evaluation = sources.limited(
         make(split, 0, False), r.eval_limit, batch_size=r.eval_batch_size,
         shuffle=False, seed=0, repeat=False, drop_remainder=False)
     spec = specs.MatchingSpec(vocab_size=len(vocab), caption_length=length,

@@ -94,6 +94,10 @@ SPLIT = (
     ("mi_zoo.tasks.multitask_regression", "mi_zoo.models.multitask_regression",
      ("CONDITIONINGS", "Conditioning", "WIDTH_RATIO", "choose_widths",
       "parameter_count")),
+    ("mi_zoo.data.vqa_sources", "mi_zoo.data.sources",
+     ("Request", "checked_request", "check_seed", "choose_image_kind",
+      "choose_split", "check_options", "require_data_dir", "reject_data_dir",
+      "limited")),
 )
 
 

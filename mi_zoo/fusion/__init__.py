@@ -1,8 +1,8 @@
 """Multimodal fusion and attention layers: layer(x, y) -> joint representation.
 
 Bilinear pooling (MLB, MCB, MFB/MFH, MUTAN, BLOCK), multimodal residual
-learning (MRN/MARN), bilinear attention (BAN) and dual attention (DAN), all
-Keras 3 layers written with `keras.ops`.
+learning (MRN/MARN), bilinear attention (BAN), dual attention (DAN) and the
+Relation Network (RN), all Keras 3 layers written with `keras.ops`.
 """
 
 # Low-rank bilinear pooling family (MLB, MLB attention, MRN/MARN).
@@ -40,4 +40,9 @@ _POOLING = [
     "Mutan",
 ]
 
-__all__ = _MLB + _ATTENTION + _POOLING
+# Relational reasoning (RN).
+from mi_zoo.fusion.relation_network import RelationNetwork
+
+_RELATIONAL = ["RelationNetwork"]
+
+__all__ = _MLB + _ATTENTION + _POOLING + _RELATIONAL

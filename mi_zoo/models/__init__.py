@@ -26,6 +26,8 @@ from mi_zoo.models.vqa import VQA_MODELS
 from mi_zoo.models.vqa import attention_axes
 from mi_zoo.models.vqa import attention_model
 from mi_zoo.models.vqa import build_vqa_model
+# Registers the Relation Network and its baseline (rn, cnn_mlp) in VQA_MODELS.
+from mi_zoo.models import relation_network  # noqa: F401,E402
 
 __all__ = [
     "BidirectionalRankingLoss",

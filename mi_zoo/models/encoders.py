@@ -22,6 +22,10 @@ RNN_CELLS = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}
 # same batch; re-estimating the statistics with 0.9 gave 0.69.
 BN_MOMENTUM = 0.9
 
+# Filters per layer of the pixel stem: 24, the Relation Network paper's
+# (4 layers of 24, stride 2, batch norm and ReLU; Santoro et al. 2017).
+STEM_FILTERS = 24
+
 def image_inputs(spec):
     """The named image `keras.Input`s for a spec's image kind and shape.
 
@@ -85,7 +89,8 @@ def encode_question(tokens, vocab_size, embedding_dim=300, units=512,
 
 
 @IMAGE_ENCODERS.register("pixels")
-def encode_pixels(inputs, num_layers=4, filters=64, coordinates=True):
+def encode_pixels(inputs, num_layers=4, filters=STEM_FILTERS,
+                  coordinates=True):
     """A CNN trained from scratch on raw pixels (the FiLM / RN stem).
 
     `num_layers` of 3×3 stride-2 convolutions with batch norm and ReLU; with

@@ -78,27 +78,39 @@ def attention_axes(model):
 
 
 def _encode(spec, question_units, cell="gru", bidirectional=False,
-            image_kwargs=None):
-    """Inputs, question encoding and image features [B, S, C] with mask."""
+            image_kwargs=None, stem_filters=encoders.STEM_FILTERS):
+    """Inputs, question encoding and image features [B, S, C] with mask.
+
+    On pixels, the stem has `stem_filters` filters per layer (the RN
+    paper's 24 by default), unless `image_kwargs` sets "filters"."""
     inputs = encoders.model_inputs(spec)
     question, words, word_mask = encoders.encode_question(
         inputs["question"], spec.vocab_size, units=question_units, cell=cell,
         bidirectional=bidirectional)
-    image, image_mask = encoders.encode_image(inputs, spec,
-                                              **(image_kwargs or {}))
+    image_kwargs = dict(image_kwargs or {})
+    if spec.image_kind == "pixels":
+        image_kwargs.setdefault("filters", stem_filters)
+    image, image_mask = encoders.encode_image(inputs, spec, **image_kwargs)
     return inputs, (question, words, word_mask), image, image_mask
 
 
 @VQA_MODELS.register("concat", sizes={
     "small": {"question_units": 128, "hidden": 256},
     "paper": {}})
-def build_concat(spec, question_units=256, hidden=512, dropout=0.0):
-    """Additive baseline: [q; mean image features] -> MLP -> answers."""
-    inputs, (q, _, _), image, mask = _encode(spec, question_units)
-    v = encoders.masked_mean(encoders.flatten_positions(image), mask)  # [B, C]
+def build_concat(spec, question_units=256, hidden=512, dropout=0.0,
+                 classifier_hidden=256, stem_filters=encoders.STEM_FILTERS):
+    """Additive baseline: each image position x_s is fused with the question
+    by ReLU(W[x_s; q] + b) before the (masked) mean over positions, so that
+    position (the coordinate channels) survives the pooling; then an MLP
+    (a `classifier_hidden` ReLU layer; 0 for none) gives the answers."""
+    inputs, (q, _, _), image, mask = _encode(spec, question_units,
+                                             stem_filters=stem_filters)
+    v = encoders.flatten_positions(image)  # [B, S, C]
     joint = mi_layers.ConcatLinear(hidden, activation="relu",
-                                   name="fusion")(v, q)  # [B, hidden]
-    logits = heads.answer_logits(joint, spec, dropout=dropout)
+                                   name="fusion")(v, q)  # [B, S, hidden]
+    joint = encoders.masked_mean(joint, mask)  # [B, hidden]
+    logits = heads.answer_logits(joint, spec, hidden=classifier_hidden,
+                                 dropout=dropout)
     return keras.Model(inputs, logits, name="concat")
 
 
@@ -106,18 +118,26 @@ def build_concat(spec, question_units=256, hidden=512, dropout=0.0):
     "small": {"question_units": 128, "hidden": 256, "rank": 32},
     "paper": {}})
 def build_mi(spec, question_units=256, hidden=512, form="low_rank", rank=64,
-             dropout=0.0):
+             dropout=0.0, classifier_hidden=256,
+             stem_filters=encoders.STEM_FILTERS):
     """MI fusion: each image position x_s is combined with the question q by
     `MultiplicativeInteraction(form)` (a hypernetwork of q applied to every
-    position), then ReLU and a (masked) mean over positions."""
-    inputs, (q, _, _), image, mask = _encode(spec, question_units)
+    position), then ReLU, a (masked) mean over positions and an MLP (a
+    `classifier_hidden` ReLU layer; 0 for none). Counting needs that layer:
+    a count ("how many objects have the shape of the red one?") is a
+    product of two pooled features (the red object's shape, the number of
+    each shape), which no linear read-out of the mean can form; without
+    it, count accuracy stays at the prior."""
+    inputs, (q, _, _), image, mask = _encode(spec, question_units,
+                                             stem_filters=stem_filters)
     v = encoders.flatten_positions(image)  # [B, S, C]
     mi_kwargs = {"rank": rank} if form == "low_rank" else {}
     joint = mi_layers.MultiplicativeInteraction(
         hidden, form=form, activation="relu", name="fusion",
         **mi_kwargs)(v, q)  # [B, S, hidden]
     joint = encoders.masked_mean(joint, mask)  # [B, hidden]
-    logits = heads.answer_logits(joint, spec, dropout=dropout)
+    logits = heads.answer_logits(joint, spec, hidden=classifier_hidden,
+                                 dropout=dropout)
     return keras.Model(inputs, logits, name="mi")
 
 
@@ -144,13 +164,15 @@ def film_residual_block(x, question, filters, index):
     "paper": {}})
 def build_film(spec, question_units=256, num_blocks=4, filters=128,
                classifier_filters=512, hidden=1024, num_stem_layers=4,
-               dropout=0.0):
+               dropout=0.0, stem_filters=encoders.STEM_FILTERS):
     """FiLM network (Perez et al., AAAI 2018): a GRU generator reads the
     question; every residual block FiLMs its feature map with γ, β that are
     linear in the GRU's final state; the classifier is coordinates -> 1×1
     conv -> global max pool -> MLP.
 
-    Needs a spatial image: raw pixels or [H, W, C] grid features.
+    Needs a spatial image: raw pixels or [H, W, C] grid features. On
+    pixels the stem has `stem_filters` filters per layer (the RN paper's
+    24, ≈ 6× fewer convolution FLOPs than 64), projected to `filters`.
     """
     spatial = spec.image_kind == "pixels" or (
         spec.image_kind == "grid" and len(spec.image_shape) == 3)
@@ -160,7 +182,7 @@ def build_film(spec, question_units=256, num_blocks=4, filters=128,
             " or 'grid' with image_shape (H, W, C)), got "
             f"image_kind={spec.image_kind!r} with image_shape="
             f"{spec.image_shape}.")
-    image_kwargs = ({"num_layers": num_stem_layers, "filters": filters,
+    image_kwargs = ({"num_layers": num_stem_layers, "filters": stem_filters,
                      "coordinates": False}
                     if spec.image_kind == "pixels" else {})
     inputs, (q, _, _), x, _ = _encode(spec, question_units,

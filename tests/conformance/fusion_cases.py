@@ -95,4 +95,24 @@ READOUT_CASES = (
          ((3, 3, 2), (3, 3, 5), (3, 3)), ("float32", "float32", "bool")),
 )
 
-CASES = MLB_CASES + ATTENTION_CASES + POOLING_CASES + READOUT_CASES
+# Relational reasoning (RN).
+from mi_zoo.fusion import RelationNetwork  # noqa: E402
+
+RELATIONAL_CASES = (
+    Case("relation_network", lambda: RelationNetwork([4, 3], f_units=[2]),
+         ((3, 4), (2,))),
+    # Small weights: SGD(0.1) on γ(q) ∘ (sum of N² pairs) diverges from
+    # Glorot's (the initializer reaches the FiLM sublayer too).
+    Case("relation_network_film_masked",
+         lambda: RelationNetwork([4], f_units=[3], question_fusion="film",
+                                 kernel_initializer="random_normal"),
+         ((3, 4), (2,), (3,)), ("float32", "float32", "bool")),
+    Case("relation_network_mi", lambda: RelationNetwork(
+        [4, 3], question_fusion="mi"), ((3, 4), (2,))),
+    Case("relation_network_mi_low_rank_masked", lambda: RelationNetwork(
+        [4], f_units=[3], question_fusion="mi", mi_rank=2),
+         ((3, 4), (2,), (3,)), ("float32", "float32", "bool")),
+)
+
+CASES = (MLB_CASES + ATTENTION_CASES + POOLING_CASES + READOUT_CASES
+         + RELATIONAL_CASES)

@@ -39,6 +39,8 @@ SMALL_SIZES = {
               "attention_hidden": 8},
     "ban": {"glimpses": 2, "rank": 6, "hidden": 16},
     "dan": {"units": 8},
+    "rn": {"g_units": 8, "g_layers": 2, "f_units": 8, "stem_filters": 8},
+    "cnn_mlp": {"hidden": 8, "stem_filters": 8},
 }
 
 

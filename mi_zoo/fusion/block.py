@@ -45,7 +45,7 @@ class Block(base.WeightedLayer):
     batched matmul [C, N, s] × [C, s, R·s], the product and the sum over r
     stay chunk-major, and only the fused [C, N, s] is transposed back. At
     the paper's VQA v2 sizes the einsum over [N, C, s] that this replaces
-    took 2.3× the merge's time and 1.3× the layer's, forward and backward
+    took 2.3–2.5× the merge's time and 1.3× the layer's, forward+backward
     (docs/benchmarks.md, `python -m benchmarks.fusion_merges`).
 
     Weights: `x_kernel` W_x [n, d], `y_kernel` W_y [m, d], `x_factor` [C, s,

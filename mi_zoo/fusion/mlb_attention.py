@@ -173,9 +173,9 @@ class MLBAttention(_common.ConsumesMasks, base.WeightedLayer):
             self._check_mask(features, mask)
         alpha, attended = _common.attend(logits, flat, mask)  # [B, G, S|C]
         if self.glimpse_units:
-            # One batched matmul over the glimpses, glimpse-major: 0.52× the
-            # time of einsum("bgc,gcu->bgu") forward+backward at the paper's
-            # sizes (benchmarks/fusion_merges.py).
+            # One batched matmul over the glimpses, glimpse-major: 0.52–0.57×
+            # the time of einsum("bgc,gcu->bgu") forward+backward at the
+            # paper's sizes (benchmarks/fusion_merges.py).
             attended = ops.transpose(ops.matmul(
                 ops.transpose(attended, (1, 0, 2)), self.glimpse_kernel),
                 (1, 0, 2))  # [G, B, C] × [G, C, u] -> [B, G, u]

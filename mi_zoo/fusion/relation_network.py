@@ -1,4 +1,4 @@
-"""The Relation Network: a question-conditioned function of all object pairs."""
+"""The Relation Network: a question-conditioned function of object pairs."""
 
 import keras
 from keras import ops

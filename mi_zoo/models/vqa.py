@@ -206,11 +206,12 @@ def _stem(spec, stem_layers):
 
 
 def _attend_mlb(spec, question_units, joint_size, glimpses, dropout,
-                stem_layers):
+                stem_layers, stem_filters):
     """Question GRU, image positions and MLB attention: returns
     (inputs, q [B, D], attended v̂ [B, G·C])."""
     inputs, (q, _, _), image, mask = _encode(
-        spec, question_units, image_kwargs=_stem(spec, stem_layers))
+        spec, question_units, image_kwargs=_stem(spec, stem_layers),
+        stem_filters=stem_filters)
     features = encoders.flatten_positions(image)  # [B, S, C]
     masks = {} if mask is None else {"mask": mask}
     attended, _ = fusion.MLBAttention(
@@ -223,14 +224,15 @@ def _attend_mlb(spec, question_units, joint_size, glimpses, dropout,
     "small": {"question_units": 128, "joint_size": 256},
     "paper": {}})
 def build_mlb(spec, question_units=1024, joint_size=1200, glimpses=2,
-              dropout=0.0, stem_layers=4):
+              dropout=0.0, stem_layers=4, stem_filters=encoders.STEM_FILTERS):
     """MLB with attention (Kim et al., ICLR 2017): G MLB attention glimpses
     over the image positions, then the attended features and the question
     are fused by low-rank bilinear pooling,
     tanh(Uᵀq + b_q) ∘ tanh(Vᵀv̂ + b_v), and classified. On pixels,
     `stem_layers` stride-2 convolutions make the attention grid."""
     inputs, q, attended = _attend_mlb(spec, question_units, joint_size,
-                                      glimpses, dropout, stem_layers)
+                                      glimpses, dropout, stem_layers,
+                                      stem_filters)
     joint = fusion.LowRankBilinearPooling(
         joint_size, dropout=dropout, name="fusion")(q, attended)  # [B, d]
     logits = heads.answer_logits(joint, spec, dropout=dropout)
@@ -242,14 +244,16 @@ def build_mlb(spec, question_units=1024, joint_size=1200, glimpses=2,
               "num_layers": 2},
     "paper": {}})
 def build_marn(spec, question_units=1024, joint_size=1200, glimpses=2,
-               units=1200, num_layers=3, dropout=0.0, stem_layers=4):
+               units=1200, num_layers=3, dropout=0.0, stem_layers=4,
+               stem_filters=encoders.STEM_FILTERS):
     """Multimodal attention residual network: MLB attention glimpses give
     v̂, then L multimodal residual blocks (Kim et al., NeurIPS 2016)
     H_l = S_l(H_{l−1}) + tanh(W_qᵀH_{l−1}) ∘ tanh(W_2ᵀ tanh(W_1ᵀv̂)) starting
     from H_0 = q. On pixels, `stem_layers` stride-2 convolutions make the
     attention grid."""
     inputs, q, attended = _attend_mlb(spec, question_units, joint_size,
-                                      glimpses, dropout, stem_layers)
+                                      glimpses, dropout, stem_layers,
+                                      stem_filters)
     joint = fusion.MultimodalResidual(
         units, num_layers=num_layers, dropout=dropout,
         name="fusion")(q, attended)  # [B, units]
@@ -258,7 +262,8 @@ def build_marn(spec, question_units=1024, joint_size=1200, glimpses=2,
 
 
 def _fusion_attention_model(name, spec, make_fusion, question_units,
-                             glimpses, attention_hidden, dropout):
+                             glimpses, attention_hidden, dropout,
+                             stem_filters):
     """The attention VQA model shared by MCB, MFB/MFH, MUTAN and BLOCK.
 
     The question is fused with every image position (make_fusion: a
@@ -268,7 +273,8 @@ def _fusion_attention_model(name, spec, make_fusion, question_units,
     of the same kind joins q and v̂ for the classifier (Fukui et al. 2016,
     Figure 3; Yu et al. 2017; Ben-younes et al. 2017, 2019).
     """
-    inputs, (q, _, _), image, mask = _encode(spec, question_units)
+    inputs, (q, _, _), image, mask = _encode(spec, question_units,
+                                             stem_filters=stem_filters)
     features = encoders.flatten_positions(image)  # [B, S, C]
     joint = make_fusion("attention_fusion")(q, features)  # [B, S, d]
     if dropout:
@@ -290,13 +296,15 @@ def _fusion_attention_model(name, spec, make_fusion, question_units,
               "attention_hidden": 128},
     "paper": {}})
 def build_mcb(spec, question_units=1024, sketch_dim=16000, glimpses=2,
-              attention_hidden=512, dropout=0.0):
+              attention_hidden=512, dropout=0.0,
+              stem_filters=encoders.STEM_FILTERS):
     """MCB with attention (Fukui et al., EMNLP 2016): compact bilinear
     pooling (count sketches multiplied in the frequency domain, signed
     square root, L2 norm) for both the attention and the answer fusion."""
     make = lambda name: fusion.CompactBilinearPooling(sketch_dim, name=name)
     return _fusion_attention_model("mcb", spec, make, question_units,
-                                   glimpses, attention_hidden, dropout)
+                                   glimpses, attention_hidden, dropout,
+                                   stem_filters)
 
 
 @VQA_MODELS.register("mfb", sizes={
@@ -304,13 +312,15 @@ def build_mcb(spec, question_units=1024, sketch_dim=16000, glimpses=2,
               "attention_hidden": 128},
     "paper": {}})
 def build_mfb(spec, question_units=1024, units=1000, factor=5, glimpses=2,
-              attention_hidden=512, dropout=0.0):
+              attention_hidden=512, dropout=0.0,
+              stem_filters=encoders.STEM_FILTERS):
     """MFB with image attention (Yu et al., ICCV 2017): factorised bilinear
     pooling (factor k, sum pooling, power and L2 normalisation)."""
     make = lambda name: fusion.FactorizedBilinearPooling(
         units, factor=factor, order=1, name=name)
     return _fusion_attention_model("mfb", spec, make, question_units,
-                                   glimpses, attention_hidden, dropout)
+                                   glimpses, attention_hidden, dropout,
+                                   stem_filters)
 
 
 @VQA_MODELS.register("mfh", sizes={
@@ -318,13 +328,15 @@ def build_mfb(spec, question_units=1024, units=1000, factor=5, glimpses=2,
               "attention_hidden": 128},
     "paper": {}})
 def build_mfh(spec, question_units=1024, units=1000, factor=5, order=2,
-              glimpses=2, attention_hidden=512, dropout=0.0):
+              glimpses=2, attention_hidden=512, dropout=0.0,
+              stem_filters=encoders.STEM_FILTERS):
     """MFH with image attention (Yu et al., TNNLS 2018): `order` cascaded
     MFB stages whose outputs are concatenated."""
     make = lambda name: fusion.FactorizedBilinearPooling(
         units, factor=factor, order=order, name=name)
     return _fusion_attention_model("mfh", spec, make, question_units,
-                                   glimpses, attention_hidden, dropout)
+                                   glimpses, attention_hidden, dropout,
+                                   stem_filters)
 
 
 @VQA_MODELS.register("mutan", sizes={
@@ -332,13 +344,15 @@ def build_mfh(spec, question_units=1024, units=1000, factor=5, order=2,
               "attention_hidden": 128},
     "paper": {}})
 def build_mutan(spec, question_units=1024, units=510, rank=10, mm_dim=360,
-                glimpses=2, attention_hidden=512, dropout=0.0):
+                glimpses=2, attention_hidden=512, dropout=0.0,
+                stem_filters=encoders.STEM_FILTERS):
     """MUTAN with attention (Ben-younes et al., ICCV 2017): Tucker fusion
     whose core tensor is constrained to rank R."""
     make = lambda name: fusion.Mutan(units, rank=rank, mm_dim=mm_dim,
                                      name=name)
     return _fusion_attention_model("mutan", spec, make, question_units,
-                                   glimpses, attention_hidden, dropout)
+                                   glimpses, attention_hidden, dropout,
+                                   stem_filters)
 
 
 @VQA_MODELS.register("block", sizes={
@@ -347,13 +361,15 @@ def build_mutan(spec, question_units=1024, units=510, rank=10, mm_dim=360,
     "paper": {}})
 def build_block(spec, question_units=1024, units=1000, mm_dim=1600,
                 chunks=20, rank=15, glimpses=2, attention_hidden=512,
-                dropout=0.0):
+                dropout=0.0,
+                stem_filters=encoders.STEM_FILTERS):
     """BLOCK with attention (Ben-younes et al., AAAI 2019): block-term
     (block-superdiagonal) fusion with `chunks` blocks of rank R."""
     make = lambda name: fusion.Block(units, mm_dim=mm_dim, chunks=chunks,
                                      rank=rank, name=name)
     return _fusion_attention_model("block", spec, make, question_units,
-                                   glimpses, attention_hidden, dropout)
+                                   glimpses, attention_hidden, dropout,
+                                   stem_filters)
 
 
 @VQA_MODELS.register("ban", sizes={
@@ -361,7 +377,8 @@ def build_block(spec, question_units=1024, units=1000, mm_dim=1600,
               "hidden": 256},
     "paper": {}})
 def build_ban(spec, question_units=1024, glimpses=8, rank=3072,
-              pool_size=3, hidden=2048, dropout=0.0):
+              pool_size=3, hidden=2048, dropout=0.0,
+              stem_filters=encoders.STEM_FILTERS):
     """BAN (Kim, Jun, Zhang, NeurIPS 2018): G bilinear attention maps over
     all (token, region) pairs and the residual learning of attention,
     f_{g+1} = BAN_g(f_g, Y; A_g)·1ᵀ + f_g, on the GRU's token features;
@@ -369,7 +386,7 @@ def build_ban(spec, question_units=1024, glimpses=8, rank=3072,
     and zero-padded regions get no attention. The defaults are BAN-8 with
     K = 3·1024 and 3-sum pooling."""
     inputs, (_, words, word_mask), image, image_mask = _encode(
-        spec, question_units)
+        spec, question_units, stem_filters=stem_filters)
     regions = encoders.flatten_positions(image)  # [B, φ, C]
     masks = {"x_mask": word_mask}
     if image_mask is not None:
@@ -385,12 +402,13 @@ def build_ban(spec, question_units=1024, glimpses=8, rank=3072,
     "small": {"question_units": 128, "units": 128},
     "paper": {}})
 def build_dan(spec, question_units=256, units=512, steps=2, hidden=None,
-              dropout=0.0):
+              dropout=0.0, stem_filters=encoders.STEM_FILTERS):
     """r-DAN (Nam, Ha, Kim, CVPR 2017): a bidirectional LSTM gives the token
     features, and K steps of dual (visual and textual) attention driven by
     the joint memory m(k) = m(k−1) + v(k) ∘ u(k); m(K) is classified."""
     inputs, (_, words, word_mask), image, image_mask = _encode(
-        spec, question_units, cell="lstm", bidirectional=True)
+        spec, question_units, cell="lstm", bidirectional=True,
+        stem_filters=stem_filters)
     regions = encoders.flatten_positions(image)  # [B, N, C]
     masks = {"u_mask": word_mask}
     if image_mask is not None:

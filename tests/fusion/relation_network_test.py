@@ -1,4 +1,4 @@
-"""Tests of RelationNetwork (RN) against the naive pairwise form of the paper."""
+"""Tests of RelationNetwork (RN) against the paper's naive pairwise form."""
 
 import doctest
 

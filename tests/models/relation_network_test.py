@@ -89,9 +89,10 @@ class PixelPathTest(parameterized.TestCase):
         for i in range(4):
             self.assertEqual(model.get_layer(f"stem_conv_{i}").filters, 24)
 
-    @parameterized.parameters("concat", "mi", "film", "rn", "cnn_mlp")
-    def test_stem_filters(self, name):
-        model = models.build_vqa_model(name, SORT_OF_CLEVR, stem_filters=8)
+    @parameterized.parameters(*models.VQA_MODELS.names())
+    def test_every_model_takes_stem_filters(self, name):
+        model = models.VQA_MODELS.build(name, SORT_OF_CLEVR, size="small",
+                                        stem_filters=8)
         self.assertEqual(model.get_layer("stem_conv_3").filters, 8)
 
     @parameterized.parameters("concat", "mi")

@@ -51,6 +51,7 @@ setuptools.setup(
             "mi-zoo-matching = mi_zoo.experiments.matching:run",
             "mi-zoo-lm = mi_zoo.experiments.lm:run",
             "mi-zoo-explain = mi_zoo.experiments.explain:run",
+            "mi-zoo-predict = mi_zoo.experiments.predict:run",
         ],
     },
     classifiers=[

@@ -90,6 +90,7 @@ from mi_zoo.data.sort_of_clevr import builder as sort_of_clevr_builder
 from mi_zoo.data import text_vocab
 from mi_zoo.data import vocabulary
 from mi_zoo.data import vqa_answers
+from mi_zoo.data import vqa_codec
 from mi_zoo.data import vqa_v2
 from mi_zoo.data.sources import Request
 from mi_zoo.data.sources import check_options
@@ -131,6 +132,8 @@ class VqaData:
       train_checkpointable: whether `tf.train.Checkpoint(iterator=
         iter(train))` can save the input position (False when the pipeline
         runs Python code through `tf.numpy_function`).
+      tokenizer: how a question's text splits into `words` (a name of
+        `vqa_codec.TOKENIZERS`).
     """
 
     spec: specs.VqaSpec
@@ -141,6 +144,14 @@ class VqaData:
     words: Tuple[str, ...]
     num_eval_examples: int
     train_checkpointable: bool = True
+    tokenizer: str = "words"
+
+    def codec(self) -> vqa_codec.VqaCodec:
+        """What a trained model needs to answer a question about an image
+        (`vqa_codec`: words, answers, image preprocessing)."""
+        return vqa_codec.VqaCodec(self.spec, words=self.words,
+                                  answers=self.answers,
+                                  tokenizer=self.tokenizer)
 
 
 def load_vqa_data(name: str, *, batch_size: int, eval_batch_size: int,
@@ -252,7 +263,8 @@ def _sort_of_clevr(r: Request) -> VqaData:
     return VqaData(spec=sort_of_clevr_builder.vqa_spec(cfg), train=train,
                    eval=evaluation, answers=tuple(soc.ANSWERS),
                    question_types=SORT_OF_CLEVR_QUESTION_TYPES,
-                   words=tuple(soc.VOCAB), num_eval_examples=n)
+                   words=tuple(soc.VOCAB), num_eval_examples=n,
+                   tokenizer="words_and_marks")
 
 
 # CLEVR-2D.
@@ -296,7 +308,8 @@ def _clevr2d(r: Request) -> VqaData:
                    question_types=tuple(clevr_2d.QUESTION_TYPES),
                    words=tuple(clevr_2d.VOCAB),
                    num_eval_examples=_num(
-                       builder.info.splits[split].num_examples, r.eval_limit))
+                       builder.info.splits[split].num_examples, r.eval_limit),
+                   tokenizer="words_and_marks")
 
 
 # CLEVR v1.0.

@@ -79,6 +79,25 @@ def per_example_loss(convention: str, targets, logits):
                    axis=-1)
 
 
+def probabilities(convention: str, logits):
+    """float32 [B, A] answer probabilities of the logits: their softmax
+    (one answer per question, a distribution), or each answer's sigmoid
+    (the probability that annotators give it; they need not sum to 1).
+
+    Args:
+      convention: "softmax" or "sigmoid".
+      logits: [B, A].
+
+    Example:
+
+        probabilities("softmax", [[0.0, 0.0]])  # [[0.5, 0.5]]
+    """
+    logits = ops.cast(logits, "float32")
+    if check_convention(convention) == "softmax":
+        return ops.softmax(logits, axis=-1)
+    return ops.sigmoid(logits)
+
+
 def target_of_answer(targets, logits):
     """targets[b, argmax logits[b]], float32 [B]: the count (or score) of
     each question's predicted answer."""

@@ -12,12 +12,13 @@ VQA accuracy and "soft_score" the soft score of the predicted answer.
 Evaluation adds the accuracy per question type.
 """
 
+import os
 from typing import Dict
 
 import keras
 import numpy as np
-import tensorflow as tf
 
+from mi_zoo.data import vqa_codec
 from mi_zoo.data import vqa_sources
 from mi_zoo import explain
 from mi_zoo import viz
@@ -48,8 +49,9 @@ class VqaTask(zoo_task.ZooTask):
     MODELS = vqa_models.VQA_MODELS
     load_data = staticmethod(vqa_sources.load_vqa_data)
 
-    #: The explain binary writes its figures into the run's folder.
-    outputs = ("explanations",)
+    #: The explain binary writes its figures into the run's folder;
+    #: predictor.json is what `mi_zoo.predict.Predictor` reads.
+    outputs = ("explanations", vqa_codec.FILENAME)
 
     _examples = None  # (inputs, targets) drawn in the image summaries.
 
@@ -82,6 +84,13 @@ class VqaTask(zoo_task.ZooTask):
         results.pop("accuracy_by_type/overall", None)  # = accuracy
         return results
 
+    # Run files.
+    def write_run_files(self, model_dir: str):
+        """Writes predictor.json: the words, answers and image
+        preprocessing that `mi_zoo.predict.Predictor` needs to answer
+        questions about a user's image (`vqa_codec`)."""
+        self.data.codec().save(os.path.join(model_dir, vqa_codec.FILENAME))
+
     # Figures.
     def _example_batch(self):
         if self._examples is None:
@@ -103,11 +112,11 @@ class VqaTask(zoo_task.ZooTask):
         inputs, targets = self._example_batch()
         inputs = {k: np.asarray(v) for k, v in inputs.items()}
         logits = np.asarray(model(inputs, training=False), np.float32)
+        probs = np.asarray(objectives.probabilities(
+            self.data.spec.answer_convention, logits))
         if self.data.spec.answer_convention == "softmax":
-            probs = tf.nn.softmax(logits).numpy()
             truth = np.asarray(targets)
         else:
-            probs = tf.nn.sigmoid(logits).numpy()
             truth = np.argmax(np.asarray(targets), axis=-1)  # most votes
         panels, captions = [], []
         for i in range(logits.shape[0]):

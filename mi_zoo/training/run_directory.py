@@ -37,10 +37,11 @@ except ImportError:  # pragma: no cover (Windows: no lock)
 FLAGS_FILE = "flags.json"
 RESULTS_FILE = "results.json"
 LOCK_FILE = ".run.lock"
+MODEL_FILE = "model.keras"
 
 #: What every run writes into its model_dir.
 RUN_ENTRIES = (FLAGS_FILE, RESULTS_FILE, "checkpoints", "train", "eval",
-               "model.keras", "saved_model", LOCK_FILE)
+               MODEL_FILE, "saved_model", LOCK_FILE)
 
 #: Settings that are paths of the run itself: a run folder that was moved or
 #: copied resumes where it now is.

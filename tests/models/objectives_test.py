@@ -216,6 +216,24 @@ class LossTest(parameterized.TestCase):
             objectives.AnswerLoss("hinge")
 
 
+class ProbabilitiesTest(absltest.TestCase):
+
+    def test_softmax_and_sigmoid_of_the_logits(self):
+        logits = np.random.default_rng(3).normal(size=(5, NUM_ANSWERS)) * 4
+        shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+        np.testing.assert_allclose(
+            objectives.probabilities("softmax", logits),
+            shifted / shifted.sum(axis=-1, keepdims=True), atol=1e-6)
+        np.testing.assert_allclose(
+            objectives.probabilities("sigmoid", logits),
+            1 / (1 + np.exp(-logits)), atol=1e-6)
+
+    def test_bad_convention(self):
+        with self.assertRaisesRegex(ValueError, r"got answer_convention="
+                                    r"'hinge'"):
+            objectives.probabilities("hinge", np.zeros((1, 2)))
+
+
 class CompiledModelTest(parameterized.TestCase):
 
     @parameterized.parameters("softmax", "sigmoid")

@@ -8,7 +8,9 @@ package and any package on a lower floor, never one on a higher floor:
   2  fusion, sonnet             layers built from layers
   3  models                     the model zoo
   4  data, training, viz        may import ONLY core (and themselves)
-  5  tasks, explain, rl         what each experiment trains
+  5  tasks, explain, rl,        what each experiment trains; predict:
+     predict                    a trained run answering about a user's
+                                image (models + data + explain)
   6  experiments                the absl binaries
 
 (benchmarks/ and tests/ are outside the package and may import anything.)
@@ -42,6 +44,9 @@ FLOORS = {
     "tasks": 5,
     "explain": 5,
     "rl": 5,
+    # A trained model with its data codec and the explanation figure:
+    # needs models (3), data (4) and explain (5), and no binary.
+    "predict": 5,
     "experiments": 6,
 }
 # The mi_zoo package itself (mi_zoo/__init__.py: the version) is the ground.

@@ -1,0 +1,70 @@
+r"""Answers a question about your own image with a trained vqa run.
+
+Reads the run's model.keras and predictor.json (the question words, the
+answers and the image preprocessing, written by the vqa binary; see
+`mi_zoo.predict.Predictor`), resizes the image as training did, and prints
+the --top_k answers with their probabilities, best first, one per line
+("probability  answer"). With --explain it also writes the explanation
+figure over the image: Kim & Zhang's Hadamard explanation (models with a
+Hadamard fusion) and the attention glimpses, the question's tokens coloured
+by their scores.
+
+  python -m mi_zoo.experiments.vqa --model=mlb --model_dir=/tmp/mlb_soc
+  python -m mi_zoo.experiments.predict --model_dir=/tmp/mlb_soc \
+      --image=photo.png --question="what is the shape of the red object ?" \
+      --top_k=3 --explain=/tmp/photo_explained.png
+
+Pixel runs only (Sort-of-CLEVR, CLEVR-2D pixels, CLEVR): a region-feature
+run needs a feature backbone (issue 18, section 1), which mi_zoo does not
+have yet.
+"""
+
+from absl import app
+from absl import flags
+
+from mi_zoo import predict
+from mi_zoo import viz
+from mi_zoo.experiments import flags as training_flags
+
+# --model_dir is the engine's flag (one absl registry per process).
+flags.declare_key_flag("model_dir", flag_values=flags.FLAGS)
+_IMAGE = flags.DEFINE_string(
+    "image", None, "The image: a PNG, JPEG, BMP or GIF file of any size "
+    "(resized as the run's training pipeline did).")
+_QUESTION = flags.DEFINE_string(
+    "question", None, "The question, in the words of the run's dataset, "
+    "e.g. 'is the red object on the left ?' for Sort-of-CLEVR.")
+_TOP_K = flags.DEFINE_integer(
+    "top_k", 5, "How many answers to print, best first.", lower_bound=1)
+_EXPLAIN = flags.DEFINE_string(
+    "explain", None, "Also write the explanation figure (Hadamard "
+    "explanation and attention over the image) to this PNG file.")
+
+
+def predict_and_print():
+    """Answers as the flags say; prints the answers and returns them."""
+    for name, holder in (("model_dir", flags.FLAGS["model_dir"]),
+                         ("image", _IMAGE), ("question", _QUESTION)):
+        if not holder.value:
+            raise app.UsageError(f"--{name} is required.")
+    predictor = predict.Predictor.from_run(flags.FLAGS.model_dir)
+    answers = predictor(_IMAGE.value, _QUESTION.value, top_k=_TOP_K.value)
+    for answer, probability in answers:
+        print(f"{probability:.4f}  {answer}")
+    if _EXPLAIN.value:
+        figure = predictor.explain(_IMAGE.value, _QUESTION.value)
+        print(f"Explanation in {viz.save_png(_EXPLAIN.value, figure)}")
+    return answers
+
+
+main = training_flags.main_calling(predict_and_print)
+
+
+def run():
+    """Entry point (`python -m mi_zoo.experiments.predict`,
+    `mi-zoo-predict`)."""
+    training_flags.run_binary(main, {})
+
+
+if __name__ == "__main__":
+    run()

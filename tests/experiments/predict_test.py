@@ -12,13 +12,13 @@ from absl.testing import absltest
 import keras
 import numpy as np
 from PIL import Image
-from PIL import ImageDraw
 
 from mi_zoo.data import sort_of_clevr as soc
 from mi_zoo.data import vqa_codec
 from mi_zoo.predict import Predictor
 from mi_zoo.tasks import vqa as vqa_task
 from mi_zoo.training import run_directory
+from tests.experiments import scenes
 
 # The explain binary's tiny run (tests/experiments/explain_test.py): MLB
 # (attention and a Hadamard fusion) on 200 Sort-of-CLEVR questions, 2 steps.
@@ -37,23 +37,6 @@ def _run(module, *argv):
                           capture_output=True, text=True, timeout=600)
 
 
-def draw_scene(path, size=(200, 150)):
-    """A red square on the left and a blue circle on the right, on
-    Sort-of-CLEVR's background, drawn with PIL (not the renderer)."""
-    image = Image.new("RGB", size, (soc.BACKGROUND,) * 3)
-    draw = ImageDraw.Draw(image)
-    width, height = size
-    side = width // 8
-    draw.rectangle([width // 8, height // 2 - side // 2,
-                    width // 8 + side, height // 2 + side // 2],
-                   fill=tuple(int(c) for c in soc.PALETTE[0]))
-    draw.ellipse([width * 3 // 4, height // 2 - side // 2,
-                  width * 3 // 4 + side, height // 2 + side // 2],
-                 fill=tuple(int(c) for c in soc.PALETTE[2]))
-    image.save(path)
-    return path
-
-
 class PredictTest(absltest.TestCase):
 
     @classmethod
@@ -64,7 +47,7 @@ class PredictTest(absltest.TestCase):
         done = _run("mi_zoo.experiments.vqa", f"--model_dir={cls.run_dir}",
                     *TINY_MLB)
         assert done.returncode == 0, done.stderr[-3000:]
-        cls.image = draw_scene(os.path.join(cls.dir, "scene.png"))
+        cls.image = scenes.draw_scene(os.path.join(cls.dir, "scene.png"))
         cls.predictor = Predictor.from_run(cls.run_dir)
 
     @classmethod

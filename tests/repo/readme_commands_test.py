@@ -50,6 +50,8 @@ from absl.testing import absltest
 from absl.testing import parameterized
 import pytest
 
+from tests.experiments import scenes
+
 # tests/repo/ -> the repository root (under Bazel, README.md is a data file
 # at the same relative place in the runfiles).
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -91,6 +93,11 @@ VQA_BUDGET = ENGINE_BUDGET + ("--batch_size=8", "--precise_bn_batches=1",
                               "--eval_limit=16", "--num_images=2")
 
 VQA = "python -m mi_zoo.experiments.vqa --model_dir=/tmp/vqa"
+MLB_SOC = ("python -m mi_zoo.experiments.vqa --model=mlb "
+           "--model_dir=/tmp/mlb_soc")
+PREDICT = ("python -m mi_zoo.experiments.predict --model_dir=/tmp/mlb_soc "
+           "--image=/path/to/photo.png '--question=what is the shape of the "
+           "red object ?' --top_k=3 --explain=/tmp/photo_explained.png")
 MLB_CLEVR2D = ("python -m mi_zoo.experiments.vqa --model=mlb "
                "--dataset=clevr2d --model_hparams=stem_layers=3 "
                "--train_steps=5000 --model_dir=/tmp/mlb_clevr2d")
@@ -164,6 +171,10 @@ COMMANDS = {
     "--pointing_examples=1000": Run(
         ("--pointing_examples=16", "--explain_figures=2",
          "--explain_batch_size=8"), after=MLB_CLEVR2D),
+    # Your own image: the predict binary reads the mlb run's directory and a
+    # PNG drawn with PIL (PLACEHOLDERS).
+    MLB_SOC: Run(VQA_BUDGET),
+    PREDICT: Run(after=MLB_SOC, expect=r"(?m)^\d\.\d{4}  \S+$"),
     # Bazel.
     "bazel test //...": NotRun(
         ".ci/run runs it after pytest; it needs Bazel (bazel-bootstrap) and "
@@ -183,6 +194,8 @@ COMMANDS = {
 PLACEHOLDERS = {
     "/path/to/input.txt": lambda tmp: _write_text(
         os.path.join(tmp, "input.txt")),
+    "/path/to/photo.png": lambda tmp: scenes.draw_scene(
+        os.path.join(tmp, "photo.png")),
 }
 
 HOW_TO_TEACH = (

@@ -14,6 +14,12 @@ Other models, datasets and sizes:
       --model_hparams=glimpses=4 --dataset=vqa2 --data_dir=/data/vqa2 \
       --strategy=mirrored --mixed_precision --model_dir=/tmp/mlb_vqa2
 
+A paper's training recipe on the real corpus (model, size and training
+settings; flags given explicitly override it; docs/recipes.md):
+
+  python -m mi_zoo.experiments.vqa --recipe=ban8_vqa2 --data_dir=/data/vqa2 \
+      --model_dir=/tmp/ban8_vqa2
+
 Killing a run and starting it again with the same flags resumes it from its
 last checkpoint; the final metrics are in <model_dir>/results.json.
 """
@@ -25,6 +31,7 @@ from absl import flags
 
 from mi_zoo.data import vqa_sources
 from mi_zoo.experiments import common_flags
+from mi_zoo.experiments import recipes
 from mi_zoo.models import vqa as vqa_models
 from mi_zoo.tasks import vqa as vqa_task
 from mi_zoo.experiments import flags as training_flags
@@ -37,6 +44,15 @@ flags.adopt_module_key_flags(training_flags)
 # The data and model flags (--dataset, --model, --model_size, ...) are
 # shared with the matching and lm binaries (one absl flag registry per
 # process): they live in common_flags.
+
+RECIPE = flags.DEFINE_string(
+    "recipe", None,
+    f"A paper's training recipe: {', '.join(recipes.RECIPES.names())}. "
+    f"Sets the dataset, the model, its size and hyper-parameters and the "
+    f"training flags (optimizer, learning rate, warm-up and decay, batch "
+    f"size, steps, clipping) as the authors trained; flags given on the "
+    f"command line win (--model_hparams is read after the recipe's). "
+    f"docs/recipes.md lists every value and its source.")
 
 #: This binary's defaults of the shared flags that default to None.
 DATASET, MODEL, NUM_IMAGES = "sort_of_clevr", "film", 6
@@ -129,7 +145,10 @@ def print_results(task, results):
 
 
 def train_and_report():
-    """Trains as the flags say; prints and returns the results."""
+    """Trains as the flags say (after --recipe's); prints and returns the
+    results."""
+    if RECIPE.value is not None:
+        recipes.apply(RECIPE.value)
     strategy = training_flags.make_strategy()
     task = make_task()
     results = trainer.train(task, training_flags.train_config(), strategy,

@@ -378,13 +378,16 @@ def build_block(spec, question_units=1024, units=1000, mm_dim=1600,
     "paper": {}})
 def build_ban(spec, question_units=1024, glimpses=8, rank=3072,
               pool_size=3, hidden=2048, dropout=0.0,
-              stem_filters=encoders.STEM_FILTERS):
+              stem_filters=encoders.STEM_FILTERS, attention_rank=None):
     """BAN (Kim, Jun, Zhang, NeurIPS 2018): G bilinear attention maps over
     all (token, region) pairs and the residual learning of attention,
     f_{g+1} = BAN_g(f_g, Y; A_g)·1ᵀ + f_g, on the GRU's token features;
     the sum over tokens of f_G goes to a two-layer classifier. Padded tokens
     and zero-padded regions get no attention. The defaults are BAN-8 with
-    K = 3·1024 and 3-sum pooling."""
+    K = 3·1024 and 3-sum pooling; `attention_rank` (None: `rank`) is the
+    rank of the attention logits, which the authors' code makes 3× the
+    features' (rank=1280, attention_rank=3840, pool_size=1: the
+    ban8_vqa2 recipe)."""
     inputs, (_, words, word_mask), image, image_mask = _encode(
         spec, question_units, stem_filters=stem_filters)
     regions = encoders.flatten_positions(image)  # [B, φ, C]
@@ -392,7 +395,7 @@ def build_ban(spec, question_units=1024, glimpses=8, rank=3072,
     if image_mask is not None:
         masks["y_mask"] = image_mask
     joint, _ = fusion.BilinearAttentionNetwork(
-        glimpses, rank, pool_size=pool_size,
+        glimpses, rank, attention_rank=attention_rank, pool_size=pool_size,
         name="bilinear_attention")(words, regions, **masks)  # [B, N]
     logits = heads.answer_logits(joint, spec, hidden=hidden, dropout=dropout)
     return keras.Model(inputs, logits, name="ban")

@@ -103,10 +103,14 @@ class TrainConfig:
       optimizer: one of `optimization.OPTIMIZER_NAMES`.
       learning_rate: peak learning rate.
       warmup_steps: linear warm-up steps.
-      decay: "constant", "cosine", "linear" or "exponential".
+      decay: "constant", "cosine", "linear", "exponential" or "step".
       decay_steps: length/period of the decay (None: the steps after the
         warm-up).
-      decay_rate: factor of the exponential decay.
+      decay_rate: factor of the exponential decay, and of the step decay
+        at each boundary.
+      decay_boundaries: the step decay's boundaries, comma-separated global
+        steps ("17340,20808"; None: none), at each of which the rate is
+        multiplied by `decay_rate`.
       clip_norm: global gradient-norm clipping (None: none).
       mixed_precision: compute in float16 on GPUs (with dynamic loss
         scaling) or bfloat16 on CPUs and TPUs; variables stay float32.
@@ -158,8 +162,13 @@ class TrainConfig:
         "exponential one (default: the steps after the warm-up).",
         lower_bound=1)
     decay_rate: float = _field(
-        0.5, "Factor of the exponential decay per --decay_steps.",
+        0.5, "Factor of the exponential decay per --decay_steps, and of the "
+        "step decay at each of --decay_boundaries.",
         lower_bound=0.0, upper_bound=1.0)
+    decay_boundaries: Optional[str] = _field(
+        None, "--decay=step only: comma-separated global steps (warm-up "
+        "included), e.g. '17340,20808', at each of which the rate is "
+        "multiplied by --decay_rate.")
     clip_norm: Optional[float] = _field(
         None, "Clip gradients to this global norm.", lower_bound=0.0)
     mixed_precision: bool = _field(
@@ -212,6 +221,19 @@ class TrainConfig:
                               f"model_dir={self.model_dir!r}.")
         for f in dataclasses.fields(self)[1:]:
             _check_field(f, getattr(self, f.name))
+        try:
+            self.boundaries()
+        except ValueError as e:
+            raise ConfigError("decay_boundaries", str(e)) from None
+        if (self.decay == "step") != bool(self.boundaries()):
+            raise ConfigError(
+                "decay_boundaries", f"`decay_boundaries` go with "
+                f"`decay`='step' and only with it, got decay={self.decay!r} "
+                f"with decay_boundaries={self.decay_boundaries!r}.")
+
+    def boundaries(self):
+        """The step decay's boundaries as a tuple of ints (() if none)."""
+        return optimization.parse_boundaries(self.decay_boundaries)
 
 
 def _check_field(f: dataclasses.Field, value):
@@ -304,9 +326,10 @@ class Trainer:
 
     def decay_steps(self) -> Optional[int]:
         """The length of the learning-rate decay in effect (None: constant
-        after the warm-up)."""
+        after the warm-up, or a step decay, whose boundaries are settings
+        of their own)."""
         config = self.config
-        if config.decay == "constant":
+        if config.decay in ("constant", "step"):
             return None
         return config.decay_steps or max(
             1, config.train_steps - config.warmup_steps)
@@ -323,7 +346,8 @@ class Trainer:
             self.model = self.task.build_model()
             schedule = optimization.WarmupSchedule(
                 config.learning_rate, config.warmup_steps, config.decay,
-                self.decay_steps() or 1, config.decay_rate)
+                self.decay_steps() or 1, config.decay_rate,
+                config.boundaries())
             self.loss_scale = (config.mixed_precision
                                and _mixed_precision_policy()
                                == "mixed_float16")

@@ -240,6 +240,21 @@ class SpecAndRegistryTest(parameterized.TestCase):
                                     r"film model needs a spatial image"):
             models.build_vqa_model("film", SPECS["regions"])
 
+    def test_ban_attention_rank(self):
+        """BAN as the authors' code has it (ban8_vqa2): attention logits
+        of rank 3 x the features' (here 12 = 3 x 4), no pooling."""
+        model = models.build_vqa_model(
+            "ban", SPECS["regions"], question_units=4, glimpses=2, rank=4,
+            pool_size=1, attention_rank=12, hidden=8)
+        layer = model.get_layer("bilinear_attention")
+        self.assertEqual((layer.rank, layer.attention_rank, layer.pool_size),
+                         (4, 12, 1))
+        self.assertIn(12, [w.shape[-1] for w in layer.weights])
+        default = models.build_vqa_model("ban", SPECS["regions"],
+                                         **small("ban"))
+        self.assertIsNone(
+            default.get_layer("bilinear_attention").attention_rank)
+
     def test_model_without_attention(self):
         model = models.build_vqa_model("concat", SPECS["grid"], **small("concat"))
         with self.assertRaisesRegex(ValueError, "has no attention maps"):

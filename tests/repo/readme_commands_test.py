@@ -121,6 +121,11 @@ COMMANDS = {
     VQA: Run(VQA_BUDGET),
     "python -m mi_zoo.experiments.vqa --model=ban --dataset=clevr2d "
     "--image_kind=regions --model_dir=/tmp/ban": Run(VQA_BUDGET, timeout=1200),
+    "python -m mi_zoo.experiments.vqa --recipe=ban8_vqa2 "
+    "--data_dir=/data/vqa2 --model_dir=/tmp/ban8": NotRun(
+        "needs the VQA v2 corpus and a GPU (13 epochs of BAN-8); "
+        "tests/experiments/recipes_test.py runs the recipe on fixture "
+        "files"),
     "python -m mi_zoo.experiments.matching --model_dir=/tmp/mdan": Run(
         ENGINE_BUDGET + ("--batch_size=8", "--eval_batch_size=16",
                          "--precise_bn_batches=1", "--eval_limit=32",

@@ -20,6 +20,13 @@ def reference(step, lr, warmup, decay, decay_steps, rate):
             "exponential": lr * rate ** (t / decay_steps)}[decay]
 
 
+def step_reference(step, lr, warmup, rate, boundaries):
+    """The step decay written out: × rate at each boundary reached."""
+    if step < warmup:
+        return lr * (step + 1) / warmup
+    return lr * rate ** sum(step >= b for b in boundaries)
+
+
 class WarmupScheduleTest(parameterized.TestCase):
 
     @parameterized.parameters("constant", "cosine", "linear", "exponential")
@@ -33,27 +40,56 @@ class WarmupScheduleTest(parameterized.TestCase):
                 reference(step, 2e-3, 5, decay, 20, 0.3), rtol=1e-5,
                 atol=1e-9)
 
+    def test_step_decay_matches_reference(self):
+        # BAN's schedule in steps: warm-up, then x0.25 at two boundaries.
+        schedule = optimization.WarmupSchedule(
+            2e-3, warmup_steps=8, decay="step", decay_rate=0.25,
+            boundaries=(20, 24))
+        for step in range(0, 40):
+            np.testing.assert_allclose(
+                float(schedule(step)),
+                step_reference(step, 2e-3, 8, 0.25, (20, 24)), rtol=1e-6)
+        self.assertEqual(optimization.parse_boundaries("20,24"), (20, 24))
+        self.assertEqual(optimization.parse_boundaries(None), ())
+
     def test_warmup_rises_to_the_peak_without_a_jump(self):
         schedule = optimization.WarmupSchedule(1.0, warmup_steps=4)
         values = [float(schedule(s)) for s in range(6)]
         self.assertEqual(values, [0.25, 0.5, 0.75, 1.0, 1.0, 1.0])
 
     def test_serialises(self):
-        schedule = optimization.WarmupSchedule(1e-3, 3, "cosine", 10)
-        clone = keras.saving.deserialize_keras_object(
-            keras.saving.serialize_keras_object(schedule))
-        self.assertEqual(clone.get_config(), schedule.get_config())
+        for schedule in (
+                optimization.WarmupSchedule(1e-3, 3, "cosine", 10),
+                optimization.WarmupSchedule(1e-3, 3, "step",
+                                            boundaries=(5, 9))):
+            clone = keras.saving.deserialize_keras_object(
+                keras.saving.serialize_keras_object(schedule))
+            self.assertEqual(clone.get_config(), schedule.get_config())
 
     @parameterized.parameters(
         ({"learning_rate": 0}, "learning_rate=0"),
         ({"learning_rate": 1e-3, "warmup_steps": -1}, "warmup_steps=-1"),
-        ({"learning_rate": 1e-3, "decay": "step"}, "decay='step'"),
+        ({"learning_rate": 1e-3, "decay": "poly"}, "decay='poly'"),
+        ({"learning_rate": 1e-3, "decay": "step"},
+         "decay='step' with boundaries=\\(\\)"),
+        ({"learning_rate": 1e-3, "boundaries": (4,)},
+         "decay='constant' with boundaries=\\(4,\\)"),
+        ({"learning_rate": 1e-3, "decay": "step", "boundaries": (4, 4)},
+         "boundaries=\\(4, 4\\)"),
+        ({"learning_rate": 1e-3, "decay": "step", "boundaries": (0,)},
+         "boundaries=\\(0,\\)"),
         ({"learning_rate": 1e-3, "decay_steps": 0}, "decay_steps=0"),
         ({"learning_rate": 1e-3, "decay_rate": 1.5}, "decay_rate=1.5"),
     )
     def test_bad_arguments(self, kwargs, message):
         with self.assertRaisesRegex(ValueError, message):
             optimization.WarmupSchedule(**kwargs)
+
+    def test_bad_boundaries_text(self):
+        with self.assertRaisesRegex(ValueError, "decay_boundaries='1,a'"):
+            optimization.parse_boundaries("1,a")
+        with self.assertRaisesRegex(ValueError, "decay_boundaries='3,2'"):
+            optimization.parse_boundaries("3,2")
 
 
 class MakeOptimizerTest(parameterized.TestCase):

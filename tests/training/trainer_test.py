@@ -168,10 +168,35 @@ class TrainerTest(absltest.TestCase):
                     trainer.TrainConfig(**{"model_dir": self.dir,
                                            field: value})
                 self.assertEqual(raised.exception.field, field)
+        for kwargs, message in [
+                ({"decay": "step"}, "decay='step' with "
+                 "decay_boundaries=None"),
+                ({"decay_boundaries": "10"}, "decay='constant' with "
+                 "decay_boundaries='10'"),
+                ({"decay": "step", "decay_boundaries": "10,x"},
+                 "comma-separated steps.*decay_boundaries='10,x'"),
+                ({"decay": "step", "decay_boundaries": "12,10"},
+                 "increasing.*decay_boundaries='12,10'")]:
+            with self.subTest(**kwargs):
+                with self.assertRaisesRegex(trainer.ConfigError,
+                                            message) as raised:
+                    _config(self.dir, **kwargs)
+                self.assertEqual(raised.exception.field, "decay_boundaries")
         with self.assertRaisesRegex(ValueError, "eval_every=-1"):
             _config(self.dir, eval_every=-1)
         with self.assertRaisesRegex(ValueError, "model_dir=''"):
             trainer.Trainer(toy_task.ToyTask(), _config(""))
+
+    def test_step_decay_reaches_the_optimizer(self):
+        """--decay=step: the rate is multiplied by decay_rate at each
+        boundary (the logged rate is the one of the step to come)."""
+        _run(toy_task.ToyTask(), _config(
+            self.dir, learning_rate=0.1, decay="step", decay_rate=0.5,
+            decay_boundaries="2,4", log_every=1))
+        train = event_files.read_tags(os.path.join(self.dir, "train"))
+        rates = {s: round(v, 6) for s, v in train["train/learning_rate"]}
+        self.assertEqual(rates, {1: 0.1, 2: 0.05, 3: 0.05, 4: 0.025,
+                                 5: 0.025, 6: 0.025})
 
     def test_tensorboard_and_run_files(self):
         task = toy_task.ToyTask()

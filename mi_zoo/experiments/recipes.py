@@ -124,7 +124,9 @@ def apply(name: str, flag_values=flags.FLAGS) -> Recipe:
     """Sets the flags of recipe `name` that the command line did not give.
 
     A flag given explicitly keeps its value, except --model_hparams, which
-    is appended to the recipe's ("recipe's,yours": your keys win).
+    is appended to the recipe's ("recipe's,yours": your keys win). The
+    recipe's hyper-parameters belong to its model: with an explicit
+    --model naming another one, they are left out.
 
     Raises:
       app.UsageError: on an unknown recipe (see `get`), or when a flag the
@@ -135,12 +137,18 @@ def apply(name: str, flag_values=flags.FLAGS) -> Recipe:
         if not flag_values[flag].present:
             raise app.UsageError(
                 f"--recipe={name}: {why}; pass --{flag} (docs/recipes.md).")
+    model = flag_values["model"]
+    other_model = model.present and model.value != recipe.values()["model"]
     for setting in recipe.settings:
         holder = flag_values[setting.flag]
-        if not holder.present:
+        if setting.flag == "model_hparams":
+            if other_model:
+                continue
+            if holder.present and holder.value:
+                holder.value = f"{setting.value},{holder.value}"
+                continue
+        if not holder.present or setting.flag == "model_hparams":
             holder.value = setting.value
-        elif setting.flag == "model_hparams" and holder.value:
-            holder.value = f"{setting.value},{holder.value}"
     return recipe
 
 
@@ -209,7 +217,8 @@ register("ban8_vqa2", Recipe(
         "--tfidf, 600-d GRU input), weight normalisation, the dropouts "
         "inside BCNet (.2 on inputs, .5 on attention) and q_prj (.2), and "
         "the counting module (base_model.py Counter); the zoo's GRU has "
-        "its own embedding.",
+        "its own embedding. The classifier's dropout 0.5 falls before both "
+        "of its layers here (SimpleClassifier: between them only).",
         "The answers are those given by at least 9 annotators' answers "
         "(the vqa2 reader's answer_min_count=9); seed 1204 (main.py) is "
         "not carried over (seeds do not transfer between frameworks).",
@@ -281,6 +290,9 @@ def _block_bootstrap(model: str, option_file: str, title: str,
             "at least 9 times (answer_min_count=9). An epoch counts all "
             f"{VQA2_TRAIN_QUESTIONS:,} training questions. Seed 1337 "
             "(abstract.yaml) is not carried over.",
+            "Dropout: the option files' dropout_input (0.1) acts on each "
+            "fusion's inputs; the zoo's `dropout` (0.1) acts on the "
+            "attention fusion's output and before the answer layer.",
         ) + approximations)
 
 
@@ -329,8 +341,9 @@ register("mutan_vqa2", _block_bootstrap(
     _fusion_source("mutan.yaml", "type block_tucker, mm_dim 700, rank 10, "
                    "output_dim 1000, dropout_input 0.1"),
     ("mutan.yaml names the fusion type block_tucker (a Tucker fusion cut "
-     "into blocks); the zoo's mutan is one rank-10 Tucker fusion of the "
-     "same mm_dim (700) and output (1000).",)))
+     "into blocks, whose mm_dim sizes the projections); the zoo's mutan is "
+     "one Tucker fusion of rank 10 with mm_dim=700 (its fused vector; the "
+     "projections keep the layer's defaults) and output 1000.",)))
 
 register("block_vqa2", _block_bootstrap(
     "block", "block.yaml", "BLOCK (Ben-younes et al., AAAI 2019)",

@@ -51,7 +51,8 @@ RECIPE = flags.DEFINE_string(
     f"Sets the dataset, the model, its size and hyper-parameters and the "
     f"training flags (optimizer, learning rate, warm-up and decay, batch "
     f"size, steps, clipping) as the authors trained; flags given on the "
-    f"command line win (--model_hparams is read after the recipe's). "
+    f"command line win (--model_hparams is read after the recipe's; "
+    f"another --model leaves the recipe's hyper-parameters out). "
     f"docs/recipes.md lists every value and its source.")
 
 #: This binary's defaults of the shared flags that default to None.

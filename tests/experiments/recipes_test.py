@@ -128,6 +128,22 @@ class RecipesTest(absltest.TestCase):
                 "ban", FLAGS.model_hparams)
             self.assertEqual(hparams["glimpses"], 2)
             self.assertEqual(hparams["question_units"], 1280)
+        # An explicit empty --model_hparams keeps the recipe's.
+        with flagsaver.flagsaver():
+            _parse(f"--model_dir={self.dir}", "--recipe=ban8_vqa2",
+                   "--model_hparams=")
+            recipes.apply(FLAGS.recipe)
+            self.assertEqual(
+                FLAGS.model_hparams,
+                recipes.RECIPES.get("ban8_vqa2").values()["model_hparams"])
+        # Another --model: the recipe's hyper-parameters (BAN's) are left
+        # out, its training settings stay.
+        with flagsaver.flagsaver():
+            _parse(f"--model_dir={self.dir}", "--recipe=ban8_vqa2",
+                   "--model=mlb")
+            recipes.apply(FLAGS.recipe)
+            self.assertEqual((FLAGS.model, FLAGS.model_hparams,
+                              FLAGS.optimizer), ("mlb", "", "adamax"))
         # Without --recipe nothing changes.
         with flagsaver.flagsaver():
             _parse(f"--model_dir={self.dir}")

@@ -83,7 +83,6 @@ def load_run(model_dir):
         eval_batch_size=_EXPLAIN_BATCH_SIZE.value,
         data_dir=values.get("data_dir"), image_kind=values.get("image_kind"),
         eval_split=values.get("eval_split"), options=options)
-    task.train_dataset(_EXPLAIN_BATCH_SIZE.value, seed=0)  # Loads the data.
     exported = os.path.join(model_dir, "model.keras")
     if os.path.exists(exported):
         return task, keras.models.load_model(exported)
@@ -107,8 +106,8 @@ def _lines(task, logits, answers):
 def write_figures(task, model, out_dir, count):
     """Draws the first `count` evaluation examples; returns the paths."""
     paths, done = [], 0
-    for batch in task.eval_dataset(_EXPLAIN_BATCH_SIZE.value):
-        inputs, targets = batch[0], np.asarray(batch[1])
+    for batch in task.eval_batches(_EXPLAIN_BATCH_SIZE.value):
+        inputs, targets = batch["inputs"], np.asarray(batch["targets"])
         if targets.ndim > 1:  # Soft scores (VQA v2): the best answer.
             targets = np.argmax(targets, axis=-1)
         inputs = {k: np.asarray(v) for k, v in inputs.items()}

@@ -154,10 +154,14 @@ class ExpressivityTask(task_lib.Task):
         return self.model_kind.parameters(self.input_dim, self.output_dim,
                                           self.width)
 
-    def train_dataset(self, batch_size, seed):
+    def prepare(self, batch_size, eval_batch_size, seed):
+        """Shuffled train batches; no eval batches (`evaluate` runs on the
+        host over the whole eval set)."""
+        del eval_batch_size
         ds = tf.data.Dataset.from_tensor_slices(self.train)
-        return ds.shuffle(len(self.train[1]), seed=seed).repeat().batch(
+        train = ds.shuffle(len(self.train[1]), seed=seed).repeat().batch(
             batch_size, drop_remainder=True)
+        return task_lib.TaskData(train=task_lib.named_batches(train))
 
     def build_model(self):
         return self.model_kind.build(self.input_dim, self.output_dim,

@@ -107,10 +107,15 @@ class LanguageModelTask(task_lib.Task):
         return "bpc" if self.corpus.level == "char" else "perplexity"
 
     # Data, model and state.
-    def train_dataset(self, batch_size, seed):
-        del seed  # The streams are read in order; there is nothing to shuffle.
-        return lm_dataset.lm_dataset(self.ids["train"], batch_size,
-                                     self.sequence_length).repeat()
+    def prepare(self, batch_size, eval_batch_size, seed):
+        """Train windows of `batch_size` streams (tokens, next tokens),
+        read in order (`seed` is unused: there is nothing to shuffle); no
+        eval batches: `evaluate` reads the validation and test streams with
+        the state carried, `eval_batch_size` of the constructor wide."""
+        del eval_batch_size, seed
+        train = lm_dataset.lm_dataset(self.ids["train"], batch_size,
+                                      self.sequence_length).repeat()
+        return task_lib.TaskData(train=task_lib.named_batches(train))
 
     def build_model(self):
         self._step_fn = None

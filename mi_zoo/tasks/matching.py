@@ -48,6 +48,7 @@ from mi_zoo import viz
 from mi_zoo.models import matching as matching_models
 from mi_zoo.models import ranking_loss
 from mi_zoo.tasks import zoo_task
+from mi_zoo.training import task as task_lib
 
 def ranking_loss_per_example(similarity, margin=0.2, hardest_negative=False):
     """[B] bidirectional hinge loss of each pair of a [B, B] similarity
@@ -116,6 +117,18 @@ class MatchingTask(zoo_task.ZooTask):
         self._embedders = {}
         self._embedded = None  # (model id, weights fingerprint, results)
 
+    def named_eval(self, dataset):
+        """The eval batches (inputs with "image_index") as named batches:
+        the model's inputs, zero targets like the train batches', and
+        {"image_index"} as info."""
+        def name(inputs):
+            inputs = dict(inputs)
+            index = inputs.pop("image_index")
+            return task_lib.named_batch(
+                inputs, tf.zeros(tf.shape(index), tf.float32),
+                {"image_index": index})
+        return dataset.map(name)
+
     # Loss and metrics.
     def per_example_loss(self, targets, outputs, inputs):
         del targets, inputs  # The pairing is given by position.
@@ -165,7 +178,7 @@ class MatchingTask(zoo_task.ZooTask):
           images' model inputs ({"image"[, "boxes"]}: [n, ...]),
           "captions": int [C, T]}.
         """
-        data = self._ensure_data()
+        data = self.data
         fingerprint = tuple(float(np.sum(np.asarray(v, np.float64)))
                             for v in model.weights)
         if (self._embedded is not None and self._embedded[0] == id(model)
@@ -175,9 +188,9 @@ class MatchingTask(zoo_task.ZooTask):
         embed = self._embedder(model)
         images, texts, index, captions = [], [], [], []
         pictures = {}
-        for batch in self.eval_dataset(batch_size or self.eval_batch_size):
-            batch = dict(batch)
-            index.append(batch.pop("image_index").numpy())
+        for batch in self.eval_batches(batch_size or self.eval_batch_size):
+            index.append(batch["info"]["image_index"].numpy())
+            batch = batch["inputs"]
             out = embed(batch)
             images.append(np.asarray(out["image_embedding"], np.float32))
             texts.append(np.asarray(out["text_embedding"], np.float32))
@@ -228,7 +241,7 @@ class MatchingTask(zoo_task.ZooTask):
 
     # Figures.
     def caption_text(self, tokens) -> str:
-        words = self._ensure_data().words
+        words = self.data.words
         return " ".join(words[t] for t in np.asarray(tokens) if t > 0)
 
     def summary_images(self, model) -> Dict[str, np.ndarray]:
@@ -251,7 +264,7 @@ class MatchingTask(zoo_task.ZooTask):
         return {"retrieval": np.stack(viz.pad_to_same_size(panels))}
 
     def _picture(self, pictures, i):
-        if self._ensure_data().spec.image_kind == "pixels":
+        if self.data.spec.image_kind == "pixels":
             return viz.to_uint8(pictures["image"][i])
         canvas = np.full((192, 192, 3), 255, np.uint8)
         if "boxes" in pictures:

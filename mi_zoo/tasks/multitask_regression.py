@@ -164,17 +164,17 @@ class MultitaskRegressionTask(task_lib.Task):
         return {"x": split.x.astype(np.float32),
                 "z": split.z.astype(np.float32)}
 
-    def train_dataset(self, batch_size, seed):
+    def prepare(self, batch_size, eval_batch_size, seed):
         data = (self._inputs(self.train), self.train.y.astype(np.float32))
         count = len(self.train.x)
-        return (tf.data.Dataset.from_tensor_slices(data)
-                .shuffle(count, seed=seed, reshuffle_each_iteration=True)
-                .repeat().batch(batch_size, drop_remainder=True))
-
-    def eval_dataset(self, batch_size):
-        return tf.data.Dataset.from_tensor_slices(
+        train = (tf.data.Dataset.from_tensor_slices(data)
+                 .shuffle(count, seed=seed, reshuffle_each_iteration=True)
+                 .repeat().batch(batch_size, drop_remainder=True))
+        evaluation = tf.data.Dataset.from_tensor_slices(
             (self._inputs(self.eval), self.eval.y.astype(np.float32))
-        ).batch(batch_size)
+        ).batch(eval_batch_size)
+        return task_lib.TaskData(train=task_lib.named_batches(train),
+                                 eval=task_lib.named_batches(evaluation))
 
     def build_model(self):
         return multitask_models.build_model(

@@ -94,9 +94,8 @@ class VqaTask(zoo_task.ZooTask):
     # Figures.
     def _example_batch(self):
         if self._examples is None:
-            inputs, targets, _ = next(iter(self.data.eval.unbatch().batch(
-                self.num_images)))
-            self._examples = (inputs, targets)
+            batch = next(iter(self.eval_batches(self.num_images)))
+            self._examples = (batch["inputs"], batch["targets"])
         return self._examples
 
     def question_text(self, tokens) -> str:

@@ -10,6 +10,11 @@ building; a subclass names its two registries and its loader:
         load_data = staticmethod(vqa_sources.load_vqa_data)
 
 and adds its loss, metrics and figures (`training.Task`).
+
+`prepare` loads the data (`load_data`) and keeps what it returned as
+`data` (the words, answers and question types the figures and metrics
+need); `spec`, `data` and `build_model` load it themselves when `prepare`
+has not run, so no method depends on another having been called first.
 """
 
 from typing import Callable, Mapping, Optional
@@ -36,7 +41,8 @@ class ZooTask(task_lib.Task):
     Attributes:
       hyperparameters: the builder arguments: the size's, then the given
         ones (what `build_model` passes and `hparams` records).
-      data: what `load_data` returned (None until loaded).
+      data: what `load_data` returned (loaded with `eval_batch_size`
+        batches and seed 0 when read before `prepare`).
 
     Raises:
       ValueError: on an unknown dataset, model or size (listing the known
@@ -48,7 +54,8 @@ class ZooTask(task_lib.Task):
     MODELS: registry.Registry
     #: `load_data(name, batch_size=, eval_batch_size=, seed=, data_dir=,
     #: image_kind=, eval_split=, train_limit=, eval_limit=, options=)`,
-    #: returning an object with spec, train, eval and train_checkpointable.
+    #: returning an object with spec, train and eval ((inputs, targets[,
+    #: info]) batches) and train_checkpointable.
     load_data: Callable
 
     def __init__(self, dataset: str, model: str, size: str = "small",
@@ -75,36 +82,48 @@ class ZooTask(task_lib.Task):
                                train_limit=train_limit,
                                eval_limit=eval_limit, options=options)
         self.num_images = num_images
-        self.data = None
+        self._data = self._eval_batch_size = None
 
     # Data and model.
-    def load(self, batch_size: int, seed: int = 0):
-        """Loads (and keeps) the data with train batches of `batch_size`;
-        returns it."""
-        self.data = self.load_data(
+    def prepare(self, batch_size, eval_batch_size, seed):
+        self._data = self.load_data(
             self.dataset, batch_size=batch_size,
-            eval_batch_size=self.eval_batch_size, seed=seed,
-            **self._load_args)
-        self.train_checkpointable = self.data.train_checkpointable
-        return self.data
+            eval_batch_size=eval_batch_size, seed=seed, **self._load_args)
+        self._eval_batch_size = eval_batch_size
+        return task_lib.TaskData(
+            train=task_lib.named_batches(self._data.train),
+            eval=self.named_eval(self._data.eval), spec=self._data.spec,
+            train_checkpointable=self._data.train_checkpointable)
 
-    def _ensure_data(self):
-        if self.data is None:
-            self.load(self.eval_batch_size)
-        return self.data
+    def named_eval(self, dataset):
+        """The loader's eval batches as named batches (`prepare`); a
+        subclass whose loader gives another structure overrides it."""
+        return task_lib.named_batches(dataset)
 
-    def train_dataset(self, batch_size, seed):
-        return self.load(batch_size, seed).train
+    @property
+    def data(self):
+        """What `load_data` returned to the last `prepare` (which this
+        calls, with `eval_batch_size` batches and seed 0, if it has not
+        run)."""
+        if self._data is None:
+            self.prepare(self.eval_batch_size, self.eval_batch_size, 0)
+        return self._data
 
-    def eval_dataset(self, batch_size):
-        data = self._ensure_data()
-        if batch_size == self.eval_batch_size:
-            return data.eval
-        return data.eval.unbatch().batch(batch_size)
+    @data.setter
+    def data(self, value):
+        self._data = value
+
+    def eval_batches(self, batch_size: int):
+        """One pass of the named eval batches of `data`, `batch_size` at a
+        time."""
+        evaluation = self.data.eval
+        if batch_size != self._eval_batch_size:
+            evaluation = evaluation.unbatch().batch(batch_size)
+        return self.named_eval(evaluation)
 
     @property
     def spec(self):
-        return self._ensure_data().spec
+        return self.data.spec
 
     def build_model(self):
         return self.MODELS.build(self.model_name, self.spec,

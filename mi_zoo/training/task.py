@@ -4,13 +4,86 @@ A task binds a model to its data, loss and metrics. The engine
 (`mi_zoo.training.trainer.train`) owns everything else: the strategy, the
 optimizer, checkpoints, TensorBoard and the run directory. The VQA, matching
 and language-model experiments each define one task (`mi_zoo.tasks`).
+
+The engine calls `Task.prepare` once, first, and reads everything about the
+data from the `TaskData` it returns. Batches are dicts of named parts
+(`named_batches`):
+
+    {"inputs": what the model reads, "targets": what the loss compares
+     with, "info": per-example extras for metrics (optional)}
+
+A dict rather than a tuple or a dataclass: `tf.data`, `tf.nest` and
+`tf.distribute` handle dicts as they are (a dataclass would need a nest
+protocol of its own), a missing part is a missing key (no None in a
+dataset element), and code reads `batch["targets"]`, not `batch[1]`.
 """
 
 import abc
-from typing import Dict, Mapping, Optional
+import dataclasses
+from typing import Any, Dict, Mapping, Optional
 
 import numpy as np
 import tensorflow as tf
+
+#: The keys of a batch: always INPUTS and TARGETS, INFO when the data has
+#: per-example extras.
+INPUTS, TARGETS, INFO = "inputs", "targets", "info"
+
+
+def named_batch(inputs, targets, info=None) -> Dict[str, Any]:
+    """{"inputs", "targets"[, "info"]}: one batch of the engine."""
+    batch = {INPUTS: inputs, TARGETS: targets}
+    if info is not None:
+        batch[INFO] = info
+    return batch
+
+
+def named_batches(dataset: Optional[tf.data.Dataset]
+                  ) -> Optional[tf.data.Dataset]:
+    """A dataset of (inputs, targets[, info]) tuples as one of named
+    batches (`named_batch`); None stays None.
+
+    Example:
+
+        ds = tf.data.Dataset.from_tensor_slices(([1.0, 2.0], [0, 1]))
+        next(iter(named_batches(ds)))  # {"inputs": 1.0, "targets": 0},
+        # as tensors
+
+    Raises:
+      ValueError: when the elements are not tuples of 2 or 3 parts.
+    """
+    if dataset is None:
+        return None
+    parts = dataset.element_spec
+    if not isinstance(parts, tuple) or len(parts) not in (2, 3):
+        raise ValueError(
+            f"named_batches needs a dataset of (inputs, targets) or "
+            f"(inputs, targets, info) tuples, got elements {parts!r}.")
+    return dataset.map(named_batch)
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskData:
+    """What `Task.prepare` gives the engine.
+
+    Attributes:
+      train: batches of the global batch size (`named_batch` dicts),
+        shuffled with the seed, repeated forever, every batch full. Every
+        worker reads the same batches and keeps its replicas' rows.
+      eval: one unshuffled pass of named batches, or None (no evaluation,
+        or the task's own `evaluate`).
+      spec: what the model reads (a `mi_zoo.core.specs` spec), or None
+        when the task's arguments fix the model's inputs.
+      train_checkpointable: whether the train dataset's iterator can be
+        saved in a checkpoint (no `py_function`/`from_generator` in it).
+        If not, a resumed run re-creates the dataset and skips the batches
+        already seen.
+    """
+
+    train: tf.data.Dataset
+    eval: Optional[tf.data.Dataset] = None
+    spec: Any = None
+    train_checkpointable: bool = True
 
 
 class Task(abc.ABC):
@@ -19,12 +92,11 @@ class Task(abc.ABC):
     Subclasses implement the abstract methods; the others have defaults.
     Every method that creates variables (`build_model`, `make_metrics`) is
     called under the strategy's scope.
-    """
 
-    #: Whether the train dataset's iterator can be saved in a checkpoint
-    #: (no `py_function`/`from_generator` in it). If not, a resumed run
-    #: re-creates the dataset and skips the batches already seen.
-    train_checkpointable: bool = True
+    `prepare` may be called at any time and any number of times; no other
+    method depends on it having run (a task that needs its data to build
+    its model or metrics loads what it needs itself).
+    """
 
     #: Names of the files and folders the task's binaries write into the
     #: model_dir beside the engine's own (e.g. a vocabulary): they belong
@@ -32,19 +104,20 @@ class Task(abc.ABC):
     outputs: tuple = ()
 
     @abc.abstractmethod
-    def train_dataset(self, batch_size: int, seed: int) -> tf.data.Dataset:
-        """Batches of the global `batch_size` of (inputs, targets),
-        shuffled with `seed`, repeated forever, with every batch full. Every
-        worker reads the same batches and keeps its replicas' rows. Called
-        once, before `build_model`."""
+    def prepare(self, batch_size: int, eval_batch_size: int,
+                seed: int) -> TaskData:
+        """The train and eval data and the spec (`TaskData`).
+
+        Args:
+          batch_size: the global train batch.
+          eval_batch_size: the global batch of `TaskData.eval`.
+          seed: the train data's shuffle seed (the same seed gives the same
+            batches).
+        """
 
     @abc.abstractmethod
     def build_model(self):
         """Returns a new `keras.Model`."""
-
-    def eval_dataset(self, batch_size: int) -> Optional[tf.data.Dataset]:
-        """One unshuffled pass of (inputs, targets[, info]), or None."""
-        return None
 
     def initial_state(self, batch_size: int):
         """State carried from one train step to the next on each replica

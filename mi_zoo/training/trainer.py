@@ -9,8 +9,10 @@ What it does, in order:
    folder that holds anything else), refuses a finished run unless
    `train_steps` extends it, refuses to resume a run started with other
    settings.
-2. Under `strategy.scope()`: sets the mixed-precision policy, seeds, builds
-   the model, the optimizer (with warm-up schedule and clipping) and the
+2. Gets the data from the task, once (`Task.prepare`: train and eval
+   batches of named parts, and the spec). Under `strategy.scope()`: sets
+   the mixed-precision policy, seeds, builds the model, the optimizer
+   (with warm-up schedule and clipping) and the
    metrics.
 3. Restores the newest checkpoint of `<model_dir>/checkpoints` that reads
    back (`checkpoints.CheckpointStore`; a damaged newer one is reported and
@@ -50,6 +52,7 @@ from mi_zoo.training import progress as progress_lib
 from mi_zoo.training import run_directory
 from mi_zoo.training import strategies
 from mi_zoo.training import summaries as summaries_lib
+from mi_zoo.training import task as task_lib
 
 #: Settings that may change when a run is resumed: what is logged and how
 #: often, and the number of replicas on one worker (the global batch and
@@ -324,6 +327,11 @@ class Trainer:
             hints={"decay_steps": _DECAY_HINT})
         self.interactive = interactive
 
+    def eval_batch_size(self) -> int:
+        """The global evaluation batch (`eval_batch_size`, or
+        `batch_size`)."""
+        return self.config.eval_batch_size or self.config.batch_size
+
     def decay_steps(self) -> Optional[int]:
         """The length of the learning-rate decay in effect (None: constant
         after the warm-up, or a step decay, whose boundaries are settings
@@ -338,10 +346,10 @@ class Trainer:
     def _build(self):
         config = self.config
         keras.utils.set_random_seed(config.seed)
-        # The data first: a task may learn its model's input spec from it.
         with progress_lib.phase("Building the data"):
-            self.train_data = self.task.train_dataset(config.batch_size,
-                                                      seed=config.seed)
+            self.data = self.task.prepare(config.batch_size,
+                                          self.eval_batch_size(),
+                                          config.seed)
         with progress_lib.phase("Building the model"), self.strategy.scope():
             self.model = self.task.build_model()
             schedule = optimization.WarmupSchedule(
@@ -381,11 +389,11 @@ class Trainer:
         """Checkpoint, the manager this worker saves with, and the train
         iterator (restored from the checkpoint when it can be saved)."""
         config = self.config
-        dataset = self.train_data
+        dataset = self.data.train
         # Every worker runs the same pipeline, so the chief's saved iterator
         # position is every worker's. When the pipeline cannot be saved, a
         # resumed run re-creates it and skips the batches already seen.
-        self.iterator_in_checkpoint = self.task.train_checkpointable
+        self.iterator_in_checkpoint = self.data.train_checkpointable
         objects = {"model": self.model, "optimizer": self.optimizer,
                    "step": self.step,
                    "seed_states": _seed_states(self.model)}
@@ -462,7 +470,7 @@ class Trainer:
         return grads, per_example, outputs
 
     def _replica_step(self, batch, with_grads):
-        inputs, targets = batch[0], batch[1]
+        inputs, targets = batch[task_lib.INPUTS], batch[task_lib.TARGETS]
         grads, per_example, outputs = self._compute(inputs, targets)
         self.optimizer.apply_gradients(
             zip(grads, self.model.trainable_variables))
@@ -484,8 +492,8 @@ class Trainer:
         return []
 
     def _eval_replica_step(self, batch):
-        inputs, targets = batch[0], batch[1]
-        info = batch[2] if len(batch) > 2 else None
+        inputs, targets = batch[task_lib.INPUTS], batch[task_lib.TARGETS]
+        info = batch.get(task_lib.INFO)
         outputs, _ = self.task.call_model(self.model, inputs, None,
                                           training=False)
         outputs = _float32(outputs)
@@ -534,12 +542,12 @@ class Trainer:
             return
         seeds = [(v, v.numpy()) for v in _seed_states(self.model)]
         momenta = [layer.momentum for layer in layers]
-        iterator = iter(self.train_data)  # a fresh pass: training's unmoved
+        iterator = iter(self.data.train)  # a fresh pass: training's unmoved
         try:
             for k in range(self.config.precise_bn_batches):
                 for layer in layers:
                     layer.momentum = k / (k + 1)
-                inputs = next(iterator)[0]
+                inputs = next(iterator)[task_lib.INPUTS]
                 self.task.call_model(self.model, inputs, None, training=True)
         finally:
             for layer, momentum in zip(layers, momenta):
@@ -550,12 +558,10 @@ class Trainer:
     def evaluate(self) -> Dict[str, float]:
         """Evaluation metrics of the current model."""
         self.precise_batch_norm()
-        eval_batch = (self.config.eval_batch_size
-                      or self.config.batch_size)
-        custom = self.task.evaluate(self.model, eval_batch)
+        custom = self.task.evaluate(self.model, self.eval_batch_size())
         if custom is not None:
             return dict(custom)
-        dataset = self.task.eval_dataset(eval_batch)
+        dataset = self.data.eval
         if dataset is None:
             return {}
         self._reset(self.eval_loss, self.eval_metrics)

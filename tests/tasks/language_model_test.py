@@ -67,9 +67,10 @@ class LanguageModelTaskTest(absltest.TestCase):
         # After three windows the state is not the zero it started from.
         self.assertGreater(np.abs(carried["h_0"]).max(), 1e-3)
         # It is the state the model reaches on the three windows.
-        windows = list(task.train_dataset(4, seed=0).take(3))
+        windows = list(task.prepare(4, 4, seed=0).train.take(3))
         state = language.initial_state(t.model, 4)
-        for tokens, _ in windows:
+        for window in windows:
+            tokens = window["inputs"]
             _, state = t.model({"tokens": tokens, **state}, training=False)
         # (training=True differs by dropout only; the model has none.)
         np.testing.assert_allclose(carried["h_0"], state["h_0"].numpy(),
@@ -80,7 +81,6 @@ class LanguageModelTaskTest(absltest.TestCase):
                                                   "num_layers": 1,
                                                   "context_size": 4,
                                                   "rank": 2})
-        task.train_dataset(4, 0)
         model = task.build_model()
         results = task.evaluate(model, 4)
         # Reference: one stream per row, windows in order, state carried.
@@ -159,7 +159,6 @@ class LanguageModelTaskTest(absltest.TestCase):
             with self.subTest(model=name):
                 task = _task(name, hyperparameters={
                     "units": 8, "num_layers": 2, **extra.get(name, {})})
-                task.train_dataset(4, 0)
                 model = task.build_model()
                 path = os.path.join(self.dir, name)
                 task.export_serving(model, path)
@@ -210,7 +209,6 @@ class LanguageModelTaskTest(absltest.TestCase):
 
     def test_samples(self):
         task = _task()
-        task.train_dataset(4, 0)
         model = task.build_model()
         text = task.sample(model, 12, seed=3)
         self.assertLen(text, 12)

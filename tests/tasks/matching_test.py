@@ -102,7 +102,7 @@ class TaskTest(absltest.TestCase):
 
     def test_image_embedding_ignores_the_caption(self):
         task = self.make_task()
-        task.load(4)
+        task.prepare(4, 5, seed=0)
         model = task.build_model()
         inputs, _ = next(iter(task.data.train))
         embed = matching_models.embedding_model(model)
@@ -116,7 +116,7 @@ class TaskTest(absltest.TestCase):
 
     def test_evaluate_and_images(self):
         task = self.make_task()
-        task.load(4)
+        task.prepare(4, 5, seed=0)
         model = task.build_model()
         results = task.evaluate(model, 5)
         self.assertCountEqual(results, [
@@ -134,7 +134,7 @@ class TaskTest(absltest.TestCase):
 
     def test_perfect_embeddings_give_recall_one(self):
         task = self.make_task()
-        task.load(4)
+        task.prepare(4, 5, seed=0)
         model = task.build_model()
         captions = np.concatenate([b["caption"].numpy()
                                    for b in task.data.eval])

@@ -43,7 +43,6 @@ class VqaTaskTest(parameterized.TestCase):
 
     def test_softmax_loss_is_cross_entropy(self):
         task = _task()
-        task.train_dataset(8, seed=0)
         logits = np.random.default_rng(0).normal(size=(4, 10))
         answers = np.array([1, 0, 9, 3])
         expected = -(logits[np.arange(4), answers]
@@ -54,7 +53,6 @@ class VqaTaskTest(parameterized.TestCase):
 
     def test_sigmoid_loss_sums_over_answers(self):
         task = _task()
-        task.train_dataset(8, seed=0)
         task.data = dataclasses.replace(task.data, spec=dataclasses.replace(
             task.data.spec, answer_convention="sigmoid"))
         rng = np.random.default_rng(1)
@@ -239,7 +237,7 @@ class VqaTaskTest(parameterized.TestCase):
 
 
 def _built(task):
-    task.train_dataset(8, seed=0)
+    task.prepare(8, task.eval_batch_size, seed=0)
     return task.build_model()
 
 

@@ -19,7 +19,7 @@ class ToyTask(task_lib.Task):
         self.y = (self.x @ w + 0.01 * rng.normal(size=(examples, 2))
                   ).astype("float32")
         self.dropout = dropout
-        self.train_checkpointable = checkpointable
+        self.checkpointable = checkpointable
 
     def build_model(self):
         x = keras.Input((4,), name="x")
@@ -28,14 +28,16 @@ class ToyTask(task_lib.Task):
             h = keras.layers.Dropout(self.dropout)(h)
         return keras.Model(x, keras.layers.Dense(2)(h))
 
-    def train_dataset(self, batch_size, seed):
-        ds = tf.data.Dataset.from_tensor_slices((self.x, self.y))
-        return ds.shuffle(len(self.x), seed=seed).repeat().batch(
+    def prepare(self, batch_size, eval_batch_size, seed):
+        train = tf.data.Dataset.from_tensor_slices((self.x, self.y))
+        train = train.shuffle(len(self.x), seed=seed).repeat().batch(
             batch_size, drop_remainder=True)
-
-    def eval_dataset(self, batch_size):
-        return tf.data.Dataset.from_tensor_slices(
-            (self.x[:100], self.y[:100])).batch(batch_size)
+        evaluation = tf.data.Dataset.from_tensor_slices(
+            (self.x[:100], self.y[:100])).batch(eval_batch_size)
+        return task_lib.TaskData(
+            train=task_lib.named_batches(train),
+            eval=task_lib.named_batches(evaluation),
+            train_checkpointable=self.checkpointable)
 
     def per_example_loss(self, targets, outputs, inputs):
         return tf.reduce_mean(tf.square(targets - outputs), axis=-1)

@@ -113,7 +113,7 @@ class TrainerTest(absltest.TestCase):
         self.addCleanup(t.run_dir.close)
         t._build()
         t._checkpointing()
-        t.iterator = iter(naive.train_dataset(16, seed=0))  # from the start
+        t.iterator = iter(naive.prepare(16, 16, seed=0).train)  # start
         t._compile()
         t.current_step = int(t.step.numpy())
         for _ in range(9 - t.current_step):

@@ -181,8 +181,8 @@ register("ban8_vqa2", Recipe(
                 f"{_BAN} main.py@129f33d: --num_hid 1280, --gamma 8; "
                 f"base_model.py@3e08918: b_net BCNet(..., k=1) (rank "
                 f"1280, no pooling), SimpleClassifier(num_hid, num_hid * "
-                f"2, ..., .5); bc.py@39d7a88: the attention's BCNet k=3 "
-                f"(3 × 1280 = 3840)"),
+                f"2, ..., .5); attention.py@a434e39: BiAttention's "
+                f"BCNet(..., k=3) (3 × 1280 = 3840)"),
         Setting("optimizer", "adamax",
                 f"{_BAN} train.py@3e08918: torch.optim.Adamax"),
         Setting("learning_rate", 2e-3,
@@ -377,8 +377,10 @@ register("film_clevr", Recipe(
         Setting("learning_rate", 3e-4, f"{_FILM}: --learning_rate 3e-4"),
         Setting("batch_size", 64, f"{_FILM}: --batch_size 64"),
         Setting("train_steps", 80 * _FILM_EPOCH,
-                "the paper: early stopping on validation accuracy, 80 "
-                f"epochs at most (× {_FILM_EPOCH} steps)"),
+                "the paper: \"We employ early stopping based on validation "
+                "accuracy, training for 80 epochs maximum\" (as quoted at "
+                "ri.k117.org/papers/film_visual_reasoning_with_a_general_"
+                f"conditioning_layer__cc21d34c) (× {_FILM_EPOCH} steps)"),
         Setting("eval_every", _FILM_EPOCH,
                 "the zoo's choice: once per epoch, to pick the best "
                 "evaluation as early stopping would"),

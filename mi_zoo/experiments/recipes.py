@@ -224,7 +224,7 @@ register("ban8_vqa2", Recipe(
         "not carried over (seeds do not transfer between frameworks).",
     )))
 
-# ------------------------------------ block.bootstrap on VQA 2.0: MLB ... BLOCK
+# ----------------------------------- block.bootstrap on VQA 2.0: MLB ... BLOCK
 
 _BB = "Cadene/block.bootstrap.pytorch"
 _BB_OPTIONS = "block/options/vqa2"

@@ -150,8 +150,9 @@ def parse_boundaries(text):
     try:
         return check_boundaries(values)
     except ValueError:
-        raise ValueError(f"`decay_boundaries` must be strictly increasing "
-                         f"steps > 0, got decay_boundaries={text!r}.") from None
+        raise ValueError(
+            f"`decay_boundaries` must be strictly increasing steps > 0, got "
+            f"decay_boundaries={text!r}.") from None
 
 
 def make_optimizer(name, learning_rate, clip_norm=None, loss_scale=False):

@@ -1,6 +1,6 @@
 """What the TFDS builders of the real corpora share.
 
-`vqa_v2_builder.VqaV2`, `clevr.builder.ClevrV1` and
+`vqa_v2.builder.VqaV2`, `clevr.builder.ClevrV1` and
 `flickr30k.builder.Flickr30k` read files you already have
 (`dl_manager.manual_dir`) through the zoo's readers (`vqa_v2`, `clevr`,
 `flickr30k`); nothing is downloaded. They derive from `ManualDirBuilder`,

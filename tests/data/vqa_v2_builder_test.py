@@ -13,7 +13,7 @@ from mi_zoo.data import tfds_manual
 from mi_zoo.data import vocabulary
 from mi_zoo.data import vqa_answers
 from mi_zoo.data import vqa_v2
-from mi_zoo.data import vqa_v2_builder
+from mi_zoo.data.vqa_v2 import builder as vqa_v2_builder
 from tests.data import fixtures
 
 TINY = vqa_v2_builder.VqaV2Config(name="tiny", answer_min_count=1)

@@ -67,6 +67,13 @@ MOVED = (
       "build_answer_vocab", "main", "QUESTION_TYPES")),
     ("mi_zoo.data.clevr_v1_builder", "mi_zoo.data.clevr.builder",
      ("ClevrV1", "clevr_v1_dataset")),
+    ("mi_zoo.data.vqa_v2", "mi_zoo.data.vqa_v2.reader",
+     ("vqa_v2_dataset", "FeatureStore", "convert_tsv", "split_files",
+      "load_questions", "load_annotations", "iter_examples",
+      "dense_targets", "main", "ANSWER_TYPES")),
+    ("mi_zoo.data.vqa_v2_builder", "mi_zoo.data.vqa_v2.builder",
+     ("VqaV2", "VqaV2Config", "vqa_v2_tfds_dataset", "answer_vocab",
+      "SPLITS", "TARGETS")),
 )
 
 # Old modules that were run with `python -m`: (old module, arguments, what
@@ -79,6 +86,7 @@ RUNNABLE = (
     ("mi_zoo.data.clevr_2d", ["--help"], "--num_workers"),
     ("mi_zoo.data.flickr30k", ["--help"], "--manual_dir"),
     ("mi_zoo.data.clevr", ["--help"], "--vocab_dir"),
+    ("mi_zoo.data.vqa_v2", ["--help"], "--convert_tsv"),
     ("mi_zoo.data.text_corpora",
      ["--corpus=text", "--path={text_file}", "--level=char",
       "--batch_size=2", "--sequence_length=4"], "batches of [2, 4]"),

@@ -85,6 +85,7 @@ ALIASES = {
     "mi_zoo/data/flickr30k_builder.py": "mi_zoo.data.flickr30k.builder",
     "mi_zoo/data/clevr_v1_builder.py": "mi_zoo.data.clevr.builder",
     "mi_zoo/data/lm_dataset.py": "mi_zoo.data.text.lm_dataset",
+    "mi_zoo/data/vqa_v2_builder.py": "mi_zoo.data.vqa_v2.builder",
 }
 
 

@@ -55,7 +55,7 @@ In Python:
     #   "question_id": int64 [B]}, float32 [B, num_answers] answer counts)
 
 The TFDS build of the questions and answers (features referenced by image
-id) is `mi_zoo.data.vqa_v2_builder`.
+id) is `mi_zoo.data.vqa_v2.builder`.
 """
 
 import base64

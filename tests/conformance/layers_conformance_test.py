@@ -7,16 +7,21 @@ from absl.testing import absltest
 from absl.testing import parameterized
 import keras
 import numpy as np
-import tensorflow as tf
 
 from mi_zoo import fusion
 from mi_zoo import layers
-from mi_zoo.training import devices
-from tests import distribution
+from tests import backend
+from tests.backend import as_numpy
 from tests.conformance import fusion_cases
 from tests.conformance import registry
 
-devices.split_cpu(2)  # before any op; a no-op under pytest's conftest
+if backend.BACKEND == "tensorflow":
+    import tensorflow as tf
+
+    from mi_zoo.training import devices
+    from tests import distribution
+
+    devices.split_cpu(2)  # before any op; a no-op under pytest's conftest
 
 CASES = registry.CASES + fusion_cases.CASES
 NAMED = [(case.name, case) for case in CASES]
@@ -30,7 +35,8 @@ def signature(model):
 
 def flat(outputs):
     """The outputs of a model as a flat list of NumPy arrays."""
-    return [np.asarray(t) for t in tf.nest.flatten(outputs)]
+    return [as_numpy(as_numpy(t))
+            for t in keras.tree.flatten(outputs)]
 
 
 def assert_all_close(test, actual, expected, **tolerances):
@@ -72,6 +78,7 @@ class ConformanceTest(parameterized.TestCase):
             [type(l) for l in loaded.layers], [type(l) for l in model.layers])
 
     @parameterized.named_parameters(*NAMED)
+    @backend.requires_tensorflow
     def test_saved_model_export_and_reload(self, case):
         model = case.model()
         path = os.path.join(self.tempdir(), "saved")
@@ -90,6 +97,7 @@ class ConformanceTest(parameterized.TestCase):
                 rtol=1e-5, atol=1e-6)
 
     @parameterized.named_parameters(*NAMED)
+    @backend.requires_tensorflow
     def test_tf_function_with_unknown_batch(self, case):
         model = case.model()
         fn = tf.function(lambda *args: model(registry.feed(args)),
@@ -103,6 +111,7 @@ class ConformanceTest(parameterized.TestCase):
         self.assertLen(fn._list_all_concrete_functions(), 1)
 
     @parameterized.named_parameters(*NAMED)
+    @backend.requires_tensorflow
     def test_jit_compile_matches_eager(self, case):
         model = case.model()
         inputs = case.inputs(4)
@@ -116,7 +125,7 @@ class ConformanceTest(parameterized.TestCase):
         model = case.model()
         model.compile(optimizer="adam", loss="mse", jit_compile=True)
         inputs = registry.feed(case.inputs(8))
-        target = tf.nest.map_structure(
+        target = keras.tree.map_structure(
             np.zeros_like, model.predict(inputs, verbose=0))
         history = model.fit(inputs, target, epochs=2, batch_size=8, verbose=0)
         self.assertTrue(np.isfinite(history.history["loss"]).all())
@@ -132,7 +141,7 @@ class ConformanceTest(parameterized.TestCase):
             self.assertEqual(model.outputs[0].dtype, "float16")
             self.assertTrue(all(np.isfinite(t).all() for t in flat(out)))
             self.assertTrue(all(w.dtype == "float32" for w in model.weights))
-            history = model.fit(inputs, tf.nest.map_structure(
+            history = model.fit(inputs, keras.tree.map_structure(
                 np.zeros_like, out), epochs=2, batch_size=4, verbose=0)
             self.assertTrue(np.isfinite(history.history["loss"]).all())
             self.assertTrue(all(np.isfinite(w).all()
@@ -141,6 +150,7 @@ class ConformanceTest(parameterized.TestCase):
             keras.mixed_precision.set_dtype_policy("float32")
 
     @parameterized.named_parameters(*NAMED)
+    @backend.requires_tensorflow
     def test_fit_under_mirrored_strategy(self, case):
         strategy = distribution.mirrored_strategy()
         self.assertEqual(strategy.num_replicas_in_sync, 2)
@@ -152,7 +162,7 @@ class ConformanceTest(parameterized.TestCase):
         # that ignores them); masks go in as uint8 and are cast by Keras.
         inputs = registry.feed([a.astype("uint8") if a.dtype == bool else a
                                 for a in case.inputs(8)])
-        target = tf.nest.map_structure(
+        target = keras.tree.map_structure(
             np.ones_like, model.predict(inputs, verbose=0))
         before = [np.copy(w) for w in model.get_weights()]
         history = model.fit(inputs, target, epochs=3, batch_size=8, verbose=0)

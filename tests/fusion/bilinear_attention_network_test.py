@@ -10,6 +10,8 @@ import numpy as np
 from mi_zoo.fusion import BilinearAttention
 from mi_zoo.fusion import BilinearAttentionNetwork
 from mi_zoo.fusion import bilinear_attention_network as network_module
+from tests import backend
+from tests.backend import as_numpy
 from tests.fusion import attention_references as refs
 from tests.fusion import references
 from tests.layers import test_util
@@ -28,7 +30,7 @@ def built(glimpses=2, rank=6, seed=0, **kwargs):
 
 def call(layer, x, y, x_mask=None, y_mask=None):
     joint, maps = layer(x, y, x_mask=x_mask, y_mask=y_mask)
-    return np.asarray(joint), np.asarray(maps)
+    return as_numpy(joint), as_numpy(maps)
 
 
 class FormulaTest(parameterized.TestCase):
@@ -47,15 +49,15 @@ class FormulaTest(parameterized.TestCase):
             x, y, w, pool_size, references.relu, x_mask, y_mask)
         self.assertEqual(joint.shape, (3, 6))
         self.assertEqual(maps.shape, (3, glimpses, 4, 5))
-        np.testing.assert_allclose(maps, ref_maps, rtol=1e-10, atol=1e-12)
-        np.testing.assert_allclose(joint, ref_joint, rtol=1e-10, atol=1e-10)
+        backend.assert_allclose(maps, ref_maps, **backend.close(atol=1e-12))
+        backend.assert_allclose(joint, ref_joint, **backend.close())
 
     def test_no_activation(self):
         layer, w = built(2, 6, activation=None)
         x, y = test_util.inputs(X_SHAPE, Y_SHAPE, seed=3)
         joint, _ = call(layer, x, y)
         ref_joint, _ = refs.ban_network(x, y, w, 3, references.identity)
-        np.testing.assert_allclose(joint, ref_joint, rtol=1e-10, atol=1e-10)
+        backend.assert_allclose(joint, ref_joint, **backend.close())
 
     def test_maps_are_those_of_the_attention_layer(self):
         # Eq. 8: the maps come from x (f_0) and y with shared U, V.
@@ -66,8 +68,9 @@ class FormulaTest(parameterized.TestCase):
         attention(x, y)
         for v in attention.weights:
             v.assign(w["attention/" + v.name])
-        np.testing.assert_allclose(
-            maps, attention(x, y, x_mask=X_MASK, y_mask=Y_MASK), rtol=1e-12)
+        backend.assert_allclose(
+            maps, attention(x, y, x_mask=X_MASK, y_mask=Y_MASK),
+            **backend.close(rtol=1e-12, atol=0))
 
     @parameterized.parameters(
         # (G, K, K', k, use_bias): attention (N + M + G)K' (+ 2K') and per
@@ -95,8 +98,8 @@ class StructureTest(parameterized.TestCase):
         layer.projection_bias.assign(np.zeros(layer.projection_bias.shape))
         x, y = test_util.inputs(X_SHAPE, Y_SHAPE, seed=5)
         joint, _ = call(layer, x, y, X_MASK)
-        np.testing.assert_allclose(joint, (x * X_MASK[..., None]).sum(1),
-                                   rtol=1e-12)
+        backend.assert_allclose(joint, (x * X_MASK[..., None]).sum(1),
+                                **backend.close(rtol=1e-12, atol=0))
 
     def test_matrix_form_of_one_glimpse(self):
         # Eq. 3 f'_k = σ(XᵀU')ᵀ_k A σ(YᵀV')_k, f = Pᵀ sum_pool(f') + d and
@@ -115,7 +118,8 @@ class StructureTest(parameterized.TestCase):
             f = (f_prime.reshape(3, 2).sum(-1) @ w["projection_kernel"][0]
                  + w["projection_bias"][0])
             f_1 = np.outer(f, np.ones(4)) + big_x  # [N, ρ]
-            np.testing.assert_allclose(joint[b], f_1.sum(axis=1), rtol=1e-10)
+            backend.assert_allclose(joint[b], f_1.sum(axis=1),
+                                    **backend.close(atol=0))
 
     def test_no_valid_box_adds_only_the_biases(self):
         # Example 2 has no valid box: zero maps, f' = 0, each glimpse adds
@@ -124,14 +128,15 @@ class StructureTest(parameterized.TestCase):
         x, y = test_util.inputs(X_SHAPE, Y_SHAPE, seed=11)
         joint, maps = call(layer, x, y, X_MASK, Y_MASK)
         self.assertTrue(np.isfinite(joint).all())
-        np.testing.assert_array_equal(maps[2], 0.0)
+        backend.assert_array_equal(maps[2], 0.0)
         valid = X_MASK[2]
         expected = (x[2][valid] + w["projection_bias"].sum(0)).sum(0)
-        np.testing.assert_allclose(joint[2], expected, rtol=1e-12)
+        backend.assert_allclose(joint[2], expected,
+                                **backend.close(rtol=1e-12, atol=0))
         no_token = X_MASK.copy()
         no_token[1] = False
         joint, _ = call(layer, x, y, no_token, Y_MASK)
-        np.testing.assert_array_equal(joint[1], 0.0)
+        backend.assert_array_equal(joint[1], 0.0)
 
     def test_padding_invariance(self):
         # Appended masked tokens and boxes of any content change nothing.
@@ -144,9 +149,10 @@ class StructureTest(parameterized.TestCase):
             np.concatenate([X_MASK, np.zeros((3, 3), bool)], 1),
             np.concatenate([Y_MASK, np.zeros((3, 2), bool)], 1))
         ref_joint, ref_maps = call(layer, x, y, X_MASK, Y_MASK)
-        np.testing.assert_allclose(joint, ref_joint, rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(maps[:, :, :4, :5], ref_maps, rtol=1e-12,
-                                   atol=1e-15)
+        backend.assert_allclose(joint, ref_joint,
+                                **backend.close(rtol=1e-12, atol=1e-12))
+        backend.assert_allclose(maps[:, :, :4, :5], ref_maps,
+                                **backend.close(rtol=1e-12, atol=1e-15))
 
     def test_joint_is_invariant_to_permutations(self):
         layer, _ = built(2)
@@ -154,19 +160,20 @@ class StructureTest(parameterized.TestCase):
         px, py = np.array([3, 1, 0, 2]), np.array([1, 4, 2, 0, 3])
         joint, maps = call(layer, x, y)
         joint_p, maps_p = call(layer, x[:, px], y[:, py])
-        np.testing.assert_allclose(joint_p, joint, rtol=1e-10)
-        np.testing.assert_allclose(maps_p, maps[:, :, px][:, :, :, py],
-                                   rtol=1e-12)
+        backend.assert_allclose(joint_p, joint, **backend.close(atol=0))
+        backend.assert_allclose(maps_p, maps[:, :, px][:, :, :, py],
+                                **backend.close(rtol=1e-12, atol=0))
 
     def test_maps_are_distributions(self):
         layer, _ = built(3)
         x, y = test_util.inputs(X_SHAPE, Y_SHAPE, seed=10)
         _, maps = call(layer, x, y, X_MASK, Y_MASK)
         self.assertTrue((maps >= 0).all())
-        np.testing.assert_allclose(maps.sum((-2, -1))[:2], 1.0, rtol=1e-12)
-        np.testing.assert_array_equal(maps[2], 0.0)  # no valid box
-        np.testing.assert_array_equal(maps[0][:, 2:], 0.0)
-        np.testing.assert_array_equal(maps[0][:, :, [1, 4]], 0.0)
+        backend.assert_allclose(maps.sum((-2, -1))[:2], 1.0,
+                                **backend.close(rtol=1e-12, atol=0))
+        backend.assert_array_equal(maps[2], 0.0)  # no valid box
+        backend.assert_array_equal(maps[0][:, 2:], 0.0)
+        backend.assert_array_equal(maps[0][:, :, [1, 4]], 0.0)
 
 
 class KerasApiTest(parameterized.TestCase):
@@ -185,7 +192,7 @@ class KerasApiTest(parameterized.TestCase):
                          if "bias" not in w.name]
         self.assertNotEmpty(inner_kernels)
         for weight in inner_kernels:
-            np.testing.assert_array_equal(weight, 1.0)
+            backend.assert_array_equal(weight, 1.0)
         self.assertLen(inner.losses, len(inner_kernels))  # one L2 each
 
     def test_config_round_trip(self):
@@ -240,7 +247,7 @@ class KerasApiTest(parameterized.TestCase):
         box_values = test_util.inputs((3, 5, 7), (1,), dtype="float32")[0]
         emb, got = model.predict([id_values, box_values], verbose=0)
         expected, _ = model.layers[-1](emb, box_values, x_mask=id_values > 0)
-        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+        backend.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
 
     def test_docstring_example(self):
         result = doctest.testmod(network_module)

@@ -9,6 +9,8 @@ import numpy as np
 
 from mi_zoo.fusion import BilinearAttention
 from mi_zoo.fusion import bilinear_attention as ban_module
+from tests import backend
+from tests.backend import as_numpy
 from tests.fusion import attention_references as refs
 from tests.fusion import references
 from tests.layers import test_util
@@ -34,8 +36,8 @@ def masks(which):
 
 def call(layer, x, y, x_mask=None, y_mask=None):
     out = layer(x, y, x_mask=x_mask, y_mask=y_mask)
-    return tuple(np.asarray(t) for t in out) if isinstance(out, tuple) else (
-        np.asarray(out))
+    return tuple(as_numpy(t) for t in out) if isinstance(out, tuple) else (
+        as_numpy(out))
 
 
 class FormulaTest(parameterized.TestCase):
@@ -51,11 +53,11 @@ class FormulaTest(parameterized.TestCase):
         x_mask, y_mask = masks(masked)
         maps, logits = call(layer, x, y, x_mask, y_mask)
         act = references.relu if activation else references.identity
-        np.testing.assert_allclose(
-            logits, refs.ban_logits(x, y, w, act), rtol=1e-10, atol=1e-12)
-        np.testing.assert_allclose(
+        backend.assert_allclose(
+            logits, refs.ban_logits(x, y, w, act), **backend.close(atol=1e-12))
+        backend.assert_allclose(
             maps, refs.ban_maps(x, y, w, act, x_mask, y_mask),
-            rtol=1e-10, atol=1e-12)
+            **backend.close(atol=1e-12))
         self.assertEqual(maps.shape, (3, glimpses, 4, 5))
 
     def test_matrix_form_of_the_paper(self):
@@ -72,7 +74,8 @@ class FormulaTest(parameterized.TestCase):
                 ones_p = np.outer(np.ones(4), w["glimpse_kernel"][g])
                 logits = (ones_p * hx) @ hy
                 expected = np.exp(logits) / np.exp(logits).sum()
-                np.testing.assert_allclose(maps[b, g], expected, rtol=1e-10)
+                backend.assert_allclose(maps[b, g], expected,
+                                        **backend.close(atol=0))
 
     @parameterized.parameters((True, 6 * 3 + 3 + 7 * 3 + 3 + 2 * 3),
                               (False, 6 * 3 + 7 * 3 + 2 * 3))
@@ -98,25 +101,27 @@ class StructureTest(parameterized.TestCase):
             valid &= y_mask[:, None, None, :]
         self.assertTrue((maps >= 0).all())
         invalid = ~np.broadcast_to(valid, maps.shape)
-        np.testing.assert_array_equal(maps[invalid], 0.0)
+        backend.assert_array_equal(maps[invalid], 0.0)
         total = maps.sum(axis=(-2, -1))
         expected = valid.any(axis=(-2, -1)).astype(float)  # 0 if all masked
-        np.testing.assert_allclose(
-            total, np.broadcast_to(expected, total.shape), rtol=1e-12)
+        backend.assert_allclose(
+            total, np.broadcast_to(expected, total.shape),
+            **backend.close(rtol=1e-12, atol=0))
 
     def test_fully_masked_example_gives_zeros_not_nan(self):
         layer, _ = built(2)
         x, y = test_util.inputs(X_SHAPE, Y_SHAPE, seed=5)
         maps = call(layer, x, y, np.zeros((3, 4), bool), Y_MASK)
         self.assertTrue(np.isfinite(maps).all())
-        np.testing.assert_array_equal(maps, 0.0)
+        backend.assert_array_equal(maps, 0.0)
 
     def test_softmax_is_joint_over_all_pairs(self):
         # Not per row or per column: rows do not each sum to one.
         layer, _ = built(1)
         x, y = test_util.inputs(X_SHAPE, Y_SHAPE, seed=6)
         maps = call(layer, x, y)
-        np.testing.assert_allclose(maps.sum(axis=(-2, -1)), 1.0, rtol=1e-12)
+        backend.assert_allclose(maps.sum(axis=(-2, -1)), 1.0,
+                                **backend.close(rtol=1e-12, atol=0))
         self.assertGreater(np.abs(maps.sum(-1) - 1.0).max(), 0.1)
 
     def test_logits_are_bilinear_without_activation_and_bias(self):
@@ -126,14 +131,12 @@ class StructureTest(parameterized.TestCase):
         x2, y2 = test_util.inputs(X_SHAPE, Y_SHAPE, seed=8)
         a, b = 1.3, -0.7
         logits = lambda x, y: call(layer, x, y)[1]
-        np.testing.assert_allclose(
+        backend.assert_allclose(
             logits(a * x1 + b * x2, y1),
-            a * logits(x1, y1) + b * logits(x2, y1),
-            rtol=1e-10, atol=1e-10)
-        np.testing.assert_allclose(
+            a * logits(x1, y1) + b * logits(x2, y1), **backend.close())
+        backend.assert_allclose(
             logits(x1, a * y1 + b * y2),
-            a * logits(x1, y1) + b * logits(x1, y2),
-            rtol=1e-10, atol=1e-10)
+            a * logits(x1, y1) + b * logits(x1, y2), **backend.close())
 
     def test_padding_does_not_change_the_valid_block(self):
         # Appending masked tokens and boxes of any content changes nothing.
@@ -144,11 +147,11 @@ class StructureTest(parameterized.TestCase):
                       np.concatenate([y, 10 * junk_y], 1),
                       np.concatenate([X_MASK, np.zeros((3, 2), bool)], 1),
                       np.concatenate([Y_MASK, np.zeros((3, 3), bool)], 1))
-        np.testing.assert_allclose(padded[:, :, :4, :5],
-                                   call(layer, x, y, X_MASK, Y_MASK),
-                                   rtol=1e-12, atol=1e-15)
-        np.testing.assert_array_equal(padded[:, :, 4:], 0.0)
-        np.testing.assert_array_equal(padded[:, :, :, 5:], 0.0)
+        backend.assert_allclose(padded[:, :, :4, :5],
+                                call(layer, x, y, X_MASK, Y_MASK),
+                                **backend.close(rtol=1e-12, atol=1e-15))
+        backend.assert_array_equal(padded[:, :, 4:], 0.0)
+        backend.assert_array_equal(padded[:, :, :, 5:], 0.0)
 
     def test_permuting_positions_permutes_the_maps(self):
         layer, _ = built(2)
@@ -156,8 +159,8 @@ class StructureTest(parameterized.TestCase):
         px, py = np.array([2, 0, 3, 1]), np.array([4, 1, 0, 3, 2])
         maps = call(layer, x, y)
         permuted = call(layer, x[:, px], y[:, py])
-        np.testing.assert_allclose(permuted, maps[:, :, px][:, :, :, py],
-                                   rtol=1e-12)
+        backend.assert_allclose(permuted, maps[:, :, px][:, :, :, py],
+                                **backend.close(rtol=1e-12, atol=0))
 
     def test_keras_mask_is_used_as_x_mask(self):
         # Token ids with 0 = padding: Embedding(mask_zero=True) feeds x_mask.
@@ -170,9 +173,9 @@ class StructureTest(parameterized.TestCase):
         box_values = test_util.inputs((3, 5, 7), (1,), dtype="float32")[0]
         emb, got = model.predict([id_values, box_values], verbose=0)
         layer = model.layers[-1]
-        expected = np.asarray(layer(emb, box_values, x_mask=id_values > 0))
-        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-7)
-        np.testing.assert_array_equal(got[0, :, 2:], 0.0)
+        expected = as_numpy(layer(emb, box_values, x_mask=id_values > 0))
+        backend.assert_allclose(got, expected, rtol=1e-5, atol=1e-7)
+        backend.assert_array_equal(got[0, :, 2:], 0.0)
 
 
 class KerasApiTest(parameterized.TestCase):

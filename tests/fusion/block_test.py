@@ -10,6 +10,8 @@ import numpy as np
 
 from mi_zoo.fusion import Block
 from mi_zoo.fusion import block
+from tests import backend
+from tests.backend import as_numpy
 from tests.fusion import pooling_references as ref
 from tests.layers import test_util
 
@@ -33,7 +35,7 @@ def make(units=5, dtype="float64", **kwargs):
 def run(layer, x, y, seed=0, **call_kwargs):
     layer(x, y)
     weights = test_util.random_weights(layer, seed)
-    return np.asarray(layer(x, y, **call_kwargs)), weights
+    return as_numpy(layer(x, y, **call_kwargs)), weights
 
 
 def bare(units=6, **kwargs):
@@ -57,7 +59,7 @@ class FormulaTest(parameterized.TestCase):
         expected = ref.block(x, y, w, chunks=2, rank=2,
                              normalization=normalization)
         self.assertEqual(z.shape, expected.shape)
-        np.testing.assert_allclose(z, expected, rtol=1e-10, atol=1e-10)
+        backend.assert_allclose(z, expected, **backend.close())
 
     @parameterized.parameters(
         dict(use_bias=False),
@@ -77,7 +79,7 @@ class FormulaTest(parameterized.TestCase):
         expected = ref.block(
             x, y, w, chunks=sizes["chunks"], rank=sizes["rank"],
             activation=np.tanh if "activation" in kwargs else lambda t: t)
-        np.testing.assert_allclose(z, expected, rtol=1e-10, atol=1e-10)
+        backend.assert_allclose(z, expected, **backend.close())
 
     def test_equals_the_block_superdiagonal_tensor(self):
         # z = T ×₁ x̃ ×₂ ỹ with T block-superdiagonal: block c is the core
@@ -93,15 +95,15 @@ class FormulaTest(parameterized.TestCase):
             core[block, block, block] = np.einsum("irk,jrk->ijk", a, b)
         fused = np.einsum("bi,ijk,bj->bk", x @ w["x_kernel"], core,
                           y @ w["y_kernel"])
-        np.testing.assert_allclose(z, fused @ w["output_kernel"],
-                                   rtol=1e-10, atol=1e-12)
+        backend.assert_allclose(z, fused @ w["output_kernel"],
+                                **backend.close())
 
     def test_dropout_is_unbiased(self):
         x, y = test_util.inputs((1, 6), (1, 5))
         layer = make(dropout=0.2, seed=1, normalization=None)
         expected, _ = run(layer, x, y)
         xs, ys = np.repeat(x, 20000, 0), np.repeat(y, 20000, 0)
-        z = np.asarray(layer(xs, ys, training=True))
+        z = as_numpy(layer(xs, ys, training=True))
         error = z.std(0) / np.sqrt(len(z))
         self.assertGreater(error.min(), 0)
         np.testing.assert_array_less(np.abs(z.mean(0) - expected[0]),
@@ -117,29 +119,31 @@ class StructureTest(parameterized.TestCase):
         layer = bare()
         layer.normalization = normalization
         x, y = test_util.inputs((4, 6), (4, 6), seed=3)
-        base = np.asarray(layer(x, y))
+        base = as_numpy(layer(x, y))
         for feature in range(6):
             chunk = feature // 3
             for bumped in ((x + np.eye(6)[feature], y),
                            (x, y + np.eye(6)[feature])):
-                delta = np.asarray(layer(*bumped)) - base
+                delta = as_numpy(layer(*bumped)) - base
                 others = np.delete(delta, np.s_[chunk * 3:chunk * 3 + 3], 1)
-                np.testing.assert_allclose(others, 0.0, atol=1e-12)
+                backend.assert_allclose(
+                    others, 0.0, **backend.close(rtol=1e-7, atol=1e-12))
                 self.assertGreater(np.abs(delta).max(), 1e-6)
 
     def test_after_concat_normalisation_couples_the_chunks(self):
         layer = bare()
         layer.normalization = "after_concat"
         x, y = test_util.inputs((4, 6), (4, 6), seed=3)
-        delta = np.asarray(layer(x + np.eye(6)[0], y)) - layer(x, y)
+        delta = as_numpy(layer(x + np.eye(6)[0], y)) - as_numpy(layer(x, y))
         self.assertGreater(np.abs(delta[:, 3:]).min(), 1e-9)
 
     def test_before_concat_normalises_each_chunk(self):
         layer = bare()
         layer.normalization = "before_concat"
-        z = np.asarray(layer(*test_util.inputs((4, 6), (4, 6), seed=3)))
-        np.testing.assert_allclose(
-            np.linalg.norm(z.reshape(4, 2, 3), axis=-1), 1.0, rtol=1e-12)
+        z = as_numpy(layer(*test_util.inputs((4, 6), (4, 6), seed=3)))
+        backend.assert_allclose(
+            np.linalg.norm(z.reshape(4, 2, 3), axis=-1), 1.0,
+            **backend.close(rtol=1e-12, atol=0))
 
     @parameterized.parameters(1, 2)
     def test_each_output_has_rank_at_most_r_inside_its_block(self, rank):
@@ -148,22 +152,23 @@ class StructureTest(parameterized.TestCase):
         layer = bare(rank=rank)
         xs = np.repeat(np.eye(6), 6, 0)
         ys = np.tile(np.eye(6), (6, 1))
-        forms = np.asarray(layer(xs, ys)).reshape(6, 6, 6)
+        forms = as_numpy(layer(xs, ys)).reshape(6, 6, 6)
         for k in range(6):
             c = slice(k // 3 * 3, k // 3 * 3 + 3)
             inside = forms[c, c, k]
-            self.assertEqual(np.linalg.matrix_rank(inside, tol=1e-9), rank)
+            self.assertEqual(backend.matrix_rank(inside, 1e-9), rank)
             outside = forms[:, :, k].copy()
             outside[c, c] = 0
-            np.testing.assert_allclose(outside, 0.0, atol=1e-12)
+            backend.assert_allclose(outside, 0.0,
+                                    **backend.close(rtol=1e-7, atol=1e-12))
 
     def test_broadcast_equals_a_call_per_position(self):
         layer = make()
         x, y = test_util.inputs((3, 6), (3, 4, 5))
         z, _ = run(layer, x, y)
         for s in range(4):
-            np.testing.assert_allclose(z[:, s], layer(x, y[:, s]),
-                                       rtol=1e-12, atol=1e-12)
+            backend.assert_allclose(z[:, s], layer(x, y[:, s]),
+                                    **backend.close(rtol=1e-12, atol=1e-12))
 
 
 class KerasApiTest(parameterized.TestCase):
@@ -219,7 +224,7 @@ class KerasApiTest(parameterized.TestCase):
         self.assertEqual(tuple(layer.y_last_factor.shape), (1, 4, 8))
         expected = ref.block(x, y, w, chunks=3, rank=2,
                              normalization=normalization)
-        np.testing.assert_allclose(z, expected, rtol=1e-10, atol=1e-10)
+        backend.assert_allclose(z, expected, **backend.close())
 
     def test_chunk_sizes_cut_like_torch_chunk(self):
         self.assertEqual(block.chunk_sizes(1600, 18), [89] * 17 + [87])
@@ -271,8 +276,8 @@ class KerasApiTest(parameterized.TestCase):
             clone = keras.models.load_model(path)
         self.assertEqual(clone.get_layer("block").get_config(),
                          model.get_layer("block").get_config())
-        np.testing.assert_array_equal(clone.predict([x, y], verbose=0),
-                                      model.predict([x, y], verbose=0))
+        backend.assert_array_equal(clone.predict([x, y], verbose=0),
+                                   model.predict([x, y], verbose=0))
 
     def test_defaults(self):
         layer = Block(10)

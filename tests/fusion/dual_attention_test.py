@@ -9,6 +9,8 @@ import numpy as np
 
 from mi_zoo.fusion import DualAttention
 from mi_zoo.fusion import dual_attention as dan_module
+from tests import backend
+from tests.backend import as_numpy
 from tests.fusion import attention_references as refs
 from tests.layers import test_util
 
@@ -27,7 +29,7 @@ def built(mode="reasoning", units=3, steps=2, seed=0, **kwargs):
 
 
 def call(layer, v, u, v_mask=None, u_mask=None):
-    return tuple(np.asarray(t)
+    return tuple(as_numpy(t)
                  for t in layer(v, u, v_mask=v_mask, u_mask=u_mask))
 
 
@@ -44,7 +46,7 @@ class FormulaTest(parameterized.TestCase):
         self.assertLen(got, len(expected))
         for a, e in zip(got, expected):
             self.assertEqual(a.shape, e.shape)
-            np.testing.assert_allclose(a, e, rtol=1e-10, atol=1e-12)
+            backend.assert_allclose(a, e, **backend.close())
 
     def test_output_shapes(self):
         for mode, shapes in (
@@ -64,8 +66,8 @@ class FormulaTest(parameterized.TestCase):
         for b in range(3):
             similarity = refs.dan_similarity(np.split(ref_v[b], 3),
                                              np.split(ref_u[b], 3))
-            np.testing.assert_allclose(z_v[b] @ z_u[b], similarity,
-                                       rtol=1e-10)
+            backend.assert_allclose(z_v[b] @ z_u[b], similarity,
+                                    **backend.close())
 
     @parameterized.parameters(*MODES)
     def test_parameter_count(self, mode):
@@ -93,15 +95,16 @@ class StructureTest(parameterized.TestCase):
             self.assertEqual(weights.shape[1], 4)  # K + 1 steps
             self.assertTrue((weights >= 0).all())
             masked = np.broadcast_to(~mask[:, None, :], weights.shape)
-            np.testing.assert_array_equal(weights[masked], 0.0)
+            backend.assert_array_equal(weights[masked], 0.0)
             expected = np.broadcast_to(mask.any(-1)[:, None],
                                        weights.shape[:2])
-            np.testing.assert_allclose(weights.sum(-1), expected.astype(float),
-                                       rtol=1e-12)
+            backend.assert_allclose(weights.sum(-1), expected.astype(float),
+                                    **backend.close(rtol=1e-12, atol=0))
             # Step 0 is the uniform average over the valid positions.
-            np.testing.assert_allclose(
-                weights[:, 0], mask / np.maximum(mask.sum(-1, keepdims=True),
-                                                 1), rtol=1e-12)
+            backend.assert_allclose(
+                weights[:, 0],
+                mask / np.maximum(mask.sum(-1, keepdims=True), 1),
+                **backend.close(rtol=1e-12, atol=0))
 
     def test_fully_masked_regions(self):
         # No valid region: zero weights, so v(k) = tanh(p(k)); no NaN.
@@ -109,10 +112,10 @@ class StructureTest(parameterized.TestCase):
         v, u = test_util.inputs(V_SHAPE, U_SHAPE, seed=5)
         z_v, _, alpha_v, _ = call(layer, v, u, V_MASK, U_MASK)
         self.assertTrue(np.isfinite(z_v).all())
-        np.testing.assert_array_equal(alpha_v[2], 0.0)
-        np.testing.assert_allclose(
+        backend.assert_array_equal(alpha_v[2], 0.0)
+        backend.assert_allclose(
             z_v[2], np.tanh(w["visual_projection_bias"]).reshape(-1),
-            rtol=1e-12)
+            **backend.close())
 
     @parameterized.parameters(*MODES)
     def test_padding_invariance(self, mode):
@@ -125,11 +128,14 @@ class StructureTest(parameterized.TestCase):
                       np.concatenate([U_MASK, np.zeros((3, 3), bool)], 1))
         plain = call(layer, v, u, V_MASK, U_MASK)
         for a, e in zip(padded[:-2], plain[:-2]):
-            np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-14)
-        np.testing.assert_allclose(padded[-2][..., :5], plain[-2], rtol=1e-12)
-        np.testing.assert_allclose(padded[-1][..., :4], plain[-1], rtol=1e-12)
-        np.testing.assert_array_equal(padded[-2][..., 5:], 0.0)
-        np.testing.assert_array_equal(padded[-1][..., 4:], 0.0)
+            backend.assert_allclose(a, e,
+                                    **backend.close(rtol=1e-12, atol=1e-14))
+        backend.assert_allclose(padded[-2][..., :5], plain[-2],
+                                **backend.close(rtol=1e-12, atol=0))
+        backend.assert_allclose(padded[-1][..., :4], plain[-1],
+                                **backend.close(rtol=1e-12, atol=0))
+        backend.assert_array_equal(padded[-2][..., 5:], 0.0)
+        backend.assert_array_equal(padded[-1][..., 4:], 0.0)
 
     @parameterized.parameters(*MODES)
     def test_invariant_to_permutations_of_regions_and_tokens(self, mode):
@@ -139,9 +145,11 @@ class StructureTest(parameterized.TestCase):
         out = call(layer, v, u)
         permuted = call(layer, v[:, pv], u[:, pu])
         for a, e in zip(permuted[:-2], out[:-2]):
-            np.testing.assert_allclose(a, e, rtol=1e-10, atol=1e-12)
-        np.testing.assert_allclose(permuted[-2], out[-2][..., pv], rtol=1e-10)
-        np.testing.assert_allclose(permuted[-1], out[-1][..., pu], rtol=1e-10)
+            backend.assert_allclose(a, e, **backend.close())
+        backend.assert_allclose(permuted[-2], out[-2][..., pv],
+                                **backend.close())
+        backend.assert_allclose(permuted[-1], out[-1][..., pu],
+                                **backend.close())
 
     def test_reasoning_memory_accumulates_products(self):
         # m(K) = Σ_{k=0}^{K} v(k) ∘ u(k): the same per-step vectors as m-DAN
@@ -157,7 +165,7 @@ class StructureTest(parameterized.TestCase):
                           + w["visual_projection_bias"][k])
             u_k = np.einsum("bt,btc->bc", alpha_u[:, k], u)
             rebuilt += v_k * u_k
-        np.testing.assert_allclose(memory, rebuilt, rtol=1e-10)
+        backend.assert_allclose(memory, rebuilt, **backend.close())
 
     def test_keras_mask_is_used_as_u_mask(self):
         regions = keras.Input((5, 7))
@@ -169,7 +177,7 @@ class StructureTest(parameterized.TestCase):
         id_values = np.array([[3, 1, 0, 0], [2, 2, 5, 8], [4, 0, 0, 0]])
         emb, got = model.predict([v, id_values], verbose=0)
         expected, _, _ = model.layers[-1](v, emb, u_mask=id_values > 0)
-        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+        backend.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
 
 
 class KerasApiTest(parameterized.TestCase):

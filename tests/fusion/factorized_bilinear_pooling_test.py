@@ -8,6 +8,8 @@ import keras
 import numpy as np
 
 from mi_zoo.fusion import FactorizedBilinearPooling
+from tests import backend
+from tests.backend import as_numpy
 from tests.fusion import pooling_references as ref
 from tests.layers import test_util
 
@@ -27,7 +29,7 @@ def make(units=4, factor=3, order=1, dtype="float64", **kwargs):
 def run(layer, x, y, seed=0, **call_kwargs):
     layer(x, y)
     weights = test_util.random_weights(layer, seed)
-    return np.asarray(layer(x, y, **call_kwargs)), weights
+    return as_numpy(layer(x, y, **call_kwargs)), weights
 
 
 def linear_layer(order=1, **kwargs):
@@ -45,7 +47,7 @@ class FormulaTest(parameterized.TestCase):
         z, w = run(make(order=order), x, y)
         expected = ref.mfh(x, y, w, 4, 3, order)
         self.assertEqual(z.shape, expected.shape)
-        np.testing.assert_allclose(z, expected, rtol=1e-10, atol=1e-10)
+        backend.assert_allclose(z, expected, **backend.close())
 
     @parameterized.product(power=(False, True), l2=(False, True),
                            use_bias=(False, True))
@@ -55,10 +57,13 @@ class FormulaTest(parameterized.TestCase):
                      use_bias=use_bias)
         z, w = run(layer, x, y)
         expected = ref.mfh(x, y, w, 4, 3, 2, power, l2)
-        np.testing.assert_allclose(z, expected, rtol=1e-10, atol=1e-10)
+        # The signed square root amplifies float32 rounding near zero.
+        backend.assert_allclose(
+            z, expected, **backend.close(float32=1e-3 if power else 1e-5))
         if l2:
             norms = np.linalg.norm(z.reshape(4, 3, 2, 4), axis=-1)
-            np.testing.assert_allclose(norms, 1.0, rtol=1e-12)
+            backend.assert_allclose(norms, 1.0,
+                                    **backend.close(rtol=1e-12, atol=0))
 
     def test_mfb_is_the_first_block_of_mfh(self):
         x, y = test_util.inputs((4, 6), (4, 5))
@@ -68,7 +73,8 @@ class FormulaTest(parameterized.TestCase):
         # Block 0 holds columns [0, o·k) of both kernels.
         for name in ("x_kernel", "y_kernel", "x_bias", "y_bias"):
             getattr(mfb, name).assign(w[name][..., :12])
-        np.testing.assert_allclose(mfb(x, y), mfh[:, :4], rtol=1e-12)
+        backend.assert_allclose(mfb(x, y), mfh[:, :4],
+                                **backend.close(rtol=1e-12, atol=0))
 
     def test_dropout_acts_on_the_expanded_product(self):
         # In training, each pooled output is a (rescaled) subset sum of its
@@ -82,9 +88,10 @@ class FormulaTest(parameterized.TestCase):
         sums = np.stack([e @ np.array(mask) for mask in
                          itertools.product((0.0, 1.0), repeat=2)], -1) / 0.5
         xs, ys = np.repeat(x, 200, 0), np.repeat(y, 200, 0)
-        z = np.asarray(layer(xs, ys, training=True))  # [200, 3]
+        z = as_numpy(layer(xs, ys, training=True))  # [200, 3]
         distance = np.abs(z[:, :, None] - sums[None]).min(-1)
-        np.testing.assert_allclose(distance, 0.0, atol=1e-12)
+        backend.assert_allclose(distance, 0.0,
+                                **backend.close(rtol=1e-7, atol=1e-12))
         self.assertGreater(len(np.unique(z[:, 0].round(9))), 2)
 
     @parameterized.parameters(1, 2)
@@ -95,7 +102,7 @@ class FormulaTest(parameterized.TestCase):
                      l2_normalize=False, seed=2)
         expected, _ = run(layer, x, y)
         xs, ys = np.repeat(x, 20000, 0), np.repeat(y, 20000, 0)
-        z = np.asarray(layer(xs, ys, training=True))
+        z = as_numpy(layer(xs, ys, training=True))
         error = z.std(0) / np.sqrt(len(z))
         np.testing.assert_array_less(
             np.abs(z.mean(0) - expected[0]), 5 * error + 1e-12)
@@ -110,12 +117,14 @@ class StructureTest(parameterized.TestCase):
         x1, y1 = test_util.inputs((4, 6), (4, 5), seed=2)
         x2, y2 = test_util.inputs((4, 6), (4, 5), seed=3)
         run(layer, x1, y1)
-        f = lambda x, y: np.asarray(layer(x, y))
+        f = lambda x, y: as_numpy(layer(x, y))
         a, b = 1.7, -0.6
-        np.testing.assert_allclose(f(a * x1 + b * x2, y1),
-                                   a * f(x1, y1) + b * f(x2, y1), atol=1e-12)
-        np.testing.assert_allclose(f(x1, a * y1 + b * y2),
-                                   a * f(x1, y1) + b * f(x1, y2), atol=1e-12)
+        backend.assert_allclose(f(a * x1 + b * x2, y1),
+                                a * f(x1, y1) + b * f(x2, y1),
+                                **backend.close(rtol=1e-7, atol=1e-12))
+        backend.assert_allclose(f(x1, a * y1 + b * y2),
+                                a * f(x1, y1) + b * f(x1, y2),
+                                **backend.close(rtol=1e-7, atol=1e-12))
 
     @parameterized.parameters(1, 2, 3)
     def test_block_i_has_degree_i_in_each_input(self, order):
@@ -123,14 +132,14 @@ class StructureTest(parameterized.TestCase):
         layer = linear_layer(order=order)
         x, y = test_util.inputs((4, 6), (4, 5), seed=2)
         z, _ = run(layer, x, y)
-        zx = np.asarray(layer(2.0 * x, y)).reshape(4, order, 4)
-        zy = np.asarray(layer(x, -3.0 * y)).reshape(4, order, 4)
+        zx = as_numpy(layer(2.0 * x, y)).reshape(4, order, 4)
+        zy = as_numpy(layer(x, -3.0 * y)).reshape(4, order, 4)
         z = z.reshape(4, order, 4)
         for i in range(order):
-            np.testing.assert_allclose(zx[:, i], 2.0 ** (i + 1) * z[:, i],
-                                       rtol=1e-10)
-            np.testing.assert_allclose(zy[:, i], (-3.0) ** (i + 1) * z[:, i],
-                                       rtol=1e-10)
+            backend.assert_allclose(zx[:, i], 2.0 ** (i + 1) * z[:, i],
+                                    **backend.close(atol=0))
+            backend.assert_allclose(zy[:, i], (-3.0) ** (i + 1) * z[:, i],
+                                    **backend.close(atol=0))
 
     @parameterized.parameters(1, 2, 4)
     def test_each_bilinear_form_has_rank_at_most_factor(self, factor):
@@ -139,10 +148,10 @@ class StructureTest(parameterized.TestCase):
         run(layer, *test_util.inputs((1, 6), (1, 5)))
         xs = np.repeat(np.eye(6), 5, 0)
         ys = np.tile(np.eye(5), (6, 1))
-        forms = np.asarray(layer(xs, ys)).reshape(6, 5, 3)
+        forms = as_numpy(layer(xs, ys)).reshape(6, 5, 3)
         for j in range(3):
             self.assertEqual(
-                np.linalg.matrix_rank(forms[:, :, j], tol=1e-9), factor)
+                backend.matrix_rank(forms[:, :, j], 1e-9), factor)
 
     @parameterized.parameters(1, 2)
     def test_broadcast_equals_a_call_per_position(self, order):
@@ -150,8 +159,8 @@ class StructureTest(parameterized.TestCase):
         x, y = test_util.inputs((3, 6), (3, 4, 5))
         z, _ = run(layer, x, y)
         for s in range(4):
-            np.testing.assert_allclose(z[:, s], layer(x, y[:, s]),
-                                       rtol=1e-12, atol=1e-12)
+            backend.assert_allclose(z[:, s], layer(x, y[:, s]),
+                                    **backend.close(rtol=1e-12, atol=1e-12))
 
 
 class KerasApiTest(parameterized.TestCase):

@@ -5,6 +5,8 @@ from absl.testing import parameterized
 import numpy as np
 
 from mi_zoo.fusion import GlimpseAttention
+from tests import backend
+from tests.backend import as_numpy
 from tests.fusion import references
 
 
@@ -32,11 +34,12 @@ class GlimpseAttentionTest(parameterized.TestCase):
         attended, alpha = GlimpseAttention(dtype="float64")(
             logits, features, mask)
         expected_v, expected_a = reference(logits, features, mask)
-        np.testing.assert_allclose(alpha, expected_a, rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(attended, expected_v, rtol=1e-12,
-                                   atol=1e-12)
+        backend.assert_allclose(alpha, expected_a,
+                                **backend.close(rtol=1e-12, atol=1e-12))
+        backend.assert_allclose(attended, expected_v,
+                                **backend.close(rtol=1e-12, atol=1e-12))
         if masked:
-            self.assertTrue((np.asarray(alpha)[~mask[:, None, :]
+            self.assertTrue((as_numpy(alpha)[~mask[:, None, :]
                              .repeat(2, 1)] == 0).all())
 
     def test_grid_equals_flattened(self):
@@ -47,16 +50,16 @@ class GlimpseAttentionTest(parameterized.TestCase):
         v_flat, a_flat = GlimpseAttention()(logits.reshape(2, 12, 2),
                                             features.reshape(2, 12, 5))
         self.assertEqual(tuple(a_grid.shape), (2, 2, 3, 4))
-        np.testing.assert_allclose(v_grid, v_flat, rtol=1e-6)
-        np.testing.assert_allclose(np.reshape(a_grid, (2, 2, 12)), a_flat,
-                                   rtol=1e-6)
+        backend.assert_allclose(v_grid, v_flat, rtol=1e-6)
+        backend.assert_allclose(np.reshape(a_grid, (2, 2, 12)), a_flat,
+                                rtol=1e-6)
 
     def test_fully_masked_example_is_zero(self):
         attended, alpha = GlimpseAttention()(
             np.ones((1, 3, 2), "float32"), np.ones((1, 3, 4), "float32"),
             np.zeros((1, 3), bool))
-        self.assertTrue((np.asarray(alpha) == 0).all())
-        self.assertTrue((np.asarray(attended) == 0).all())
+        self.assertTrue((as_numpy(alpha) == 0).all())
+        self.assertTrue((as_numpy(attended) == 0).all())
 
     @parameterized.parameters(
         ((2, 5, 2), (2, 4, 3), r"logits has shape \(2, 5, 2\) and features "

@@ -9,6 +9,8 @@ import numpy as np
 
 from mi_zoo.fusion import LowRankBilinearPooling
 from mi_zoo.fusion import low_rank_bilinear_pooling as mlb_module
+from tests import backend
+from tests.backend import as_numpy
 from tests.fusion import mlb_references as references
 from tests.layers import test_util
 
@@ -30,7 +32,7 @@ def make(joint_size=5, dtype="float64", **kwargs):
 def run(layer, x, y, seed=0, **call_kwargs):
     layer(x, y)
     weights = test_util.random_weights(layer, seed)
-    return np.asarray(layer(x, y, **call_kwargs)), weights
+    return as_numpy(layer(x, y, **call_kwargs)), weights
 
 
 class FormulaTest(parameterized.TestCase):
@@ -46,20 +48,21 @@ class FormulaTest(parameterized.TestCase):
         f, w = run(layer, x, y)
         expected = references.mlb(x, y, w, "tanh", position, shortcut)
         self.assertEqual(f.shape, expected.shape)
-        np.testing.assert_allclose(f, expected, rtol=1e-10, atol=1e-10)
+        backend.assert_allclose(f, expected, **backend.close())
 
     @parameterized.parameters("relu", "sigmoid", None)
     def test_other_activations(self, activation):
         x, y = test_util.inputs((4, 6), (4, 3, 5))
         f, w = run(make(units=2, activation=activation), x, y)
         expected = references.mlb(x, y, w, activation)
-        np.testing.assert_allclose(f, expected, rtol=1e-10, atol=1e-10)
+        backend.assert_allclose(f, expected, **backend.close())
 
     def test_without_biases(self):
         x, y = test_util.inputs((4, 6), (4, 5))
         f, w = run(make(units=3, use_bias=False), x, y)
         self.assertEqual(sorted(w), ["output_kernel", "x_kernel", "y_kernel"])
-        np.testing.assert_allclose(f, references.mlb(x, y, w), rtol=1e-10)
+        backend.assert_allclose(f, references.mlb(x, y, w),
+                                **backend.close())
 
     @parameterized.parameters(
         # n·d + m·d + 2d, + d·k + k with units, + (n + m)·out with shortcuts.
@@ -88,36 +91,36 @@ class StructureTest(parameterized.TestCase):
 
     def test_linear_mlb_is_bilinear(self):
         layer = self.linear_layer()
-        f = lambda x, y: np.asarray(layer(x, y))
+        f = lambda x, y: as_numpy(layer(x, y))
         x1, y1 = test_util.inputs((4, 6), (4, 5), seed=2)
         x2, y2 = test_util.inputs((4, 6), (4, 5), seed=3)
         a, b = 1.3, -0.7
-        np.testing.assert_allclose(
+        backend.assert_allclose(
             f(a * x1 + b * x2, y1), a * f(x1, y1) + b * f(x2, y1),
-            rtol=1e-9, atol=1e-9)
-        np.testing.assert_allclose(
+            **backend.close(rtol=1e-9, atol=1e-9))
+        backend.assert_allclose(
             f(x1, a * y1 + b * y2), a * f(x1, y1) + b * f(x1, y2),
-            rtol=1e-9, atol=1e-9)
+            **backend.close(rtol=1e-9, atol=1e-9))
 
     def test_linear_mlb_is_the_low_rank_bilinear_form(self):
         # f_i = xᵀ W_i y with W_i = U diag(P_i) Vᵀ of rank <= d.
         layer = self.linear_layer(units=4, joint_size=3)
-        w = {v.name: np.asarray(v) for v in layer.weights}
+        w = {v.name: as_numpy(v) for v in layer.weights}
         forms = references.mlb_as_bilinear_forms(w)  # [k, n, m]
         x, y = test_util.inputs((4, 6), (4, 5), seed=4)
-        np.testing.assert_allclose(
+        backend.assert_allclose(
             layer(x, y), np.einsum("bn,knm,bm->bk", x, forms, y),
-            rtol=1e-10, atol=1e-10)
+            **backend.close())
         for form in forms:
-            self.assertEqual(np.linalg.matrix_rank(form, tol=1e-8), 3)
+            self.assertEqual(backend.matrix_rank(form, 1e-8), 3)
 
     def test_jacobian_rank_is_at_most_joint_size(self):
         # ∂f/∂x at fixed y = Pᵀ diag(Vᵀy) Uᵀ has rank <= d.
         layer = self.linear_layer(units=7, joint_size=2)
         _, y = test_util.inputs((6, 6), (1, 5), seed=5)
-        jac = np.asarray(layer(np.eye(6), np.repeat(y, 6, axis=0))).T
+        jac = as_numpy(layer(np.eye(6), np.repeat(y, 6, axis=0))).T
         self.assertEqual(jac.shape, (7, 6))
-        self.assertEqual(np.linalg.matrix_rank(jac, tol=1e-8), 2)
+        self.assertEqual(backend.matrix_rank(jac, 1e-8), 2)
 
     @parameterized.parameters(
         ((3, 6), (3, 5, 4)), ((3, 6), (3, 2, 5, 4)), ((3, 5, 6), (3, 4)))
@@ -127,12 +130,13 @@ class StructureTest(parameterized.TestCase):
         f, _ = run(layer, x, y)
         if len(x_shape) == 2:
             rows = y.reshape(3, -1, 4)
-            per = [np.asarray(layer(x, rows[:, i])) for i in range(
+            per = [as_numpy(layer(x, rows[:, i])) for i in range(
                 rows.shape[1])]
         else:
-            per = [np.asarray(layer(x[:, i], y)) for i in range(5)]
-        np.testing.assert_allclose(
-            f.reshape(3, -1, 3), np.stack(per, 1), rtol=1e-12, atol=1e-12)
+            per = [as_numpy(layer(x[:, i], y)) for i in range(5)]
+        backend.assert_allclose(
+            f.reshape(3, -1, 3), np.stack(per, 1),
+            **backend.close(rtol=1e-12, atol=1e-12))
 
     def test_zero_projection_of_y_gives_shortcut_plus_bias(self):
         # σ(0) = 0 for tanh: with V = 0, b_y = 0 only b + h_x + h_y remain.
@@ -143,7 +147,8 @@ class StructureTest(parameterized.TestCase):
         layer.y_bias.assign(np.zeros(5))
         expected = (w["bias"] + x @ w["x_shortcut_kernel"]
                     + y @ w["y_shortcut_kernel"])
-        np.testing.assert_allclose(layer(x, y), expected, rtol=1e-12)
+        backend.assert_allclose(layer(x, y), expected,
+                                **backend.close(rtol=1e-12, atol=0))
 
 
 class DropoutTest(parameterized.TestCase):
@@ -152,9 +157,9 @@ class DropoutTest(parameterized.TestCase):
         x, y = test_util.inputs((4, 6), (4, 3, 5))
         layer = make(units=3, dropout=0.5, use_shortcut=True)
         f, w = run(layer, x, y, training=False)
-        np.testing.assert_allclose(
-            f, references.mlb(x, y, w, shortcut=True), rtol=1e-10)
-        np.testing.assert_allclose(layer(x, y), f, rtol=0, atol=0)
+        backend.assert_allclose(
+            f, references.mlb(x, y, w, shortcut=True), **backend.close())
+        backend.assert_allclose(layer(x, y), f, rtol=0, atol=0)
 
     def test_drops_the_projections_before_the_product(self):
         # units=None: f = drop(σ(Uᵀx+b_x)) ∘ drop(σ(Vᵀy+b_y)), so every entry
@@ -164,7 +169,7 @@ class DropoutTest(parameterized.TestCase):
         layer = make(6, dropout=rate)
         x, y = test_util.inputs((40, 6), (40, 8, 4))
         z, _ = run(layer, x, y, training=False)
-        f = np.asarray(layer(x, y, training=True))  # [40, 8, 6]
+        f = as_numpy(layer(x, y, training=True))  # [40, 8, 6]
         zero = np.isclose(f, 0.0, atol=1e-14)
         kept = np.isclose(f, z / (1 - rate) ** 2, rtol=1e-10, atol=0)
         self.assertTrue((zero | kept).all())

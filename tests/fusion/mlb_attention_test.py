@@ -10,6 +10,8 @@ import numpy as np
 
 from mi_zoo.fusion import MLBAttention
 from mi_zoo.fusion import mlb_attention as attention_module
+from tests import backend
+from tests.backend import as_numpy
 from tests.fusion import mlb_references as references
 from tests.layers import test_util
 
@@ -38,7 +40,7 @@ def run(layer, q, features, mask=None, seed=0, **kwargs):
     layer(q, features)
     weights = test_util.random_weights(layer, seed)
     v, alpha = layer(q, features, mask, **kwargs)
-    return np.asarray(v), np.asarray(alpha), weights
+    return as_numpy(v), as_numpy(alpha), weights
 
 
 class FormulaTest(parameterized.TestCase):
@@ -56,8 +58,8 @@ class FormulaTest(parameterized.TestCase):
             q, features, w, glimpses, mask, glimpse_units=glimpse_units)
         self.assertEqual(v.shape, ev.shape)
         self.assertEqual(alpha.shape, ealpha.shape)
-        np.testing.assert_allclose(alpha, ealpha, rtol=1e-10, atol=1e-12)
-        np.testing.assert_allclose(v, ev, rtol=1e-10, atol=1e-12)
+        backend.assert_allclose(alpha, ealpha, **backend.close())
+        backend.assert_allclose(v, ev, **backend.close())
 
     def test_without_biases_and_with_relu(self):
         q, features = test_util.inputs((2, 6), (2, 4, 3))
@@ -68,8 +70,8 @@ class FormulaTest(parameterized.TestCase):
                         "question_kernel"])
         ev, ealpha = references.mlb_attention(
             q, features, w, 2, activation="relu", glimpse_units=3)
-        np.testing.assert_allclose(alpha, ealpha, rtol=1e-10, atol=1e-12)
-        np.testing.assert_allclose(v, ev, rtol=1e-10, atol=1e-12)
+        backend.assert_allclose(alpha, ealpha, **backend.close())
+        backend.assert_allclose(v, ev, **backend.close())
 
     @parameterized.parameters(
         # n·d + d + C·d + d + d·G, + G·C·u + G·u with glimpse_units.
@@ -105,16 +107,18 @@ class AttentionLawsTest(parameterized.TestCase):
         _, alpha, _ = run(layer, q, features, mask, seed=1)
         flat = alpha.reshape(3, 3, -1)
         self.assertTrue((flat >= 0).all())
-        np.testing.assert_allclose(flat.sum(-1), 1.0, rtol=1e-12)
+        backend.assert_allclose(flat.sum(-1), 1.0,
+                                **backend.close(rtol=1e-12, atol=0))
         masked = ~mask.reshape(3, 1, -1) & np.ones_like(flat, bool)
         self.assertTrue((flat[masked] == 0).all())
 
     def test_attended_features_are_the_alpha_weighted_sums(self):
         layer = self.built(glimpses=3)
         q, features = test_util.inputs((2, 6), (2, 5, 4), seed=5)
-        v, alpha = (np.asarray(t) for t in layer(q, features))
+        v, alpha = (as_numpy(t) for t in layer(q, features))
         per_glimpse = np.einsum("bgs,bsc->bgc", alpha, features)
-        np.testing.assert_allclose(v, per_glimpse.reshape(2, 12), rtol=1e-12)
+        backend.assert_allclose(v, per_glimpse.reshape(2, 12),
+                                **backend.close(rtol=1e-12, atol=0))
 
     def test_identical_positions_give_that_feature(self):
         # A convex combination of equal vectors is that vector, whatever q.
@@ -122,9 +126,11 @@ class AttentionLawsTest(parameterized.TestCase):
         q, _ = test_util.inputs((2, 6), (2, 4), seed=6)
         feature = np.random.default_rng(7).normal(size=(2, 1, 4))
         v, alpha = layer(q, np.repeat(feature, 5, axis=1))
-        np.testing.assert_allclose(alpha, 0.2, rtol=1e-12)
-        np.testing.assert_allclose(
-            v, np.tile(feature[:, 0], (1, 2)), rtol=1e-12)
+        backend.assert_allclose(alpha, 0.2,
+                                **backend.close(rtol=1e-12, atol=0))
+        backend.assert_allclose(
+            v, np.tile(feature[:, 0], (1, 2)),
+            **backend.close(rtol=1e-12, atol=0))
 
     def test_permuting_positions_permutes_alpha_and_keeps_v(self):
         layer = self.built()
@@ -133,9 +139,9 @@ class AttentionLawsTest(parameterized.TestCase):
         perm = np.array([3, 0, 4, 1, 2])
         v, alpha = layer(q, features, mask)
         pv, palpha = layer(q, features[:, perm], mask[:, perm])
-        np.testing.assert_allclose(pv, v, rtol=1e-12)
-        np.testing.assert_allclose(palpha, np.asarray(alpha)[..., perm],
-                                   rtol=1e-12)
+        backend.assert_allclose(pv, v, **backend.close(rtol=1e-12, atol=0))
+        backend.assert_allclose(palpha, as_numpy(alpha)[..., perm],
+                                **backend.close(rtol=1e-12, atol=0))
 
     def test_masked_positions_do_not_matter(self):
         layer = self.built()
@@ -145,16 +151,18 @@ class AttentionLawsTest(parameterized.TestCase):
         changed[~mask] = 1e3
         v, alpha = layer(q, features, mask)
         cv, calpha = layer(q, changed, mask)
-        np.testing.assert_allclose(cv, v, rtol=1e-12)
-        np.testing.assert_allclose(calpha, alpha, rtol=1e-12)
+        backend.assert_allclose(cv, v, **backend.close(rtol=1e-12, atol=0))
+        backend.assert_allclose(calpha, alpha,
+                                **backend.close(rtol=1e-12, atol=0))
 
     def test_mask_of_ones_equals_no_mask(self):
         layer = self.built()
         q, features = test_util.inputs((2, 6), (2, 5, 4), seed=11)
         v, alpha = layer(q, features)
         mv, malpha = layer(q, features, np.ones((2, 5), bool))
-        np.testing.assert_allclose(mv, v, rtol=1e-12)
-        np.testing.assert_allclose(malpha, alpha, rtol=1e-12)
+        backend.assert_allclose(mv, v, **backend.close(rtol=1e-12, atol=0))
+        backend.assert_allclose(malpha, alpha,
+                                **backend.close(rtol=1e-12, atol=0))
 
     @parameterized.parameters(None, 3)
     def test_fully_masked_example_gives_zero_attention(self, glimpse_units):
@@ -162,15 +170,16 @@ class AttentionLawsTest(parameterized.TestCase):
         q, features = test_util.inputs((2, 6), (2, 5, 4), seed=12)
         mask = np.ones((2, 5), bool)
         mask[1] = False
-        v, alpha = (np.asarray(t) for t in layer(q, features, mask))
+        v, alpha = (as_numpy(t) for t in layer(q, features, mask))
         self.assertTrue(np.isfinite(v).all() and np.isfinite(alpha).all())
-        np.testing.assert_array_equal(alpha[1], 0.0)
+        backend.assert_array_equal(alpha[1], 0.0)
         if glimpse_units is None:
-            np.testing.assert_array_equal(v[1], 0.0)
+            backend.assert_array_equal(v[1], 0.0)
         else:  # σ(c_g): the glimpse maps of a zero vector.
-            bias = np.tanh(np.asarray(layer.glimpse_bias)).reshape(-1)
-            np.testing.assert_allclose(v[1], bias, rtol=1e-12)
-        np.testing.assert_allclose(alpha[0].sum(-1), 1.0, rtol=1e-12)
+            bias = np.tanh(as_numpy(layer.glimpse_bias)).reshape(-1)
+            backend.assert_allclose(v[1], bias, **backend.close())
+        backend.assert_allclose(alpha[0].sum(-1), 1.0,
+                                **backend.close(rtol=1e-12, atol=0))
 
     def test_grid_equals_flattened_positions(self):
         layer = self.built(glimpses=2)
@@ -178,9 +187,10 @@ class AttentionLawsTest(parameterized.TestCase):
         mask = random_mask((2, 2, 3), seed=14)
         v, alpha = layer(q, grid, mask)
         fv, falpha = layer(q, grid.reshape(2, 6, 4), mask.reshape(2, 6))
-        np.testing.assert_allclose(v, fv, rtol=1e-12)
-        np.testing.assert_allclose(
-            np.asarray(alpha).reshape(2, 2, 6), falpha, rtol=1e-12)
+        backend.assert_allclose(v, fv, **backend.close(rtol=1e-12, atol=0))
+        backend.assert_allclose(
+            as_numpy(alpha).reshape(2, 2, 6), falpha,
+            **backend.close(rtol=1e-12, atol=0))
 
     def test_each_example_attends_on_its_own(self):
         layer = self.built()
@@ -188,9 +198,11 @@ class AttentionLawsTest(parameterized.TestCase):
         v, alpha = layer(q, features)
         for b in range(3):
             bv, balpha = layer(q[b:b + 1], features[b:b + 1])
-            np.testing.assert_allclose(bv[0], np.asarray(v)[b], rtol=1e-12)
-            np.testing.assert_allclose(
-                balpha[0], np.asarray(alpha)[b], rtol=1e-12)
+            backend.assert_allclose(bv[0], as_numpy(v)[b],
+                                    **backend.close(rtol=1e-12, atol=0))
+            backend.assert_allclose(
+                balpha[0], as_numpy(alpha)[b],
+                **backend.close(rtol=1e-12, atol=0))
 
     def test_mixed_precision_with_large_logits_and_masks(self):
         keras.mixed_precision.set_dtype_policy("mixed_float16")
@@ -201,12 +213,12 @@ class AttentionLawsTest(parameterized.TestCase):
             layer(q, features)
             test_util.random_weights(layer, seed=2, scale=30.0)
             mask = np.array([[1, 0, 1, 1, 0], [0, 0, 0, 0, 0]], bool)
-            v, alpha = (np.asarray(t) for t in layer(q, features, mask))
+            v, alpha = (as_numpy(t) for t in layer(q, features, mask))
             self.assertEqual(alpha.dtype, np.float16)
             self.assertTrue(np.isfinite(v).all() and np.isfinite(alpha).all())
-            np.testing.assert_array_equal(alpha[0][:, ~mask[0]], 0.0)
-            np.testing.assert_array_equal(alpha[1], 0.0)
-            np.testing.assert_allclose(alpha[0].sum(-1), 1.0, atol=2e-3)
+            backend.assert_array_equal(alpha[0][:, ~mask[0]], 0.0)
+            backend.assert_array_equal(alpha[1], 0.0)
+            backend.assert_allclose(alpha[0].sum(-1), 1.0, atol=2e-3)
         finally:
             keras.mixed_precision.set_dtype_policy("float32")
 
@@ -218,10 +230,11 @@ class DropoutTest(parameterized.TestCase):
         layer = make(dropout=0.5)
         v, alpha, w = run(layer, q, features)
         ev, ealpha = references.mlb_attention(q, features, w, 2)
-        np.testing.assert_allclose(v, ev, rtol=1e-10)
-        tv, talpha = (np.asarray(t) for t in layer(q, features, training=True))
+        backend.assert_allclose(v, ev, **backend.close())
+        tv, talpha = (as_numpy(t) for t in layer(q, features, training=True))
         self.assertFalse(np.allclose(talpha, alpha))
-        np.testing.assert_allclose(talpha.sum(-1), 1.0, rtol=1e-12)
+        backend.assert_allclose(talpha.sum(-1), 1.0,
+                                **backend.close(rtol=1e-12, atol=0))
 
 
 class KerasApiTest(parameterized.TestCase):

@@ -9,6 +9,8 @@ import numpy as np
 
 from mi_zoo.fusion import MultimodalResidual
 from mi_zoo.fusion import multimodal_residual as mrn_module
+from tests import backend
+from tests.backend import as_numpy
 from tests.fusion import mlb_references as references
 from tests.layers import test_util
 
@@ -30,7 +32,7 @@ def make(units=5, num_layers=2, dtype="float64", **kwargs):
 def run(layer, q, v, seed=0, **kwargs):
     layer(q, v)
     weights = test_util.random_weights(layer, seed, scale=0.4)
-    return np.asarray(layer(q, v, **kwargs)), weights
+    return as_numpy(layer(q, v, **kwargs)), weights
 
 
 class FormulaTest(parameterized.TestCase):
@@ -43,7 +45,7 @@ class FormulaTest(parameterized.TestCase):
         h, w = run(layer, q, v)
         expected = references.mrn(q, v, w, num_layers)
         self.assertEqual(h.shape, expected.shape)
-        np.testing.assert_allclose(h, expected, rtol=1e-10, atol=1e-10)
+        backend.assert_allclose(h, expected, **backend.close())
 
     @parameterized.parameters(
         (dict(hidden_units=3),), (dict(activation="relu"),),
@@ -54,7 +56,7 @@ class FormulaTest(parameterized.TestCase):
         h, w = run(layer, q, v)
         expected = references.mrn(
             q, v, w, 2, activation=kwargs.get("activation", "tanh"))
-        np.testing.assert_allclose(h, expected, rtol=1e-10, atol=1e-10)
+        backend.assert_allclose(h, expected, **backend.close())
 
     @parameterized.parameters(1, 2, 3)
     def test_matches_the_papers_unrolled_form(self, num_layers):
@@ -62,9 +64,9 @@ class FormulaTest(parameterized.TestCase):
         q, v = test_util.inputs((4, 6), (4, 4), seed=2)
         layer = make(num_layers=num_layers, use_bias=False)
         h, w = run(layer, q, v)
-        np.testing.assert_allclose(
+        backend.assert_allclose(
             h, references.mrn_unrolled(q, v, w, num_layers),
-            rtol=1e-10, atol=1e-10)
+            **backend.close())
 
     @parameterized.parameters(
         # Block l with input size a (n = 6 for l = 1, else d = 5), v size
@@ -103,7 +105,7 @@ class StructureTest(parameterized.TestCase):
             for name in (f"visual_kernel_{l}", f"visual_bias_{l}"):
                 weight = next(w for w in layer.weights if w.name == name)
                 weight.assign(np.zeros(weight.shape))
-        np.testing.assert_allclose(layer(q, v), q, rtol=0, atol=0)
+        backend.assert_allclose(layer(q, v), q, rtol=0, atol=0)
 
     def test_each_block_has_its_own_weights(self):
         layer = make(units=5, num_layers=3)
@@ -114,11 +116,11 @@ class StructureTest(parameterized.TestCase):
         self.assertLen({id(w) for w in layer.weights}, 3 * 8)
         # Changing block 2 changes the output, block by block.
         q, v = test_util.inputs((2, 6), (2, 4), seed=4)
-        before = np.asarray(layer(q, v))
+        before = as_numpy(layer(q, v))
         kernel = next(w for w in layer.weights
                       if w.name == "question_kernel_2")
-        kernel.assign(np.asarray(kernel) + 1.0)
-        self.assertFalse(np.allclose(layer(q, v), before))
+        kernel.assign(as_numpy(kernel) + 1.0)
+        self.assertFalse(np.allclose(as_numpy(layer(q, v)), before))
 
     def test_residual_is_multiplicative_in_the_two_branches(self):
         # One block, linear shortcut: H_1 − S_1(q) = σ(W_qᵀq+b_q) ∘ g(v).
@@ -129,10 +131,13 @@ class StructureTest(parameterized.TestCase):
         gq = np.tanh(q @ w["question_kernel_1"] + w["question_bias_1"])
         ratio = residual / gq  # g(v), the visual branch: independent of q
         q2, _ = test_util.inputs((4, 6), (4, 4), seed=6)
-        h2 = np.asarray(layer(q2, v))
+        h2 = as_numpy(layer(q2, v))
         residual2 = h2 - (q2 @ w["shortcut_kernel_1"] + w["shortcut_bias_1"])
         gq2 = np.tanh(q2 @ w["question_kernel_1"] + w["question_bias_1"])
-        np.testing.assert_allclose(residual2 / gq2, ratio, rtol=1e-8)
+        # A ratio of differences: it loses about two digits more than the
+        # outputs.
+        backend.assert_allclose(residual2 / gq2, ratio,
+                                **backend.close(rtol=1e-8, atol=0))
 
     @parameterized.parameters(((3, 6), (3, 5, 4)), ((3, 5, 6), (3, 4)))
     def test_broadcast_equals_calling_per_position(self, q_shape, v_shape):
@@ -140,10 +145,11 @@ class StructureTest(parameterized.TestCase):
         q, v = test_util.inputs(q_shape, v_shape)
         h, _ = run(layer, q, v)
         if len(q_shape) == 2:
-            per = [np.asarray(layer(q, v[:, i])) for i in range(5)]
+            per = [as_numpy(layer(q, v[:, i])) for i in range(5)]
         else:
-            per = [np.asarray(layer(q[:, i], v)) for i in range(5)]
-        np.testing.assert_allclose(h, np.stack(per, 1), rtol=1e-12)
+            per = [as_numpy(layer(q[:, i], v)) for i in range(5)]
+        backend.assert_allclose(h, np.stack(per, 1),
+                                **backend.close(rtol=1e-12, atol=0))
 
 
 class DropoutTest(parameterized.TestCase):
@@ -152,17 +158,19 @@ class DropoutTest(parameterized.TestCase):
         q, v = test_util.inputs((4, 6), (4, 4))
         layer = make(dropout=0.5)
         h, w = run(layer, q, v)
-        np.testing.assert_allclose(h, references.mrn(q, v, w, 2), rtol=1e-10)
-        self.assertFalse(np.allclose(layer(q, v, training=True), h))
+        backend.assert_allclose(h, references.mrn(q, v, w, 2),
+                                **backend.close())
+        self.assertFalse(
+            np.allclose(as_numpy(layer(q, v, training=True)), h))
 
     def test_dropout_leaves_the_shortcut_alone(self):
         # One block: where the residual is dropped, H_1 = S_1(q) exactly.
         q, v = test_util.inputs((50, 6), (50, 4))
         layer = make(num_layers=1, dropout=0.5)
         _, w = run(layer, q, v)
-        h = np.asarray(layer(q, v, training=True))
+        h = as_numpy(layer(q, v, training=True))
         shortcut = q @ w["shortcut_kernel_1"] + w["shortcut_bias_1"]
-        dropped = np.isclose(h, shortcut, rtol=0, atol=1e-14)
+        dropped = np.isclose(h, shortcut, **backend.close(rtol=0, atol=1e-14))
         self.assertBetween(dropped.mean(), 0.6, 0.9)  # 1 − (1 − r)² = 0.75
 
 

@@ -9,6 +9,8 @@ import numpy as np
 
 from mi_zoo.fusion import RelationNetwork
 from mi_zoo.fusion import relation_network as rn_module
+from tests import backend
+from tests.backend import as_numpy
 from tests.layers import test_util
 
 FUSIONS = ("concat", "film", "mi")
@@ -21,7 +23,7 @@ def relu(x):
 def weights_of(layer):
     """{weight path relative to the layer: float64 value}."""
     prefix = layer.name + "/"
-    return {w.path[len(prefix):]: np.asarray(w, np.float64)
+    return {w.path[len(prefix):]: as_numpy(w).astype(np.float64)
             for w in layer.weights}
 
 
@@ -98,11 +100,11 @@ class FormulaTest(parameterized.TestCase):
         layer = built(fusion)
         objects, question, mask = data()
         mask = mask if masked else None
-        got = np.asarray(layer(objects, question, mask))
+        got = as_numpy(layer(objects, question, mask))
         expected = reference(objects, question, weights_of(layer), fusion,
                              2, 1, mask)
         self.assertEqual(got.shape, (3, 3))
-        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+        backend.assert_allclose(got, expected, **backend.close())
 
     @parameterized.parameters(
         (dict(f_units=[]),), (dict(g_units=[5], f_units=[4, 2]),),
@@ -110,18 +112,18 @@ class FormulaTest(parameterized.TestCase):
     def test_depths_of_g_and_f(self, kwargs):
         layer = built("concat", **kwargs)
         objects, question, mask = data()
-        got = np.asarray(layer(objects, question, mask))
+        got = as_numpy(layer(objects, question, mask))
         expected = reference(objects, question, weights_of(layer), "concat",
                              len(layer.g_units), len(layer.f_units), mask)
-        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+        backend.assert_allclose(got, expected, **backend.close())
 
     def test_low_rank_mi(self):
         layer = built("mi", mi_rank=2)
         objects, question, mask = data()
-        got = np.asarray(layer(objects, question, mask))
+        got = as_numpy(layer(objects, question, mask))
         expected = reference(objects, question, weights_of(layer), "mi", 2, 1,
                              mask)
-        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+        backend.assert_allclose(got, expected, **backend.close())
 
     def test_mi_is_one_mi_of_the_concatenated_pair(self):
         # MI([o_i; o_j], q) with W = [W_1; W_2] (input axis), U = U_1 + U_2,
@@ -129,7 +131,7 @@ class FormulaTest(parameterized.TestCase):
         layer = built("mi", g_units=[4], f_units=[])
         w = weights_of(layer)
         objects, question, _ = data(batch=1, n=2)
-        a, c, e = (np.asarray(t) for t in layer.first_layer_terms(
+        a, c, e = (as_numpy(t) for t in layer.first_layer_terms(
             objects, question))
         pair = np.concatenate([objects[0, 0], objects[0, 1]])
         whole = (np.einsum("m,mnk,n->k", question[0], np.concatenate(
@@ -139,8 +141,8 @@ class FormulaTest(parameterized.TestCase):
             + pair @ np.concatenate([w["mi_first/input_kernel"],
                                      w["mi_second/input_kernel"]])
             + w["mi_first/bias"])
-        np.testing.assert_allclose(a[0, 0] + c[0, 1] + e[0], whole,
-                                   rtol=1e-10)
+        backend.assert_allclose(a[0, 0] + c[0, 1] + e[0], whole,
+                                **backend.close(atol=0))
 
     @parameterized.parameters(*FUSIONS)
     def test_float32_equals_the_naive_pairwise_concat_form(self, fusion):
@@ -168,8 +170,8 @@ class FormulaTest(parameterized.TestCase):
         g = keras.ops.relu(keras.ops.matmul(g, layer.g_kernels[0])
                            + layer.g_biases[0])
         naive = keras.ops.sum(g, axis=(1, 2))
-        np.testing.assert_allclose(layer(objects, question), naive,
-                                   rtol=1e-5, atol=1e-4)
+        backend.assert_allclose(layer(objects, question), naive,
+                                rtol=1e-5, atol=1e-4)
 
 
 class MaskTest(parameterized.TestCase):
@@ -181,27 +183,28 @@ class MaskTest(parameterized.TestCase):
         changed = objects.copy()
         changed[~mask] = 1e3 * np.random.default_rng(5).normal(
             size=changed[~mask].shape)
-        np.testing.assert_array_equal(layer(objects, question, mask),
-                                      layer(changed, question, mask))
+        backend.assert_array_equal(layer(objects, question, mask),
+                                   layer(changed, question, mask))
 
     @parameterized.parameters(*FUSIONS)
     def test_masked_set_equals_the_set_of_its_objects(self, fusion):
         layer = built(fusion)
         objects, question, mask = data()
-        got = np.asarray(layer(objects, question, mask))
+        got = as_numpy(layer(objects, question, mask))
         for b in range(objects.shape[0]):
             alone = layer(objects[b:b + 1, mask[b]], question[b:b + 1])
-            np.testing.assert_allclose(got[b], np.asarray(alone)[0],
-                                       rtol=1e-10)
+            backend.assert_allclose(got[b], as_numpy(alone)[0],
+                                    **backend.close(atol=0))
 
     def test_all_masked_gives_f_of_zero(self):
         layer = built("concat")
         objects, question, _ = data()
         none = np.zeros(objects.shape[:2], bool)
         w = weights_of(layer)
-        np.testing.assert_allclose(
+        backend.assert_allclose(
             layer(objects, question, none),
-            np.broadcast_to(relu(w["f_bias_1"]), (3, 3)), rtol=1e-12)
+            np.broadcast_to(relu(w["f_bias_1"]), (3, 3)),
+            **backend.close(rtol=1e-12, atol=0))
 
 
 class StructureTest(parameterized.TestCase):
@@ -211,13 +214,14 @@ class StructureTest(parameterized.TestCase):
         # taken twice gives its pair (o, o) four times (i = j included).
         layer = built("concat", g_units=[4, 2], f_units=[])
         objects, question, _ = data()
-        np.testing.assert_allclose(layer(objects, question),
-                                   layer(objects[:, ::-1], question),
-                                   rtol=1e-12)
+        backend.assert_allclose(layer(objects, question),
+                                layer(objects[:, ::-1], question),
+                                **backend.close(rtol=1e-12, atol=0))
         one = objects[:, :1]
-        np.testing.assert_allclose(
+        backend.assert_allclose(
             layer(np.concatenate([one, one], 1), question),
-            4 * np.asarray(layer(one, question)), rtol=1e-12)
+            4 * as_numpy(layer(one, question)),
+            **backend.close(rtol=1e-12, atol=0))
 
     @parameterized.parameters(
         ("concat", 2 * 5 * 6 + 3 * 6 + 6),
@@ -237,8 +241,8 @@ class StructureTest(parameterized.TestCase):
         objects, question, mask = data(dtype="float32")
         clone(objects, question)
         clone.set_weights(layer.get_weights())
-        np.testing.assert_array_equal(clone(objects, question, mask),
-                                      layer(objects, question, mask))
+        backend.assert_array_equal(clone(objects, question, mask),
+                                   layer(objects, question, mask))
 
     def test_compute_output_shape(self):
         self.assertEqual(RelationNetwork([4, 5], [7]).compute_output_shape(

@@ -8,6 +8,8 @@ import numpy as np
 from mi_zoo.layers import ConcatLinear
 from mi_zoo.layers import ConditionalBias
 from mi_zoo.layers import ConditionalScaling
+from tests import backend
+from tests.backend import as_numpy
 from tests.layers import references
 from tests.layers import test_util
 
@@ -33,9 +35,8 @@ class BaselinesTest(parameterized.TestCase):
         x, z = test_util.inputs(*shapes)
         layer(x, z)
         w = test_util.random_weights(layer)
-        y = np.asarray(layer(x, z))
-        np.testing.assert_allclose(y, reference(x, z, w), rtol=1e-10,
-                                   atol=1e-10)
+        y = as_numpy(layer(x, z))
+        backend.assert_allclose(y, reference(x, z, w), **backend.close())
         self.assertEqual(layer.compute_output_shape(x.shape, z.shape), y.shape)
 
     def test_concat_linear_equals_conditional_bias(self):
@@ -49,7 +50,8 @@ class BaselinesTest(parameterized.TestCase):
         bias.input_kernel.assign(w["kernel"][:6])
         bias.context_kernel.assign(w["kernel"][6:])
         bias.bias.assign(w["bias"])
-        np.testing.assert_allclose(concat(x, z), bias(x, z), rtol=1e-12)
+        backend.assert_allclose(concat(x, z), bias(x, z),
+                                **backend.close(rtol=1e-12, atol=0))
 
     def test_concat_linear_has_one_kernel_of_concatenated_size(self):
         layer = ConcatLinear(7)
@@ -62,7 +64,7 @@ class BaselinesTest(parameterized.TestCase):
         x, z = test_util.inputs((4, 6), (4, 3))
         layer(x, z)
         test_util.random_weights(layer, scale=3.0)
-        y = np.asarray(layer(x, z))
+        y = as_numpy(layer(x, z))
         self.assertTrue((np.abs(y) < np.abs(x)).all())
         self.assertTrue((np.sign(y) == np.sign(x)).all())
 
@@ -72,7 +74,7 @@ class BaselinesTest(parameterized.TestCase):
         config = layer.get_config()
         self.assertEqual(cls.from_config(config).get_config(), config)
         y = layer(*test_util.inputs((4, 6), (4, 3)))
-        self.assertTrue((np.asarray(y) >= 0).all())
+        self.assertTrue((as_numpy(y) >= 0).all())
         self.assertEqual(len(layer.weights), 1 if cls is ConcatLinear else 2)
 
     def test_scaling_has_no_activation(self):

@@ -6,6 +6,8 @@ import numpy as np
 
 from mi_zoo.layers import FiLM
 from mi_zoo.layers import MultiplicativeInteraction
+from tests import backend
+from tests.backend import as_numpy
 from tests.layers import references
 from tests.layers import test_util
 
@@ -27,15 +29,15 @@ class FiLMTest(parameterized.TestCase):
         x, z = test_util.inputs(x_shape, z_shape)
         layer(x, z)
         w = test_util.random_weights(layer)
-        y = np.asarray(layer(x, z))
-        np.testing.assert_allclose(
-            y, references.film(x, z, w, axis), rtol=1e-10, atol=1e-10)
+        y = as_numpy(layer(x, z))
+        backend.assert_allclose(
+            y, references.film(x, z, w, axis), **backend.close())
         self.assertEqual(layer.compute_output_shape(x.shape, z.shape), y.shape)
 
     def test_identity_with_zero_weights(self):
         layer = FiLM(kernel_initializer="zeros", dtype="float64")
         x, z = test_util.inputs((2, 3, 4, 6), (2, 5))
-        np.testing.assert_array_equal(layer(x, z), x)
+        backend.assert_array_equal(layer(x, z), x)
 
     def test_equals_diagonal_multiplicative_interaction(self):
         # γ = 1 + zᵀW_γ + b_γ, β = zᵀW_β + b_β is the diagonal MI with
@@ -50,7 +52,8 @@ class FiLMTest(parameterized.TestCase):
         mi.input_kernel.assign(1.0 + w["gamma_bias"])
         mi.context_kernel.assign(w["beta_kernel"])
         mi.bias.assign(w["beta_bias"])
-        np.testing.assert_allclose(film(x, z), mi(x, z), rtol=1e-12)
+        backend.assert_allclose(film(x, z), mi(x, z),
+                                **backend.close(rtol=1e-12, atol=0))
 
     def test_no_bias(self):
         layer = FiLM(use_bias=False)

@@ -9,6 +9,8 @@ import numpy as np
 
 from mi_zoo.layers import MultiplicativeInteraction
 from mi_zoo.layers import mi_contraction
+from tests import backend
+from tests.backend import as_numpy
 from tests.layers import references
 from tests.layers import test_util
 
@@ -33,7 +35,7 @@ def make(form, units=6, dtype="float64", **kwargs):
 def run(layer, x, z, seed=0):
     layer(x, z)
     weights = test_util.random_weights(layer, seed)
-    return np.asarray(layer(x, z)), weights
+    return as_numpy(layer(x, z)), weights
 
 
 class FormulaTest(parameterized.TestCase):
@@ -44,7 +46,7 @@ class FormulaTest(parameterized.TestCase):
         y, w = run(make(form), x, z)
         expected = references.multiplicative_interaction(form, x, z, w)
         self.assertEqual(y.shape, expected.shape)
-        np.testing.assert_allclose(y, expected, rtol=1e-10, atol=1e-10)
+        backend.assert_allclose(y, expected, **backend.close())
 
     @parameterized.product(
         contraction=mi_contraction.CONTRACTIONS, shapes=SHAPES, units=(3, 6, 9))
@@ -55,7 +57,7 @@ class FormulaTest(parameterized.TestCase):
         y, w = run(layer, x, z)
         self.assertEqual(layer.contraction, contraction)
         expected = references.multiplicative_interaction("full", x, z, w)
-        np.testing.assert_allclose(y, expected, rtol=1e-10, atol=1e-10)
+        backend.assert_allclose(y, expected, **backend.close())
 
     def test_no_bias_and_activation(self):
         x, z = test_util.inputs((4, 6), (4, 3))
@@ -64,7 +66,7 @@ class FormulaTest(parameterized.TestCase):
         self.assertNotIn("bias", w)
         expected = np.maximum(
             references.multiplicative_interaction("full", x, z, w), 0.0)
-        np.testing.assert_allclose(y, expected, rtol=1e-10, atol=1e-10)
+        backend.assert_allclose(y, expected, **backend.close())
         self.assertTrue((y == 0).any())
 
     def test_hypernetwork_view(self):
@@ -73,8 +75,8 @@ class FormulaTest(parameterized.TestCase):
         y, w = run(make("full", units=3), x, z)
         w_z = np.einsum("bi,ijk->bjk", z, w["kernel"]) + w["input_kernel"]
         b_z = z @ w["context_kernel"] + w["bias"]
-        np.testing.assert_allclose(
-            y, np.einsum("bj,bjk->bk", x, w_z) + b_z, rtol=1e-10, atol=1e-10)
+        backend.assert_allclose(
+            y, np.einsum("bj,bjk->bk", x, w_z) + b_z, **backend.close())
 
     @parameterized.parameters(
         # The parameter count of each form.
@@ -94,7 +96,7 @@ class StructureTest(parameterized.TestCase):
 
     def bilinear_part(self, layer, x, z):
         """g(x, z) = f(x, z) − f(x, 0) − f(0, z) + f(0, 0)."""
-        f = lambda a, b: np.asarray(layer(a, b))
+        f = lambda a, b: as_numpy(layer(a, b))
         zero_x, zero_z = np.zeros_like(x), np.zeros_like(z)
         return f(x, z) - f(x, zero_z) - f(zero_x, z) + f(zero_x, zero_z)
 
@@ -112,12 +114,12 @@ class StructureTest(parameterized.TestCase):
         x2, z2 = test_util.inputs((4, 6), (4, 5), seed=3)
         a, b = 1.7, -0.6
         g = lambda x, z: self.bilinear_part(layer, x, z)
-        np.testing.assert_allclose(
+        backend.assert_allclose(
             g(a * x1 + b * x2, z1), a * g(x1, z1) + b * g(x2, z1),
-            rtol=1e-9, atol=1e-9)
-        np.testing.assert_allclose(
+            **backend.close(rtol=1e-9, atol=1e-9))
+        backend.assert_allclose(
             g(x1, a * z1 + b * z2), a * g(x1, z1) + b * g(x1, z2),
-            rtol=1e-9, atol=1e-9)
+            **backend.close(rtol=1e-9, atol=1e-9))
         self.assertGreater(np.abs(g(x1, z1)).max(), 1e-3)
 
     def jacobian_of_bilinear_part(self, layer, z):
@@ -135,25 +137,26 @@ class StructureTest(parameterized.TestCase):
         _, z = test_util.inputs((4, 6), (4, 5), seed=4)
         jac = self.jacobian_of_bilinear_part(layer, z)
         self.assertEqual(jac.shape, (7, 6))
-        self.assertEqual(np.linalg.matrix_rank(jac, tol=1e-8), rank)
+        self.assertEqual(backend.matrix_rank(jac, 1e-8), rank)
 
     def test_full_jacobian_has_full_rank(self):
         # The full form is not limited: a control for the low-rank test.
         layer = self.built("full", units=7)
         _, z = test_util.inputs((4, 6), (4, 5), seed=4)
         jac = self.jacobian_of_bilinear_part(layer, z)
-        self.assertEqual(np.linalg.matrix_rank(jac, tol=1e-8), 6)
+        self.assertEqual(backend.matrix_rank(jac, 1e-8), 6)
 
     def test_diagonal_output_depends_only_on_same_feature(self):
         layer = self.built("diagonal")
         x, z = test_util.inputs((4, 6), (4, 5), seed=5)
-        base = np.asarray(layer(x, z))
+        base = as_numpy(layer(x, z))
         for j in range(6):
             bumped = x.copy()
             bumped[:, j] += 1.0
-            delta = np.asarray(layer(bumped, z)) - base
+            delta = as_numpy(layer(bumped, z)) - base
             others = np.delete(delta, j, axis=1)
-            np.testing.assert_allclose(others, 0.0, atol=1e-12)
+            backend.assert_allclose(others, 0.0,
+                                    **backend.close(rtol=1e-7, atol=1e-12))
             self.assertTrue((np.abs(delta[:, j]) > 1e-6).all())
 
     def test_scalar_bilinear_part_is_parallel_to_x(self):
@@ -162,15 +165,16 @@ class StructureTest(parameterized.TestCase):
         g = self.bilinear_part(layer, x, z)
         cos = np.sum(g * x, -1) / (
             np.linalg.norm(g, axis=-1) * np.linalg.norm(x, axis=-1))
-        np.testing.assert_allclose(np.abs(cos), 1.0, rtol=1e-10)
+        backend.assert_allclose(np.abs(cos), 1.0, **backend.close(atol=0))
 
     def test_diagonal_on_feature_map_is_channelwise(self):
         # [B, H, W, C] with a [B, m] context: the same affine map per pixel.
         layer = make("diagonal", units=None)
         x, z = test_util.inputs((2, 3, 4, 6), (2, 5))
         y, _ = run(layer, x, z)
-        per_pixel = np.asarray(layer(x[:, 1, 2], z))
-        np.testing.assert_allclose(y[:, 1, 2], per_pixel, rtol=1e-12)
+        per_pixel = as_numpy(layer(x[:, 1, 2], z))
+        backend.assert_allclose(y[:, 1, 2], per_pixel,
+                                **backend.close(rtol=1e-12, atol=0))
 
 
 class ContractionChoiceTest(parameterized.TestCase):
@@ -257,8 +261,9 @@ class KerasApiTest(parameterized.TestCase):
             x, z = test_util.inputs((3, 6), (3, 4))
             layer(x, z)
             layer.kernel.assign(np.zeros(layer.kernel.shape))
-            expected = x + z @ np.asarray(layer.context_kernel)
-            np.testing.assert_allclose(layer(x, z), expected, rtol=1e-12)
+            expected = x + z @ as_numpy(layer.context_kernel)
+            backend.assert_allclose(layer(x, z), expected,
+                                    **backend.close(rtol=1e-12, atol=0))
 
 
 class BadInputTest(parameterized.TestCase):

@@ -20,6 +20,7 @@ import json
 import os
 import re
 from typing import List
+from typing import Sequence
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
@@ -65,3 +66,39 @@ def read_json(path: str, what: str):
             raise ValueError(
                 f"{what} file {path!r} is not valid JSON (truncated?): {e}"
             ) from None
+
+
+def read_json_records(path: str, what: str, key: str,
+                      required: Sequence[str]) -> List[dict]:
+    """Reads the non-empty list of records under `key` of a JSON object,
+    each a dict holding the keys `required`; errors name the file.
+
+    Args:
+      path: the file.
+      what: what the file should hold, for error messages.
+      key: the key of the list, e.g. "questions".
+      required: the keys every record must have.
+
+    Returns:
+      The list of records.
+
+    Raises:
+      FileNotFoundError, ValueError: as `read_json`; ValueError also when
+        the file has no list under `key`, an empty one, or a record that is
+        not a dict or lacks a required key (the message gives its index).
+    """
+    data = read_json(path, what)
+    records = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(records, list):
+        raise ValueError(f"{what} file {path!r} has no \"{key}\" list.")
+    if not records:
+        raise ValueError(f"{what} file {path!r} has no {key}.")
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            raise ValueError(f"{what} file {path!r}: entry {index} is not an "
+                             f"object, got {record!r}.")
+        missing = [name for name in required if name not in record]
+        if missing:
+            raise ValueError(f"{what} file {path!r}: entry {index} lacks "
+                             f"{', '.join(missing)}, got {record!r}.")
+    return records

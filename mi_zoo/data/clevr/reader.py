@@ -125,18 +125,8 @@ def load_questions(path: str) -> List[dict]:
     Returns:
       The list of question dicts.
     """
-    data = text_vocab.read_json(path, "CLEVR questions")
-    questions = data.get("questions") if isinstance(data, dict) else None
-    if not isinstance(questions, list):
-        raise ValueError(f"CLEVR questions file {path!r} has no \"questions\" "
-                         f"list.")
-    if not questions:
-        raise ValueError(f"CLEVR questions file {path!r} has no questions.")
-    for k, q in enumerate(questions):
-        if "question" not in q or "image_filename" not in q:
-            raise ValueError(f"CLEVR questions file {path!r}: question {k} "
-                             f"lacks \"question\" or \"image_filename\".")
-    return questions
+    return text_vocab.read_json_records(path, "CLEVR questions", "questions",
+                                        ("question", "image_filename"))
 
 
 def build_answer_vocab(questions: Sequence[dict]) -> List[str]:

@@ -91,18 +91,9 @@ def load_questions(path: str) -> List[dict]:
     Returns:
       The list of {"image_id", "question", "question_id"} dicts.
     """
-    data = text_vocab.read_json(path, "VQA questions")
-    questions = data.get("questions") if isinstance(data, dict) else None
-    if not isinstance(questions, list):
-        raise ValueError(f"VQA questions file {path!r} has no \"questions\" "
-                         f"list.")
-    if not questions:
-        raise ValueError(f"VQA questions file {path!r} has no questions.")
-    for q in questions:
-        if not all(k in q for k in ("image_id", "question", "question_id")):
-            raise ValueError(f"VQA questions file {path!r}: entry {q!r} lacks "
-                             f"image_id, question or question_id.")
-    return questions
+    return text_vocab.read_json_records(path, "VQA questions", "questions",
+                                        ("image_id", "question",
+                                         "question_id"))
 
 
 def load_annotations(path: str) -> Dict[int, dict]:
@@ -114,22 +105,10 @@ def load_annotations(path: str) -> Dict[int, dict]:
     Returns:
       {question_id: annotation dict}.
     """
-    data = text_vocab.read_json(path, "VQA annotations")
-    anns = data.get("annotations") if isinstance(data, dict) else None
-    if not isinstance(anns, list):
-        raise ValueError(f"VQA annotations file {path!r} has no "
-                         f"\"annotations\" list.")
-    if not anns:
-        raise ValueError(f"VQA annotations file {path!r} has no annotations.")
-    out = {}
-    for a in anns:
-        if not all(k in a for k in ("question_id", "answers",
-                                    "multiple_choice_answer")):
-            raise ValueError(f"VQA annotations file {path!r}: entry for "
-                             f"question {a.get('question_id')!r} lacks "
-                             f"question_id, answers or multiple_choice_answer.")
-        out[int(a["question_id"])] = a
-    return out
+    annotations = text_vocab.read_json_records(
+        path, "VQA annotations", "annotations",
+        ("question_id", "answers", "multiple_choice_answer"))
+    return {int(a["question_id"]): a for a in annotations}
 
 
 def iter_examples(questions_json: str, annotations_json: Optional[str]

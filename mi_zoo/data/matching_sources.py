@@ -54,6 +54,7 @@ from mi_zoo.core import validation
 from mi_zoo.data import clevr_2d
 from mi_zoo.data.clevr_2d import builder as clevr_2d_builder
 from mi_zoo.data import flickr30k
+from mi_zoo.data import images
 from mi_zoo.data import sources
 from mi_zoo.data import vqa_sources
 
@@ -241,12 +242,8 @@ def _flickr30k(r: sources.Request) -> MatchingData:
     split = sources.choose_split(r.name, r.eval_split, ("test", "val"))
     opts = sources.check_options(r.name, r.options, {
         "image_size": (224, 224), "max_caption_length": 32})
-    image_size = tuple(opts["image_size"])
-    if len(image_size) != 2 or not all(
-            isinstance(d, int) and d > 0 for d in image_size):
-        raise ValueError(f"options['image_size'] must be (height, width) "
-                         f"positive integers, got "
-                         f"image_size={opts['image_size']!r}.")
+    image_size = images.check_image_size(opts["image_size"],
+                                         "options['image_size']")
     length = opts["max_caption_length"]
     validation.check_positive_int("max_caption_length", length)
     if not os.path.isfile(os.path.join(data_dir, flickr30k.KARPATHY_FILE)):

@@ -84,6 +84,7 @@ from mi_zoo.core import specs
 from mi_zoo.core import validation
 from mi_zoo.data import clevr
 from mi_zoo.data import clevr_2d
+from mi_zoo.data import images
 from mi_zoo.data.clevr_2d import builder as clevr_2d_builder
 from mi_zoo.data import sort_of_clevr as soc
 from mi_zoo.data.sort_of_clevr import builder as sort_of_clevr_builder
@@ -325,12 +326,8 @@ def _clevr(r: Request) -> VqaData:
     choose_image_kind(r.name, r.image_kind, ("pixels",))
     split = choose_split(r.name, r.eval_split, ("val",))
     opts = check_options(r.name, r.options, {"image_size": (128, 128)})
-    image_size = tuple(opts["image_size"])
-    if len(image_size) != 2 or not all(
-            isinstance(d, int) and d > 0 for d in image_size):
-        raise ValueError(f"options['image_size'] must be (height, width) "
-                         f"positive integers, got "
-                         f"image_size={opts['image_size']!r}.")
+    image_size = images.check_image_size(opts["image_size"],
+                                         "options['image_size']")
     train_questions = clevr.load_questions(
         clevr.split_paths(data_dir, "train")[0])
     qvocab = vocabulary.Vocabulary.from_texts(

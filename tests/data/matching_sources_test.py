@@ -154,6 +154,13 @@ class Flickr30kTest(Checks, parameterized.TestCase):
         self.assertNotIn("several", data.words)
         self.assertIn("playhouse", data.words)
 
+    def test_bad_image_size(self):
+        with self.assertRaisesRegex(
+                ValueError, r"`options\['image_size'\]` must be \(height, "
+                r"width\), two positive integers, got "
+                r"options\['image_size'\]=\(8, 0\)\."):
+            self.load(options={"image_size": (8, 0)})
+
     def test_several_captions_per_image(self):
         # Make the test split one image with 2 captions.
         import json  # pylint: disable=g-import-not-at-top

@@ -277,7 +277,8 @@ class ClevrTest(Checks, parameterized.TestCase):
         ("eval_split", dict(eval_split="test"),
          r"--eval_split.*\('val',\).*eval_split='test'"),
         ("image_size", dict(options={"image_size": (0, 3)}),
-         r"image_size=\(0, 3\)"),
+         r"`options\['image_size'\]` must be \(height, width\), two "
+         r"positive integers, got options\['image_size'\]=\(0, 3\)\."),
     )
     def test_bad_arguments(self, kwargs, message):
         with self.assertRaisesRegex(ValueError, message):

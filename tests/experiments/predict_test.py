@@ -183,6 +183,12 @@ class PredictTest(absltest.TestCase):
                     f"--model_dir={self.run_dir}", f"--image={self.image}")
         self.assertEqual(done.returncode, 2)
         self.assertIn("error: --question is required.", done.stderr)
+        # The fix the message gives: extending the run writes the file.
+        done = _run("mi_zoo.experiments.vqa", f"--model_dir={old}",
+                    *TINY_MLB, "--train_steps=3")
+        self.assertEqual(done.returncode, 0, done.stderr[-3000:])
+        self.assertEqual(Predictor.from_run(old).codec,
+                         self.predictor.codec)
 
 
 if __name__ == "__main__":

@@ -10,17 +10,22 @@ naming the flag and listing the choices).
 
 Each binary states what the shared flags mean for it, and their defaults,
 in a {flag name: `Usage`} dict passed to `use` in its `run()`, before
-`app.run`: its `--help` then lists its own choices and defaults, and leaves
-out the shared flags it does not read.
+`app.run` (`entry_points` makes that `run()`): its `--help` then lists its
+own choices and defaults, and leaves out the shared flags it does not read.
 """
 
 import dataclasses
 import os
 import sys
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any
+from typing import Mapping
+from typing import Optional
+from typing import Sequence
 
 from absl import app
 from absl import flags
+
+from mi_zoo.experiments import flags as training_flags
 
 SIZES = ("small", "paper")
 
@@ -127,6 +132,23 @@ def use(binary, usages: Mapping[str, Usage]) -> None:
     if (main_module is not None and main_module is not binary
             and not getattr(main_module, "__doc__", None)):
         main_module.__doc__ = binary.__doc__
+
+
+def entry_points(train_and_report, defaults, usages: Mapping[str, Usage]):
+    """The `main(argv)` and `run()` of a binary that reads shared flags:
+    `flags.entry_points` whose `run` first calls `use(binary, usages)`.
+
+    Args:
+      train_and_report: () -> results, defined in the binary's module.
+      defaults: {engine flag name: the binary's default}.
+      usages: {shared flag name: `Usage`}, as for `use`.
+
+    Returns:
+      (main, run).
+    """
+    return training_flags.entry_points(
+        train_and_report, defaults,
+        before_run=lambda binary: use(binary, usages))
 
 
 def _short_name(module) -> str:

@@ -39,7 +39,6 @@ from mi_zoo.experiments import expressivity_search
 from mi_zoo.experiments import flags as training_flags
 from mi_zoo.models import expressivity as expressivity_models
 from mi_zoo.tasks import expressivity
-from mi_zoo.training import trainer
 
 # --help lists the shared flags too (they live in other modules).
 flags.adopt_module_key_flags(training_flags)
@@ -199,12 +198,7 @@ def train_and_report():
     return all_results[values[0]] if len(values) == 1 else all_results
 
 
-main = training_flags.main_calling(train_and_report)
-
-
-def run():
-    """Entry point (`python -m mi_zoo.experiments.expressivity`)."""
-    training_flags.run_binary(main, DEFAULTS)
+main, run = training_flags.entry_points(train_and_report, DEFAULTS)
 
 
 if __name__ == "__main__":

@@ -5,12 +5,16 @@ help per setting, in the dataclass) plus the strategy flags.
 Importing this module defines the flags once per process; a binary adds its
 own flags and, in `train_and_report`:
 
-    strategy = flags.make_strategy()   # first: splits the CPU if asked
-    results = trainer.train(task, flags.train_config(), strategy,
-                            settings=flags.settings(sys.modules[__name__]))
+    task, results = flags.train_task(make_task, settings)
 
-then `main = flags.main_calling(train_and_report)` and an entry point
-`run()` that calls `flags.run_binary(main, DEFAULTS)`.
+(the strategy first, which splits the CPU if asked, then the task, then
+`trainer.train` with the `TrainConfig` of the flags), then its `main(argv)`
+and console-script entry point:
+
+    main, run = flags.entry_points(train_and_report, DEFAULTS)
+
+(`common_flags.entry_points(train_and_report, DEFAULTS, SHARED_FLAGS)` for
+a binary that reads the shared flags).
 """
 
 import contextlib
@@ -113,6 +117,55 @@ def settings(binary) -> dict:
             for flag in module_flags:
                 values[flag.name] = flag.value
     return values
+
+
+def train_task(make_task, settings):
+    """Trains the task of a binary as the flags say.
+
+    Makes the strategy of the flags first (it splits the CPU if asked,
+    before any TF op), then `make_task()`, then runs `trainer.train` with
+    the `TrainConfig` of the flags.
+
+    Args:
+      make_task: () -> the binary's `Task`.
+      settings: task -> {name: value}, the run's settings (flags.json and
+        the TensorBoard settings).
+
+    Returns:
+      (task, the engine's results).
+    """
+    strategy = make_strategy()
+    task = make_task()
+    results = trainer.train(task, train_config(), strategy,
+                            settings=settings(task))
+    return task, results
+
+
+def entry_points(train_and_report, defaults, before_run=None):
+    """The `main(argv)` and the console-script `run()` of a binary.
+
+    Args:
+      train_and_report: () -> results, the binary's work, defined in the
+        binary's module.
+      defaults: {engine flag name: the binary's default} (`run_binary`).
+      before_run: None, or binary module -> None, called first by `run`
+        (`common_flags.entry_points` gives the shared flags their meaning
+        there).
+
+    Returns:
+      (main, run): `main_calling(train_and_report)`, and the entry point
+      that calls `before_run` and runs `main` with `run_binary`.
+    """
+    main = main_calling(train_and_report)
+    binary = sys.modules[train_and_report.__module__]
+
+    def run():
+        """The binary's entry point (its console script, `python -m`)."""
+        if before_run is not None:
+            before_run(binary)
+        run_binary(main, defaults)
+
+    return main, run
 
 
 def main_calling(train_and_report):

@@ -24,10 +24,9 @@ from absl import flags
 
 from mi_zoo.data.text import corpora as text_corpora
 from mi_zoo.experiments import common_flags
+from mi_zoo.experiments import flags as training_flags
 from mi_zoo.models import language
 from mi_zoo.tasks import language_model
-from mi_zoo.experiments import flags as training_flags
-from mi_zoo.training import trainer
 
 # --help lists the engine's flags too (they live in another module), and
 # the shared flags this binary reads as SHARED_FLAGS describes them (run()).
@@ -144,10 +143,7 @@ def settings(task) -> dict:
 
 def train_and_report():
     """Trains as the flags say; prints and returns the results."""
-    strategy = training_flags.make_strategy()
-    task = make_task()
-    config = training_flags.train_config()
-    results = trainer.train(task, config, strategy, settings=settings(task))
+    task, results = training_flags.train_task(make_task, settings)
     print(f"{task.model_name} on {task.corpus.name} ({task.corpus.level}): "
           f"{results['parameters']:,} parameters, {results['step']} steps")
     for split in ("valid", "test"):
@@ -156,13 +152,8 @@ def train_and_report():
     return results
 
 
-main = training_flags.main_calling(train_and_report)
-
-
-def run():
-    """Console-script entry point (`mi-zoo-lm`)."""
-    common_flags.use(sys.modules[__name__], SHARED_FLAGS)
-    training_flags.run_binary(main, DEFAULTS)
+main, run = common_flags.entry_points(train_and_report, DEFAULTS,
+                                      SHARED_FLAGS)
 
 
 if __name__ == "__main__":

@@ -31,10 +31,9 @@ from absl import flags
 
 from mi_zoo.data import matching_sources
 from mi_zoo.experiments import common_flags
+from mi_zoo.experiments import flags as training_flags
 from mi_zoo.models import matching as matching_models
 from mi_zoo.tasks import matching as matching_task
-from mi_zoo.experiments import flags as training_flags
-from mi_zoo.training import trainer
 
 # --help lists the engine's flags too (they live in another module), and
 # the shared data and model flags as SHARED_FLAGS describes them (run()).
@@ -181,21 +180,14 @@ def results_table(task, results) -> str:
 
 def train_and_report():
     """Trains as the flags say; prints and returns the results."""
-    strategy = training_flags.make_strategy()
-    task = make_task()
-    results = trainer.train(task, training_flags.train_config(), strategy,
-                            settings=settings())
+    task, results = training_flags.train_task(make_task,
+                                              lambda task: settings())
     print(results_table(task, results))
     return results
 
 
-main = training_flags.main_calling(train_and_report)
-
-
-def run():
-    """Console-script entry point (`mi-zoo-matching`)."""
-    common_flags.use(sys.modules[__name__], SHARED_FLAGS)
-    training_flags.run_binary(main, DEFAULTS)
+main, run = common_flags.entry_points(train_and_report, DEFAULTS,
+                                      SHARED_FLAGS)
 
 
 if __name__ == "__main__":

@@ -23,10 +23,9 @@ import sys
 from absl import app
 from absl import flags
 
+from mi_zoo.experiments import flags as training_flags
 from mi_zoo.models import multitask_regression as multitask_models
 from mi_zoo.tasks import multitask_regression
-from mi_zoo.experiments import flags as training_flags
-from mi_zoo.training import trainer
 
 # --help lists the shared flags too (they live in other modules).
 flags.adopt_module_key_flags(training_flags)
@@ -92,10 +91,7 @@ def settings(task) -> dict:
 
 def train_and_report():
     """Trains as the flags say; prints and returns the results."""
-    strategy = training_flags.make_strategy()
-    task = make_task()
-    config = training_flags.train_config()
-    results = trainer.train(task, config, strategy, settings=settings(task))
+    task, results = training_flags.train_task(make_task, settings)
     print(f"{task.conditioning_name}, T={task.num_tasks} "
           f"({task.function_family}): {results['parameters']:,} parameters "
           f"(widths {task.first_width}, {task.width}), "
@@ -105,12 +101,7 @@ def train_and_report():
     return results
 
 
-main = training_flags.main_calling(train_and_report)
-
-
-def run():
-    """Entry point (`python -m mi_zoo.experiments.multitask_regression`)."""
-    training_flags.run_binary(main, DEFAULTS)
+main, run = training_flags.entry_points(train_and_report, DEFAULTS)
 
 
 if __name__ == "__main__":

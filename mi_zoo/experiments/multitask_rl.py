@@ -29,11 +29,11 @@ import sys
 from absl import app
 from absl import flags
 
+from mi_zoo.experiments import flags as training_flags
 from mi_zoo.rl import agent
 from mi_zoo.rl import rl_config
 from mi_zoo.rl import rl_trainer
 from mi_zoo.rl import suite
-from mi_zoo.experiments import flags as training_flags
 
 # --help lists the shared flags too (they live in other modules).
 flags.adopt_module_key_flags(training_flags)
@@ -167,12 +167,7 @@ def train_and_report():
     return results
 
 
-main = training_flags.main_calling(train_and_report)
-
-
-def run():
-    """Entry point (`python -m mi_zoo.experiments.multitask_rl`)."""
-    training_flags.run_binary(main, DEFAULTS)
+main, run = training_flags.entry_points(train_and_report, DEFAULTS)
 
 
 if __name__ == "__main__":

@@ -31,11 +31,10 @@ from absl import flags
 
 from mi_zoo.data import vqa_sources
 from mi_zoo.experiments import common_flags
+from mi_zoo.experiments import flags as training_flags
 from mi_zoo.experiments import recipes
 from mi_zoo.models import vqa as vqa_models
 from mi_zoo.tasks import vqa as vqa_task
-from mi_zoo.experiments import flags as training_flags
-from mi_zoo.training import trainer
 
 # --help lists the engine's flags too (they live in another module), and
 # the shared data and model flags as SHARED_FLAGS describes them (run()).
@@ -150,21 +149,14 @@ def train_and_report():
     results."""
     if RECIPE.value is not None:
         recipes.apply(RECIPE.value)
-    strategy = training_flags.make_strategy()
-    task = make_task()
-    results = trainer.train(task, training_flags.train_config(), strategy,
-                            settings=settings())
+    task, results = training_flags.train_task(make_task,
+                                              lambda task: settings())
     print_results(task, results)
     return results
 
 
-main = training_flags.main_calling(train_and_report)
-
-
-def run():
-    """Console-script entry point (`mi-zoo-vqa`)."""
-    common_flags.use(sys.modules[__name__], SHARED_FLAGS)
-    training_flags.run_binary(main, DEFAULTS)
+main, run = common_flags.entry_points(train_and_report, DEFAULTS,
+                                      SHARED_FLAGS)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Helpers shared by the fusion layers (private to `mi_zoo.fusion`).
 
-- Arguments and configs: `check_bool`, `check_rate`, `check_dropout_seed`,
-  `dropout_layer` and `config_with`; the checks that
+- Arguments and configs: `check_bool`, `dropout_layer` (which checks the
+  rate and the seed of a fusion's `dropout`) and `config_with`; the checks that
   `mi_zoo.core.validation` has are used from there.
 - Static shapes: `joint_shapes` and `broadcast_pair` (two inputs that meet
   feature-wise, one of which may broadcast over the other's middle axes),
@@ -56,7 +56,12 @@ def check_dropout_seed(seed, dropout):
 
 
 def dropout_layer(rate, dtype_policy, seed=None):
-    """A `keras.layers.Dropout` of the given (checked) rate; None for 0."""
+    """The `keras.layers.Dropout` of a fusion's `dropout=rate` and `seed`;
+    None for rate 0. Raises unless `rate` is in [0, 1) (`check_rate`) and
+    `seed` None or an int seeding an active dropout (`check_dropout_seed`).
+    """
+    check_rate("dropout", rate)
+    check_dropout_seed(seed, rate)
     if not rate:
         return None
     return keras.layers.Dropout(rate, seed=seed, dtype=dtype_policy)

@@ -120,8 +120,6 @@ class Block(base.WeightedLayer):
         sizes = chunk_sizes(mm_dim, chunks)
         validation.check_choice("normalization", normalization,
                                  NORMALIZATIONS)
-        _common.check_rate("dropout", dropout)
-        _common.check_dropout_seed(seed, dropout)
         self.units = units
         self.mm_dim = mm_dim
         self.chunks = chunks

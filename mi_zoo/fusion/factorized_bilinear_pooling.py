@@ -95,10 +95,8 @@ class FactorizedBilinearPooling(base.WeightedLayer):
         validation.check_positive_int("units", units)
         validation.check_positive_int("factor", factor)
         validation.check_positive_int("order", order)
-        _common.check_rate("dropout", dropout)
         _common.check_bool("power_normalize", power_normalize)
         _common.check_bool("l2_normalize", l2_normalize)
-        _common.check_dropout_seed(seed, dropout)
         self.units = units
         self.factor = factor
         self.order = order

@@ -97,7 +97,6 @@ class LowRankBilinearPooling(base.WeightedLayer):
         validation.check_choice(
             "activation_position", activation_position, ("before", "after"))
         _common.check_bool("use_shortcut", use_shortcut)
-        _common.check_rate("dropout", dropout)
         if (activation_position == "after"
                 and self.activation is keras.activations.linear):
             raise ValueError(

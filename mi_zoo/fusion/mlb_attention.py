@@ -125,7 +125,6 @@ class MLBAttention(_common.ConsumesMasks, base.WeightedLayer):
         validation.check_positive_int("glimpses", glimpses)
         validation.check_positive_int(
             "glimpse_units", glimpse_units, allow_none=True)
-        _common.check_rate("dropout", dropout)
         self.joint_size = joint_size
         self.glimpses = glimpses
         self.glimpse_units = glimpse_units

@@ -95,7 +95,6 @@ class MultimodalResidual(base.WeightedLayer):
         validation.check_positive_int(
             "hidden_units", hidden_units, allow_none=True)
         validation.check_choice("shortcut", shortcut, ("linear", "identity"))
-        _common.check_rate("dropout", dropout)
         self.units = units
         self.num_layers = num_layers
         self.hidden_units = hidden_units

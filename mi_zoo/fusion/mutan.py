@@ -103,8 +103,6 @@ class Mutan(base.WeightedLayer):
                             ("y_hidden", y_hidden)):
             validation.check_positive_int(name, value)
         _common.check_bool("normalize", normalize)
-        _common.check_rate("dropout", dropout)
-        _common.check_dropout_seed(seed, dropout)
         self.units = units
         self.rank = rank
         self.mm_dim = mm_dim

@@ -76,24 +76,25 @@ def check_seed(seed):
 
 def choose_image_kind(dataset: str, image_kind, supported) -> str:
     """`image_kind`, or the dataset's default (supported[0]) when None."""
-    if image_kind is None:
-        return supported[0]
-    if image_kind not in supported:
-        raise ValueError(f"`image_kind` (--image_kind) must be one of "
-                         f"{tuple(supported)} for the {dataset!r} dataset, "
-                         f"got image_kind={image_kind!r}.")
-    return image_kind
+    return choose(dataset, image_kind, supported, "image_kind")
 
 
 def choose_split(dataset: str, split, supported, argument="eval_split"):
     """`split`, or the dataset's default (supported[0]) when None."""
-    if split is None:
+    return choose(dataset, split, supported, argument)
+
+
+def choose(dataset: str, value, supported, argument: str):
+    """`value` of the request's `argument` (its flag has the same name), or
+    the dataset's default (supported[0]) when None; raises, naming the
+    argument and the dataset, unless `value` is in `supported`."""
+    if value is None:
         return supported[0]
-    if split not in supported:
+    if value not in supported:
         raise ValueError(f"`{argument}` (--{argument}) must be one of "
                          f"{tuple(supported)} for the {dataset!r} dataset, "
-                         f"got {argument}={split!r}.")
-    return split
+                         f"got {argument}={value!r}.")
+    return value
 
 
 def check_options(dataset: str, options: Mapping[str, Any],

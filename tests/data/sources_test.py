@@ -60,6 +60,10 @@ class SourcesTest(parameterized.TestCase):
                 ValueError, r"`eval_split` \(--eval_split\) must be one of "
                 r"\('val',\) for the 'toy' dataset, got eval_split='x'\.$"):
             sources.choose_split("toy", "x", ("val",))
+        with self.assertRaisesRegex(
+                ValueError, r"`config` \(--config\) must be one of "
+                r"\('a', 'b'\) for the 'toy' dataset, got config='c'\.$"):
+            sources.choose("toy", "c", ("a", "b"), "config")
 
     def test_check_options(self):
         self.assertEqual(sources.check_options("toy", {"a": 2},

@@ -157,18 +157,8 @@ def clevr_2d_caption_dataset(split, batch_size, seed, image_kind="pixels",
     validation.check_positive_int("batch_size", batch_size)
     validation.check_positive_int("caption_length", caption_length)
     validation.check_positive_int("max_regions", max_regions)
-    validation.check_positive_int("limit", limit, allow_none=True)
-    if builder is None:
-        builder = clevr_2d_builder.Clevr2d(config=config, data_dir=data_dir)
-        builder.download_and_prepare()
-    if split not in builder.info.splits:
-        raise ValueError(f"`split` must be one of "
-                         f"{tuple(builder.info.splits)}, got split={split!r}.")
-    ds = builder.as_dataset(split=split, shuffle_files=False)
-    n = builder.info.splits[split].num_examples
-    if limit is not None:
-        ds = ds.take(limit)
-        n = min(n, limit)
+    ds, n = clevr_2d_builder.split_examples(split, config, data_dir, builder,
+                                            limit)
     ds = ds.enumerate()
     if shuffle:
         ds = ds.shuffle(min(n, 10000), seed=seed,
@@ -177,14 +167,8 @@ def clevr_2d_caption_dataset(split, batch_size, seed, image_kind="pixels",
         ds = ds.repeat()
 
     def to_inputs(index, ex):
-        image = tf.cast(ex["image"], tf.float32) / 255.0
-        inputs = {"caption": clevr_2d_builder._pad_tokens(  # pylint: disable=protected-access
-            ex["caption_tokens"], caption_length, "caption")}
-        if image_kind == "pixels":
-            inputs["image"] = image
-        else:
-            inputs["image"], inputs["boxes"] = clevr_2d_builder.region_features(
-                image, ex["objects"], max_regions)
+        inputs = clevr_2d_builder.example_inputs(
+            ex, "caption", caption_length, image_kind, max_regions)
         if with_image_index:
             inputs["image_index"] = tf.cast(index, tf.int32)
         return inputs

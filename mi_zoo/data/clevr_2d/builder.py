@@ -187,6 +187,55 @@ def region_features(image, objects, max_regions=MAX_REGIONS):
     return feats, boxes
 
 
+def split_examples(split, config="default", data_dir=None, builder=None,
+                   limit=None):
+    """The examples of one split of CLEVR-2D, in order, and their number.
+
+    Args:
+      split: "train", "validation" or "test" (or a TFDS split string).
+      config: builder config name or `Clevr2dConfig`.
+      data_dir: TFDS data dir (built there on first use).
+      builder: an already prepared `Clevr2d` builder (overrides data_dir
+        and config).
+      limit: keep only the first `limit` examples; None keeps all.
+
+    Returns:
+      (a `tf.data.Dataset` of the builder's example dicts, their number).
+
+    Raises:
+      ValueError: for a split the builder does not have, or a bad `limit`.
+    """
+    validation.check_positive_int("limit", limit, allow_none=True)
+    if builder is None:
+        builder = Clevr2d(config=config, data_dir=data_dir)
+        builder.download_and_prepare()
+    if split not in builder.info.splits:
+        raise ValueError(f"`split` must be one of "
+                         f"{tuple(builder.info.splits)}, got split={split!r}.")
+    ds = builder.as_dataset(split=split, shuffle_files=False)
+    num_examples = builder.info.splits[split].num_examples
+    if limit is not None:
+        ds = ds.take(limit)
+        num_examples = min(num_examples, limit)
+    return ds, num_examples
+
+
+def example_inputs(example, text, text_length, image_kind, max_regions):
+    """The model inputs of one example: {text: int32 [T] (`text`_tokens
+    padded to `text_length`), "image": float32 [H, W, 3] in [0, 1] for
+    image_kind "pixels", or [R, REGION_FEATURES] with "boxes" [R, 4] for
+    "regions" (`region_features`)}. `text` is "question" or "caption"."""
+    image = tf.cast(example["image"], tf.float32) / 255.0
+    inputs = {text: _pad_tokens(example[f"{text}_tokens"], text_length,
+                                text)}
+    if image_kind == "pixels":
+        inputs["image"] = image
+    else:
+        inputs["image"], inputs["boxes"] = region_features(
+            image, example["objects"], max_regions)
+    return inputs
+
+
 def _pad_tokens(tokens, length, what):
     check = tf.debugging.assert_less_equal(
         tf.shape(tokens)[0], length,
@@ -236,18 +285,7 @@ def clevr_2d_dataset(split, batch_size, seed, image_kind="pixels",
     validation.check_positive_int("batch_size", batch_size)
     validation.check_positive_int("question_length", question_length)
     validation.check_positive_int("max_regions", max_regions)
-    validation.check_positive_int("limit", limit, allow_none=True)
-    if builder is None:
-        builder = Clevr2d(config=config, data_dir=data_dir)
-        builder.download_and_prepare()
-    if split not in builder.info.splits:
-        raise ValueError(f"`split` must be one of "
-                         f"{tuple(builder.info.splits)}, got split={split!r}.")
-    ds = builder.as_dataset(split=split, shuffle_files=False)
-    num_examples = builder.info.splits[split].num_examples
-    if limit is not None:
-        ds = ds.take(limit)
-        num_examples = min(num_examples, limit)
+    ds, num_examples = split_examples(split, config, data_dir, builder, limit)
     if shuffle:
         ds = ds.shuffle(min(num_examples, 10000),
                         seed=seed, reshuffle_each_iteration=True)
@@ -255,14 +293,8 @@ def clevr_2d_dataset(split, batch_size, seed, image_kind="pixels",
         ds = ds.repeat()
 
     def to_inputs(ex):
-        image = tf.cast(ex["image"], tf.float32) / 255.0
-        inputs = {"question": _pad_tokens(ex["question_tokens"],
-                                          question_length, "question")}
-        if image_kind == "pixels":
-            inputs["image"] = image
-        else:
-            inputs["image"], inputs["boxes"] = region_features(
-                image, ex["objects"], max_regions)
+        inputs = example_inputs(ex, "question", question_length, image_kind,
+                                max_regions)
         answer = tf.cast(ex["answer"], tf.int32)
         if with_info:
             return inputs, answer, {

@@ -183,3 +183,16 @@ def value_or(flag, default):
 def settings() -> dict:
     """{flag name: value} of the flags of this module (for flags.json)."""
     return {holder.name: holder.value for holder in SHARED}
+
+
+def run_settings(binary, dataset: str, model: str, num_images: int) -> dict:
+    """Every flag of a run of `binary` (flags.json, the TensorBoard
+    settings): the engine's and the binary's flags (`flags.settings`) and
+    the shared flags, with --dataset, --model and --num_images resolved to
+    the binary's defaults `dataset`, `model`, `num_images` when unset."""
+    values = training_flags.settings(binary)
+    values.update(settings())
+    values.update(dataset=value_or(DATASET, dataset),
+                  model=value_or(MODEL, model),
+                  num_images=value_or(NUM_IMAGES, num_images))
+    return values

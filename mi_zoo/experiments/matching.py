@@ -145,13 +145,8 @@ def make_task() -> matching_task.MatchingTask:
 
 def settings() -> dict:
     """Every flag of the run, with the shared flags' defaults resolved."""
-    values = training_flags.settings(sys.modules[__name__])
-    values.update(common_flags.settings())
-    values.update(
-        dataset=common_flags.value_or(common_flags.DATASET, DATASET),
-        model=common_flags.value_or(common_flags.MODEL, MODEL),
-        num_images=common_flags.value_or(common_flags.NUM_IMAGES,
-                                         NUM_IMAGES))
+    values = common_flags.run_settings(sys.modules[__name__], DATASET,
+                                       MODEL, NUM_IMAGES)
     if values["dataset"] == "clevr2d":
         config = common_flags.value_or(common_flags.DATASET_CONFIG,
                                        CLEVR2D_CONFIG)

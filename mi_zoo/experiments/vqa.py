@@ -127,13 +127,8 @@ def make_task() -> vqa_task.VqaTask:
 
 def settings() -> dict:
     """Every flag of the run, with the shared flags' defaults resolved."""
-    values = training_flags.settings(sys.modules[__name__])
-    values.update(common_flags.settings())
-    values.update(
-        dataset=common_flags.value_or(common_flags.DATASET, DATASET),
-        model=common_flags.value_or(common_flags.MODEL, MODEL),
-        num_images=common_flags.value_or(common_flags.NUM_IMAGES, NUM_IMAGES))
-    return values
+    return common_flags.run_settings(sys.modules[__name__], DATASET, MODEL,
+                                     NUM_IMAGES)
 
 
 def print_results(task, results):

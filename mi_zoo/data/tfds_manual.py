@@ -51,6 +51,25 @@ class ManualDirBuilder(tfds.core.GeneratorBasedBuilder,
         return tfds.core.Path(os.path.abspath(
             sys.modules[cls.__module__].__file__))
 
+    def check_prepared(self, title: str, data_dir) -> None:
+        """Raises unless this build is in `data_dir`.
+
+        Args:
+          title: the corpus, e.g. "VQA v2", for the message.
+          data_dir: the data directory the caller was given.
+
+        Raises:
+          FileNotFoundError: naming `data_dir`, the folder looked in and
+            the command that builds it.
+        """
+        if not self.is_prepared():
+            raise FileNotFoundError(
+                f"No {title} build in data_dir={data_dir!r} (looked in "
+                f"{self.data_dir!r}); build it with {type(self).__name__}("
+                f"data_dir={data_dir!r}).download_and_prepare("
+                f"download_config=tfds.download.DownloadConfig("
+                f"manual_dir=...)).")
+
     def _manual_dir(self, dl_manager) -> str:
         """`dl_manager.manual_dir` as a string; a clear error when missing.
 

@@ -136,8 +136,12 @@ class ClevrV1BuilderTest(absltest.TestCase):
 
     def test_not_prepared(self):
         empty = fixtures.tempdir(self)
-        with self.assertRaisesRegex(FileNotFoundError, r"No CLEVR v1.0 build "
-                                    rf"in data_dir='{empty}'"):
+        with self.assertRaisesRegex(
+                FileNotFoundError,
+                rf"^No CLEVR v1.0 build in data_dir='{empty}' \(looked in "
+                rf"'{empty}.*'\); build it with ClevrV1\(data_dir='{empty}'\)"
+                r"\.download_and_prepare\(download_config=tfds\.download\."
+                r"DownloadConfig\(manual_dir=\.\.\.\)\)\.$"):
             clevr_v1_builder.clevr_v1_dataset("train", 2, data_dir=empty)
 
 

@@ -190,12 +190,7 @@ def clevr_v1_dataset(split: str, batch_size: int, *,
                                    max_question_length)
     image_size = images_lib.check_image_size(image_size)
     builder = ClevrV1(data_dir=data_dir)
-    if not builder.is_prepared():
-        raise FileNotFoundError(
-            f"No CLEVR v1.0 build in data_dir={data_dir!r} (looked in "
-            f"{builder.data_dir!r}); build it with ClevrV1(data_dir="
-            f"{data_dir!r}).download_and_prepare(download_config="
-            f"tfds.download.DownloadConfig(manual_dir=...)).")
+    builder.check_prepared("CLEVR v1.0", data_dir)
 
     def per_question(record):
         qs = record["questions"]

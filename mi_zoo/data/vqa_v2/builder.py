@@ -251,12 +251,7 @@ def vqa_v2_tfds_dataset(split: str, features_path: str, batch_size: int, *,
     validation.check_positive_int("max_question_length",
                                    max_question_length)
     builder = VqaV2(config=config, data_dir=data_dir)
-    if not builder.is_prepared():
-        raise FileNotFoundError(
-            f"No VQA v2 build in data_dir={data_dir!r} (looked in "
-            f"{builder.data_dir!r}); build it with VqaV2(data_dir="
-            f"{data_dir!r}).download_and_prepare(download_config="
-            f"tfds.download.DownloadConfig(manual_dir=...)).")
+    builder.check_prepared("VQA v2", data_dir)
     store = vqa_v2.FeatureStore(features_path, max_boxes)
     num_answers = len(answer_vocab(builder))
     answers_key = "official_answers" if strict else "answers"

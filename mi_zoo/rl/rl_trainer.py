@@ -256,12 +256,8 @@ class RLTrainer:
     def run(self) -> Dict[str, object]:
         """Trains to `total_frames`; returns the results (also written to
         results.json)."""
-        config = self.config
-        resuming = self.run_dir.open(config.overwrite)
-        try:
+        with self.run_dir.opened(self.config.overwrite) as resuming:
             return self._run(resuming)
-        finally:
-            self.run_dir.close()
 
     def _run(self, resuming):
         config = self.config

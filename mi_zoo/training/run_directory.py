@@ -13,16 +13,17 @@ else):
 and the outputs a binary declares (e.g. the lm binary's vocabulary.json).
 
     run_dir = RunDirectory(path, settings, length_setting="train_steps")
-    resuming = run_dir.open(overwrite=False)   # lock, check, maybe clear
-    try:
+    with run_dir.opened(overwrite=False) as resuming:  # lock, check, clear?
         ...                                    # build, restore
         run_dir.check_step(restored_step)
         run_dir.start()                        # flags.json
         ...                                    # train, write results
-    finally:
-        run_dir.close()                        # unlock
+    # closed: unlocked
+
+(`opened` is `open()`, then `close()` however the block ends.)
 """
 
+import contextlib
 import errno
 import json
 import os
@@ -180,6 +181,17 @@ class RunDirectory:
         except BaseException:
             self.close()
             raise
+
+    @contextlib.contextmanager
+    def opened(self, overwrite: bool = False, write: bool = True):
+        """`open(overwrite, write)` for a `with` block, which gets what
+        `open` returns (whether there is an earlier run); `close()` when
+        the block ends, also on an error."""
+        resuming = self.open(overwrite, write)
+        try:
+            yield resuming
+        finally:
+            self.close()
 
     def clear(self):
         """Deletes the run's own entries (never anything else).

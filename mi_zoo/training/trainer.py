@@ -596,8 +596,8 @@ class Trainer:
         config = self.config
         if not config.overwrite:  # What it says beats a settings diff.
             self.task.check_run_files(config.model_dir)
-        resuming = self.run_dir.open(config.overwrite, write=self.is_chief)
-        try:
+        with self.run_dir.opened(config.overwrite,
+                                 write=self.is_chief) as resuming:
             if config.deterministic:
                 tf.config.experimental.enable_op_determinism()
             previous_policy = keras.config.dtype_policy()
@@ -607,8 +607,6 @@ class Trainer:
                 return self._run(resuming)
             finally:
                 keras.config.set_dtype_policy(previous_policy)
-        finally:
-            self.run_dir.close()
 
     def _run(self, resuming):
         config = self.config

@@ -100,6 +100,19 @@ class RunDirectoryTest(absltest.TestCase):
         run_dir.close()
         self.assertEqual(os.listdir(self.path), [run_directory.LOCK_FILE])
 
+    def test_opened_closes_however_the_block_ends(self):
+        run_dir = _run_dir(self.path)
+        with run_dir.opened() as resuming:
+            self.assertFalse(resuming)
+            with self.assertRaisesRegex(RunDirectoryError, "in use"):
+                _run_dir(self.path).open()
+        self.assertFalse(os.path.exists(self.path))  # closed, never started
+        with self.assertRaisesRegex(ValueError, "inside"):
+            with _run_dir(self.path).opened():
+                raise ValueError("inside")
+        with _run_dir(self.path).opened():  # the lock was released
+            pass
+
     def test_settings_moved_folder_and_extension(self):
         run_dir = _run_dir(self.path)
         self.assertFalse(run_dir.open())

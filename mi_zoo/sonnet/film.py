@@ -103,12 +103,8 @@ class FiLM(snt.Module):
         z = tf.convert_to_tensor(z)
         channel, c, m = validation.film_channel_axis(self.axis, x.shape, z.shape)
         self._initialize(x, z)
-        if (c, m) != (self.channels, self.context_size):
-            raise ValueError(
-                f"{self.name} was built for x with C={self.channels} and z "
-                f"with m={self.context_size}, got x of shape "
-                f"{tuple(x.shape)} and z of shape {tuple(z.shape)}."
-            )
+        _mi.check_built_sizes(self, x, z, "C", (c, m),
+                              (self.channels, self.context_size))
         gamma = 1.0 + _mi.matmul_last(z, self.gamma_kernel)  # [B(, ...), C]
         beta = _mi.matmul_last(z, self.beta_kernel)
         if self.with_bias:

@@ -65,6 +65,17 @@ def matmul_last(t, w):
     return tf.reshape(y, tf.concat([tf.shape(t)[:-1], [w.shape[-1]]], 0))
 
 
+def check_built_sizes(module, x, z, x_axis, got, built):
+    """Raises unless a call's sizes `got` = (x's, z's) are those `built`
+    from the first call; the message names the module, x's size by
+    `x_axis` ("n", "C") and both shapes."""
+    if tuple(got) != tuple(built):
+        raise ValueError(
+            f"{module.name} was built for x with {x_axis}={built[0]} and z "
+            f"with m={built[1]}, got x of shape {tuple(x.shape)} and z of "
+            f"shape {tuple(z.shape)}.")
+
+
 def broadcast_context(x, z):
     """Reshapes a [B, m] context to [B, 1, ..., 1, m] to broadcast against x.
 
@@ -240,12 +251,8 @@ class MultiplicativeInteraction(snt.Module):
         n, m, _ = mi_forms.sizes(self.form, self.output_size, x.shape, z.shape,
                      size_name="output_size")
         self._initialize(x, z)
-        if (n, m) != (self.input_size, self.context_size):
-            raise ValueError(
-                f"{self.name} was built for x with n={self.input_size} and z "
-                f"with m={self.context_size}, got x of shape "
-                f"{tuple(x.shape)} and z of shape {tuple(z.shape)}."
-            )
+        check_built_sizes(self, x, z, "n", (n, m),
+                          (self.input_size, self.context_size))
         zb = broadcast_context(x, z)  # [B, 1.., m] or [B, ..., m]
         if self.form == "full":
             y = bilinear(x, z, zb, self.kernel, self.contraction)

@@ -14,10 +14,12 @@ from mi_zoo.data.clevr_2d.builder import SPLIT_SEEDS
 from mi_zoo.data.clevr_2d.builder import clevr_2d
 from mi_zoo.data.clevr_2d.builder import clevr_2d_dataset
 from mi_zoo.data.clevr_2d.builder import dataclasses
+from mi_zoo.data.clevr_2d.builder import example_inputs
 from mi_zoo.data.clevr_2d.builder import generated_builder
 from mi_zoo.data.clevr_2d.builder import json
 from mi_zoo.data.clevr_2d.builder import np
 from mi_zoo.data.clevr_2d.builder import region_features
+from mi_zoo.data.clevr_2d.builder import split_examples
 from mi_zoo.data.clevr_2d.builder import tf
 from mi_zoo.data.clevr_2d.builder import tfds
 from mi_zoo.data.clevr_2d.builder import validation

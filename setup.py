@@ -38,7 +38,9 @@ setuptools.setup(
     extras_require={
         "cpu": ["tensorflow-cpu" + TF_RANGE],
         "gpu": ["tensorflow[and-cuda]" + TF_RANGE],
-        "test": ["pytest>=8,<10", "pytest-xdist>=3.5,<4"],
+        # ruff is pinned: the formatter's output depends on its version
+        # (ruff.toml; .ci/run checks the tree).
+        "test": ["pytest>=8,<10", "pytest-xdist>=3.5,<4", "ruff==0.16.9"],
         # multitask_rl: MiniGrid environments (install and run offline).
         "rl": ["minigrid>=3.0,<4", "gymnasium>=1.0,<2"],
         # benchmarks/reference_comparison.py only: the PyTorch reference

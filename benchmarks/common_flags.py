@@ -10,19 +10,28 @@ from absl import flags
 # shared, not defined again: tests import the benchmarks and the binaries
 # into one process.
 from mi_zoo.experiments import common_flags as experiment_flags
-from mi_zoo.experiments import flags as training_flags  # pylint: disable=unused-import
+from mi_zoo.experiments import flags as training_flags  # noqa: F401
 
-OUTPUT_JSON = flags.DEFINE_string("output_json", None,
-                                  "Also write the rows to this JSON file.")
+OUTPUT_JSON = flags.DEFINE_string(
+    "output_json", None, "Also write the rows to this JSON file."
+)
 QUICK = flags.DEFINE_bool(
-    "quick", False, "A smoke run: the smallest configuration, one short "
-    "round (see each script's docstring).")
+    "quick",
+    False,
+    "A smoke run: the smallest configuration, one short "
+    "round (see each script's docstring).",
+)
 #: --jit_compile (the engine's flag).
 JIT_COMPILE = flags.FLAGS["jit_compile"]
 REPEATS = flags.DEFINE_integer(
-    "repeats", None, "Interleaved rounds per measurement (the median is "
+    "repeats",
+    None,
+    "Interleaved rounds per measurement (the median is "
     "reported). Default: mi_layer_benchmark 5, vqa_throughput 5, "
-    "reference_comparison 3.", lower_bound=1, upper_bound=100)
+    "reference_comparison 3.",
+    lower_bound=1,
+    upper_bound=100,
+)
 #: --batch_size (the engine's flag): B, global for scaling. Default:
 #: vqa_throughput 64, reference_comparison 32, scaling 64.
 BATCH_SIZE = flags.FLAGS["batch_size"]
@@ -33,21 +42,31 @@ MODEL = experiment_flags.MODEL
 MODEL_SIZE = experiment_flags.MODEL_SIZE
 DATASET = experiment_flags.DATASET
 WARMUP = flags.DEFINE_integer(
-    "warmup", None, "Untimed training steps of each model first. Default 2.",
-    lower_bound=1, upper_bound=100)
+    "warmup",
+    None,
+    "Untimed training steps of each model first. Default 2.",
+    lower_bound=1,
+    upper_bound=100,
+)
 STEPS_PER_ROUND = flags.DEFINE_integer(
-    "steps_per_round", None, "Training steps per timed round. Default: "
-    "vqa_throughput 1, reference_comparison 2.", lower_bound=1,
-    upper_bound=1000)
+    "steps_per_round",
+    None,
+    "Training steps per timed round. Default: "
+    "vqa_throughput 1, reference_comparison 2.",
+    lower_bound=1,
+    upper_bound=1000,
+)
 MODELS = flags.DEFINE_list(
-    "models", None, "VQA models. Default: vqa_throughput every model of "
-    "VQA_MODELS, reference_comparison ban,mlb,mcb.")
+    "models",
+    None,
+    "VQA models. Default: vqa_throughput every model of "
+    "VQA_MODELS, reference_comparison ban,mlb,mcb.",
+)
 
 
 def value_or(flag, default):
     """The flag's value, or the script's `default` when the flag was not
     given (left at its default, or None)."""
-    if flag.value is None or (not flag.present
-                              and flag.value == flag.default):
+    if flag.value is None or (not flag.present and flag.value == flag.default):
         return default
     return flag.value

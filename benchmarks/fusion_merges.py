@@ -45,16 +45,39 @@ from benchmarks import timing
 from mi_zoo.fusion import Block
 
 _THREADS = flags.DEFINE_integer(
-    "merge_threads", 2, "TensorFlow intra-op and inter-op threads.",
-    lower_bound=1, upper_bound=256)
+    "merge_threads",
+    2,
+    "TensorFlow intra-op and inter-op threads.",
+    lower_bound=1,
+    upper_bound=256,
+)
 
 #: (question features, regions, region features, d, C, R, units): the
 #: `block` VQA model's attention fusion at the paper's sizes, and tiny ones.
-PAPER = dict(n=1024, regions=36, m=2048, mm_dim=1600, chunks=20, rank=15,
-             units=1000, glimpses=2, glimpse_features=2048,
-             glimpse_units=1200)
-TINY = dict(n=12, regions=3, m=10, mm_dim=12, chunks=3, rank=2, units=5,
-            glimpses=2, glimpse_features=6, glimpse_units=4)
+PAPER = dict(
+    n=1024,
+    regions=36,
+    m=2048,
+    mm_dim=1600,
+    chunks=20,
+    rank=15,
+    units=1000,
+    glimpses=2,
+    glimpse_features=2048,
+    glimpse_units=1200,
+)
+TINY = dict(
+    n=12,
+    regions=3,
+    m=10,
+    mm_dim=12,
+    chunks=3,
+    rank=2,
+    units=5,
+    glimpses=2,
+    glimpse_features=6,
+    glimpse_units=4,
+)
 
 
 @keras.saving.register_keras_serializable(package="benchmarks")
@@ -75,10 +98,12 @@ class EinsumBlock(Block):
     def call(self, x, y, training=None):
         del training  # no dropout in the benchmark
         c, r, s = self.chunks, self.rank, self.mm_dim // self.chunks
-        px = self._einsum_project(x, self.x_kernel, self.x_bias,
-                                  self.x_factor, self.x_factor_bias)
-        py = self._einsum_project(y, self.y_kernel, self.y_bias,
-                                  self.y_factor, self.y_factor_bias)
+        px = self._einsum_project(
+            x, self.x_kernel, self.x_bias, self.x_factor, self.x_factor_bias
+        )
+        py = self._einsum_project(
+            y, self.y_kernel, self.y_bias, self.y_factor, self.y_factor_bias
+        )
         if len(px.shape) < len(py.shape):
             px = ops.expand_dims(px, 1)
         elif len(py.shape) < len(px.shape):
@@ -93,7 +118,8 @@ class EinsumBlock(Block):
         if self.normalization == "after_concat":
             z = _normalize(z)
         return self.activation(
-            _linear(z, self.output_kernel, self.output_bias))
+            _linear(z, self.output_kernel, self.output_bias)
+        )
 
 
 def _linear(t, kernel, bias):
@@ -113,6 +139,7 @@ def _normalize(z):
 
 # The merge alone: t [N, C, s], factor [C, s, k].
 
+
 def merge_einsum(t, factor):
     return ops.einsum("ncs,csk->nck", t, factor)  # [N, C, k]
 
@@ -127,6 +154,7 @@ def merge_chunk_major(t, factor):
 
 
 # MLBAttention's glimpse map: a [B, G, C], kernel [G, C, u].
+
 
 def glimpse_einsum(a, kernel):
     return ops.einsum("bgc,gcu->bgu", a, kernel)
@@ -148,8 +176,9 @@ def gradient_step(fn, args, cotangent, variables=()):
         with tf.GradientTape() as tape:
             tape.watch(args)
             out = fn(*args)
-        return tape.gradient(out, args + list(variables),
-                             output_gradients=cotangent)
+        return tape.gradient(
+            out, args + list(variables), output_gradients=cotangent
+        )
 
     return step
 
@@ -166,22 +195,32 @@ def merge_candidates(batch, sizes, seed=0):
     t, factor = _random(rng, n, c, s), _random(rng, c, s, r * s)
     row_major = _random(rng, n, c, r * s)
     chunk_major = np.ascontiguousarray(row_major.transpose(1, 0, 2))
-    return {"einsum": gradient_step(merge_einsum, (t, factor), row_major),
-            "transpose_bmm": gradient_step(merge_transpose_bmm, (t, factor),
-                                           row_major),
-            "chunk_major": gradient_step(merge_chunk_major, (t, factor),
-                                         chunk_major)}
+    return {
+        "einsum": gradient_step(merge_einsum, (t, factor), row_major),
+        "transpose_bmm": gradient_step(
+            merge_transpose_bmm, (t, factor), row_major
+        ),
+        "chunk_major": gradient_step(
+            merge_chunk_major, (t, factor), chunk_major
+        ),
+    }
 
 
 def glimpse_candidates(batch, sizes, seed=0):
     rng = np.random.default_rng(seed)
-    g, c, u = (sizes["glimpses"], sizes["glimpse_features"],
-               sizes["glimpse_units"])
+    g, c, u = (
+        sizes["glimpses"],
+        sizes["glimpse_features"],
+        sizes["glimpse_units"],
+    )
     a, kernel = _random(rng, batch, g, c), _random(rng, g, c, u)
     cotangent = _random(rng, batch, g, u)
-    return {"einsum": gradient_step(glimpse_einsum, (a, kernel), cotangent),
-            "transpose_bmm": gradient_step(glimpse_transpose_bmm,
-                                           (a, kernel), cotangent)}
+    return {
+        "einsum": gradient_step(glimpse_einsum, (a, kernel), cotangent),
+        "transpose_bmm": gradient_step(
+            glimpse_transpose_bmm, (a, kernel), cotangent
+        ),
+    }
 
 
 def layer_candidates(batch, sizes, seed=0):
@@ -194,34 +233,39 @@ def layer_candidates(batch, sizes, seed=0):
     new = Block(sizes["units"], chunks=sizes["chunks"], **kwargs)
     uneven = Block(sizes["units"], chunks=sizes["chunks"] - 2, **kwargs)
     fns = {}
-    for name, layer in (("einsum Block", old), ("chunk-major Block", new),
-                        (f"chunk-major Block, C = {sizes['chunks'] - 2}",
-                         uneven)):
+    for name, layer in (
+        ("einsum Block", old),
+        ("chunk-major Block", new),
+        (f"chunk-major Block, C = {sizes['chunks'] - 2}", uneven),
+    ):
         layer(x, y)
         if layer is new:
             for a, b in zip(new.weights, old.weights):
                 a.assign(b)
-        fns[name] = gradient_step(layer, (x, y), cotangent,
-                                  layer.trainable_weights)
+        fns[name] = gradient_step(
+            layer, (x, y), cotangent, layer.trainable_weights
+        )
     return fns
 
 
 def measure(fns, repeats, min_seconds):
     seconds = timing.interleaved_seconds(fns, repeats, min_seconds)
     first = next(iter(seconds.values()))
-    return [[name, f"{value * 1e3:.1f}",
-             f"{timing.ratio(value, first):.2f}"]
-            for name, value in seconds.items()]
+    return [
+        [name, f"{value * 1e3:.1f}", f"{timing.ratio(value, first):.2f}"]
+        for name, value in seconds.items()
+    ]
 
 
 def run(batch, sizes, repeats, min_seconds):
     """{table name: rows}: ms forward+backward and the ratio to the first."""
-    return {"merge": measure(merge_candidates(batch, sizes), repeats,
-                             min_seconds),
-            "layer": measure(layer_candidates(batch, sizes), repeats,
-                             min_seconds),
-            "glimpse": measure(glimpse_candidates(batch, sizes), repeats,
-                               min_seconds)}
+    return {
+        "merge": measure(merge_candidates(batch, sizes), repeats, min_seconds),
+        "layer": measure(layer_candidates(batch, sizes), repeats, min_seconds),
+        "glimpse": measure(
+            glimpse_candidates(batch, sizes), repeats, min_seconds
+        ),
+    }
 
 
 def main(argv):
@@ -233,13 +277,21 @@ def main(argv):
     quick = cf.QUICK.value
     sizes = TINY if quick else PAPER
     batch = 2 if quick else cf.value_or(cf.BATCH_SIZE, 64)
-    tables = run(batch, sizes, 1 if quick else cf.value_or(cf.REPEATS, 5),
-                 0.01 if quick else 0.5)
-    print(f"TensorFlow {tf.__version__}, {_THREADS.value} threads, batch "
-          f"{batch}, sizes {sizes}; forward+backward, median ms")
+    tables = run(
+        batch,
+        sizes,
+        1 if quick else cf.value_or(cf.REPEATS, 5),
+        0.01 if quick else 0.5,
+    )
+    print(
+        f"TensorFlow {tf.__version__}, {_THREADS.value} threads, batch "
+        f"{batch}, sizes {sizes}; forward+backward, median ms"
+    )
     for name, rows in tables.items():
-        print(f"\n{name}\n" + timing.markdown_table(
-            ["candidate", "ms", "/ first"], rows))
+        print(
+            f"\n{name}\n"
+            + timing.markdown_table(["candidate", "ms", "/ first"], rows)
+        )
     timing.write_json(cf.OUTPUT_JSON.value, tables)
 
 

@@ -23,22 +23,30 @@ from benchmarks import timing
 from mi_zoo.models import language
 
 _TARGET_PARAMETERS = flags.DEFINE_integer(
-    "target_parameters", 200_000, "Parameter budget of every model.",
-    lower_bound=1)
-_VOCAB_SIZE = flags.DEFINE_integer("vocab_size", 65,
-                                   "V (65: tiny Shakespeare's characters).",
-                                   lower_bound=2)
+    "target_parameters",
+    200_000,
+    "Parameter budget of every model.",
+    lower_bound=1,
+)
+_VOCAB_SIZE = flags.DEFINE_integer(
+    "vocab_size", 65, "V (65: tiny Shakespeare's characters).", lower_bound=2
+)
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", 32, "B.", lower_bound=1)
-_SEQUENCE_LENGTH = flags.DEFINE_integer("sequence_length", 100, "T.",
-                                        lower_bound=1)
-_STEPS = flags.DEFINE_integer("steps", 30, "Timed steps per model.",
-                              lower_bound=1)
-_WARMUP = flags.DEFINE_integer("warmup", 5, "Untimed steps first.",
-                               lower_bound=1)
-_NUM_LAYERS = flags.DEFINE_integer("num_layers", 2, "LSTM layers.",
-                                   lower_bound=1)
-_OUTPUT_JSON = flags.DEFINE_string("output_json", None,
-                                   "Also write the results as JSON.")
+_SEQUENCE_LENGTH = flags.DEFINE_integer(
+    "sequence_length", 100, "T.", lower_bound=1
+)
+_STEPS = flags.DEFINE_integer(
+    "steps", 30, "Timed steps per model.", lower_bound=1
+)
+_WARMUP = flags.DEFINE_integer(
+    "warmup", 5, "Untimed steps first.", lower_bound=1
+)
+_NUM_LAYERS = flags.DEFINE_integer(
+    "num_layers", 2, "LSTM layers.", lower_bound=1
+)
+_OUTPUT_JSON = flags.DEFINE_string(
+    "output_json", None, "Also write the results as JSON."
+)
 
 
 def keras_lstm(vocab_size, units, num_layers):
@@ -52,9 +60,15 @@ def keras_lstm(vocab_size, units, num_layers):
 
 def keras_lstm_units(target, vocab_size, num_layers):
     """The units H whose reference model is closest to `target`."""
+
     def count(h):
-        return (vocab_size * h + num_layers * 4 * (2 * h * h + h)
-                + h * vocab_size + vocab_size)
+        return (
+            vocab_size * h
+            + num_layers * 4 * (2 * h * h + h)
+            + h * vocab_size
+            + vocab_size
+        )
+
     return min(range(1, 4096), key=lambda h: abs(count(h) - target))
 
 
@@ -62,17 +76,22 @@ def time_model(model, call, batch, length, vocab_size, steps, warmup):
     """Tokens/s of training steps of `call(model, tokens)` -> logits."""
     optimizer = keras.optimizers.Adam(1e-3)
     rng = np.random.default_rng(0)
-    tokens = tf.constant(rng.integers(0, vocab_size, (batch, length)),
-                         tf.int32)
-    targets = tf.constant(rng.integers(0, vocab_size, (batch, length)),
-                          tf.int32)
+    tokens = tf.constant(
+        rng.integers(0, vocab_size, (batch, length)), tf.int32
+    )
+    targets = tf.constant(
+        rng.integers(0, vocab_size, (batch, length)), tf.int32
+    )
 
     @tf.function
     def step():
         with tf.GradientTape() as tape:
             logits = call(model, tokens)
-            loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(
-                targets, logits, from_logits=True))
+            loss = tf.reduce_mean(
+                keras.losses.sparse_categorical_crossentropy(
+                    targets, logits, from_logits=True
+                )
+            )
         grads = tape.gradient(loss, model.trainable_variables)
         optimizer.apply_gradients(zip(grads, model.trainable_variables))
         return loss
@@ -94,31 +113,57 @@ def main(argv):
     layers = _NUM_LAYERS.value
     units = keras_lstm_units(_TARGET_PARAMETERS.value, v, layers)
     reference = keras_lstm(v, units, layers)
-    results = {"keras.layers.LSTM": {
-        "parameters": reference.count_params(),
-        "tokens_per_second": time_model(
-            reference, lambda m, x: m(x, training=True), b, t, v,
-            _STEPS.value, _WARMUP.value)}}
+    results = {
+        "keras.layers.LSTM": {
+            "parameters": reference.count_params(),
+            "tokens_per_second": time_model(
+                reference,
+                lambda m, x: m(x, training=True),
+                b,
+                t,
+                v,
+                _STEPS.value,
+                _WARMUP.value,
+            ),
+        }
+    }
     for name in language.LM_MODELS.names():
-        hp = language.size_to_parameters(name, _TARGET_PARAMETERS.value, v,
-                                         t, num_layers=layers)
+        hp = language.size_to_parameters(
+            name, _TARGET_PARAMETERS.value, v, t, num_layers=layers
+        )
         model = language.build_language_model(name, v, t, **hp)
         state = language.initial_state(model, b)
         results[name] = {
             "parameters": model.count_params(),
             "tokens_per_second": time_model(
-                model, lambda m, x: m({"tokens": x, **state},
-                                      training=True)[0],
-                b, t, v, _STEPS.value, _WARMUP.value)}
+                model,
+                lambda m, x: m({"tokens": x, **state}, training=True)[0],
+                b,
+                t,
+                v,
+                _STEPS.value,
+                _WARMUP.value,
+            ),
+        }
     base = results["keras.layers.LSTM"]["tokens_per_second"]
-    print(f"B={b}, T={t}, V={v}, {layers} layers, target "
-          f"{_TARGET_PARAMETERS.value:,} parameters, {_STEPS.value} steps")
-    print(timing.markdown_table(
-        ["model", "parameters", "train tokens/s", "vs keras.layers.LSTM"],
-        [[f"`{name}`", f"{row['parameters']:,}",
-          f"{row['tokens_per_second']:,.0f}",
-          f"{timing.ratio(row['tokens_per_second'], base):.2f}×"]
-         for name, row in results.items()]))
+    print(
+        f"B={b}, T={t}, V={v}, {layers} layers, target "
+        f"{_TARGET_PARAMETERS.value:,} parameters, {_STEPS.value} steps"
+    )
+    print(
+        timing.markdown_table(
+            ["model", "parameters", "train tokens/s", "vs keras.layers.LSTM"],
+            [
+                [
+                    f"`{name}`",
+                    f"{row['parameters']:,}",
+                    f"{row['tokens_per_second']:,.0f}",
+                    f"{timing.ratio(row['tokens_per_second'], base):.2f}×",
+                ]
+                for name, row in results.items()
+            ],
+        )
+    )
     timing.write_json(_OUTPUT_JSON.value, results)
 
 

@@ -80,30 +80,56 @@ from benchmarks import common_flags
 from benchmarks import timing
 from mi_zoo import layers as mi_layers
 
-SHAPES = ((256, 32, 256, 256), (256, 256, 256, 256), (64, 512, 512, 512),
-          (1024, 16, 128, 128))
+SHAPES = (
+    (256, 32, 256, 256),
+    (256, 256, 256, 256),
+    (64, 512, 512, 512),
+    (1024, 16, 128, 128),
+)
 SWEEP = tuple((256, m, 256, 256) for m in (8, 32, 128, 512)) + tuple(
-    (256, 64, 256, k) for k in (32, 128, 512, 1024))
+    (256, 64, 256, k) for k in (32, 128, 512, 1024)
+)
 QUICK_SHAPES = ((64, 16, 32, 32),)
 # Layers whose output size is x's size n.
 SQUARE = ("diagonal", "scalar", "conditional_scaling", "film")
-LAYERS = ("full", "low_rank", "diagonal", "scalar", "concat_linear",
-          "conditional_bias", "conditional_scaling", "film", "naive")
+LAYERS = (
+    "full",
+    "low_rank",
+    "diagonal",
+    "scalar",
+    "concat_linear",
+    "conditional_bias",
+    "conditional_scaling",
+    "film",
+    "naive",
+)
 MATMUL_SIZE = 2048
 
 _SWEEP = flags.DEFINE_bool(
-    "sweep", False, "Time a sweep of context size m and units k instead.")
+    "sweep", False, "Time a sweep of context size m and units k instead."
+)
 _MEMORY = flags.DEFINE_bool(
-    "memory", False, "Also measure each layer's peak RSS increase in a "
-    "fresh subprocess per (shape, layer) (slow: a TensorFlow start each).")
-_RANK = flags.DEFINE_integer("mi_rank", 64, "Rank r of the low_rank form.",
-                             lower_bound=1)
+    "memory",
+    False,
+    "Also measure each layer's peak RSS increase in a "
+    "fresh subprocess per (shape, layer) (slow: a TensorFlow start each).",
+)
+_RANK = flags.DEFINE_integer(
+    "mi_rank", 64, "Rank r of the low_rank form.", lower_bound=1
+)
 _MIN_SECONDS = flags.DEFINE_float(
-    "min_seconds", 0.15, "Least time per round (sets the iterations).",
-    lower_bound=0.0, upper_bound=10.0)
+    "min_seconds",
+    0.15,
+    "Least time per round (sets the iterations).",
+    lower_bound=0.0,
+    upper_bound=10.0,
+)
 _MEMORY_CHILD = flags.DEFINE_string(
-    "memory_child", None, "Internal: 'layer:B,m,n,k' — measure one layer's "
-    "peak RSS increase and print it as JSON.")
+    "memory_child",
+    None,
+    "Internal: 'layer:B,m,n,k' — measure one layer's "
+    "peak RSS increase and print it as JSON.",
+)
 
 
 def applicable(name, shape):
@@ -138,8 +164,11 @@ def largest_intermediate(name, shape, rank=64, contraction="outer"):
     """Elements of the largest intermediate tensor (see the module doc)."""
     b, m, n, k = shape
     if name == "full":
-        return {"outer": b * m * n, "input_first": b * m * k,
-                "context_first": b * n * k}[contraction]
+        return {
+            "outer": b * m * n,
+            "input_first": b * m * k,
+            "context_first": b * n * k,
+        }[contraction]
     if name == "naive":
         return b * n * k
     if name == "low_rank":
@@ -201,28 +230,34 @@ def build(name, shape, rank, x, z):
 
 def train_step(call, weights, jit):
     """A tf.function: gradients of sum(call(x, z)) wrt x, z and weights."""
+
     @tf.function(jit_compile=jit)
     def step(x, z):
         with tf.GradientTape() as tape:
             tape.watch([x, z])
             loss = tf.reduce_sum(call(x, z))
         return tape.gradient(loss, [x, z] + weights())
+
     return step
 
 
 def inputs(shape, seed=0):
     b, m, n, _ = shape
     rng = np.random.default_rng(seed)
-    return (tf.constant(rng.normal(size=(b, n)), tf.float32),
-            tf.constant(rng.normal(size=(b, m)), tf.float32))
+    return (
+        tf.constant(rng.normal(size=(b, n)), tf.float32),
+        tf.constant(rng.normal(size=(b, m)), tf.float32),
+    )
 
 
 def measure_shape(shape, names, rank, jit, repeats, min_seconds):
     """Rows of one shape: every layer forward and forward+backward, and the
     2048² matmul, interleaved."""
     x, z = inputs(shape)
-    a = tf.constant(np.random.default_rng(1).normal(
-        size=(MATMUL_SIZE, MATMUL_SIZE)), tf.float32)
+    a = tf.constant(
+        np.random.default_rng(1).normal(size=(MATMUL_SIZE, MATMUL_SIZE)),
+        tf.float32,
+    )
     matmul = tf.function(tf.matmul, jit_compile=jit)
     fns, info = {"matmul": lambda: matmul(a, a)}, {}
     for name in names:
@@ -241,26 +276,39 @@ def measure_shape(shape, names, rank, jit, repeats, min_seconds):
     for name, contraction in info.items():
         flops = forward_flops(name, shape, rank)
         fwd, train = seconds[(name, "forward")], seconds[(name, "train")]
-        elements = largest_intermediate(name, shape, rank,
-                                        contraction or "outer")
-        rows.append({
-            "shape": {"B": b, "m": m, "n": n, "k": k},
-            "layer": name, "contraction": contraction, "jit_compile": jit,
-            "forward_ms": fwd * 1e3, "train_ms": train * 1e3,
-            "forward_gflops": flops / fwd / 1e9,
-            "train_gflops": 3 * flops / train / 1e9,
-            "forward_percent_of_matmul": 100 * flops / fwd / 1e9 / peak,
-            "train_percent_of_matmul": 100 * 3 * flops / train / 1e9 / peak,
-            "matmul_gflops": peak,
-            "largest_intermediate_mb": 4 * elements / 2**20,
-        })
+        elements = largest_intermediate(
+            name, shape, rank, contraction or "outer"
+        )
+        rows.append(
+            {
+                "shape": {"B": b, "m": m, "n": n, "k": k},
+                "layer": name,
+                "contraction": contraction,
+                "jit_compile": jit,
+                "forward_ms": fwd * 1e3,
+                "train_ms": train * 1e3,
+                "forward_gflops": flops / fwd / 1e9,
+                "train_gflops": 3 * flops / train / 1e9,
+                "forward_percent_of_matmul": 100 * flops / fwd / 1e9 / peak,
+                "train_percent_of_matmul": 100
+                * 3
+                * flops
+                / train
+                / 1e9
+                / peak,
+                "matmul_gflops": peak,
+                "largest_intermediate_mb": 4 * elements / 2**20,
+            }
+        )
     naive = next((r for r in rows if r["layer"] == "naive"), None)
     for row in rows:
         if naive is not None:
             row["forward_speedup_over_naive"] = timing.ratio(
-                naive["forward_ms"], row["forward_ms"])
+                naive["forward_ms"], row["forward_ms"]
+            )
             row["train_speedup_over_naive"] = timing.ratio(
-                naive["train_ms"], row["train_ms"])
+                naive["train_ms"], row["train_ms"]
+            )
     return rows
 
 
@@ -294,51 +342,81 @@ def measure_memory(shape, name, rank):
     """Peak RSS increase (MB) of one layer in a fresh subprocess."""
     spec = f"{name}:{','.join(map(str, shape))}"
     out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.mi_layer_benchmark",
-         f"--memory_child={spec}", f"--mi_rank={rank}"],
-        check=True, capture_output=True, text=True).stdout
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.mi_layer_benchmark",
+            f"--memory_child={spec}",
+            f"--mi_rank={rank}",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])["peak_rss_increase_mb"]
 
 
 def table(rows, memory):
-    headers = ["B, m, n, k", "layer", "fwd ms", "fwd GFLOP/s", "fwd % matmul",
-               "fwd+bwd ms", "fwd+bwd GFLOP/s", "fwd+bwd % matmul",
-               "vs naive fwd", "vs naive fwd+bwd", "largest interm. MB"]
+    headers = [
+        "B, m, n, k",
+        "layer",
+        "fwd ms",
+        "fwd GFLOP/s",
+        "fwd % matmul",
+        "fwd+bwd ms",
+        "fwd+bwd GFLOP/s",
+        "fwd+bwd % matmul",
+        "vs naive fwd",
+        "vs naive fwd+bwd",
+        "largest interm. MB",
+    ]
     if memory:
         headers.append("peak RSS +MB")
     lines = []
     for r in rows:
         s = r["shape"]
-        layer = r["layer"] + (f" ({r['contraction']})"
-                              if r["contraction"] else "")
-        line = [f"{s['B']}, {s['m']}, {s['n']}, {s['k']}", layer,
-                f"{r['forward_ms']:.2f}", f"{r['forward_gflops']:.1f}",
-                f"{r['forward_percent_of_matmul']:.0f}%",
-                f"{r['train_ms']:.2f}", f"{r['train_gflops']:.1f}",
-                f"{r['train_percent_of_matmul']:.0f}%",
-                f"{r.get('forward_speedup_over_naive', float('nan')):.2f}×",
-                f"{r.get('train_speedup_over_naive', float('nan')):.2f}×",
-                f"{r['largest_intermediate_mb']:.1f}"]
+        layer = r["layer"] + (
+            f" ({r['contraction']})" if r["contraction"] else ""
+        )
+        line = [
+            f"{s['B']}, {s['m']}, {s['n']}, {s['k']}",
+            layer,
+            f"{r['forward_ms']:.2f}",
+            f"{r['forward_gflops']:.1f}",
+            f"{r['forward_percent_of_matmul']:.0f}%",
+            f"{r['train_ms']:.2f}",
+            f"{r['train_gflops']:.1f}",
+            f"{r['train_percent_of_matmul']:.0f}%",
+            f"{r.get('forward_speedup_over_naive', float('nan')):.2f}×",
+            f"{r.get('train_speedup_over_naive', float('nan')):.2f}×",
+            f"{r['largest_intermediate_mb']:.1f}",
+        ]
         if memory:
             line.append(f"{r['peak_rss_increase_mb']:.0f}")
         lines.append(line)
-    return timing.markdown_table(headers, lines, ["l", "l"] + ["r"] * (
-        len(headers) - 2))
+    return timing.markdown_table(
+        headers, lines, ["l", "l"] + ["r"] * (len(headers) - 2)
+    )
 
 
 def run(shapes, rank, jit, repeats, min_seconds, memory=False):
     """All rows and the printed table (returned as a string)."""
     rows = []
     for shape in shapes:
-        shape_rows = measure_shape(shape, LAYERS, rank, jit, repeats,
-                                   min_seconds)
+        shape_rows = measure_shape(
+            shape, LAYERS, rank, jit, repeats, min_seconds
+        )
         if memory:
             for row in shape_rows:
                 row["peak_rss_increase_mb"] = measure_memory(
-                    shape, row["layer"], rank)
+                    shape, row["layer"], rank
+                )
         rows += shape_rows
-        print(f"measured {shape}: matmul "
-              f"{shape_rows[0]['matmul_gflops']:.0f} GFLOP/s", flush=True)
+        print(
+            f"measured {shape}: matmul "
+            f"{shape_rows[0]['matmul_gflops']:.0f} GFLOP/s",
+            flush=True,
+        )
     return rows, table(rows, memory)
 
 
@@ -348,20 +426,30 @@ def main(argv):
     if _MEMORY_CHILD.value:
         name, dims = _MEMORY_CHILD.value.split(":")
         shape = tuple(int(d) for d in dims.split(","))
-        print(json.dumps({"peak_rss_increase_mb": peak_rss_increase_mb(
-            name, shape, _RANK.value)}))
+        print(
+            json.dumps(
+                {
+                    "peak_rss_increase_mb": peak_rss_increase_mb(
+                        name, shape, _RANK.value
+                    )
+                }
+            )
+        )
         return
     quick, jit = common_flags.QUICK.value, common_flags.JIT_COMPILE.value
     shapes = QUICK_SHAPES if quick else SWEEP if _SWEEP.value else SHAPES
     repeats = 2 if quick else common_flags.value_or(common_flags.REPEATS, 5)
     min_seconds = 0.02 if quick else _MIN_SECONDS.value
-    print(f"TensorFlow {tf.__version__}, jit_compile={jit}, "
-          f"intra-op threads="
-          f"{tf.config.threading.get_intra_op_parallelism_threads()}, "
-          f"low_rank rank={_RANK.value}, median of {repeats} interleaved "
-          f"rounds")
-    rows, text = run(shapes, _RANK.value, jit, repeats, min_seconds,
-                     _MEMORY.value)
+    print(
+        f"TensorFlow {tf.__version__}, jit_compile={jit}, "
+        f"intra-op threads="
+        f"{tf.config.threading.get_intra_op_parallelism_threads()}, "
+        f"low_rank rank={_RANK.value}, median of {repeats} interleaved "
+        f"rounds"
+    )
+    rows, text = run(
+        shapes, _RANK.value, jit, repeats, min_seconds, _MEMORY.value
+    )
     print(text)
     timing.write_json(common_flags.OUTPUT_JSON.value, rows)
 

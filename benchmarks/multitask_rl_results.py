@@ -39,23 +39,31 @@ from benchmarks import plots
 from mi_zoo.rl import agent
 from mi_zoo.rl import suite
 
-_OUT_DIR = flags.DEFINE_string("rl_out_dir", "/tmp/multitask_rl",
-                               "Folder of the runs and the results.")
-_CONTEXTS = flags.DEFINE_list("rl_contexts", list(agent.CONTEXTS.names()),
-                              "Context variants compared.")
+_OUT_DIR = flags.DEFINE_string(
+    "rl_out_dir", "/tmp/multitask_rl", "Folder of the runs and the results."
+)
+_CONTEXTS = flags.DEFINE_list(
+    "rl_contexts", list(agent.CONTEXTS.names()), "Context variants compared."
+)
 _SEEDS = flags.DEFINE_list("rl_seeds", ["0", "1", "2"], "Seeds per variant.")
-_TASKS = flags.DEFINE_list("rl_tasks", list(suite.DEFAULT_TASKS),
-                           "MiniGrid tasks of every run.")
-_FRAMES = flags.DEFINE_integer("rl_total_frames", 100_000,
-                               "Environment frames per run.", lower_bound=1)
+_TASKS = flags.DEFINE_list(
+    "rl_tasks", list(suite.DEFAULT_TASKS), "MiniGrid tasks of every run."
+)
+_FRAMES = flags.DEFINE_integer(
+    "rl_total_frames", 100_000, "Environment frames per run.", lower_bound=1
+)
 _STATS_EPISODES = flags.DEFINE_integer(
-    "rl_stats_episodes", 100, "Final success over each task's last this "
-    "many episodes.", lower_bound=1)
-_PARALLEL = flags.DEFINE_integer("rl_parallel", 2,
-                                 "Runs (processes) at a time.",
-                                 lower_bound=1)
-_PNG = flags.DEFINE_string("rl_png", None,
-                           "Also save the plot to this PNG file.")
+    "rl_stats_episodes",
+    100,
+    "Final success over each task's last this many episodes.",
+    lower_bound=1,
+)
+_PARALLEL = flags.DEFINE_integer(
+    "rl_parallel", 2, "Runs (processes) at a time.", lower_bound=1
+)
+_PNG = flags.DEFINE_string(
+    "rl_png", None, "Also save the plot to this PNG file."
+)
 
 #: Fractions of the frame budget at which the success is reported.
 MARKS = (0.25, 0.5)
@@ -68,26 +76,44 @@ def run_one(context, seed, out_dir, frames, tasks, stats_episodes):
     path = os.path.join(model_dir, "results.json")
     if not os.path.exists(path):
         os.makedirs(model_dir, exist_ok=True)
-        env = dict(os.environ, OMP_NUM_THREADS="1",
-                   TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1",
-                   TF_CPP_MIN_LOG_LEVEL="2")
-        command = [sys.executable, "-m", "mi_zoo.experiments.multitask_rl",
-                   f"--model_dir={model_dir}", f"--context={context}",
-                   f"--seed={seed}", f"--total_frames={frames}",
-                   f"--tasks={','.join(tasks)}",
-                   f"--stats_episodes={stats_episodes}", "--log_every=2",
-                   "--noexport"]
+        env = dict(
+            os.environ,
+            OMP_NUM_THREADS="1",
+            TF_NUM_INTRAOP_THREADS="1",
+            TF_NUM_INTEROP_THREADS="1",
+            TF_CPP_MIN_LOG_LEVEL="2",
+        )
+        command = [
+            sys.executable,
+            "-m",
+            "mi_zoo.experiments.multitask_rl",
+            f"--model_dir={model_dir}",
+            f"--context={context}",
+            f"--seed={seed}",
+            f"--total_frames={frames}",
+            f"--tasks={','.join(tasks)}",
+            f"--stats_episodes={stats_episodes}",
+            "--log_every=2",
+            "--noexport",
+        ]
         with open(model_dir + ".log", "a") as log:
-            subprocess.run(command, env=env, stdout=log,
-                           stderr=subprocess.STDOUT, check=True)
+            subprocess.run(
+                command,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                check=True,
+            )
     with open(path) as f:
         return json.load(f)
 
 
 def curve(results):
     """(frames [P], mean success [P]) of a run's logged history."""
-    points = [(h["frames"], h["success"].get("mean", np.nan))
-              for h in results["history"]]
+    points = [
+        (h["frames"], h["success"].get("mean", np.nan))
+        for h in results["history"]
+    ]
     frames, success = zip(*points)
     return np.array(frames, float), np.array(success, float)
 
@@ -102,10 +128,13 @@ def summarise(runs, tasks, total_frames):
     """{context: row} of mean ± std over seeds."""
     summary = {}
     for context, results in runs.items():
+
         def stat(values):
             values = np.array(values, float)
-            return {"mean": float(np.nanmean(values)),
-                    "std": float(np.nanstd(values))}
+            return {
+                "mean": float(np.nanmean(values)),
+                "std": float(np.nanstd(values)),
+            }
 
         summary[context] = {
             "parameters": int(results[0]["parameters"]),
@@ -113,14 +142,24 @@ def summarise(runs, tasks, total_frames):
             "success": stat([r["final_success_mean"] for r in results]),
             "return": stat([r["final_return_mean"] for r in results]),
             "auc": stat([np.nanmean(curve(r)[1]) for r in results]),
-            "marks": {str(m): stat([success_at(r, m * total_frames)
-                                    for r in results]) for m in MARKS},
-            "tasks": {t: stat([r["final"]["success"].get(t, np.nan)
-                               for r in results]) for t in tasks},
-            "frames_per_second": stat([r["frames_per_second"]
-                                       for r in results]),
+            "marks": {
+                str(m): stat(
+                    [success_at(r, m * total_frames) for r in results]
+                )
+                for m in MARKS
+            },
+            "tasks": {
+                t: stat(
+                    [r["final"]["success"].get(t, np.nan) for r in results]
+                )
+                for t in tasks
+            },
+            "frames_per_second": stat(
+                [r["frames_per_second"] for r in results]
+            ),
             "seconds": stat([r["seconds"] for r in results]),
-            "seeds": len(results)}
+            "seeds": len(results),
+        }
     return summary
 
 
@@ -130,27 +169,44 @@ def _cell(s, digits=2):
 
 def markdown(summary, tasks, total_frames, stats_episodes, command):
     marks = [f"success @{int(m * total_frames / 1000)}k" for m in MARKS]
-    lines = ["| context | parameters (width) | mean success | mean return "
-             "| AUC | " + " | ".join(marks) + " | frames/s |",
-             "|---|---:|---:|---:|---:|" + "---:|" * len(marks) + "---:|"]
+    lines = [
+        "| context | parameters (width) | mean success | mean return "
+        "| AUC | " + " | ".join(marks) + " | frames/s |",
+        "|---|---:|---:|---:|---:|" + "---:|" * len(marks) + "---:|",
+    ]
     for context, row in summary.items():
-        cells = [f"`{context}`", f"{row['parameters']:,} ({row['hidden']})",
-                 _cell(row["success"]), _cell(row["return"]),
-                 _cell(row["auc"])]
+        cells = [
+            f"`{context}`",
+            f"{row['parameters']:,} ({row['hidden']})",
+            _cell(row["success"]),
+            _cell(row["return"]),
+            _cell(row["auc"]),
+        ]
         cells += [_cell(row["marks"][str(m)]) for m in MARKS]
         cells.append(f"{row['frames_per_second']['mean']:.0f}")
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "| context | " + " | ".join(tasks) + " |",
-              "|---|" + "---:|" * len(tasks)]
+    lines += [
+        "",
+        "| context | " + " | ".join(tasks) + " |",
+        "|---|" + "---:|" * len(tasks),
+    ]
     for context, row in summary.items():
-        lines.append(f"| `{context}` | " + " | ".join(
-            _cell(row["tasks"][t]) for t in tasks) + " |")
+        lines.append(
+            f"| `{context}` | "
+            + " | ".join(_cell(row["tasks"][t]) for t in tasks)
+            + " |"
+        )
     seeds = next(iter(summary.values()))["seeds"]
-    lines += ["", f"Mean ± std over {seeds} seeds, {total_frames:,} frames "
-              f"per run; success and return over each task's last "
-              f"{stats_episodes} episodes (mean over tasks in the first "
-              f"table); AUC: the mean success averaged over the run's log "
-              f"points. Command:", "", f"    {command}"]
+    lines += [
+        "",
+        f"Mean ± std over {seeds} seeds, {total_frames:,} frames "
+        f"per run; success and return over each task's last "
+        f"{stats_episodes} episodes (mean over tasks in the first "
+        f"table); AUC: the mean success averaged over the run's log "
+        f"points. Command:",
+        "",
+        f"    {command}",
+    ]
     return "\n".join(lines)
 
 
@@ -171,25 +227,37 @@ def plot(runs, title, width=720, height=480):
         draw.line([left, y, width - right, y], fill=(225, 225, 225))
         draw.text((20, y - 7), f"{value:.1f}", fill="black", font=font)
     step = 10 ** np.floor(np.log10(max_frames / 2))
-    for tick in np.arange(0, max_frames + 1, step * (
-            2 if max_frames / step > 6 else 1)):
+    for tick in np.arange(
+        0, max_frames + 1, step * (2 if max_frames / step > 6 else 1)
+    ):
         x, _ = xy(tick, 0)
-        draw.text((x - 10, height - bottom + 5), f"{tick / 1000:g}k",
-                  fill="black", font=font)
-    draw.text(((width - right) // 2 - 20, height - 22), "frames",
-              fill="black", font=font)
+        draw.text(
+            (x - 10, height - bottom + 5),
+            f"{tick / 1000:g}k",
+            fill="black",
+            font=font,
+        )
+    draw.text(
+        ((width - right) // 2 - 20, height - 22),
+        "frames",
+        fill="black",
+        font=font,
+    )
     for i, (context, results) in enumerate(runs.items()):
         color = plots.COLORS[i % len(plots.COLORS)]
         xs = curve(results[0])[0]
         ys = np.array([np.interp(xs, *curve(r)) for r in results])
         mean, std = np.nanmean(ys, 0), np.nanstd(ys, 0)
         for band in (mean - std, mean + std):
-            draw.line([xy(x, np.clip(v, 0, 1)) for x, v in zip(xs, band)],
-                      fill=tuple(int(c + (255 - c) * 0.55) for c in color),
-                      width=1)
+            draw.line(
+                [xy(x, np.clip(v, 0, 1)) for x, v in zip(xs, band)],
+                fill=tuple(int(c + (255 - c) * 0.55) for c in color),
+                width=1,
+            )
         draw.line([xy(x, v) for x, v in zip(xs, mean)], fill=color, width=3)
-        plots.legend_entry(draw, font, width - right + 12, top + 10 + 22 * i,
-                           color, context)
+        plots.legend_entry(
+            draw, font, width - right + 12, top + 10 + 22 * i, color, context
+        )
     return np.asarray(image, np.uint8)
 
 
@@ -198,8 +266,10 @@ def main(argv):
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     for name in _CONTEXTS.value:
         if name not in agent.CONTEXTS:
-            raise app.UsageError(f"--rl_contexts: unknown {name!r}; choose "
-                                 f"from {agent.CONTEXTS.names()}.")
+            raise app.UsageError(
+                f"--rl_contexts: unknown {name!r}; choose "
+                f"from {agent.CONTEXTS.names()}."
+            )
     try:
         tasks = suite.check_tasks(_TASKS.value)
         seeds = [int(s) for s in _SEEDS.value]
@@ -209,37 +279,66 @@ def main(argv):
     start = time.time()
     jobs = [(c, s) for c in _CONTEXTS.value for s in seeds]
     with concurrent.futures.ThreadPoolExecutor(_PARALLEL.value) as pool:
-        futures = {job: pool.submit(run_one, *job, out, frames, tasks,
-                                    _STATS_EPISODES.value) for job in jobs}
+        futures = {
+            job: pool.submit(
+                run_one, *job, out, frames, tasks, _STATS_EPISODES.value
+            )
+            for job in jobs
+        }
         for (context, seed), future in futures.items():
             result = future.result()
-            print(f"{context} seed {seed}: success "
-                  f"{result['final_success_mean']:.3f}, "
-                  f"{result['frames_per_second']:.0f} frames/s "
-                  f"({time.time() - start:.0f} s)", flush=True)
-    runs = {c: [futures[c, s].result() for s in seeds]
-            for c in _CONTEXTS.value}
+            print(
+                f"{context} seed {seed}: success "
+                f"{result['final_success_mean']:.3f}, "
+                f"{result['frames_per_second']:.0f} frames/s "
+                f"({time.time() - start:.0f} s)",
+                flush=True,
+            )
+    runs = {
+        c: [futures[c, s].result() for s in seeds] for c in _CONTEXTS.value
+    }
     summary = summarise(runs, tasks, frames)
     command = "python -m benchmarks.multitask_rl_results " + " ".join(
-        sys.argv[1:])
+        sys.argv[1:]
+    )
     table = markdown(summary, tasks, frames, _STATS_EPISODES.value, command)
     print(table)
     print(f"{len(jobs)} runs in {time.time() - start:.0f} s")
     with open(os.path.join(out, "results.md"), "w") as f:
         f.write(table + "\n")
     with open(os.path.join(out, "results.json"), "w") as f:
-        json.dump({"summary": summary,
-                   "runs": {f"{c}_seed{s}": r for c, rs in runs.items()
-                            for s, r in zip(seeds, rs)},
-                   "settings": {"total_frames": frames, "tasks": list(tasks),
-                                "seeds": seeds,
-                                "stats_episodes": _STATS_EPISODES.value,
-                                "parallel": _PARALLEL.value},
-                   "seconds": time.time() - start}, f, indent=2)
-    image = plot(runs, f"Multitask PPO on MiniGrid ({len(tasks)} tasks): "
-                 f"mean success vs frames, {len(seeds)} seeds")
-    plots.save_plot(image, out, "multitask_rl",
-                    "multitask_rl/success_vs_frames", png=_PNG.value)
+        json.dump(
+            {
+                "summary": summary,
+                "runs": {
+                    f"{c}_seed{s}": r
+                    for c, rs in runs.items()
+                    for s, r in zip(seeds, rs)
+                },
+                "settings": {
+                    "total_frames": frames,
+                    "tasks": list(tasks),
+                    "seeds": seeds,
+                    "stats_episodes": _STATS_EPISODES.value,
+                    "parallel": _PARALLEL.value,
+                },
+                "seconds": time.time() - start,
+            },
+            f,
+            indent=2,
+        )
+    image = plot(
+        runs,
+        f"Multitask PPO on MiniGrid ({len(tasks)} tasks): "
+        f"mean success vs frames, {len(seeds)} seeds",
+    )
+    plots.save_plot(
+        image,
+        out,
+        "multitask_rl",
+        "multitask_rl/success_vs_frames",
+        png=_PNG.value,
+    )
 
 
 if __name__ == "__main__":

@@ -12,9 +12,9 @@ import numpy as np
 import tensorflow as tf
 
 from mi_zoo import viz
-from mi_zoo.viz.plots import COLORS
-from mi_zoo.viz.plots import canvas
-from mi_zoo.viz.plots import legend_entry
+from mi_zoo.viz.plots import COLORS  # noqa: F401
+from mi_zoo.viz.plots import canvas  # noqa: F401
+from mi_zoo.viz.plots import legend_entry  # noqa: F401
 
 
 def save_plot(image, out_dir, name, tag, png=None):

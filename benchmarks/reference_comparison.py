@@ -32,6 +32,7 @@ import sys
 
 from absl import app
 from absl import flags
+
 from benchmarks import common_flags
 from benchmarks import timing
 from benchmarks import torch_cpu
@@ -40,25 +41,41 @@ from mi_zoo import models
 
 MODELS = ("ban", "mlb", "mcb")
 # The sizes registered with the models (mi_zoo/models/vqa.py).
-_SIZE = flags.DEFINE_enum("size", "paper", ["paper", "small"],
-                          "paper: the builders' defaults (the papers' "
-                          "sizes); small: the CPU-sized arguments.")
-_THREADS = flags.DEFINE_integer("threads", 2, "Threads of both frameworks.",
-                                lower_bound=1, upper_bound=256)
+_SIZE = flags.DEFINE_enum(
+    "size",
+    "paper",
+    ["paper", "small"],
+    "paper: the builders' defaults (the papers' "
+    "sizes); small: the CPU-sized arguments.",
+)
+_THREADS = flags.DEFINE_integer(
+    "threads", 2, "Threads of both frameworks.", lower_bound=1, upper_bound=256
+)
 _VOCAB_SIZE = flags.DEFINE_integer(
-    "vocab_size", 20000, "Question vocabulary (VQA v2 with GloVe: ~20k).",
-    lower_bound=2)
-_QUESTION_LENGTH = flags.DEFINE_integer("question_length", 14, "T.",
-                                        lower_bound=2)
-_REGIONS = flags.DEFINE_integer("regions", 36, "Regions per image.",
-                                lower_bound=1)
-_REGION_FEATURES = flags.DEFINE_integer("region_features", 2048,
-                                        "Features per region.", lower_bound=1)
-_NUM_ANSWERS = flags.DEFINE_integer("num_answers", 3129, "Answer set size.",
-                                    lower_bound=1)
+    "vocab_size",
+    20000,
+    "Question vocabulary (VQA v2 with GloVe: ~20k).",
+    lower_bound=2,
+)
+_QUESTION_LENGTH = flags.DEFINE_integer(
+    "question_length", 14, "T.", lower_bound=2
+)
+_REGIONS = flags.DEFINE_integer(
+    "regions", 36, "Regions per image.", lower_bound=1
+)
+_REGION_FEATURES = flags.DEFINE_integer(
+    "region_features", 2048, "Features per region.", lower_bound=1
+)
+_NUM_ANSWERS = flags.DEFINE_integer(
+    "num_answers", 3129, "Answer set size.", lower_bound=1
+)
 _PARAMETER_TOLERANCE = flags.DEFINE_float(
-    "parameter_tolerance", 0.001, "Largest relative difference of the two "
-    "parameter counts.", lower_bound=0.0, upper_bound=1.0)
+    "parameter_tolerance",
+    0.001,
+    "Largest relative difference of the two parameter counts.",
+    lower_bound=0.0,
+    upper_bound=1.0,
+)
 
 
 def require_torch():
@@ -67,8 +84,10 @@ def require_torch():
     try:
         torch = torch_cpu.import_torch()
     except ImportError:
-        sys.exit("benchmarks.reference_comparison needs PyTorch, an optional "
-                 "benchmark dependency: pip install -e \".[bench]\"")
+        sys.exit(
+            "benchmarks.reference_comparison needs PyTorch, an optional "
+            'benchmark dependency: pip install -e ".[bench]"'
+        )
     return torch
 
 
@@ -77,10 +96,18 @@ def reference_hyperparameters(name, size, reference_class):
     builder's defaults (or small size) for every argument both take."""
     wanted = inspect.signature(reference_class).parameters
     builder = models.VQA_MODELS.get(name)
-    values = {k: p.default for k, p in inspect.signature(
-        builder).parameters.items() if k in wanted}
-    values.update({k: v for k, v in models.VQA_MODELS.arguments(
-        name, size).items() if k in wanted})
+    values = {
+        k: p.default
+        for k, p in inspect.signature(builder).parameters.items()
+        if k in wanted
+    }
+    values.update(
+        {
+            k: v
+            for k, v in models.VQA_MODELS.arguments(name, size).items()
+            if k in wanted
+        }
+    )
     return values
 
 
@@ -96,8 +123,13 @@ def torch_step(module, inputs, targets):
     def step():
         optimizer.zero_grad(set_to_none=True)
         logits = module(tokens, image, boxes)
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(
-            logits, targets, reduction="none").sum(1).mean()
+        loss = (
+            torch.nn.functional.binary_cross_entropy_with_logits(
+                logits, targets, reduction="none"
+            )
+            .sum(1)
+            .mean()
+        )
         loss.backward()
         optimizer.step()
         return loss
@@ -105,56 +137,76 @@ def torch_step(module, inputs, targets):
     return step
 
 
-def compare(name, size, batch_size, shapes, repeats, steps, warmup, jit,
-            tolerance):
+def compare(
+    name, size, batch_size, shapes, repeats, steps, warmup, jit, tolerance
+):
     """One row: both parameter counts and ms/step, interleaved."""
     import keras  # pylint: disable=import-outside-toplevel
+
     # pylint: disable-next=import-outside-toplevel
     from benchmarks import torch_references
+
     spec = vqa_shapes.vqa2_spec(*shapes)
     keras.utils.set_random_seed(0)
     model = models.VQA_MODELS.build(name, spec, size=size)
     reference_class = torch_references.REFERENCES[name]
     reference = reference_class(
-        spec.vocab_size, spec.image_shape[1], spec.num_answers,
-        **reference_hyperparameters(name, size, reference_class))
+        spec.vocab_size,
+        spec.image_shape[1],
+        spec.num_answers,
+        **reference_hyperparameters(name, size, reference_class),
+    )
     zoo_params = vqa_shapes.trainable_parameters(model)
     torch_params = torch_references.trainable_parameters(reference)
     if abs(zoo_params - torch_params) > tolerance * zoo_params:
         raise AssertionError(
             f"{name}: mi_zoo has {zoo_params:,} trainable parameters and the "
             f"PyTorch reference {torch_params:,}: not the same "
-            f"configuration.")
+            f"configuration."
+        )
     inputs, targets = vqa_shapes.random_batch(spec, batch_size)
-    fns = {"mi_zoo": vqa_shapes.keras_train_step(model, spec, inputs,
-                                                 targets, jit),
-           "torch": torch_step(reference, inputs, targets)}
+    fns = {
+        "mi_zoo": vqa_shapes.keras_train_step(
+            model, spec, inputs, targets, jit
+        ),
+        "torch": torch_step(reference, inputs, targets),
+    }
     for fn in fns.values():
         for _ in range(warmup):
             timing.one_round(fn, 1)
     seconds = timing.interleaved_seconds(
-        fns, repeats, iters={k: steps for k in fns})
-    return {"model": name, "size": size, "batch_size": batch_size,
-            "jit_compile": jit,
-            "parameters_mi_zoo": zoo_params, "parameters_torch": torch_params,
-            "mi_zoo_ms_per_step": seconds["mi_zoo"] * 1e3,
-            "torch_ms_per_step": seconds["torch"] * 1e3,
-            "ratio_mi_zoo_over_torch": timing.ratio(seconds["mi_zoo"],
-                                                    seconds["torch"])}
+        fns, repeats, iters={k: steps for k in fns}
+    )
+    return {
+        "model": name,
+        "size": size,
+        "batch_size": batch_size,
+        "jit_compile": jit,
+        "parameters_mi_zoo": zoo_params,
+        "parameters_torch": torch_params,
+        "mi_zoo_ms_per_step": seconds["mi_zoo"] * 1e3,
+        "torch_ms_per_step": seconds["torch"] * 1e3,
+        "ratio_mi_zoo_over_torch": timing.ratio(
+            seconds["mi_zoo"], seconds["torch"]
+        ),
+    }
 
 
 def set_threads(n):
     """The same thread count for both frameworks (before any TF op)."""
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
     torch = require_torch()
     try:
         tf.config.threading.set_intra_op_parallelism_threads(n)
         tf.config.threading.set_inter_op_parallelism_threads(n)
     except RuntimeError:  # TensorFlow already ran an op in this process.
-        print(f"TensorFlow was initialised before set_threads({n}): its "
-              "thread pools keep their sizes (intra-op "
-              f"{tf.config.threading.get_intra_op_parallelism_threads()}, "
-              "0 = all cores).")
+        print(
+            f"TensorFlow was initialised before set_threads({n}): its "
+            "thread pools keep their sizes (intra-op "
+            f"{tf.config.threading.get_intra_op_parallelism_threads()}, "
+            "0 = all cores)."
+        )
     torch.set_num_threads(n)
     try:
         torch.set_num_interop_threads(n)
@@ -165,27 +217,70 @@ def set_threads(n):
 
 def table(rows):
     return timing.markdown_table(
-        ["model", "size", "B", "parameters mi_zoo", "parameters PyTorch",
-         "mi_zoo ms/step", "PyTorch ms/step", "mi_zoo / PyTorch"],
-        [[r["model"], r["size"], r["batch_size"],
-          f"{r['parameters_mi_zoo']:,}", f"{r['parameters_torch']:,}",
-          f"{r['mi_zoo_ms_per_step']:.0f}", f"{r['torch_ms_per_step']:.0f}",
-          f"{r['ratio_mi_zoo_over_torch']:.2f}×"] for r in rows])
+        [
+            "model",
+            "size",
+            "B",
+            "parameters mi_zoo",
+            "parameters PyTorch",
+            "mi_zoo ms/step",
+            "PyTorch ms/step",
+            "mi_zoo / PyTorch",
+        ],
+        [
+            [
+                r["model"],
+                r["size"],
+                r["batch_size"],
+                f"{r['parameters_mi_zoo']:,}",
+                f"{r['parameters_torch']:,}",
+                f"{r['mi_zoo_ms_per_step']:.0f}",
+                f"{r['torch_ms_per_step']:.0f}",
+                f"{r['ratio_mi_zoo_over_torch']:.2f}×",
+            ]
+            for r in rows
+        ],
+    )
 
 
-def run(models, size, batch_size, threads, shapes, repeats, steps, warmup,
-        jit, tolerance):
+def run(
+    models,
+    size,
+    batch_size,
+    threads,
+    shapes,
+    repeats,
+    steps,
+    warmup,
+    jit,
+    tolerance,
+):
     """Rows and the table, printing each row's parameter counts."""
     torch_version, tf_version = set_threads(threads)
-    print(f"PyTorch {torch_version}, TensorFlow {tf_version}, {threads} "
-          f"threads each, jit_compile={jit}; shapes (vocab, T, regions, "
-          f"features, answers) = {shapes}", flush=True)
+    print(
+        f"PyTorch {torch_version}, TensorFlow {tf_version}, {threads} "
+        f"threads each, jit_compile={jit}; shapes (vocab, T, regions, "
+        f"features, answers) = {shapes}",
+        flush=True,
+    )
     rows = []
     for name in models:
-        row = compare(name, size, batch_size, shapes, repeats, steps, warmup,
-                      jit, tolerance)
-        print(f"{name}: {row['parameters_mi_zoo']:,} trainable parameters "
-              f"(mi_zoo), {row['parameters_torch']:,} (PyTorch)", flush=True)
+        row = compare(
+            name,
+            size,
+            batch_size,
+            shapes,
+            repeats,
+            steps,
+            warmup,
+            jit,
+            tolerance,
+        )
+        print(
+            f"{name}: {row['parameters_mi_zoo']:,} trainable parameters "
+            f"(mi_zoo), {row['parameters_torch']:,} (PyTorch)",
+            flush=True,
+        )
         rows.append(row)
     return rows, table(rows)
 
@@ -198,18 +293,28 @@ def main(argv):
     names = cf.value_or(cf.MODELS, list(MODELS))
     unknown = set(names) - set(MODELS)
     if unknown:
-        raise app.UsageError(f"--models: unknown {sorted(unknown)}; "
-                             f"choose from {MODELS}.")
+        raise app.UsageError(
+            f"--models: unknown {sorted(unknown)}; choose from {MODELS}."
+        )
     quick = cf.QUICK.value
     rows, text = run(
-        names, "small" if quick else _SIZE.value,
-        8 if quick else cf.value_or(cf.BATCH_SIZE, 32), _THREADS.value,
-        (_VOCAB_SIZE.value, _QUESTION_LENGTH.value, _REGIONS.value,
-         _REGION_FEATURES.value, _NUM_ANSWERS.value),
+        names,
+        "small" if quick else _SIZE.value,
+        8 if quick else cf.value_or(cf.BATCH_SIZE, 32),
+        _THREADS.value,
+        (
+            _VOCAB_SIZE.value,
+            _QUESTION_LENGTH.value,
+            _REGIONS.value,
+            _REGION_FEATURES.value,
+            _NUM_ANSWERS.value,
+        ),
         1 if quick else cf.value_or(cf.REPEATS, 3),
         1 if quick else cf.value_or(cf.STEPS_PER_ROUND, 2),
-        1 if quick else cf.value_or(cf.WARMUP, 2), cf.JIT_COMPILE.value,
-        _PARAMETER_TOLERANCE.value)
+        1 if quick else cf.value_or(cf.WARMUP, 2),
+        cf.JIT_COMPILE.value,
+        _PARAMETER_TOLERANCE.value,
+    )
     print(text)
     timing.write_json(cf.OUTPUT_JSON.value, rows)
 

@@ -52,12 +52,15 @@ CONFIGS = ("one_device", "mirrored x1", "mirrored x2", "multi_worker")
 # are the experiments' flags (benchmarks.common_flags).
 # --train_steps (the engine's flag, default here 60): training steps per
 # run; the rate is that of the last half.
-_ROUNDS = flags.DEFINE_integer("rounds", 1, "Runs of every configuration.",
-                               lower_bound=1, upper_bound=20)
-_CONFIGS = flags.DEFINE_list("configs", list(CONFIGS),
-                             f"Configurations, of {CONFIGS}.")
-_TIMEOUT = flags.DEFINE_integer("timeout", 900, "Seconds per run.",
-                                lower_bound=10)
+_ROUNDS = flags.DEFINE_integer(
+    "rounds", 1, "Runs of every configuration.", lower_bound=1, upper_bound=20
+)
+_CONFIGS = flags.DEFINE_list(
+    "configs", list(CONFIGS), f"Configurations, of {CONFIGS}."
+)
+_TIMEOUT = flags.DEFINE_integer(
+    "timeout", 900, "Seconds per run.", lower_bound=10
+)
 
 
 def free_port():
@@ -69,36 +72,64 @@ def free_port():
 def binary_flags(model, size, dataset, batch, steps, hparams=None):
     """The vqa binary's flags of one run (without strategy and model_dir)."""
     extra = [f"--model_hparams={hparams}"] if hparams else []
-    return [f"--model={model}", f"--model_size={size}",
-            f"--dataset={dataset}", f"--batch_size={batch}",
-            f"--train_steps={steps}", f"--log_every={steps // 2}",
-            f"--eval_batch_size={batch}", f"--eval_limit={batch}",
-            "--eval_every=0", "--image_every=0", "--histogram_every=0",
-            f"--checkpoint_every={10 * steps}", "--precise_bn_batches=0",
-            "--num_images=1", "--noexport", *extra]
+    return [
+        f"--model={model}",
+        f"--model_size={size}",
+        f"--dataset={dataset}",
+        f"--batch_size={batch}",
+        f"--train_steps={steps}",
+        f"--log_every={steps // 2}",
+        f"--eval_batch_size={batch}",
+        f"--eval_limit={batch}",
+        "--eval_every=0",
+        "--image_every=0",
+        "--histogram_every=0",
+        f"--checkpoint_every={10 * steps}",
+        "--precise_bn_batches=0",
+        "--num_images=1",
+        "--noexport",
+        *extra,
+    ]
 
 
 def run_config(config, common, timeout):
     """Runs one configuration; returns its results.json."""
-    strategy = {"one_device": ["--strategy=one_device"],
-                "mirrored x1": ["--strategy=mirrored", "--cpu_replicas=1"],
-                "mirrored x2": ["--strategy=mirrored", "--cpu_replicas=2"],
-                "multi_worker": ["--strategy=multi_worker"]}[config]
+    strategy = {
+        "one_device": ["--strategy=one_device"],
+        "mirrored x1": ["--strategy=mirrored", "--cpu_replicas=1"],
+        "mirrored x2": ["--strategy=mirrored", "--cpu_replicas=2"],
+        "multi_worker": ["--strategy=multi_worker"],
+    }[config]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     env.pop("TF_CONFIG", None)
     with tempfile.TemporaryDirectory() as model_dir:
-        command = [sys.executable, "-m", "mi_zoo.experiments.vqa",
-                   f"--model_dir={model_dir}", *strategy, *common]
-        workers = ([f"127.0.0.1:{free_port()}" for _ in range(2)]
-                   if config == "multi_worker" else [None])
+        command = [
+            sys.executable,
+            "-m",
+            "mi_zoo.experiments.vqa",
+            f"--model_dir={model_dir}",
+            *strategy,
+            *common,
+        ]
+        workers = (
+            [f"127.0.0.1:{free_port()}" for _ in range(2)]
+            if config == "multi_worker"
+            else [None]
+        )
         processes = []
         for i, _ in enumerate(workers):
             worker_env = dict(env)
             if config == "multi_worker":
                 worker_env["TF_CONFIG"] = strategies.tf_config(workers, i)
-            processes.append(subprocess.Popen(
-                command, env=worker_env, stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT, text=True))
+            processes.append(
+                subprocess.Popen(
+                    command,
+                    env=worker_env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                )
+            )
         for p in processes:
             out = p.communicate(timeout=timeout)[0]
             if p.returncode:
@@ -114,19 +145,32 @@ def run(configs, common, rounds, timeout):
         for config in configs:
             results = run_config(config, common, timeout)
             rates[config].append(results["train"]["examples_per_second"])
-            print(f"{config}: {rates[config][-1]:.1f} examples/s",
-                  flush=True)
+            print(f"{config}: {rates[config][-1]:.1f} examples/s", flush=True)
     base = statistics.median(rates[configs[0]])
-    rows = [{"config": c, "examples_per_second": statistics.median(r),
-             "runs": r, "ratio_to_" + configs[0].replace(" ", "_"):
-             timing.ratio(statistics.median(r), base)}
-            for c, r in rates.items()]
+    rows = [
+        {
+            "config": c,
+            "examples_per_second": statistics.median(r),
+            "runs": r,
+            "ratio_to_" + configs[0].replace(" ", "_"): timing.ratio(
+                statistics.median(r), base
+            ),
+        }
+        for c, r in rates.items()
+    ]
     key = "ratio_to_" + configs[0].replace(" ", "_")
     text = timing.markdown_table(
         ["configuration", "replicas", "examples/s", f"vs {configs[0]}"],
-        [[c, 2 if c in ("mirrored x2", "multi_worker") else 1,
-          f"{r['examples_per_second']:.1f}", f"{r[key]:.2f}×"]
-         for c, r in zip(rates, rows)])
+        [
+            [
+                c,
+                2 if c in ("mirrored x2", "multi_worker") else 1,
+                f"{r['examples_per_second']:.1f}",
+                f"{r[key]:.2f}×",
+            ]
+            for c, r in zip(rates, rows)
+        ],
+    )
     return rows, text
 
 
@@ -138,19 +182,24 @@ def main(argv):
         raise app.UsageError(f"--configs: unknown {unknown}.")
     dataset = common_flags.value_or(common_flags.DATASET, "sort_of_clevr")
     if common_flags.QUICK.value:
-        common = binary_flags("concat", "small", dataset, 8, 8,
-                              "question_units=8,hidden=8")
+        common = binary_flags(
+            "concat", "small", dataset, 8, 8, "question_units=8,hidden=8"
+        )
     else:
-        common = binary_flags(common_flags.value_or(common_flags.MODEL, "mlb"),
-                              common_flags.MODEL_SIZE.value, dataset,
-                              common_flags.value_or(common_flags.BATCH_SIZE,
-                                                    64),
-                              common_flags.value_or(common_flags.TRAIN_STEPS,
-                                                    60))
+        common = binary_flags(
+            common_flags.value_or(common_flags.MODEL, "mlb"),
+            common_flags.MODEL_SIZE.value,
+            dataset,
+            common_flags.value_or(common_flags.BATCH_SIZE, 64),
+            common_flags.value_or(common_flags.TRAIN_STEPS, 60),
+        )
     print("vqa binary flags: " + " ".join(common), flush=True)
-    rows, text = run(_CONFIGS.value, common,
-                     1 if common_flags.QUICK.value else _ROUNDS.value,
-                     _TIMEOUT.value)
+    rows, text = run(
+        _CONFIGS.value,
+        common,
+        1 if common_flags.QUICK.value else _ROUNDS.value,
+        _TIMEOUT.value,
+    )
     print(text)
     timing.write_json(common_flags.OUTPUT_JSON.value, rows)
 

@@ -86,9 +86,10 @@ def markdown_table(headers, rows, align=None):
     """A Markdown table; `align` gives "l" or "r" per column (numbers right
     by default: every column but the first)."""
     align = align or ["l"] + ["r"] * (len(headers) - 1)
-    lines = ["| " + " | ".join(headers) + " |",
-             "|" + "|".join("---" if a == "l" else "---:" for a in align)
-             + "|"]
+    lines = [
+        "| " + " | ".join(headers) + " |",
+        "|" + "|".join("---" if a == "l" else "---:" for a in align) + "|",
+    ]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
 

@@ -54,7 +54,7 @@ def masked_softmax(logits, mask, axes=1):
     pairs), masked positions (mask False) exactly zero."""
     logits = logits.masked_fill(~mask, _MASKED_LOGIT)
     shape = logits.shape
-    flat = logits.reshape(shape[:logits.dim() - axes] + (-1,))
+    flat = logits.reshape(shape[: logits.dim() - axes] + (-1,))
     weights = torch.softmax(flat, dim=-1).reshape(shape)
     return weights * mask.to(weights.dtype)
 
@@ -71,25 +71,31 @@ class QuestionEncoder(nn.Module):
         mask = tokens != 0  # [B, T]
         lengths = mask.sum(1).clamp(min=1).cpu()
         packed = nn.utils.rnn.pack_padded_sequence(
-            self.embedding(tokens), lengths, batch_first=True,
-            enforce_sorted=False)
+            self.embedding(tokens),
+            lengths,
+            batch_first=True,
+            enforce_sorted=False,
+        )
         out, h = self.gru(packed)
         words, _ = nn.utils.rnn.pad_packed_sequence(
-            out, batch_first=True, total_length=tokens.shape[1])
+            out, batch_first=True, total_length=tokens.shape[1]
+        )
         return h[0], words, mask  # [B, D], [B, T, D], [B, T]
 
     def load_keras(self, keras_model):
         """Copies "word_embedding" and "question_gru" (Keras gate order z,
         r, h; PyTorch's r, z, n; reset_after=True is PyTorch's GRU)."""
         self.embedding.weight.data = _t(
-            keras_model.get_layer("word_embedding").embeddings)
+            keras_model.get_layer("word_embedding").embeddings
+        )
         cell = keras_model.get_layer("question_gru").cell
         h = cell.units
 
         def reorder(w):  # [..., 3H] z, r, h -> r, z, n
             w = np.asarray(w)
-            return np.concatenate([w[..., h:2 * h], w[..., :h],
-                                   w[..., 2 * h:]], -1)
+            return np.concatenate(
+                [w[..., h : 2 * h], w[..., :h], w[..., 2 * h :]], -1
+            )
 
         bias = reorder(cell.bias)
         self.gru.weight_ih_l0.data = _t(reorder(cell.kernel).T)
@@ -103,14 +109,16 @@ def encode_regions(features, boxes):
     mask = (features != 0).any(-1)  # [B, R]
     squares = (features * features).sum(-1, keepdim=True)
     features = features * torch.rsqrt(squares.clamp(min=1e-12))
-    area = ((boxes[..., 2:3] - boxes[..., 0:1])
-            * (boxes[..., 3:4] - boxes[..., 1:2]))
+    area = (boxes[..., 2:3] - boxes[..., 0:1]) * (
+        boxes[..., 3:4] - boxes[..., 1:2]
+    )
     return torch.cat([features, boxes, area], -1), mask
 
 
 def _t(value):
-    return torch.from_numpy(np.ascontiguousarray(
-        np.asarray(value, np.float32)))
+    return torch.from_numpy(
+        np.ascontiguousarray(np.asarray(value, np.float32))
+    )
 
 
 def _load_dense(linear, keras_dense_or_kernel, bias=None):
@@ -125,9 +133,17 @@ def _load_dense(linear, keras_dense_or_kernel, bias=None):
 class BanVqa(nn.Module):
     """BAN-G (see the module doc); `rank` K, `pool_size` k."""
 
-    def __init__(self, vocab_size, region_features, num_answers,
-                 question_units=1024, glimpses=8, rank=3072, pool_size=3,
-                 hidden=2048):
+    def __init__(
+        self,
+        vocab_size,
+        region_features,
+        num_answers,
+        question_units=1024,
+        glimpses=8,
+        rank=3072,
+        pool_size=3,
+        hidden=2048,
+    ):
         super().__init__()
         n, m, k = question_units, region_features + 5, rank
         self.glimpses, self.pool_size = glimpses, pool_size
@@ -137,8 +153,9 @@ class BanVqa(nn.Module):
         self.att_p = nn.Parameter(torch.randn(glimpses, k) / k**0.5)  # p_g
         self.feat_x = nn.ModuleList(nn.Linear(n, k) for _ in range(glimpses))
         self.feat_y = nn.ModuleList(nn.Linear(m, k) for _ in range(glimpses))
-        self.proj = nn.ModuleList(nn.Linear(k // pool_size, n)
-                                  for _ in range(glimpses))
+        self.proj = nn.ModuleList(
+            nn.Linear(k // pool_size, n) for _ in range(glimpses)
+        )
         self.hidden = nn.Linear(n, hidden)
         self.answer = nn.Linear(hidden, num_answers)
 
@@ -148,9 +165,10 @@ class BanVqa(nn.Module):
         hx = F.relu(self.att_x(x))  # [B, ρ, K]
         hy = F.relu(self.att_y(y))  # [B, φ, K]
         # ((1·p_gᵀ) ∘ σ(XᵀU)) σ(VᵀY): [B, G, ρ, φ]
-        logits = (hx.unsqueeze(1) * self.att_p[None, :, None, :]) @ \
-            hy.transpose(1, 2).unsqueeze(1)
-        pairs = (x_mask[:, None, :, None] & y_mask[:, None, None, :])
+        logits = (
+            hx.unsqueeze(1) * self.att_p[None, :, None, :]
+        ) @ hy.transpose(1, 2).unsqueeze(1)
+        pairs = x_mask[:, None, :, None] & y_mask[:, None, None, :]
         maps = masked_softmax(logits, pairs, axes=2)
         f = x
         for g in range(self.glimpses):
@@ -158,8 +176,9 @@ class BanVqa(nn.Module):
             fy = F.relu(self.feat_y[g](y))  # σ(YᵀV'_g): [B, φ, K]
             # f'_g,k = σ(XᵀU'_g)ᵀ_k A_g σ(YᵀV'_g)_k: [B, K]
             feature = (fx * (maps[:, g] @ fy)).sum(1)
-            pooled = feature.view(feature.shape[0], -1,
-                                  self.pool_size).sum(-1)  # [B, K/k]
+            pooled = feature.view(feature.shape[0], -1, self.pool_size).sum(
+                -1
+            )  # [B, K/k]
             f = f + self.proj[g](pooled).unsqueeze(1)  # residual, [B, ρ, N]
         joint = (f * x_mask.unsqueeze(-1).to(f.dtype)).sum(1)  # [B, N]
         return self.answer(F.relu(self.hidden(joint)))
@@ -172,12 +191,21 @@ class BanVqa(nn.Module):
         _load_dense(self.att_y, att.y_kernel, att.y_bias)
         self.att_p.data = _t(att.glimpse_kernel)
         for g in range(self.glimpses):
-            _load_dense(self.feat_x[g], np.asarray(ban.feature_x_kernel)[g],
-                        np.asarray(ban.feature_x_bias)[g])
-            _load_dense(self.feat_y[g], np.asarray(ban.feature_y_kernel)[g],
-                        np.asarray(ban.feature_y_bias)[g])
-            _load_dense(self.proj[g], np.asarray(ban.projection_kernel)[g],
-                        np.asarray(ban.projection_bias)[g])
+            _load_dense(
+                self.feat_x[g],
+                np.asarray(ban.feature_x_kernel)[g],
+                np.asarray(ban.feature_x_bias)[g],
+            )
+            _load_dense(
+                self.feat_y[g],
+                np.asarray(ban.feature_y_kernel)[g],
+                np.asarray(ban.feature_y_bias)[g],
+            )
+            _load_dense(
+                self.proj[g],
+                np.asarray(ban.projection_kernel)[g],
+                np.asarray(ban.projection_bias)[g],
+            )
         _load_dense(self.hidden, keras_model.get_layer("answer_hidden"))
         _load_dense(self.answer, keras_model.get_layer("answer"))
 
@@ -185,8 +213,15 @@ class BanVqa(nn.Module):
 class MlbVqa(nn.Module):
     """MLB with G attention glimpses (see the module doc)."""
 
-    def __init__(self, vocab_size, region_features, num_answers,
-                 question_units=1024, joint_size=1200, glimpses=2):
+    def __init__(
+        self,
+        vocab_size,
+        region_features,
+        num_answers,
+        question_units=1024,
+        joint_size=1200,
+        glimpses=2,
+    ):
         super().__init__()
         n, c, d = question_units, region_features + 5, joint_size
         self.glimpses = glimpses
@@ -202,7 +237,8 @@ class MlbVqa(nn.Module):
         q, _, _ = self.question(tokens)  # [B, n]
         v, mask = encode_regions(features, boxes)  # [B, S, C]
         joint = torch.tanh(self.att_q(q)).unsqueeze(1) * torch.tanh(
-            self.att_f(v))  # [B, S, d]
+            self.att_f(v)
+        )  # [B, S, d]
         logits = self.att_p(joint).transpose(1, 2)  # [B, G, S]
         alpha = masked_softmax(logits, mask.unsqueeze(1))
         attended = (alpha @ v).flatten(1)  # [B, G·C]
@@ -230,16 +266,23 @@ class CompactBilinearPooling(nn.Module):
         rng = np.random.default_rng(seed)
         self.d = sketch_dim
         for name, size in (("x", n), ("y", m)):
-            self.register_buffer(f"{name}_hash", torch.from_numpy(
-                rng.integers(0, sketch_dim, size)).long())
-            self.register_buffer(f"{name}_sign", torch.from_numpy(
-                (2 * rng.integers(0, 2, size) - 1).astype(np.float32)))
+            self.register_buffer(
+                f"{name}_hash",
+                torch.from_numpy(rng.integers(0, sketch_dim, size)).long(),
+            )
+            self.register_buffer(
+                f"{name}_sign",
+                torch.from_numpy(
+                    (2 * rng.integers(0, 2, size) - 1).astype(np.float32)
+                ),
+            )
 
     def _spectrum(self, t, hashes, signs):
         lead = t.shape[:-1]
         flat = (t * signs).reshape(-1, t.shape[-1])  # [N, n]
         sketch = flat.new_zeros(flat.shape[0], self.d).index_add_(
-            1, hashes, flat)  # Ψ: [N, d]
+            1, hashes, flat
+        )  # Ψ: [N, d]
         return torch.fft.rfft(sketch, n=self.d).reshape(lead + (-1,))
 
     def forward(self, x, y):
@@ -257,8 +300,11 @@ class CompactBilinearPooling(nn.Module):
 
     def load_keras(self, layer):
         for name in ("x_hash", "y_hash"):
-            getattr(self, name).copy_(torch.from_numpy(
-                np.asarray(getattr(layer, name)).astype(np.int64)))
+            getattr(self, name).copy_(
+                torch.from_numpy(
+                    np.asarray(getattr(layer, name)).astype(np.int64)
+                )
+            )
         for name in ("x_sign", "y_sign"):
             getattr(self, name).copy_(_t(getattr(layer, name)))
 
@@ -266,17 +312,25 @@ class CompactBilinearPooling(nn.Module):
 class McbVqa(nn.Module):
     """MCB with G attention glimpses (see the module doc)."""
 
-    def __init__(self, vocab_size, region_features, num_answers,
-                 question_units=1024, sketch_dim=16000, glimpses=2,
-                 attention_hidden=512):
+    def __init__(
+        self,
+        vocab_size,
+        region_features,
+        num_answers,
+        question_units=1024,
+        sketch_dim=16000,
+        glimpses=2,
+        attention_hidden=512,
+    ):
         super().__init__()
         n, c = question_units, region_features + 5
         self.question = QuestionEncoder(vocab_size, n)
         self.att_mcb = CompactBilinearPooling(n, c, sketch_dim, seed=1)
         self.att_hidden = nn.Linear(sketch_dim, attention_hidden)
         self.att_logits = nn.Linear(attention_hidden, glimpses)
-        self.fuse_mcb = CompactBilinearPooling(n, glimpses * c, sketch_dim,
-                                               seed=2)
+        self.fuse_mcb = CompactBilinearPooling(
+            n, glimpses * c, sketch_dim, seed=2
+        )
         self.answer = nn.Linear(sketch_dim, num_answers)
 
     def forward(self, tokens, features, boxes):

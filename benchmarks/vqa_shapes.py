@@ -11,31 +11,53 @@ import numpy as np
 
 from mi_zoo.core import specs
 from mi_zoo.data import clevr_2d
-from mi_zoo.data.clevr_2d import builder as clevr_2d_builder
 from mi_zoo.data import sort_of_clevr
+from mi_zoo.data.clevr_2d import builder as clevr_2d_builder
 from mi_zoo.models import objectives
 
 VQA2_VOCAB, VQA2_LENGTH, VQA2_REGIONS, VQA2_FEATURES, VQA2_ANSWERS = (
-    20000, 14, 36, 2048, 3129)
+    20000,
+    14,
+    36,
+    2048,
+    3129,
+)
 
 
-def vqa2_spec(vocab=VQA2_VOCAB, length=VQA2_LENGTH, regions=VQA2_REGIONS,
-              features=VQA2_FEATURES, answers=VQA2_ANSWERS):
-    return specs.VqaSpec(vocab, length, "regions", (regions, features),
-                         answers, "sigmoid")
+def vqa2_spec(
+    vocab=VQA2_VOCAB,
+    length=VQA2_LENGTH,
+    regions=VQA2_REGIONS,
+    features=VQA2_FEATURES,
+    answers=VQA2_ANSWERS,
+):
+    return specs.VqaSpec(
+        vocab, length, "regions", (regions, features), answers, "sigmoid"
+    )
 
 
 SPECS = {
     "sort_of_clevr": specs.VqaSpec(
-        len(sort_of_clevr.VOCAB), sort_of_clevr.QUESTION_LENGTH, "pixels",
-        (75, 75, 3), len(sort_of_clevr.ANSWERS)),
+        len(sort_of_clevr.VOCAB),
+        sort_of_clevr.QUESTION_LENGTH,
+        "pixels",
+        (75, 75, 3),
+        len(sort_of_clevr.ANSWERS),
+    ),
     "clevr2d_pixels": specs.VqaSpec(
-        len(clevr_2d.VOCAB), clevr_2d.QUESTION_LENGTH, "pixels", (64, 64, 3),
-        len(clevr_2d.ANSWERS)),
+        len(clevr_2d.VOCAB),
+        clevr_2d.QUESTION_LENGTH,
+        "pixels",
+        (64, 64, 3),
+        len(clevr_2d.ANSWERS),
+    ),
     "clevr2d_regions": specs.VqaSpec(
-        len(clevr_2d.VOCAB), clevr_2d.QUESTION_LENGTH, "regions",
+        len(clevr_2d.VOCAB),
+        clevr_2d.QUESTION_LENGTH,
+        "regions",
         (clevr_2d_builder.MAX_REGIONS, clevr_2d_builder.REGION_FEATURES),
-        len(clevr_2d.ANSWERS)),
+        len(clevr_2d.ANSWERS),
+    ),
     "vqa2": vqa2_spec(),
 }
 
@@ -49,14 +71,18 @@ def random_batch(spec, batch, seed=0):
     lengths = rng.integers(2, length + 1, batch)
     tokens = rng.integers(1, spec.vocab_size, (batch, length))
     tokens[np.arange(length)[None] >= lengths[:, None]] = 0
-    inputs = {"question": tokens.astype(np.int32),
-              "image": rng.normal(size=(batch,) + spec.image_shape)
-              .astype(np.float32)}
+    inputs = {
+        "question": tokens.astype(np.int32),
+        "image": rng.normal(size=(batch,) + spec.image_shape).astype(
+            np.float32
+        ),
+    }
     if spec.image_kind == "regions":
         regions = spec.image_shape[0]
         corner = rng.uniform(0, 0.5, (batch, regions, 2))
-        inputs["boxes"] = np.concatenate([corner, corner + rng.uniform(
-            0.1, 0.5, (batch, regions, 2))], -1).astype(np.float32)
+        inputs["boxes"] = np.concatenate(
+            [corner, corner + rng.uniform(0.1, 0.5, (batch, regions, 2))], -1
+        ).astype(np.float32)
     if spec.answer_convention == "softmax":
         targets = rng.integers(0, spec.num_answers, batch).astype(np.int32)
     else:
@@ -72,14 +98,16 @@ def trainable_parameters(model):
     return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
 
 
-def keras_train_step(model, spec, inputs, targets, jit=False,
-                     learning_rate=1e-3):
+def keras_train_step(
+    model, spec, inputs, targets, jit=False, learning_rate=1e-3
+):
     """A training step of `model` on one fixed batch as a `tf.function`:
     forward, the VQA task's loss (`objectives.per_example_loss`, averaged
     over the batch), backward and an Adam update. Logits are cast to
     float32 for the loss (mixed precision)."""
     import keras  # pylint: disable=import-outside-toplevel
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
     inputs = {k: tf.constant(v) for k, v in inputs.items()}
     targets = tf.constant(targets)
     optimizer = keras.optimizers.Adam(learning_rate)
@@ -88,8 +116,11 @@ def keras_train_step(model, spec, inputs, targets, jit=False,
     def step():
         with tf.GradientTape() as tape:
             logits = tf.cast(model(inputs, training=True), tf.float32)
-            loss = tf.reduce_mean(objectives.per_example_loss(
-                spec.answer_convention, targets, logits))
+            loss = tf.reduce_mean(
+                objectives.per_example_loss(
+                    spec.answer_convention, targets, logits
+                )
+            )
         grads = tape.gradient(loss, model.trainable_variables)
         optimizer.apply_gradients(zip(grads, model.trainable_variables))
         return loss

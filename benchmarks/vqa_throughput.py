@@ -37,11 +37,13 @@ from mi_zoo import models
 
 PRECISIONS = ("float32", "mixed_bfloat16")
 
-_DATASETS = flags.DEFINE_list("datasets", ["clevr2d_pixels"],
-                              f"Inputs, of {sorted(vqa_shapes.SPECS)}.")
+_DATASETS = flags.DEFINE_list(
+    "datasets", ["clevr2d_pixels"], f"Inputs, of {sorted(vqa_shapes.SPECS)}."
+)
 _SIZES = flags.DEFINE_list("sizes", ["small"], "paper and/or small.")
-_PRECISIONS = flags.DEFINE_list("precisions", ["float32"],
-                                f"Of {PRECISIONS} (Keras dtype policies).")
+_PRECISIONS = flags.DEFINE_list(
+    "precisions", ["float32"], f"Of {PRECISIONS} (Keras dtype policies)."
+)
 
 
 def accepts(name, spec, size):
@@ -64,8 +66,9 @@ def build(name, spec, size, precision):
         keras.mixed_precision.set_global_policy(previous)
 
 
-def measure(dataset, size, names, precisions, batch, repeats, steps, warmup,
-            jit):
+def measure(
+    dataset, size, names, precisions, batch, repeats, steps, warmup, jit
+):
     """Rows of one (dataset, size): every model and precision, interleaved."""
     spec = vqa_shapes.SPECS[dataset]
     inputs, targets = vqa_shapes.random_batch(spec, batch)
@@ -77,29 +80,47 @@ def measure(dataset, size, names, precisions, batch, repeats, steps, warmup,
             model = build(name, spec, size, precision)
             params[name] = vqa_shapes.trainable_parameters(model)
             fns[(name, precision)] = vqa_shapes.keras_train_step(
-                model, spec, inputs, targets, jit)
+                model, spec, inputs, targets, jit
+            )
     for fn in fns.values():
         for _ in range(warmup):
             timing.one_round(fn, 1)
-    seconds = timing.interleaved_seconds(fns, repeats,
-                                         iters={k: steps for k in fns})
+    seconds = timing.interleaved_seconds(
+        fns, repeats, iters={k: steps for k in fns}
+    )
     rows = []
     for (name, precision), s in seconds.items():
-        rows.append({"dataset": dataset, "size": size, "model": name,
-                     "precision": precision, "batch_size": batch,
-                     "jit_compile": jit, "parameters": params[name],
-                     "ms_per_step": s * 1e3,
-                     "examples_per_second": batch / s})
+        rows.append(
+            {
+                "dataset": dataset,
+                "size": size,
+                "model": name,
+                "precision": precision,
+                "batch_size": batch,
+                "jit_compile": jit,
+                "parameters": params[name],
+                "ms_per_step": s * 1e3,
+                "examples_per_second": batch / s,
+            }
+        )
     by_key = {(r["model"], r["precision"]): r for r in rows}
     for row in rows:
         base = by_key.get(("concat", row["precision"]))
-        row["speed_vs_concat"] = (timing.ratio(
-            row["examples_per_second"], base["examples_per_second"])
-            if base else float("nan"))
+        row["speed_vs_concat"] = (
+            timing.ratio(
+                row["examples_per_second"], base["examples_per_second"]
+            )
+            if base
+            else float("nan")
+        )
         fp32 = by_key.get((row["model"], "float32"))
-        row["speed_vs_float32"] = (timing.ratio(
-            row["examples_per_second"], fp32["examples_per_second"])
-            if fp32 else float("nan"))
+        row["speed_vs_float32"] = (
+            timing.ratio(
+                row["examples_per_second"], fp32["examples_per_second"]
+            )
+            if fp32
+            else float("nan")
+        )
     return rows
 
 
@@ -117,8 +138,10 @@ def table(rows, precisions):
         line = [f"`{name}`", f"{first['parameters']:,}"]
         for p in precisions:
             r = by_key[(name, p)]
-            line += [f"{r['examples_per_second']:,.1f}",
-                     f"{r['speed_vs_concat']:.2f}×"]
+            line += [
+                f"{r['examples_per_second']:,.1f}",
+                f"{r['speed_vs_concat']:.2f}×",
+            ]
         if len(precisions) > 1:
             second = by_key[(name, precisions[1])]
             line.append(f"{second['speed_vs_float32']:.2f}×")
@@ -126,19 +149,31 @@ def table(rows, precisions):
     return timing.markdown_table(headers, lines)
 
 
-def run(datasets, sizes, names, precisions, batch, repeats, steps, warmup,
-        jit):
+def run(
+    datasets, sizes, names, precisions, batch, repeats, steps, warmup, jit
+):
     rows, texts = [], []
     for dataset in datasets:
         for size in sizes:
-            part = measure(dataset, size, names, precisions, batch, repeats,
-                           steps, warmup, jit)
+            part = measure(
+                dataset,
+                size,
+                names,
+                precisions,
+                batch,
+                repeats,
+                steps,
+                warmup,
+                jit,
+            )
             rows += part
             spec = vqa_shapes.SPECS[dataset]
-            texts.append(f"{dataset} ({spec.image_kind} {spec.image_shape}, "
-                         f"T={spec.question_length}, "
-                         f"{spec.num_answers} answers), {size} size, "
-                         f"batch {batch}:\n\n" + table(part, precisions))
+            texts.append(
+                f"{dataset} ({spec.image_kind} {spec.image_shape}, "
+                f"T={spec.question_length}, "
+                f"{spec.num_answers} answers), {size} size, "
+                f"batch {batch}:\n\n" + table(part, precisions)
+            )
             print(texts[-1] + "\n", flush=True)
     return rows, "\n\n".join(texts)
 
@@ -149,24 +184,30 @@ def main(argv):
     cf = common_flags
     names = cf.value_or(cf.MODELS, list(models.VQA_MODELS.names()))
     for value, allowed, flag in (
-            (_DATASETS.value, vqa_shapes.SPECS, "datasets"),
-            (_SIZES.value, ("paper", "small"), "sizes"),
-            (_PRECISIONS.value, PRECISIONS, "precisions"),
-            (names, models.VQA_MODELS.names(), "models")):
+        (_DATASETS.value, vqa_shapes.SPECS, "datasets"),
+        (_SIZES.value, ("paper", "small"), "sizes"),
+        (_PRECISIONS.value, PRECISIONS, "precisions"),
+        (names, models.VQA_MODELS.names(), "models"),
+    ):
         unknown = sorted(set(value) - set(allowed))
         if unknown:
-            raise app.UsageError(f"--{flag}: unknown {unknown}; choose from "
-                                 f"{sorted(allowed)}.")
+            raise app.UsageError(
+                f"--{flag}: unknown {unknown}; choose from {sorted(allowed)}."
+            )
     tf.get_logger().setLevel("ERROR")  # one tf.function per model: no
     # retracing warnings
     quick = cf.QUICK.value
     rows, _ = run(
-        _DATASETS.value, ["small"] if quick else _SIZES.value,
-        ["concat", "mlb"] if quick else names, _PRECISIONS.value,
+        _DATASETS.value,
+        ["small"] if quick else _SIZES.value,
+        ["concat", "mlb"] if quick else names,
+        _PRECISIONS.value,
         8 if quick else cf.value_or(cf.BATCH_SIZE, 64),
         1 if quick else cf.value_or(cf.REPEATS, 5),
         1 if quick else cf.value_or(cf.STEPS_PER_ROUND, 1),
-        1 if quick else cf.value_or(cf.WARMUP, 2), cf.JIT_COMPILE.value)
+        1 if quick else cf.value_or(cf.WARMUP, 2),
+        cf.JIT_COMPILE.value,
+    )
     timing.write_json(cf.OUTPUT_JSON.value, rows)
 
 

@@ -17,7 +17,8 @@ BACKEND = keras.backend.backend()
 requires_tensorflow = unittest.skipUnless(
     BACKEND == "tensorflow",
     f"a TensorFlow feature (SavedModel, tf.function or tf.distribute); "
-    f"the Keras backend is {BACKEND}")
+    f"the Keras backend is {BACKEND}",
+)
 
 
 def input_gradients(fn, *inputs):
@@ -32,6 +33,7 @@ def input_gradients(fn, *inputs):
     """
     if BACKEND == "tensorflow":
         import tensorflow as tf
+
         tensors = [tf.constant(x) for x in inputs]
         with tf.GradientTape() as tape:
             tape.watch(tensors)
@@ -39,11 +41,14 @@ def input_gradients(fn, *inputs):
         return [np.asarray(g) for g in tape.gradient(loss, tensors)]
     if BACKEND == "jax":
         import jax
-        grads = jax.grad(lambda *xs: fn(*xs).sum(),
-                         argnums=tuple(range(len(inputs))))(*inputs)
+
+        grads = jax.grad(
+            lambda *xs: fn(*xs).sum(), argnums=tuple(range(len(inputs)))
+        )(*inputs)
         return [np.asarray(g) for g in grads]
     if BACKEND == "torch":
         import torch
+
         tensors = [torch.tensor(x, requires_grad=True) for x in inputs]
         fn(*tensors).sum().backward()
         return [t.grad.detach().cpu().numpy() for t in tensors]
@@ -73,7 +78,8 @@ def matrix_rank(m, tol):
     TensorFlow, at least 1e-4 where float64 layers compute in float32 (see
     close)."""
     return np.linalg.matrix_rank(
-        m, tol=tol if BACKEND == "tensorflow" else max(tol, 1e-4))
+        m, tol=tol if BACKEND == "tensorflow" else max(tol, 1e-4)
+    )
 
 
 def as_numpy(t):
@@ -95,5 +101,6 @@ def assert_allclose(actual, desired, **kwargs):
 
 def assert_array_equal(actual, desired, **kwargs):
     """np.testing.assert_array_equal on backend tensors or NumPy values."""
-    np.testing.assert_array_equal(as_numpy(actual), as_numpy(desired),
-                                  **kwargs)
+    np.testing.assert_array_equal(
+        as_numpy(actual), as_numpy(desired), **kwargs
+    )

@@ -11,7 +11,11 @@ beside the builder (`register(name, sizes=...)`) and chosen by
 """
 
 import inspect
-from typing import Callable, Dict, Mapping, Optional, Tuple
+from typing import Callable
+from typing import Dict
+from typing import Mapping
+from typing import Optional
+from typing import Tuple
 
 
 class Registry:
@@ -52,8 +56,11 @@ class Registry:
         self._builders: Dict[str, Callable] = {}
         self._sizes: Dict[str, Dict[str, Dict[str, object]]] = {}
 
-    def register(self, name: str,
-                 sizes: Optional[Mapping[str, Mapping[str, object]]] = None):
+    def register(
+        self,
+        name: str,
+        sizes: Optional[Mapping[str, Mapping[str, object]]] = None,
+    ):
         """Decorator registering `builder` under `name` (once).
 
         Args:
@@ -69,7 +76,9 @@ class Registry:
 
         def decorator(builder):
             if name in self._builders:
-                raise ValueError(f"{self.kind} {name!r} is already registered.")
+                raise ValueError(
+                    f"{self.kind} {name!r} is already registered."
+                )
             if sizes is not None:
                 accepted = _keyword_arguments(builder)
                 for size, arguments in sizes.items():
@@ -78,9 +87,11 @@ class Registry:
                         raise ValueError(
                             f"Size {size!r} of {self.kind} {name!r} sets "
                             f"arguments the builder does not take: {unknown};"
-                            f" it takes {sorted(accepted)}.")
-                self._sizes[name] = {size: dict(arguments)
-                                     for size, arguments in sizes.items()}
+                            f" it takes {sorted(accepted)}."
+                        )
+                self._sizes[name] = {
+                    size: dict(arguments) for size, arguments in sizes.items()
+                }
             self._builders[name] = builder
             return builder
 
@@ -89,7 +100,8 @@ class Registry:
     def get(self, name: str) -> Callable:
         if name not in self._builders:
             raise ValueError(
-                f"Unknown {self.kind} {name!r}; registered: {self.names()}.")
+                f"Unknown {self.kind} {name!r}; registered: {self.names()}."
+            )
         return self._builders[name]
 
     def sizes(self, name: str) -> Tuple[str, ...]:
@@ -97,8 +109,9 @@ class Registry:
         self.get(name)
         return tuple(sorted(self._sizes.get(name, {})))
 
-    def arguments(self, name: str, size: Optional[str] = None,
-                  **overrides) -> Dict[str, object]:
+    def arguments(
+        self, name: str, size: Optional[str] = None, **overrides
+    ) -> Dict[str, object]:
         """The builder arguments of `name` at `size`, then `overrides`.
 
         Args:
@@ -118,13 +131,13 @@ class Registry:
             if size not in known:
                 raise ValueError(
                     f"Unknown size of {self.kind} {name!r}; its sizes are "
-                    f"{tuple(sorted(known))}, got size={size!r}.")
+                    f"{tuple(sorted(known))}, got size={size!r}."
+                )
             arguments.update(known[size])
         arguments.update(overrides)
         return arguments
 
-    def build(self, name: str, *args, size: Optional[str] = None,
-              **overrides):
+    def build(self, name: str, *args, size: Optional[str] = None, **overrides):
         """Calls the builder registered under `name`.
 
         Args:
@@ -160,11 +173,15 @@ class Registry:
         for item in filter(None, (i.strip() for i in text.split(","))):
             key, sep, value = (part.strip() for part in item.partition("="))
             if not sep or not key:
-                raise ValueError(f"Hyper-parameter {item!r} of {self.kind} "
-                                 f"{name!r} is not of the form key=value.")
+                raise ValueError(
+                    f"Hyper-parameter {item!r} of {self.kind} "
+                    f"{name!r} is not of the form key=value."
+                )
             if key not in known:
-                raise ValueError(f"{self.kind} {name!r} has no hyper-parameter "
-                                 f"{key!r}; it takes {sorted(known)}.")
+                raise ValueError(
+                    f"{self.kind} {name!r} has no hyper-parameter "
+                    f"{key!r}; it takes {sorted(known)}."
+                )
             parsed[key] = _convert(value, known[key], key)
         return parsed
 
@@ -178,8 +195,11 @@ class Registry:
 def _keyword_arguments(builder) -> Dict[str, object]:
     """{argument: default} of the builder's arguments that have one."""
     params = inspect.signature(builder).parameters
-    return {k: p.default for k, p in params.items()
-            if p.default is not inspect.Parameter.empty}
+    return {
+        k: p.default
+        for k, p in params.items()
+        if p.default is not inspect.Parameter.empty
+    }
 
 
 def _convert(value: str, default, key: str):
@@ -196,8 +216,10 @@ def _convert(value: str, default, key: str):
         if isinstance(default, float):
             return float(value)
     except ValueError:
-        raise ValueError(f"Hyper-parameter {key}={value!r} must be a "
-                         f"{type(default).__name__}.") from None
+        raise ValueError(
+            f"Hyper-parameter {key}={value!r} must be a "
+            f"{type(default).__name__}."
+        ) from None
     if default is None:  # Untyped: a number if it reads as one.
         for cast in (int, float):
             try:

@@ -40,10 +40,12 @@ class VqaSpec:
         validation.check_positive_int("vocab_size", self.vocab_size)
         validation.check_positive_int("question_length", self.question_length)
         validation.check_positive_int("num_answers", self.num_answers)
-        validation.check_choice("answer_convention", self.answer_convention,
-                                 ANSWER_CONVENTIONS)
-        object.__setattr__(self, "image_shape",
-                           check_image(self.image_kind, self.image_shape))
+        validation.check_choice(
+            "answer_convention", self.answer_convention, ANSWER_CONVENTIONS
+        )
+        object.__setattr__(
+            self, "image_shape", check_image(self.image_kind, self.image_shape)
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,8 +66,9 @@ class MatchingSpec:
     def __post_init__(self):
         validation.check_positive_int("vocab_size", self.vocab_size)
         validation.check_positive_int("caption_length", self.caption_length)
-        object.__setattr__(self, "image_shape",
-                           check_image(self.image_kind, self.image_shape))
+        object.__setattr__(
+            self, "image_shape", check_image(self.image_kind, self.image_shape)
+        )
 
 
 def check_image(image_kind, image_shape):
@@ -74,11 +77,15 @@ def check_image(image_kind, image_shape):
     shape = tuple(image_shape)
     valid = {"pixels": (3,), "grid": (2, 3), "regions": (2,)}
     if len(shape) not in valid[image_kind] or not all(
-            isinstance(d, int) and d > 0 for d in shape):
-        expected = {"pixels": "(H, W, channels)",
-                    "grid": "(S, C) or (H, W, C)",
-                    "regions": "(R, C)"}[image_kind]
+        isinstance(d, int) and d > 0 for d in shape
+    ):
+        expected = {
+            "pixels": "(H, W, channels)",
+            "grid": "(S, C) or (H, W, C)",
+            "regions": "(R, C)",
+        }[image_kind]
         raise ValueError(
             f"image_shape={image_shape!r} does not fit "
-            f"image_kind={image_kind!r}: expected {expected}.")
+            f"image_kind={image_kind!r}: expected {expected}."
+        )
     return shape

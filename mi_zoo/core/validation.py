@@ -11,7 +11,12 @@ them as plain Python ints and `plain_ints` converts a layer's config.
 """
 
 import numbers
-from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
+from typing import Any
+from typing import Dict
+from typing import Mapping
+from typing import Optional
+from typing import Sequence
+from typing import Tuple
 
 Shape = Sequence[Optional[int]]
 
@@ -19,8 +24,7 @@ Shape = Sequence[Optional[int]]
 def is_integer(value) -> bool:
     """Whether `value` is an integral number: a Python int or any
     `numbers.Integral` (NumPy's np.int32, np.int64, ...), not a bool."""
-    return (isinstance(value, numbers.Integral)
-            and not isinstance(value, bool))
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def check_positive_int(name, value, *, allow_none=False) -> Optional[int]:
@@ -61,12 +65,14 @@ def plain_ints(config: Mapping[str, Any]) -> Dict[str, Any]:
     """`config` with its integral values (`is_integer`, also inside tuples
     and lists) as plain Python ints, so that a layer built from NumPy sizes
     serialises (`get_config`, `.keras` files) like one built from ints."""
+
     def plain(value):
         if is_integer(value):
             return int(value)
         if isinstance(value, (tuple, list)):
             return type(value)(plain(v) for v in value)
         return value
+
     return {key: plain(value) for key, value in config.items()}
 
 
@@ -171,13 +177,16 @@ def film_channel_axis(axis, x_shape, z_shape):
         )
     channel = axis % rank
     # Moving the channel axis last reduces FiLM's checks to the MI ones.
-    moved = x_shape[:channel] + x_shape[channel + 1:] + (x_shape[channel],)
+    moved = x_shape[:channel] + x_shape[channel + 1 :] + (x_shape[channel],)
     _, m = check_input_context_shapes(
-        f"FiLM(axis={axis})", moved, z_shape,
+        f"FiLM(axis={axis})",
+        moved,
+        z_shape,
         allow_matching_context=channel == rank - 1,
     )
     if x_shape[channel] is None:
         raise ValueError(
             f"FiLM(axis={axis}): the channel axis of x must be "
-            f"known, got x of shape {x_shape}.")
+            f"known, got x of shape {x_shape}."
+        )
     return channel, int(x_shape[channel]), m

@@ -36,5 +36,7 @@ def official_accuracy(count, num_annotators=NUM_ANNOTATORS, minimum=min):
     `num_annotators` annotators gave (same kind as `count`)."""
     # The `count` subsets that drop a matching annotator see count - 1
     # matches; the other num_annotators - count subsets see count.
-    return ((num_annotators - count) * soft_score(count, minimum)
-            + count * soft_score(count - 1.0, minimum)) / num_annotators
+    return (
+        (num_annotators - count) * soft_score(count, minimum)
+        + count * soft_score(count - 1.0, minimum)
+    ) / num_annotators

@@ -4,13 +4,15 @@ The CLEVR-2D TFDS builder (still registered as "clevr2d", same name, version
 and configs) lives in the dataset's room, `mi_zoo/data/clevr_2d/`.
 """
 
-from mi_zoo.data.clevr_2d.builder import Clevr2d
-from mi_zoo.data.clevr_2d.builder import Clevr2dConfig
+# ruff: noqa: F401  (an alias module: it only re-exports)
+
 from mi_zoo.data.clevr_2d.builder import IMAGE_KINDS
 from mi_zoo.data.clevr_2d.builder import MAX_REGIONS
 from mi_zoo.data.clevr_2d.builder import REGION_ATTRIBUTES
 from mi_zoo.data.clevr_2d.builder import REGION_FEATURES
 from mi_zoo.data.clevr_2d.builder import SPLIT_SEEDS
+from mi_zoo.data.clevr_2d.builder import Clevr2d
+from mi_zoo.data.clevr_2d.builder import Clevr2dConfig
 from mi_zoo.data.clevr_2d.builder import clevr_2d
 from mi_zoo.data.clevr_2d.builder import clevr_2d_dataset
 from mi_zoo.data.clevr_2d.builder import dataclasses

@@ -5,11 +5,13 @@ The contact sheet lives in the dataset's room; run it as
 `python -m mi_zoo.data.clevr_2d_contact_sheet`, this alias still writes it).
 """
 
+# ruff: noqa: F401  (an alias module: it only re-exports)
+
 from mi_zoo.data.clevr_2d.contact_sheet import COLUMNS
-from mi_zoo.data.clevr_2d.contact_sheet import Image
-from mi_zoo.data.clevr_2d.contact_sheet import ImageDraw
 from mi_zoo.data.clevr_2d.contact_sheet import TEXT_HEIGHT
 from mi_zoo.data.clevr_2d.contact_sheet import TILE
+from mi_zoo.data.clevr_2d.contact_sheet import Image
+from mi_zoo.data.clevr_2d.contact_sheet import ImageDraw
 from mi_zoo.data.clevr_2d.contact_sheet import argparse
 from mi_zoo.data.clevr_2d.contact_sheet import clevr_2d
 from mi_zoo.data.clevr_2d.contact_sheet import contact_sheet

@@ -4,6 +4,8 @@ The Flickr30k TFDS builder (still registered as "flickr30k", same name,
 version and configs) lives in the dataset's room, `mi_zoo/data/flickr30k/`.
 """
 
+# ruff: noqa: F401  (an alias module: it only re-exports)
+
 from mi_zoo.data.flickr30k.builder import Flickr30k
 from mi_zoo.data.flickr30k.builder import Flickr30kConfig
 from mi_zoo.data.flickr30k.builder import dataclasses

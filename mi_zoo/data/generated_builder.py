@@ -18,8 +18,9 @@ import tensorflow_datasets as tfds
 from tensorflow_datasets.core.utils import tqdm_utils
 
 
-class GeneratedBuilder(tfds.core.GeneratorBasedBuilder,
-                       skip_registration=True):
+class GeneratedBuilder(
+    tfds.core.GeneratorBasedBuilder, skip_registration=True
+):
     """A `GeneratorBasedBuilder` whose data is generated, not downloaded.
 
     Subclasses set `GENERATION_RATE` (examples per second on a 2-core CPU,
@@ -46,8 +47,12 @@ class GeneratedBuilder(tfds.core.GeneratorBasedBuilder,
         Unknown size, ...)": nothing is downloaded."""
         what, examples = self.generation_summary()
         seconds = max(5, round(examples / self.GENERATION_RATE / 5) * 5)
-        print(f"Generating {what} ({examples:,} examples, about {seconds} s, "
-              f"once) into {self.data_dir}", file=sys.stderr, flush=True)
+        print(
+            f"Generating {what} ({examples:,} examples, about {seconds} s, "
+            f"once) into {self.data_dir}",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 @contextlib.contextmanager

@@ -17,13 +17,15 @@ al., "A simple neural network module for relational reasoning", NeurIPS
 2017, resize CLEVR images to 128 x 128).
 """
 
-from typing import Sequence, Tuple
+from typing import Sequence
+from typing import Tuple
 
 import tensorflow as tf
 
 
-def check_image_size(image_size: Sequence[int],
-                     name: str = "image_size") -> Tuple[int, int]:
+def check_image_size(
+    image_size: Sequence[int], name: str = "image_size"
+) -> Tuple[int, int]:
     """Validates a (height, width) pair of positive integers.
 
     Args:
@@ -40,10 +42,13 @@ def check_image_size(image_size: Sequence[int],
         size = tuple(image_size)
     except TypeError:
         size = ()
-    if len(size) != 2 or not all(isinstance(d, int) and not isinstance(
-            d, bool) and d > 0 for d in size):
-        raise ValueError(f"`{name}` must be (height, width), two positive "
-                         f"integers, got {name}={image_size!r}.")
+    if len(size) != 2 or not all(
+        isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in size
+    ):
+        raise ValueError(
+            f"`{name}` must be (height, width), two positive "
+            f"integers, got {name}={image_size!r}."
+        )
     return size
 
 
@@ -57,8 +62,7 @@ def decode_image(raw: tf.Tensor, channels: int = 3) -> tf.Tensor:
     Returns:
       uint8 [H, W, channels].
     """
-    image = tf.io.decode_image(raw, channels=channels,
-                               expand_animations=False)
+    image = tf.io.decode_image(raw, channels=channels, expand_animations=False)
     image.set_shape([None, None, channels])
     return image
 
@@ -78,8 +82,9 @@ def resize_image(image: tf.Tensor, image_size: Sequence[int]) -> tf.Tensor:
     return tf.image.resize(image, (height, width), antialias=True)
 
 
-def load_image(path: tf.Tensor, image_size: Sequence[int],
-               channels: int = 3) -> tf.Tensor:
+def load_image(
+    path: tf.Tensor, image_size: Sequence[int], channels: int = 3
+) -> tf.Tensor:
     """Reads, decodes and resizes one image file (usable in `Dataset.map`).
 
     Args:
@@ -90,5 +95,6 @@ def load_image(path: tf.Tensor, image_size: Sequence[int],
     Returns:
       float32 [height, width, channels] in [0, 1].
     """
-    return resize_image(decode_image(tf.io.read_file(path), channels),
-                        image_size)
+    return resize_image(
+        decode_image(tf.io.read_file(path), channels), image_size
+    )

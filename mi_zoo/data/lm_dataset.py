@@ -3,6 +3,8 @@
 The BPTT batches live in the text room, `mi_zoo/data/text/`.
 """
 
+# ruff: noqa: F401  (an alias module: it only re-exports)
+
 from mi_zoo.data.text.lm_dataset import batchify
 from mi_zoo.data.text.lm_dataset import lm_dataset
 from mi_zoo.data.text.lm_dataset import math

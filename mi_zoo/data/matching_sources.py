@@ -43,7 +43,12 @@ split (before shuffling); eval images are then those of the kept captions.
 
 import dataclasses
 import os
-from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
+from typing import Any
+from typing import Dict
+from typing import Mapping
+from typing import Optional
+from typing import Sequence
+from typing import Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -52,11 +57,11 @@ from mi_zoo.core import registry
 from mi_zoo.core import specs
 from mi_zoo.core import validation
 from mi_zoo.data import clevr_2d
-from mi_zoo.data.clevr_2d import builder as clevr_2d_builder
 from mi_zoo.data import flickr30k
 from mi_zoo.data import images
 from mi_zoo.data import sources
 from mi_zoo.data import vqa_sources
+from mi_zoo.data.clevr_2d import builder as clevr_2d_builder
 
 MATCHING_DATASETS = registry.Registry("matching dataset")
 
@@ -85,14 +90,19 @@ class MatchingData:
     train_checkpointable: bool = True
 
 
-def load_matching_data(name: str, *, batch_size: int, eval_batch_size: int,
-                       seed: int, data_dir: Optional[str] = None,
-                       image_kind: Optional[str] = None,
-                       eval_split: Optional[str] = None,
-                       train_limit: Optional[int] = None,
-                       eval_limit: Optional[int] = None,
-                       options: Optional[Mapping[str, Any]] = None
-                       ) -> MatchingData:
+def load_matching_data(
+    name: str,
+    *,
+    batch_size: int,
+    eval_batch_size: int,
+    seed: int,
+    data_dir: Optional[str] = None,
+    image_kind: Optional[str] = None,
+    eval_split: Optional[str] = None,
+    train_limit: Optional[int] = None,
+    eval_limit: Optional[int] = None,
+    options: Optional[Mapping[str, Any]] = None,
+) -> MatchingData:
     """The spec, datasets and words of a registered matching dataset.
 
     Args:
@@ -117,20 +127,41 @@ def load_matching_data(name: str, *, batch_size: int, eval_batch_size: int,
       FileNotFoundError: when data_dir lacks files the dataset needs.
     """
     builder = MATCHING_DATASETS.get(name)
-    return builder(sources.checked_request(
-        name, batch_size, eval_batch_size, seed, data_dir, image_kind,
-        eval_split, train_limit, eval_limit, options))
+    return builder(
+        sources.checked_request(
+            name,
+            batch_size,
+            eval_batch_size,
+            seed,
+            data_dir,
+            image_kind,
+            eval_split,
+            train_limit,
+            eval_limit,
+            options,
+        )
+    )
 
 
 # CLEVR-2D captions.
 
 
-def clevr_2d_caption_dataset(split, batch_size, seed, image_kind="pixels",
-                             data_dir=None, config="default", builder=None,
-                             caption_length=clevr_2d.CAPTION_LENGTH,
-                             max_regions=clevr_2d_builder.MAX_REGIONS,
-                             shuffle=True, repeat=False, drop_remainder=False,
-                             with_image_index=False, limit=None):
+def clevr_2d_caption_dataset(
+    split,
+    batch_size,
+    seed,
+    image_kind="pixels",
+    data_dir=None,
+    config="default",
+    builder=None,
+    caption_length=clevr_2d.CAPTION_LENGTH,
+    max_regions=clevr_2d_builder.MAX_REGIONS,
+    shuffle=True,
+    repeat=False,
+    drop_remainder=False,
+    with_image_index=False,
+    limit=None,
+):
     """Batches of CLEVR-2D (image, caption) pairs, one per example.
 
     Args:
@@ -152,31 +183,37 @@ def clevr_2d_caption_dataset(split, batch_size, seed, image_kind="pixels",
       A dataset of {"caption": int32 [B, T], "image": ..., ["boxes": ...],
       ["image_index": int32 [B]]}.
     """
-    validation.check_choice("image_kind", image_kind,
-                             clevr_2d_builder.IMAGE_KINDS)
+    validation.check_choice(
+        "image_kind", image_kind, clevr_2d_builder.IMAGE_KINDS
+    )
     validation.check_positive_int("batch_size", batch_size)
     validation.check_positive_int("caption_length", caption_length)
     validation.check_positive_int("max_regions", max_regions)
-    ds, n = clevr_2d_builder.split_examples(split, config, data_dir, builder,
-                                            limit)
+    ds, n = clevr_2d_builder.split_examples(
+        split, config, data_dir, builder, limit
+    )
     ds = ds.enumerate()
     if shuffle:
-        ds = ds.shuffle(min(n, 10000), seed=seed,
-                        reshuffle_each_iteration=True)
+        ds = ds.shuffle(
+            min(n, 10000), seed=seed, reshuffle_each_iteration=True
+        )
     if repeat:
         ds = ds.repeat()
 
     def to_inputs(index, ex):
         inputs = clevr_2d_builder.example_inputs(
-            ex, "caption", caption_length, image_kind, max_regions)
+            ex, "caption", caption_length, image_kind, max_regions
+        )
         if with_image_index:
             inputs["image_index"] = tf.cast(index, tf.int32)
         return inputs
 
-    ds = ds.map(to_inputs, num_parallel_calls=tf.data.AUTOTUNE,
-                deterministic=True)
+    ds = ds.map(
+        to_inputs, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+    )
     return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(
-        tf.data.AUTOTUNE)
+        tf.data.AUTOTUNE
+    )
 
 
 def _with_dummy_target(inputs):
@@ -185,60 +222,90 @@ def _with_dummy_target(inputs):
 
 @MATCHING_DATASETS.register("clevr2d")
 def _clevr2d(r: sources.Request) -> MatchingData:
-    kind = sources.choose_image_kind(r.name, r.image_kind,
-                                     clevr_2d_builder.IMAGE_KINDS)
-    split = sources.choose_split(r.name, r.eval_split,
-                                 ("validation", "test"))
+    kind = sources.choose_image_kind(
+        r.name, r.image_kind, clevr_2d_builder.IMAGE_KINDS
+    )
+    split = sources.choose_split(r.name, r.eval_split, ("validation", "test"))
     opts = sources.check_options(r.name, r.options, {"config": "default"})
     builder = vqa_sources.clevr_2d_builder_for(r.data_dir, opts["config"])
     train = clevr_2d_caption_dataset(
-        "train", r.batch_size, r.seed, kind, builder=builder, shuffle=True,
-        repeat=True, drop_remainder=True, limit=r.train_limit)
+        "train",
+        r.batch_size,
+        r.seed,
+        kind,
+        builder=builder,
+        shuffle=True,
+        repeat=True,
+        drop_remainder=True,
+        limit=r.train_limit,
+    )
     evaluation = clevr_2d_caption_dataset(
-        split, r.eval_batch_size, 0, kind, builder=builder, shuffle=False,
-        with_image_index=True, limit=r.eval_limit)
+        split,
+        r.eval_batch_size,
+        0,
+        kind,
+        builder=builder,
+        shuffle=False,
+        with_image_index=True,
+        limit=r.eval_limit,
+    )
     size = builder.builder_config.image_size
-    shape = ((size, size, 3) if kind == "pixels" else
-             (clevr_2d_builder.MAX_REGIONS, clevr_2d_builder.REGION_FEATURES))
+    shape = (
+        (size, size, 3)
+        if kind == "pixels"
+        else (clevr_2d_builder.MAX_REGIONS, clevr_2d_builder.REGION_FEATURES)
+    )
     n = builder.info.splits[split].num_examples
     if r.eval_limit is not None:
         n = min(n, r.eval_limit)
-    spec = specs.MatchingSpec(vocab_size=len(clevr_2d.VOCAB),
-                              caption_length=clevr_2d.CAPTION_LENGTH,
-                              image_kind=kind, image_shape=shape)
-    return MatchingData(spec=spec, train=train.map(_with_dummy_target),
-                        eval=evaluation, words=tuple(clevr_2d.VOCAB),
-                        num_eval_images=n, num_eval_captions=n)
+    spec = specs.MatchingSpec(
+        vocab_size=len(clevr_2d.VOCAB),
+        caption_length=clevr_2d.CAPTION_LENGTH,
+        image_kind=kind,
+        image_shape=shape,
+    )
+    return MatchingData(
+        spec=spec,
+        train=train.map(_with_dummy_target),
+        eval=evaluation,
+        words=tuple(clevr_2d.VOCAB),
+        num_eval_images=n,
+        num_eval_captions=n,
+    )
 
 
 # Flickr30k.
 
 _FLICKR_CONTENTS = (
     f"Flickr30k: {flickr30k.IMAGES_DIR}/*.jpg and the Karpathy split file "
-    f"{flickr30k.KARPATHY_FILE}")
+    f"{flickr30k.KARPATHY_FILE}"
+)
 
 
 @MATCHING_DATASETS.register("flickr30k")
 def _flickr30k(r: sources.Request) -> MatchingData:
-    data_dir = sources.require_data_dir(r.name, r.data_dir,
-                                        _FLICKR_CONTENTS)
+    data_dir = sources.require_data_dir(r.name, r.data_dir, _FLICKR_CONTENTS)
     sources.choose_image_kind(r.name, r.image_kind, ("pixels",))
     split = sources.choose_split(r.name, r.eval_split, ("test", "val"))
-    opts = sources.check_options(r.name, r.options, {
-        "image_size": (224, 224), "max_caption_length": 32})
-    image_size = images.check_image_size(opts["image_size"],
-                                         "options['image_size']")
+    opts = sources.check_options(
+        r.name, r.options, {"image_size": (224, 224), "max_caption_length": 32}
+    )
+    image_size = images.check_image_size(
+        opts["image_size"], "options['image_size']"
+    )
     length = opts["max_caption_length"]
     validation.check_positive_int("max_caption_length", length)
     if not os.path.isfile(os.path.join(data_dir, flickr30k.KARPATHY_FILE)):
         raise FileNotFoundError(
             f"`data_dir` (--data_dir) {data_dir!r} has no "
             f"{flickr30k.KARPATHY_FILE}; the 'flickr30k' dataset needs the "
-            f"Karpathy splits (train / {split}).")
+            f"Karpathy splits (train / {split})."
+        )
     vocab = flickr30k.build_vocab(data_dir, "train", "karpathy")
     pairs = flickr30k.split_examples(data_dir, split, "karpathy")
-    image_of_caption = np.array([k for k, (_, caps) in enumerate(pairs)
-                                 for _ in caps], np.int64)
+    image_of_caption = np.array(
+        [k for k, (_, caps) in enumerate(pairs) for _ in caps], np.int64
+    )
     num_captions = len(image_of_caption)
     if r.eval_limit is not None:
         num_captions = min(num_captions, r.eval_limit)
@@ -247,9 +314,18 @@ def _flickr30k(r: sources.Request) -> MatchingData:
     def make(split_name, seed, drop_remainder):
         def fn(batch_size, shuffle):
             return flickr30k.flickr30k_dataset(
-                data_dir, split_name, vocab, batch_size, source="karpathy",
-                image_size=image_size, max_caption_length=length,
-                shuffle=shuffle, seed=seed, drop_remainder=drop_remainder)
+                data_dir,
+                split_name,
+                vocab,
+                batch_size,
+                source="karpathy",
+                image_size=image_size,
+                max_caption_length=length,
+                shuffle=shuffle,
+                seed=seed,
+                drop_remainder=drop_remainder,
+            )
+
         return fn
 
     def drop_index(inputs):
@@ -258,18 +334,37 @@ def _flickr30k(r: sources.Request) -> MatchingData:
         return _with_dummy_target(inputs)
 
     train = sources.limited(
-        make("train", r.seed, True), r.train_limit, batch_size=r.batch_size,
-        shuffle=True, seed=r.seed, repeat=True, drop_remainder=True)
+        make("train", r.seed, True),
+        r.train_limit,
+        batch_size=r.batch_size,
+        shuffle=True,
+        seed=r.seed,
+        repeat=True,
+        drop_remainder=True,
+    )
     evaluation = sources.limited(
-        make(split, 0, False), r.eval_limit, batch_size=r.eval_batch_size,
-        shuffle=False, seed=0, repeat=False, drop_remainder=False)
-    spec = specs.MatchingSpec(vocab_size=len(vocab), caption_length=length,
-                              image_kind="pixels",
-                              image_shape=image_size + (3,))
-    return MatchingData(spec=spec, train=train.map(drop_index),
-                        eval=evaluation, words=tuple(vocab.tokens),
-                        num_eval_images=num_images,
-                        num_eval_captions=num_captions)
+        make(split, 0, False),
+        r.eval_limit,
+        batch_size=r.eval_batch_size,
+        shuffle=False,
+        seed=0,
+        repeat=False,
+        drop_remainder=False,
+    )
+    spec = specs.MatchingSpec(
+        vocab_size=len(vocab),
+        caption_length=length,
+        image_kind="pixels",
+        image_shape=image_size + (3,),
+    )
+    return MatchingData(
+        spec=spec,
+        train=train.map(drop_index),
+        eval=evaluation,
+        words=tuple(vocab.tokens),
+        num_eval_images=num_images,
+        num_eval_captions=num_captions,
+    )
 
 
 # Retrieval.
@@ -291,24 +386,34 @@ def image_rows(per_caption, caption_image_index, num_images):
     per_caption = np.asarray(per_caption)
     index = np.asarray(caption_image_index)
     if index.ndim != 1 or len(index) != len(per_caption):
-        raise ValueError(f"image_rows needs caption_image_index of shape "
-                         f"[{len(per_caption)}], got {index.shape}.")
+        raise ValueError(
+            f"image_rows needs caption_image_index of shape "
+            f"[{len(per_caption)}], got {index.shape}."
+        )
     validation.check_positive_int("num_images", num_images)
     if index.size and (index.min() < 0 or index.max() >= num_images):
-        raise ValueError(f"caption_image_index must lie in [0, {num_images}), "
-                         f"got values in [{index.min()}, {index.max()}].")
+        raise ValueError(
+            f"caption_image_index must lie in [0, {num_images}), "
+            f"got values in [{index.min()}, {index.max()}]."
+        )
     first = np.full(num_images, -1, np.int64)
     for row in range(len(index) - 1, -1, -1):
         first[index[row]] = row
     missing = np.flatnonzero(first < 0)
     if missing.size:
-        raise ValueError(f"images {missing[:10].tolist()} have no caption row "
-                         f"(num_images={num_images}).")
+        raise ValueError(
+            f"images {missing[:10].tolist()} have no caption row "
+            f"(num_images={num_images})."
+        )
     return per_caption[first]
 
 
-def retrieval_recall(image_embeddings, text_embeddings, caption_image_index,
-                     ks: Sequence[int] = (1, 5, 10)) -> Dict[str, float]:
+def retrieval_recall(
+    image_embeddings,
+    text_embeddings,
+    caption_image_index,
+    ks: Sequence[int] = (1, 5, 10),
+) -> Dict[str, float]:
     """Recall@k of image→text and text→image retrieval by dot product.
 
     Scores are s[i, c] = image_embeddings[i] · text_embeddings[c] (normalise
@@ -340,29 +445,45 @@ def retrieval_recall(image_embeddings, text_embeddings, caption_image_index,
     images = np.asarray(image_embeddings, np.float64)
     texts = np.asarray(text_embeddings, np.float64)
     index = np.asarray(caption_image_index)
-    if images.ndim != 2 or texts.ndim != 2 or images.shape[1] != texts.shape[1]:
-        raise ValueError(f"retrieval_recall needs image_embeddings [I, D] and "
-                         f"text_embeddings [C, D], got shapes {images.shape} "
-                         f"and {texts.shape}.")
+    if (
+        images.ndim != 2
+        or texts.ndim != 2
+        or images.shape[1] != texts.shape[1]
+    ):
+        raise ValueError(
+            f"retrieval_recall needs image_embeddings [I, D] and "
+            f"text_embeddings [C, D], got shapes {images.shape} "
+            f"and {texts.shape}."
+        )
     num_images, num_texts = len(images), len(texts)
     if num_images == 0 or num_texts == 0:
-        raise ValueError(f"retrieval_recall got no images or no captions "
-                         f"(shapes {images.shape} and {texts.shape}).")
-    if index.shape != (num_texts,) or not np.issubdtype(index.dtype,
-                                                        np.integer):
-        raise ValueError(f"caption_image_index must be integers of shape "
-                         f"({num_texts},), got dtype {index.dtype} and shape "
-                         f"{index.shape}.")
+        raise ValueError(
+            f"retrieval_recall got no images or no captions "
+            f"(shapes {images.shape} and {texts.shape})."
+        )
+    if index.shape != (num_texts,) or not np.issubdtype(
+        index.dtype, np.integer
+    ):
+        raise ValueError(
+            f"caption_image_index must be integers of shape "
+            f"({num_texts},), got dtype {index.dtype} and shape "
+            f"{index.shape}."
+        )
     if index.min() < 0 or index.max() >= num_images:
-        raise ValueError(f"caption_image_index must lie in [0, {num_images}), "
-                         f"got values in [{index.min()}, {index.max()}].")
+        raise ValueError(
+            f"caption_image_index must lie in [0, {num_images}), "
+            f"got values in [{index.min()}, {index.max()}]."
+        )
     if not (np.isfinite(images).all() and np.isfinite(texts).all()):
-        raise ValueError("retrieval_recall got non-finite (NaN or inf) "
-                         "embeddings.")
+        raise ValueError(
+            "retrieval_recall got non-finite (NaN or inf) embeddings."
+        )
     counts = np.bincount(index, minlength=num_images)
     if (counts == 0).any():
-        raise ValueError(f"images {np.flatnonzero(counts == 0)[:10].tolist()} "
-                         f"have no caption in caption_image_index.")
+        raise ValueError(
+            f"images {np.flatnonzero(counts == 0)[:10].tolist()} "
+            f"have no caption in caption_image_index."
+        )
     ks = tuple(ks)
     for k in ks:
         validation.check_positive_int("k", k)

@@ -5,11 +5,13 @@ name, version and configs) lives in the dataset's room,
 `mi_zoo/data/sort_of_clevr/`.
 """
 
-from mi_zoo.data.sort_of_clevr.builder import Optional
+# ruff: noqa: F401  (an alias module: it only re-exports)
+
 from mi_zoo.data.sort_of_clevr.builder import QUESTION_FORMATS
 from mi_zoo.data.sort_of_clevr.builder import SOURCES
-from mi_zoo.data.sort_of_clevr.builder import SPLITS
 from mi_zoo.data.sort_of_clevr.builder import SPLIT_SEEDS
+from mi_zoo.data.sort_of_clevr.builder import SPLITS
+from mi_zoo.data.sort_of_clevr.builder import Optional
 from mi_zoo.data.sort_of_clevr.builder import SortOfClevr
 from mi_zoo.data.sort_of_clevr.builder import SortOfClevrConfig
 from mi_zoo.data.sort_of_clevr.builder import Union

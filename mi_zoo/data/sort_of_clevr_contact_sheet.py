@@ -6,6 +6,8 @@ The contact sheet lives in the dataset's room; run it as
 it).
 """
 
+# ruff: noqa: F401  (an alias module: it only re-exports)
+
 from mi_zoo.data.sort_of_clevr.contact_sheet import Image
 from mi_zoo.data.sort_of_clevr.contact_sheet import ImageDraw
 from mi_zoo.data.sort_of_clevr.contact_sheet import argparse

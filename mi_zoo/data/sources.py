@@ -18,12 +18,17 @@ and its flag and ends with the received value:
 >>> sources.choose_image_kind("clevr2d", "depth", ("pixels", "regions"))
 Traceback (most recent call last):
 ...
-ValueError: `image_kind` (--image_kind) must be one of ('pixels', 'regions') for the 'clevr2d' dataset, got image_kind='depth'.
+ValueError: `image_kind` (--image_kind) must be one of ('pixels', 'regions')
+for the 'clevr2d' dataset, got image_kind='depth'.
 """
 
 import dataclasses
 import os
-from typing import Any, Callable, Dict, Mapping, Optional
+from typing import Any
+from typing import Callable
+from typing import Dict
+from typing import Mapping
+from typing import Optional
 
 import tensorflow as tf
 
@@ -48,30 +53,51 @@ class Request:
     options: Mapping[str, Any]
 
 
-def checked_request(name, batch_size, eval_batch_size, seed, data_dir,
-                    image_kind, eval_split, train_limit, eval_limit,
-                    options) -> Request:
+def checked_request(
+    name,
+    batch_size,
+    eval_batch_size,
+    seed,
+    data_dir,
+    image_kind,
+    eval_split,
+    train_limit,
+    eval_limit,
+    options,
+) -> Request:
     """The `Request` of a loader's arguments, after the checks that every
     dataset shares (sizes, seed, limits, options)."""
     validation.check_positive_int("batch_size", batch_size)
     validation.check_positive_int("eval_batch_size", eval_batch_size)
     check_seed(seed)
-    validation.check_positive_int("train_limit", train_limit,
-                                   allow_none=True)
+    validation.check_positive_int("train_limit", train_limit, allow_none=True)
     validation.check_positive_int("eval_limit", eval_limit, allow_none=True)
     if options is not None and not isinstance(options, Mapping):
-        raise ValueError(f"`options` must be a mapping (dict) or None, got "
-                         f"options={options!r}.")
-    return Request(name, batch_size, eval_batch_size, seed, data_dir,
-                   image_kind, eval_split, train_limit, eval_limit,
-                   dict(options or {}))
+        raise ValueError(
+            f"`options` must be a mapping (dict) or None, got "
+            f"options={options!r}."
+        )
+    return Request(
+        name,
+        batch_size,
+        eval_batch_size,
+        seed,
+        data_dir,
+        image_kind,
+        eval_split,
+        train_limit,
+        eval_limit,
+        dict(options or {}),
+    )
 
 
 def check_seed(seed):
     """Checks that `seed` is a non-negative int (not a bool)."""
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"`seed` (--seed) must be a non-negative integer, "
-                         f"got seed={seed!r}.")
+        raise ValueError(
+            f"`seed` (--seed) must be a non-negative integer, "
+            f"got seed={seed!r}."
+        )
 
 
 def choose_image_kind(dataset: str, image_kind, supported) -> str:
@@ -91,20 +117,25 @@ def choose(dataset: str, value, supported, argument: str):
     if value is None:
         return supported[0]
     if value not in supported:
-        raise ValueError(f"`{argument}` (--{argument}) must be one of "
-                         f"{tuple(supported)} for the {dataset!r} dataset, "
-                         f"got {argument}={value!r}.")
+        raise ValueError(
+            f"`{argument}` (--{argument}) must be one of "
+            f"{tuple(supported)} for the {dataset!r} dataset, "
+            f"got {argument}={value!r}."
+        )
     return value
 
 
-def check_options(dataset: str, options: Mapping[str, Any],
-                  defaults: Mapping[str, Any]) -> Dict[str, Any]:
+def check_options(
+    dataset: str, options: Mapping[str, Any], defaults: Mapping[str, Any]
+) -> Dict[str, Any]:
     """`defaults` updated by `options`; unknown keys raise ValueError."""
     unknown = sorted(set(options) - set(defaults))
     if unknown:
-        raise ValueError(f"unknown `options` {unknown} for the {dataset!r} "
-                         f"dataset; it accepts {sorted(defaults)}, got "
-                         f"options={dict(options)!r}.")
+        raise ValueError(
+            f"unknown `options` {unknown} for the {dataset!r} "
+            f"dataset; it accepts {sorted(defaults)}, got "
+            f"options={dict(options)!r}."
+        )
     out = dict(defaults)
     out.update(options)
     return out
@@ -113,29 +144,45 @@ def check_options(dataset: str, options: Mapping[str, Any],
 def require_data_dir(dataset: str, data_dir, contents: str) -> str:
     """Checks that data_dir is given and is a directory."""
     if data_dir is None:
-        raise ValueError(f"the {dataset!r} dataset needs `data_dir` "
-                         f"(--data_dir), got data_dir=None: it must be a "
-                         f"directory holding {contents}.")
+        raise ValueError(
+            f"the {dataset!r} dataset needs `data_dir` "
+            f"(--data_dir), got data_dir=None: it must be a "
+            f"directory holding {contents}."
+        )
     if not isinstance(data_dir, (str, os.PathLike)):
-        raise ValueError(f"`data_dir` (--data_dir) must be a path, got "
-                         f"data_dir={data_dir!r}.")
+        raise ValueError(
+            f"`data_dir` (--data_dir) must be a path, got "
+            f"data_dir={data_dir!r}."
+        )
     if not os.path.isdir(data_dir):
-        raise FileNotFoundError(f"`data_dir` (--data_dir) {data_dir!r} of the "
-                                f"{dataset!r} dataset does not exist; it must "
-                                f"be a directory holding {contents}.")
+        raise FileNotFoundError(
+            f"`data_dir` (--data_dir) {data_dir!r} of the "
+            f"{dataset!r} dataset does not exist; it must "
+            f"be a directory holding {contents}."
+        )
     return os.fspath(data_dir)
 
 
 def reject_data_dir(dataset: str, data_dir):
     """Checks that data_dir is None, for a dataset generated in memory."""
     if data_dir is not None:
-        raise ValueError(f"the {dataset!r} dataset is generated in memory and "
-                         f"reads no files; leave `data_dir` (--data_dir) "
-                         f"unset, got data_dir={data_dir!r}.")
+        raise ValueError(
+            f"the {dataset!r} dataset is generated in memory and "
+            f"reads no files; leave `data_dir` (--data_dir) "
+            f"unset, got data_dir={data_dir!r}."
+        )
 
 
-def limited(make: Callable[[int, bool], tf.data.Dataset], limit, *,
-            batch_size, shuffle, seed, repeat, drop_remainder):
+def limited(
+    make: Callable[[int, bool], tf.data.Dataset],
+    limit,
+    *,
+    batch_size,
+    shuffle,
+    seed,
+    repeat,
+    drop_remainder,
+):
     """A reader's pipeline, limited to its first `limit` examples.
 
     Args:

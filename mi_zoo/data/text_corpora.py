@@ -5,21 +5,23 @@ statistics as `python -m mi_zoo.data.text.corpora` (run as
 `python -m mi_zoo.data.text_corpora`, this alias still runs them).
 """
 
+# ruff: noqa: F401  (an alias module: it only re-exports)
+
 from mi_zoo.data.text.corpora import CORPORA
+from mi_zoo.data.text.corpora import EOS
+from mi_zoo.data.text.corpora import LEVELS
+from mi_zoo.data.text.corpora import PTB_FILES
+from mi_zoo.data.text.corpora import SPLITS
+from mi_zoo.data.text.corpora import TFDS_FRACTIONS
+from mi_zoo.data.text.corpora import TINY_SHAKESPEARE_FILE
+from mi_zoo.data.text.corpora import WIKITEXT_FILES
 from mi_zoo.data.text.corpora import Callable
 from mi_zoo.data.text.corpora import Corpus
 from mi_zoo.data.text.corpora import Dict
-from mi_zoo.data.text.corpora import EOS
-from mi_zoo.data.text.corpora import LEVELS
 from mi_zoo.data.text.corpora import List
 from mi_zoo.data.text.corpora import Optional
-from mi_zoo.data.text.corpora import PTB_FILES
-from mi_zoo.data.text.corpora import SPLITS
 from mi_zoo.data.text.corpora import Sequence
-from mi_zoo.data.text.corpora import TFDS_FRACTIONS
-from mi_zoo.data.text.corpora import TINY_SHAKESPEARE_FILE
 from mi_zoo.data.text.corpora import Tuple
-from mi_zoo.data.text.corpora import WIKITEXT_FILES
 from mi_zoo.data.text.corpora import dataclasses
 from mi_zoo.data.text.corpora import load_corpus
 from mi_zoo.data.text.corpora import main

@@ -68,8 +68,9 @@ def read_json(path: str, what: str):
             ) from None
 
 
-def read_json_records(path: str, what: str, key: str,
-                      required: Sequence[str]) -> List[dict]:
+def read_json_records(
+    path: str, what: str, key: str, required: Sequence[str]
+) -> List[dict]:
     """Reads the non-empty list of records under `key` of a JSON object,
     each a dict holding the keys `required`; errors name the file.
 
@@ -90,15 +91,19 @@ def read_json_records(path: str, what: str, key: str,
     data = read_json(path, what)
     records = data.get(key) if isinstance(data, dict) else None
     if not isinstance(records, list):
-        raise ValueError(f"{what} file {path!r} has no \"{key}\" list.")
+        raise ValueError(f'{what} file {path!r} has no "{key}" list.')
     if not records:
         raise ValueError(f"{what} file {path!r} has no {key}.")
     for index, record in enumerate(records):
         if not isinstance(record, dict):
-            raise ValueError(f"{what} file {path!r}: entry {index} is not an "
-                             f"object, got {record!r}.")
+            raise ValueError(
+                f"{what} file {path!r}: entry {index} is not an "
+                f"object, got {record!r}."
+            )
         missing = [name for name in required if name not in record]
         if missing:
-            raise ValueError(f"{what} file {path!r}: entry {index} lacks "
-                             f"{', '.join(missing)}, got {record!r}.")
+            raise ValueError(
+                f"{what} file {path!r}: entry {index} lacks "
+                f"{', '.join(missing)}, got {record!r}."
+            )
     return records

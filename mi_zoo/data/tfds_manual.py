@@ -38,8 +38,9 @@ import tensorflow_datasets as tfds
 from mi_zoo.data import vocabulary
 
 
-class ManualDirBuilder(tfds.core.GeneratorBasedBuilder,
-                       skip_registration=True):
+class ManualDirBuilder(
+    tfds.core.GeneratorBasedBuilder, skip_registration=True
+):
     """Base of the manual-directory builders (not registered itself)."""
 
     @tfds.core.utils.classproperty
@@ -48,8 +49,9 @@ class ManualDirBuilder(tfds.core.GeneratorBasedBuilder,
         """The subclass's file. TFDS's own lookup needs `importlib_resources`,
         which this environment lacks; the path only locates a (absent)
         checksums file."""
-        return tfds.core.Path(os.path.abspath(
-            sys.modules[cls.__module__].__file__))
+        return tfds.core.Path(
+            os.path.abspath(sys.modules[cls.__module__].__file__)
+        )
 
     def check_prepared(self, title: str, data_dir) -> None:
         """Raises unless this build is in `data_dir`.
@@ -68,7 +70,8 @@ class ManualDirBuilder(tfds.core.GeneratorBasedBuilder,
                 f"{self.data_dir!r}); build it with {type(self).__name__}("
                 f"data_dir={data_dir!r}).download_and_prepare("
                 f"download_config=tfds.download.DownloadConfig("
-                f"manual_dir=...)).")
+                f"manual_dir=...))."
+            )
 
     def _manual_dir(self, dl_manager) -> str:
         """`dl_manager.manual_dir` as a string; a clear error when missing.
@@ -82,7 +85,8 @@ class ManualDirBuilder(tfds.core.GeneratorBasedBuilder,
             raise FileNotFoundError(
                 f"Building {self.name!r} needs the original files in its "
                 f"manual directory (pass tfds.download.DownloadConfig("
-                f"manual_dir=...) to download_and_prepare): {e}") from None
+                f"manual_dir=...) to download_and_prepare): {e}"
+            ) from None
 
 
 def word_tokens_feature() -> tfds.features.Sequence:
@@ -90,18 +94,22 @@ def word_tokens_feature() -> tfds.features.Sequence:
     return tfds.features.Sequence(tfds.features.ClassLabel())
 
 
-def set_word_vocabulary(feature: tfds.features.Sequence,
-                        vocab: vocabulary.Vocabulary) -> None:
+def set_word_vocabulary(
+    feature: tfds.features.Sequence, vocab: vocabulary.Vocabulary
+) -> None:
     """Stores `vocab` as the names of a `word_tokens_feature`."""
     if vocab.pad != vocabulary.PAD or vocab.tokenizer != "words":
-        raise ValueError(f"A word-token feature stores a vocabulary with "
-                         f"pad={vocabulary.PAD!r} and tokenizer='words' "
-                         f"(Vocabulary.from_texts), got {vocab!r}.")
+        raise ValueError(
+            f"A word-token feature stores a vocabulary with "
+            f"pad={vocabulary.PAD!r} and tokenizer='words' "
+            f"(Vocabulary.from_texts), got {vocab!r}."
+        )
     feature.feature.names = vocab.tokens
 
 
-def word_vocabulary(builder: tfds.core.DatasetBuilder,
-                    key: str) -> vocabulary.Vocabulary:
+def word_vocabulary(
+    builder: tfds.core.DatasetBuilder, key: str
+) -> vocabulary.Vocabulary:
     """The question/caption vocabulary stored in a prepared build.
 
     Args:
@@ -117,8 +125,9 @@ def word_vocabulary(builder: tfds.core.DatasetBuilder,
         feature = feature[part]
     names: Sequence[str] = feature.feature.names
     if not names:
-        raise ValueError(f"{builder.name!r} in {builder.data_dir!r} has no "
-                         f"vocabulary for {key!r}; is it prepared "
-                         f"(builder.download_and_prepare)?")
-    return vocabulary.Vocabulary(names, pad=vocabulary.PAD,
-                                 tokenizer="words")
+        raise ValueError(
+            f"{builder.name!r} in {builder.data_dir!r} has no "
+            f"vocabulary for {key!r}; is it prepared "
+            f"(builder.download_and_prepare)?"
+        )
+    return vocabulary.Vocabulary(names, pad=vocabulary.PAD, tokenizer="words")

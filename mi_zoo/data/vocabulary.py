@@ -49,7 +49,11 @@ import collections
 import hashlib
 import json
 import os
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict
+from typing import Iterable
+from typing import List
+from typing import Optional
+from typing import Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -68,8 +72,12 @@ ORDERS = ("frequency", "frequency_alphabetical", "sorted")
 TOKENIZERS = (None, "words")
 
 
-def _fingerprint(tokens: Sequence[str], unk: str, pad: Optional[str] = None,
-                 tokenizer: Optional[str] = None) -> str:
+def _fingerprint(
+    tokens: Sequence[str],
+    unk: str,
+    pad: Optional[str] = None,
+    tokenizer: Optional[str] = None,
+) -> str:
     payload = {"unk": unk, "tokens": list(tokens)}
     # Only set when used, so vocabularies without them keep their version 1
     # fingerprints.
@@ -104,36 +112,53 @@ class Vocabulary:
         vocab.encode("The red cube", max_length=4)  # [3, 1, 2, 0]
     """
 
-    def __init__(self, tokens: Iterable[str], unk: str = UNK, *,
-                 pad: Optional[str] = None,
-                 tokenizer: Optional[str] = None):
+    def __init__(
+        self,
+        tokens: Iterable[str],
+        unk: str = UNK,
+        *,
+        pad: Optional[str] = None,
+        tokenizer: Optional[str] = None,
+    ):
         if not isinstance(unk, str) or not unk:
-            raise ValueError(f"`unk` must be a non-empty string, got "
-                             f"unk={unk!r}.")
-        if pad is not None and (not isinstance(pad, str) or not pad
-                                or pad == unk):
-            raise ValueError(f"`pad` must be None or a non-empty string "
-                             f"other than unk={unk!r}, got pad={pad!r}.")
+            raise ValueError(
+                f"`unk` must be a non-empty string, got unk={unk!r}."
+            )
+        if pad is not None and (
+            not isinstance(pad, str) or not pad or pad == unk
+        ):
+            raise ValueError(
+                f"`pad` must be None or a non-empty string "
+                f"other than unk={unk!r}, got pad={pad!r}."
+            )
         if tokenizer not in TOKENIZERS:
-            raise ValueError(f"`tokenizer` must be one of {TOKENIZERS}, got "
-                             f"tokenizer={tokenizer!r}.")
+            raise ValueError(
+                f"`tokenizer` must be one of {TOKENIZERS}, got "
+                f"tokenizer={tokenizer!r}."
+            )
         tokens = list(tokens)
         if pad is not None:
             if pad not in tokens:
                 tokens.insert(0, pad)
             elif tokens[0] != pad:
-                raise ValueError(f"The padding token {pad!r} must be id 0, "
-                                 f"got it at id {tokens.index(pad)}.")
+                raise ValueError(
+                    f"The padding token {pad!r} must be id 0, "
+                    f"got it at id {tokens.index(pad)}."
+                )
         if unk not in tokens:
             tokens.insert(0 if pad is None else 1, unk)
         index: Dict[str, int] = {}
         for i, token in enumerate(tokens):
             if not isinstance(token, str) or not token:
-                raise ValueError(f"Vocabulary tokens must be non-empty "
-                                 f"strings, got {token!r} at id {i}.")
+                raise ValueError(
+                    f"Vocabulary tokens must be non-empty "
+                    f"strings, got {token!r} at id {i}."
+                )
             if token in index:
-                raise ValueError(f"Vocabulary token {token!r} appears twice, "
-                                 f"at ids {index[token]} and {i}.")
+                raise ValueError(
+                    f"Vocabulary token {token!r} appears twice, "
+                    f"at ids {index[token]} and {i}."
+                )
             index[token] = i
         self._tokens = tokens
         self._index = index
@@ -143,10 +168,17 @@ class Vocabulary:
         self._fingerprint = _fingerprint(tokens, unk, pad, tokenizer)
 
     @classmethod
-    def build(cls, tokens: Iterable[str], *, min_count: int = 1,
-              max_size: Optional[int] = None, unk: str = UNK,
-              order: str = "frequency", pad: Optional[str] = None,
-              tokenizer: Optional[str] = None) -> "Vocabulary":
+    def build(
+        cls,
+        tokens: Iterable[str],
+        *,
+        min_count: int = 1,
+        max_size: Optional[int] = None,
+        unk: str = UNK,
+        order: str = "frequency",
+        pad: Optional[str] = None,
+        tokenizer: Optional[str] = None,
+    ) -> "Vocabulary":
         """Builds a vocabulary from a token stream (the training split).
 
         Args:
@@ -172,33 +204,44 @@ class Vocabulary:
         validation.check_choice("order", order, ORDERS)
         counts = collections.Counter(tokens)
         if not counts:
-            raise ValueError("Cannot build a vocabulary from no tokens; is "
-                             "the training split empty?")
+            raise ValueError(
+                "Cannot build a vocabulary from no tokens; is "
+                "the training split empty?"
+            )
         # Counter keeps first-seen order, and sorted() is stable.
         if order == "frequency_alphabetical":
             key = lambda t: (-counts[t], t)  # pylint: disable=unnecessary-lambda-assignment
         else:
             key = lambda t: -counts[t]  # pylint: disable=unnecessary-lambda-assignment
-        kept = sorted((t for t, c in counts.items()
-                       if c >= min_count and t != pad), key=key)
+        kept = sorted(
+            (t for t, c in counts.items() if c >= min_count and t != pad),
+            key=key,
+        )
         if max_size is not None:
             room = max_size - (pad is not None)
             if room < 2:
                 specials = (unk,) if pad is None else (pad, unk)
-                raise ValueError(f"`max_size` must leave room for a token "
-                                 f"besides {' and '.join(map(repr, specials))}"
-                                 f", got max_size={max_size}.")
+                raise ValueError(
+                    f"`max_size` must leave room for a token "
+                    f"besides {' and '.join(map(repr, specials))}"
+                    f", got max_size={max_size}."
+                )
             if unk in kept[:room]:
                 kept = kept[:room]
             else:  # `unk` goes in front, taking one entry.
-                kept = [t for t in kept if t != unk][:room - 1]
+                kept = [t for t in kept if t != unk][: room - 1]
         if order == "sorted":
             kept = sorted(kept)
         return cls(kept, unk=unk, pad=pad, tokenizer=tokenizer)
 
     @classmethod
-    def from_texts(cls, texts: Iterable[str], *, min_count: int = 1,
-                   max_size: Optional[int] = None) -> "Vocabulary":
+    def from_texts(
+        cls,
+        texts: Iterable[str],
+        *,
+        min_count: int = 1,
+        max_size: Optional[int] = None,
+    ) -> "Vocabulary":
         """A question/caption vocabulary of (training) sentences.
 
         Words come from `text_vocab.tokenize`; `<pad>` is id 0 and `<unk>`
@@ -224,11 +267,17 @@ class Vocabulary:
         if n == 0:
             raise ValueError("Vocabulary.from_texts got no texts.")
         if not words:
-            raise ValueError(f"Vocabulary.from_texts got {n} texts without a "
-                             f"word.")
-        return cls.build(words, min_count=min_count, max_size=max_size,
-                         order="frequency_alphabetical", pad=PAD,
-                         tokenizer="words")
+            raise ValueError(
+                f"Vocabulary.from_texts got {n} texts without a word."
+            )
+        return cls.build(
+            words,
+            min_count=min_count,
+            max_size=max_size,
+            order="frequency_alphabetical",
+            pad=PAD,
+            tokenizer="words",
+        )
 
     @property
     def tokens(self) -> List[str]:
@@ -270,18 +319,23 @@ class Vocabulary:
         return token in self._index
 
     def __eq__(self, other) -> bool:
-        return (isinstance(other, Vocabulary)
-                and other._unk == self._unk and other._pad == self._pad
-                and other._tokenizer == self._tokenizer
-                and other._tokens == self._tokens)
+        return (
+            isinstance(other, Vocabulary)
+            and other._unk == self._unk
+            and other._pad == self._pad
+            and other._tokenizer == self._tokenizer
+            and other._tokens == self._tokens
+        )
 
     def __hash__(self):
         return hash(self._fingerprint)
 
     def __repr__(self) -> str:
-        return (f"Vocabulary(size={len(self)}, unk={self._unk!r}, "
-                f"pad={self._pad!r}, tokenizer={self._tokenizer!r}, "
-                f"fingerprint={self._fingerprint!r})")
+        return (
+            f"Vocabulary(size={len(self)}, unk={self._unk!r}, "
+            f"pad={self._pad!r}, tokenizer={self._tokenizer!r}, "
+            f"fingerprint={self._fingerprint!r})"
+        )
 
     def token_to_id(self, token: str) -> int:
         """The id of `token`, or `unk_id` when it is not in the vocabulary."""
@@ -291,12 +345,13 @@ class Vocabulary:
         """The token of an id; raises IndexError when out of range."""
         token_id = int(token_id)
         if not 0 <= token_id < len(self._tokens):
-            raise IndexError(f"Token id {token_id} is out of range for a "
-                             f"vocabulary of size {len(self)}.")
+            raise IndexError(
+                f"Token id {token_id} is out of range for a "
+                f"vocabulary of size {len(self)}."
+            )
         return self._tokens[token_id]
 
-    def encode(self, tokens, max_length: Optional[int] = None
-               ) -> np.ndarray:
+    def encode(self, tokens, max_length: Optional[int] = None) -> np.ndarray:
         """Maps tokens to int32 ids, optionally truncated/padded.
 
         Args:
@@ -317,11 +372,13 @@ class Vocabulary:
             return ids
         validation.check_positive_int("max_length", max_length)
         if self._pad is None:
-            raise ValueError(f"encode(..., max_length={max_length}) pads, but "
-                             f"this vocabulary has no padding token; build "
-                             f"it with pad={PAD!r}.")
+            raise ValueError(
+                f"encode(..., max_length={max_length}) pads, but "
+                f"this vocabulary has no padding token; build "
+                f"it with pad={PAD!r}."
+            )
         out = np.zeros((max_length,), np.int32)  # pad_id is 0
-        out[:min(len(ids), max_length)] = ids[:max_length]
+        out[: min(len(ids), max_length)] = ids[:max_length]
         return out
 
     def decode(self, ids: Iterable[int]) -> List[str]:
@@ -352,18 +409,27 @@ class Vocabulary:
         """
         if self == other:
             return
-        first = next((i for i, (a, b) in enumerate(zip(self._tokens,
-                                                       other._tokens))
-                      if a != b), min(len(self), len(other)))
+        first = next(
+            (
+                i
+                for i, (a, b) in enumerate(zip(self._tokens, other._tokens))
+                if a != b
+            ),
+            min(len(self), len(other)),
+        )
         mine = self._tokens[first] if first < len(self) else None
         theirs = other._tokens[first] if first < len(other) else None
-        unk_note = ("" if self._unk == other._unk else
-                    f"; unknown tokens {self._unk!r} vs {other._unk!r}")
+        unk_note = (
+            ""
+            if self._unk == other._unk
+            else f"; unknown tokens {self._unk!r} vs {other._unk!r}"
+        )
         if self._pad != other._pad:
             unk_note += f"; padding tokens {self._pad!r} vs {other._pad!r}"
         if self._tokenizer != other._tokenizer:
-            unk_note += (f"; tokenizers {self._tokenizer!r} vs "
-                         f"{other._tokenizer!r}")
+            unk_note += (
+                f"; tokenizers {self._tokenizer!r} vs {other._tokenizer!r}"
+            )
         raise ValueError(
             f"Vocabulary mismatch with {what}: {what} has size {len(self)} "
             f"and fingerprint {self.fingerprint}, the current vocabulary has "
@@ -371,13 +437,20 @@ class Vocabulary:
             f"difference at id {first} ({mine!r} vs {theirs!r}){unk_note}. "
             f"Rebuild the data with the same corpus, level, min_count and "
             f"max_size, or load the saved vocabulary instead of building "
-            f"one.")
+            f"one."
+        )
 
     def to_json(self) -> Dict:
-        return {"format": FORMAT, "version": FORMAT_VERSION,
-                "unk": self._unk, "pad": self._pad,
-                "tokenizer": self._tokenizer, "size": len(self),
-                "fingerprint": self._fingerprint, "tokens": self.tokens}
+        return {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "unk": self._unk,
+            "pad": self._pad,
+            "tokenizer": self._tokenizer,
+            "size": len(self),
+            "fingerprint": self._fingerprint,
+            "tokens": self.tokens,
+        }
 
     def save(self, path: str) -> str:
         """Writes the vocabulary as JSON to `path` (a file; see `FILENAME`).
@@ -421,48 +494,68 @@ class Vocabulary:
         try:
             data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise ValueError(f"Vocabulary file {path} is not valid JSON "
-                             f"(truncated or corrupted?): {e}") from e
-        if (isinstance(data, dict) and "words" in data
-                and "format" not in data):
+            raise ValueError(
+                f"Vocabulary file {path} is not valid JSON "
+                f"(truncated or corrupted?): {e}"
+            ) from e
+        if isinstance(data, dict) and "words" in data and "format" not in data:
             return cls._from_text_vocab_json(path, data["words"])
         if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise ValueError(f"Vocabulary file {path} is not a mi_zoo "
-                             f"vocabulary (expected \"format\": "
-                             f"\"{FORMAT}\").")
-        missing = [k for k in ("version", "unk", "tokens", "fingerprint")
-                   if k not in data]
+            raise ValueError(
+                f"Vocabulary file {path} is not a mi_zoo "
+                f'vocabulary (expected "format": '
+                f'"{FORMAT}").'
+            )
+        missing = [
+            k
+            for k in ("version", "unk", "tokens", "fingerprint")
+            if k not in data
+        ]
         if missing:
-            raise ValueError(f"Vocabulary file {path} lacks the keys "
-                             f"{missing}.")
+            raise ValueError(
+                f"Vocabulary file {path} lacks the keys {missing}."
+            )
         if data["version"] not in READABLE_VERSIONS:
-            raise ValueError(f"Vocabulary file {path} has format version "
-                             f"{data['version']!r}; this code reads versions "
-                             f"{READABLE_VERSIONS}.")
+            raise ValueError(
+                f"Vocabulary file {path} has format version "
+                f"{data['version']!r}; this code reads versions "
+                f"{READABLE_VERSIONS}."
+            )
         if not isinstance(data["tokens"], list):
-            raise ValueError(f"Vocabulary file {path}: \"tokens\" must be a "
-                             f"list.")
+            raise ValueError(
+                f'Vocabulary file {path}: "tokens" must be a list.'
+            )
         try:
-            vocab = cls(data["tokens"], unk=data["unk"],
-                        pad=data.get("pad"), tokenizer=data.get("tokenizer"))
+            vocab = cls(
+                data["tokens"],
+                unk=data["unk"],
+                pad=data.get("pad"),
+                tokenizer=data.get("tokenizer"),
+            )
         except ValueError as e:
             raise ValueError(f"Vocabulary file {path}: {e}") from e
-        if (vocab.fingerprint != data["fingerprint"]
-                or len(vocab) != len(data["tokens"])):
+        if vocab.fingerprint != data["fingerprint"] or len(vocab) != len(
+            data["tokens"]
+        ):
             raise ValueError(
                 f"Vocabulary file {path} is corrupted: its {len(vocab)} "
                 f"tokens hash to fingerprint {vocab.fingerprint} but the "
-                f"file records {data['fingerprint']}.")
+                f"file records {data['fingerprint']}."
+            )
         return vocab
 
     @classmethod
     def _from_text_vocab_json(cls, path, words) -> "Vocabulary":
-        if (not isinstance(words, list) or words[:2] != [PAD, UNK]
-                or not all(isinstance(w, str) for w in words)):
+        if (
+            not isinstance(words, list)
+            or words[:2] != [PAD, UNK]
+            or not all(isinstance(w, str) for w in words)
+        ):
             raise ValueError(
                 f"Vocabulary file {path} (a former TextVocab file) must hold "
-                f"{{\"words\": [\"<pad>\", \"<unk>\", ...]}}, got "
-                f"words={str(words)[:80]}.")
+                f'{{"words": ["<pad>", "<unk>", ...]}}, got '
+                f"words={str(words)[:80]}."
+            )
         try:
             return cls(words, pad=PAD, tokenizer="words")
         except ValueError as e:

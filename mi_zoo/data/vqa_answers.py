@@ -56,7 +56,13 @@ import collections
 import itertools
 import json
 import re
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict
+from typing import Iterable
+from typing import List
+from typing import Mapping
+from typing import Optional
+from typing import Sequence
+from typing import Tuple
 
 import numpy as np
 
@@ -65,15 +71,47 @@ from mi_zoo.core import vqa_scores
 from mi_zoo.core.vqa_scores import NUM_ANNOTATORS
 from mi_zoo.data import text_vocab
 
-_PUNCT = (";", "/", "[", "]", '"', "{", "}", "(", ")", "=", "+", "\\", "_",
-          "-", ">", "<", "@", "`", ",", "?", "!")
+_PUNCT = (
+    ";",
+    "/",
+    "[",
+    "]",
+    '"',
+    "{",
+    "}",
+    "(",
+    ")",
+    "=",
+    "+",
+    "\\",
+    "_",
+    "-",
+    ">",
+    "<",
+    "@",
+    "`",
+    ",",
+    "?",
+    "!",
+)
 _COMMA_NUMBER = re.compile(r"\d,\d")
 _PERIOD = re.compile(r"\.(?!\d)")
 #: The official evaluator deletes at most this many periods of an answer.
 OFFICIAL_MAX_PERIODS = 32
-_NUMBERS = {"none": "0", "zero": "0", "one": "1", "two": "2", "three": "3",
-            "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
-            "nine": "9", "ten": "10"}
+_NUMBERS = {
+    "none": "0",
+    "zero": "0",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+}
 _ARTICLES = frozenset(("a", "an", "the"))
 
 
@@ -134,10 +172,23 @@ _CONTRACTIONS = (
     "we're we've weren't what'll what're what's what've when's where'd "
     "where's where've who'd who'd've who'll who's who've who're why'll "
     "why're why's won't would've wouldn't wouldn't've y'all y'all'll "
-    "y'all'd've you'd you'd've you'll you're you've").split()
+    "y'all'd've you'd you'd've you'll you're you've"
+).split()
 _ORDINARY_WORDS = frozenset(
-    ("its", "were", "well", "ill", "id", "hell", "shed", "shell", "wed",
-     "whore", "twas"))
+    (
+        "its",
+        "were",
+        "well",
+        "ill",
+        "id",
+        "hell",
+        "shed",
+        "shell",
+        "wed",
+        "whore",
+        "twas",
+    )
+)
 
 
 def _contraction_table() -> Dict[str, str]:
@@ -224,8 +275,10 @@ def official_prediction(prediction: str) -> str:
     >>> official_prediction("red/-white-blue")
     'red white blue'
     """
-    return _words(_punctuation(_strip(prediction), OFFICIAL_MAX_PERIODS),
-                  OFFICIAL_CONTRACTIONS)
+    return _words(
+        _punctuation(_strip(prediction), OFFICIAL_MAX_PERIODS),
+        OFFICIAL_CONTRACTIONS,
+    )
 
 
 def official_references(answers: Sequence) -> List[str]:
@@ -249,8 +302,9 @@ def official_references(answers: Sequence) -> List[str]:
     return texts
 
 
-def official_accuracy(prediction: str, answers: Sequence,
-                      strict: bool = True) -> float:
+def official_accuracy(
+    prediction: str, answers: Sequence, strict: bool = True
+) -> float:
     """The VQA accuracy of one predicted answer string, as the official
     evaluator `vqaEval.py` computes it.
 
@@ -283,8 +337,10 @@ def official_accuracy(prediction: str, answers: Sequence,
     """
     texts = [_text(a) for a in answers]
     if not texts:
-        raise ValueError(f"official_accuracy needs at least one annotator's "
-                         f"answer, got answers={answers!r}.")
+        raise ValueError(
+            f"official_accuracy needs at least one annotator's "
+            f"answer, got answers={answers!r}."
+        )
     if strict:
         predicted = official_prediction(prediction)
         references = official_references(texts)
@@ -295,9 +351,11 @@ def official_accuracy(prediction: str, answers: Sequence,
     return float(vqa_scores.official_accuracy(matches, len(texts)))
 
 
-def official_accuracies(predictions: Sequence[str],
-                        answers: Sequence[Sequence],
-                        strict: bool = True) -> np.ndarray:
+def official_accuracies(
+    predictions: Sequence[str],
+    answers: Sequence[Sequence],
+    strict: bool = True,
+) -> np.ndarray:
     """`official_accuracy` of a batch of questions.
 
     Args:
@@ -315,9 +373,15 @@ def official_accuracies(predictions: Sequence[str],
         raise ValueError(
             f"official_accuracies needs one answer list per prediction, got "
             f"{len(predictions)} predictions and len(answers)="
-            f"{len(answers)}.")
-    return np.array([official_accuracy(p, a, strict)
-                     for p, a in zip(predictions, answers)], np.float64)
+            f"{len(answers)}."
+        )
+    return np.array(
+        [
+            official_accuracy(p, a, strict)
+            for p, a in zip(predictions, answers)
+        ],
+        np.float64,
+    )
 
 
 def soft_score(count) -> np.ndarray:
@@ -326,12 +390,12 @@ def soft_score(count) -> np.ndarray:
     return vqa_scores.soft_score(np.asarray(count, np.float32), np.minimum)
 
 
-def count_accuracy(count, num_annotators: int = NUM_ANNOTATORS
-                   ) -> np.ndarray:
+def count_accuracy(count, num_annotators: int = NUM_ANNOTATORS) -> np.ndarray:
     """Official VQA accuracy (float64, in [0, 1], same shape as `count`) of
     an answer that `count` of the `num_annotators` annotators gave."""
-    return vqa_scores.official_accuracy(np.asarray(count, np.float64),
-                                        num_annotators, np.minimum)
+    return vqa_scores.official_accuracy(
+        np.asarray(count, np.float64), num_annotators, np.minimum
+    )
 
 
 def answer_counts(answers: Sequence) -> Dict[str, int]:
@@ -345,8 +409,9 @@ def answer_counts(answers: Sequence) -> Dict[str, int]:
     Returns:
       {normalised answer: number of annotators who gave it}.
     """
-    return dict(collections.Counter(normalize_answer(_text(a))
-                                    for a in answers))
+    return dict(
+        collections.Counter(normalize_answer(_text(a)) for a in answers)
+    )
 
 
 class AnswerVocab:
@@ -369,8 +434,12 @@ class AnswerVocab:
         return len(self.answers)
 
     @classmethod
-    def build(cls, annotations: Iterable[Mapping], min_count: int = 9,
-              max_size: Optional[int] = None) -> "AnswerVocab":
+    def build(
+        cls,
+        annotations: Iterable[Mapping],
+        min_count: int = 9,
+        max_size: Optional[int] = None,
+    ) -> "AnswerVocab":
         """Keeps the normalised `multiple_choice_answer`s seen >= min_count
         times (9 on VQA v2 train gives the usual 3,129 answers).
 
@@ -385,18 +454,24 @@ class AnswerVocab:
         validation.check_positive_int("min_count", min_count)
         validation.check_positive_int("max_size", max_size, allow_none=True)
         counts = collections.Counter(
-            normalize_answer(a["multiple_choice_answer"]) for a in annotations)
-        kept = sorted((a for a, c in counts.items() if c >= min_count),
-                      key=lambda a: (-counts[a], a))
+            normalize_answer(a["multiple_choice_answer"]) for a in annotations
+        )
+        kept = sorted(
+            (a for a, c in counts.items() if c >= min_count),
+            key=lambda a: (-counts[a], a),
+        )
         if max_size is not None:
             kept = kept[:max_size]
         if not kept:
-            raise ValueError(f"no answer occurs min_count={min_count} times "
-                             f"among {sum(counts.values())} annotations.")
+            raise ValueError(
+                f"no answer occurs min_count={min_count} times "
+                f"among {sum(counts.values())} annotations."
+            )
         return cls(kept)
 
-    def targets(self, answers: Sequence, scoring: str = "soft",
-                strict: bool = False) -> Tuple[List[int], List[float]]:
+    def targets(
+        self, answers: Sequence, scoring: str = "soft", strict: bool = False
+    ) -> Tuple[List[int], List[float]]:
         """Sparse targets of one question; answers outside the set are
         dropped (VQA practice), so a question may have no target at all.
 
@@ -414,15 +489,23 @@ class AnswerVocab:
         Returns:
           (class ids, scores), sorted by class id.
         """
-        validation.check_choice("scoring", scoring,
-                                 ("soft", "official", "counts"))
+        validation.check_choice(
+            "scoring", scoring, ("soft", "official", "counts")
+        )
         if strict:
             counts = collections.Counter(official_references(answers))
-            found = {i: counts[form] for form, ids in self._official_forms()
-                     .items() if form in counts for i in ids}
+            found = {
+                i: counts[form]
+                for form, ids in self._official_forms().items()
+                if form in counts
+                for i in ids
+            }
         else:
-            found = {self.index[a]: n for a, n in answer_counts(answers)
-                     .items() if a in self.index}
+            found = {
+                self.index[a]: n
+                for a, n in answer_counts(answers).items()
+                if a in self.index
+            }
         ids = sorted(found)
         n = np.array([found[i] for i in ids], np.float64)
         if scoring == "soft":
@@ -441,8 +524,9 @@ class AnswerVocab:
                 self._forms[official_prediction(answer)].append(i)
         return self._forms
 
-    def dense_targets(self, answers: Sequence, scoring: str = "soft",
-                      strict: bool = False) -> np.ndarray:
+    def dense_targets(
+        self, answers: Sequence, scoring: str = "soft", strict: bool = False
+    ) -> np.ndarray:
         """Like `targets`, as a float32 [num_answers] vector."""
         out = np.zeros(len(self), np.float32)
         ids, scores = self.targets(answers, scoring, strict)
@@ -460,6 +544,8 @@ class AnswerVocab:
         data = text_vocab.read_json(path, "answer vocabulary")
         answers = data.get("answers") if isinstance(data, dict) else None
         if not isinstance(answers, list) or not answers:
-            raise ValueError(f"answer vocabulary file {path!r} must hold "
-                             f"{{\"answers\": [...]}} with at least one answer.")
+            raise ValueError(
+                f"answer vocabulary file {path!r} must hold "
+                f'{{"answers": [...]}} with at least one answer.'
+            )
         return cls(answers)

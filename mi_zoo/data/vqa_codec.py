@@ -34,7 +34,12 @@ a feature extractor, which mi_zoo does not have yet (issue 18 §1).
 import dataclasses
 import json
 import os
-from typing import Callable, Dict, List, Mapping, Sequence, Tuple
+from typing import Callable
+from typing import Dict
+from typing import List
+from typing import Mapping
+from typing import Sequence
+from typing import Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -90,28 +95,38 @@ class VqaCodec:
     normalization: str = "unit"
 
     def __post_init__(self):
-        validation.check_choice("tokenizer", self.tokenizer,
-                                tuple(TOKENIZERS))
-        validation.check_choice("normalization", self.normalization,
-                                NORMALIZATIONS)
+        validation.check_choice("tokenizer", self.tokenizer, tuple(TOKENIZERS))
+        validation.check_choice(
+            "normalization", self.normalization, NORMALIZATIONS
+        )
         object.__setattr__(self, "words", tuple(self.words))
         object.__setattr__(self, "answers", tuple(self.answers))
         for name, values, size in (
-                ("words", self.words, self.spec.vocab_size),
-                ("answers", self.answers, self.spec.num_answers)):
+            ("words", self.words, self.spec.vocab_size),
+            ("answers", self.answers, self.spec.num_answers),
+        ):
             if len(values) != size:
-                raise ValueError(f"`{name}` must hold {size} entries (the "
-                                 f"spec's), got {len(values)}: "
-                                 f"{name}={values[:10]!r}...")
-        object.__setattr__(self, "_ids", {
-            w: i for i, w in enumerate(self.words) if i > 0
-            and not (w.startswith("<") and w.endswith(">"))})
+                raise ValueError(
+                    f"`{name}` must hold {size} entries (the "
+                    f"spec's), got {len(values)}: "
+                    f"{name}={values[:10]!r}..."
+                )
+        object.__setattr__(
+            self,
+            "_ids",
+            {
+                w: i
+                for i, w in enumerate(self.words)
+                if i > 0 and not (w.startswith("<") and w.endswith(">"))
+            },
+        )
 
     @property
     def input_names(self) -> Tuple[str, ...]:
         """The model's inputs: "question", "image" (and "boxes")."""
         return ("question", "image") + (
-            ("boxes",) if self.spec.image_kind == "regions" else ())
+            ("boxes",) if self.spec.image_kind == "regions" else ()
+        )
 
     # Questions.
     def encode_question(self, text: str) -> np.ndarray:
@@ -123,29 +138,35 @@ class VqaCodec:
             more words than the model reads.
         """
         if not isinstance(text, str):
-            raise ValueError(f"The question must be a string, got "
-                             f"question={text!r}.")
+            raise ValueError(
+                f"The question must be a string, got question={text!r}."
+            )
         tokens = TOKENIZERS[self.tokenizer](text)
         if not tokens:
-            raise ValueError(f"The question has no words, got "
-                             f"question={text!r}.")
+            raise ValueError(
+                f"The question has no words, got question={text!r}."
+            )
         unknown = [w for w in tokens if w not in self._ids]
         if unknown:
             known = sorted(self._ids)
             shown = " ".join(known[:_SHOWN_WORDS]) + (
                 f" ... ({len(known)} in all)"
-                if len(known) > _SHOWN_WORDS else "")
+                if len(known) > _SHOWN_WORDS
+                else ""
+            )
             raise ValueError(
                 f"The question has words the model does not know: "
                 f"{', '.join(repr(w) for w in dict.fromkeys(unknown))} "
-                f"(it knows: {shown}), got question={text!r}.")
+                f"(it knows: {shown}), got question={text!r}."
+            )
         length = self.spec.question_length
         if len(tokens) > length:
             raise ValueError(
                 f"The question has {len(tokens)} words; the model reads at "
-                f"most {length}, got question={text!r}.")
+                f"most {length}, got question={text!r}."
+            )
         ids = np.zeros(length, np.int32)
-        ids[:len(tokens)] = [self._ids[w] for w in tokens]
+        ids[: len(tokens)] = [self._ids[w] for w in tokens]
         return ids
 
     def decode_question(self, ids) -> List[str]:
@@ -169,7 +190,8 @@ class VqaCodec:
                 f"(image_kind={self.spec.image_kind!r}), not pixels: "
                 f"answering from an image needs a feature backbone, which "
                 f"mi_zoo does not have yet (issue 18 section 1); train with "
-                f"--image_kind=pixels to predict from images.")
+                f"--image_kind=pixels to predict from images."
+            )
         if isinstance(image, (str, os.PathLike)):
             pixels = _read_image(os.fspath(image))
         elif hasattr(image, "convert") and hasattr(image, "mode"):  # PIL
@@ -178,13 +200,13 @@ class VqaCodec:
             pixels = _rgb_array(image)
         height, width = self.spec.image_shape[:2]
         if pixels.shape[:2] == (height, width):
-            return np.asarray(tf.image.convert_image_dtype(pixels,
-                                                           tf.float32))
+            return np.asarray(tf.image.convert_image_dtype(pixels, tf.float32))
         return np.asarray(images_lib.resize_image(pixels, (height, width)))
 
     @staticmethod
-    def check_pairs(images: Sequence, questions: Sequence[str]
-                    ) -> Tuple[list, list]:
+    def check_pairs(
+        images: Sequence, questions: Sequence[str]
+    ) -> Tuple[list, list]:
         """The images and questions as lists, as many of each.
 
         Raises:
@@ -192,17 +214,22 @@ class VqaCodec:
             length or are empty.
         """
         if isinstance(questions, str):
-            raise ValueError(f"`questions` must be a list of strings, got "
-                             f"questions={questions!r}.")
+            raise ValueError(
+                f"`questions` must be a list of strings, got "
+                f"questions={questions!r}."
+            )
         images, questions = list(images), list(questions)
         if len(images) != len(questions) or not questions:
-            raise ValueError(f"`images` and `questions` must be as many (at "
-                             f"least one), got {len(images)} images and "
-                             f"{len(questions)} questions.")
+            raise ValueError(
+                f"`images` and `questions` must be as many (at "
+                f"least one), got {len(images)} images and "
+                f"{len(questions)} questions."
+            )
         return images, questions
 
-    def encode_batch(self, images: Sequence, questions: Sequence[str]
-                     ) -> Dict[str, np.ndarray]:
+    def encode_batch(
+        self, images: Sequence, questions: Sequence[str]
+    ) -> Dict[str, np.ndarray]:
         """{"question": int32 [B, T], "image": float32 [B, H, W, 3]} of B
         (image, question) pairs.
 
@@ -211,33 +238,42 @@ class VqaCodec:
             `encode_image` do.
         """
         images, questions = self.check_pairs(images, questions)
-        return {"question": np.stack([self.encode_question(q)
-                                      for q in questions]),
-                "image": np.stack([self.encode_image(i) for i in images])}
+        return {
+            "question": np.stack([self.encode_question(q) for q in questions]),
+            "image": np.stack([self.encode_image(i) for i in images]),
+        }
 
     # Answers.
-    def top_answers(self, probabilities, top_k: int
-                    ) -> List[List[Tuple[str, float]]]:
+    def top_answers(
+        self, probabilities, top_k: int
+    ) -> List[List[Tuple[str, float]]]:
         """Per row of float [B, A] probabilities, the `top_k` best
         (answer, probability) pairs, best first (ties: lower id first)."""
         validation.check_positive_int("top_k", top_k)
         probabilities = np.asarray(probabilities, np.float64)
         order = np.argsort(-probabilities, axis=-1, kind="stable")
-        return [[(self.answers[a], float(row[a])) for a in best[:top_k]]
-                for row, best in zip(probabilities, order)]
+        return [
+            [(self.answers[a], float(row[a])) for a in best[:top_k]]
+            for row, best in zip(probabilities, order)
+        ]
 
     # Files.
     def to_json(self) -> Dict[str, object]:
-        return {"format": FORMAT, "version": VERSION,
-                "spec": dataclasses.asdict(self.spec),
-                "inputs": list(self.input_names),
-                "tokenizer": self.tokenizer,
-                "normalization": self.normalization,
-                "words": list(self.words), "answers": list(self.answers)}
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "spec": dataclasses.asdict(self.spec),
+            "inputs": list(self.input_names),
+            "tokenizer": self.tokenizer,
+            "normalization": self.normalization,
+            "words": list(self.words),
+            "answers": list(self.answers),
+        }
 
     @classmethod
-    def from_json(cls, value: Mapping[str, object], what: str = "codec"
-                  ) -> "VqaCodec":
+    def from_json(
+        cls, value: Mapping[str, object], what: str = "codec"
+    ) -> "VqaCodec":
         """The codec of `to_json`; `what` names it in errors.
 
         Raises:
@@ -246,18 +282,24 @@ class VqaCodec:
         if not isinstance(value, Mapping) or value.get("format") != FORMAT:
             raise ValueError(f"{what} is not a {FORMAT} file.")
         if value.get("version") != VERSION:
-            raise ValueError(f"{what} has version {value.get('version')!r}; "
-                             f"this mi_zoo reads version {VERSION}.")
+            raise ValueError(
+                f"{what} has version {value.get('version')!r}; "
+                f"this mi_zoo reads version {VERSION}."
+            )
         try:
             spec = dict(value["spec"])
             spec["image_shape"] = tuple(spec["image_shape"])
-            return cls(spec=specs.VqaSpec(**spec), words=value["words"],
-                       answers=value["answers"],
-                       tokenizer=value["tokenizer"],
-                       normalization=value["normalization"])
+            return cls(
+                spec=specs.VqaSpec(**spec),
+                words=value["words"],
+                answers=value["answers"],
+                tokenizer=value["tokenizer"],
+                normalization=value["normalization"],
+            )
         except (KeyError, TypeError) as e:
-            raise ValueError(f"{what} lacks a field or has a wrong one "
-                             f"({e!r}).") from None
+            raise ValueError(
+                f"{what} lacks a field or has a wrong one ({e!r})."
+            ) from None
 
     def save(self, path: str) -> str:
         """Writes the codec as JSON to `path` (atomically); returns it."""
@@ -276,8 +318,10 @@ class VqaCodec:
           FileNotFoundError: when the file does not exist.
           ValueError: when it is not valid JSON or not a codec.
         """
-        return cls.from_json(text_vocab.read_json(path, "predictor"),
-                             what=f"predictor file {path!r}")
+        return cls.from_json(
+            text_vocab.read_json(path, "predictor"),
+            what=f"predictor file {path!r}",
+        )
 
 
 def _read_image(path: str) -> np.ndarray:
@@ -286,19 +330,26 @@ def _read_image(path: str) -> np.ndarray:
     try:
         return np.asarray(images_lib.decode_image(tf.io.read_file(path)))
     except tf.errors.OpError:
-        raise ValueError(f"Image file {path!r} cannot be read: not a PNG, "
-                         f"JPEG, BMP or GIF image.") from None
+        raise ValueError(
+            f"Image file {path!r} cannot be read: not a PNG, "
+            f"JPEG, BMP or GIF image."
+        ) from None
 
 
 def _rgb_array(image) -> np.ndarray:
     array = np.asarray(image)
     if array.ndim == 2:
         array = np.stack([array] * 3, axis=-1)
-    if array.ndim != 3 or array.shape[-1] not in (3, 4) or min(
-            array.shape[:2]) < 1:
-        raise ValueError(f"An image array must be [height, width, 3] (or "
-                         f"[height, width] grey, or RGBA), got shape "
-                         f"{array.shape}.")
+    if (
+        array.ndim != 3
+        or array.shape[-1] not in (3, 4)
+        or min(array.shape[:2]) < 1
+    ):
+        raise ValueError(
+            f"An image array must be [height, width, 3] (or "
+            f"[height, width] grey, or RGBA), got shape "
+            f"{array.shape}."
+        )
     array = array[..., :3]
     if array.dtype == np.uint8:
         return array
@@ -309,5 +360,6 @@ def _rgb_array(image) -> np.ndarray:
         range_ = f"[{low:g}, {high:g}]"
     else:
         range_ = f"dtype {array.dtype}"
-    raise ValueError(f"An image array must be uint8, or float in [0, 1], "
-                     f"got {range_}.")
+    raise ValueError(
+        f"An image array must be uint8, or float in [0, 1], got {range_}."
+    )

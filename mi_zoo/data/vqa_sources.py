@@ -74,7 +74,10 @@ and are re-exported here for one release.
 import dataclasses
 import math
 import os
-from typing import Any, Mapping, Optional, Tuple
+from typing import Any
+from typing import Mapping
+from typing import Optional
+from typing import Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -85,17 +88,17 @@ from mi_zoo.core import validation
 from mi_zoo.data import clevr
 from mi_zoo.data import clevr_2d
 from mi_zoo.data import images
-from mi_zoo.data.clevr_2d import builder as clevr_2d_builder
 from mi_zoo.data import sort_of_clevr as soc
-from mi_zoo.data.sort_of_clevr import builder as sort_of_clevr_builder
 from mi_zoo.data import text_vocab
 from mi_zoo.data import vocabulary
 from mi_zoo.data import vqa_answers
 from mi_zoo.data import vqa_codec
 from mi_zoo.data import vqa_v2
+from mi_zoo.data.clevr_2d import builder as clevr_2d_builder
+from mi_zoo.data.sort_of_clevr import builder as sort_of_clevr_builder
 from mi_zoo.data.sources import Request
 from mi_zoo.data.sources import check_options
-from mi_zoo.data.sources import check_seed
+from mi_zoo.data.sources import check_seed  # noqa: F401
 from mi_zoo.data.sources import checked_request
 from mi_zoo.data.sources import choose_image_kind
 from mi_zoo.data.sources import choose_split
@@ -107,10 +110,12 @@ VQA_DATASETS = registry.Registry("VQA dataset")
 
 SORT_OF_CLEVR_QUESTION_TYPES = tuple(
     f"{soc.QUESTION_TYPES[f // 3]}/{family}"
-    for f, family in enumerate(soc.QUESTION_FAMILIES))
+    for f, family in enumerate(soc.QUESTION_FAMILIES)
+)
 VQA2_ANSWER_TYPES = vqa_v2.ANSWER_TYPES
-VQA2_TSV = os.path.join("trainval_36",
-                        "trainval_resnet101_faster_rcnn_genome_36.tsv")
+VQA2_TSV = os.path.join(
+    "trainval_36", "trainval_resnet101_faster_rcnn_genome_36.tsv"
+)
 VQA2_NPY_DIR = "trainval_36_npy"
 _VQA2_BAN = {"train2014": "train36.hdf5", "val2014": "val36.hdf5"}
 # BAN's later release: adaptive 10-100 boxes with pos_boxes.
@@ -150,18 +155,27 @@ class VqaData:
     def codec(self) -> vqa_codec.VqaCodec:
         """What a trained model needs to answer a question about an image
         (`vqa_codec`: words, answers, image preprocessing)."""
-        return vqa_codec.VqaCodec(self.spec, words=self.words,
-                                  answers=self.answers,
-                                  tokenizer=self.tokenizer)
+        return vqa_codec.VqaCodec(
+            self.spec,
+            words=self.words,
+            answers=self.answers,
+            tokenizer=self.tokenizer,
+        )
 
 
-def load_vqa_data(name: str, *, batch_size: int, eval_batch_size: int,
-                  seed: int, data_dir: Optional[str] = None,
-                  image_kind: Optional[str] = None,
-                  eval_split: Optional[str] = None,
-                  train_limit: Optional[int] = None,
-                  eval_limit: Optional[int] = None,
-                  options: Optional[Mapping[str, Any]] = None) -> VqaData:
+def load_vqa_data(
+    name: str,
+    *,
+    batch_size: int,
+    eval_batch_size: int,
+    seed: int,
+    data_dir: Optional[str] = None,
+    image_kind: Optional[str] = None,
+    eval_split: Optional[str] = None,
+    train_limit: Optional[int] = None,
+    eval_limit: Optional[int] = None,
+    options: Optional[Mapping[str, Any]] = None,
+) -> VqaData:
     """The spec, datasets and names of a registered VQA dataset.
 
     Args:
@@ -187,9 +201,20 @@ def load_vqa_data(name: str, *, batch_size: int, eval_batch_size: int,
       FileNotFoundError: when data_dir lacks files the dataset needs.
     """
     builder = VQA_DATASETS.get(name)
-    return builder(checked_request(
-        name, batch_size, eval_batch_size, seed, data_dir, image_kind,
-        eval_split, train_limit, eval_limit, options))
+    return builder(
+        checked_request(
+            name,
+            batch_size,
+            eval_batch_size,
+            seed,
+            data_dir,
+            image_kind,
+            eval_split,
+            train_limit,
+            eval_limit,
+            options,
+        )
+    )
 
 
 def _num(total, limit):
@@ -199,9 +224,18 @@ def _num(total, limit):
 # Sort-of-CLEVR.
 
 
-def sort_of_clevr_pipeline(split: str, cfg, *, batch_size: int, seed: int,
-                           shuffle: bool, repeat: bool, drop_remainder: bool,
-                           with_info: bool, limit: Optional[int] = None):
+def sort_of_clevr_pipeline(
+    split: str,
+    cfg,
+    *,
+    batch_size: int,
+    seed: int,
+    shuffle: bool,
+    repeat: bool,
+    drop_remainder: bool,
+    with_info: bool,
+    limit: Optional[int] = None,
+):
     """Sort-of-CLEVR batches generated in memory; returns (dataset, n).
 
     Unlike `sort_of_clevr_builder.sort_of_clevr_dataset`, the shuffle buffer
@@ -212,17 +246,23 @@ def sort_of_clevr_pipeline(split: str, cfg, *, batch_size: int, seed: int,
     num_images = cfg.num_images(split)
     if limit is not None:
         num_images = min(num_images, math.ceil(limit / q))
-    a = soc.generate_arrays(num_images, sort_of_clevr_builder.SPLIT_SEEDS[split],
-                            cfg.image_size, cfg.num_objects, q)
+    a = soc.generate_arrays(
+        num_images,
+        sort_of_clevr_builder.SPLIT_SEEDS[split],
+        cfg.image_size,
+        cfg.num_objects,
+        q,
+    )
     n = num_images * q if limit is None else min(num_images * q, limit)
     columns = {
-        "question": a["question_tokens"].reshape(
-            -1, soc.QUESTION_LENGTH).astype(np.int32)[:n],
+        "question": a["question_tokens"]
+        .reshape(-1, soc.QUESTION_LENGTH)
+        .astype(np.int32)[:n],
         "answer": a["answer"].reshape(-1).astype(np.int32)[:n],
-        "question_type": a["question_family"].reshape(-1).astype(
-            np.int32)[:n],
-        "image_index": np.repeat(np.arange(num_images), q).astype(
-            np.int32)[:n],
+        "question_type": a["question_family"].reshape(-1).astype(np.int32)[:n],
+        "image_index": np.repeat(np.arange(num_images), q).astype(np.int32)[
+            :n
+        ],
     }
     images = tf.constant(a["image"])  # uint8, each image stored once.
     ds = tf.data.Dataset.from_tensor_slices(columns)
@@ -234,15 +274,20 @@ def sort_of_clevr_pipeline(split: str, cfg, *, batch_size: int, seed: int,
 
     def format_batch(batch):
         image = tf.image.convert_image_dtype(
-            tf.gather(images, batch["image_index"]), tf.float32)
+            tf.gather(images, batch["image_index"]), tf.float32
+        )
         inputs = {"question": batch["question"], "image": image}
         if with_info:
-            return inputs, batch["answer"], {
-                "question_type": batch["question_type"]}
+            return (
+                inputs,
+                batch["answer"],
+                {"question_type": batch["question_type"]},
+            )
         return inputs, batch["answer"]
 
-    ds = ds.map(format_batch, num_parallel_calls=tf.data.AUTOTUNE,
-                deterministic=True)
+    ds = ds.map(
+        format_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+    )
     return ds.prefetch(tf.data.AUTOTUNE), n
 
 
@@ -254,18 +299,37 @@ def _sort_of_clevr(r: Request) -> VqaData:
     opts = check_options(r.name, r.options, {"config": "paper"})
     cfg = sort_of_clevr_builder._config(opts["config"])  # pylint: disable=protected-access
     train, _ = sort_of_clevr_pipeline(
-        "train", cfg, batch_size=r.batch_size, seed=r.seed, shuffle=True,
-        repeat=True, drop_remainder=True, with_info=False,
-        limit=r.train_limit)
+        "train",
+        cfg,
+        batch_size=r.batch_size,
+        seed=r.seed,
+        shuffle=True,
+        repeat=True,
+        drop_remainder=True,
+        with_info=False,
+        limit=r.train_limit,
+    )
     evaluation, n = sort_of_clevr_pipeline(
-        split, cfg, batch_size=r.eval_batch_size, seed=0, shuffle=False,
-        repeat=False, drop_remainder=False, with_info=True,
-        limit=r.eval_limit)
-    return VqaData(spec=sort_of_clevr_builder.vqa_spec(cfg), train=train,
-                   eval=evaluation, answers=tuple(soc.ANSWERS),
-                   question_types=SORT_OF_CLEVR_QUESTION_TYPES,
-                   words=tuple(soc.VOCAB), num_eval_examples=n,
-                   tokenizer="words_and_marks")
+        split,
+        cfg,
+        batch_size=r.eval_batch_size,
+        seed=0,
+        shuffle=False,
+        repeat=False,
+        drop_remainder=False,
+        with_info=True,
+        limit=r.eval_limit,
+    )
+    return VqaData(
+        spec=sort_of_clevr_builder.vqa_spec(cfg),
+        train=train,
+        eval=evaluation,
+        answers=tuple(soc.ANSWERS),
+        question_types=SORT_OF_CLEVR_QUESTION_TYPES,
+        words=tuple(soc.VOCAB),
+        num_eval_examples=n,
+        tokenizer="words_and_marks",
+    )
 
 
 # CLEVR-2D.
@@ -274,50 +338,80 @@ def _sort_of_clevr(r: Request) -> VqaData:
 def clevr_2d_builder_for(data_dir, config):
     """A prepared `Clevr2d` builder (built into data_dir on first use)."""
     if data_dir is not None and not isinstance(data_dir, (str, os.PathLike)):
-        raise ValueError(f"`data_dir` (--data_dir) must be a path or None, "
-                         f"got data_dir={data_dir!r}.")
+        raise ValueError(
+            f"`data_dir` (--data_dir) must be a path or None, "
+            f"got data_dir={data_dir!r}."
+        )
     builder = clevr_2d_builder.Clevr2d(
         config=config,
-        data_dir=None if data_dir is None else os.fspath(data_dir))
+        data_dir=None if data_dir is None else os.fspath(data_dir),
+    )
     builder.download_and_prepare()
     return builder
 
 
 @VQA_DATASETS.register("clevr2d")
 def _clevr2d(r: Request) -> VqaData:
-    kind = choose_image_kind(r.name, r.image_kind,
-                             clevr_2d_builder.IMAGE_KINDS)
+    kind = choose_image_kind(
+        r.name, r.image_kind, clevr_2d_builder.IMAGE_KINDS
+    )
     split = choose_split(r.name, r.eval_split, ("validation", "test"))
     opts = check_options(r.name, r.options, {"config": "default"})
     builder = clevr_2d_builder_for(r.data_dir, opts["config"])
     common = dict(image_kind=kind, builder=builder)
     train = clevr_2d_builder.clevr_2d_dataset(
-        "train", r.batch_size, r.seed, shuffle=True, repeat=True,
-        drop_remainder=True, limit=r.train_limit, **common)
+        "train",
+        r.batch_size,
+        r.seed,
+        shuffle=True,
+        repeat=True,
+        drop_remainder=True,
+        limit=r.train_limit,
+        **common,
+    )
     evaluation = clevr_2d_builder.clevr_2d_dataset(
-        split, r.eval_batch_size, 0, shuffle=False, with_info=True,
-        limit=r.eval_limit, **common)
+        split,
+        r.eval_batch_size,
+        0,
+        shuffle=False,
+        with_info=True,
+        limit=r.eval_limit,
+        **common,
+    )
     size = builder.builder_config.image_size
-    shape = ((size, size, 3) if kind == "pixels" else
-             (clevr_2d_builder.MAX_REGIONS, clevr_2d_builder.REGION_FEATURES))
-    spec = specs.VqaSpec(vocab_size=len(clevr_2d.VOCAB),
-                         question_length=clevr_2d.QUESTION_LENGTH,
-                         image_kind=kind, image_shape=shape,
-                         num_answers=len(clevr_2d.ANSWERS))
-    return VqaData(spec=spec, train=train, eval=evaluation,
-                   answers=tuple(clevr_2d.ANSWERS),
-                   question_types=tuple(clevr_2d.QUESTION_TYPES),
-                   words=tuple(clevr_2d.VOCAB),
-                   num_eval_examples=_num(
-                       builder.info.splits[split].num_examples, r.eval_limit),
-                   tokenizer="words_and_marks")
+    shape = (
+        (size, size, 3)
+        if kind == "pixels"
+        else (clevr_2d_builder.MAX_REGIONS, clevr_2d_builder.REGION_FEATURES)
+    )
+    spec = specs.VqaSpec(
+        vocab_size=len(clevr_2d.VOCAB),
+        question_length=clevr_2d.QUESTION_LENGTH,
+        image_kind=kind,
+        image_shape=shape,
+        num_answers=len(clevr_2d.ANSWERS),
+    )
+    return VqaData(
+        spec=spec,
+        train=train,
+        eval=evaluation,
+        answers=tuple(clevr_2d.ANSWERS),
+        question_types=tuple(clevr_2d.QUESTION_TYPES),
+        words=tuple(clevr_2d.VOCAB),
+        num_eval_examples=_num(
+            builder.info.splits[split].num_examples, r.eval_limit
+        ),
+        tokenizer="words_and_marks",
+    )
 
 
 # CLEVR v1.0.
 
-_CLEVR_CONTENTS = ("CLEVR v1.0 (CLEVR_v1.0/questions/CLEVR_{train,val}_"
-                   "questions.json and CLEVR_v1.0/images/{train,val}/*.png; "
-                   "unzip CLEVR_v1.0.zip there)")
+_CLEVR_CONTENTS = (
+    "CLEVR v1.0 (CLEVR_v1.0/questions/CLEVR_{train,val}_"
+    "questions.json and CLEVR_v1.0/images/{train,val}/*.png; "
+    "unzip CLEVR_v1.0.zip there)"
+)
 
 
 @VQA_DATASETS.register("clevr")
@@ -326,24 +420,36 @@ def _clevr(r: Request) -> VqaData:
     choose_image_kind(r.name, r.image_kind, ("pixels",))
     split = choose_split(r.name, r.eval_split, ("val",))
     opts = check_options(r.name, r.options, {"image_size": (128, 128)})
-    image_size = images.check_image_size(opts["image_size"],
-                                         "options['image_size']")
+    image_size = images.check_image_size(
+        opts["image_size"], "options['image_size']"
+    )
     train_questions = clevr.load_questions(
-        clevr.split_paths(data_dir, "train")[0])
+        clevr.split_paths(data_dir, "train")[0]
+    )
     qvocab = vocabulary.Vocabulary.from_texts(
-        q["question"] for q in train_questions)
+        q["question"] for q in train_questions
+    )
     answers = clevr.build_answer_vocab(train_questions)
-    length = max(len(text_vocab.tokenize(q["question"]))
-                 for q in train_questions)
-    num_eval = len(clevr.load_questions(clevr.split_paths(data_dir,
-                                                          split)[0]))
+    length = max(
+        len(text_vocab.tokenize(q["question"])) for q in train_questions
+    )
+    num_eval = len(clevr.load_questions(clevr.split_paths(data_dir, split)[0]))
 
     def make(split_name, seed, drop_remainder):
         def fn(batch_size, shuffle):
             return clevr.clevr_dataset(
-                data_dir, split_name, qvocab, answers, batch_size,
-                image_size=image_size, max_question_length=length,
-                shuffle=shuffle, seed=seed, drop_remainder=drop_remainder)
+                data_dir,
+                split_name,
+                qvocab,
+                answers,
+                batch_size,
+                image_size=image_size,
+                max_question_length=length,
+                shuffle=shuffle,
+                seed=seed,
+                drop_remainder=drop_remainder,
+            )
+
         return fn
 
     def split_inputs(with_info):
@@ -351,24 +457,43 @@ def _clevr(r: Request) -> VqaData:
             inputs = dict(inputs)
             info = {"question_type": inputs.pop("question_type")}
             return (inputs, answer, info) if with_info else (inputs, answer)
+
         return fn
 
-    train = limited(make("train", r.seed, True), r.train_limit,
-                    batch_size=r.batch_size, shuffle=True, seed=r.seed,
-                    repeat=True, drop_remainder=True)
-    evaluation = limited(make(split, 0, False), r.eval_limit,
-                         batch_size=r.eval_batch_size, shuffle=False, seed=0,
-                         repeat=False, drop_remainder=False)
-    spec = specs.VqaSpec(vocab_size=len(qvocab), question_length=length,
-                         image_kind="pixels",
-                         image_shape=image_size + (3,),
-                         num_answers=len(answers))
-    return VqaData(spec=spec, train=train.map(split_inputs(False)),
-                   eval=evaluation.map(split_inputs(True)),
-                   answers=tuple(answers),
-                   question_types=tuple(clevr.QUESTION_TYPES),
-                   words=tuple(qvocab.tokens),
-                   num_eval_examples=_num(num_eval, r.eval_limit))
+    train = limited(
+        make("train", r.seed, True),
+        r.train_limit,
+        batch_size=r.batch_size,
+        shuffle=True,
+        seed=r.seed,
+        repeat=True,
+        drop_remainder=True,
+    )
+    evaluation = limited(
+        make(split, 0, False),
+        r.eval_limit,
+        batch_size=r.eval_batch_size,
+        shuffle=False,
+        seed=0,
+        repeat=False,
+        drop_remainder=False,
+    )
+    spec = specs.VqaSpec(
+        vocab_size=len(qvocab),
+        question_length=length,
+        image_kind="pixels",
+        image_shape=image_size + (3,),
+        num_answers=len(answers),
+    )
+    return VqaData(
+        spec=spec,
+        train=train.map(split_inputs(False)),
+        eval=evaluation.map(split_inputs(True)),
+        answers=tuple(answers),
+        question_types=tuple(clevr.QUESTION_TYPES),
+        words=tuple(qvocab.tokens),
+        num_eval_examples=_num(num_eval, r.eval_limit),
+    )
 
 
 # VQA v2.
@@ -379,7 +504,8 @@ _VQA2_CONTENTS = (
     "bottom-up region features: BAN's {train,val}36.hdf5 with "
     "{train,val}36_imgid2idx.pkl (or the adaptive-box {train,val}.hdf5 with "
     "{train,val}_imgid2idx.pkl), or a vqa_v2.convert_tsv directory "
-    f"{VQA2_NPY_DIR}/, or the TSV {VQA2_TSV}")
+    f"{VQA2_NPY_DIR}/, or the TSV {VQA2_TSV}"
+)
 
 
 def vqa2_features(data_dir: str, split: str) -> Tuple[str, Optional[str]]:
@@ -387,8 +513,9 @@ def vqa2_features(data_dir: str, split: str) -> Tuple[str, Optional[str]]:
     ban = os.path.join(data_dir, _VQA2_BAN.get(split, f"{split}36.hdf5"))
     if os.path.isfile(ban):
         return ban, None
-    adaptive = os.path.join(data_dir,
-                            _VQA2_BAN_ADAPTIVE.get(split, f"{split}.hdf5"))
+    adaptive = os.path.join(
+        data_dir, _VQA2_BAN_ADAPTIVE.get(split, f"{split}.hdf5")
+    )
     if os.path.isfile(adaptive):
         return adaptive, None
     npy = os.path.join(data_dir, VQA2_NPY_DIR)
@@ -402,7 +529,8 @@ def vqa2_features(data_dir: str, split: str) -> Tuple[str, Optional[str]]:
         f"(--data_dir) {data_dir!r}: expected {ban!r}, {adaptive!r}, a "
         f"convert_tsv "
         f"directory {npy!r} or the TSV {tsv!r} (or pass "
-        f"options={{'features': path}}).")
+        f"options={{'features': path}})."
+    )
 
 
 @VQA_DATASETS.register("vqa2")
@@ -410,20 +538,30 @@ def _vqa2(r: Request) -> VqaData:
     data_dir = require_data_dir(r.name, r.data_dir, _VQA2_CONTENTS)
     choose_image_kind(r.name, r.image_kind, ("regions",))
     split = choose_split(r.name, r.eval_split, ("val2014",))
-    opts = check_options(r.name, r.options, {
-        "features": None, "answer_min_count": 9, "max_question_length": 14})
+    opts = check_options(
+        r.name,
+        r.options,
+        {"features": None, "answer_min_count": 9, "max_question_length": 14},
+    )
     length = opts["max_question_length"]
     validation.check_positive_int("max_question_length", length)
     train_files = vqa_v2.split_files(data_dir, "train2014")
     eval_files = vqa_v2.split_files(data_dir, split)
-    features = {s: ((opts["features"], None) if opts["features"] is not None
-                    else vqa2_features(data_dir, s))
-                for s in ("train2014", split)}
+    features = {
+        s: (
+            (opts["features"], None)
+            if opts["features"] is not None
+            else vqa2_features(data_dir, s)
+        )
+        for s in ("train2014", split)
+    }
     qvocab = vocabulary.Vocabulary.from_texts(
-        q["question"] for q in vqa_v2.load_questions(train_files["questions"]))
+        q["question"] for q in vqa_v2.load_questions(train_files["questions"])
+    )
     avocab = vqa_answers.AnswerVocab.build(
         vqa_v2.load_annotations(train_files["annotations"]).values(),
-        min_count=opts["answer_min_count"])
+        min_count=opts["answer_min_count"],
+    )
     eval_questions = vqa_v2.load_questions(eval_files["questions"])
     eval_annotations = vqa_v2.load_annotations(eval_files["annotations"])
     qids, types = [], []
@@ -433,7 +571,8 @@ def _vqa2(r: Request) -> VqaData:
             raise ValueError(
                 f"VQA v2 annotations file {eval_files['annotations']!r}: "
                 f"question {qid} has answer_type={kind!r}, expected one of "
-                f"{VQA2_ANSWER_TYPES}.")
+                f"{VQA2_ANSWER_TYPES}."
+            )
         qids.append(qid)
         types.append(VQA2_ANSWER_TYPES.index(kind))
     qids = tf.constant(np.array(qids, np.int64))
@@ -446,10 +585,21 @@ def _vqa2(r: Request) -> VqaData:
 
         def fn(batch_size, shuffle):
             return vqa_v2.vqa_v2_dataset(
-                files["questions"], files["annotations"], path, avocab,
-                batch_size, qvocab, max_question_length=length,
-                target="counts", strict=strict, shuffle=shuffle, seed=seed,
-                drop_remainder=drop_remainder, tsv_cache_dir=cache)
+                files["questions"],
+                files["annotations"],
+                path,
+                avocab,
+                batch_size,
+                qvocab,
+                max_question_length=length,
+                target="counts",
+                strict=strict,
+                shuffle=shuffle,
+                seed=seed,
+                drop_remainder=drop_remainder,
+                tsv_cache_dir=cache,
+            )
+
         return fn
 
     # The models take question, image and boxes; padded regions are zeros.
@@ -466,23 +616,42 @@ def _vqa2(r: Request) -> VqaData:
         question_type = tf.gather(types, tf.searchsorted(qids, qid))
         return inputs, scores, {"question_type": question_type}
 
-    train = limited(make(train_files, "train2014", r.seed, True, False),
-                    r.train_limit, batch_size=r.batch_size, shuffle=True,
-                    seed=r.seed, repeat=True, drop_remainder=True)
-    evaluation = limited(make(eval_files, split, 0, False, True),
-                         r.eval_limit, batch_size=r.eval_batch_size,
-                         shuffle=False, seed=0,
-                         repeat=False, drop_remainder=False)
-    image_shape = tuple(int(d) for d in
-                        train.element_spec[0]["image"].shape[1:])
-    spec = specs.VqaSpec(vocab_size=len(qvocab), question_length=length,
-                         image_kind="regions", image_shape=image_shape,
-                         num_answers=len(avocab),
-                         answer_convention="sigmoid")
-    return VqaData(spec=spec, train=train.map(train_format),
-                   eval=evaluation.map(eval_format),
-                   answers=tuple(avocab.answers),
-                   question_types=VQA2_ANSWER_TYPES,
-                   words=tuple(qvocab.tokens),
-                   num_eval_examples=_num(len(eval_questions), r.eval_limit),
-                   train_checkpointable=False)
+    train = limited(
+        make(train_files, "train2014", r.seed, True, False),
+        r.train_limit,
+        batch_size=r.batch_size,
+        shuffle=True,
+        seed=r.seed,
+        repeat=True,
+        drop_remainder=True,
+    )
+    evaluation = limited(
+        make(eval_files, split, 0, False, True),
+        r.eval_limit,
+        batch_size=r.eval_batch_size,
+        shuffle=False,
+        seed=0,
+        repeat=False,
+        drop_remainder=False,
+    )
+    image_shape = tuple(
+        int(d) for d in train.element_spec[0]["image"].shape[1:]
+    )
+    spec = specs.VqaSpec(
+        vocab_size=len(qvocab),
+        question_length=length,
+        image_kind="regions",
+        image_shape=image_shape,
+        num_answers=len(avocab),
+        answer_convention="sigmoid",
+    )
+    return VqaData(
+        spec=spec,
+        train=train.map(train_format),
+        eval=evaluation.map(eval_format),
+        answers=tuple(avocab.answers),
+        question_types=VQA2_ANSWER_TYPES,
+        words=tuple(qvocab.tokens),
+        num_eval_examples=_num(len(eval_questions), r.eval_limit),
+        train_checkpointable=False,
+    )

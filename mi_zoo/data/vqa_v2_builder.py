@@ -4,9 +4,11 @@ The VQA v2 TFDS builder (still registered as "vqa_v2", same name, version
 and configs) lives in the dataset's room, `mi_zoo/data/vqa_v2/`.
 """
 
-from mi_zoo.data.vqa_v2.builder import Optional
+# ruff: noqa: F401  (an alias module: it only re-exports)
+
 from mi_zoo.data.vqa_v2.builder import SPLITS
 from mi_zoo.data.vqa_v2.builder import TARGETS
+from mi_zoo.data.vqa_v2.builder import Optional
 from mi_zoo.data.vqa_v2.builder import Union
 from mi_zoo.data.vqa_v2.builder import VqaV2
 from mi_zoo.data.vqa_v2.builder import VqaV2Config

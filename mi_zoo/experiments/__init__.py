@@ -37,14 +37,20 @@ import tempfile
 from absl import logging as absl_logging
 
 #: Packages whose Python INFO (and DEBUG) log lines a quiet run hides.
-NOISY_PACKAGES = ("tensorflow", "tensorflow_datasets", "keras", "tf_keras",
-                  "tensorboard")
+NOISY_PACKAGES = (
+    "tensorflow",
+    "tensorflow_datasets",
+    "keras",
+    "tf_keras",
+    "tensorboard",
+)
 
 #: Lines that TensorFlow's native libraries write while being imported,
 #: whatever TF_CPP_MIN_LOG_LEVEL says.
 _IMPORT_BANNERS = re.compile(
     rb"^(WARNING: All log messages before absl::InitializeLog\(\) is called"
-    rb"|\S+ [\d:.]+ +\d+ port\.cc:\d+\] oneDNN custom operations are on)")
+    rb"|\S+ [\d:.]+ +\d+ port\.cc:\d+\] oneDNN custom operations are on)"
+)
 
 
 def requested_verbosity(argv):
@@ -98,8 +104,7 @@ class _NoisyInfoFilter(logging.Filter):
                     spec = importlib.util.find_spec(name)
                 except (ImportError, ValueError):
                     spec = None
-                for folder in (spec and spec.submodule_search_locations
-                               or ()):
+                for folder in spec and spec.submodule_search_locations or ():
                     folders.append(os.path.join(os.path.realpath(folder), ""))
             self._folders = tuple(folders)
         return self._folders
@@ -134,11 +139,14 @@ def _import_tensorflow_without_banners():
             os.dup2(saved, 2)
             os.close(saved)
             captured.seek(0)
-            kept = [line for line in captured.read().splitlines(keepends=True)
-                    if not _IMPORT_BANNERS.match(line)]
+            kept = [
+                line
+                for line in captured.read().splitlines(keepends=True)
+                if not _IMPORT_BANNERS.match(line)
+            ]
             data = b"".join(kept)
             while data:
-                data = data[os.write(2, data):]
+                data = data[os.write(2, data) :]
 
 
 def quiet_logs():

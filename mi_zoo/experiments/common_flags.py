@@ -30,47 +30,83 @@ from mi_zoo.experiments import flags as training_flags
 SIZES = ("small", "paper")
 
 DATASET = flags.DEFINE_string(
-    "dataset", None,
+    "dataset",
+    None,
     "Dataset of the binary's registry (its --help lists the choices and "
-    "its default).")
+    "its default).",
+)
 DATA_DIR = flags.DEFINE_string(
-    "data_dir", None,
-    "Where the dataset is read from or built into (see the binary's "
-    "--help).")
+    "data_dir",
+    None,
+    "Where the dataset is read from or built into (see the binary's --help).",
+)
 DATASET_CONFIG = flags.DEFINE_string(
-    "dataset_config", None,
-    "Builder config of a generated dataset (see the binary's --help).")
+    "dataset_config",
+    None,
+    "Builder config of a generated dataset (see the binary's --help).",
+)
 IMAGE_KIND = flags.DEFINE_enum(
-    "image_kind", None, ["pixels", "regions"],
+    "image_kind",
+    None,
+    ["pixels", "regions"],
     "Image input (default: the dataset's): raw pixels through a CNN, or "
-    "region features with boxes.")
+    "region features with boxes.",
+)
 EVAL_SPLIT = flags.DEFINE_string(
-    "eval_split", None, "Split evaluated (default: the dataset's validation "
-    "or test split).")
+    "eval_split",
+    None,
+    "Split evaluated (default: the dataset's validation or test split).",
+)
 MODEL = flags.DEFINE_string(
-    "model", None, "Model of the binary's zoo (its --help lists the choices "
-    "and its default).")
+    "model",
+    None,
+    "Model of the binary's zoo (its --help lists the choices "
+    "and its default).",
+)
 MODEL_SIZE = flags.DEFINE_enum(
-    "model_size", "small", SIZES,
+    "model_size",
+    "small",
+    SIZES,
     "small: the CPU-sized arguments registered with the model; paper: the "
-    "sizes of the model's paper.")
+    "sizes of the model's paper.",
+)
 MODEL_HPARAMS = flags.DEFINE_string(
-    "model_hparams", "",
+    "model_hparams",
+    "",
     "Builder arguments over those of --model_size, 'name=value,...' (see the "
-    "builders in mi_zoo/models/).")
+    "builders in mi_zoo/models/).",
+)
 TRAIN_LIMIT = flags.DEFINE_integer(
-    "train_limit", None, "Use only the first N training examples.",
-    lower_bound=1)
+    "train_limit",
+    None,
+    "Use only the first N training examples.",
+    lower_bound=1,
+)
 EVAL_LIMIT = flags.DEFINE_integer(
-    "eval_limit", None, "Evaluate only the first N examples.",
-    lower_bound=1)
+    "eval_limit", None, "Evaluate only the first N examples.", lower_bound=1
+)
 NUM_IMAGES = flags.DEFINE_integer(
-    "num_images", None, "Examples drawn in the TensorBoard image summaries "
-    "(default: the binary's own).", lower_bound=1)
+    "num_images",
+    None,
+    "Examples drawn in the TensorBoard image summaries "
+    "(default: the binary's own).",
+    lower_bound=1,
+)
 
 #: The flags of this module, in the order of `settings()`.
-SHARED = (DATASET, DATA_DIR, DATASET_CONFIG, IMAGE_KIND, EVAL_SPLIT, MODEL,
-          MODEL_SIZE, MODEL_HPARAMS, TRAIN_LIMIT, EVAL_LIMIT, NUM_IMAGES)
+SHARED = (
+    DATASET,
+    DATA_DIR,
+    DATASET_CONFIG,
+    IMAGE_KIND,
+    EVAL_SPLIT,
+    MODEL,
+    MODEL_SIZE,
+    MODEL_HPARAMS,
+    TRAIN_LIMIT,
+    EVAL_LIMIT,
+    NUM_IMAGES,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,8 +146,10 @@ def use(binary, usages: Mapping[str, Usage]) -> None:
     names = {holder.name for holder in SHARED}
     unknown = sorted(set(usages) - names)
     if unknown:
-        raise ValueError(f"Not shared flags: {unknown}; the shared flags "
-                         f"are {sorted(names)}.")
+        raise ValueError(
+            f"Not shared flags: {unknown}; the shared flags "
+            f"are {sorted(names)}."
+        )
     binary_name = _short_name(binary)
     main = sys.argv[0]
     registry = flags.FLAGS
@@ -129,8 +167,11 @@ def use(binary, usages: Mapping[str, Usage]) -> None:
             registry.set_default(holder.name, usage.default)
         registry.register_key_flag_for_module(main, flag)
     main_module = sys.modules.get("__main__")
-    if (main_module is not None and main_module is not binary
-            and not getattr(main_module, "__doc__", None)):
+    if (
+        main_module is not None
+        and main_module is not binary
+        and not getattr(main_module, "__doc__", None)
+    ):
         main_module.__doc__ = binary.__doc__
 
 
@@ -147,12 +188,14 @@ def entry_points(train_and_report, defaults, usages: Mapping[str, Usage]):
       (main, run).
     """
     return training_flags.entry_points(
-        train_and_report, defaults,
-        before_run=lambda binary: use(binary, usages))
+        train_and_report,
+        defaults,
+        before_run=lambda binary: use(binary, usages),
+    )
 
 
 def _short_name(module) -> str:
-    """"vqa" for mi_zoo.experiments.vqa, also when it runs as __main__."""
+    """ "vqa" for mi_zoo.experiments.vqa, also when it runs as __main__."""
     spec = getattr(module, "__spec__", None)
     if spec is not None:
         return spec.name.rpartition(".")[2]
@@ -171,7 +214,8 @@ def choice(flag, default: str, choices: Sequence[str]) -> str:
     value = default if flag.value is None else flag.value
     if value not in choices:
         raise app.UsageError(
-            f"--{flag.name}={value!r} is not one of {sorted(choices)}.")
+            f"--{flag.name}={value!r} is not one of {sorted(choices)}."
+        )
     return value
 
 
@@ -192,7 +236,9 @@ def run_settings(binary, dataset: str, model: str, num_images: int) -> dict:
     the binary's defaults `dataset`, `model`, `num_images` when unset."""
     values = training_flags.settings(binary)
     values.update(settings())
-    values.update(dataset=value_or(DATASET, dataset),
-                  model=value_or(MODEL, model),
-                  num_images=value_or(NUM_IMAGES, num_images))
+    values.update(
+        dataset=value_or(DATASET, dataset),
+        model=value_or(MODEL, model),
+        num_images=value_or(NUM_IMAGES, num_images),
+    )
     return values

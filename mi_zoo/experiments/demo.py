@@ -18,6 +18,7 @@ import keras
 import numpy as np
 
 from mi_zoo import layers
+
 # The engine's flags: this binary reads --batch_size, --learning_rate,
 # --seed and --model_dir from them.
 from mi_zoo.experiments import flags as training_flags
@@ -25,25 +26,38 @@ from mi_zoo.experiments import flags as training_flags
 FLAGS = flags.FLAGS
 
 _FORM = flags.DEFINE_enum(
-    "form", "full", ["full", "low_rank", "diagonal", "scalar"],
-    "Form of the MultiplicativeInteraction layer.")
+    "form",
+    "full",
+    ["full", "low_rank", "diagonal", "scalar"],
+    "Form of the MultiplicativeInteraction layer.",
+)
 _RANK = flags.DEFINE_integer(
-    "rank", 4, "Rank of the low-rank form (ignored by the others).",
-    lower_bound=1)
-_INPUT_SIZE = flags.DEFINE_integer("input_size", 16, "n: size of x.",
-                                   lower_bound=1)
-_CONTEXT_SIZE = flags.DEFINE_integer("context_size", 8, "m: size of z.",
-                                     lower_bound=1)
-_OUTPUT_SIZE = flags.DEFINE_integer("output_size", 4, "k: size of y.",
-                                    lower_bound=1)
+    "rank",
+    4,
+    "Rank of the low-rank form (ignored by the others).",
+    lower_bound=1,
+)
+_INPUT_SIZE = flags.DEFINE_integer(
+    "input_size", 16, "n: size of x.", lower_bound=1
+)
+_CONTEXT_SIZE = flags.DEFINE_integer(
+    "context_size", 8, "m: size of z.", lower_bound=1
+)
+_OUTPUT_SIZE = flags.DEFINE_integer(
+    "output_size", 4, "k: size of y.", lower_bound=1
+)
 _HIDDEN = flags.DEFINE_integer(
-    "hidden", 64, "Hidden units of the baseline MLP on [x; z].", lower_bound=1)
-_EXAMPLES = flags.DEFINE_integer("examples", 8192, "Training examples.",
-                                 lower_bound=1)
-_STEPS = flags.DEFINE_integer("steps", 2000, "Training steps per model.",
-                              lower_bound=1)
-_NOISE = flags.DEFINE_float("noise", 0.01, "Std of the target noise.",
-                            lower_bound=0.0)
+    "hidden", 64, "Hidden units of the baseline MLP on [x; z].", lower_bound=1
+)
+_EXAMPLES = flags.DEFINE_integer(
+    "examples", 8192, "Training examples.", lower_bound=1
+)
+_STEPS = flags.DEFINE_integer(
+    "steps", 2000, "Training steps per model.", lower_bound=1
+)
+_NOISE = flags.DEFINE_float(
+    "noise", 0.01, "Std of the target noise.", lower_bound=0.0
+)
 
 
 def make_data(teacher, examples, noise, rng):
@@ -91,10 +105,16 @@ def fit(model, train, test, model_dir):
     callbacks = []
     if model_dir:
         callbacks.append(
-            keras.callbacks.TensorBoard(f"{model_dir}/{model.name}"))
+            keras.callbacks.TensorBoard(f"{model_dir}/{model.name}")
+        )
     history = model.fit(
-        *train, batch_size=FLAGS.batch_size, verbose=0, callbacks=callbacks,
-        epochs=-(-_STEPS.value // epoch_steps), steps_per_epoch=epoch_steps)
+        *train,
+        batch_size=FLAGS.batch_size,
+        verbose=0,
+        callbacks=callbacks,
+        epochs=-(-_STEPS.value // epoch_steps),
+        steps_per_epoch=epoch_steps,
+    )
     if model_dir:
         model.save(f"{model_dir}/{model.name}.keras")
     return history.history["loss"][-1], model.evaluate(*test, verbose=0)
@@ -108,15 +128,19 @@ def train_and_compare():
     teacher = rng.normal(size=(m, n, k)) / np.sqrt(m * n)  # W*: [m, n, k]
     train = make_data(teacher, _EXAMPLES.value, _NOISE.value, rng)
     test = make_data(teacher, 2048, _NOISE.value, rng)
-    models = [mi_model(_FORM.value, _RANK.value, n, m, k),
-              concat_model(_HIDDEN.value, n, m, k)]
+    models = [
+        mi_model(_FORM.value, _RANK.value, n, m, k),
+        concat_model(_HIDDEN.value, n, m, k),
+    ]
     print(f"{'model':<14}{'params':>8}{'train mse':>12}{'test mse':>12}")
     results = {}
     for model in models:
         train_mse, test_mse = fit(model, train, test, FLAGS.model_dir)
         results[model.name] = test_mse
-        print(f"{model.name:<14}{model.count_params():>8}"
-              f"{train_mse:>12.4f}{test_mse:>12.4f}")
+        print(
+            f"{model.name:<14}{model.count_params():>8}"
+            f"{train_mse:>12.4f}{test_mse:>12.4f}"
+        )
     logging.info("Variance of the test targets: %.4f", float(np.var(test[1])))
     return results
 

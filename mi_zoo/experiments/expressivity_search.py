@@ -16,7 +16,10 @@ which, on a lower floor, cannot re-export them.)
 import dataclasses
 import json
 import os
-from typing import Callable, Dict, Optional, Tuple
+from typing import Callable
+from typing import Dict
+from typing import Optional
+from typing import Tuple
 
 from mi_zoo.core import validation
 from mi_zoo.models.expressivity import get_model_kind
@@ -43,9 +46,13 @@ class SearchResult:
     largest: int
 
 
-def search_width(run: Callable[[int], float], smallest: int, largest: int,
-                 threshold: float = MSE_THRESHOLD,
-                 tolerance: float = 0.25) -> SearchResult:
+def search_width(
+    run: Callable[[int], float],
+    smallest: int,
+    largest: int,
+    threshold: float = MSE_THRESHOLD,
+    tolerance: float = 0.25,
+) -> SearchResult:
     """Smallest width w in [smallest, largest] with run(w) <= threshold.
 
     Doubles the width from `smallest` (capped at `largest`) until the
@@ -57,8 +64,10 @@ def search_width(run: Callable[[int], float], smallest: int, largest: int,
     validation.check_positive_int("smallest", smallest)
     validation.check_positive_int("largest", largest)
     if largest < smallest:
-        raise ValueError(f"`largest` must be >= `smallest`, got "
-                         f"largest={largest}, smallest={smallest}.")
+        raise ValueError(
+            f"`largest` must be >= `smallest`, got "
+            f"largest={largest}, smallest={smallest}."
+        )
     tried: Dict[int, float] = {}
 
     def passes(w):
@@ -74,7 +83,8 @@ def search_width(run: Callable[[int], float], smallest: int, largest: int,
         width = min(2 * width, largest)
     passing = width
     while failing is not None and passing - failing > max(
-            1, tolerance * failing):
+        1, tolerance * failing
+    ):
         mid = (failing + passing) // 2
         if passes(mid):
             passing = mid
@@ -83,34 +93,56 @@ def search_width(run: Callable[[int], float], smallest: int, largest: int,
     return SearchResult(True, passing, tried, largest)
 
 
-def train_width(target_function: str, input_dim: int, model_kind: str,
-                width: int, config, strategy=None, settings=None,
-                train_examples: int = 16384, eval_examples: int = 4096,
-                data_seed: int = 0, train_fn=None,
-                interactive=None) -> Dict[str, object]:
+def train_width(
+    target_function: str,
+    input_dim: int,
+    model_kind: str,
+    width: int,
+    config,
+    strategy=None,
+    settings=None,
+    train_examples: int = 16384,
+    eval_examples: int = 4096,
+    data_seed: int = 0,
+    train_fn=None,
+    interactive=None,
+) -> Dict[str, object]:
     """Trains one configuration with the engine in `config.model_dir`
     (reusing its results.json when the run is finished); returns the
     results with "width", "target_variance" and "parameters"."""
     path = os.path.join(config.model_dir, "results.json")
-    task = ExpressivityTask(target_function, input_dim, model_kind, width,
-                            train_examples, eval_examples, data_seed)
+    task = ExpressivityTask(
+        target_function,
+        input_dim,
+        model_kind,
+        width,
+        train_examples,
+        eval_examples,
+        data_seed,
+    )
     if os.path.exists(path) and not config.overwrite:
         with open(path) as f:
             results = json.load(f)
     else:
         results = (train_fn or trainer.train)(
-            task, config, strategy, settings=settings,
-            interactive=interactive)
+            task, config, strategy, settings=settings, interactive=interactive
+        )
     results = dict(results)
     results.update(width=task.width, target_variance=task.target_variance)
     return results
 
 
-def run_search(target_function: str, input_dim: int, model_kind: str,
-               make_config: Callable[[str], object], model_dir: str,
-               threshold: float = MSE_THRESHOLD, tolerance: float = 0.25,
-               width_range: Optional[Tuple[int, int]] = None,
-               **train_kwargs) -> Dict[str, object]:
+def run_search(
+    target_function: str,
+    input_dim: int,
+    model_kind: str,
+    make_config: Callable[[str], object],
+    model_dir: str,
+    threshold: float = MSE_THRESHOLD,
+    tolerance: float = 0.25,
+    width_range: Optional[Tuple[int, int]] = None,
+    **train_kwargs,
+) -> Dict[str, object]:
     """`search_width` over fresh engine runs in `<model_dir>/width_<w>`
     (`make_config(sub_dir)` gives each run's TrainConfig); returns a
     JSON-able summary, also written to `<model_dir>/search.json`."""
@@ -121,24 +153,41 @@ def run_search(target_function: str, input_dim: int, model_kind: str,
 
     def run(width):
         sub = os.path.join(model_dir, f"width_{width}")
-        runs[width] = train_width(target_function, input_dim, model_kind,
-                                  width, make_config(sub), **train_kwargs)
+        runs[width] = train_width(
+            target_function,
+            input_dim,
+            model_kind,
+            width,
+            make_config(sub),
+            **train_kwargs,
+        )
         return runs[width]["eval"]["mse"]
 
     result = search_width(run, smallest, largest, threshold, tolerance)
     variance = next(iter(runs.values()))["target_variance"]
     summary = {
-        "target_function": target_function, "input_dim": input_dim,
-        "model": model_kind, "threshold": threshold,
-        "target_variance": variance, "reached": result.reached,
+        "target_function": target_function,
+        "input_dim": input_dim,
+        "model": model_kind,
+        "threshold": threshold,
+        "target_variance": variance,
+        "reached": result.reached,
         "width": result.width,
-        "parameters": (kind.parameters(input_dim, k, result.width)
-                       if result.reached else None),
+        "parameters": (
+            kind.parameters(input_dim, k, result.width)
+            if result.reached
+            else None
+        ),
         "largest_width": result.largest,
         "largest_parameters": kind.parameters(input_dim, k, result.largest),
-        "tried": [{"width": w, "mse": m,
-                   "parameters": kind.parameters(input_dim, k, w)}
-                  for w, m in sorted(result.tried.items())],
+        "tried": [
+            {
+                "width": w,
+                "mse": m,
+                "parameters": kind.parameters(input_dim, k, w),
+            }
+            for w, m in sorted(result.tried.items())
+        ],
     }
     os.makedirs(model_dir, exist_ok=True)
     with open(os.path.join(model_dir, "search.json"), "w") as f:

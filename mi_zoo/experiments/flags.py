@@ -32,16 +32,21 @@ from mi_zoo.training import strategies
 from mi_zoo.training import trainer
 
 _STRATEGY = flags.DEFINE_enum(
-    "strategy", "auto", strategies.STRATEGY_NAMES,
+    "strategy",
+    "auto",
+    strategies.STRATEGY_NAMES,
     "tf.distribute strategy. auto: mirrored over all GPUs when there are "
     "several, else one device; mirrored: all GPUs, or the --cpu_replicas "
     "logical CPUs; multi_worker: MultiWorkerMirroredStrategy over the "
-    "cluster in TF_CONFIG; tpu: TPUStrategy.")
+    "cluster in TF_CONFIG; tpu: TPUStrategy.",
+)
 _CPU_REPLICAS = flags.DEFINE_integer(
-    "cpu_replicas", 1,
+    "cpu_replicas",
+    1,
     "Split the CPU into this many logical devices, so that "
     "--strategy=mirrored trains that many replicas without a GPU.",
-    lower_bound=1)
+    lower_bound=1,
+)
 
 
 def define_config_flags(config_class, flag_values=flags.FLAGS):
@@ -53,28 +58,38 @@ def define_config_flags(config_class, flag_values=flags.FLAGS):
     holders = {}
     for field in dataclasses.fields(config_class):
         meta = field.metadata
-        default = (None if field.default is dataclasses.MISSING
-                   else field.default)
+        default = (
+            None if field.default is dataclasses.MISSING else field.default
+        )
         kind = trainer.field_type(field)
-        bounds = {k: meta[k] for k in ("lower_bound", "upper_bound")
-                  if k in meta}
+        bounds = {
+            k: meta[k] for k in ("lower_bound", "upper_bound") if k in meta
+        }
         args = (field.name, default, meta.get("help", ""))
         if meta.get("choices") is not None:
-            holder = flags.DEFINE_enum(*args[:2], list(meta["choices"]),
-                                       args[2], flag_values=flag_values)
+            holder = flags.DEFINE_enum(
+                *args[:2],
+                list(meta["choices"]),
+                args[2],
+                flag_values=flag_values,
+            )
         elif kind is bool:
             holder = flags.DEFINE_bool(*args, flag_values=flag_values)
         elif kind is int:
-            holder = flags.DEFINE_integer(*args, flag_values=flag_values,
-                                          **bounds)
+            holder = flags.DEFINE_integer(
+                *args, flag_values=flag_values, **bounds
+            )
         elif kind is float:
-            holder = flags.DEFINE_float(*args, flag_values=flag_values,
-                                        **bounds)
+            holder = flags.DEFINE_float(
+                *args, flag_values=flag_values, **bounds
+            )
         elif kind is str:
             holder = flags.DEFINE_string(*args, flag_values=flag_values)
         else:
-            raise TypeError(f"{config_class.__name__}.{field.name}: no flag "
-                            f"type for {field.type!r}.")
+            raise TypeError(
+                f"{config_class.__name__}.{field.name}: no flag "
+                f"type for {field.type!r}."
+            )
         holders[field.name] = holder
     return holders
 
@@ -136,8 +151,9 @@ def train_task(make_task, settings):
     """
     strategy = make_strategy()
     task = make_task()
-    results = trainer.train(task, train_config(), strategy,
-                            settings=settings(task))
+    results = trainer.train(
+        task, train_config(), strategy, settings=settings(task)
+    )
     return task, results
 
 
@@ -176,8 +192,10 @@ def main_calling(train_and_report):
 
     def main(argv):
         if len(argv) > 1:
-            raise app.UsageError(f"Unexpected arguments: {argv[1:]}. Flags "
-                                 f"are written --name=value.")
+            raise app.UsageError(
+                f"Unexpected arguments: {argv[1:]}. Flags "
+                f"are written --name=value."
+            )
         train_and_report()
 
     return main
@@ -185,11 +203,19 @@ def main_calling(train_and_report):
 
 #: Errors a user can fix when mi_zoo's own checks raise them: a bad value,
 #: a missing or malformed file, a refused model_dir.
-_USER_ERRORS = (ValueError, OSError, run_directory.RunDirectoryError,
-                checkpoints.CheckpointError)
+_USER_ERRORS = (
+    ValueError,
+    OSError,
+    run_directory.RunDirectoryError,
+    checkpoints.CheckpointError,
+)
 #: Errors that are the user's to fix wherever they are raised.
-_FILE_ERRORS = (FileNotFoundError, NotADirectoryError, IsADirectoryError,
-                PermissionError)
+_FILE_ERRORS = (
+    FileNotFoundError,
+    NotADirectoryError,
+    IsADirectoryError,
+    PermissionError,
+)
 
 
 def is_user_error(error: BaseException) -> bool:

@@ -31,37 +31,64 @@ from mi_zoo.tasks import multitask_regression
 flags.adopt_module_key_flags(training_flags)
 
 _NUM_TASKS = flags.DEFINE_integer(
-    "num_tasks", 10, "T: the number of regression tasks (size of the "
-    "one-hot context).", lower_bound=1)
+    "num_tasks",
+    10,
+    "T: the number of regression tasks (size of the one-hot context).",
+    lower_bound=1,
+)
 _CONDITIONING = flags.DEFINE_enum(
-    "conditioning", "mi_low_rank",
+    "conditioning",
+    "mi_low_rank",
     list(multitask_models.CONDITIONINGS.names()),
-    "How the context enters the trunk's conditioned layer.")
+    "How the context enters the trunk's conditioned layer.",
+)
 _FUNCTION_FAMILY = flags.DEFINE_enum(
-    "function_family", "sine",
+    "function_family",
+    "sine",
     list(multitask_regression.FUNCTION_FAMILIES.names()),
-    "sine: y = a_i·sin(10x) + b_i; linear: y = a_i·x + b_i.")
+    "sine: y = a_i·sin(10x) + b_i; linear: y = a_i·x + b_i.",
+)
 _PARAMETER_BUDGET = flags.DEFINE_integer(
-    "parameter_budget", 20000, "Size the model (its two hidden widths) to "
-    "about this many parameters.", lower_bound=1)
+    "parameter_budget",
+    20000,
+    "Size the model (its two hidden widths) to about this many parameters.",
+    lower_bound=1,
+)
 _TRUNK_RANK = flags.DEFINE_integer(
-    "trunk_rank", 8, "Rank of the mi_low_rank conditioned layer.",
-    lower_bound=1)
+    "trunk_rank",
+    8,
+    "Rank of the mi_low_rank conditioned layer.",
+    lower_bound=1,
+)
 _FUNCTION_FAMILY_EXAMPLES = flags.DEFINE_integer(
-    "function_family_examples", 200, "Training x's per task.",
-    lower_bound=1)
+    "function_family_examples", 200, "Training x's per task.", lower_bound=1
+)
 _FUNCTION_FAMILY_EVAL_EXAMPLES = flags.DEFINE_integer(
-    "function_family_eval_examples", 100, "Held-out x's per task.",
-    lower_bound=1)
+    "function_family_eval_examples",
+    100,
+    "Held-out x's per task.",
+    lower_bound=1,
+)
 _FUNCTION_FAMILY_SEED = flags.DEFINE_integer(
-    "function_family_seed", 0, "Seed of the tasks' a_i, b_i and of the "
-    "x's (--seed seeds the weights and the data order).", lower_bound=0)
+    "function_family_seed",
+    0,
+    "Seed of the tasks' a_i, b_i and of the "
+    "x's (--seed seeds the weights and the data order).",
+    lower_bound=0,
+)
 
 # Defaults of this binary for the engine's flags.
-DEFAULTS = {"train_steps": 3000, "batch_size": 64, "learning_rate": 3e-3,
-            "decay": "cosine", "eval_every": 250, "log_every": 50,
-            "checkpoint_every": 1000, "histogram_every": 0,
-            "image_every": 0}
+DEFAULTS = {
+    "train_steps": 3000,
+    "batch_size": 64,
+    "learning_rate": 3e-3,
+    "decay": "cosine",
+    "eval_every": 250,
+    "log_every": 50,
+    "checkpoint_every": 1000,
+    "histogram_every": 0,
+    "image_every": 0,
+}
 
 
 def make_task() -> multitask_regression.MultitaskRegressionTask:
@@ -69,17 +96,21 @@ def make_task() -> multitask_regression.MultitaskRegressionTask:
     the flag."""
     try:
         return multitask_regression.MultitaskRegressionTask(
-            num_tasks=_NUM_TASKS.value, conditioning=_CONDITIONING.value,
+            num_tasks=_NUM_TASKS.value,
+            conditioning=_CONDITIONING.value,
             function_family=_FUNCTION_FAMILY.value,
             parameter_budget=_PARAMETER_BUDGET.value,
             examples_per_task=_FUNCTION_FAMILY_EXAMPLES.value,
             eval_examples_per_task=_FUNCTION_FAMILY_EVAL_EXAMPLES.value,
-            data_seed=_FUNCTION_FAMILY_SEED.value, rank=_TRUNK_RANK.value)
+            data_seed=_FUNCTION_FAMILY_SEED.value,
+            rank=_TRUNK_RANK.value,
+        )
     except ValueError as e:
         raise app.UsageError(
             f"--parameter_budget={_PARAMETER_BUDGET.value} / --num_tasks="
             f"{_NUM_TASKS.value} / --conditioning={_CONDITIONING.value}: "
-            f"{e}") from e
+            f"{e}"
+        ) from e
 
 
 def settings(task) -> dict:
@@ -92,12 +123,16 @@ def settings(task) -> dict:
 def train_and_report():
     """Trains as the flags say; prints and returns the results."""
     task, results = training_flags.train_task(make_task, settings)
-    print(f"{task.conditioning_name}, T={task.num_tasks} "
-          f"({task.function_family}): {results['parameters']:,} parameters "
-          f"(widths {task.first_width}, {task.width}), "
-          f"{results['step']} steps")
-    print(f"  held-out MSE: {results['eval']['mse']:.5f} (worst task "
-          f"{results['eval']['task_mse/max']:.5f})")
+    print(
+        f"{task.conditioning_name}, T={task.num_tasks} "
+        f"({task.function_family}): {results['parameters']:,} parameters "
+        f"(widths {task.first_width}, {task.width}), "
+        f"{results['step']} steps"
+    )
+    print(
+        f"  held-out MSE: {results['eval']['mse']:.5f} (worst task "
+        f"{results['eval']['task_mse/max']:.5f})"
+    )
     return results
 
 

@@ -29,22 +29,35 @@ from mi_zoo.experiments import flags as training_flags
 # --model_dir is the engine's flag (one absl registry per process).
 flags.declare_key_flag("model_dir", flag_values=flags.FLAGS)
 _IMAGE = flags.DEFINE_string(
-    "image", None, "The image: a PNG, JPEG, BMP or GIF file of any size "
-    "(resized as the run's training pipeline did).")
+    "image",
+    None,
+    "The image: a PNG, JPEG, BMP or GIF file of any size "
+    "(resized as the run's training pipeline did).",
+)
 _QUESTION = flags.DEFINE_string(
-    "question", None, "The question, in the words of the run's dataset, "
-    "e.g. 'is the red object on the left ?' for Sort-of-CLEVR.")
+    "question",
+    None,
+    "The question, in the words of the run's dataset, "
+    "e.g. 'is the red object on the left ?' for Sort-of-CLEVR.",
+)
 _TOP_K = flags.DEFINE_integer(
-    "top_k", 5, "How many answers to print, best first.", lower_bound=1)
+    "top_k", 5, "How many answers to print, best first.", lower_bound=1
+)
 _EXPLAIN = flags.DEFINE_string(
-    "explain", None, "Also write the explanation figure (Hadamard "
-    "explanation and attention over the image) to this PNG file.")
+    "explain",
+    None,
+    "Also write the explanation figure (Hadamard "
+    "explanation and attention over the image) to this PNG file.",
+)
 
 
 def predict_and_print():
     """Answers as the flags say; prints the answers and returns them."""
-    for name, holder in (("model_dir", flags.FLAGS["model_dir"]),
-                         ("image", _IMAGE), ("question", _QUESTION)):
+    for name, holder in (
+        ("model_dir", flags.FLAGS["model_dir"]),
+        ("image", _IMAGE),
+        ("question", _QUESTION),
+    ):
         if not holder.value:
             raise app.UsageError(f"--{name} is required.")
     predictor = predict.Predictor.from_run(flags.FLAGS.model_dir)

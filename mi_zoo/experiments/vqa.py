@@ -45,14 +45,16 @@ flags.adopt_module_key_flags(training_flags)
 # process): they live in common_flags.
 
 RECIPE = flags.DEFINE_string(
-    "recipe", None,
+    "recipe",
+    None,
     f"A paper's training recipe: {', '.join(recipes.RECIPES.names())}. "
     f"Sets the dataset, the model, its size and hyper-parameters and the "
     f"training flags (optimizer, learning rate, warm-up and decay, batch "
     f"size, steps, clipping) as the authors trained; flags given on the "
     f"command line win (--model_hparams is read after the recipe's; "
     f"another --model leaves the recipe's hyper-parameters out). "
-    f"docs/recipes.md lists every value and its source.")
+    f"docs/recipes.md lists every value and its source.",
+)
 
 #: This binary's defaults of the shared flags that default to None.
 DATASET, MODEL, NUM_IMAGES = "sort_of_clevr", "film", 6
@@ -62,79 +64,106 @@ SHARED_FLAGS = {
     "dataset": common_flags.Usage(
         f"Dataset: {', '.join(vqa_sources.VQA_DATASETS.names())}. "
         f"sort_of_clevr and clevr2d are generated (no download); clevr and "
-        f"vqa2 are read from --data_dir.", DATASET),
+        f"vqa2 are read from --data_dir.",
+        DATASET,
+    ),
     "data_dir": common_flags.Usage(
         "clevr/vqa2: the folder holding the downloaded files; clevr2d: the "
         "TFDS data dir it is built into (default: TFDS's); sort_of_clevr: "
-        "none (generated in memory)."),
+        "none (generated in memory)."
+    ),
     "dataset_config": common_flags.Usage(
         "clevr2d only: the builder config, 'default' (50k train scenes; "
-        "the default) or 'small' (5k)."),
+        "the default) or 'small' (5k)."
+    ),
     "image_kind": common_flags.Usage(
         "Image input (default: the dataset's): raw pixels through a CNN "
         "(sort_of_clevr, clevr, clevr2d), or region features with boxes "
-        "(clevr2d, vqa2)."),
+        "(clevr2d, vqa2)."
+    ),
     "eval_split": common_flags.Usage(),
     "model": common_flags.Usage(
         f"Model of the VQA zoo: {', '.join(vqa_models.VQA_MODELS.names())} "
-        f"(mi_zoo/models/vqa.py).", MODEL),
+        f"(mi_zoo/models/vqa.py).",
+        MODEL,
+    ),
     "model_size": common_flags.Usage(
         "small: the CPU-sized arguments registered with the model "
-        "(mi_zoo/models/vqa.py); paper: the sizes of the model's paper."),
+        "(mi_zoo/models/vqa.py); paper: the sizes of the model's paper."
+    ),
     "model_hparams": common_flags.Usage(
         "Builder arguments over those of --model_size, e.g. "
-        "'glimpses=4,hidden=512' (see the builders in mi_zoo/models/vqa.py)."),
+        "'glimpses=4,hidden=512' (see the builders in mi_zoo/models/vqa.py)."
+    ),
     "train_limit": common_flags.Usage(),
     "eval_limit": common_flags.Usage(),
     "num_images": common_flags.Usage(
-        "Examples drawn in the TensorBoard image summaries.", NUM_IMAGES),
+        "Examples drawn in the TensorBoard image summaries.", NUM_IMAGES
+    ),
 }
 
 # Defaults of this binary for the engine's flags: the quick run above.
-DEFAULTS = {"precise_bn_batches": 20,
-            "train_steps": 2000, "batch_size": 64, "learning_rate": 1e-3,
-            "eval_every": 500, "image_every": 500}
+DEFAULTS = {
+    "precise_bn_batches": 20,
+    "train_steps": 2000,
+    "batch_size": 64,
+    "learning_rate": 1e-3,
+    "eval_every": 500,
+    "image_every": 500,
+}
 
 
 def make_task() -> vqa_task.VqaTask:
-    dataset = common_flags.choice(common_flags.DATASET, DATASET,
-                                  vqa_sources.VQA_DATASETS.names())
-    model = common_flags.choice(common_flags.MODEL, MODEL,
-                                vqa_models.VQA_MODELS.names())
+    dataset = common_flags.choice(
+        common_flags.DATASET, DATASET, vqa_sources.VQA_DATASETS.names()
+    )
+    model = common_flags.choice(
+        common_flags.MODEL, MODEL, vqa_models.VQA_MODELS.names()
+    )
     try:
         hyperparameters = vqa_models.VQA_MODELS.parse_hyperparameters(
-            model, common_flags.MODEL_HPARAMS.value)
+            model, common_flags.MODEL_HPARAMS.value
+        )
     except ValueError as e:
         raise app.UsageError(f"--model_hparams: {e}") from e
     options = None
     if common_flags.DATASET_CONFIG.value is not None:
         if dataset != "clevr2d":
-            raise app.UsageError(f"--dataset_config applies to --dataset="
-                                 f"clevr2d only, got --dataset={dataset}.")
+            raise app.UsageError(
+                f"--dataset_config applies to --dataset="
+                f"clevr2d only, got --dataset={dataset}."
+            )
         options = {"config": common_flags.DATASET_CONFIG.value}
     config = training_flags.train_config()
     return vqa_task.VqaTask(
-        dataset, model, size=common_flags.MODEL_SIZE.value,
+        dataset,
+        model,
+        size=common_flags.MODEL_SIZE.value,
         hyperparameters=hyperparameters,
         eval_batch_size=config.eval_batch_size or config.batch_size,
         data_dir=common_flags.DATA_DIR.value,
         image_kind=common_flags.IMAGE_KIND.value,
         eval_split=common_flags.EVAL_SPLIT.value,
         train_limit=common_flags.TRAIN_LIMIT.value,
-        eval_limit=common_flags.EVAL_LIMIT.value, options=options,
-        num_images=common_flags.value_or(common_flags.NUM_IMAGES, NUM_IMAGES))
+        eval_limit=common_flags.EVAL_LIMIT.value,
+        options=options,
+        num_images=common_flags.value_or(common_flags.NUM_IMAGES, NUM_IMAGES),
+    )
 
 
 def settings() -> dict:
     """Every flag of the run, with the shared flags' defaults resolved."""
-    return common_flags.run_settings(sys.modules[__name__], DATASET, MODEL,
-                                     NUM_IMAGES)
+    return common_flags.run_settings(
+        sys.modules[__name__], DATASET, MODEL, NUM_IMAGES
+    )
 
 
 def print_results(task, results):
     """The final accuracy, per question type."""
-    print(f"{task.model_name} on {task.dataset}: {results['parameters']:,} "
-          f"parameters, {results['step']} steps")
+    print(
+        f"{task.model_name} on {task.dataset}: {results['parameters']:,} "
+        f"parameters, {results['step']} steps"
+    )
     for name, value in results["eval"].items():
         print(f"  {name:<48} {value:.4f}")
 
@@ -144,14 +173,14 @@ def train_and_report():
     results."""
     if RECIPE.value is not None:
         recipes.apply(RECIPE.value)
-    task, results = training_flags.train_task(make_task,
-                                              lambda task: settings())
+    task, results = training_flags.train_task(
+        make_task, lambda task: settings()
+    )
     print_results(task, results)
     return results
 
 
-main, run = common_flags.entry_points(train_and_report, DEFAULTS,
-                                      SHARED_FLAGS)
+main, run = common_flags.entry_points(train_and_report, DEFAULTS, SHARED_FLAGS)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,13 @@ from mi_zoo.explain.attention import AttentionMap
 from mi_zoo.explain.attention import attention_maps
 from mi_zoo.explain.explanation_figure import batch_figures
 from mi_zoo.explain.explanation_figure import explain_batch
+from mi_zoo.explain.guided import guided_backprop
+from mi_zoo.explain.guided import guided_relu
+from mi_zoo.explain.hadamard import HadamardExplanation
+from mi_zoo.explain.hadamard import hadamard_explanation
+from mi_zoo.explain.hadamard import hadamard_layers
+from mi_zoo.explain.pointing import PointingGame
+from mi_zoo.explain.pointing import referents
 from mi_zoo.viz import apply_colormap
 from mi_zoo.viz import box_overlay
 from mi_zoo.viz import caption_panel
@@ -40,13 +47,6 @@ from mi_zoo.viz import to_uint8
 from mi_zoo.viz import token_scores_panel
 from mi_zoo.viz import upsample_heat
 from mi_zoo.viz import upscale_small
-from mi_zoo.explain.guided import guided_backprop
-from mi_zoo.explain.guided import guided_relu
-from mi_zoo.explain.hadamard import HadamardExplanation
-from mi_zoo.explain.hadamard import hadamard_explanation
-from mi_zoo.explain.hadamard import hadamard_layers
-from mi_zoo.explain.pointing import PointingGame
-from mi_zoo.explain.pointing import referents
 
 __all__ = [
     "AttentionMap",

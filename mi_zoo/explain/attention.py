@@ -25,7 +25,8 @@ Nam, Ha, Kim, "Dual Attention Networks" (CVPR 2017).
 
 import dataclasses
 import math
-from typing import Dict, Optional
+from typing import Dict
+from typing import Optional
 
 import numpy as np
 import tensorflow as tf
@@ -46,6 +47,7 @@ class AttentionMap:
       kind: "pixels", "grid", "regions" or "tokens".
       pairs: BAN's [B, G, ρ, φ] token–region maps, else None.
     """
+
     raw: np.ndarray
     image: Optional[np.ndarray]
     kind: str
@@ -58,7 +60,8 @@ def _grid_side(positions, height, width):
     if h <= 0 or positions % h:
         raise ValueError(
             f"Cannot lay {positions} attention positions out as a grid with "
-            f"the image's aspect {height}×{width}.")
+            f"the image's aspect {height}×{width}."
+        )
     return h, positions // h
 
 
@@ -90,8 +93,7 @@ def attention_maps(model, inputs) -> Dict[str, AttentionMap]:
     image_shape = shapes.get("image")
     regions = "boxes" in shapes
     # The pixel encoder's convolutions (mi_zoo.models.encoders).
-    pixels = any(layer.name.startswith("stem_conv_")
-                 for layer in model.layers)
+    pixels = any(layer.name.startswith("stem_conv_") for layer in model.layers)
     axes = vqa_models.attention_axes(model)
     outputs = vqa_models.attention_model(model)(inputs, training=False)
     result = {}

@@ -14,7 +14,9 @@ For region inputs only the scene's real regions (not the padding) count.
 """
 
 import json
-from typing import Iterator, Optional, Tuple
+from typing import Iterator
+from typing import Optional
+from typing import Tuple
 
 import numpy as np
 import tensorflow_datasets as tfds
@@ -27,37 +29,65 @@ from mi_zoo.explain import pointing
 
 def _scene(objects):
     """The decoded TFDS "objects" as the programs' scene dicts."""
-    names = {"color": clevr_2d.COLORS, "shape": clevr_2d.SHAPES,
-             "size": clevr_2d.SIZES, "material": clevr_2d.MATERIALS}
-    return [dict({k: names[k][int(objects[k][j])] for k in names},
-                 position=tuple(objects["position"][j]),
-                 box=tuple(objects["box"][j]))
-            for j in range(len(objects["box"]))]
+    names = {
+        "color": clevr_2d.COLORS,
+        "shape": clevr_2d.SHAPES,
+        "size": clevr_2d.SIZES,
+        "material": clevr_2d.MATERIALS,
+    }
+    return [
+        dict(
+            {k: names[k][int(objects[k][j])] for k in names},
+            position=tuple(objects["position"][j]),
+            box=tuple(objects["box"][j]),
+        )
+        for j in range(len(objects["box"]))
+    ]
 
 
-def clevr_2d_examples(builder, split: str, image_kind: str,
-                      batch_size: int, num_examples: int
-                      ) -> Iterator[Tuple[dict, np.ndarray, list, list]]:
+def clevr_2d_examples(
+    builder, split: str, image_kind: str, batch_size: int, num_examples: int
+) -> Iterator[Tuple[dict, np.ndarray, list, list]]:
     """Batches of (inputs, answers [B], question types [B] (names),
     scenes [B]) of the first `num_examples` of a split, in order."""
     batches = clevr_2d_builder.clevr_2d_dataset(
-        split, batch_size, 0, image_kind=image_kind, builder=builder,
-        shuffle=False, with_info=True, limit=num_examples)
-    raw = iter(tfds.as_numpy(builder.as_dataset(
-        split=split, shuffle_files=False).take(num_examples)))
+        split,
+        batch_size,
+        0,
+        image_kind=image_kind,
+        builder=builder,
+        shuffle=False,
+        with_info=True,
+        limit=num_examples,
+    )
+    raw = iter(
+        tfds.as_numpy(
+            builder.as_dataset(split=split, shuffle_files=False).take(
+                num_examples
+            )
+        )
+    )
     for inputs, answers, info in tfds.as_numpy(batches):
         examples = [next(raw) for _ in range(len(answers))]
-        scenes = [(_scene(ex["objects"]), json.loads(ex["program"]))
-                  for ex in examples]
+        scenes = [
+            (_scene(ex["objects"]), json.loads(ex["program"]))
+            for ex in examples
+        ]
         types = [clevr_2d.QUESTION_TYPES[t] for t in info["question_type"]]
         yield inputs, answers, types, scenes
 
 
-def clevr_2d_pointing_game(model, builder, split: str = "validation",
-                           image_kind: str = "pixels",
-                           num_examples: int = 500, batch_size: int = 32,
-                           layer: Optional[str] = None, guided: bool = True,
-                           seed: int = 0) -> pointing.PointingGame:
+def clevr_2d_pointing_game(
+    model,
+    builder,
+    split: str = "validation",
+    image_kind: str = "pixels",
+    num_examples: int = 500,
+    batch_size: int = 32,
+    layer: Optional[str] = None,
+    guided: bool = True,
+    seed: int = 0,
+) -> pointing.PointingGame:
     """Plays the pointing game over the first `num_examples` of a split.
 
     Args:
@@ -75,9 +105,11 @@ def clevr_2d_pointing_game(model, builder, split: str = "validation",
     """
     game = pointing.PointingGame(seed=seed)
     for inputs, _, types, scenes in clevr_2d_examples(
-            builder, split, image_kind, batch_size, num_examples):
+        builder, split, image_kind, batch_size, num_examples
+    ):
         explanation, maps = explanation_figure.explain_batch(
-            model, inputs, layer=layer, guided=guided)
+            model, inputs, layer=layer, guided=guided
+        )
         for i, (qtype, (scene, program)) in enumerate(zip(types, scenes)):
             objects = pointing.referents(program, scene)
             if not objects:
@@ -87,8 +119,9 @@ def clevr_2d_pointing_game(model, builder, split: str = "validation",
                 heats["hadamard"] = explanation.image_map[i]
             for name, m in maps.items():
                 if m.image is not None:
-                    heats[f"attention:{name.split('/')[0]}"] = (
-                        m.image[i].mean(axis=0))
+                    heats[f"attention:{name.split('/')[0]}"] = m.image[i].mean(
+                        axis=0
+                    )
             if image_kind == "regions":
                 real = len(scene)  # Regions follow the objects, then pad.
                 inside = np.isin(np.arange(real), objects)
@@ -96,7 +129,8 @@ def clevr_2d_pointing_game(model, builder, split: str = "validation",
             else:
                 height, width = np.asarray(inputs["image"]).shape[1:3]
                 inside = pointing.box_mask(
-                    [scene[j]["box"] for j in objects], height, width)
+                    [scene[j]["box"] for j in objects], height, width
+                )
             for method, heat in heats.items():
                 game.add(method, qtype, heat, inside)
             game.add_random(qtype, inside)

@@ -12,12 +12,14 @@ question with each token coloured by its z-score, red for positive and blue
 for negative, as in the paper's figures.
 """
 
-from typing import Mapping, Optional, Sequence
+from typing import Mapping
+from typing import Optional
+from typing import Sequence
 
 import numpy as np
 
-from mi_zoo.explain import attention as attention_lib
 from mi_zoo import viz
+from mi_zoo.explain import attention as attention_lib
 from mi_zoo.explain import hadamard
 from mi_zoo.models import vqa as vqa_models
 
@@ -35,10 +37,16 @@ def _draw(image, heat, boxes):
     return None  # A flat map over grid features: no geometry to draw on.
 
 
-def explanation_figure(image, words: Sequence[str], lines: Sequence[str],
-                       token_scores=None, hadamard_map=None,
-                       attention: Optional[Mapping[str, np.ndarray]] = None,
-                       boxes=None, max_glimpses: int = 2) -> np.ndarray:
+def explanation_figure(
+    image,
+    words: Sequence[str],
+    lines: Sequence[str],
+    token_scores=None,
+    hadamard_map=None,
+    attention: Optional[Mapping[str, np.ndarray]] = None,
+    boxes=None,
+    max_glimpses: int = 2,
+) -> np.ndarray:
     """Draws one example's explanations.
 
     Args:
@@ -56,45 +64,66 @@ def explanation_figure(image, words: Sequence[str], lines: Sequence[str],
     Returns:
       uint8 [height, width, 3].
     """
-    picture = (np.full((_CANVAS, _CANVAS, 3), 255, np.uint8) if image is None
-               else viz.upscale_small(viz.to_uint8(image)))
+    picture = (
+        np.full((_CANVAS, _CANVAS, 3), 255, np.uint8)
+        if image is None
+        else viz.upscale_small(viz.to_uint8(image))
+    )
     panels = []
     if hadamard_map is not None:
         drawn = _draw(picture, hadamard_map, boxes)
         if drawn is not None:
-            panels.append(viz.caption_panel(drawn,
-                                                ["Hadamard explanation"]))
+            panels.append(viz.caption_panel(drawn, ["Hadamard explanation"]))
     for name, maps in (attention or {}).items():
         for g, heat in enumerate(np.asarray(maps)[:max_glimpses]):
             drawn = _draw(picture, heat, boxes)
             if drawn is not None:
-                panels.append(viz.caption_panel(
-                    drawn, [f"{name.split('/')[0]} glimpse {g + 1}"]))
+                panels.append(
+                    viz.caption_panel(
+                        drawn, [f"{name.split('/')[0]} glimpse {g + 1}"]
+                    )
+                )
     if not panels:
         panels.append(viz.caption_panel(picture, []))
     top = viz.grid(panels, columns=len(panels))
     width = top.shape[1]
     rows = [viz.caption_panel(top, list(lines), width=width)]
     if token_scores is not None and len(words):
-        rows.append(viz.token_scores_panel(
-            list(words), np.asarray(token_scores, np.float64), width=width))
+        rows.append(
+            viz.token_scores_panel(
+                list(words), np.asarray(token_scores, np.float64), width=width
+            )
+        )
     return viz.grid(rows, columns=1, spacing=0)
 
 
 def explain_batch(model, inputs, layer=None, guided=True):
     """The Hadamard explanation (None when the model has no Hadamard
     fusion) and the attention maps ({} without attention) of a batch."""
-    explanation = (hadamard.hadamard_explanation(model, inputs, layer=layer,
-                                                 guided=guided)
-                   if hadamard.hadamard_layers(model) else None)
-    maps = (attention_lib.attention_maps(model, inputs)
-            if vqa_models.attention_axes(model) else {})
+    explanation = (
+        hadamard.hadamard_explanation(
+            model, inputs, layer=layer, guided=guided
+        )
+        if hadamard.hadamard_layers(model)
+        else None
+    )
+    maps = (
+        attention_lib.attention_maps(model, inputs)
+        if vqa_models.attention_axes(model)
+        else {}
+    )
     return explanation, maps
 
 
-def batch_figures(model, inputs, words: Sequence[Sequence[str]],
-                  lines: Sequence[Sequence[str]], pixels: bool,
-                  layer=None, guided=True):
+def batch_figures(
+    model,
+    inputs,
+    words: Sequence[Sequence[str]],
+    lines: Sequence[Sequence[str]],
+    pixels: bool,
+    layer=None,
+    guided=True,
+):
     """`explanation_figure` of every example of a batch.
 
     Args:
@@ -116,14 +145,25 @@ def batch_figures(model, inputs, words: Sequence[Sequence[str]],
     out = []
     for i in range(mask.shape[0]):
         tokens = [w for w, keep in zip(words[i], mask[i]) if keep]
-        out.append(explanation_figure(
-            np.asarray(inputs["image"][i]) if pixels else None, tokens,
-            lines[i],
-            token_scores=(None if explanation is None
-                          else explanation.token_scores[i][mask[i]]),
-            hadamard_map=(None if explanation is None
-                          else explanation.image_map[i]),
-            attention={name: m.image[i] for name, m in maps.items()
-                       if m.image is not None},
-            boxes=None if boxes is None else boxes[i]))
+        out.append(
+            explanation_figure(
+                np.asarray(inputs["image"][i]) if pixels else None,
+                tokens,
+                lines[i],
+                token_scores=(
+                    None
+                    if explanation is None
+                    else explanation.token_scores[i][mask[i]]
+                ),
+                hadamard_map=(
+                    None if explanation is None else explanation.image_map[i]
+                ),
+                attention={
+                    name: m.image[i]
+                    for name, m in maps.items()
+                    if m.image is not None
+                },
+                boxes=None if boxes is None else boxes[i],
+            )
+        )
     return out

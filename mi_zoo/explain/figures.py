@@ -5,6 +5,8 @@ grids) lives in `mi_zoo.viz`, which the explanations, tasks, data contact
 sheets and benchmark plots share; import it from there.
 """
 
+# ruff: noqa: F401  (an alias module: it only re-exports)
+
 from mi_zoo.viz import BLACK
 from mi_zoo.viz import BOX_FORMATS
 from mi_zoo.viz import COLORMAPS

@@ -42,8 +42,10 @@ def guided_relu(x):
 
 
 def _is_relu(activation):
-    return activation is keras.activations.relu or getattr(
-        activation, "__name__", None) == "relu"
+    return (
+        activation is keras.activations.relu
+        or getattr(activation, "__name__", None) == "relu"
+    )
 
 
 def _plain_relu_layer(layer):
@@ -51,18 +53,25 @@ def _plain_relu_layer(layer):
     if not isinstance(layer, keras.layers.ReLU):
         return False
     config = layer.get_config()
-    return (not config.get("negative_slope") and config.get("max_value") is
-            None and not config.get("threshold"))
+    return (
+        not config.get("negative_slope")
+        and config.get("max_value") is None
+        and not config.get("threshold")
+    )
 
 
 def relu_layers(model):
     """The layers of `model` (nested ones included) that apply a ReLU:
     activation="relu", or a plain `keras.layers.ReLU`."""
     every = model._flatten_layers(  # pylint: disable=protected-access
-        include_self=False, recursive=True)
-    return [layer for layer in every
-            if _is_relu(getattr(layer, "activation", None))
-            or _plain_relu_layer(layer)]
+        include_self=False, recursive=True
+    )
+    return [
+        layer
+        for layer in every
+        if _is_relu(getattr(layer, "activation", None))
+        or _plain_relu_layer(layer)
+    ]
 
 
 @contextlib.contextmanager
@@ -88,9 +97,11 @@ def guided_backprop(model):
             patched.append((layer, "activation", layer.activation))
             layer.activation = guided_relu
     if not patched:
-        raise ValueError(f"Model {model.name!r} has no ReLU to guide: no "
-                         "layer with activation='relu' and no "
-                         "keras.layers.ReLU.")
+        raise ValueError(
+            f"Model {model.name!r} has no ReLU to guide: no "
+            "layer with activation='relu' and no "
+            "keras.layers.ReLU."
+        )
     try:
         yield len(patched)
     finally:

@@ -65,6 +65,7 @@ class HadamardExplanation:
         [B, T], 0 at padded positions.
       token_mask: bool [B, T], the question's real tokens.
     """
+
     layer: str
     guided: bool
     image_gradient: np.ndarray
@@ -78,8 +79,10 @@ class HadamardExplanation:
 def _usable(layer):
     """Whether a layer exposes a Hadamard product (the full MI form has the
     method but no Hadamard product)."""
-    return callable(getattr(layer, "hadamard_terms", None)) and getattr(
-        layer, "form", None) != "full"
+    return (
+        callable(getattr(layer, "hadamard_terms", None))
+        and getattr(layer, "form", None) != "full"
+    )
 
 
 def hadamard_layers(model):
@@ -95,17 +98,21 @@ def _fusion_layer(model, name):
             raise ValueError(
                 f"Model {model.name!r} has no Hadamard-product fusion (no "
                 "layer with `hadamard_terms`; the zoo's mlb, marn, mi "
-                "(low_rank), ban, mfb and mfh models have one).")
+                "(low_rank), ban, mfb and mfh models have one)."
+            )
         name = usable[-1]
     elif name not in usable:
         raise ValueError(
             f"`layer` must name a Hadamard-product fusion layer of model "
-            f"{model.name!r}, one of {usable}, got layer={name!r}.")
+            f"{model.name!r}, one of {usable}, got layer={name!r}."
+        )
     layer = model.get_layer(name)
     calls = len(layer._inbound_nodes)  # pylint: disable=protected-access
     if calls != 1:
-        raise ValueError(f"Layer {name!r} is called {calls} times in model "
-                         f"{model.name!r}; explain needs exactly one call.")
+        raise ValueError(
+            f"Layer {name!r} is called {calls} times in model "
+            f"{model.name!r}; explain needs exactly one call."
+        )
     return layer
 
 
@@ -130,8 +137,10 @@ def _named_input(model, name):
     for tensor in model.inputs:
         if tensor.name == name or tensor.name.split(":")[0] == name:
             return tensor
-    raise ValueError(f"Model {model.name!r} has no input named {name!r}; "
-                     f"its inputs: {[t.name for t in model.inputs]}.")
+    raise ValueError(
+        f"Model {model.name!r} has no input named {name!r}; "
+        f"its inputs: {[t.name for t in model.inputs]}."
+    )
 
 
 def _channel_zscores(gradient):
@@ -153,11 +162,15 @@ def _token_zscores(token_gradient, mask):
     return out
 
 
-def hadamard_explanation(model, inputs, layer: Optional[str] = None,
-                         guided: bool = True, image_input: str = "image",
-                         question_input: str = "question",
-                         embedding_layer: str = EMBEDDING_LAYER
-                         ) -> HadamardExplanation:
+def hadamard_explanation(
+    model,
+    inputs,
+    layer: Optional[str] = None,
+    guided: bool = True,
+    image_input: str = "image",
+    question_input: str = "question",
+    embedding_layer: str = EMBEDDING_LAYER,
+) -> HadamardExplanation:
     """Kim & Zhang's gradient explanation of a Hadamard-product model.
 
     Args:
@@ -191,27 +204,36 @@ def hadamard_explanation(model, inputs, layer: Optional[str] = None,
     if visual.count(True) != 1:
         raise ValueError(
             f"Layer {target.name!r}: exactly one of its two inputs must "
-            f"depend on the image input, got {visual} (first, second).")
+            f"depend on the image input, got {visual} (first, second)."
+        )
     v_side = visual.index(True)
     try:
         embedding = model.get_layer(embedding_layer).output
     except ValueError as e:
-        raise ValueError(f"Model {model.name!r} has no embedding layer "
-                         f"{embedding_layer!r} (`embedding_layer`).") from e
+        raise ValueError(
+            f"Model {model.name!r} has no embedding layer "
+            f"{embedding_layer!r} (`embedding_layer`)."
+        ) from e
     flat = keras.tree.flatten((args, kwargs))
-    symbolic = [i for i, t in enumerate(flat)
-                if isinstance(t, keras.KerasTensor)]
-    probe = keras.Model(model.inputs,
-                        [embedding] + [flat[i] for i in symbolic],
-                        name=f"{model.name}_hadamard_probe")
+    symbolic = [
+        i for i, t in enumerate(flat) if isinstance(t, keras.KerasTensor)
+    ]
+    probe = keras.Model(
+        model.inputs,
+        [embedding] + [flat[i] for i in symbolic],
+        name=f"{model.name}_hadamard_probe",
+    )
     signature = inspect.signature(target.hadamard_terms).parameters
     extra = {"training": False} if "training" in signature else {}
 
     feed = {k: tf.convert_to_tensor(v) for k, v in inputs.items()}
     feed[image.name] = tf.cast(feed[image.name], tf.float32)
     use_guided = guided and bool(guided_lib.relu_layers(model))
-    guiding = (guided_lib.guided_backprop(model) if use_guided
-               else contextlib.nullcontext())
+    guiding = (
+        guided_lib.guided_backprop(model)
+        if use_guided
+        else contextlib.nullcontext()
+    )
     with guiding:
         with tf.GradientTape(persistent=True) as tape:
             tape.watch(feed[image.name])
@@ -220,7 +242,8 @@ def hadamard_explanation(model, inputs, layer: Optional[str] = None,
             for i, value in zip(symbolic, values):
                 flat[i] = value
             call_args, call_kwargs = keras.tree.pack_sequence_as(
-                (args, kwargs), flat)
+                (args, kwargs), flat
+            )
             terms = target.hadamard_terms(*call_args, **call_kwargs, **extra)
             qs, vs, q_residuals, v_residuals = [], [], [], []
             for pair in terms:
@@ -232,21 +255,27 @@ def hadamard_explanation(model, inputs, layer: Optional[str] = None,
                 vs.append(v)
                 q_residuals.append(tf.stop_gradient(q - f))
                 v_residuals.append(tf.stop_gradient(v - f))
-        image_gradient = tape.gradient(vs, feed[image.name],
-                                       output_gradients=v_residuals)
-        token_gradient = tape.gradient(qs, embedded,
-                                       output_gradients=q_residuals)
+        image_gradient = tape.gradient(
+            vs, feed[image.name], output_gradients=v_residuals
+        )
+        token_gradient = tape.gradient(
+            qs, embedded, output_gradients=q_residuals
+        )
     del tape
     image_gradient = _numpy(image_gradient, feed[image.name])
     token_gradient = _numpy(token_gradient, embedded)
     zscores = _channel_zscores(image_gradient)
     mask = np.asarray(feed[question.name]) != 0
     return HadamardExplanation(
-        layer=target.name, guided=use_guided,
-        image_gradient=image_gradient, image_zscores=zscores,
+        layer=target.name,
+        guided=use_guided,
+        image_gradient=image_gradient,
+        image_zscores=zscores,
         image_map=np.abs(zscores).mean(axis=-1),
         token_gradient=token_gradient,
-        token_scores=_token_zscores(token_gradient, mask), token_mask=mask)
+        token_scores=_token_zscores(token_gradient, mask),
+        token_mask=mask,
+    )
 
 
 def _numpy(gradient, like):

@@ -27,7 +27,10 @@ assumed.
 """
 
 import collections
-from typing import Dict, Iterable, Mapping, Sequence
+from typing import Dict
+from typing import Iterable
+from typing import Mapping
+from typing import Sequence
 
 import numpy as np
 
@@ -63,8 +66,9 @@ def referents(program: Sequence[str], scene: Sequence[Mapping]) -> list:
             start = i
         elif _answers_from(name) and start is not None:
             operand = programs.run(list(program[start:i]), scene)
-            found.update(operand if isinstance(operand, frozenset)
-                         else {int(operand)})
+            found.update(
+                operand if isinstance(operand, frozenset) else {int(operand)}
+            )
             start = None
     return sorted(found)
 
@@ -76,8 +80,9 @@ def box_mask(boxes, height, width):
     xs = (np.arange(width) + 0.5) / width
     mask = np.zeros((height, width), bool)
     for x1, y1, x2, y2 in np.asarray(boxes, np.float64).reshape(-1, 4):
-        mask |= (((ys >= y1) & (ys <= y2))[:, None]
-                 & ((xs >= x1) & (xs <= x2))[None, :])
+        mask |= ((ys >= y1) & (ys <= y2))[:, None] & ((xs >= x1) & (xs <= x2))[
+            None, :
+        ]
     return mask
 
 
@@ -87,30 +92,37 @@ def score_map(heat, inside):
     heat = np.asarray(heat, np.float64)
     inside = np.asarray(inside, bool)
     if heat.shape != inside.shape:
-        raise ValueError(f"The map {heat.shape} and the mask {inside.shape} "
-                         "must have the same shape.")
+        raise ValueError(
+            f"The map {heat.shape} and the mask {inside.shape} "
+            "must have the same shape."
+        )
     if np.any(heat < 0):
-        raise ValueError("The map must be non-negative (got a minimum of "
-                         f"{heat.min():.3g}).")
+        raise ValueError(
+            "The map must be non-negative (got a minimum of "
+            f"{heat.min():.3g})."
+        )
     total = heat.sum()
-    return {"hit": float(inside.flat[int(np.argmax(heat))]),
-            "mass": float(heat[inside].sum() / total) if total > 0 else 0.0,
-            "area": float(inside.mean())}
+    return {
+        "hit": float(inside.flat[int(np.argmax(heat))]),
+        "mass": float(heat[inside].sum() / total) if total > 0 else 0.0,
+        "area": float(inside.mean()),
+    }
 
 
 class PointingGame:
     """Accumulates scores per method and question type.
 
-        game = PointingGame(seed=0)
-        game.add("hadamard", "query_color", heat, inside)
-        game.add_random("query_color", inside)   # the chance level
-        game.table()   # {method: {question type: {hit, mass, area, n}}}
+    game = PointingGame(seed=0)
+    game.add("hadamard", "query_color", heat, inside)
+    game.add_random("query_color", inside)   # the chance level
+    game.table()   # {method: {question type: {hit, mass, area, n}}}
     """
 
     def __init__(self, seed: int = 0):
         self._rng = np.random.default_rng(seed)
         self._scores = collections.defaultdict(
-            lambda: collections.defaultdict(list))
+            lambda: collections.defaultdict(list)
+        )
 
     def add(self, method: str, question_type: str, heat, inside):
         self._scores[method][question_type].append(score_map(heat, inside))
@@ -136,28 +148,36 @@ class PointingGame:
 
 def _mean(scores: Iterable[Mapping[str, float]]):
     scores = list(scores)
-    return {"hit": float(np.mean([s["hit"] for s in scores])),
-            "mass": float(np.mean([s["mass"] for s in scores])),
-            "area": float(np.mean([s["area"] for s in scores])),
-            "n": len(scores)}
+    return {
+        "hit": float(np.mean([s["hit"] for s in scores])),
+        "mass": float(np.mean([s["mass"] for s in scores])),
+        "area": float(np.mean([s["area"] for s in scores])),
+        "n": len(scores),
+    }
 
 
 def markdown_table(table, metric: str = "mass") -> str:
     """A question type × method markdown table of one metric, with the
     boxes' area fraction (the uniform map's mass) and the count."""
     methods = sorted(table, key=lambda m: (m == "random", m))
-    types = sorted({t for rows in table.values() for t in rows},
-                   key=lambda t: (t == "all", t))
+    types = sorted(
+        {t for rows in table.values() for t in rows},
+        key=lambda t: (t == "all", t),
+    )
     first = table[methods[0]]
-    lines = ["| question type | n | box area | "
-             + " | ".join(methods) + " |",
-             "|---|---:|---:|" + "---:|" * len(methods)]
+    lines = [
+        "| question type | n | box area | " + " | ".join(methods) + " |",
+        "|---|---:|---:|" + "---:|" * len(methods),
+    ]
     for qtype in types:
         if qtype not in first:
             continue
-        cells = [f"{table[m][qtype][metric]:.3f}" if qtype in table[m]
-                 else "–" for m in methods]
-        lines.append(f"| {qtype} | {first[qtype]['n']} | "
-                     f"{first[qtype]['area']:.3f} | " + " | ".join(cells)
-                     + " |")
+        cells = [
+            f"{table[m][qtype][metric]:.3f}" if qtype in table[m] else "–"
+            for m in methods
+        ]
+        lines.append(
+            f"| {qtype} | {first[qtype]['n']} | "
+            f"{first[qtype]['area']:.3f} | " + " | ".join(cells) + " |"
+        )
     return "\n".join(lines)

@@ -5,44 +5,36 @@ learning (MRN/MARN), bilinear attention (BAN), dual attention (DAN) and the
 Relation Network (RN), all Keras 3 layers written with `keras.ops`.
 """
 
-# Low-rank bilinear pooling family (MLB, MLB attention, MRN/MARN).
+from mi_zoo.fusion.bilinear_attention import BilinearAttention
+from mi_zoo.fusion.bilinear_attention_network import BilinearAttentionNetwork
+from mi_zoo.fusion.block import Block
+from mi_zoo.fusion.compact_bilinear_pooling import CompactBilinearPooling
+from mi_zoo.fusion.dual_attention import DualAttention
+from mi_zoo.fusion.factorized_bilinear_pooling import FactorizedBilinearPooling
+from mi_zoo.fusion.glimpse_attention import GlimpseAttention
 from mi_zoo.fusion.low_rank_bilinear_pooling import LowRankBilinearPooling
 from mi_zoo.fusion.mlb_attention import MLBAttention
 from mi_zoo.fusion.multimodal_residual import MultimodalResidual
+from mi_zoo.fusion.mutan import Mutan
+from mi_zoo.fusion.relation_network import RelationNetwork
 
+# Low-rank bilinear pooling family (MLB, MLB attention, MRN/MARN).
 _MLB = ["LowRankBilinearPooling", "MLBAttention", "MultimodalResidual"]
-
 # Attention networks (BAN, DAN).
-from mi_zoo.fusion.bilinear_attention import BilinearAttention
-from mi_zoo.fusion.bilinear_attention_network import BilinearAttentionNetwork
-from mi_zoo.fusion.dual_attention import DualAttention
-from mi_zoo.fusion.glimpse_attention import GlimpseAttention
-
 _ATTENTION = [
     "BilinearAttention",
     "BilinearAttentionNetwork",
     "DualAttention",
     "GlimpseAttention",
 ]
-
 # Pooling fusions (MCB, MFB/MFH, MUTAN, BLOCK).
-from mi_zoo.fusion.block import Block
-from mi_zoo.fusion.compact_bilinear_pooling import CompactBilinearPooling
-from mi_zoo.fusion.factorized_bilinear_pooling import (
-    FactorizedBilinearPooling,
-)
-from mi_zoo.fusion.mutan import Mutan
-
 _POOLING = [
     "Block",
     "CompactBilinearPooling",
     "FactorizedBilinearPooling",
     "Mutan",
 ]
-
 # Relational reasoning (RN).
-from mi_zoo.fusion.relation_network import RelationNetwork
-
 _RELATIONAL = ["RelationNetwork"]
 
 __all__ = _MLB + _ATTENTION + _POOLING + _RELATIONAL

@@ -39,10 +39,14 @@ def check_bool(name, value):
 
 def check_rate(name, value):
     """Raises unless `value` is a real number in [0, 1) (bools refused)."""
-    if (isinstance(value, bool) or not isinstance(value, (int, float))
-            or not 0 <= value < 1):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not 0 <= value < 1
+    ):
         raise ValueError(
-            f"`{name}` must be a number in [0, 1), got {name}={value!r}.")
+            f"`{name}` must be a number in [0, 1), got {name}={value!r}."
+        )
 
 
 def check_dropout_seed(seed, dropout):
@@ -52,7 +56,8 @@ def check_dropout_seed(seed, dropout):
         if not dropout:
             raise ValueError(
                 "`seed` only seeds the dropout, which is off; got "
-                f"seed={seed} with dropout={dropout}.")
+                f"seed={seed} with dropout={dropout}."
+            )
 
 
 def dropout_layer(rate, dtype_policy, seed=None):
@@ -70,8 +75,9 @@ def dropout_layer(rate, dtype_policy, seed=None):
 def config_with(config, layer, names):
     """Adds `layer`'s attributes `names` to `config`, in order, integral
     values as plain Python ints (`validation.plain_ints`); returns it."""
-    config.update(validation.plain_ints(
-        {name: getattr(layer, name) for name in names}))
+    config.update(
+        validation.plain_ints({name: getattr(layer, name) for name in names})
+    )
     return config
 
 
@@ -110,20 +116,26 @@ def joint_shapes(layer_name, x_shape, y_shape, x_name="x", y_name="y"):
         feature size; the message prints both shapes.
     """
     x_shape, y_shape = tuple(x_shape), tuple(y_shape)
-    where = (f"{layer_name}: {x_name} has shape {x_shape} and {y_name} has "
-             f"shape {y_shape}")
+    where = (
+        f"{layer_name}: {x_name} has shape {x_shape} and {y_name} has "
+        f"shape {y_shape}"
+    )
     for name, shape in ((x_name, x_shape), (y_name, y_shape)):
         if len(shape) < 2:
-            raise ValueError(f"{where}; {name} must have rank >= 2 "
-                             "([batch, ..., features]).")
+            raise ValueError(
+                f"{where}; {name} must have rank >= 2 "
+                "([batch, ..., features])."
+            )
     if not compatible(x_shape[0], y_shape[0]):
-        raise ValueError(f"{where}; the batch sizes of {x_name} and {y_name} "
-                         "differ.")
+        raise ValueError(
+            f"{where}; the batch sizes of {x_name} and {y_name} differ."
+        )
     if len(x_shape) == len(y_shape):
         pairs = list(zip(x_shape[:-1], y_shape[:-1]))
         if not all(compatible(a, b) for a, b in pairs):
-            raise ValueError(f"{where}; the leading axes of {x_name} and "
-                             f"{y_name} differ.")
+            raise ValueError(
+                f"{where}; the leading axes of {x_name} and {y_name} differ."
+            )
         leading = tuple(merge(a, b) for a, b in pairs)
     elif min(len(x_shape), len(y_shape)) == 2:
         longer = x_shape if len(x_shape) > len(y_shape) else y_shape
@@ -131,10 +143,12 @@ def joint_shapes(layer_name, x_shape, y_shape, x_name="x", y_name="y"):
     else:
         raise ValueError(
             f"{where}; inputs of different ranks need the lower-rank one to be "
-            "[batch, features], broadcast over the other's middle axes.")
+            "[batch, features], broadcast over the other's middle axes."
+        )
     if x_shape[-1] is None or y_shape[-1] is None:
-        raise ValueError(f"{where}; the last axes of {x_name} and {y_name} "
-                         "must be known.")
+        raise ValueError(
+            f"{where}; the last axes of {x_name} and {y_name} must be known."
+        )
     return int(x_shape[-1]), int(y_shape[-1]), leading
 
 
@@ -167,13 +181,16 @@ def check_set_shapes(layer_name, x_name, x_shape, y_name, y_shape):
         message prints both shapes.
     """
     x_shape, y_shape = tuple(x_shape), tuple(y_shape)
-    where = (f"{layer_name}: {x_name} has shape {x_shape} and {y_name} has "
-             f"shape {y_shape}")
+    where = (
+        f"{layer_name}: {x_name} has shape {x_shape} and {y_name} has "
+        f"shape {y_shape}"
+    )
     for name, shape in ((x_name, x_shape), (y_name, y_shape)):
         if len(shape) != 3:
             raise ValueError(
                 f"{where}; {name} must have rank 3 ([batch, positions, "
-                f"features]).")
+                f"features])."
+            )
     if not compatible(x_shape[0], y_shape[0]):
         raise ValueError(f"{where}; the batch sizes differ.")
     if x_shape[-1] is None or y_shape[-1] is None:
@@ -190,12 +207,14 @@ def check_mask(layer_name, mask_name, mask, x_name, x):
         return None
     mask_shape, x_shape = tuple(mask.shape), tuple(x.shape)
     ok = len(mask_shape) == 2 and all(
-        compatible(a, b) for a, b in zip(mask_shape, x_shape[:2]))
+        compatible(a, b) for a, b in zip(mask_shape, x_shape[:2])
+    )
     if not ok:
         raise ValueError(
             f"{layer_name}: {mask_name} has shape {mask_shape} and {x_name} "
             f"has shape {x_shape}; {mask_name} must be [batch, positions] = "
-            f"{x_shape[:2]}.")
+            f"{x_shape[:2]}."
+        )
     return ops.cast(mask, "bool")
 
 

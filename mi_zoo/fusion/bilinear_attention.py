@@ -90,10 +90,12 @@ class BilinearAttention(_common.ConsumesMasks, base.WeightedLayer):
         self.glimpses = glimpses
         self.rank = rank
         self.return_logits = return_logits
+
     def _output_shape(self, x_shape, y_shape):
         """Checks the shapes; returns (N, M, maps shape)."""
         n, m = _common.check_set_shapes(
-            "BilinearAttention", "x", x_shape, "y", y_shape)
+            "BilinearAttention", "x", x_shape, "y", y_shape
+        )
         batch = _common.merge(x_shape[0], y_shape[0])
         return n, m, (batch, self.glimpses, x_shape[1], y_shape[1])
 
@@ -104,7 +106,8 @@ class BilinearAttention(_common.ConsumesMasks, base.WeightedLayer):
         self.y_kernel = self.add_kernel("y_kernel", (m, self.rank))  # V
         self.y_bias = self.add_bias("y_bias", (self.rank,))
         self.glimpse_kernel = self.add_kernel(  # p_g, one row per glimpse
-            "glimpse_kernel", (self.glimpses, self.rank))
+            "glimpse_kernel", (self.glimpses, self.rank)
+        )
 
     def hidden(self, t, kernel, bias):
         """σ(t W + b) over the last axis of t."""
@@ -123,7 +126,8 @@ class BilinearAttention(_common.ConsumesMasks, base.WeightedLayer):
         logits = ops.matmul(hxp, hyt)  # [B, G, ρ, φ]
         mask = _common.pair_mask(x_mask, y_mask)  # [B, 1, ρ|1, φ|1] | None
         maps = _common.masked_softmax(
-            logits, mask, axis=(-2, -1))  # [B, G, ρ, φ]
+            logits, mask, axis=(-2, -1)
+        )  # [B, G, ρ, φ]
         if self.return_logits:
             return maps, logits
         return maps
@@ -133,6 +137,6 @@ class BilinearAttention(_common.ConsumesMasks, base.WeightedLayer):
         return (shape, shape) if self.return_logits else shape
 
     def get_config(self):
-        return _common.config_with(super().get_config(), self, (
-            "glimpses", "rank", "return_logits"))
-
+        return _common.config_with(
+            super().get_config(), self, ("glimpses", "rank", "return_logits")
+        )

@@ -114,13 +114,15 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, base.WeightedLayer):
         validation.check_positive_int("glimpses", glimpses)
         validation.check_positive_int("rank", rank)
         validation.check_positive_int(
-            "attention_rank", attention_rank, allow_none=True)
+            "attention_rank", attention_rank, allow_none=True
+        )
         validation.check_positive_int("pool_size", pool_size)
         if rank % pool_size:
             raise ValueError(
                 "`rank` must be a multiple of `pool_size` (the k-sum pooling "
                 f"sums windows of pool_size features), got rank={rank} and "
-                f"pool_size={pool_size}.")
+                f"pool_size={pool_size}."
+            )
         self.glimpses = glimpses
         self.rank = rank
         self.attention_rank = attention_rank
@@ -139,22 +141,27 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, base.WeightedLayer):
             dtype=self.dtype_policy,
             name="attention",
         )
+
     def _sizes(self, x_shape, y_shape):
         return _common.check_set_shapes(
-            "BilinearAttentionNetwork", "x", x_shape, "y", y_shape)
+            "BilinearAttentionNetwork", "x", x_shape, "y", y_shape
+        )
 
     def build(self, x_shape, y_shape):
         n, m = self._sizes(x_shape, y_shape)
         g, k, pooled = self.glimpses, self.rank, self.rank // self.pool_size
         self.attention.build(x_shape, y_shape)
         self.feature_x_kernel = self.add_kernel(  # U'_g
-            "feature_x_kernel", (g, n, k))
+            "feature_x_kernel", (g, n, k)
+        )
         self.feature_x_bias = self.add_bias("feature_x_bias", (g, k))
         self.feature_y_kernel = self.add_kernel(  # V'_g
-            "feature_y_kernel", (g, m, k))
+            "feature_y_kernel", (g, m, k)
+        )
         self.feature_y_bias = self.add_bias("feature_y_bias", (g, k))
         self.projection_kernel = self.add_kernel(  # P_g
-            "projection_kernel", (g, pooled, n))
+            "projection_kernel", (g, pooled, n)
+        )
         self.projection_bias = self.add_bias("projection_bias", (g, n))
 
     def _glimpses_pass(self, x, y, x_mask, y_mask):
@@ -164,11 +171,13 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, base.WeightedLayer):
         x_mask = _common.check_mask(name, "x_mask", x_mask, "x", x)
         y_mask = _common.check_mask(name, "y_mask", y_mask, "y", y)
         maps = self.attention(
-            x, y, x_mask=x_mask, y_mask=y_mask)  # [B, G, ρ, φ]
+            x, y, x_mask=x_mask, y_mask=y_mask
+        )  # [B, G, ρ, φ]
         g, k, m = self.glimpses, self.rank, y.shape[-1]
         # σ(YᵀV'_g) for every glimpse in one GEMM.
         v_all = ops.reshape(
-            ops.transpose(self.feature_y_kernel, (1, 0, 2)), (m, g * k))
+            ops.transpose(self.feature_y_kernel, (1, 0, 2)), (m, g * k)
+        )
         hy = layer_ops.matmul_last(y, v_all)  # [B, φ, G·K]
         hy = ops.reshape(hy, tuple(ops.shape(y)[:2]) + (g, k))  # [B, φ, G, K]
         if self.use_bias:
@@ -176,17 +185,23 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, base.WeightedLayer):
         hy = self.activation(hy)
         f, terms = x, []  # f_0: [B, ρ, N]
         for i in range(g):
-            hx = self.activation(_common.linear(
-                f, self.feature_x_kernel[i],
-                _common.row(self.feature_x_bias, i)))  # [B, ρ, K]
+            hx = self.activation(
+                _common.linear(
+                    f,
+                    self.feature_x_kernel[i],
+                    _common.row(self.feature_x_bias, i),
+                )
+            )  # [B, ρ, K]
             # A_g σ(YᵀV'_g): [B, ρ, K]
             a_hy = ops.matmul(maps[:, i], hy[:, :, i])
             terms.append((hx, a_hy))
             feature = ops.sum(hx * a_hy, axis=1)  # f'_g: [B, K]
             pooled = _common.sum_pool(feature, self.pool_size)  # [B, K/k]
             glimpse = _common.linear(
-                pooled, self.projection_kernel[i],
-                _common.row(self.projection_bias, i))  # [B, N]
+                pooled,
+                self.projection_kernel[i],
+                _common.row(self.projection_bias, i),
+            )  # [B, N]
             f = f + ops.expand_dims(glimpse, 1)  # f_{g+1}: [B, ρ, N]
         joint = _common.masked_sum(f, x_mask)  # [B, N]
         return joint, maps, terms
@@ -213,5 +228,8 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, base.WeightedLayer):
         return (batch, n), maps
 
     def get_config(self):
-        return _common.config_with(super().get_config(), self, (
-            "glimpses", "rank", "attention_rank", "pool_size"))
+        return _common.config_with(
+            super().get_config(),
+            self,
+            ("glimpses", "rank", "attention_rank", "pool_size"),
+        )

@@ -115,11 +115,15 @@ class Block(base.WeightedLayer):
         )
         units, mm_dim, chunks, rank = (
             validation.check_positive_int(name, value)
-            for name, value in (("units", units), ("mm_dim", mm_dim),
-                                ("chunks", chunks), ("rank", rank)))
+            for name, value in (
+                ("units", units),
+                ("mm_dim", mm_dim),
+                ("chunks", chunks),
+                ("rank", rank),
+            )
+        )
         sizes = chunk_sizes(mm_dim, chunks)
-        validation.check_choice("normalization", normalization,
-                                 NORMALIZATIONS)
+        validation.check_choice("normalization", normalization, NORMALIZATIONS)
         self.units = units
         self.mm_dim = mm_dim
         self.chunks = chunks
@@ -129,10 +133,13 @@ class Block(base.WeightedLayer):
         self.seed = seed
         # (count, size) of the runs of equal chunks: one, or the C − 1 full
         # chunks and the shorter last one.
-        self._groups = [(sizes.count(size), size)
-                        for size in sorted(set(sizes), reverse=True)]
+        self._groups = [
+            (sizes.count(size), size)
+            for size in sorted(set(sizes), reverse=True)
+        ]
         self.dropout_layer = _common.dropout_layer(
-            dropout, self.dtype_policy, seed=seed)
+            dropout, self.dtype_policy, seed=seed
+        )
 
     def _sizes(self, x_shape, y_shape):
         return _common.joint_shapes("Block", x_shape, y_shape)
@@ -145,17 +152,21 @@ class Block(base.WeightedLayer):
         self.y_kernel = self.add_kernel("y_kernel", (m, d))
         self.y_bias = self.add_bias("y_bias", (d,))
         for side in ("x", "y"):
-            for name, (count, s) in zip(self._factor_names(side),
-                                        self._groups):
+            for name, (count, s) in zip(
+                self._factor_names(side), self._groups
+            ):
                 setattr(self, name, self.add_kernel(name, (count, s, r * s)))
-                setattr(self, f"{name}_bias",
-                        self.add_bias(f"{name}_bias", (count, r * s)))
+                setattr(
+                    self,
+                    f"{name}_bias",
+                    self.add_bias(f"{name}_bias", (count, r * s)),
+                )
         self.output_kernel = self.add_kernel("output_kernel", (d, self.units))
         self.output_bias = self.add_bias("output_bias", (self.units,))
 
     def _factor_names(self, side):
         """The names of `side`'s factor kernels, one per group of chunks."""
-        return [f"{side}_factor", f"{side}_last_factor"][:len(self._groups)]
+        return [f"{side}_factor", f"{side}_last_factor"][: len(self._groups)]
 
     def _project(self, t, kernel, bias, side, training):
         """The per-chunk factors of one input, chunk-major.
@@ -185,8 +196,9 @@ class Block(base.WeightedLayer):
 
     def call(self, x, y, training=None):
         # x: [B, ..., n]; y: [B, ..., m] (one of them may be [B, f]).
-        pxs = self._project(x, self.x_kernel, self.x_bias, "x",
-                            training)  # [C_g, B(, ...), R·s_g] per group
+        pxs = self._project(
+            x, self.x_kernel, self.x_bias, "x", training
+        )  # [C_g, B(, ...), R·s_g] per group
         pys = self._project(y, self.y_kernel, self.y_bias, "y", training)
         big = y if len(y.shape) > len(x.shape) else x
         lead = tuple(ops.shape(big)[:-1])  # [B, ...]
@@ -203,14 +215,16 @@ class Block(base.WeightedLayer):
             if self.normalization == "before_concat":
                 z = _common.normalize(z, True, True)  # per chunk
             # Only the small result leaves chunk-major: [N, C_g·s].
-            zs.append(ops.reshape(ops.transpose(z, (1, 0, 2)),
-                                  (-1, count * s)))
+            zs.append(
+                ops.reshape(ops.transpose(z, (1, 0, 2)), (-1, count * s))
+            )
         z = zs[0] if len(zs) == 1 else ops.concatenate(zs, axis=-1)
         z = ops.reshape(z, lead + (self.mm_dim,))  # [B, ..., d]
         if self.normalization == "after_concat":
             z = _common.normalize(z, True, True)
         out = _common.linear(
-            z, self.output_kernel, self.output_bias)  # [B, ..., units]
+            z, self.output_kernel, self.output_bias
+        )  # [B, ..., units]
         return self.activation(out)
 
     def compute_output_shape(self, x_shape, y_shape):
@@ -218,9 +232,19 @@ class Block(base.WeightedLayer):
         return lead + (self.units,)
 
     def get_config(self):
-        return _common.config_with(super().get_config(), self, (
-            "units", "mm_dim", "chunks", "rank", "normalization", "dropout",
-            "seed"))
+        return _common.config_with(
+            super().get_config(),
+            self,
+            (
+                "units",
+                "mm_dim",
+                "chunks",
+                "rank",
+                "normalization",
+                "dropout",
+                "seed",
+            ),
+        )
 
 
 def chunk_sizes(dim, chunks):
@@ -249,7 +273,8 @@ def chunk_sizes(dim, chunks):
     if chunks > dim:
         raise ValueError(
             f"`chunks` must be at most `mm_dim` (each chunk needs a feature), "
-            f"got mm_dim={dim} and chunks={chunks}.")
+            f"got mm_dim={dim} and chunks={chunks}."
+        )
     size = -(-dim // chunks)
     last = dim - size * (chunks - 1)
     if last <= 0:
@@ -257,5 +282,6 @@ def chunk_sizes(dim, chunks):
             f"`mm_dim` must leave a last chunk when cut like torch.chunk, in "
             f"chunks of ceil(mm_dim / chunks) = {size} features: "
             f"{chunks - 1} of them already take {size * (chunks - 1)} >= "
-            f"mm_dim features; got mm_dim={dim} and chunks={chunks}.")
+            f"mm_dim features; got mm_dim={dim} and chunks={chunks}."
+        )
     return [size] * (chunks - 1) + [last]

@@ -1,8 +1,8 @@
 """Multimodal compact bilinear pooling (MCB)."""
 
 import keras
-import numpy as np
 from keras import ops
+import numpy as np
 
 from mi_zoo.core import validation
 from mi_zoo.fusion import _common
@@ -14,8 +14,10 @@ MAX_SKETCH_DIM = 2**24
 
 def _constant(values):
     """An initializer that returns the given array (cast to the dtype)."""
+
     def initializer(shape, dtype=None):
         return ops.convert_to_tensor(np.reshape(values, shape), dtype)
+
     return initializer
 
 
@@ -119,7 +121,8 @@ class CompactBilinearPooling(base.WeightedLayer):
         if sketch_dim > MAX_SKETCH_DIM:
             raise ValueError(
                 f"`sketch_dim` must be at most 2**24 = {MAX_SKETCH_DIM} (the "
-                f"hashes are stored as float32), got sketch_dim={sketch_dim}.")
+                f"hashes are stored as float32), got sketch_dim={sketch_dim}."
+            )
         _common.check_bool("signed_sqrt", signed_sqrt)
         _common.check_bool("l2_normalize", l2_normalize)
         if seed is None:
@@ -127,16 +130,19 @@ class CompactBilinearPooling(base.WeightedLayer):
         elif not validation.is_integer(seed) or seed < 0:
             raise ValueError(
                 f"`seed` must be None or a non-negative integer, got "
-                f"seed={seed!r}.")
+                f"seed={seed!r}."
+            )
         validation.check_positive_int("units", units, allow_none=True)
         if units is None and self.activation is not keras.activations.linear:
             raise ValueError(
                 "`activation` applies to the output projection, which needs "
-                f"`units`; got activation={activation!r} with units=None.")
+                f"`units`; got activation={activation!r} with units=None."
+            )
         if units is None and not use_bias:
             raise ValueError(
                 "`use_bias` applies to the output projection, which needs "
-                "`units`; got use_bias=False with units=None.")
+                "`units`; got use_bias=False with units=None."
+            )
         self.sketch_dim = sketch_dim
         self.signed_sqrt = signed_sqrt
         self.l2_normalize = l2_normalize
@@ -155,10 +161,18 @@ class CompactBilinearPooling(base.WeightedLayer):
             hashes_and_signs[f"{name}_hash"] = rng.integers(0, d, size)
             hashes_and_signs[f"{name}_sign"] = 2 * rng.integers(0, 2, size) - 1
         for name, values in hashes_and_signs.items():
-            setattr(self, name, self.add_weight(
-                name=name, shape=values.shape, dtype="float32",
-                initializer=_constant(values), trainable=False,
-                autocast=False))
+            setattr(
+                self,
+                name,
+                self.add_weight(
+                    name=name,
+                    shape=values.shape,
+                    dtype="float32",
+                    initializer=_constant(values),
+                    trainable=False,
+                    autocast=False,
+                ),
+            )
         if self.units is not None:
             self.kernel = self.add_kernel("kernel", (d, self.units))
             self.bias = self.add_bias("bias", (self.units,))
@@ -170,8 +184,8 @@ class CompactBilinearPooling(base.WeightedLayer):
         t = ops.reshape(ops.cast(t, dtype), (-1, n))  # [N, n]
         t = t * ops.cast(signs, dtype)
         sketch = ops.segment_sum(
-            ops.transpose(t), ops.cast(hashes, "int32"),
-            num_segments=d)  # [d, N]
+            ops.transpose(t), ops.cast(hashes, "int32"), num_segments=d
+        )  # [d, N]
         sketch = ops.reshape(ops.transpose(sketch), tuple(lead) + (d,))
         return ops.rfft(sketch, fft_length=d)  # [B, ..., d // 2 + 1] × 2
 
@@ -179,7 +193,8 @@ class CompactBilinearPooling(base.WeightedLayer):
         # x: [B, ..., n]; y: [B, ..., m] (one of them may be [B, f]).
         dtype = _common.wide_dtype(self.compute_dtype)
         x_re, x_im = self._sketch_spectrum(
-            x, self.x_hash, self.x_sign, dtype)  # [B(,...), d // 2 + 1]
+            x, self.x_hash, self.x_sign, dtype
+        )  # [B(,...), d // 2 + 1]
         y_re, y_im = self._sketch_spectrum(y, self.y_hash, self.y_sign, dtype)
         x_re, y_re = _common.broadcast_pair(x_re, y_re)
         x_im, y_im = _common.broadcast_pair(x_im, y_im)
@@ -198,5 +213,8 @@ class CompactBilinearPooling(base.WeightedLayer):
         return lead + (self.units or self.sketch_dim,)
 
     def get_config(self):
-        return _common.config_with(super().get_config(), self, (
-            "sketch_dim", "signed_sqrt", "l2_normalize", "seed", "units"))
+        return _common.config_with(
+            super().get_config(),
+            self,
+            ("sketch_dim", "signed_sqrt", "l2_normalize", "seed", "units"),
+        )

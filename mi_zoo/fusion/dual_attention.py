@@ -106,7 +106,8 @@ class DualAttention(_common.ConsumesMasks, base.WeightedLayer):
         if "activation" in kwargs:
             raise ValueError(
                 "DualAttention uses the paper's tanh and takes no "
-                f"`activation`, got activation={kwargs['activation']!r}.")
+                f"`activation`, got activation={kwargs['activation']!r}."
+            )
         super().__init__(
             use_bias=use_bias,
             **kwargs,
@@ -117,32 +118,40 @@ class DualAttention(_common.ConsumesMasks, base.WeightedLayer):
         self.units = units
         self.steps = steps
         self.mode = mode
+
     def _sizes(self, v_shape, u_shape):
         return _common.check_set_shapes(
-            f"DualAttention(mode={self.mode!r})", "v", v_shape, "u", u_shape)
+            f"DualAttention(mode={self.mode!r})", "v", v_shape, "u", u_shape
+        )
 
     def build(self, v_shape, u_shape):
         cv, cu = self._sizes(v_shape, u_shape)
         s, h, d = self.steps, self.units, cu
         kernel, bias = self.add_kernel, self.add_bias
         self.visual_projection_kernel = kernel(  # P(0), ..., P(K)
-            "visual_projection_kernel", (s + 1, cv, d))
+            "visual_projection_kernel", (s + 1, cv, d)
+        )
         self.visual_projection_bias = bias(
-            "visual_projection_bias", (s + 1, d))
+            "visual_projection_bias", (s + 1, d)
+        )
         self.visual_kernel = kernel("visual_kernel", (s, cv, h))  # W_v(k)
         self.visual_bias = bias("visual_bias", (s, h))
         self.visual_memory_kernel = kernel(  # W_v,m(k)
-            "visual_memory_kernel", (s, d, h))
+            "visual_memory_kernel", (s, d, h)
+        )
         self.visual_memory_bias = bias("visual_memory_bias", (s, h))
         self.visual_score_kernel = kernel(  # w_v,h(k)
-            "visual_score_kernel", (s, h))
+            "visual_score_kernel", (s, h)
+        )
         self.textual_kernel = kernel("textual_kernel", (s, cu, h))  # W_u(k)
         self.textual_bias = bias("textual_bias", (s, h))
         self.textual_memory_kernel = kernel(  # W_u,m(k)
-            "textual_memory_kernel", (s, d, h))
+            "textual_memory_kernel", (s, d, h)
+        )
         self.textual_memory_bias = bias("textual_memory_bias", (s, h))
         self.textual_score_kernel = kernel(  # w_u,h(k)
-            "textual_score_kernel", (s, h))
+            "textual_score_kernel", (s, h)
+        )
 
     def _keys(self, t, kernel, bias):
         """tanh(W(k) t_n + b(k)) for every step k: [B, S, K, h]."""
@@ -155,20 +164,26 @@ class DualAttention(_common.ConsumesMasks, base.WeightedLayer):
             keys = keys + bias
         return ops.tanh(keys)
 
-    def _attend(self, t, keys, memory, memory_kernel, memory_bias,
-                score_kernel, mask):
+    def _attend(
+        self, t, keys, memory, memory_kernel, memory_bias, score_kernel, mask
+    ):
         """One attention step: returns (weights [B, S], Σ_s α_s t_s)."""
         query = ops.tanh(_common.linear(memory, memory_kernel, memory_bias))
         hidden = keys * ops.expand_dims(query, 1)  # [B, S, h]
         scores = ops.squeeze(
-            ops.matmul(hidden, ops.expand_dims(score_kernel, -1)), -1)
+            ops.matmul(hidden, ops.expand_dims(score_kernel, -1)), -1
+        )
         weights = _common.masked_softmax(scores, mask)  # [B, S]
         return weights, _weighted_sum(weights, t)  # [B, S], [B, C]
 
     def _project(self, step, attended):
-        return ops.tanh(_common.linear(
-            attended, self.visual_projection_kernel[step],
-            _common.row(self.visual_projection_bias, step)))
+        return ops.tanh(
+            _common.linear(
+                attended,
+                self.visual_projection_kernel[step],
+                _common.row(self.visual_projection_bias, step),
+            )
+        )
 
     def call(self, v, u, v_mask=None, u_mask=None):
         # v: [B, N, C_v]; u: [B, T, C_u]; v_mask: [B, N]; u_mask: [B, T].
@@ -191,13 +206,23 @@ class DualAttention(_common.ConsumesMasks, base.WeightedLayer):
             if self.mode == "reasoning":
                 v_memory = u_memory = memory
             alpha_v, v_att = self._attend(
-                v, v_keys[:, :, k], v_memory, self.visual_memory_kernel[k],
+                v,
+                v_keys[:, :, k],
+                v_memory,
+                self.visual_memory_kernel[k],
                 _common.row(self.visual_memory_bias, k),
-                self.visual_score_kernel[k], v_mask)  # [B, N], [B, C_v]
+                self.visual_score_kernel[k],
+                v_mask,
+            )  # [B, N], [B, C_v]
             alpha_u, u_k = self._attend(
-                u, u_keys[:, :, k], u_memory, self.textual_memory_kernel[k],
+                u,
+                u_keys[:, :, k],
+                u_memory,
+                self.textual_memory_kernel[k],
                 _common.row(self.textual_memory_bias, k),
-                self.textual_score_kernel[k], u_mask)  # [B, T], [B, d]
+                self.textual_score_kernel[k],
+                u_mask,
+            )  # [B, T], [B, d]
             v_k = self._project(k + 1, v_att)  # v(k): [B, d]
             v_weights.append(alpha_v)
             u_weights.append(alpha_u)

@@ -105,11 +105,13 @@ class FactorizedBilinearPooling(base.WeightedLayer):
         self.l2_normalize = l2_normalize
         self.seed = seed
         self.dropout_layer = _common.dropout_layer(
-            dropout, self.dtype_policy, seed=seed)
+            dropout, self.dtype_policy, seed=seed
+        )
 
     def _sizes(self, x_shape, y_shape):
         return _common.joint_shapes(
-            "FactorizedBilinearPooling", x_shape, y_shape)
+            "FactorizedBilinearPooling", x_shape, y_shape
+        )
 
     def build(self, x_shape, y_shape):
         n, m, _ = self._sizes(x_shape, y_shape)
@@ -142,8 +144,9 @@ class FactorizedBilinearPooling(base.WeightedLayer):
             expanded = e
             e = ops.reshape(e, tuple(lead) + (self.units, self.factor))
             z = ops.sum(e, axis=-1)  # [B, ..., o]: sum pooling over k
-            outputs.append(_common.normalize(
-                z, self.power_normalize, self.l2_normalize))
+            outputs.append(
+                _common.normalize(z, self.power_normalize, self.l2_normalize)
+            )
         return outputs, terms
 
     def hadamard_terms(self, x, y, training=None):
@@ -167,6 +170,16 @@ class FactorizedBilinearPooling(base.WeightedLayer):
         return lead + (self.order * self.units,)
 
     def get_config(self):
-        return _common.config_with(super().get_config(), self, (
-            "units", "factor", "order", "dropout", "power_normalize",
-            "l2_normalize", "seed"))
+        return _common.config_with(
+            super().get_config(),
+            self,
+            (
+                "units",
+                "factor",
+                "order",
+                "dropout",
+                "power_normalize",
+                "l2_normalize",
+                "seed",
+            ),
+        )

@@ -44,29 +44,38 @@ class GlimpseAttention(_common.ConsumesMasks, keras.layers.Layer):
 
     @staticmethod
     def _check(logits_shape, features_shape):
-        logits_shape, features_shape = tuple(logits_shape), tuple(
-            features_shape)
-        if (len(logits_shape) < 3 or len(logits_shape) != len(features_shape)
-                or not all(_common.compatible(a, b)
-                           for a, b in zip(logits_shape[:-1],
-                                           features_shape[:-1]))):
+        logits_shape, features_shape = (
+            tuple(logits_shape),
+            tuple(features_shape),
+        )
+        if (
+            len(logits_shape) < 3
+            or len(logits_shape) != len(features_shape)
+            or not all(
+                _common.compatible(a, b)
+                for a, b in zip(logits_shape[:-1], features_shape[:-1])
+            )
+        ):
             raise ValueError(
                 f"GlimpseAttention: logits has shape {logits_shape} and "
                 f"features has shape {features_shape}; both must be "
-                "[batch, positions..., channels] over the same positions.")
+                "[batch, positions..., channels] over the same positions."
+            )
         if logits_shape[-1] is None or features_shape[-1] is None:
             raise ValueError(
                 f"GlimpseAttention: logits has shape {logits_shape} and "
                 f"features has shape {features_shape}; the last axes must be "
-                "known.")
+                "known."
+            )
         return logits_shape[-1], features_shape[-1]
 
     def call(self, logits, features, mask=None):
         # logits: [B, ..., G]; features: [B, ..., C]; mask: [B, ...].
         glimpses, c = logits.shape[-1], features.shape[-1]
         flat, batch, spatial = _common.flatten_positions(features)  # [B,S,C]
-        logits = ops.transpose(ops.reshape(logits, (batch, -1, glimpses)),
-                               (0, 2, 1))  # [B, G, S]
+        logits = ops.transpose(
+            ops.reshape(logits, (batch, -1, glimpses)), (0, 2, 1)
+        )  # [B, G, S]
         alpha, attended = _common.attend(logits, flat, mask)  # [B, G, S|C]
         attended = ops.reshape(attended, (batch, glimpses * c))  # [B, G·C]
         return attended, ops.reshape(alpha, (batch, glimpses) + spatial)
@@ -74,5 +83,7 @@ class GlimpseAttention(_common.ConsumesMasks, keras.layers.Layer):
     def compute_output_shape(self, logits_shape, features_shape):
         glimpses, c = self._check(logits_shape, features_shape)
         batch = tuple(features_shape)[0]
-        return ((batch, glimpses * c),
-                (batch, glimpses) + tuple(features_shape)[1:-1])
+        return (
+            (batch, glimpses * c),
+            (batch, glimpses) + tuple(features_shape)[1:-1],
+        )

@@ -95,13 +95,17 @@ class LowRankBilinearPooling(base.WeightedLayer):
         validation.check_positive_int("joint_size", joint_size)
         validation.check_positive_int("units", units, allow_none=True)
         validation.check_choice(
-            "activation_position", activation_position, ("before", "after"))
+            "activation_position", activation_position, ("before", "after")
+        )
         _common.check_bool("use_shortcut", use_shortcut)
-        if (activation_position == "after"
-                and self.activation is keras.activations.linear):
+        if (
+            activation_position == "after"
+            and self.activation is keras.activations.linear
+        ):
             raise ValueError(
                 "`activation_position` only applies with an activation, got "
-                f"activation_position='after' with activation={activation!r}.")
+                f"activation_position='after' with activation={activation!r}."
+            )
         self.joint_size = joint_size
         self.units = units
         self.activation_position = activation_position
@@ -111,7 +115,8 @@ class LowRankBilinearPooling(base.WeightedLayer):
 
     def _sizes(self, x_shape, y_shape):
         n, m, leading = _common.joint_shapes(
-            "LowRankBilinearPooling", x_shape, y_shape)
+            "LowRankBilinearPooling", x_shape, y_shape
+        )
         return n, m, leading, self.units or self.joint_size
 
     def build(self, x_shape, y_shape):
@@ -128,9 +133,11 @@ class LowRankBilinearPooling(base.WeightedLayer):
         self.x_shortcut_kernel = self.y_shortcut_kernel = None
         if self.use_shortcut:
             self.x_shortcut_kernel = self.add_kernel(
-                "x_shortcut_kernel", (n, out))
+                "x_shortcut_kernel", (n, out)
+            )
             self.y_shortcut_kernel = self.add_kernel(
-                "y_shortcut_kernel", (m, out))
+                "y_shortcut_kernel", (m, out)
+            )
 
     def _operands(self, x, y, training):
         # x: [B, ..., n]; y: [B, ..., m] (either may be [B, features]).
@@ -173,6 +180,14 @@ class LowRankBilinearPooling(base.WeightedLayer):
         return leading + (out,)
 
     def get_config(self):
-        return _common.config_with(super().get_config(), self, (
-            "joint_size", "units", "activation_position", "use_shortcut",
-            "dropout"))
+        return _common.config_with(
+            super().get_config(),
+            self,
+            (
+                "joint_size",
+                "units",
+                "activation_position",
+                "use_shortcut",
+                "dropout",
+            ),
+        )

@@ -17,18 +17,22 @@ def attention_shapes(layer_name, q_shape, features_shape):
         the message prints both shapes.
     """
     q_shape, features_shape = tuple(q_shape), tuple(features_shape)
-    where = (f"{layer_name}: q has shape {q_shape} and features has shape "
-             f"{features_shape}")
+    where = (
+        f"{layer_name}: q has shape {q_shape} and features has shape "
+        f"{features_shape}"
+    )
     if len(q_shape) != 2:
         raise ValueError(f"{where}; q must be [batch, n].")
     if len(features_shape) < 3:
         raise ValueError(
-            f"{where}; features must be [batch, S, C] or [batch, H, W, C].")
+            f"{where}; features must be [batch, S, C] or [batch, H, W, C]."
+        )
     if not _common.compatible(q_shape[0], features_shape[0]):
         raise ValueError(f"{where}; the batch sizes of q and features differ.")
     if q_shape[-1] is None or features_shape[-1] is None:
         raise ValueError(
-            f"{where}; the last axes of q and features must be known.")
+            f"{where}; the last axes of q and features must be known."
+        )
     return int(q_shape[-1]), int(features_shape[-1]), features_shape[1:-1]
 
 
@@ -124,7 +128,8 @@ class MLBAttention(_common.ConsumesMasks, base.WeightedLayer):
         validation.check_positive_int("joint_size", joint_size)
         validation.check_positive_int("glimpses", glimpses)
         validation.check_positive_int(
-            "glimpse_units", glimpse_units, allow_none=True)
+            "glimpse_units", glimpse_units, allow_none=True
+        )
         self.joint_size = joint_size
         self.glimpses = glimpses
         self.glimpse_units = glimpse_units
@@ -148,19 +153,23 @@ class MLBAttention(_common.ConsumesMasks, base.WeightedLayer):
     def _check_mask(self, features, mask):
         expected, got = tuple(features.shape[:-1]), tuple(mask.shape)
         if len(got) != len(expected) or not all(
-                _common.compatible(a, b) for a, b in zip(expected, got)):
+            _common.compatible(a, b) for a, b in zip(expected, got)
+        ):
             raise ValueError(
                 f"MLBAttention: features has shape {tuple(features.shape)} "
                 f"and mask has shape {got}; mask must have the leading axes "
-                f"of features, {expected}.")
+                f"of features, {expected}."
+            )
 
     def call(self, q, features, mask=None, training=None):
         # q: [B, n]; features: [B, S, C] or [B, H, W, C]; mask: [B, S|H, W].
         flat, batch, spatial = _common.flatten_positions(features)  # [B,S,C]
-        hq = self.activation(_common.linear(
-            q, self.question_kernel, self.question_bias))  # [B, d]
-        hf = self.activation(_common.linear(
-            flat, self.feature_kernel, self.feature_bias))  # [B, S, d]
+        hq = self.activation(
+            _common.linear(q, self.question_kernel, self.question_bias)
+        )  # [B, d]
+        hf = self.activation(
+            _common.linear(flat, self.feature_kernel, self.feature_bias)
+        )  # [B, S, d]
         if self._dropout is not None:
             hq = self._dropout(hq, training=training)
             hf = self._dropout(hf, training=training)
@@ -175,9 +184,12 @@ class MLBAttention(_common.ConsumesMasks, base.WeightedLayer):
             # One batched matmul over the glimpses, glimpse-major: 0.52–0.57×
             # the time of einsum("bgc,gcu->bgu") forward+backward at the
             # paper's sizes (benchmarks/fusion_merges.py).
-            attended = ops.transpose(ops.matmul(
-                ops.transpose(attended, (1, 0, 2)), self.glimpse_kernel),
-                (1, 0, 2))  # [G, B, C] × [G, C, u] -> [B, G, u]
+            attended = ops.transpose(
+                ops.matmul(
+                    ops.transpose(attended, (1, 0, 2)), self.glimpse_kernel
+                ),
+                (1, 0, 2),
+            )  # [G, B, C] × [G, C, u] -> [B, G, u]
             if self.use_bias:
                 attended = attended + self.glimpse_bias
             attended = self.activation(attended)
@@ -187,12 +199,16 @@ class MLBAttention(_common.ConsumesMasks, base.WeightedLayer):
         return attended, alpha  # [B, G·C], [B, G, S] or [B, G, H, W]
 
     def compute_output_shape(self, q_shape, features_shape):
-        _, c, spatial = attention_shapes("MLBAttention", q_shape,
-                                         features_shape)
+        _, c, spatial = attention_shapes(
+            "MLBAttention", q_shape, features_shape
+        )
         batch = _common.merge(q_shape[0], features_shape[0])
         width = self.glimpses * (self.glimpse_units or c)
         return (batch, width), (batch, self.glimpses) + tuple(spatial)
 
     def get_config(self):
-        return _common.config_with(super().get_config(), self, (
-            "joint_size", "glimpses", "glimpse_units", "dropout"))
+        return _common.config_with(
+            super().get_config(),
+            self,
+            ("joint_size", "glimpses", "glimpse_units", "dropout"),
+        )

@@ -93,7 +93,8 @@ class MultimodalResidual(base.WeightedLayer):
         validation.check_positive_int("units", units)
         validation.check_positive_int("num_layers", num_layers)
         validation.check_positive_int(
-            "hidden_units", hidden_units, allow_none=True)
+            "hidden_units", hidden_units, allow_none=True
+        )
         validation.check_choice("shortcut", shortcut, ("linear", "identity"))
         self.units = units
         self.num_layers = num_layers
@@ -103,8 +104,9 @@ class MultimodalResidual(base.WeightedLayer):
         self._dropout = _common.dropout_layer(dropout, self.dtype_policy)
 
     def _sizes(self, q_shape, v_shape):
-        return _common.joint_shapes("MultimodalResidual", q_shape, v_shape,
-                                    "q", "v")
+        return _common.joint_shapes(
+            "MultimodalResidual", q_shape, v_shape, "q", "v"
+        )
 
     def build(self, q_shape, v_shape):
         n, m, _ = self._sizes(q_shape, v_shape)
@@ -114,12 +116,15 @@ class MultimodalResidual(base.WeightedLayer):
             a = n if l == 1 else d
             block = {
                 "question_kernel": self.add_kernel(
-                    f"question_kernel_{l}", (a, d)),
+                    f"question_kernel_{l}", (a, d)
+                ),
                 "question_bias": self.add_bias(f"question_bias_{l}", (d,)),
                 "visual_hidden_kernel": self.add_kernel(
-                    f"visual_hidden_kernel_{l}", (m, h)),
+                    f"visual_hidden_kernel_{l}", (m, h)
+                ),
                 "visual_hidden_bias": self.add_bias(
-                    f"visual_hidden_bias_{l}", (h,)),
+                    f"visual_hidden_bias_{l}", (h,)
+                ),
                 "visual_kernel": self.add_kernel(f"visual_kernel_{l}", (h, d)),
                 "visual_bias": self.add_bias(f"visual_bias_{l}", (d,)),
                 "shortcut_kernel": None,
@@ -127,9 +132,11 @@ class MultimodalResidual(base.WeightedLayer):
             }
             if self.shortcut == "linear" or a != d:
                 block["shortcut_kernel"] = self.add_kernel(
-                    f"shortcut_kernel_{l}", (a, d))
+                    f"shortcut_kernel_{l}", (a, d)
+                )
                 block["shortcut_bias"] = self.add_bias(
-                    f"shortcut_bias_{l}", (d,))
+                    f"shortcut_bias_{l}", (d,)
+                )
             self._blocks.append(block)
 
     def _blocks_pass(self, q, v, training):
@@ -137,13 +144,23 @@ class MultimodalResidual(base.WeightedLayer):
         # q: [B, ..., n]; v: [B, ..., m] (either may be [B, features]).
         h, terms = q, []  # H_0
         for block in self._blocks:
-            gq = self.activation(_common.linear(
-                h, block["question_kernel"], block["question_bias"]))  # [.., d]
-            gv = self.activation(_common.linear(
-                v, block["visual_hidden_kernel"],
-                block["visual_hidden_bias"]))  # [B(, ...), h]
-            gv = self.activation(_common.linear(
-                gv, block["visual_kernel"], block["visual_bias"]))  # [.., d]
+            gq = self.activation(
+                _common.linear(
+                    h, block["question_kernel"], block["question_bias"]
+                )
+            )  # [.., d]
+            gv = self.activation(
+                _common.linear(
+                    v,
+                    block["visual_hidden_kernel"],
+                    block["visual_hidden_bias"],
+                )
+            )  # [B(, ...), h]
+            gv = self.activation(
+                _common.linear(
+                    gv, block["visual_kernel"], block["visual_bias"]
+                )
+            )  # [.., d]
             if self._dropout is not None:
                 gq = self._dropout(gq, training=training)
                 gv = self._dropout(gv, training=training)
@@ -152,7 +169,8 @@ class MultimodalResidual(base.WeightedLayer):
             residual = gq * gv  # F_l(H_{l-1}, v): [B, ..., d]
             if block["shortcut_kernel"] is not None:
                 h = _common.linear(
-                    h, block["shortcut_kernel"], block["shortcut_bias"])
+                    h, block["shortcut_kernel"], block["shortcut_bias"]
+                )
             h, residual = _common.broadcast_pair(h, residual)
             h = h + residual  # H_l: [B, ..., d]
         return h, terms
@@ -175,5 +193,8 @@ class MultimodalResidual(base.WeightedLayer):
         return leading + (self.units,)
 
     def get_config(self):
-        return _common.config_with(super().get_config(), self, (
-            "units", "num_layers", "hidden_units", "shortcut", "dropout"))
+        return _common.config_with(
+            super().get_config(),
+            self,
+            ("units", "num_layers", "hidden_units", "shortcut", "dropout"),
+        )

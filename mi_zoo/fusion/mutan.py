@@ -98,9 +98,13 @@ class Mutan(base.WeightedLayer):
             activation=activation,
             **kwargs,
         )
-        for name, value in (("units", units), ("rank", rank),
-                            ("mm_dim", mm_dim), ("x_hidden", x_hidden),
-                            ("y_hidden", y_hidden)):
+        for name, value in (
+            ("units", units),
+            ("rank", rank),
+            ("mm_dim", mm_dim),
+            ("x_hidden", x_hidden),
+            ("y_hidden", y_hidden),
+        ):
             validation.check_positive_int(name, value)
         _common.check_bool("normalize", normalize)
         self.units = units
@@ -113,7 +117,8 @@ class Mutan(base.WeightedLayer):
         self.dropout = dropout
         self.seed = seed
         self.dropout_layer = _common.dropout_layer(
-            dropout, self.dtype_policy, seed=seed)
+            dropout, self.dtype_policy, seed=seed
+        )
 
     def _sizes(self, x_shape, y_shape):
         return _common.joint_shapes("Mutan", x_shape, y_shape)
@@ -130,15 +135,18 @@ class Mutan(base.WeightedLayer):
         self.y_factor = self.add_kernel("y_factor", (self.y_hidden, width))
         self.y_factor_bias = self.add_bias("y_factor_bias", (width,))
         self.output_kernel = self.add_kernel(
-            "output_kernel", (self.mm_dim, self.units))
+            "output_kernel", (self.mm_dim, self.units)
+        )
         self.output_bias = self.add_bias("output_bias", (self.units,))
 
     def call(self, x, y, training=None):
         # x: [B, ..., n]; y: [B, ..., m] (one of them may be [B, f]).
         q = self.input_activation(
-            _common.linear(x, self.x_kernel, self.x_bias))  # [B(,...), t_q]
+            _common.linear(x, self.x_kernel, self.x_bias)
+        )  # [B(,...), t_q]
         v = self.input_activation(
-            _common.linear(y, self.y_kernel, self.y_bias))  # [B(,...), t_v]
+            _common.linear(y, self.y_kernel, self.y_bias)
+        )  # [B(,...), t_v]
         if self.dropout_layer is not None:
             q = self.dropout_layer(q, training=training)
             v = self.dropout_layer(v, training=training)
@@ -158,9 +166,22 @@ class Mutan(base.WeightedLayer):
         return lead + (self.units,)
 
     def get_config(self):
-        config = _common.config_with(super().get_config(), self, (
-            "units", "rank", "mm_dim", "x_hidden", "y_hidden",
-            "input_activation", "normalize", "dropout", "seed"))
+        config = _common.config_with(
+            super().get_config(),
+            self,
+            (
+                "units",
+                "rank",
+                "mm_dim",
+                "x_hidden",
+                "y_hidden",
+                "input_activation",
+                "normalize",
+                "dropout",
+                "seed",
+            ),
+        )
         config["input_activation"] = keras.activations.serialize(
-            self.input_activation)
+            self.input_activation
+        )
         return config

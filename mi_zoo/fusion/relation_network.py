@@ -15,13 +15,20 @@ QUESTION_FUSIONS = ("concat", "film", "mi")
 
 def _check_units(name, units, allow_empty):
     """`units` as a tuple of positive ints (a list or tuple is accepted)."""
-    ok = isinstance(units, (list, tuple)) and (allow_empty or units) and all(
-        isinstance(u, int) and not isinstance(u, bool) and u > 0
-        for u in units)
+    ok = (
+        isinstance(units, (list, tuple))
+        and (allow_empty or units)
+        and all(
+            isinstance(u, int) and not isinstance(u, bool) and u > 0
+            for u in units
+        )
+    )
     if not ok:
         what = "a" if allow_empty else "a non-empty"
-        raise ValueError(f"`{name}` must be {what} list of positive ints, got "
-                         f"{name}={units!r}.")
+        raise ValueError(
+            f"`{name}` must be {what} list of positive ints, got "
+            f"{name}={units!r}."
+        )
     return tuple(units)
 
 
@@ -105,42 +112,62 @@ class RelationNetwork(_common.ConsumesMasks, base.WeightedLayer):
         super().__init__(use_bias=use_bias, activation=activation, **kwargs)
         self.g_units = _check_units("g_units", g_units, allow_empty=False)
         self.f_units = _check_units("f_units", f_units, allow_empty=True)
-        validation.check_choice("question_fusion", question_fusion,
-                                QUESTION_FUSIONS)
+        validation.check_choice(
+            "question_fusion", question_fusion, QUESTION_FUSIONS
+        )
         validation.check_positive_int("mi_rank", mi_rank, allow_none=True)
         if mi_rank is not None and question_fusion != "mi":
             raise ValueError(
                 "`mi_rank` is only used by question_fusion='mi', got "
-                f"mi_rank={mi_rank} with question_fusion={question_fusion!r}.")
+                f"mi_rank={mi_rank} with question_fusion={question_fusion!r}."
+            )
         self.question_fusion = question_fusion
         self.mi_rank = mi_rank
         weights = {
-            name: getattr(self, name) for name in (
-                "kernel_initializer", "bias_initializer",
-                "kernel_regularizer", "bias_regularizer",
-                "kernel_constraint", "bias_constraint")}
+            name: getattr(self, name)
+            for name in (
+                "kernel_initializer",
+                "bias_initializer",
+                "kernel_regularizer",
+                "bias_regularizer",
+                "kernel_constraint",
+                "bias_constraint",
+            )
+        }
         weights["dtype"] = self.dtype_policy
         h = self.g_units[0]
         if question_fusion == "film":
             self.film = film.FiLM(use_bias=use_bias, name="film", **weights)
         elif question_fusion == "mi":
-            form = {"form": "full"} if mi_rank is None else {
-                "form": "low_rank", "rank": mi_rank}
+            form = (
+                {"form": "full"}
+                if mi_rank is None
+                else {"form": "low_rank", "rank": mi_rank}
+            )
             mi = multiplicative_interaction.MultiplicativeInteraction
-            self.mi_first = mi(h, use_bias=use_bias, name="mi_first",
-                               **form, **weights)
-            self.mi_second = mi(h, use_bias=False, name="mi_second",
-                                **form, **weights)
+            self.mi_first = mi(
+                h, use_bias=use_bias, name="mi_first", **form, **weights
+            )
+            self.mi_second = mi(
+                h, use_bias=False, name="mi_second", **form, **weights
+            )
 
     def _sizes(self, objects_shape, question_shape):
-        objects_shape, question_shape = (tuple(objects_shape),
-                                         tuple(question_shape))
-        if (len(objects_shape) != 3 or len(question_shape) != 2
-                or objects_shape[-1] is None or question_shape[-1] is None):
+        objects_shape, question_shape = (
+            tuple(objects_shape),
+            tuple(question_shape),
+        )
+        if (
+            len(objects_shape) != 3
+            or len(question_shape) != 2
+            or objects_shape[-1] is None
+            or question_shape[-1] is None
+        ):
             raise ValueError(
                 "RelationNetwork takes objects [batch, N, d] and a question "
                 "[batch, m] with known d and m, got objects shape "
-                f"{objects_shape} and question shape {question_shape}.")
+                f"{objects_shape} and question shape {question_shape}."
+            )
         return int(objects_shape[-1]), int(question_shape[-1])
 
     def build(self, objects_shape, question_shape, mask_shape=None):
@@ -156,15 +183,18 @@ class RelationNetwork(_common.ConsumesMasks, base.WeightedLayer):
         if self.question_fusion == "film":
             self.film.build((None, None, None, h), tuple(question_shape))
         self.g_kernels, self.g_biases = self._dense_stack(
-            "g", h, self.g_units[1:], first_index=2)
+            "g", h, self.g_units[1:], first_index=2
+        )
         self.f_kernels, self.f_biases = self._dense_stack(
-            "f", self.g_units[-1], self.f_units, first_index=1)
+            "f", self.g_units[-1], self.f_units, first_index=1
+        )
 
     def _dense_stack(self, prefix, width, units, first_index):
         kernels, biases = [], []
         for index, out in enumerate(units, start=first_index):
-            kernels.append(self.add_kernel(f"{prefix}_kernel_{index}",
-                                           (width, out)))
+            kernels.append(
+                self.add_kernel(f"{prefix}_kernel_{index}", (width, out))
+            )
             biases.append(self.add_bias(f"{prefix}_bias_{index}", (out,)))
             width = out
         return kernels, biases
@@ -180,10 +210,11 @@ class RelationNetwork(_common.ConsumesMasks, base.WeightedLayer):
             return a, c, ops.zeros_like(a[:, 0])
         d = objects.shape[-1]
         a = _common.linear(objects, self.pair_kernel[:d])  # [B, N, h]
-        c = _common.linear(objects, self.pair_kernel[d:2 * d])
+        c = _common.linear(objects, self.pair_kernel[d : 2 * d])
         if self.question_fusion == "concat":
-            e = _common.linear(question, self.pair_kernel[2 * d:],
-                               self.pair_bias)  # [B, h]
+            e = _common.linear(
+                question, self.pair_kernel[2 * d :], self.pair_bias
+            )  # [B, h]
         else:
             e = ops.zeros_like(a[:, 0])
             if self.pair_bias is not None:
@@ -192,33 +223,40 @@ class RelationNetwork(_common.ConsumesMasks, base.WeightedLayer):
 
     def call(self, objects, question, mask=None):
         # objects: [B, N, d]; question: [B, m]; mask: [B, N] or None.
-        mask = _common.check_mask("RelationNetwork", "mask", mask, "objects",
-                                  objects)
+        mask = _common.check_mask(
+            "RelationNetwork", "mask", mask, "objects", objects
+        )
         a, c, e = self.first_layer_terms(objects, question)
-        pairs = (ops.expand_dims(a, 2) + ops.expand_dims(c, 1)
-                 + e[:, None, None, :])  # [B, N(i), N(j), h]
+        pairs = (
+            ops.expand_dims(a, 2) + ops.expand_dims(c, 1) + e[:, None, None, :]
+        )  # [B, N(i), N(j), h]
         if self.question_fusion == "film":
             pairs = self.film(pairs, question)
         g = self.activation(pairs)
         for kernel, bias in zip(self.g_kernels, self.g_biases):
             g = self.activation(_common.linear(g, kernel, bias))
         if mask is not None:  # pair (i, j) counts iff both are objects
-            both = ops.logical_and(ops.expand_dims(mask, 2),
-                                   ops.expand_dims(mask, 1))  # [B, N, N]
+            both = ops.logical_and(
+                ops.expand_dims(mask, 2), ops.expand_dims(mask, 1)
+            )  # [B, N, N]
             g = g * ops.cast(ops.expand_dims(both, -1), g.dtype)
         x = ops.sum(g, axis=(1, 2))  # [B, g_units[-1]]
         for kernel, bias in zip(self.f_kernels, self.f_biases):
             x = self.activation(_common.linear(x, kernel, bias))
         return x
 
-    def compute_output_shape(self, objects_shape, question_shape,
-                             mask_shape=None):
+    def compute_output_shape(
+        self, objects_shape, question_shape, mask_shape=None
+    ):
         self._sizes(objects_shape, question_shape)
         return (objects_shape[0], (self.f_units or self.g_units)[-1])
 
     def get_config(self):
         config = super().get_config()
-        config.update(g_units=list(self.g_units), f_units=list(self.f_units),
-                      question_fusion=self.question_fusion,
-                      mi_rank=self.mi_rank)
+        config.update(
+            g_units=list(self.g_units),
+            f_units=list(self.f_units),
+            question_fusion=self.question_fusion,
+            mi_rank=self.mi_rank,
+        )
         return config

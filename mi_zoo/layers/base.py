@@ -6,7 +6,6 @@ Public: the fusion layers (`mi_zoo.fusion`) subclass it too.
 import keras
 
 
-
 class WeightedLayer(keras.layers.Layer):
     """A layer with Dense-style kernel/bias arguments.
 
@@ -36,10 +35,12 @@ class WeightedLayer(keras.layers.Layer):
         if activation is not None and not self.has_activation:
             raise ValueError(
                 f"{type(self).__name__} has no output activation, got "
-                f"activation={activation!r}.")
+                f"activation={activation!r}."
+            )
         if not isinstance(use_bias, bool):
             raise ValueError(
-                f"`use_bias` must be a bool, got use_bias={use_bias!r}.")
+                f"`use_bias` must be a bool, got use_bias={use_bias!r}."
+            )
         self.use_bias = use_bias
         self.activation = keras.activations.get(activation)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
@@ -87,8 +88,5 @@ class WeightedLayer(keras.layers.Layer):
             }
         )
         if self.has_activation:
-            config["activation"] = keras.activations.serialize(
-                self.activation)
+            config["activation"] = keras.activations.serialize(self.activation)
         return config
-
-

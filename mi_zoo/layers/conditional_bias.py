@@ -51,12 +51,15 @@ class ConditionalBias(base.WeightedLayer):
 
     def _sizes(self, x_shape, z_shape):
         return validation.check_input_context_shapes(
-            type(self).__name__, x_shape, z_shape)
+            type(self).__name__, x_shape, z_shape
+        )
 
     def build(self, x_shape, z_shape):
         n, m = self._sizes(x_shape, z_shape)
         self.input_kernel = self.add_kernel("input_kernel", (n, self.units))
-        self.context_kernel = self.add_kernel("context_kernel", (m, self.units))
+        self.context_kernel = self.add_kernel(
+            "context_kernel", (m, self.units)
+        )
         self.bias = self.add_bias("bias", (self.units,))
 
     def call(self, x, z):

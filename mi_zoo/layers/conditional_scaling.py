@@ -48,7 +48,8 @@ class ConditionalScaling(base.WeightedLayer):
 
     def _sizes(self, x_shape, z_shape):
         return validation.check_input_context_shapes(
-            "ConditionalScaling", x_shape, z_shape)
+            "ConditionalScaling", x_shape, z_shape
+        )
 
     def build(self, x_shape, z_shape):
         n, m = self._sizes(x_shape, z_shape)
@@ -58,7 +59,8 @@ class ConditionalScaling(base.WeightedLayer):
     def call(self, x, z):
         # x: [B, ..., n]; z: [B, m] or [B, ..., m].
         logits = layer_ops.matmul_last(
-            layer_ops.broadcast_context(x, z), self.kernel)
+            layer_ops.broadcast_context(x, z), self.kernel
+        )
         if self.use_bias:
             logits = logits + self.bias
         return ops.sigmoid(logits) * x  # [B, ..., n]

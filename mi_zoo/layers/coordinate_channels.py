@@ -34,7 +34,8 @@ class CoordinateChannels(keras.layers.Layer):
             raise ValueError(
                 "CoordinateChannels expects a [batch, height, width, channels]"
                 f" feature map with known height and width, got shape "
-                f"{tuple(input_shape)}.")
+                f"{tuple(input_shape)}."
+            )
 
     def call(self, x):
         # x: [B, H, W, C]
@@ -44,7 +45,8 @@ class CoordinateChannels(keras.layers.Layer):
         grid_y, grid_x = ops.meshgrid(ys, xs, indexing="ij")  # [H, W] each
         coords = ops.cast(ops.stack([grid_x, grid_y], -1), x.dtype)
         coords = ops.broadcast_to(
-            coords[None], (ops.shape(x)[0], h, w, 2))  # [B, H, W, 2]
+            coords[None], (ops.shape(x)[0], h, w, 2)
+        )  # [B, H, W, 2]
         return ops.concatenate([x, coords], axis=-1)
 
     def compute_output_shape(self, input_shape):

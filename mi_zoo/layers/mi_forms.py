@@ -29,7 +29,8 @@ def check_arguments(output_size, form, rank, contraction, size_name="units"):
     """
     validation.check_choice("form", form, FORMS)
     output_size = validation.check_positive_int(
-        size_name, output_size, allow_none=form in ("diagonal", "scalar"))
+        size_name, output_size, allow_none=form in ("diagonal", "scalar")
+    )
     if form == "low_rank":
         rank = validation.check_positive_int("rank", rank)
     elif rank is not None:
@@ -38,7 +39,8 @@ def check_arguments(output_size, form, rank, contraction, size_name="units"):
             f"rank={rank!r} with form={form!r}."
         )
     validation.check_choice(
-        "contraction", contraction, ("auto",) + mi_contraction.CONTRACTIONS)
+        "contraction", contraction, ("auto",) + mi_contraction.CONTRACTIONS
+    )
     if contraction != "auto" and form != "full":
         raise ValueError(
             "`contraction` can only be forced for form='full', got "
@@ -66,7 +68,8 @@ def sizes(form, output_size, x_shape, z_shape, size_name="units"):
     """
     x_shape, z_shape = tuple(x_shape), tuple(z_shape)
     n, m = validation.check_input_context_shapes(
-        f"MultiplicativeInteraction(form={form!r})", x_shape, z_shape)
+        f"MultiplicativeInteraction(form={form!r})", x_shape, z_shape
+    )
     if form in ("diagonal", "scalar"):
         if output_size is not None and output_size != n:
             raise ValueError(

@@ -76,7 +76,8 @@ class MultiplicativeIntegrationLSTMCell(keras.layers.Layer):
         self.use_bias = use_bias
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.recurrent_initializer = keras.initializers.get(
-            recurrent_initializer)
+            recurrent_initializer
+        )
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.alpha_initializer = keras.initializers.get(alpha_initializer)
         self.beta_initializer = keras.initializers.get(beta_initializer)
@@ -92,20 +93,28 @@ class MultiplicativeIntegrationLSTMCell(keras.layers.Layer):
             )
         n, u4 = input_shape[-1], 4 * self.units
         self.kernel = self.add_weight(
-            name="kernel", shape=(n, u4), initializer=self.kernel_initializer)
+            name="kernel", shape=(n, u4), initializer=self.kernel_initializer
+        )
         self.recurrent_kernel = self.add_weight(
-            name="recurrent_kernel", shape=(self.units, u4),
-            initializer=self.recurrent_initializer)
+            name="recurrent_kernel",
+            shape=(self.units, u4),
+            initializer=self.recurrent_initializer,
+        )
         self.alpha = self.add_weight(
-            name="alpha", shape=(u4,), initializer=self.alpha_initializer)
+            name="alpha", shape=(u4,), initializer=self.alpha_initializer
+        )
         self.beta_recurrent = self.add_weight(
-            name="beta_recurrent", shape=(u4,),
-            initializer=self.beta_initializer)
+            name="beta_recurrent",
+            shape=(u4,),
+            initializer=self.beta_initializer,
+        )
         self.beta_input = self.add_weight(
-            name="beta_input", shape=(u4,), initializer=self.beta_initializer)
+            name="beta_input", shape=(u4,), initializer=self.beta_initializer
+        )
         if self.use_bias:
             self.bias = self.add_weight(
-                name="bias", shape=(u4,), initializer=self._bias_init)
+                name="bias", shape=(u4,), initializer=self._bias_init
+            )
         else:
             self.bias = None
 
@@ -114,8 +123,9 @@ class MultiplicativeIntegrationLSTMCell(keras.layers.Layer):
         if not self.unit_forget_bias:
             return bias
         u = self.units
-        forget = ops.concatenate([ops.zeros((u,)), ops.ones((u,)),
-                                  ops.zeros((2 * u,))])
+        forget = ops.concatenate(
+            [ops.zeros((u,)), ops.ones((u,)), ops.zeros((2 * u,))]
+        )
         return bias + ops.cast(forget, bias.dtype)
 
     def call(self, inputs, states, training=False):
@@ -127,14 +137,17 @@ class MultiplicativeIntegrationLSTMCell(keras.layers.Layer):
         if self.use_bias:
             z = z + self.bias
         zi, zf, zg, zo = ops.split(z, 4, axis=-1)  # [B, u] each
-        c = (self.recurrent_activation(zf) * c
-             + self.recurrent_activation(zi) * self.activation(zg))
+        c = self.recurrent_activation(zf) * c + self.recurrent_activation(
+            zi
+        ) * self.activation(zg)
         h = self.recurrent_activation(zo) * self.activation(c)
         return h, [h, c]
 
     def get_initial_state(self, batch_size=None):
-        return [ops.zeros((batch_size, self.units), dtype=self.compute_dtype)
-                for _ in range(2)]
+        return [
+            ops.zeros((batch_size, self.units), dtype=self.compute_dtype)
+            for _ in range(2)
+        ]
 
     def get_config(self):
         config = super().get_config()
@@ -144,7 +157,8 @@ class MultiplicativeIntegrationLSTMCell(keras.layers.Layer):
                 "units": self.units,
                 "activation": keras.activations.serialize(self.activation),
                 "recurrent_activation": keras.activations.serialize(
-                    self.recurrent_activation),
+                    self.recurrent_activation
+                ),
                 "use_bias": self.use_bias,
                 "kernel_initializer": ser(self.kernel_initializer),
                 "recurrent_initializer": ser(self.recurrent_initializer),

@@ -9,6 +9,7 @@ from mi_zoo.layers import mi_contraction
 from mi_zoo.layers import mi_forms
 from mi_zoo.layers import ops as layer_ops
 
+
 @keras.saving.register_keras_serializable(package="mi_zoo")
 class MultiplicativeInteraction(base.WeightedLayer):
     """Multiplicative interaction of an input x with a context z.
@@ -97,7 +98,8 @@ class MultiplicativeInteraction(base.WeightedLayer):
             **kwargs,
         )
         self.units, self.rank = mi_forms.check_arguments(
-            units, form, rank, contraction)
+            units, form, rank, contraction
+        )
         self.form = form
         self._contraction_arg = contraction
         # The order in use; set in build() when "auto".
@@ -114,7 +116,8 @@ class MultiplicativeInteraction(base.WeightedLayer):
             self.contraction = mi_contraction.choose_contraction(m, n, k, rows)
         initializers = {"w": None, "ones": "ones", "b": None}
         for name, shape, init in mi_forms.variable_plan(
-                self.form, n, m, k, self.rank, self.use_bias):
+            self.form, n, m, k, self.rank, self.use_bias
+        ):
             if name in self.shared_weights:
                 continue
             add = self.add_bias if init == "b" else self.add_kernel
@@ -147,7 +150,8 @@ class MultiplicativeInteraction(base.WeightedLayer):
             raise ValueError(
                 "The full form's zᵀWx is a bilinear form, not a Hadamard "
                 "product: hadamard_terms needs form='low_rank', 'diagonal' "
-                f"or 'scalar', got form={self.form!r} (layer {self.name!r}).")
+                f"or 'scalar', got form={self.form!r} (layer {self.name!r})."
+            )
         return [self._product_operands(x, layer_ops.broadcast_context(x, z))]
 
     def call(self, x, z):
@@ -185,7 +189,9 @@ class MultiplicativeInteraction(base.WeightedLayer):
             return ops.sum(ops.expand_dims(zb, -1) * h, axis=-2)  # [B,...,k]
         # context_first: the hypernetwork's per-example weights.
         h = layer_ops.matmul_last(z, ops.reshape(self.kernel, (m, n * k)))
-        h = ops.reshape(h, tuple(ops.shape(z)[:-1]) + (n, k))  # [B(,...), n, k]
+        h = ops.reshape(
+            h, tuple(ops.shape(z)[:-1]) + (n, k)
+        )  # [B(,...), n, k]
         if len(z.shape) == len(x.shape):
             y = ops.matmul(ops.expand_dims(x, -2), h)  # [B, ..., 1, k]
             return ops.squeeze(y, -2)

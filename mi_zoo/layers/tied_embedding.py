@@ -31,29 +31,41 @@ class TiedEmbedding(keras.layers.Layer):
       **kwargs: base `keras.layers.Layer` arguments.
     """
 
-    def __init__(self, input_dim, output_dim, use_bias=True,
-                 embeddings_initializer="uniform", **kwargs):
+    def __init__(
+        self,
+        input_dim,
+        output_dim,
+        use_bias=True,
+        embeddings_initializer="uniform",
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.input_dim = validation.check_positive_int("input_dim", input_dim)
-        self.output_dim = validation.check_positive_int("output_dim",
-                                                        output_dim)
+        self.output_dim = validation.check_positive_int(
+            "output_dim", output_dim
+        )
         self.use_bias = use_bias
         self.embeddings_initializer = keras.initializers.get(
-            embeddings_initializer)
+            embeddings_initializer
+        )
 
     def build(self, input_shape=None):
         self.embeddings = self.add_weight(
-            name="embeddings", shape=(self.input_dim, self.output_dim),
-            initializer=self.embeddings_initializer)
+            name="embeddings",
+            shape=(self.input_dim, self.output_dim),
+            initializer=self.embeddings_initializer,
+        )
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(
-                name="bias", shape=(self.input_dim,), initializer="zeros")
+                name="bias", shape=(self.input_dim,), initializer="zeros"
+            )
 
     def call(self, inputs, reverse=False):
         if reverse:  # [B, ..., E] -> [B, ..., V]
             logits = layer_ops.matmul_last(
-                inputs, ops.transpose(self.embeddings))
+                inputs, ops.transpose(self.embeddings)
+            )
             return logits if self.bias is None else logits + self.bias
         if inputs.dtype not in ("int32", "int64"):
             inputs = ops.cast(inputs, "int32")
@@ -66,13 +78,16 @@ class TiedEmbedding(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "input_dim": self.input_dim,
-            "output_dim": self.output_dim,
-            "use_bias": self.use_bias,
-            "embeddings_initializer": keras.saving.serialize_keras_object(
-                self.embeddings_initializer),
-        })
+        config.update(
+            {
+                "input_dim": self.input_dim,
+                "output_dim": self.output_dim,
+                "use_bias": self.use_bias,
+                "embeddings_initializer": keras.saving.serialize_keras_object(
+                    self.embeddings_initializer
+                ),
+            }
+        )
         return config
 
 
@@ -108,5 +123,6 @@ class TiedOutputInteraction(MultiplicativeInteraction):
             raise ValueError(
                 f"TiedOutputInteraction: x of shape {tuple(x_shape)} and "
                 f"units={k} do not fit the tied embedding "
-                f"[{self.embedding.input_dim}, {self.embedding.output_dim}].")
+                f"[{self.embedding.input_dim}, {self.embedding.output_dim}]."
+            )
         super().build(x_shape, z_shape)

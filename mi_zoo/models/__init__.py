@@ -9,6 +9,9 @@ for image–text matching models and a `MatchingSpec`.
 from mi_zoo.core.registry import Registry
 from mi_zoo.core.specs import MatchingSpec
 from mi_zoo.core.specs import VqaSpec
+
+# Registers the Relation Network and its baseline (rn, cnn_mlp) in VQA_MODELS.
+from mi_zoo.models import relation_network  # noqa: F401,E402
 from mi_zoo.models.heads import answer_loss
 from mi_zoo.models.heads import answer_metrics
 from mi_zoo.models.language import LM_MODELS
@@ -26,8 +29,6 @@ from mi_zoo.models.vqa import VQA_MODELS
 from mi_zoo.models.vqa import attention_axes
 from mi_zoo.models.vqa import attention_model
 from mi_zoo.models.vqa import build_vqa_model
-# Registers the Relation Network and its baseline (rn, cnn_mlp) in VQA_MODELS.
-from mi_zoo.models import relation_network  # noqa: F401,E402
 
 __all__ = [
     "BidirectionalRankingLoss",

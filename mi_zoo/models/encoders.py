@@ -26,6 +26,7 @@ BN_MOMENTUM = 0.9
 # (4 layers of 24, stride 2, batch norm and ReLU; Santoro et al. 2017).
 STEM_FILTERS = 24
 
+
 def image_inputs(spec):
     """The named image `keras.Input`s for a spec's image kind and shape.
 
@@ -42,13 +43,21 @@ def image_inputs(spec):
 def model_inputs(spec):
     """The named `keras.Input`s of a VQA model for a `VqaSpec`:
     {"question": int32 [B, T]} and the image inputs (`image_inputs`)."""
-    question = keras.Input((spec.question_length,), dtype="int32",
-                           name="question")
+    question = keras.Input(
+        (spec.question_length,), dtype="int32", name="question"
+    )
     return {"question": question, **image_inputs(spec)}
 
 
-def encode_question(tokens, vocab_size, embedding_dim=300, units=512,
-                    cell="gru", bidirectional=False, dropout=0.0):
+def encode_question(
+    tokens,
+    vocab_size,
+    embedding_dim=300,
+    units=512,
+    cell="gru",
+    bidirectional=False,
+    dropout=0.0,
+):
     """Embedding and a GRU/LSTM over a padded question (id 0 = padding).
 
     Args:
@@ -67,14 +76,20 @@ def encode_question(tokens, vocab_size, embedding_dim=300, units=512,
     """
     if cell not in RNN_CELLS:
         raise ValueError(
-            f"`cell` must be one of {tuple(RNN_CELLS)}, got cell={cell!r}.")
+            f"`cell` must be one of {tuple(RNN_CELLS)}, got cell={cell!r}."
+        )
     mask = ops.not_equal(tokens, 0)  # [B, T]
     embedded = keras.layers.Embedding(
-        vocab_size, embedding_dim, name="word_embedding")(tokens)  # [B, T, E]
+        vocab_size, embedding_dim, name="word_embedding"
+    )(tokens)  # [B, T, E]
     if dropout:
         embedded = keras.layers.Dropout(dropout)(embedded)
-    rnn = RNN_CELLS[cell](units, return_sequences=True, return_state=True,
-                          name=f"question_{cell}")
+    rnn = RNN_CELLS[cell](
+        units,
+        return_sequences=True,
+        return_state=True,
+        name=f"question_{cell}",
+    )
     if bidirectional:
         rnn = keras.layers.Bidirectional(rnn, name=f"question_bi{cell}")
     outputs = rnn(embedded, mask=mask)
@@ -89,8 +104,9 @@ def encode_question(tokens, vocab_size, embedding_dim=300, units=512,
 
 
 @IMAGE_ENCODERS.register("pixels")
-def encode_pixels(inputs, num_layers=4, filters=STEM_FILTERS,
-                  coordinates=True):
+def encode_pixels(
+    inputs, num_layers=4, filters=STEM_FILTERS, coordinates=True
+):
     """A CNN trained from scratch on raw pixels (the FiLM / RN stem).
 
     `num_layers` of 3×3 stride-2 convolutions with batch norm and ReLU; with
@@ -101,10 +117,17 @@ def encode_pixels(inputs, num_layers=4, filters=STEM_FILTERS,
     """
     x = inputs["image"]  # [B, H, W, 3]
     for i in range(num_layers):
-        x = keras.layers.Conv2D(filters, 3, strides=2, padding="same",
-                                use_bias=False, name=f"stem_conv_{i}")(x)
+        x = keras.layers.Conv2D(
+            filters,
+            3,
+            strides=2,
+            padding="same",
+            use_bias=False,
+            name=f"stem_conv_{i}",
+        )(x)
         x = keras.layers.BatchNormalization(
-            momentum=BN_MOMENTUM, name=f"stem_bn_{i}")(x)
+            momentum=BN_MOMENTUM, name=f"stem_bn_{i}"
+        )(x)
         x = keras.layers.ReLU()(x)
     if coordinates:
         x = mi_layers.CoordinateChannels(name="stem_coordinates")(x)
@@ -138,10 +161,12 @@ def encode_regions(inputs, normalize=True):
     features, boxes = inputs["image"], inputs["boxes"]  # [B, R, C], [B, R, 4]
     mask = ops.any(ops.not_equal(features, 0.0), axis=-1)  # [B, R]
     if normalize:
-        features = keras.layers.UnitNormalization(axis=-1,
-                                                  name="region_l2")(features)
+        features = keras.layers.UnitNormalization(axis=-1, name="region_l2")(
+            features
+        )
     area = (boxes[..., 2:3] - boxes[..., 0:1]) * (
-        boxes[..., 3:4] - boxes[..., 1:2])  # [B, R, 1]
+        boxes[..., 3:4] - boxes[..., 1:2]
+    )  # [B, R, 1]
     return ops.concatenate([features, boxes, area], axis=-1), mask
 
 

@@ -10,7 +10,8 @@ parameters in closed form and gives the range of widths searched.
 """
 
 import dataclasses
-from typing import Callable, Tuple
+from typing import Callable
+from typing import Tuple
 
 import keras
 
@@ -51,36 +52,53 @@ def _build_mlp(d, k, width):
     x, z = _inputs(d)
     h = keras.layers.Concatenate()([x, z])
     h = keras.layers.Dense(width, activation="relu", name="hidden")(h)
-    return keras.Model({"x": x, "z": z}, keras.layers.Dense(k, name="out")(h),
-                       name="mlp")
+    return keras.Model(
+        {"x": x, "z": z}, keras.layers.Dense(k, name="out")(h), name="mlp"
+    )
 
 
 def _build_mi(form):
     def build(d, k, width):
         x, z = _inputs(d)
         rank = width if form == "low_rank" else None
-        y = MultiplicativeInteraction(k, form=form, rank=rank,
-                                      name="mi")(x, z)
+        y = MultiplicativeInteraction(k, form=form, rank=rank, name="mi")(x, z)
         return keras.Model({"x": x, "z": z}, y, name=f"mi_{form}")
+
     return build
 
 
-MODELS.register("mlp")(lambda: ModelKind(
-    _build_mlp, lambda d, k, h: 2 * d * h + h + h * k + k,
-    lambda d: (4, 4096), "hidden units"))
-MODELS.register("mi_full")(lambda: ModelKind(
-    _build_mi("full"), lambda d, k, w: d * d * k + 2 * d * k + k,
-    lambda d: (1, 1), "-"))
-MODELS.register("mi_low_rank")(lambda: ModelKind(
-    _build_mi("low_rank"), lambda d, k, r: 2 * d * r + r * k + 2 * d * k + k,
-    lambda d: (1, 2 * d), "rank"))
+MODELS.register("mlp")(
+    lambda: ModelKind(
+        _build_mlp,
+        lambda d, k, h: 2 * d * h + h + h * k + k,
+        lambda d: (4, 4096),
+        "hidden units",
+    )
+)
+MODELS.register("mi_full")(
+    lambda: ModelKind(
+        _build_mi("full"),
+        lambda d, k, w: d * d * k + 2 * d * k + k,
+        lambda d: (1, 1),
+        "-",
+    )
+)
+MODELS.register("mi_low_rank")(
+    lambda: ModelKind(
+        _build_mi("low_rank"),
+        lambda d, k, r: 2 * d * r + r * k + 2 * d * k + k,
+        lambda d: (1, 2 * d),
+        "rank",
+    )
+)
 
 
 def get_model_kind(name: str) -> ModelKind:
     return MODELS.build(name)
 
 
-def parameter_count(model_kind: str, input_dim: int, output_dim: int,
-                    width: int) -> int:
+def parameter_count(
+    model_kind: str, input_dim: int, output_dim: int, width: int
+) -> int:
     """Parameters of `MODELS[model_kind]` (equal to its count_params())."""
     return get_model_kind(model_kind).parameters(input_dim, output_dim, width)

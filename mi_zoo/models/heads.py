@@ -24,8 +24,9 @@ def answer_logits(joint, spec, hidden=None, dropout=0.0):
     if hidden:
         if dropout:
             x = keras.layers.Dropout(dropout)(x)
-        x = keras.layers.Dense(hidden, activation="relu",
-                               name="answer_hidden")(x)
+        x = keras.layers.Dense(
+            hidden, activation="relu", name="answer_hidden"
+        )(x)
     if dropout:
         x = keras.layers.Dropout(dropout)(x)
     return keras.layers.Dense(spec.num_answers, name="answer")(x)

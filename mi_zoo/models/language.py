@@ -119,6 +119,7 @@ from keras import ops
 from mi_zoo import layers as mi_layers
 from mi_zoo.core import registry
 from mi_zoo.core import validation
+
 # The tied layers live in mi_zoo.layers.tied_embedding; the names stay here
 # too (mi_zoo.models.language.TiedEmbedding) for one release.
 from mi_zoo.layers.tied_embedding import TiedEmbedding
@@ -193,17 +194,22 @@ class LanguageModelConfig:
 
 
 def _check_dropout(dropout):
-    if (isinstance(dropout, bool) or not isinstance(dropout, (int, float))
-            or not 0.0 <= dropout < 1.0):
+    if (
+        isinstance(dropout, bool)
+        or not isinstance(dropout, (int, float))
+        or not 0.0 <= dropout < 1.0
+    ):
         raise ValueError(
-            f"`dropout` must be a number in [0, 1), got dropout={dropout!r}.")
+            f"`dropout` must be a number in [0, 1), got dropout={dropout!r}."
+        )
 
 
 def _accepted(name):
     """The hyperparameters of the builder registered under `name`."""
     params = inspect.signature(LM_MODELS.get(name)).parameters
-    return {key: p.default for key, p in params.items()
-            if p.kind == p.KEYWORD_ONLY}
+    return {
+        key: p.default for key, p in params.items() if p.kind == p.KEYWORD_ONLY
+    }
 
 
 def make_config(name, vocab_size, **hyperparameters):
@@ -226,17 +232,21 @@ def make_config(name, vocab_size, **hyperparameters):
     if unknown:
         raise ValueError(
             f"Unknown hyperparameter(s) {unknown} for language model "
-            f"{name!r}; accepted: {sorted(accepted)}.")
+            f"{name!r}; accepted: {sorted(accepted)}."
+        )
     hp = {**accepted, **hyperparameters}
     validation.check_positive_int("vocab_size", vocab_size)
     validation.check_positive_int("units", hp["units"])
     validation.check_positive_int("num_layers", hp["num_layers"])
-    validation.check_positive_int("embedding_size", hp["embedding_size"],
-                                   allow_none=True)
+    validation.check_positive_int(
+        "embedding_size", hp["embedding_size"], allow_none=True
+    )
     _check_dropout(hp["dropout"])
     if not isinstance(hp["tie_embeddings"], bool):
-        raise ValueError("`tie_embeddings` must be a bool, got "
-                         f"tie_embeddings={hp['tie_embeddings']!r}.")
+        raise ValueError(
+            "`tie_embeddings` must be a bool, got "
+            f"tie_embeddings={hp['tie_embeddings']!r}."
+        )
     if hp["embedding_size"] is None:
         hp["embedding_size"] = hp["units"]
     if _VARIANTS[name][2]:
@@ -249,13 +259,19 @@ def make_config(name, vocab_size, **hyperparameters):
         elif hp["rank"] is not None:
             raise ValueError(
                 "`rank` is only used by form='low_rank', got "
-                f"rank={hp['rank']!r} with form={hp['form']!r}.")
-    return LanguageModelConfig(name=name, vocab_size=vocab_size,
-                               dropout=float(hp.pop("dropout")), **hp)
+                f"rank={hp['rank']!r} with form={hp['form']!r}."
+            )
+    return LanguageModelConfig(
+        name=name,
+        vocab_size=vocab_size,
+        dropout=float(hp.pop("dropout")),
+        **hp,
+    )
 
 
-def build_language_model(name, vocab_size, sequence_length, batch_size=None,
-                         **hyperparameters):
+def build_language_model(
+    name, vocab_size, sequence_length, batch_size=None, **hyperparameters
+):
     """Builds the language model registered under `name`.
 
     Args:
@@ -283,12 +299,14 @@ def build_language_model(name, vocab_size, sequence_length, batch_size=None,
 
 def _build(config, sequence_length, batch_size):
     """The functional model of a `LanguageModelConfig`."""
-    validation.check_positive_int("sequence_length", sequence_length,
-                                   allow_none=True)
+    validation.check_positive_int(
+        "sequence_length", sequence_length, allow_none=True
+    )
     validation.check_positive_int("batch_size", batch_size, allow_none=True)
     c = config
-    tokens = keras.Input((sequence_length,), batch_size=batch_size,
-                         dtype="int32", name="tokens")
+    tokens = keras.Input(
+        (sequence_length,), batch_size=batch_size, dtype="int32", name="tokens"
+    )
     inputs = {"tokens": tokens}
     for key, size in c.state_sizes().items():
         inputs[key] = keras.Input((size,), batch_size=batch_size, name=key)
@@ -298,22 +316,27 @@ def _build(config, sequence_length, batch_size):
 
     z = None
     if c.output_interaction:  # z = tanh(W_c · summary of segment s−1)
-        z = keras.layers.Dense(c.context_size, use_bias=False,
-                               activation="tanh", name="context")(
-                                   inputs["summary"])  # [B, m]
+        z = keras.layers.Dense(
+            c.context_size, use_bias=False, activation="tanh", name="context"
+        )(inputs["summary"])  # [B, m]
 
     if c.tie_embeddings:
         # The MI output layer has its own bias b.
-        embedding = TiedEmbedding(c.vocab_size, c.embedding_size,
-                                  use_bias=not c.output_interaction,
-                                  name="embedding")
+        embedding = TiedEmbedding(
+            c.vocab_size,
+            c.embedding_size,
+            use_bias=not c.output_interaction,
+            name="embedding",
+        )
     else:
-        embedding = keras.layers.Embedding(c.vocab_size, c.embedding_size,
-                                           name="embedding")
+        embedding = keras.layers.Embedding(
+            c.vocab_size, c.embedding_size, name="embedding"
+        )
     x = embedding(tokens)  # [B, T, E]
     if c.input_interaction:
         x = mi_layers.MultiplicativeInteraction(
-            c.embedding_size, name="input_interaction", **mi_kwargs)(x, z)
+            c.embedding_size, name="input_interaction", **mi_kwargs
+        )(x, z)
     if c.dropout:
         x = keras.layers.Dropout(c.dropout, name="embedding_dropout")(x)
 
@@ -321,33 +344,41 @@ def _build(config, sequence_length, batch_size):
     for layer in range(c.num_layers):
         name = f"lstm_{layer}"
         if c.cell == "lstm":
-            rnn = keras.layers.LSTM(c.units, return_sequences=True,
-                                    return_state=True, name=name)
+            rnn = keras.layers.LSTM(
+                c.units, return_sequences=True, return_state=True, name=name
+            )
         else:
             rnn = keras.layers.RNN(
                 mi_layers.MultiplicativeIntegrationLSTMCell(c.units),
-                return_sequences=True, return_state=True, name=name)
-        h_seq, h, cell = rnn(x, initial_state=[inputs[f"h_{layer}"],
-                                               inputs[f"c_{layer}"]])
+                return_sequences=True,
+                return_state=True,
+                name=name,
+            )
+        h_seq, h, cell = rnn(
+            x, initial_state=[inputs[f"h_{layer}"], inputs[f"c_{layer}"]]
+        )
         state[f"h_{layer}"], state[f"c_{layer}"] = h, cell
         x = h_seq  # [B, T, H]
         if c.dropout:
             x = keras.layers.Dropout(c.dropout, name=f"{name}_dropout")(x)
     if c.output_interaction:
         state["summary"] = keras.layers.GlobalAveragePooling1D(
-            name="next_summary")(h_seq)  # [B, H], before dropout
+            name="next_summary"
+        )(h_seq)  # [B, H], before dropout
 
     if c.tie_embeddings and c.embedding_size != c.units:
-        x = keras.layers.Dense(c.embedding_size, use_bias=False,
-                               name="output_projection")(x)  # [B, T, E]
+        x = keras.layers.Dense(
+            c.embedding_size, use_bias=False, name="output_projection"
+        )(x)  # [B, T, E]
     if c.output_interaction:
         if c.tie_embeddings:
-            output = TiedOutputInteraction(embedding, c.vocab_size,
-                                           name="output_interaction",
-                                           **mi_kwargs)
+            output = TiedOutputInteraction(
+                embedding, c.vocab_size, name="output_interaction", **mi_kwargs
+            )
         else:
             output = mi_layers.MultiplicativeInteraction(
-                c.vocab_size, name="output_interaction", **mi_kwargs)
+                c.vocab_size, name="output_interaction", **mi_kwargs
+            )
         logits = output(x, z)
     elif c.tie_embeddings:
         logits = embedding(x, reverse=True)
@@ -379,69 +410,142 @@ _MI_DOC = """      context_size: m, the size of the context z.
 def _document(builder, mi=False):
     if builder.__doc__ is None:  # python -OO
         return builder
-    builder.__doc__ += "\n" + _COMMON_DOC + (_MI_DOC if mi else "") + """
+    builder.__doc__ += (
+        "\n"
+        + _COMMON_DOC
+        + (_MI_DOC if mi else "")
+        + """
     Returns:
       A `keras.Model` {"tokens", state...} -> [logits, state] (see the
       module docstring).
     """
+    )
     return builder
 
 
 @LM_MODELS.register("lstm")
-def build_lstm(vocab_size, sequence_length, batch_size=None, *, units=256,
-               num_layers=2, embedding_size=None, dropout=0.0,
-               tie_embeddings=False):
+def build_lstm(
+    vocab_size,
+    sequence_length,
+    batch_size=None,
+    *,
+    units=256,
+    num_layers=2,
+    embedding_size=None,
+    dropout=0.0,
+    tie_embeddings=False,
+):
     """LSTM language model (Zaremba et al. 2014)."""
-    config = make_config("lstm", vocab_size, units=units,
-                         num_layers=num_layers, embedding_size=embedding_size,
-                         dropout=dropout, tie_embeddings=tie_embeddings)
+    config = make_config(
+        "lstm",
+        vocab_size,
+        units=units,
+        num_layers=num_layers,
+        embedding_size=embedding_size,
+        dropout=dropout,
+        tie_embeddings=tie_embeddings,
+    )
     return _build(config, sequence_length, batch_size)
 
 
 @LM_MODELS.register("mi_lstm")
-def build_mi_lstm(vocab_size, sequence_length, batch_size=None, *, units=256,
-                  num_layers=2, embedding_size=None, dropout=0.0,
-                  tie_embeddings=False):
+def build_mi_lstm(
+    vocab_size,
+    sequence_length,
+    batch_size=None,
+    *,
+    units=256,
+    num_layers=2,
+    embedding_size=None,
+    dropout=0.0,
+    tie_embeddings=False,
+):
     """LSTM language model with multiplicative-integration LSTM layers (Wu
     et al. 2016): each gate is α∘(Wx)∘(Uh) + β₁∘(Uh) + β₂∘(Wx) + b."""
-    config = make_config("mi_lstm", vocab_size, units=units,
-                         num_layers=num_layers, embedding_size=embedding_size,
-                         dropout=dropout, tie_embeddings=tie_embeddings)
+    config = make_config(
+        "mi_lstm",
+        vocab_size,
+        units=units,
+        num_layers=num_layers,
+        embedding_size=embedding_size,
+        dropout=dropout,
+        tie_embeddings=tie_embeddings,
+    )
     return _build(config, sequence_length, batch_size)
 
 
 @LM_MODELS.register("multdec")
-def build_multdec(vocab_size, sequence_length, batch_size=None, *, units=256,
-                  num_layers=2, embedding_size=None, dropout=0.0,
-                  tie_embeddings=False, context_size=32, form="low_rank",
-                  rank=None):
-    """"LSTM + MultDec" (Jayakumar et al. 2020): the softmax projection is
+def build_multdec(
+    vocab_size,
+    sequence_length,
+    batch_size=None,
+    *,
+    units=256,
+    num_layers=2,
+    embedding_size=None,
+    dropout=0.0,
+    tie_embeddings=False,
+    context_size=32,
+    form="low_rank",
+    rank=None,
+):
+    """ "LSTM + MultDec" (Jayakumar et al. 2020): the softmax projection is
     zᵀWx_t + zᵀU + Vx_t + b, z = tanh(W_c · mean of the previous segment's
     top hidden states) (module docstring)."""
-    config = make_config("multdec", vocab_size, units=units,
-                         num_layers=num_layers, embedding_size=embedding_size,
-                         dropout=dropout, tie_embeddings=tie_embeddings,
-                         context_size=context_size, form=form, rank=rank)
+    config = make_config(
+        "multdec",
+        vocab_size,
+        units=units,
+        num_layers=num_layers,
+        embedding_size=embedding_size,
+        dropout=dropout,
+        tie_embeddings=tie_embeddings,
+        context_size=context_size,
+        form=form,
+        rank=rank,
+    )
     return _build(config, sequence_length, batch_size)
 
 
 @LM_MODELS.register("multencdec")
-def build_multencdec(vocab_size, sequence_length, batch_size=None, *,
-                     units=256, num_layers=2, embedding_size=None,
-                     dropout=0.0, tie_embeddings=False, context_size=32,
-                     form="low_rank", rank=None):
-    """"LSTM + MultEncDec" (Jayakumar et al. 2020): as multdec, and every
+def build_multencdec(
+    vocab_size,
+    sequence_length,
+    batch_size=None,
+    *,
+    units=256,
+    num_layers=2,
+    embedding_size=None,
+    dropout=0.0,
+    tie_embeddings=False,
+    context_size=32,
+    form="low_rank",
+    rank=None,
+):
+    """ "LSTM + MultEncDec" (Jayakumar et al. 2020): as multdec, and every
     embedded token e_t is replaced by MultiplicativeInteraction(E)(e_t, z)
     (same form and rank) before the first LSTM."""
-    config = make_config("multencdec", vocab_size, units=units,
-                         num_layers=num_layers, embedding_size=embedding_size,
-                         dropout=dropout, tie_embeddings=tie_embeddings,
-                         context_size=context_size, form=form, rank=rank)
+    config = make_config(
+        "multencdec",
+        vocab_size,
+        units=units,
+        num_layers=num_layers,
+        embedding_size=embedding_size,
+        dropout=dropout,
+        tie_embeddings=tie_embeddings,
+        context_size=context_size,
+        form=form,
+        rank=rank,
+    )
     return _build(config, sequence_length, batch_size)
 
 
-for _builder, _mi in ((build_lstm, False), (build_mi_lstm, False),
-                      (build_multdec, True), (build_multencdec, True)):
+for _builder, _mi in (
+    (build_lstm, False),
+    (build_mi_lstm, False),
+    (build_multdec, True),
+    (build_multencdec, True),
+):
     _document(_builder, _mi)
 
 
@@ -472,9 +576,13 @@ def initial_state(model_or_config, batch_size):
         if not isinstance(inputs, dict) or "tokens" not in inputs:
             raise ValueError(
                 "initial_state needs a model from build_language_model, got "
-                f"model {model_or_config.name!r} with inputs {inputs!r}.")
-        return {key: ops.zeros((batch_size, t.shape[-1]), dtype=t.dtype)
-                for key, t in inputs.items() if key != "tokens"}
+                f"model {model_or_config.name!r} with inputs {inputs!r}."
+            )
+        return {
+            key: ops.zeros((batch_size, t.shape[-1]), dtype=t.dtype)
+            for key, t in inputs.items()
+            if key != "tokens"
+        }
     if isinstance(model_or_config, LanguageModelConfig):
         config = model_or_config
     elif isinstance(model_or_config, dict) and "name" in model_or_config:
@@ -487,9 +595,12 @@ def initial_state(model_or_config, batch_size):
         raise ValueError(
             "`model_or_config` must be a language model, a "
             "LanguageModelConfig or a dict with a 'name', got "
-            f"model_or_config={model_or_config!r}.")
-    return {key: ops.zeros((batch_size, size), dtype="float32")
-            for key, size in config.state_sizes().items()}
+            f"model_or_config={model_or_config!r}."
+        )
+    return {
+        key: ops.zeros((batch_size, size), dtype="float32")
+        for key, size in config.state_sizes().items()
+    }
 
 
 def _mi_parameters(form, rank, m, n, k, with_input_kernel=True):
@@ -531,8 +642,14 @@ def count_parameters(name, vocab_size, **hyperparameters):
     n = c.output_size
     if c.output_interaction:
         total += H * c.context_size  # W_c
-        total += _mi_parameters(c.form, c.rank, c.context_size, n, V,
-                                with_input_kernel=not c.tie_embeddings)
+        total += _mi_parameters(
+            c.form,
+            c.rank,
+            c.context_size,
+            n,
+            V,
+            with_input_kernel=not c.tie_embeddings,
+        )
     elif c.tie_embeddings:
         total += V  # the output bias
     else:
@@ -540,8 +657,9 @@ def count_parameters(name, vocab_size, **hyperparameters):
     return total
 
 
-def size_to_parameters(name, target_parameters, vocab_size, sequence_length,
-                       **fixed):
+def size_to_parameters(
+    name, target_parameters, vocab_size, sequence_length, **fixed
+):
     """Hyperparameters giving model `name` about `target_parameters` weights.
 
     Binary search over `units` (H) of the exact `count_parameters`, which
@@ -571,12 +689,14 @@ def size_to_parameters(name, target_parameters, vocab_size, sequence_length,
     (53, 98868)
     """
     validation.check_positive_int("target_parameters", target_parameters)
-    validation.check_positive_int("sequence_length", sequence_length,
-                                   allow_none=True)
+    validation.check_positive_int(
+        "sequence_length", sequence_length, allow_none=True
+    )
     if "units" in fixed:
         raise ValueError(
             "size_to_parameters chooses `units`; do not fix it, got "
-            f"units={fixed['units']!r}.")
+            f"units={fixed['units']!r}."
+        )
 
     def count(units):
         return count_parameters(name, vocab_size, units=units, **fixed)
@@ -590,7 +710,9 @@ def size_to_parameters(name, target_parameters, vocab_size, sequence_length,
             low = middle
         else:
             high = middle
-    units = min((low, high),
-                key=lambda u: (abs(count(u) - target_parameters), u))
-    return make_config(name, vocab_size, units=units,
-                       **fixed).hyperparameters()
+    units = min(
+        (low, high), key=lambda u: (abs(count(u) - target_parameters), u)
+    )
+    return make_config(
+        name, vocab_size, units=units, **fixed
+    ).hyperparameters()

@@ -12,7 +12,8 @@ it (its module docstring lists the conditionings).
 """
 
 import dataclasses
-from typing import Callable, Tuple
+from typing import Callable
+from typing import Tuple
 
 import keras
 import numpy as np
@@ -30,6 +31,7 @@ class Conditioning:
       make: (k, rank) -> a callable (h, z) -> [B, k] of Keras layers.
       parameters: (n, m, k, rank) -> its exact parameter count.
     """
+
     make: Callable
     parameters: Callable
 
@@ -45,14 +47,16 @@ def _then(first, second):
 def concat():
     return Conditioning(
         make=lambda k, r: mi_layers.ConcatLinear(k, name="context"),
-        parameters=lambda n, m, k, r: (n + m) * k + k)
+        parameters=lambda n, m, k, r: (n + m) * k + k,
+    )
 
 
 @CONDITIONINGS.register("conditional_bias")
 def conditional_bias():
     return Conditioning(
         make=lambda k, r: mi_layers.ConditionalBias(k, name="context"),
-        parameters=lambda n, m, k, r: n * k + m * k + k)
+        parameters=lambda n, m, k, r: n * k + m * k + k,
+    )
 
 
 @CONDITIONINGS.register("conditional_scaling")
@@ -60,41 +64,57 @@ def conditional_scaling():
     return Conditioning(
         make=lambda k, r: _then(
             keras.layers.Dense(k, name="context_linear"),
-            mi_layers.ConditionalScaling(name="context")),
-        parameters=lambda n, m, k, r: n * k + k + m * k + k)
+            mi_layers.ConditionalScaling(name="context"),
+        ),
+        parameters=lambda n, m, k, r: n * k + k + m * k + k,
+    )
 
 
 @CONDITIONINGS.register("film")
 def film():
     return Conditioning(
-        make=lambda k, r: _then(keras.layers.Dense(k, name="context_linear"),
-                                mi_layers.FiLM(name="context")),
-        parameters=lambda n, m, k, r: n * k + k + 2 * (m * k + k))
+        make=lambda k, r: _then(
+            keras.layers.Dense(k, name="context_linear"),
+            mi_layers.FiLM(name="context"),
+        ),
+        parameters=lambda n, m, k, r: n * k + k + 2 * (m * k + k),
+    )
 
 
 @CONDITIONINGS.register("mi_full")
 def mi_full():
     return Conditioning(
         make=lambda k, r: mi_layers.MultiplicativeInteraction(
-            k, form="full", name="context"),
-        parameters=lambda n, m, k, r: m * n * k + m * k + n * k + k)
+            k, form="full", name="context"
+        ),
+        parameters=lambda n, m, k, r: m * n * k + m * k + n * k + k,
+    )
 
 
 @CONDITIONINGS.register("mi_low_rank")
 def mi_low_rank():
     return Conditioning(
         make=lambda k, r: mi_layers.MultiplicativeInteraction(
-            k, form="low_rank", rank=r, name="context"),
-        parameters=lambda n, m, k, r: (m * r + n * r + r * k + m * k
-                                       + n * k + k))
+            k, form="low_rank", rank=r, name="context"
+        ),
+        parameters=lambda n, m, k, r: (
+            m * r + n * r + r * k + m * k + n * k + k
+        ),
+    )
 
 
-def parameter_count(conditioning: str, num_tasks: int, first_width: int,
-                    width: int, rank: int = 8) -> int:
+def parameter_count(
+    conditioning: str,
+    num_tasks: int,
+    first_width: int,
+    width: int,
+    rank: int = 8,
+) -> int:
     """Exact parameters of `build_model` (closed form): Dense(1 -> n),
     the context block n -> k and Dense(k -> 1)."""
     block = CONDITIONINGS.build(conditioning).parameters(
-        first_width, num_tasks, width, rank)
+        first_width, num_tasks, width, rank
+    )
     return 2 * first_width + block + width + 1
 
 
@@ -102,8 +122,9 @@ def parameter_count(conditioning: str, num_tasks: int, first_width: int,
 WIDTH_RATIO = 1.25
 
 
-def choose_widths(conditioning: str, num_tasks: int, parameter_budget: int,
-                  rank: int = 8) -> Tuple[int, int]:
+def choose_widths(
+    conditioning: str, num_tasks: int, parameter_budget: int, rank: int = 8
+) -> Tuple[int, int]:
     """(n, k): the widths whose parameter count is closest to the budget,
     with k/1.25 <= n <= 1.25 k (two widths make the match fine-grained: a
     single width of the full MI moves the count by ~2T·k per step). Ties
@@ -121,13 +142,16 @@ def choose_widths(conditioning: str, num_tasks: int, parameter_budget: int,
         raise ValueError(
             f"parameter_budget={parameter_budget} is too small for "
             f"conditioning={conditioning!r} with num_tasks={num_tasks}: the "
-            f"smallest model (widths 1) has {smallest} parameters.")
+            f"smallest model (widths 1) has {smallest} parameters."
+        )
     best, best_key = (1, 1), None
     k = 1
     while True:
         low = max(1, int(np.ceil(k / WIDTH_RATIO)))
-        if parameter_count(conditioning, num_tasks, low, k,
-                           rank) > 2 * parameter_budget:
+        if (
+            parameter_count(conditioning, num_tasks, low, k, rank)
+            > 2 * parameter_budget
+        ):
             break
         for n in range(low, int(np.floor(k * WIDTH_RATIO)) + 1):
             count = parameter_count(conditioning, num_tasks, n, k, rank)
@@ -138,18 +162,23 @@ def choose_widths(conditioning: str, num_tasks: int, parameter_budget: int,
     return best
 
 
-def build_model(conditioning: str, num_tasks: int, first_width: int,
-                width: int, rank: int = 8) -> keras.Model:
+def build_model(
+    conditioning: str,
+    num_tasks: int,
+    first_width: int,
+    width: int,
+    rank: int = 8,
+) -> keras.Model:
     """The network on {"x": [B, 1], "z": [B, T]} -> [B, 1]: Dense(n, relu),
     the context block n -> k of `CONDITIONINGS[conditioning]`, relu and a
     Dense(1) read-out (n = first_width, k = width)."""
     block = CONDITIONINGS.build(conditioning)
     x = keras.Input((1,), name="x")
     z = keras.Input((num_tasks,), name="z")
-    h = keras.layers.Dense(first_width, activation="relu",
-                           name="input_layer")(x)
+    h = keras.layers.Dense(first_width, activation="relu", name="input_layer")(
+        x
+    )
     h = block.make(width, rank)(h, z)
     h = keras.layers.Activation("relu", name="context_relu")(h)
     y = keras.layers.Dense(1, name="readout")(h)
-    return keras.Model({"x": x, "z": z}, y,
-                       name=f"multitask_{conditioning}")
+    return keras.Model({"x": x, "z": z}, y, name=f"multitask_{conditioning}")

@@ -38,7 +38,8 @@ accuracy ("accuracy" in `VqaTask`, "vqa_accuracy" or "accuracy" in
 
 """
 
-from typing import Dict, Tuple
+from typing import Dict
+from typing import Tuple
 
 import keras
 from keras import ops
@@ -73,10 +74,12 @@ def per_example_loss(convention: str, targets, logits):
     logits = ops.cast(logits, "float32")
     if check_convention(convention) == "softmax":
         return keras.losses.sparse_categorical_crossentropy(
-            targets, logits, from_logits=True)
+            targets, logits, from_logits=True
+        )
     soft = vqa_scores.soft_score(ops.cast(targets, "float32"), ops.minimum)
-    return ops.sum(ops.binary_crossentropy(soft, logits, from_logits=True),
-                   axis=-1)
+    return ops.sum(
+        ops.binary_crossentropy(soft, logits, from_logits=True), axis=-1
+    )
 
 
 def probabilities(convention: str, logits):
@@ -102,28 +105,35 @@ def target_of_answer(targets, logits):
     """targets[b, argmax logits[b]], float32 [B]: the count (or score) of
     each question's predicted answer."""
     best = ops.expand_dims(ops.argmax(logits, axis=-1), -1)
-    return ops.squeeze(ops.take_along_axis(ops.cast(targets, "float32"),
-                                           best, axis=-1), -1)
+    return ops.squeeze(
+        ops.take_along_axis(ops.cast(targets, "float32"), best, axis=-1), -1
+    )
 
 
-def scores(convention: str, targets, logits,
-           num_annotators: int = NUM_ANNOTATORS) -> Dict[str, object]:
+def scores(
+    convention: str, targets, logits, num_annotators: int = NUM_ANNOTATORS
+) -> Dict[str, object]:
     """{name: float32 [B]} of `score_names(convention)`: "accuracy" (the VQA
     accuracy: exact match, or the official accuracy of the argmax answer)
     and, for sigmoid, "soft_score" (min(n / 3, 1) of the argmax answer)."""
     if check_convention(convention) == "softmax":
         best = ops.cast(ops.argmax(logits, axis=-1), "int32")
-        hit = ops.equal(ops.cast(ops.reshape(targets, ops.shape(best)),
-                                 "int32"), best)
+        hit = ops.equal(
+            ops.cast(ops.reshape(targets, ops.shape(best)), "int32"), best
+        )
         return {"accuracy": ops.cast(hit, "float32")}
     count = target_of_answer(targets, logits)
-    return {"accuracy": vqa_scores.official_accuracy(
-                count, float(num_annotators), ops.minimum),
-            "soft_score": vqa_scores.soft_score(count, ops.minimum)}
+    return {
+        "accuracy": vqa_scores.official_accuracy(
+            count, float(num_annotators), ops.minimum
+        ),
+        "soft_score": vqa_scores.soft_score(count, ops.minimum),
+    }
 
 
-def accuracy(convention: str, targets, logits,
-             num_annotators: int = NUM_ANNOTATORS):
+def accuracy(
+    convention: str, targets, logits, num_annotators: int = NUM_ANNOTATORS
+):
     """float32 [B]: the VQA accuracy of each question's argmax answer."""
     return scores(convention, targets, logits, num_annotators)["accuracy"]
 
@@ -138,9 +148,13 @@ class AnswerLoss(keras.losses.Loss):
       reduction, name, dtype: as for `keras.losses.Loss`.
     """
 
-    def __init__(self, answer_convention: str = "softmax",
-                 reduction="sum_over_batch_size", name="answer_loss",
-                 dtype=None):
+    def __init__(
+        self,
+        answer_convention: str = "softmax",
+        reduction="sum_over_batch_size",
+        name="answer_loss",
+        dtype=None,
+    ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.answer_convention = check_convention(answer_convention)
 
@@ -148,8 +162,10 @@ class AnswerLoss(keras.losses.Loss):
         return per_example_loss(self.answer_convention, y_true, y_pred)
 
     def get_config(self):
-        return {**super().get_config(),
-                "answer_convention": self.answer_convention}
+        return {
+            **super().get_config(),
+            "answer_convention": self.answer_convention,
+        }
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
@@ -179,19 +195,26 @@ class VqaAccuracy(keras.metrics.Metric):
       dtype: metric dtype.
     """
 
-    def __init__(self, target_type: str = "counts",
-                 num_annotators: int = NUM_ANNOTATORS, name="vqa_accuracy",
-                 dtype=None):
+    def __init__(
+        self,
+        target_type: str = "counts",
+        num_annotators: int = NUM_ANNOTATORS,
+        name="vqa_accuracy",
+        dtype=None,
+    ):
         super().__init__(name=name, dtype=dtype)
-        validation.check_choice("target_type", target_type,
-                                ("counts", "scores"))
+        validation.check_choice(
+            "target_type", target_type, ("counts", "scores")
+        )
         validation.check_positive_int("num_annotators", num_annotators)
         self.target_type = target_type
         self.num_annotators = num_annotators
-        self.total = self.add_variable(shape=(), initializer="zeros",
-                                       name="total")
-        self.count = self.add_variable(shape=(), initializer="zeros",
-                                       name="count")
+        self.total = self.add_variable(
+            shape=(), initializer="zeros", name="total"
+        )
+        self.count = self.add_variable(
+            shape=(), initializer="zeros", name="count"
+        )
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         y_true = ops.convert_to_tensor(y_true)
@@ -199,7 +222,8 @@ class VqaAccuracy(keras.metrics.Metric):
         if len(y_true.shape) != 2 or len(y_pred.shape) != 2:
             raise ValueError(
                 f"VqaAccuracy expects [batch, num_answers] y_true and y_pred, "
-                f"got shapes {tuple(y_true.shape)} and {tuple(y_pred.shape)}.")
+                f"got shapes {tuple(y_true.shape)} and {tuple(y_pred.shape)}."
+            )
         if self.target_type == "counts":
             value = accuracy("sigmoid", y_true, y_pred, self.num_annotators)
         else:
@@ -219,8 +243,11 @@ class VqaAccuracy(keras.metrics.Metric):
         self.count.assign(0.0)
 
     def get_config(self):
-        return {**super().get_config(), "target_type": self.target_type,
-                "num_annotators": self.num_annotators}
+        return {
+            **super().get_config(),
+            "target_type": self.target_type,
+            "num_annotators": self.num_annotators,
+        }
 
 
 def answer_loss(spec) -> AnswerLoss:
@@ -235,9 +262,12 @@ def answer_metrics(spec):
     are answer counts) and "soft_score" (the training score)."""
     if check_convention(spec.answer_convention) == "softmax":
         return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
-    return [VqaAccuracy(name="vqa_accuracy"),
-            keras.metrics.MeanMetricWrapper(soft_score_of_answer,
-                                            name="soft_score")]
+    return [
+        VqaAccuracy(name="vqa_accuracy"),
+        keras.metrics.MeanMetricWrapper(
+            soft_score_of_answer, name="soft_score"
+        ),
+    ]
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")

@@ -39,13 +39,22 @@ class BidirectionalRankingLoss(keras.losses.Loss):
     0.15
     """
 
-    def __init__(self, margin=0.2, hardest_negative=False,
-                 name="bidirectional_ranking", **kwargs):
+    def __init__(
+        self,
+        margin=0.2,
+        hardest_negative=False,
+        name="bidirectional_ranking",
+        **kwargs,
+    ):
         super().__init__(name=name, **kwargs)
-        if isinstance(margin, bool) or not isinstance(margin, (int, float)) \
-                or margin <= 0:
+        if (
+            isinstance(margin, bool)
+            or not isinstance(margin, (int, float))
+            or margin <= 0
+        ):
             raise ValueError(
-                f"`margin` must be a positive number, got margin={margin!r}.")
+                f"`margin` must be a positive number, got margin={margin!r}."
+            )
         self.margin = float(margin)
         self.hardest_negative = hardest_negative
 
@@ -55,7 +64,8 @@ class BidirectionalRankingLoss(keras.losses.Loss):
         if len(s.shape) != 2:
             raise ValueError(
                 "BidirectionalRankingLoss expects a [batch, batch] similarity "
-                f"matrix, got shape {tuple(s.shape)}.")
+                f"matrix, got shape {tuple(s.shape)}."
+            )
         positive = ops.diagonal(s)  # [B]
         negatives = 1.0 - ops.eye(ops.shape(s)[0], dtype=s.dtype)  # [B, B]
         to_texts = ops.relu(self.margin - positive[:, None] + s) * negatives
@@ -66,8 +76,9 @@ class BidirectionalRankingLoss(keras.losses.Loss):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"margin": self.margin,
-                       "hardest_negative": self.hardest_negative})
+        config.update(
+            {"margin": self.margin, "hardest_negative": self.hardest_negative}
+        )
         return config
 
 
@@ -84,5 +95,7 @@ def recall_at_k(similarity, k):
     # Rank of the positive = number of candidates scoring strictly higher.
     text_rank = ops.sum(ops.cast(s > positive[:, None], "int32"), axis=1)
     image_rank = ops.sum(ops.cast(s > positive[None, :], "int32"), axis=0)
-    return (float(ops.mean(ops.cast(text_rank < k, "float32"))),
-            float(ops.mean(ops.cast(image_rank < k, "float32"))))
+    return (
+        float(ops.mean(ops.cast(text_rank < k, "float32"))),
+        float(ops.mean(ops.cast(image_rank < k, "float32"))),
+    )

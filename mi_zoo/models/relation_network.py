@@ -27,13 +27,30 @@ def objects_of(image, spec):
     return encoders.flatten_positions(image)
 
 
-@vqa.VQA_MODELS.register("rn", sizes={
-    "small": {"question_units": 128, "g_units": 128, "g_layers": 3,
-              "f_units": 128},
-    "paper": {}})
-def build_rn(spec, question_units=128, g_units=256, g_layers=4,
-             f_units=256, f_layers=2, question_fusion="concat", mi_rank=None,
-             dropout=0.5, stem_filters=encoders.STEM_FILTERS):
+@vqa.VQA_MODELS.register(
+    "rn",
+    sizes={
+        "small": {
+            "question_units": 128,
+            "g_units": 128,
+            "g_layers": 3,
+            "f_units": 128,
+        },
+        "paper": {},
+    },
+)
+def build_rn(
+    spec,
+    question_units=128,
+    g_units=256,
+    g_layers=4,
+    f_units=256,
+    f_layers=2,
+    question_fusion="concat",
+    mi_rank=None,
+    dropout=0.5,
+    stem_filters=encoders.STEM_FILTERS,
+):
     """Relation Network (Santoro et al., NeurIPS 2017).
 
     Objects: on pixels, the cells of the stem's feature map (4 layers of
@@ -49,36 +66,50 @@ def build_rn(spec, question_units=128, g_units=256, g_layers=4,
     g 4 × 256, f 256, 256 with dropout 0.5, stem 4 × 24.
     """
     inputs, (q, _, _), image, mask = vqa._encode(
-        spec, question_units, stem_filters=stem_filters)
+        spec, question_units, stem_filters=stem_filters
+    )
     objects = objects_of(image, spec)  # [B, N, d]
     masks = {} if mask is None else {"mask": mask}
     joint = fusion.RelationNetwork(
-        [g_units] * g_layers, f_units=[f_units] * f_layers,
-        question_fusion=question_fusion, mi_rank=mi_rank,
-        name="relation_network")(objects, q, **masks)  # [B, f_units]
+        [g_units] * g_layers,
+        f_units=[f_units] * f_layers,
+        question_fusion=question_fusion,
+        mi_rank=mi_rank,
+        name="relation_network",
+    )(objects, q, **masks)  # [B, f_units]
     logits = heads.answer_logits(joint, spec, dropout=dropout)
     return keras.Model(inputs, logits, name="rn")
 
 
-@vqa.VQA_MODELS.register("cnn_mlp", sizes={
-    "small": {"question_units": 128, "hidden": 128},
-    "paper": {}})
-def build_cnn_mlp(spec, question_units=128, hidden=256, num_layers=2,
-                  dropout=0.5, stem_filters=encoders.STEM_FILTERS):
+@vqa.VQA_MODELS.register(
+    "cnn_mlp",
+    sizes={"small": {"question_units": 128, "hidden": 128}, "paper": {}},
+)
+def build_cnn_mlp(
+    spec,
+    question_units=128,
+    hidden=256,
+    num_layers=2,
+    dropout=0.5,
+    stem_filters=encoders.STEM_FILTERS,
+):
     """CNN+MLP, the Relation Network paper's baseline: the image features
     (on pixels the stem's map, 4 × `stem_filters`, no coordinates) are
     flattened, concatenated with the question and go through `num_layers`
     ReLU layers of `hidden`, dropout and the answers (as in
     kimhc6028/relational-networks: 256, 256, dropout 0.5)."""
-    image_kwargs = {"coordinates": False} if spec.image_kind == "pixels" \
-        else {}
+    image_kwargs = (
+        {"coordinates": False} if spec.image_kind == "pixels" else {}
+    )
     inputs, (q, _, _), image, _ = vqa._encode(
-        spec, question_units, image_kwargs=image_kwargs,
-        stem_filters=stem_filters)
+        spec,
+        question_units,
+        image_kwargs=image_kwargs,
+        stem_filters=stem_filters,
+    )
     x = keras.layers.Flatten(name="flatten_image")(image)
     x = keras.layers.Concatenate(name="image_and_question")([x, q])
     for i in range(num_layers):
-        x = keras.layers.Dense(hidden, activation="relu",
-                               name=f"mlp_{i}")(x)
+        x = keras.layers.Dense(hidden, activation="relu", name=f"mlp_{i}")(x)
     logits = heads.answer_logits(x, spec, dropout=dropout)
     return keras.Model(inputs, logits, name="cnn_mlp")

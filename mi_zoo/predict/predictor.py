@@ -18,7 +18,10 @@ the answers (Sort-of-CLEVR, CLEVR-2D, CLEVR), or each answer's own sigmoid
 """
 
 import os
-from typing import List, Optional, Sequence, Tuple
+from typing import List
+from typing import Optional
+from typing import Sequence
+from typing import Tuple
 
 import keras
 import numpy as np
@@ -48,8 +51,7 @@ class Predictor:
         predictor(image_uint8, "is the red object on the top ?")
     """
 
-    def __init__(self, model, codec: vqa_codec.VqaCodec,
-                 batch_size: int = 64):
+    def __init__(self, model, codec: vqa_codec.VqaCodec, batch_size: int = 64):
         validation.check_positive_int("batch_size", batch_size)
         self.model = model
         self.codec = codec
@@ -68,8 +70,9 @@ class Predictor:
           ValueError: when predictor.json is damaged.
         """
         if not os.path.isdir(model_dir):
-            raise FileNotFoundError(f"model_dir={model_dir!r} does not "
-                                    f"exist (no such folder).")
+            raise FileNotFoundError(
+                f"model_dir={model_dir!r} does not exist (no such folder)."
+            )
         codec_file = os.path.join(model_dir, vqa_codec.FILENAME)
         model_file = os.path.join(model_dir, run_directory.MODEL_FILE)
         flags_file = os.path.join(model_dir, run_directory.FLAGS_FILE)
@@ -79,23 +82,27 @@ class Predictor:
                     f"model_dir={model_dir!r} holds no run of the vqa "
                     f"binary (no {run_directory.FLAGS_FILE}): train one "
                     f"with python -m mi_zoo.experiments.vqa "
-                    f"--model_dir={model_dir}.")
+                    f"--model_dir={model_dir}."
+                )
             raise FileNotFoundError(
                 f"model_dir={model_dir!r} holds a run without "
                 f"{vqa_codec.FILENAME} (trained before the vqa binary wrote "
                 f"it, or not by the vqa binary): run the vqa binary on it "
                 f"again with its flags and a larger --train_steps (which "
                 f"writes the file and trains further), or with --overwrite "
-                f"(which trains afresh).")
+                f"(which trains afresh)."
+            )
         codec = vqa_codec.VqaCodec.load(codec_file)
         if not os.path.exists(model_file):
             raise FileNotFoundError(
                 f"model_dir={model_dir!r} has no {run_directory.MODEL_FILE}: "
                 f"the run has not finished, or ran with --noexport. Let it "
                 f"finish (start it again with the same flags), or extend "
-                f"it with a larger --train_steps and --export.")
-        return cls(keras.models.load_model(model_file), codec,
-                   batch_size=batch_size)
+                f"it with a larger --train_steps and --export."
+            )
+        return cls(
+            keras.models.load_model(model_file), codec, batch_size=batch_size
+        )
 
     # Inputs and probabilities.
     def inputs(self, images: Sequence, questions: Sequence[str]):
@@ -106,12 +113,14 @@ class Predictor:
     def probabilities(self, inputs) -> np.ndarray:
         """float32 [B, A] answer probabilities of a batch of inputs."""
         logits = self.model(inputs, training=False)
-        return np.asarray(objectives.probabilities(
-            self.codec.spec.answer_convention, logits))
+        return np.asarray(
+            objectives.probabilities(self.codec.spec.answer_convention, logits)
+        )
 
     # Answers.
-    def predict_batch(self, images: Sequence, questions: Sequence[str],
-                      top_k: int = 5) -> List[Answers]:
+    def predict_batch(
+        self, images: Sequence, questions: Sequence[str], top_k: int = 5
+    ) -> List[Answers]:
         """Per (image, question) pair, its `top_k` (answer, probability)
         pairs, best first; the pairs go through the model `batch_size` at
         a time.
@@ -123,10 +132,13 @@ class Predictor:
         images, questions = self.codec.check_pairs(images, questions)
         answers = []
         for start in range(0, len(questions), self.batch_size):
-            inputs = self.inputs(images[start:start + self.batch_size],
-                                 questions[start:start + self.batch_size])
-            answers += self.codec.top_answers(self.probabilities(inputs),
-                                              top_k)
+            inputs = self.inputs(
+                images[start : start + self.batch_size],
+                questions[start : start + self.batch_size],
+            )
+            answers += self.codec.top_answers(
+                self.probabilities(inputs), top_k
+            )
         return answers
 
     def __call__(self, image, question: str, top_k: int = 5) -> Answers:
@@ -135,9 +147,14 @@ class Predictor:
         return self.predict_batch([image], [question], top_k)[0]
 
     # Explanations.
-    def explain(self, image, question: str, top_k: int = 3,
-                layer: Optional[str] = None, guided: bool = True
-                ) -> np.ndarray:
+    def explain(
+        self,
+        image,
+        question: str,
+        top_k: int = 3,
+        layer: Optional[str] = None,
+        guided: bool = True,
+    ) -> np.ndarray:
         """The explanation figure of one image and question
         (`mi_zoo.explain.explanation_figure`): Kim & Zhang's Hadamard
         explanation (models with a Hadamard fusion) and the attention
@@ -149,10 +166,16 @@ class Predictor:
         """
         inputs = self.inputs([image], [question])
         best = self.codec.top_answers(self.probabilities(inputs), top_k)[0]
-        lines = [f"Q: {question}",
-                 "A: " + ", ".join(f"{a} ({p:.2f})" for a, p in best)]
+        lines = [
+            f"Q: {question}",
+            "A: " + ", ".join(f"{a} ({p:.2f})" for a, p in best),
+        ]
         return explanation_figure.batch_figures(
-            self.model, inputs,
-            [self.codec.decode_question(inputs["question"][0])], [lines],
-            pixels=self.codec.spec.image_kind == "pixels", layer=layer,
-            guided=guided)[0]
+            self.model,
+            inputs,
+            [self.codec.decode_question(inputs["question"][0])],
+            [lines],
+            pixels=self.codec.spec.image_kind == "pixels",
+            layer=layer,
+            guided=guided,
+        )[0]

@@ -55,8 +55,10 @@ class _OneHotCells(keras.layers.Layer):
 
     def call(self, obs):
         obs = ops.cast(obs, "int32")
-        parts = [ops.one_hot(obs[..., c], size, dtype=self.compute_dtype)
-                 for c, size in enumerate(CHANNEL_SIZES)]
+        parts = [
+            ops.one_hot(obs[..., c], size, dtype=self.compute_dtype)
+            for c, size in enumerate(CHANNEL_SIZES)
+        ]
         return ops.concatenate(parts, axis=-1)
 
     def compute_output_shape(self, input_shape):
@@ -86,8 +88,11 @@ class _TaskOneHot(keras.layers.Layer):
         self.num_tasks = num_tasks
 
     def call(self, task_ids):
-        return ops.one_hot(ops.cast(task_ids, "int32"), self.num_tasks,
-                           dtype=self.compute_dtype)
+        return ops.one_hot(
+            ops.cast(task_ids, "int32"),
+            self.num_tasks,
+            dtype=self.compute_dtype,
+        )
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape) + (self.num_tasks,)
@@ -99,8 +104,7 @@ class _TaskOneHot(keras.layers.Layer):
 @CONTEXTS.register("none")
 def _none(units, num_tasks, features, embedding_dim):  # pylint: disable=unused-argument
     def apply(h, task_ids):  # pylint: disable=unused-argument
-        return keras.layers.Dense(units, activation="relu",
-                                  name="context")(h)
+        return keras.layers.Dense(units, activation="relu", name="context")(h)
 
     return ContextBlock(apply, (features + 1) * units)
 
@@ -109,16 +113,17 @@ def _none(units, num_tasks, features, embedding_dim):  # pylint: disable=unused-
 def _concat(units, num_tasks, features, embedding_dim):  # pylint: disable=unused-argument
     def apply(h, task_ids):
         z = _TaskOneHot(num_tasks, name="task_one_hot")(task_ids)
-        return mi_layers.ConcatLinear(units, activation="relu",
-                                      name="context")(h, z)
+        return mi_layers.ConcatLinear(
+            units, activation="relu", name="context"
+        )(h, z)
 
     return ContextBlock(apply, (features + num_tasks + 1) * units)
 
 
 def _mi_layer(units):
-    return mi_layers.MultiplicativeInteraction(units, form="full",
-                                               activation="relu",
-                                               name="context")
+    return mi_layers.MultiplicativeInteraction(
+        units, form="full", activation="relu", name="context"
+    )
 
 
 @CONTEXTS.register("mi")
@@ -133,12 +138,16 @@ def _mi(units, num_tasks, features, embedding_dim):  # pylint: disable=unused-ar
 @CONTEXTS.register("mi_learned")
 def _mi_learned(units, num_tasks, features, embedding_dim):
     def apply(h, task_ids):
-        z = keras.layers.Embedding(num_tasks, embedding_dim,
-                                   name="task_embedding")(task_ids)
+        z = keras.layers.Embedding(
+            num_tasks, embedding_dim, name="task_embedding"
+        )(task_ids)
         return _mi_layer(units)(h, z)
 
-    return ContextBlock(apply, num_tasks * embedding_dim
-                        + (embedding_dim + 1) * (features + 1) * units)
+    return ContextBlock(
+        apply,
+        num_tasks * embedding_dim
+        + (embedding_dim + 1) * (features + 1) * units,
+    )
 
 
 def torso_parameters() -> int:
@@ -154,23 +163,40 @@ def head_parameters(units: int) -> int:
     return (units + 1) * (suite.NUM_ACTIONS + 1)
 
 
-def parameter_count(context: str, num_tasks: int, units: int,
-                    embedding_dim: int = 8) -> int:
+def parameter_count(
+    context: str, num_tasks: int, units: int, embedding_dim: int = 8
+) -> int:
     """Exact parameter count of `build_agent(context, ..., hidden=units)`."""
-    block = CONTEXTS.build(context, units, num_tasks, TORSO_FEATURES,
-                           embedding_dim)
+    block = CONTEXTS.build(
+        context, units, num_tasks, TORSO_FEATURES, embedding_dim
+    )
     return torso_parameters() + block.parameters + head_parameters(units)
 
 
-def choose_hidden(context: str, num_tasks: int, parameter_budget: int,
-                  embedding_dim: int = 8, max_units: int = 4096) -> int:
+def choose_hidden(
+    context: str,
+    num_tasks: int,
+    parameter_budget: int,
+    embedding_dim: int = 8,
+    max_units: int = 4096,
+) -> int:
     """The width k (>= 4) whose model is closest to `parameter_budget`."""
-    return min(range(4, max_units + 1), key=lambda k: abs(parameter_count(
-        context, num_tasks, k, embedding_dim) - parameter_budget))
+    return min(
+        range(4, max_units + 1),
+        key=lambda k: abs(
+            parameter_count(context, num_tasks, k, embedding_dim)
+            - parameter_budget
+        ),
+    )
 
 
-def build_agent(context: str, num_tasks: int, parameter_budget: int = 40000,
-                hidden: int = None, embedding_dim: int = 8) -> keras.Model:
+def build_agent(
+    context: str,
+    num_tasks: int,
+    parameter_budget: int = 40000,
+    hidden: int = None,
+    embedding_dim: int = 8,
+) -> keras.Model:
     """The actor-critic: inputs [obs uint8 [B, 7, 7, 3], task id int32
     [B]], outputs [logits [B, 7], value [B]].
 
@@ -184,24 +210,30 @@ def build_agent(context: str, num_tasks: int, parameter_budget: int = 40000,
     """
     CONTEXTS.get(context)  # an unknown name raises, listing the known ones
     if hidden is None:
-        hidden = choose_hidden(context, num_tasks, parameter_budget,
-                               embedding_dim)
+        hidden = choose_hidden(
+            context, num_tasks, parameter_budget, embedding_dim
+        )
     obs = keras.Input(suite.OBSERVATION_SHAPE, dtype="uint8", name="obs")
     task_ids = keras.Input((), dtype="int32", name="task_id")
     x = _OneHotCells(name="cells")(obs)
     for i, (filters, kernel) in enumerate(_CONVS):
-        x = keras.layers.Conv2D(filters, kernel, activation="relu",
-                                name=f"conv{i}")(x)
+        x = keras.layers.Conv2D(
+            filters, kernel, activation="relu", name=f"conv{i}"
+        )(x)
         if i == 0:
             x = keras.layers.MaxPooling2D(2, name="pool")(x)
     h = keras.layers.Flatten(name="features")(x)  # [B, 64]
-    block = CONTEXTS.build(context, hidden, num_tasks, TORSO_FEATURES,
-                           embedding_dim)
+    block = CONTEXTS.build(
+        context, hidden, num_tasks, TORSO_FEATURES, embedding_dim
+    )
     h = block.apply(h, task_ids)  # [B, k]
-    logits = keras.layers.Dense(suite.NUM_ACTIONS, name="policy",
-                                kernel_initializer=keras.initializers
-                                .Orthogonal(0.01))(h)
+    logits = keras.layers.Dense(
+        suite.NUM_ACTIONS,
+        name="policy",
+        kernel_initializer=keras.initializers.Orthogonal(0.01),
+    )(h)
     value = keras.layers.Dense(1, name="value")(h)
     value = keras.layers.Reshape((), name="value_squeeze")(value)
-    return keras.Model([obs, task_ids], [logits, value],
-                       name=f"actor_critic_{context}")
+    return keras.Model(
+        [obs, task_ids], [logits, value], name=f"actor_critic_{context}"
+    )

@@ -1,6 +1,8 @@
 """Several MiniGrid tasks as one batched environment, stepped on the host."""
 
-from typing import Dict, List, Sequence
+from typing import Dict
+from typing import List
+from typing import Sequence
 
 import numpy as np
 
@@ -34,20 +36,25 @@ class MultitaskEnv:
     ((4,), dtype('bool'))
     """
 
-    def __init__(self, tasks: Sequence[str], num_envs_per_task: int = 1,
-                 seed: int = 0):
+    def __init__(
+        self, tasks: Sequence[str], num_envs_per_task: int = 1, seed: int = 0
+    ):
         self.tasks = suite.check_tasks(tasks)
         if not isinstance(num_envs_per_task, int) or num_envs_per_task < 1:
-            raise ValueError(f"`num_envs_per_task` must be an int >= 1, got "
-                             f"{num_envs_per_task!r}.")
+            raise ValueError(
+                f"`num_envs_per_task` must be an int >= 1, got "
+                f"{num_envs_per_task!r}."
+            )
         self.num_envs_per_task = num_envs_per_task
         self.seed = seed
-        self.task_ids = np.repeat(np.arange(len(self.tasks), dtype=np.int32),
-                                  num_envs_per_task)  # [N]
+        self.task_ids = np.repeat(
+            np.arange(len(self.tasks), dtype=np.int32), num_envs_per_task
+        )  # [N]
         # Unwrapped: gymnasium's checking wrappers cost ~10 % of a step;
         # MiniGrid ends episodes at its own step limit.
-        self.envs = [suite.make_env(self.tasks[t]).unwrapped
-                     for t in self.task_ids]
+        self.envs = [
+            suite.make_env(self.tasks[t]).unwrapped for t in self.task_ids
+        ]
         n = len(self.envs)
         self._returns = np.zeros(n, np.float64)
         self._lengths = np.zeros(n, np.int64)
@@ -74,8 +81,10 @@ class MultitaskEnv:
         first observation of its next episode."""
         actions = np.asarray(actions)
         if actions.shape != (self.num_envs,):
-            raise ValueError(f"`actions` must have shape ({self.num_envs},), "
-                             f"got {actions.shape}.")
+            raise ValueError(
+                f"`actions` must have shape ({self.num_envs},), "
+                f"got {actions.shape}."
+            )
         rewards = np.zeros(self.num_envs, np.float32)
         dones = np.zeros(self.num_envs, bool)
         for i, env in enumerate(self.envs):
@@ -86,8 +95,12 @@ class MultitaskEnv:
             if terminated or truncated:
                 dones[i] = True
                 self._episodes[self.task_ids[i]].append(
-                    (float(self._returns[i]), int(self._lengths[i]),
-                     bool(reward > 0)))
+                    (
+                        float(self._returns[i]),
+                        int(self._lengths[i]),
+                        bool(reward > 0),
+                    )
+                )
                 self._returns[i] = 0
                 self._lengths[i] = 0
                 obs, _ = env.reset()
@@ -97,8 +110,9 @@ class MultitaskEnv:
     def pop_episodes(self) -> Dict[str, List[tuple]]:
         """{task: [(return, length, success)]} of the episodes finished
         since the last call, in order of finishing."""
-        episodes = {name: list(eps) for name, eps in zip(self.tasks,
-                                                          self._episodes)}
+        episodes = {
+            name: list(eps) for name, eps in zip(self.tasks, self._episodes)
+        }
         for eps in self._episodes:
             eps.clear()
         return episodes

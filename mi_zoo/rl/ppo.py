@@ -56,8 +56,10 @@ def gae(rewards, values, dones, last_values, gamma: float, lam: float):
         next_advantage = delta + gamma * lam * not_done[t] * next_advantage
         advantages[t] = next_advantage
         next_values = values[t]
-    return (advantages.astype(np.float32),
-            (advantages + values).astype(np.float32))
+    return (
+        advantages.astype(np.float32),
+        (advantages + values).astype(np.float32),
+    )
 
 
 def log_probabilities(logits, actions):
@@ -66,9 +68,17 @@ def log_probabilities(logits, actions):
     return tf.gather(log_pi, tf.cast(actions, tf.int32), batch_dims=1)
 
 
-def ppo_loss(logits, values, actions, old_log_probs, advantages, returns,
-             clip_ratio: float = 0.2, value_coef: float = 0.5,
-             entropy_coef: float = 0.01) -> Dict[str, tf.Tensor]:
+def ppo_loss(
+    logits,
+    values,
+    actions,
+    old_log_probs,
+    advantages,
+    returns,
+    clip_ratio: float = 0.2,
+    value_coef: float = 0.5,
+    entropy_coef: float = 0.01,
+) -> Dict[str, tf.Tensor]:
     """Per-example PPO terms, each [B]:
 
         ratio = π(a|s) / π_old(a|s)
@@ -90,9 +100,14 @@ def ppo_loss(logits, values, actions, old_log_probs, advantages, returns,
     log_pi = tf.nn.log_softmax(logits)
     entropy = -tf.reduce_sum(tf.exp(log_pi) * log_pi, axis=-1)
     total = policy + value_coef * value - entropy_coef * entropy
-    return {"total": total, "policy": policy, "value": value,
-            "entropy": entropy, "approx_kl": old_log_probs - log_probs,
-            "clipped": tf.cast(tf.abs(ratio - 1) > clip_ratio, tf.float32)}
+    return {
+        "total": total,
+        "policy": policy,
+        "value": value,
+        "entropy": entropy,
+        "approx_kl": old_log_probs - log_probs,
+        "clipped": tf.cast(tf.abs(ratio - 1) > clip_ratio, tf.float32),
+    }
 
 
 class Learner:
@@ -104,13 +119,22 @@ class Learner:
     of the replicas) and returns the mean of each `ppo_loss` term.
     """
 
-    def __init__(self, model, optimizer, strategy, minibatch_size: int,
-                 clip_ratio: float = 0.2, value_coef: float = 0.5,
-                 entropy_coef: float = 0.01):
+    def __init__(
+        self,
+        model,
+        optimizer,
+        strategy,
+        minibatch_size: int,
+        clip_ratio: float = 0.2,
+        value_coef: float = 0.5,
+        entropy_coef: float = 0.01,
+    ):
         replicas = strategy.num_replicas_in_sync
         if minibatch_size % replicas:
-            raise ValueError(f"the minibatch of {minibatch_size} rows must "
-                             f"be a multiple of the {replicas} replicas.")
+            raise ValueError(
+                f"the minibatch of {minibatch_size} rows must "
+                f"be a multiple of the {replicas} replicas."
+            )
         self.model = model
         self.optimizer = optimizer
         self.strategy = strategy
@@ -128,29 +152,43 @@ class Learner:
             return {k: tf.split(v, n)[index] for k, v in batch.items()}
 
         return self.strategy.experimental_distribute_values_from_function(
-            slice_for)
+            slice_for
+        )
 
     def _replica_step(self, batch):
         variables = self.model.trainable_variables
         with tf.GradientTape() as tape:
-            logits, values = self.model([batch["obs"], batch["task_id"]],
-                                        training=True)
-            terms = ppo_loss(logits, values, batch["action"],
-                             batch["log_prob"], batch["advantage"],
-                             batch["return"], self.clip_ratio,
-                             self.value_coef, self.entropy_coef)
+            logits, values = self.model(
+                [batch["obs"], batch["task_id"]], training=True
+            )
+            terms = ppo_loss(
+                logits,
+                values,
+                batch["action"],
+                batch["log_prob"],
+                batch["advantage"],
+                batch["return"],
+                self.clip_ratio,
+                self.value_coef,
+                self.entropy_coef,
+            )
             loss = tf.nn.compute_average_loss(
-                terms["total"], global_batch_size=self.minibatch_size)
+                terms["total"], global_batch_size=self.minibatch_size
+            )
         grads = tape.gradient(loss, variables)
         self.optimizer.apply_gradients(zip(grads, variables))
-        return {k: tf.reduce_sum(v) / self.minibatch_size
-                for k, v in terms.items()}
+        return {
+            k: tf.reduce_sum(v) / self.minibatch_size for k, v in terms.items()
+        }
 
     def _update_fn(self, batch):
-        per_replica = self.strategy.run(self._replica_step,
-                                        args=(self._split(batch),))
-        return {k: self.strategy.reduce("SUM", v, axis=None)
-                for k, v in per_replica.items()}
+        per_replica = self.strategy.run(
+            self._replica_step, args=(self._split(batch),)
+        )
+        return {
+            k: self.strategy.reduce("SUM", v, axis=None)
+            for k, v in per_replica.items()
+        }
 
     def update(self, batch) -> Dict[str, tf.Tensor]:
         """One optimizer step; {term: mean over the minibatch} (scalar

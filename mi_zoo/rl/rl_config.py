@@ -73,21 +73,33 @@ class RLConfig:
 
     def __post_init__(self):
         self.tasks = suite.check_tasks(self.tasks)
-        validation.check_choice("context", self.context,
-                                 agent.CONTEXTS.names())
-        validation.check_choice("optimizer", self.optimizer,
-                                 optimization.OPTIMIZER_NAMES)
+        validation.check_choice(
+            "context", self.context, agent.CONTEXTS.names()
+        )
+        validation.check_choice(
+            "optimizer", self.optimizer, optimization.OPTIMIZER_NAMES
+        )
         validation.check_choice("decay", self.decay, optimization.DECAYS)
-        for name in ("total_frames", "num_envs_per_task", "rollout_length",
-                     "epochs", "minibatches", "parameter_budget",
-                     "embedding_dim", "log_every", "checkpoint_every",
-                     "keep_checkpoints", "stats_episodes"):
+        for name in (
+            "total_frames",
+            "num_envs_per_task",
+            "rollout_length",
+            "epochs",
+            "minibatches",
+            "parameter_budget",
+            "embedding_dim",
+            "log_every",
+            "checkpoint_every",
+            "keep_checkpoints",
+            "stats_episodes",
+        ):
             validation.check_positive_int(name, getattr(self, name))
         if self.batch_size % self.minibatches:
             raise ValueError(
                 f"`minibatches`={self.minibatches} must divide the "
                 f"{self.batch_size} rows of a rollout (num_envs_per_task · "
-                f"tasks · rollout_length).")
+                f"tasks · rollout_length)."
+            )
 
     @property
     def num_envs(self) -> int:

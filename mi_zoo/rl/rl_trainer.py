@@ -38,7 +38,9 @@ import dataclasses
 import json
 import os
 import time
-from typing import Dict, Mapping, Optional
+from typing import Dict
+from typing import Mapping
+from typing import Optional
 
 from absl import logging
 import keras
@@ -56,9 +58,17 @@ from mi_zoo.training import run_directory
 from mi_zoo.training import summaries as summaries_lib
 
 #: Settings that may change when a run is resumed.
-RESUMABLE_SETTINGS = ("log_every", "checkpoint_every", "keep_checkpoints",
-                      "overwrite", "export", "total_frames", "cpu_replicas",
-                      "replicas", "verbosity")
+RESUMABLE_SETTINGS = (
+    "log_every",
+    "checkpoint_every",
+    "keep_checkpoints",
+    "overwrite",
+    "export",
+    "total_frames",
+    "cpu_replicas",
+    "replicas",
+    "verbosity",
+)
 STATE_FILE = "rl_state.json"
 
 
@@ -93,10 +103,13 @@ class RLTrainer:
     """Trains one multitask agent; see the module docstring. Use
     `train()`."""
 
-    def __init__(self, config: rl_config.RLConfig,
-                 strategy: Optional[tf.distribute.Strategy] = None,
-                 settings: Optional[Mapping[str, object]] = None,
-                 interactive: Optional[bool] = None):
+    def __init__(
+        self,
+        config: rl_config.RLConfig,
+        strategy: Optional[tf.distribute.Strategy] = None,
+        settings: Optional[Mapping[str, object]] = None,
+        interactive: Optional[bool] = None,
+    ):
         self.config = config
         self.strategy = strategy or tf.distribute.get_strategy()
         all_settings = dataclasses.asdict(config)
@@ -105,56 +118,83 @@ class RLTrainer:
         all_settings["replicas"] = self.strategy.num_replicas_in_sync
         self.settings = all_settings
         self.run_dir = run_directory.RunDirectory(
-            config.model_dir, all_settings, ignore=RESUMABLE_SETTINGS,
-            outputs=(STATE_FILE,))
+            config.model_dir,
+            all_settings,
+            ignore=RESUMABLE_SETTINGS,
+            outputs=(STATE_FILE,),
+        )
         self.interactive = interactive
         if config.minibatch_size % self.strategy.num_replicas_in_sync:
             raise ValueError(
                 f"the minibatch of {config.minibatch_size} rows must be a "
                 f"multiple of the {self.strategy.num_replicas_in_sync} "
-                f"replicas.")
+                f"replicas."
+            )
 
     # ----------------------------------------------------------- building
     def _build(self):
         config = self.config
         keras.utils.set_random_seed(config.seed)
         self.hidden = agent.choose_hidden(
-            config.context, len(config.tasks), config.parameter_budget,
-            config.embedding_dim)
+            config.context,
+            len(config.tasks),
+            config.parameter_budget,
+            config.embedding_dim,
+        )
         with self.strategy.scope():
             self.model = agent.build_agent(
-                config.context, len(config.tasks), hidden=self.hidden,
-                embedding_dim=config.embedding_dim)
+                config.context,
+                len(config.tasks),
+                hidden=self.hidden,
+                embedding_dim=config.embedding_dim,
+            )
             steps = config.num_updates * config.epochs * config.minibatches
             schedule = optimization.WarmupSchedule(
-                config.learning_rate, 0, config.decay, max(1, steps))
+                config.learning_rate, 0, config.decay, max(1, steps)
+            )
             self.optimizer = optimization.make_optimizer(
-                config.optimizer, schedule, config.clip_norm)
+                config.optimizer, schedule, config.clip_norm
+            )
             self.optimizer.build(self.model.trainable_variables)
-            self.update_counter = tf.Variable(0, dtype=tf.int64,
-                                              trainable=False, name="update")
-            self.frame_counter = tf.Variable(0, dtype=tf.int64,
-                                             trainable=False, name="frames")
+            self.update_counter = tf.Variable(
+                0, dtype=tf.int64, trainable=False, name="update"
+            )
+            self.frame_counter = tf.Variable(
+                0, dtype=tf.int64, trainable=False, name="frames"
+            )
         self.learner = ppo.Learner(
-            self.model, self.optimizer, self.strategy, config.minibatch_size,
-            config.clip_ratio, config.value_coef, config.entropy_coef)
+            self.model,
+            self.optimizer,
+            self.strategy,
+            config.minibatch_size,
+            config.clip_ratio,
+            config.value_coef,
+            config.entropy_coef,
+        )
         self._act = tf.function(self._act_fn)
 
     def _checkpointing(self):
         checkpoint = tf.train.Checkpoint(
-            model=self.model, optimizer=self.optimizer,
-            update=self.update_counter, frames=self.frame_counter)
+            model=self.model,
+            optimizer=self.optimizer,
+            update=self.update_counter,
+            frames=self.frame_counter,
+        )
         self.store = checkpoints_lib.CheckpointStore(
-            checkpoint, self.run_dir.checkpoints,
-            max_to_keep=self.config.keep_checkpoints)
+            checkpoint,
+            self.run_dir.checkpoints,
+            max_to_keep=self.config.keep_checkpoints,
+        )
         return self.store.restore_latest(report=progress_lib.message)
 
     def _load_state(self, update):
         """The curve and recent episodes saved with the checkpoint of
         `update` (entries after it, if the state is newer, are dropped)."""
         self.history = []
-        self.recent = {t: collections.deque(maxlen=self.config.stats_episodes)
-                       for t in self.config.tasks}
+        self.recent = {
+            t: collections.deque(maxlen=self.config.stats_episodes)
+            for t in self.config.tasks
+        }
         self.seconds = 0.0
         path = self.run_dir.file(STATE_FILE)
         if not update or not os.path.exists(path):
@@ -169,19 +209,28 @@ class RLTrainer:
 
     def _save(self, update):
         self.store.save(update)
-        self.run_dir.write_json(STATE_FILE, {
-            "update": update, "history": self.history,
-            "recent": {t: list(eps) for t, eps in self.recent.items()},
-            "seconds": self.seconds + time.perf_counter() - self._start})
+        self.run_dir.write_json(
+            STATE_FILE,
+            {
+                "update": update,
+                "history": self.history,
+                "recent": {t: list(eps) for t, eps in self.recent.items()},
+                "seconds": self.seconds + time.perf_counter() - self._start,
+            },
+        )
 
     # -------------------------------------------------------------- steps
     def _act_fn(self, obs, task_ids, seed):
         logits, values = self.model([obs, task_ids], training=False)
         logits = tf.cast(logits, tf.float32)
-        actions = tf.random.stateless_categorical(logits, 1, seed,
-                                                  dtype=tf.int32)[:, 0]
-        return (actions, ppo.log_probabilities(logits, actions),
-                tf.cast(values, tf.float32))
+        actions = tf.random.stateless_categorical(
+            logits, 1, seed, dtype=tf.int32
+        )[:, 0]
+        return (
+            actions,
+            ppo.log_probabilities(logits, actions),
+            tf.cast(values, tf.float32),
+        )
 
     def _rollout(self, update):
         config = self.config
@@ -196,25 +245,38 @@ class RLTrainer:
         for t in range(steps):
             seed = tf.constant([config.seed, update * steps + t], tf.int64)
             action, log_prob, value = self._act(
-                tf.constant(self._obs), task_ids, seed)
+                tf.constant(self._obs), task_ids, seed
+            )
             obs[t] = self._obs
             actions[t] = action.numpy()
             log_probs[t] = log_prob.numpy()
             values[t] = value.numpy()
             self._obs, rewards[t], dones[t] = self.env.step(actions[t])
-        _, _, last_values = self._act(tf.constant(self._obs), task_ids,
-                                      tf.constant([config.seed, -1],
-                                                  tf.int64))
-        advantages, returns = ppo.gae(rewards, values, dones,
-                                      last_values.numpy(), config.gamma,
-                                      config.gae_lambda)
+        _, _, last_values = self._act(
+            tf.constant(self._obs),
+            task_ids,
+            tf.constant([config.seed, -1], tf.int64),
+        )
+        advantages, returns = ppo.gae(
+            rewards,
+            values,
+            dones,
+            last_values.numpy(),
+            config.gamma,
+            config.gae_lambda,
+        )
         advantages = (advantages - advantages.mean()) / (
-            advantages.std() + 1e-8)
+            advantages.std() + 1e-8
+        )
         flat = lambda a: a.reshape((steps * n,) + a.shape[2:])  # noqa: E731
-        return {"obs": flat(obs),
-                "task_id": flat(np.broadcast_to(self.task_ids, (steps, n))),
-                "action": flat(actions), "log_prob": flat(log_probs),
-                "advantage": flat(advantages), "return": flat(returns)}
+        return {
+            "obs": flat(obs),
+            "task_id": flat(np.broadcast_to(self.task_ids, (steps, n))),
+            "action": flat(actions),
+            "log_prob": flat(log_probs),
+            "advantage": flat(advantages),
+            "return": flat(returns),
+        }
 
     def _learn(self, batch, update):
         config = self.config
@@ -223,12 +285,17 @@ class RLTrainer:
         for _ in range(config.epochs):
             order = rng.permutation(config.batch_size)
             for i in range(config.minibatches):
-                rows = order[i * config.minibatch_size:
-                             (i + 1) * config.minibatch_size]
+                rows = order[
+                    i * config.minibatch_size : (i + 1) * config.minibatch_size
+                ]
                 terms = self.learner.update(
-                    {k: tf.constant(v[rows]) for k, v in batch.items()})
-                totals = (terms if totals is None else
-                          {k: totals[k] + v for k, v in terms.items()})
+                    {k: tf.constant(v[rows]) for k, v in batch.items()}
+                )
+                totals = (
+                    terms
+                    if totals is None
+                    else {k: totals[k] + v for k, v in terms.items()}
+                )
         steps = config.epochs * config.minibatches
         return {k: float(v) / steps for k, v in totals.items()}
 
@@ -246,11 +313,15 @@ class RLTrainer:
             scalars.update({f"{key}/{t}": v for t, v in stats[key].items()})
         self.summaries.scalars("train", scalars, frames)
         self.history.append({"update": update, "frames": frames, **stats})
-        progress.update(update, {
-            "frames": frames,
-            "success": stats["success"].get("mean", float("nan")),
-            "return": stats["return"].get("mean", float("nan")),
-            "fps": scalars["frames_per_second"]})
+        progress.update(
+            update,
+            {
+                "frames": frames,
+                "success": stats["success"].get("mean", float("nan")),
+                "return": stats["return"].get("mean", float("nan")),
+                "fps": scalars["frames_per_second"],
+            },
+        )
 
     # --------------------------------------------------------------- run
     def run(self) -> Dict[str, object]:
@@ -268,26 +339,39 @@ class RLTrainer:
         frames = int(self.frame_counter.numpy())
         self._load_state(update)
         self.summaries = summaries_lib.Summaries(config.model_dir)
-        progress = progress_lib.Progress(config.num_updates, update,
-                                         self.interactive)
+        progress = progress_lib.Progress(
+            config.num_updates, update, self.interactive
+        )
         parameters = int(self.model.count_params())
         if restored:
-            progress.message(f"Resuming from {restored} at update {update} "
-                             f"({frames} frames).")
+            progress.message(
+                f"Resuming from {restored} at update {update} "
+                f"({frames} frames)."
+            )
         elif not resuming:
-            self.summaries.settings(self.settings, {
-                "context": config.context, "tasks": ",".join(config.tasks),
-                "total_frames": config.total_frames, "seed": config.seed,
-                "learning_rate": config.learning_rate,
-                "parameters": parameters, "hidden": self.hidden})
+            self.summaries.settings(
+                self.settings,
+                {
+                    "context": config.context,
+                    "tasks": ",".join(config.tasks),
+                    "total_frames": config.total_frames,
+                    "seed": config.seed,
+                    "learning_rate": config.learning_rate,
+                    "parameters": parameters,
+                    "hidden": self.hidden,
+                },
+            )
         progress.message(
             f"{config.context}: {parameters:,} parameters (context width "
             f"{self.hidden}), {config.num_envs} envs, {config.num_updates} "
             f"updates of {config.batch_size} frames. TensorBoard: "
-            f"tensorboard --logdir {config.model_dir}")
+            f"tensorboard --logdir {config.model_dir}"
+        )
         self.env = multitask_env.MultitaskEnv(
-            config.tasks, config.num_envs_per_task,
-            seed=config.seed + 7919 * update)
+            config.tasks,
+            config.num_envs_per_task,
+            seed=config.seed + 7919 * update,
+        )
         self._obs, self.task_ids = self.env.reset()
         self._start = time.perf_counter()
         start_frames = frames
@@ -300,21 +384,28 @@ class RLTrainer:
             frames += config.batch_size
             self.update_counter.assign(update)
             self.frame_counter.assign(frames)
-            losses_sum = (losses if losses_sum is None else
-                          {k: losses_sum[k] + v for k, v in losses.items()})
+            losses_sum = (
+                losses
+                if losses_sum is None
+                else {k: losses_sum[k] + v for k, v in losses.items()}
+            )
             losses_count += 1
             if update % config.log_every == 0 or update == config.num_updates:
                 now = time.perf_counter()
-                self._log(update, frames,
-                          {k: v / losses_count for k, v in losses_sum.items()},
-                          now - last_time, frames - last_frames, progress)
+                self._log(
+                    update,
+                    frames,
+                    {k: v / losses_count for k, v in losses_sum.items()},
+                    now - last_time,
+                    frames - last_frames,
+                    progress,
+                )
                 losses_sum, losses_count = None, 0
                 last_time, last_frames = now, frames
             if update % config.checkpoint_every == 0:
                 self._save(update)
             self._after_update(update)
-        return self._finish(update, frames, start_frames, parameters,
-                            progress)
+        return self._finish(update, frames, start_frames, parameters, progress)
 
     def _after_update(self, update):
         """Called after every update (a hook for tests)."""
@@ -328,28 +419,36 @@ class RLTrainer:
         self.summaries.flush()
         final = episode_stats({t: list(eps) for t, eps in self.recent.items()})
         results = {
-            "update": update, "frames": frames, "context": config.context,
-            "tasks": list(config.tasks), "parameters": parameters,
-            "hidden": self.hidden, "final": final,
+            "update": update,
+            "frames": frames,
+            "context": config.context,
+            "tasks": list(config.tasks),
+            "parameters": parameters,
+            "hidden": self.hidden,
+            "final": final,
             "final_success_mean": final["success"].get("mean"),
             "final_return_mean": final["return"].get("mean"),
             "history": self.history,
             "frames_per_second": (frames - start_frames) / max(elapsed, 1e-9),
-            "seconds": self.seconds + elapsed}
+            "seconds": self.seconds + elapsed,
+        }
         progress.message(
             f"Final success over the last {config.stats_episodes} episodes "
-            "per task: " + ", ".join(f"{t}={v:.3f}" for t, v in
-                                      final["success"].items()))
+            "per task: "
+            + ", ".join(f"{t}={v:.3f}" for t, v in final["success"].items())
+        )
         if config.export:
             self.model.save(self.run_dir.file("model.keras"))
         self.run_dir.write_json(run_directory.RESULTS_FILE, results)
-        logging.info("Results in %s",
-                     self.run_dir.file(run_directory.RESULTS_FILE))
+        logging.info(
+            "Results in %s", self.run_dir.file(run_directory.RESULTS_FILE)
+        )
         return results
 
 
-def train(config: rl_config.RLConfig, strategy=None, settings=None,
-          interactive=None) -> Dict[str, object]:
+def train(
+    config: rl_config.RLConfig, strategy=None, settings=None, interactive=None
+) -> Dict[str, object]:
     """Trains a multitask PPO agent; see the module docstring.
 
     Returns:

@@ -14,7 +14,8 @@ one network plays all of them.
 >>> suite.check_tasks(["empty_5x5", "maze"])
 Traceback (most recent call last):
 ...
-ValueError: unknown task 'maze'; registered: ('doorkey_5x5', 'empty_5x5', 'four_rooms', 'goto_door_5x5', 'lava_gap_s5', 'unlock').
+ValueError: unknown task 'maze'; registered: ('doorkey_5x5', 'empty_5x5',
+'four_rooms', 'goto_door_5x5', 'lava_gap_s5', 'unlock').
 
 The default suite leaves out:
 
@@ -30,7 +31,8 @@ The default suite leaves out:
 Both stay registered (`--tasks=...,four_rooms`).
 """
 
-from typing import Sequence, Tuple
+from typing import Sequence
+from typing import Tuple
 
 from mi_zoo.core import registry
 
@@ -56,6 +58,7 @@ def _maker(gym_id):
     def make():
         import gymnasium  # pylint: disable=import-outside-toplevel
         import minigrid  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+
         return gymnasium.make(gym_id)
 
     return make
@@ -75,8 +78,9 @@ def check_tasks(names: Sequence[str]) -> Tuple[str, ...]:
         raise ValueError("no task given.")
     for name in names:
         if name not in TASKS:
-            raise ValueError(f"unknown task {name!r}; registered: "
-                             f"{TASKS.names()}.")
+            raise ValueError(
+                f"unknown task {name!r}; registered: {TASKS.names()}."
+            )
     if len(set(names)) != len(names):
         raise ValueError(f"a task is repeated in {list(names)}.")
     return names

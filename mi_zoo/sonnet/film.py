@@ -75,15 +75,19 @@ class FiLM(snt.Module):
         _, c, m = validation.film_channel_axis(self.axis, x.shape, z.shape)
         self.channels, self.context_size = c, m
         self.gamma_kernel = tf.Variable(
-            self.w_init([m, c], x.dtype), name="gamma_kernel")
+            self.w_init([m, c], x.dtype), name="gamma_kernel"
+        )
         if self.with_bias:
             self.gamma_bias = tf.Variable(
-                self.b_init([c], x.dtype), name="gamma_bias")
+                self.b_init([c], x.dtype), name="gamma_bias"
+            )
         self.beta_kernel = tf.Variable(
-            self.w_init([m, c], x.dtype), name="beta_kernel")
+            self.w_init([m, c], x.dtype), name="beta_kernel"
+        )
         if self.with_bias:
             self.beta_bias = tf.Variable(
-                self.b_init([c], x.dtype), name="beta_bias")
+                self.b_init([c], x.dtype), name="beta_bias"
+            )
 
     def __call__(self, x, z):
         """Modulates x by z.
@@ -101,10 +105,13 @@ class FiLM(snt.Module):
         """
         x = tf.convert_to_tensor(x)
         z = tf.convert_to_tensor(z)
-        channel, c, m = validation.film_channel_axis(self.axis, x.shape, z.shape)
+        channel, c, m = validation.film_channel_axis(
+            self.axis, x.shape, z.shape
+        )
         self._initialize(x, z)
-        _mi.check_built_sizes(self, x, z, "C", (c, m),
-                              (self.channels, self.context_size))
+        _mi.check_built_sizes(
+            self, x, z, "C", (c, m), (self.channels, self.context_size)
+        )
         gamma = 1.0 + _mi.matmul_last(z, self.gamma_kernel)  # [B(, ...), C]
         beta = _mi.matmul_last(z, self.beta_kernel)
         if self.with_bias:

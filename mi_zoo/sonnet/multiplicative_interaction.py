@@ -26,7 +26,8 @@ def default_w_init():
     1 / sqrt(fan_in)); pass `w_init` to use that one instead.
     """
     return snt.initializers.VarianceScaling(
-        scale=1.0, mode="fan_avg", distribution="uniform")
+        scale=1.0, mode="fan_avg", distribution="uniform"
+    )
 
 
 def check_bias_arguments(with_bias, b_init):
@@ -45,7 +46,8 @@ def check_bias_arguments(with_bias, b_init):
     """
     if not isinstance(with_bias, bool):
         raise ValueError(
-            f"`with_bias` must be a bool, got with_bias={with_bias!r}.")
+            f"`with_bias` must be a bool, got with_bias={with_bias!r}."
+        )
     if not with_bias:
         if b_init is not None:
             raise ValueError("When not using a bias the b_init must be None.")
@@ -73,7 +75,8 @@ def check_built_sizes(module, x, z, x_axis, got, built):
         raise ValueError(
             f"{module.name} was built for x with {x_axis}={built[0]} and z "
             f"with m={built[1]}, got x of shape {tuple(x.shape)} and z of "
-            f"shape {tuple(z.shape)}.")
+            f"shape {tuple(z.shape)}."
+        )
 
 
 def broadcast_context(x, z):
@@ -104,14 +107,16 @@ def bilinear(x, z, zb, kernel, contraction):
     if contraction == "outer":
         # (z ⊗ x) [N, m·n] @ W [m·n, k].
         outer = zb[..., :, None] * x[..., None, :]  # [B, ..., m, n]
-        y = tf.matmul(tf.reshape(outer, [-1, m * n]),
-                      tf.reshape(kernel, [m * n, k]))
+        y = tf.matmul(
+            tf.reshape(outer, [-1, m * n]), tf.reshape(kernel, [m * n, k])
+        )
         return tf.reshape(y, out_shape)
     if contraction == "input_first":
         # (x @ W) [B, ..., m, k], then summed over m weighted by z.
         w = tf.reshape(tf.transpose(kernel, [1, 0, 2]), [n, m * k])
-        h = tf.reshape(matmul_last(x, w),
-                       tf.concat([tf.shape(x)[:-1], [m, k]], 0))
+        h = tf.reshape(
+            matmul_last(x, w), tf.concat([tf.shape(x)[:-1], [m, k]], 0)
+        )
         return tf.reduce_sum(zb[..., None] * h, axis=-2)
     # context_first: (z @ W) is the hypernetwork's per-example [n, k] weight.
     h = matmul_last(z, tf.reshape(kernel, [m, n * k]))  # [B(, ...), n·k]
@@ -204,7 +209,8 @@ class MultiplicativeInteraction(snt.Module):
     ):
         super().__init__(name=name)
         self.output_size, self.rank = mi_forms.check_arguments(
-            output_size, form, rank, contraction, size_name="output_size")
+            output_size, form, rank, contraction, size_name="output_size"
+        )
         self.b_init = check_bias_arguments(with_bias, b_init)
         self.form = form
         self.with_bias = with_bias
@@ -215,8 +221,13 @@ class MultiplicativeInteraction(snt.Module):
     @snt.once
     def _initialize(self, x, z):
         """Creates the variables from the first inputs."""
-        n, m, k = mi_forms.sizes(self.form, self.output_size, x.shape, z.shape,
-                     size_name="output_size")
+        n, m, k = mi_forms.sizes(
+            self.form,
+            self.output_size,
+            x.shape,
+            z.shape,
+            size_name="output_size",
+        )
         self.input_size, self.context_size, self.output_size = n, m, k
         if self.form == "full" and self.contraction is None:
             rows = validation.rows_per_context(x.shape, z.shape)
@@ -227,7 +238,8 @@ class MultiplicativeInteraction(snt.Module):
             "b": self.b_init,
         }
         plan = mi_forms.variable_plan(
-            self.form, n, m, k, self.rank, self.with_bias)
+            self.form, n, m, k, self.rank, self.with_bias
+        )
         for name, shape, init in plan:
             variable = tf.Variable(inits[init](shape, x.dtype), name=name)
             setattr(self, name, variable)
@@ -248,19 +260,26 @@ class MultiplicativeInteraction(snt.Module):
         """
         x = tf.convert_to_tensor(x)
         z = tf.convert_to_tensor(z)
-        n, m, _ = mi_forms.sizes(self.form, self.output_size, x.shape, z.shape,
-                     size_name="output_size")
+        n, m, _ = mi_forms.sizes(
+            self.form,
+            self.output_size,
+            x.shape,
+            z.shape,
+            size_name="output_size",
+        )
         self._initialize(x, z)
-        check_built_sizes(self, x, z, "n", (n, m),
-                          (self.input_size, self.context_size))
+        check_built_sizes(
+            self, x, z, "n", (n, m), (self.input_size, self.context_size)
+        )
         zb = broadcast_context(x, z)  # [B, 1.., m] or [B, ..., m]
         if self.form == "full":
             y = bilinear(x, z, zb, self.kernel, self.contraction)
             y += matmul_last(x, self.input_kernel)
         elif self.form == "low_rank":
             # Pᵀ((Aᵀz) ∘ (Bᵀx)): z's projection broadcasts over x's rows.
-            gated = (matmul_last(zb, self.context_factor)
-                     * matmul_last(x, self.input_factor))  # [B, ..., r]
+            gated = matmul_last(zb, self.context_factor) * matmul_last(
+                x, self.input_factor
+            )  # [B, ..., r]
             y = matmul_last(gated, self.output_factor)
             y += matmul_last(x, self.input_kernel)
         else:

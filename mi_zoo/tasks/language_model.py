@@ -32,19 +32,20 @@ import contextlib
 import logging
 import math
 import os
-from typing import Dict, Mapping, Optional
+from typing import Dict
+from typing import Mapping
+from typing import Optional
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from mi_zoo.core import validation
+from mi_zoo.data import vocabulary as vocabulary_lib
 from mi_zoo.data.text import corpora as text_corpora
 from mi_zoo.data.text import lm_dataset
-from mi_zoo.data import vocabulary as vocabulary_lib
 from mi_zoo.models import language
 from mi_zoo.training import task as task_lib
-
 
 VOCABULARY_FILE = "vocabulary.json"
 
@@ -68,19 +69,26 @@ class LanguageModelTask(task_lib.Task):
     #: the same one).
     outputs = (VOCABULARY_FILE,)
 
-    def __init__(self, corpus: text_corpora.Corpus, model: str,
-                 sequence_length: int = 100,
-                 hyperparameters: Optional[Mapping[str, object]] = None,
-                 eval_batch_size: int = 16, min_count: int = 1,
-                 max_vocab: Optional[int] = None, sample_length: int = 200,
-                 temperature: float = 0.8):
+    def __init__(
+        self,
+        corpus: text_corpora.Corpus,
+        model: str,
+        sequence_length: int = 100,
+        hyperparameters: Optional[Mapping[str, object]] = None,
+        eval_batch_size: int = 16,
+        min_count: int = 1,
+        max_vocab: Optional[int] = None,
+        sample_length: int = 200,
+        temperature: float = 0.8,
+    ):
         language.LM_MODELS.get(model)
         validation.check_positive_int("sequence_length", sequence_length)
         validation.check_positive_int("eval_batch_size", eval_batch_size)
         validation.check_positive_int("sample_length", sample_length)
         if not temperature > 0:
-            raise ValueError(f"`temperature` must be > 0, got "
-                             f"temperature={temperature!r}.")
+            raise ValueError(
+                f"`temperature` must be > 0, got temperature={temperature!r}."
+            )
         self.corpus = corpus
         self.model_name = model
         self.sequence_length = sequence_length
@@ -88,13 +96,20 @@ class LanguageModelTask(task_lib.Task):
         self.eval_batch_size = eval_batch_size
         self.sample_length = sample_length
         self.temperature = temperature
-        self.vocabulary = corpus.build_vocabulary(min_count=min_count,
-                                                  max_size=max_vocab)
-        self.ids = {split: self.vocabulary.encode(tokens)
-                    for split, tokens in corpus.splits.items()}
+        self.vocabulary = corpus.build_vocabulary(
+            min_count=min_count, max_size=max_vocab
+        )
+        self.ids = {
+            split: self.vocabulary.encode(tokens)
+            for split, tokens in corpus.splits.items()
+        }
         for split in ("valid", "test"):  # Fail now, naming the sizes.
-            lm_dataset.num_batches(len(self.ids[split]), eval_batch_size,
-                                   sequence_length, drop_remainder=False)
+            lm_dataset.num_batches(
+                len(self.ids[split]),
+                eval_batch_size,
+                sequence_length,
+                drop_remainder=False,
+            )
         self._step_fn = None
 
     @property
@@ -103,7 +118,7 @@ class LanguageModelTask(task_lib.Task):
 
     @property
     def unit(self) -> str:
-        """"bpc" (char level: bits per character) or "perplexity"."""
+        """ "bpc" (char level: bits per character) or "perplexity"."""
         return "bpc" if self.corpus.level == "char" else "perplexity"
 
     # Data, model and state.
@@ -113,25 +128,31 @@ class LanguageModelTask(task_lib.Task):
         eval batches: `evaluate` reads the validation and test streams with
         the state carried, `eval_batch_size` of the constructor wide."""
         del eval_batch_size, seed
-        train = lm_dataset.lm_dataset(self.ids["train"], batch_size,
-                                      self.sequence_length).repeat()
+        train = lm_dataset.lm_dataset(
+            self.ids["train"], batch_size, self.sequence_length
+        ).repeat()
         return task_lib.TaskData(train=task_lib.named_batches(train))
 
     def build_model(self):
         self._step_fn = None
         return language.build_language_model(
-            self.model_name, self.vocab_size, None, **self.hyperparameters)
+            self.model_name, self.vocab_size, None, **self.hyperparameters
+        )
 
     def initial_state(self, batch_size):
-        return {k: np.asarray(v) for k, v in language.initial_state(
-            {"name": self.model_name, **self.hyperparameters},
-            batch_size).items()}
+        return {
+            k: np.asarray(v)
+            for k, v in language.initial_state(
+                {"name": self.model_name, **self.hyperparameters}, batch_size
+            ).items()
+        }
 
     def call_model(self, model, inputs, state, training):
         if state is None:
             state = language.initial_state(model, tf.shape(inputs)[0])
-        logits, new_state = model({"tokens": inputs, **state},
-                                  training=training)
+        logits, new_state = model(
+            {"tokens": inputs, **state}, training=training
+        )
         return logits, new_state
 
     # Serving.
@@ -140,7 +161,8 @@ class LanguageModelTask(task_lib.Task):
         path = os.path.join(model_dir, VOCABULARY_FILE)
         if os.path.exists(path):
             vocabulary_lib.Vocabulary.load(path).check_matches(
-                self.vocabulary, what=path)
+                self.vocabulary, what=path
+            )
 
     def write_run_files(self, model_dir: str):
         """Saves the vocabulary (what a served model's ids mean)."""
@@ -166,13 +188,19 @@ class LanguageModelTask(task_lib.Task):
         if not isinstance(inputs, dict) or "tokens" not in inputs:
             raise ValueError(
                 "export_serving needs a model from build_language_model, "
-                f"got model {model.name!r} with inputs {inputs!r}.")
+                f"got model {model.name!r} with inputs {inputs!r}."
+            )
         state_specs = {
-            key: tf.TensorSpec((None, tensor.shape[-1]),
-                               tf.as_dtype(tensor.dtype), name=key)
-            for key, tensor in inputs.items() if key != "tokens"}
-        step_spec = {"tokens": tf.TensorSpec((None, None), tf.int32,
-                                             name="tokens"), **state_specs}
+            key: tf.TensorSpec(
+                (None, tensor.shape[-1]), tf.as_dtype(tensor.dtype), name=key
+            )
+            for key, tensor in inputs.items()
+            if key != "tokens"
+        }
+        step_spec = {
+            "tokens": tf.TensorSpec((None, None), tf.int32, name="tokens"),
+            **state_specs,
+        }
 
         def serve(step_inputs):
             logits, new_state = model(step_inputs, training=False)
@@ -182,24 +210,33 @@ class LanguageModelTask(task_lib.Task):
             return outputs
 
         def zero_state(batch_size):
-            return {key: tf.zeros(tf.stack([batch_size, spec.shape[-1]]),
-                                  spec.dtype)
-                    for key, spec in state_specs.items()}
+            return {
+                key: tf.zeros(
+                    tf.stack([batch_size, spec.shape[-1]]), spec.dtype
+                )
+                for key, spec in state_specs.items()
+            }
 
         with _quiet_info_logs():  # No "Assets written to ..." lines.
             archive = keras.export.ExportArchive()
             archive.track(model)
-            archive.add_endpoint("serving_default", serve,
-                                 input_signature=[step_spec])
-            archive.add_endpoint("initial_state", zero_state,
-                                 input_signature=[tf.TensorSpec(
-                                     (), tf.int32, name="batch_size")])
+            archive.add_endpoint(
+                "serving_default", serve, input_signature=[step_spec]
+            )
+            archive.add_endpoint(
+                "initial_state",
+                zero_state,
+                input_signature=[
+                    tf.TensorSpec((), tf.int32, name="batch_size")
+                ],
+            )
             archive.write_out(path, verbose=False)
 
     # Loss and metrics.
     def per_example_loss(self, targets, outputs, inputs):
         nll = keras.losses.sparse_categorical_crossentropy(
-            targets, outputs, from_logits=True)  # [B, T]
+            targets, outputs, from_logits=True
+        )  # [B, T]
         return tf.reduce_mean(nll, axis=-1)  # [B]
 
     def _from_nll(self, nll):
@@ -211,21 +248,29 @@ class LanguageModelTask(task_lib.Task):
         return {}
 
     def hparams(self):
-        return {"corpus": self.corpus.name, "level": self.corpus.level,
-                "model": self.model_name, "vocab_size": self.vocab_size,
-                "sequence_length": self.sequence_length,
-                **{f"model/{k}": v for k, v in self.hyperparameters.items()}}
+        return {
+            "corpus": self.corpus.name,
+            "level": self.corpus.level,
+            "model": self.model_name,
+            "vocab_size": self.vocab_size,
+            "sequence_length": self.sequence_length,
+            **{f"model/{k}": v for k, v in self.hyperparameters.items()},
+        }
 
     # Evaluation.
     def _nll_step(self, model):
         if self._step_fn is None:
+
             @tf.function(reduce_retracing=True)
             def step(tokens, targets, state):
-                logits, state = model({"tokens": tokens, **state},
-                                      training=False)
+                logits, state = model(
+                    {"tokens": tokens, **state}, training=False
+                )
                 nll = keras.losses.sparse_categorical_crossentropy(
-                    targets, tf.cast(logits, tf.float32), from_logits=True)
+                    targets, tf.cast(logits, tf.float32), from_logits=True
+                )
                 return tf.reduce_sum(nll), state
+
             self._step_fn = step
         return self._step_fn
 
@@ -233,10 +278,12 @@ class LanguageModelTask(task_lib.Task):
         """Mean per-token negative log-likelihood (nats) of a split, read
         once in order with the state carried across windows."""
         step = self._nll_step(model)
-        dataset = lm_dataset.lm_dataset(self.ids[split],
-                                        self.eval_batch_size,
-                                        self.sequence_length,
-                                        drop_remainder=False)
+        dataset = lm_dataset.lm_dataset(
+            self.ids[split],
+            self.eval_batch_size,
+            self.sequence_length,
+            drop_remainder=False,
+        )
         state = language.initial_state(model, self.eval_batch_size)
         total, count = 0.0, 0
         for tokens, targets in dataset:
@@ -256,35 +303,42 @@ class LanguageModelTask(task_lib.Task):
         return results
 
     # Samples.
-    def sample(self, model, length: int, seed: int = 0,
-               prompt: Optional[str] = None) -> str:
+    def sample(
+        self, model, length: int, seed: int = 0, prompt: Optional[str] = None
+    ) -> str:
         """`length` tokens sampled with `temperature`, after a prompt (the
         first tokens of the validation split by default)."""
         rng = np.random.default_rng(seed)
         if prompt is None:
-            prompt_ids = self.ids["valid"][:self.sequence_length]
+            prompt_ids = self.ids["valid"][: self.sequence_length]
         else:
-            prompt_ids = self.vocabulary.encode(text_corpora.tokenize(
-                prompt, self.corpus.level, add_eos=False))
+            prompt_ids = self.vocabulary.encode(
+                text_corpora.tokenize(prompt, self.corpus.level, add_eos=False)
+            )
         state = language.initial_state(model, 1)
-        logits, state = model({"tokens": tf.constant(prompt_ids[None],
-                                                     tf.int32), **state},
-                              training=False)
+        logits, state = model(
+            {"tokens": tf.constant(prompt_ids[None], tf.int32), **state},
+            training=False,
+        )
         out = []
         for _ in range(length):
             last = np.asarray(logits[0, -1], np.float64) / self.temperature
             p = np.exp(last - last.max())
             token = int(rng.choice(len(p), p=p / p.sum()))
             out.append(token)
-            logits, state = model({"tokens": tf.constant([[token]], tf.int32),
-                                   **state}, training=False)
+            logits, state = model(
+                {"tokens": tf.constant([[token]], tf.int32), **state},
+                training=False,
+            )
         joiner = "" if self.corpus.level == "char" else " "
         return joiner.join(self.vocabulary.decode(out))
 
     def summary_texts(self, model) -> Dict[str, str]:
         text = self.sample(model, self.sample_length)
-        return {"sample": f"temperature {self.temperature}:\n\n    " +
-                text.replace("\n", "\n    ")}
+        return {
+            "sample": f"temperature {self.temperature}:\n\n    "
+            + text.replace("\n", "\n    ")
+        }
 
 
 @contextlib.contextmanager
@@ -293,6 +347,7 @@ def _quiet_info_logs():
     writer's "Assets written to", "Writing fingerprint", ...) inside the
     block; warnings still show. A filter, not a level: TF resets absl's
     verbosity while it saves."""
+
     def keep(record):
         return record.levelno >= logging.WARNING
 

@@ -36,25 +36,29 @@ embedding depends only on the image, see `evaluate`), and
 the in-batch loss over consecutive eval batches.
 """
 
-from typing import Dict, Mapping, Optional
+from typing import Dict
+from typing import Mapping
+from typing import Optional
 
 import keras
+from keras import ops
 import numpy as np
 import tensorflow as tf
-from keras import ops
 
-from mi_zoo.data import matching_sources
 from mi_zoo import viz
+from mi_zoo.data import matching_sources
 from mi_zoo.models import matching as matching_models
 from mi_zoo.models import ranking_loss
 from mi_zoo.tasks import zoo_task
 from mi_zoo.training import task as task_lib
 
+
 def ranking_loss_per_example(similarity, margin=0.2, hardest_negative=False):
     """[B] bidirectional hinge loss of each pair of a [B, B] similarity
     matrix (positives on the diagonal); see the module docstring."""
     loss = ranking_loss.BidirectionalRankingLoss(
-        margin, hardest_negative=hardest_negative)
+        margin, hardest_negative=hardest_negative
+    )
     return loss.call(None, similarity)
 
 
@@ -65,12 +69,16 @@ def in_batch_hits(similarity):
     s = ops.convert_to_tensor(similarity)
     positive = ops.diagonal(s)
     negatives = 1.0 - ops.eye(ops.shape(s)[0], dtype=s.dtype)
-    beaten_i2t = ops.sum(ops.cast(s >= positive[:, None], s.dtype)
-                         * negatives, axis=1)
-    beaten_t2i = ops.sum(ops.cast(s >= positive[None, :], s.dtype)
-                         * negatives, axis=0)
-    return (ops.cast(ops.equal(beaten_i2t, 0.0), "float32"),
-            ops.cast(ops.equal(beaten_t2i, 0.0), "float32"))
+    beaten_i2t = ops.sum(
+        ops.cast(s >= positive[:, None], s.dtype) * negatives, axis=1
+    )
+    beaten_t2i = ops.sum(
+        ops.cast(s >= positive[None, :], s.dtype) * negatives, axis=0
+    )
+    return (
+        ops.cast(ops.equal(beaten_i2t, 0.0), "float32"),
+        ops.cast(ops.equal(beaten_t2i, 0.0), "float32"),
+    )
 
 
 class MatchingTask(zoo_task.ZooTask):
@@ -98,20 +106,39 @@ class MatchingTask(zoo_task.ZooTask):
     MODELS = matching_models.MATCHING_MODELS
     load_data = staticmethod(matching_sources.load_matching_data)
 
-    def __init__(self, dataset: str = "clevr2d", model: str = "mdan",
-                 size: str = "small",
-                 hyperparameters: Optional[Mapping[str, object]] = None,
-                 margin: float = 0.2, hardest_negative: bool = False,
-                 num_images: int = 4, **kwargs):
-        super().__init__(dataset, model, size, hyperparameters,
-                         num_images=num_images, **kwargs)
-        if (isinstance(margin, bool) or not isinstance(margin, (int, float))
-                or not margin > 0):
-            raise ValueError(f"`margin` (--margin) must be a positive number,"
-                             f" got margin={margin!r}.")
+    def __init__(
+        self,
+        dataset: str = "clevr2d",
+        model: str = "mdan",
+        size: str = "small",
+        hyperparameters: Optional[Mapping[str, object]] = None,
+        margin: float = 0.2,
+        hardest_negative: bool = False,
+        num_images: int = 4,
+        **kwargs,
+    ):
+        super().__init__(
+            dataset,
+            model,
+            size,
+            hyperparameters,
+            num_images=num_images,
+            **kwargs,
+        )
+        if (
+            isinstance(margin, bool)
+            or not isinstance(margin, (int, float))
+            or not margin > 0
+        ):
+            raise ValueError(
+                f"`margin` (--margin) must be a positive number,"
+                f" got margin={margin!r}."
+            )
         if not isinstance(hardest_negative, bool):
-            raise ValueError(f"`hardest_negative` (--hardest_negative) must "
-                             f"be a bool, got {hardest_negative!r}.")
+            raise ValueError(
+                f"`hardest_negative` (--hardest_negative) must "
+                f"be a bool, got {hardest_negative!r}."
+            )
         self.margin = float(margin)
         self.hardest_negative = hardest_negative
         self._embedders = {}
@@ -121,33 +148,41 @@ class MatchingTask(zoo_task.ZooTask):
         """The eval batches (inputs with "image_index") as named batches:
         the model's inputs, zero targets like the train batches', and
         {"image_index"} as info."""
+
         def name(inputs):
             inputs = dict(inputs)
             index = inputs.pop("image_index")
             return task_lib.named_batch(
-                inputs, tf.zeros(tf.shape(index), tf.float32),
-                {"image_index": index})
+                inputs,
+                tf.zeros(tf.shape(index), tf.float32),
+                {"image_index": index},
+            )
+
         return dataset.map(name)
 
     # Loss and metrics.
     def per_example_loss(self, targets, outputs, inputs):
         del targets, inputs  # The pairing is given by position.
-        return ranking_loss_per_example(outputs, self.margin,
-                                        self.hardest_negative)
+        return ranking_loss_per_example(
+            outputs, self.margin, self.hardest_negative
+        )
 
     def keras_loss(self):
         """The equivalent `BidirectionalRankingLoss` (mean over the batch of
         `per_example_loss`)."""
         return ranking_loss.BidirectionalRankingLoss(
-            margin=self.margin, hardest_negative=self.hardest_negative)
+            margin=self.margin, hardest_negative=self.hardest_negative
+        )
 
     def make_metrics(self, mode):
         del mode
         return {
             "in_batch_r@1/image_to_text": keras.metrics.Mean(
-                name="in_batch_r1_image_to_text"),
+                name="in_batch_r1_image_to_text"
+            ),
             "in_batch_r@1/text_to_image": keras.metrics.Mean(
-                name="in_batch_r1_text_to_image"),
+                name="in_batch_r1_text_to_image"
+            ),
         }
 
     def update_metrics(self, metrics, targets, outputs, info=None):
@@ -156,17 +191,27 @@ class MatchingTask(zoo_task.ZooTask):
         metrics["in_batch_r@1/text_to_image"].update_state(t2i)
 
     def hparams(self):
-        return {**super().hparams(), "margin": self.margin,
-                "hardest_negative": self.hardest_negative}
+        return {
+            **super().hparams(),
+            "margin": self.margin,
+            "hardest_negative": self.hardest_negative,
+        }
 
     # Evaluation.
     def _embedder(self, model):
         key = id(model)
         if key not in self._embedders:
             embedder = matching_models.embedding_model(model)
-            self._embedders = {key: (model, embedder, tf.function(
-                lambda x: embedder(x, training=False),
-                reduce_retracing=True))}
+            self._embedders = {
+                key: (
+                    model,
+                    embedder,
+                    tf.function(
+                        lambda x: embedder(x, training=False),
+                        reduce_retracing=True,
+                    ),
+                )
+            }
         return self._embedders[key][2]
 
     def embed(self, model, batch_size: Optional[int] = None):
@@ -179,11 +224,15 @@ class MatchingTask(zoo_task.ZooTask):
           "captions": int [C, T]}.
         """
         data = self.data
-        fingerprint = tuple(float(np.sum(np.asarray(v, np.float64)))
-                            for v in model.weights)
-        if (self._embedded is not None and self._embedded[0] == id(model)
-                and self._embedded[1] == fingerprint
-                and self._embedded[2] == batch_size):
+        fingerprint = tuple(
+            float(np.sum(np.asarray(v, np.float64))) for v in model.weights
+        )
+        if (
+            self._embedded is not None
+            and self._embedded[0] == id(model)
+            and self._embedded[1] == fingerprint
+            and self._embedded[2] == batch_size
+        ):
             return self._embedded[3]
         embed = self._embedder(model)
         images, texts, index, captions = [], [], [], []
@@ -205,17 +254,20 @@ class MatchingTask(zoo_task.ZooTask):
             # (DualAttention(mode="matching") keeps separate visual and
             # textual memories; batch norm runs in inference mode here), so
             # any caption row of an image gives its embedding.
-            "image": matching_sources.image_rows(np.concatenate(images),
-                                                 index, n),
+            "image": matching_sources.image_rows(
+                np.concatenate(images), index, n
+            ),
             "text": np.concatenate(texts),
             "image_index": index,
             "captions": np.concatenate(captions),
         }
         shown = min(self.num_images, n)
         result["pictures"] = {
-            name: matching_sources.image_rows(np.concatenate(parts), index,
-                                              n)[:shown]
-            for name, parts in pictures.items()}
+            name: matching_sources.image_rows(np.concatenate(parts), index, n)[
+                :shown
+            ]
+            for name, parts in pictures.items()
+        }
         self._embedded = (id(model), fingerprint, batch_size, result)
         return result
 
@@ -227,15 +279,21 @@ class MatchingTask(zoo_task.ZooTask):
         captions per image can put an image's other captions among the
         negatives)."""
         e = self.embed(model, batch_size)
-        results = matching_sources.retrieval_recall(e["image"], e["text"],
-                                                    e["image_index"])
+        results = matching_sources.retrieval_recall(
+            e["image"], e["text"], e["image_index"]
+        )
         image_of_row = e["image"][e["image_index"]]  # [C, D]
         losses = []
         for start in range(0, len(e["text"]), batch_size):
             rows = slice(start, start + batch_size)
             s = image_of_row[rows] @ e["text"][rows].T
-            losses.append(np.asarray(ranking_loss_per_example(
-                s, self.margin, self.hardest_negative)))
+            losses.append(
+                np.asarray(
+                    ranking_loss_per_example(
+                        s, self.margin, self.hardest_negative
+                    )
+                )
+            )
         results["loss"] = float(np.mean(np.concatenate(losses)))
         return results
 
@@ -245,7 +303,7 @@ class MatchingTask(zoo_task.ZooTask):
         return " ".join(words[t] for t in np.asarray(tokens) if t > 0)
 
     def summary_images(self, model) -> Dict[str, np.ndarray]:
-        """"retrieval": the first `num_images` eval images, each with its
+        """ "retrieval": the first `num_images` eval images, each with its
         top-3 captions among all eval captions (score; "+" marks a true
         caption, "-" a wrong one) and its first true caption."""
         e = self.embed(model, self.eval_batch_size)
@@ -257,10 +315,13 @@ class MatchingTask(zoo_task.ZooTask):
             lines = [f"true: {self.caption_text(e['captions'][true_rows[0]])}"]
             for rank, c in enumerate(top, 1):
                 mark = "+" if e["image_index"][c] == i else "-"
-                lines.append(f"{rank}{mark} ({scores[i, c]:.2f}) "
-                             f"{self.caption_text(e['captions'][c])}")
-            panels.append(viz.caption_panel(
-                self._picture(e["pictures"], i), lines))
+                lines.append(
+                    f"{rank}{mark} ({scores[i, c]:.2f}) "
+                    f"{self.caption_text(e['captions'][c])}"
+                )
+            panels.append(
+                viz.caption_panel(self._picture(e["pictures"], i), lines)
+            )
         return {"retrieval": np.stack(viz.pad_to_same_size(panels))}
 
     def _picture(self, pictures, i):
@@ -271,6 +332,7 @@ class MatchingTask(zoo_task.ZooTask):
             boxes = pictures["boxes"][i]
             valid = np.any(pictures["image"][i] != 0, axis=-1)
             if valid.any():
-                return viz.box_overlay(canvas, boxes[valid],
-                                           np.ones(int(valid.sum())))
+                return viz.box_overlay(
+                    canvas, boxes[valid], np.ones(int(valid.sum()))
+                )
         return canvas

@@ -53,11 +53,12 @@ import tensorflow as tf
 from mi_zoo.core import registry as registry_lib
 from mi_zoo.core import validation
 from mi_zoo.models import multitask_regression as multitask_models
+
 # The model zoo moved to mi_zoo.models.multitask_regression; the names stay
 # here too for one release.
 from mi_zoo.models.multitask_regression import CONDITIONINGS
-from mi_zoo.models.multitask_regression import WIDTH_RATIO
-from mi_zoo.models.multitask_regression import Conditioning
+from mi_zoo.models.multitask_regression import WIDTH_RATIO  # noqa: F401
+from mi_zoo.models.multitask_regression import Conditioning  # noqa: F401
 from mi_zoo.models.multitask_regression import choose_widths
 from mi_zoo.models.multitask_regression import parameter_count
 from mi_zoo.training import task as task_lib
@@ -88,14 +89,20 @@ def sine(x, a, b):
 class Split:
     """One split, float64: x [N, 1], task [N] (int), z [N, T] one-hot,
     y [N, 1]."""
+
     x: np.ndarray
     task: np.ndarray
     z: np.ndarray
     y: np.ndarray
 
 
-def make_data(num_tasks: int, function_family: str, examples_per_task: int,
-              eval_examples_per_task: int, data_seed: int = 0):
+def make_data(
+    num_tasks: int,
+    function_family: str,
+    examples_per_task: int,
+    eval_examples_per_task: int,
+    data_seed: int = 0,
+):
     """Draws the tasks and both splits.
 
     Returns:
@@ -104,8 +111,9 @@ def make_data(num_tasks: int, function_family: str, examples_per_task: int,
     """
     validation.check_positive_int("num_tasks", num_tasks)
     validation.check_positive_int("examples_per_task", examples_per_task)
-    validation.check_positive_int("eval_examples_per_task",
-                                   eval_examples_per_task)
+    validation.check_positive_int(
+        "eval_examples_per_task", eval_examples_per_task
+    )
     function = FUNCTION_FAMILIES.get(function_family)
     rng = np.random.default_rng(data_seed)
     a = rng.uniform(*COEFFICIENT_RANGE, size=num_tasks)
@@ -137,12 +145,17 @@ class MultitaskRegressionTask(task_lib.Task):
       rank: rank of mi_low_rank (ignored by the others).
     """
 
-    def __init__(self, num_tasks: int = 10, conditioning: str = "mi_low_rank",
-                 function_family: str = "sine",
-                 parameter_budget: int = 20000,
-                 examples_per_task: int = 200,
-                 eval_examples_per_task: int = 100, data_seed: int = 0,
-                 rank: int = 8):
+    def __init__(
+        self,
+        num_tasks: int = 10,
+        conditioning: str = "mi_low_rank",
+        function_family: str = "sine",
+        parameter_budget: int = 20000,
+        examples_per_task: int = 200,
+        eval_examples_per_task: int = 100,
+        data_seed: int = 0,
+        rank: int = 8,
+    ):
         self.conditioning_name = conditioning
         self.conditioning = CONDITIONINGS.build(conditioning)
         FUNCTION_FAMILIES.get(function_family)
@@ -152,34 +165,51 @@ class MultitaskRegressionTask(task_lib.Task):
         self.rank = rank
         self.data_seed = data_seed
         self.a, self.b, self.train, self.eval = make_data(
-            num_tasks, function_family, examples_per_task,
-            eval_examples_per_task, data_seed)
+            num_tasks,
+            function_family,
+            examples_per_task,
+            eval_examples_per_task,
+            data_seed,
+        )
         self.first_width, self.width = choose_widths(
-            conditioning, num_tasks, parameter_budget, rank)
-        self.parameters = parameter_count(conditioning, num_tasks,
-                                          self.first_width, self.width, rank)
+            conditioning, num_tasks, parameter_budget, rank
+        )
+        self.parameters = parameter_count(
+            conditioning, num_tasks, self.first_width, self.width, rank
+        )
 
     @staticmethod
     def _inputs(split: Split):
-        return {"x": split.x.astype(np.float32),
-                "z": split.z.astype(np.float32)}
+        return {
+            "x": split.x.astype(np.float32),
+            "z": split.z.astype(np.float32),
+        }
 
     def prepare(self, batch_size, eval_batch_size, seed):
         data = (self._inputs(self.train), self.train.y.astype(np.float32))
         count = len(self.train.x)
-        train = (tf.data.Dataset.from_tensor_slices(data)
-                 .shuffle(count, seed=seed, reshuffle_each_iteration=True)
-                 .repeat().batch(batch_size, drop_remainder=True))
+        train = (
+            tf.data.Dataset.from_tensor_slices(data)
+            .shuffle(count, seed=seed, reshuffle_each_iteration=True)
+            .repeat()
+            .batch(batch_size, drop_remainder=True)
+        )
         evaluation = tf.data.Dataset.from_tensor_slices(
             (self._inputs(self.eval), self.eval.y.astype(np.float32))
         ).batch(eval_batch_size)
-        return task_lib.TaskData(train=task_lib.named_batches(train),
-                                 eval=task_lib.named_batches(evaluation))
+        return task_lib.TaskData(
+            train=task_lib.named_batches(train),
+            eval=task_lib.named_batches(evaluation),
+        )
 
     def build_model(self):
         return multitask_models.build_model(
-            self.conditioning_name, self.num_tasks, self.first_width,
-            self.width, self.rank)
+            self.conditioning_name,
+            self.num_tasks,
+            self.first_width,
+            self.width,
+            self.rank,
+        )
 
     def per_example_loss(self, targets, outputs, inputs):
         return tf.reduce_mean(tf.square(targets - outputs), axis=-1)
@@ -189,23 +219,39 @@ class MultitaskRegressionTask(task_lib.Task):
         outputs = []
         inputs = self._inputs(self.eval)
         for start in range(0, len(self.eval.x), batch_size):
-            outputs.append(np.asarray(model(
-                {k: v[start:start + batch_size] for k, v in inputs.items()},
-                training=False), np.float64))
+            outputs.append(
+                np.asarray(
+                    model(
+                        {
+                            k: v[start : start + batch_size]
+                            for k, v in inputs.items()
+                        },
+                        training=False,
+                    ),
+                    np.float64,
+                )
+            )
         squared = (np.concatenate(outputs) - self.eval.y)[:, 0] ** 2
-        per_task = np.bincount(self.eval.task, squared,
-                               self.num_tasks) / np.bincount(
-                                   self.eval.task, minlength=self.num_tasks)
+        per_task = np.bincount(
+            self.eval.task, squared, self.num_tasks
+        ) / np.bincount(self.eval.task, minlength=self.num_tasks)
         mse = float(squared.mean())
-        return {"loss": mse, "mse": mse,
-                "task_mse/mean": float(per_task.mean()),
-                "task_mse/max": float(per_task.max()),
-                "task_mse/min": float(per_task.min())}
+        return {
+            "loss": mse,
+            "mse": mse,
+            "task_mse/mean": float(per_task.mean()),
+            "task_mse/max": float(per_task.max()),
+            "task_mse/min": float(per_task.min()),
+        }
 
     def hparams(self):
-        return {"num_tasks": self.num_tasks,
-                "conditioning": self.conditioning_name,
-                "function_family": self.function_family,
-                "parameter_budget": self.parameter_budget,
-                "first_width": self.first_width, "width": self.width,
-                "rank": self.rank, "data_seed": self.data_seed}
+        return {
+            "num_tasks": self.num_tasks,
+            "conditioning": self.conditioning_name,
+            "function_family": self.function_family,
+            "parameter_budget": self.parameter_budget,
+            "first_width": self.first_width,
+            "width": self.width,
+            "rank": self.rank,
+            "data_seed": self.data_seed,
+        }

@@ -18,14 +18,15 @@ from typing import Dict
 import keras
 import numpy as np
 
-from mi_zoo.data import vqa_codec
-from mi_zoo.data import vqa_sources
 from mi_zoo import explain
 from mi_zoo import viz
+from mi_zoo.data import vqa_codec
+from mi_zoo.data import vqa_sources
 from mi_zoo.models import objectives
 from mi_zoo.models import vqa as vqa_models
 from mi_zoo.tasks import zoo_task
 from mi_zoo.training import metrics as metrics_lib
+
 
 class VqaTask(zoo_task.ZooTask):
     """Trains `VQA_MODELS[model]` on `VQA_DATASETS[dataset]`.
@@ -58,26 +59,34 @@ class VqaTask(zoo_task.ZooTask):
     # Loss and metrics.
     def per_example_loss(self, targets, outputs, inputs):
         return objectives.per_example_loss(
-            self.data.spec.answer_convention, targets, outputs)
+            self.data.spec.answer_convention, targets, outputs
+        )
 
     def make_metrics(self, mode):
-        """"accuracy" (the VQA accuracy), the convention's training scores
+        """ "accuracy" (the VQA accuracy), the convention's training scores
         ("soft_score" for sigmoid) and, in eval, the accuracy per type."""
-        metrics = {name: keras.metrics.Mean(name=name) for name in
-                   objectives.score_names(self.data.spec.answer_convention)}
+        metrics = {
+            name: keras.metrics.Mean(name=name)
+            for name in objectives.score_names(
+                self.data.spec.answer_convention
+            )
+        }
         if mode == "eval":
             metrics["accuracy_by_type"] = metrics_lib.PerTypeAccuracy(
-                self.data.question_types, name="accuracy_by_type")
+                self.data.question_types, name="accuracy_by_type"
+            )
         return metrics
 
     def update_metrics(self, metrics, targets, outputs, info=None):
-        scores = objectives.scores(self.data.spec.answer_convention,
-                                   targets, outputs)
+        scores = objectives.scores(
+            self.data.spec.answer_convention, targets, outputs
+        )
         for name, value in scores.items():
             metrics[name].update_state(value)
         if info is not None and "accuracy_by_type" in metrics:
-            metrics["accuracy_by_type"].update_state(scores["accuracy"],
-                                                     info["question_type"])
+            metrics["accuracy_by_type"].update_state(
+                scores["accuracy"], info["question_type"]
+            )
 
     def metric_results(self, metrics):
         results = super().metric_results(metrics)
@@ -102,7 +111,7 @@ class VqaTask(zoo_task.ZooTask):
         return " ".join(self.data.words[t] for t in tokens if t > 0)
 
     def summary_images(self, model) -> Dict[str, np.ndarray]:
-        """"examples": each image with its question, the predicted answer
+        """ "examples": each image with its question, the predicted answer
         (with its probability) and the true one; "explanations" (models with
         attention or a Hadamard fusion): the same examples with Kim &
         Zhang's Hadamard explanation and the attention glimpses drawn over
@@ -111,8 +120,9 @@ class VqaTask(zoo_task.ZooTask):
         inputs, targets = self._example_batch()
         inputs = {k: np.asarray(v) for k, v in inputs.items()}
         logits = np.asarray(model(inputs, training=False), np.float32)
-        probs = np.asarray(objectives.probabilities(
-            self.data.spec.answer_convention, logits))
+        probs = np.asarray(
+            objectives.probabilities(self.data.spec.answer_convention, logits)
+        )
         if self.data.spec.answer_convention == "softmax":
             truth = np.asarray(targets)
         else:
@@ -120,22 +130,26 @@ class VqaTask(zoo_task.ZooTask):
         panels, captions = [], []
         for i in range(logits.shape[0]):
             best = int(np.argmax(logits[i]))
-            lines = [f"Q: {self.question_text(inputs['question'][i])}",
-                     f"pred: {self.data.answers[best]} ({probs[i, best]:.2f})"
-                     f"   true: {self.data.answers[int(truth[i])]}"]
+            lines = [
+                f"Q: {self.question_text(inputs['question'][i])}",
+                f"pred: {self.data.answers[best]} ({probs[i, best]:.2f})"
+                f"   true: {self.data.answers[int(truth[i])]}",
+            ]
             captions.append(lines[1:])
-            panels.append(viz.caption_panel(self._picture(inputs, i),
-                                                lines))
+            panels.append(viz.caption_panel(self._picture(inputs, i), lines))
         images = {"examples": np.stack(viz.pad_to_same_size(panels))}
-        if (vqa_models.attention_axes(model)
-                or explain.hadamard_layers(model)):
-            words = [[self.data.words[t] for t in row]
-                     for row in inputs["question"]]
+        if vqa_models.attention_axes(model) or explain.hadamard_layers(model):
+            words = [
+                [self.data.words[t] for t in row] for row in inputs["question"]
+            ]
             drawn = explain.batch_figures(
-                model, inputs, words, captions,
-                pixels=self.data.spec.image_kind == "pixels")
-            images["explanations"] = np.stack(
-                viz.pad_to_same_size(drawn))
+                model,
+                inputs,
+                words,
+                captions,
+                pixels=self.data.spec.image_kind == "pixels",
+            )
+            images["explanations"] = np.stack(viz.pad_to_same_size(drawn))
         return images
 
     def _picture(self, inputs, i):

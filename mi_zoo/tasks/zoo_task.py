@@ -17,7 +17,9 @@ need); `spec`, `data` and `build_model` load it themselves when `prepare`
 has not run, so no method depends on another having been called first.
 """
 
-from typing import Callable, Mapping, Optional
+from typing import Callable
+from typing import Mapping
+from typing import Optional
 
 from mi_zoo.core import registry
 from mi_zoo.core import validation
@@ -58,18 +60,25 @@ class ZooTask(task_lib.Task):
     #: info]) batches) and train_checkpointable.
     load_data: Callable
 
-    def __init__(self, dataset: str, model: str, size: str = "small",
-                 hyperparameters: Optional[Mapping[str, object]] = None,
-                 eval_batch_size: int = 256, data_dir: Optional[str] = None,
-                 image_kind: Optional[str] = None,
-                 eval_split: Optional[str] = None,
-                 train_limit: Optional[int] = None,
-                 eval_limit: Optional[int] = None,
-                 options: Optional[Mapping[str, object]] = None,
-                 num_images: int = 6):
+    def __init__(
+        self,
+        dataset: str,
+        model: str,
+        size: str = "small",
+        hyperparameters: Optional[Mapping[str, object]] = None,
+        eval_batch_size: int = 256,
+        data_dir: Optional[str] = None,
+        image_kind: Optional[str] = None,
+        eval_split: Optional[str] = None,
+        train_limit: Optional[int] = None,
+        eval_limit: Optional[int] = None,
+        options: Optional[Mapping[str, object]] = None,
+        num_images: int = 6,
+    ):
         self.DATASETS.get(dataset)  # Unknown names fail here.
         self.hyperparameters = self.MODELS.arguments(
-            model, size, **dict(hyperparameters or {}))
+            model, size, **dict(hyperparameters or {})
+        )
         validation.check_positive_int("eval_batch_size", eval_batch_size)
         validation.check_positive_int("num_images", num_images)
         self.dataset = dataset
@@ -77,23 +86,33 @@ class ZooTask(task_lib.Task):
         self.size = size
         self.eval_batch_size = eval_batch_size
         self.data_dir, self.options = data_dir, options
-        self._load_args = dict(data_dir=data_dir, image_kind=image_kind,
-                               eval_split=eval_split,
-                               train_limit=train_limit,
-                               eval_limit=eval_limit, options=options)
+        self._load_args = dict(
+            data_dir=data_dir,
+            image_kind=image_kind,
+            eval_split=eval_split,
+            train_limit=train_limit,
+            eval_limit=eval_limit,
+            options=options,
+        )
         self.num_images = num_images
         self._data = self._eval_batch_size = None
 
     # Data and model.
     def prepare(self, batch_size, eval_batch_size, seed):
         self._data = self.load_data(
-            self.dataset, batch_size=batch_size,
-            eval_batch_size=eval_batch_size, seed=seed, **self._load_args)
+            self.dataset,
+            batch_size=batch_size,
+            eval_batch_size=eval_batch_size,
+            seed=seed,
+            **self._load_args,
+        )
         self._eval_batch_size = eval_batch_size
         return task_lib.TaskData(
             train=task_lib.named_batches(self._data.train),
-            eval=self.named_eval(self._data.eval), spec=self._data.spec,
-            train_checkpointable=self._data.train_checkpointable)
+            eval=self.named_eval(self._data.eval),
+            spec=self._data.spec,
+            train_checkpointable=self._data.train_checkpointable,
+        )
 
     def named_eval(self, dataset):
         """The loader's eval batches as named batches (`prepare`); a
@@ -126,10 +145,14 @@ class ZooTask(task_lib.Task):
         return self.data.spec
 
     def build_model(self):
-        return self.MODELS.build(self.model_name, self.spec,
-                                 **self.hyperparameters)
+        return self.MODELS.build(
+            self.model_name, self.spec, **self.hyperparameters
+        )
 
     def hparams(self):
-        return {"dataset": self.dataset, "model": self.model_name,
-                "model_size": self.size,
-                **{f"model/{k}": v for k, v in self.hyperparameters.items()}}
+        return {
+            "dataset": self.dataset,
+            "model": self.model_name,
+            "model_size": self.size,
+            **{f"model/{k}": v for k, v in self.hyperparameters.items()},
+        }

@@ -14,5 +14,12 @@ from mi_zoo.training.trainer import TrainConfig
 from mi_zoo.training.trainer import Trainer
 from mi_zoo.training.trainer import train
 
-__all__ = ["Task", "TrainConfig", "Trainer", "WarmupSchedule",
-           "make_optimizer", "make_strategy", "train"]
+__all__ = [
+    "Task",
+    "TrainConfig",
+    "Trainer",
+    "WarmupSchedule",
+    "make_optimizer",
+    "make_strategy",
+    "train",
+]

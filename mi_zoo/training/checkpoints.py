@@ -29,7 +29,9 @@ import glob
 import os
 import re
 import shutil
-from typing import Callable, List, Optional
+from typing import Callable
+from typing import List
+from typing import Optional
 
 import tensorflow as tf
 
@@ -55,11 +57,18 @@ class CheckpointStore:
         does a fallback move damaged files aside.
     """
 
-    def __init__(self, checkpoint: tf.train.Checkpoint, directory: str,
-                 max_to_keep: int, write: bool = True):
+    def __init__(
+        self,
+        checkpoint: tf.train.Checkpoint,
+        directory: str,
+        max_to_keep: int,
+        write: bool = True,
+    ):
         if not isinstance(max_to_keep, int) or max_to_keep < 1:
-            raise ValueError(f"`max_to_keep` must be a positive int, got "
-                             f"max_to_keep={max_to_keep!r}.")
+            raise ValueError(
+                f"`max_to_keep` must be a positive int, got "
+                f"max_to_keep={max_to_keep!r}."
+            )
         self.checkpoint = checkpoint
         self.directory = directory
         self.max_to_keep = max_to_keep
@@ -72,8 +81,9 @@ class CheckpointStore:
         """Numbers of the checkpoints in the folder (complete or not),
         ascending."""
         found = set()
-        for name in os.listdir(self.directory) if os.path.isdir(
-                self.directory) else ():
+        for name in (
+            os.listdir(self.directory) if os.path.isdir(self.directory) else ()
+        ):
             match = _NUMBER.match(name)
             if match:
                 found.add(int(match.group(1)))
@@ -85,8 +95,9 @@ class CheckpointStore:
         return tf.train.latest_checkpoint(self.directory)
 
     # ---------------------------------------------------------- restoring
-    def restore_latest(self, report: Callable[[str], None] = print
-                       ) -> Optional[str]:
+    def restore_latest(
+        self, report: Callable[[str], None] = print
+    ) -> Optional[str]:
         """Restores the newest checkpoint that reads back and restores;
         returns its path, or None when the folder has no checkpoint.
 
@@ -113,10 +124,13 @@ class CheckpointStore:
             return path
         if damaged:
             raise CheckpointError(
-                f"no checkpoint in {self.directory} can be read: " + "; ".join(
-                    f"{PREFIX}-{n} ({reason})" for n, reason in damaged)
+                f"no checkpoint in {self.directory} can be read: "
+                + "; ".join(
+                    f"{PREFIX}-{n} ({reason})" for n, reason in damaged
+                )
                 + ". Pass --overwrite to train afresh (the damaged files "
-                "are deleted with the run's other files).")
+                "are deleted with the run's other files)."
+            )
         return None
 
     def _set_aside(self, damaged, resumed: int, report):
@@ -128,8 +142,10 @@ class CheckpointStore:
                 for f in glob.glob(self.path(number) + ".*"):
                     os.replace(f, os.path.join(where, os.path.basename(f)))
                 kept = f" (its files are kept in {where})"
-            report(f"{PREFIX}-{number} is damaged ({reason}); resuming from "
-                   f"{PREFIX}-{resumed}{kept}.")
+            report(
+                f"{PREFIX}-{number} is damaged ({reason}); resuming from "
+                f"{PREFIX}-{resumed}{kept}."
+            )
 
     # ------------------------------------------------------------- saving
     def save(self, number: int) -> str:
@@ -140,11 +156,14 @@ class CheckpointStore:
         for f in glob.glob(path + ".*"):
             _fsync_file(f)
         _fsync_dir(self.directory)
-        numbers = [n for n in self.numbers() if n <= number
-                   and os.path.exists(self.path(n) + ".index")]
-        kept = numbers[-self.max_to_keep:]
+        numbers = [
+            n
+            for n in self.numbers()
+            if n <= number and os.path.exists(self.path(n) + ".index")
+        ]
+        kept = numbers[-self.max_to_keep :]
         self._write_state(kept)
-        for n in numbers[:-self.max_to_keep]:
+        for n in numbers[: -self.max_to_keep]:
             for f in glob.glob(self.path(n) + ".*"):
                 os.remove(f)
         return path
@@ -152,10 +171,14 @@ class CheckpointStore:
     def _write_state(self, numbers: List[int]):
         """Replaces the state file atomically: the newest of `numbers` is
         the latest; paths are relative (the run folder can move)."""
-        lines = [f'model_checkpoint_path: "{PREFIX}-{numbers[-1]}"'] if (
-            numbers) else []
-        lines += [f'all_model_checkpoint_paths: "{PREFIX}-{n}"'
-                  for n in numbers]
+        lines = (
+            [f'model_checkpoint_path: "{PREFIX}-{numbers[-1]}"']
+            if (numbers)
+            else []
+        )
+        lines += [
+            f'all_model_checkpoint_paths: "{PREFIX}-{n}"' for n in numbers
+        ]
         state = os.path.join(self.directory, STATE_FILE)
         tmp = state + ".tmp"
         with open(tmp, "w") as f:

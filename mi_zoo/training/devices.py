@@ -28,7 +28,8 @@ def split_cpu(replicas: int) -> list:
         return tf.config.list_logical_devices("CPU")
     try:
         tf.config.set_logical_device_configuration(
-            cpu, [tf.config.LogicalDeviceConfiguration()] * replicas)
+            cpu, [tf.config.LogicalDeviceConfiguration()] * replicas
+        )
     except RuntimeError as e:
         have = len(tf.config.list_logical_devices("CPU"))
         if have >= replicas:

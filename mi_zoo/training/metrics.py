@@ -27,18 +27,23 @@ class PerTypeAccuracy(keras.metrics.Metric):
       name: the metric's name.
     """
 
-    def __init__(self, type_names: Sequence[str], name="per_type_accuracy",
-                 **kwargs):
+    def __init__(
+        self, type_names: Sequence[str], name="per_type_accuracy", **kwargs
+    ):
         super().__init__(name=name, **kwargs)
         self.type_names = tuple(type_names)
         if not self.type_names:
-            raise ValueError("`type_names` must not be empty, got "
-                             f"type_names={type_names!r}.")
+            raise ValueError(
+                "`type_names` must not be empty, got "
+                f"type_names={type_names!r}."
+            )
         n = len(self.type_names)
-        self.correct = self.add_variable((n,), "zeros", name="correct",
-                                         aggregation="sum")
-        self.count = self.add_variable((n,), "zeros", name="count",
-                                       aggregation="sum")
+        self.correct = self.add_variable(
+            (n,), "zeros", name="correct", aggregation="sum"
+        )
+        self.count = self.add_variable(
+            (n,), "zeros", name="count", aggregation="sum"
+        )
 
     def update_state(self, correct, types, sample_weight=None):
         del sample_weight
@@ -51,10 +56,10 @@ class PerTypeAccuracy(keras.metrics.Metric):
 
     def result(self):
         per_type = ops.divide(self.correct, self.count)  # NaN where 0/0
-        results = {name: per_type[i]
-                   for i, name in enumerate(self.type_names)}
-        results["overall"] = ops.divide(ops.sum(self.correct),
-                                        ops.sum(self.count))
+        results = {name: per_type[i] for i, name in enumerate(self.type_names)}
+        results["overall"] = ops.divide(
+            ops.sum(self.correct), ops.sum(self.count)
+        )
         return results
 
     def get_config(self):

@@ -33,7 +33,9 @@ OPTIMIZERS.register("adamax")(keras.optimizers.Adamax)
 OPTIMIZERS.register("rmsprop")(keras.optimizers.RMSprop)
 OPTIMIZERS.register("sgd")(
     lambda learning_rate, **kw: keras.optimizers.SGD(
-        learning_rate, momentum=0.9, **kw))
+        learning_rate, momentum=0.9, **kw
+    )
+)
 OPTIMIZER_NAMES = OPTIMIZERS.names()
 
 
@@ -59,25 +61,38 @@ class WarmupSchedule(keras.optimizers.schedules.LearningRateSchedule):
         (required by "step", refused by the other decays).
     """
 
-    def __init__(self, learning_rate, warmup_steps=0, decay="constant",
-                 decay_steps=1, decay_rate=0.5, boundaries=()):
-        if not (isinstance(learning_rate, (int, float))
-                and learning_rate > 0):
-            raise ValueError(f"`learning_rate` must be a positive number, "
-                             f"got learning_rate={learning_rate!r}.")
+    def __init__(
+        self,
+        learning_rate,
+        warmup_steps=0,
+        decay="constant",
+        decay_steps=1,
+        decay_rate=0.5,
+        boundaries=(),
+    ):
+        if not (isinstance(learning_rate, (int, float)) and learning_rate > 0):
+            raise ValueError(
+                f"`learning_rate` must be a positive number, "
+                f"got learning_rate={learning_rate!r}."
+            )
         if not isinstance(warmup_steps, int) or warmup_steps < 0:
-            raise ValueError(f"`warmup_steps` must be an int >= 0, got "
-                             f"warmup_steps={warmup_steps!r}.")
+            raise ValueError(
+                f"`warmup_steps` must be an int >= 0, got "
+                f"warmup_steps={warmup_steps!r}."
+            )
         validation.check_choice("decay", decay, DECAYS)
         validation.check_positive_int("decay_steps", decay_steps)
         if not 0 < decay_rate <= 1:
-            raise ValueError(f"`decay_rate` must be in (0, 1], got "
-                             f"decay_rate={decay_rate!r}.")
+            raise ValueError(
+                f"`decay_rate` must be in (0, 1], got "
+                f"decay_rate={decay_rate!r}."
+            )
         boundaries = check_boundaries(boundaries)
         if (decay == "step") != bool(boundaries):
             raise ValueError(
                 f"`boundaries` are needed by decay='step' and by no other "
-                f"decay, got decay={decay!r} with boundaries={boundaries!r}.")
+                f"decay, got decay={decay!r} with boundaries={boundaries!r}."
+            )
         self.learning_rate = float(learning_rate)
         self.warmup_steps = warmup_steps
         self.decay = decay
@@ -94,26 +109,34 @@ class WarmupSchedule(keras.optimizers.schedules.LearningRateSchedule):
         if self.decay == "constant":
             decayed = ops.convert_to_tensor(self.learning_rate, "float32")
         elif self.decay == "cosine":
-            decayed = self.learning_rate * 0.5 * (
-                1.0 + ops.cos(math.pi * fraction))
+            decayed = (
+                self.learning_rate * 0.5 * (1.0 + ops.cos(math.pi * fraction))
+            )
         elif self.decay == "linear":
             decayed = self.learning_rate * (1.0 - fraction)
         elif self.decay == "exponential":
             decayed = self.learning_rate * ops.power(
-                self.decay_rate, t / float(self.decay_steps))
+                self.decay_rate, t / float(self.decay_steps)
+            )
         else:  # step: one factor per boundary reached
-            passed = ops.sum(ops.cast(
-                step >= ops.convert_to_tensor(self.boundaries, "float32"),
-                "float32"))
+            passed = ops.sum(
+                ops.cast(
+                    step >= ops.convert_to_tensor(self.boundaries, "float32"),
+                    "float32",
+                )
+            )
             decayed = self.learning_rate * ops.power(self.decay_rate, passed)
         return ops.where(step < warm, warmup, decayed)
 
     def get_config(self):
-        return {"learning_rate": self.learning_rate,
-                "warmup_steps": self.warmup_steps, "decay": self.decay,
-                "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate,
-                "boundaries": list(self.boundaries)}
+        return {
+            "learning_rate": self.learning_rate,
+            "warmup_steps": self.warmup_steps,
+            "decay": self.decay,
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "boundaries": list(self.boundaries),
+        }
 
 
 def check_boundaries(boundaries):
@@ -123,16 +146,19 @@ def check_boundaries(boundaries):
       ValueError: naming the received value otherwise.
     """
     values = tuple(boundaries)
-    if not all(isinstance(b, int) and not isinstance(b, bool) and b > 0
-               for b in values) or any(
-                   a >= b for a, b in zip(values, values[1:])):
-        raise ValueError(f"`boundaries` must be strictly increasing ints > "
-                         f"0, got boundaries={boundaries!r}.")
+    if not all(
+        isinstance(b, int) and not isinstance(b, bool) and b > 0
+        for b in values
+    ) or any(a >= b for a, b in zip(values, values[1:])):
+        raise ValueError(
+            f"`boundaries` must be strictly increasing ints > "
+            f"0, got boundaries={boundaries!r}."
+        )
     return values
 
 
 def parse_boundaries(text):
-    """"10,12" -> (10, 12): the "step" decay's boundaries written as a flag
+    """ "10,12" -> (10, 12): the "step" decay's boundaries written as a flag
     value (None or "" -> ()).
 
     Raises:
@@ -144,15 +170,18 @@ def parse_boundaries(text):
     try:
         values = tuple(int(item) for item in text.split(","))
     except ValueError:
-        raise ValueError(f"`decay_boundaries` must be comma-separated steps, "
-                         f"e.g. '17340,20808', got decay_boundaries="
-                         f"{text!r}.") from None
+        raise ValueError(
+            f"`decay_boundaries` must be comma-separated steps, "
+            f"e.g. '17340,20808', got decay_boundaries="
+            f"{text!r}."
+        ) from None
     try:
         return check_boundaries(values)
     except ValueError:
         raise ValueError(
             f"`decay_boundaries` must be strictly increasing steps > 0, got "
-            f"decay_boundaries={text!r}.") from None
+            f"decay_boundaries={text!r}."
+        ) from None
 
 
 def make_optimizer(name, learning_rate, clip_norm=None, loss_scale=False):
@@ -170,8 +199,9 @@ def make_optimizer(name, learning_rate, clip_norm=None, loss_scale=False):
     """
     validation.check_choice("optimizer", name, OPTIMIZER_NAMES)
     if clip_norm is not None and not clip_norm > 0:
-        raise ValueError(f"`clip_norm` must be > 0 or None, got "
-                         f"clip_norm={clip_norm!r}.")
+        raise ValueError(
+            f"`clip_norm` must be > 0 or None, got clip_norm={clip_norm!r}."
+        )
     kwargs = {} if clip_norm is None else {"global_clipnorm": clip_norm}
     optimizer = OPTIMIZERS.build(name, learning_rate=learning_rate, **kwargs)
     if loss_scale:

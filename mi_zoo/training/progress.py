@@ -3,7 +3,8 @@
 import contextlib
 import sys
 import time
-from typing import Mapping, Optional
+from typing import Mapping
+from typing import Optional
 
 from absl import logging
 import keras
@@ -26,16 +27,23 @@ class Progress:
       interactive: draw the bar; None asks whether stdout is a terminal.
     """
 
-    def __init__(self, total_steps: int, start_step: int = 0,
-                 interactive: Optional[bool] = None):
+    def __init__(
+        self,
+        total_steps: int,
+        start_step: int = 0,
+        interactive: Optional[bool] = None,
+    ):
         if interactive is None:
             interactive = sys.stdout.isatty()
         self.total_steps = total_steps
         self.start_step = start_step
         self.interactive = interactive
         self._start = time.perf_counter()
-        self._bar = (keras.utils.Progbar(total_steps, unit_name="step")
-                     if interactive else None)
+        self._bar = (
+            keras.utils.Progbar(total_steps, unit_name="step")
+            if interactive
+            else None
+        )
         if self._bar is not None and start_step:
             self._bar.update(start_step)
 
@@ -51,9 +59,13 @@ class Progress:
             self._bar.update(step, values=list(values.items()))
             return
         eta = self.eta_seconds(step)
-        logging.info("step %d/%d  %s  eta %s", step, self.total_steps,
-                     _format(values),
-                     "?" if eta != eta else f"{eta:.0f}s")
+        logging.info(
+            "step %d/%d  %s  eta %s",
+            step,
+            self.total_steps,
+            _format(values),
+            "?" if eta != eta else f"{eta:.0f}s",
+        )
 
     def message(self, text: str):
         """A line that does not disturb the bar."""

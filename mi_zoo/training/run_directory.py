@@ -28,7 +28,9 @@ import errno
 import json
 import os
 import shutil
-from typing import Iterable, Mapping, Optional
+from typing import Iterable
+from typing import Mapping
+from typing import Optional
 
 try:
     import fcntl
@@ -41,8 +43,16 @@ LOCK_FILE = ".run.lock"
 MODEL_FILE = "model.keras"
 
 #: What every run writes into its model_dir.
-RUN_ENTRIES = (FLAGS_FILE, RESULTS_FILE, "checkpoints", "train", "eval",
-               MODEL_FILE, "saved_model", LOCK_FILE)
+RUN_ENTRIES = (
+    FLAGS_FILE,
+    RESULTS_FILE,
+    "checkpoints",
+    "train",
+    "eval",
+    MODEL_FILE,
+    "saved_model",
+    LOCK_FILE,
+)
 
 #: Settings that are paths of the run itself: a run folder that was moved or
 #: copied resumes where it now is.
@@ -73,18 +83,28 @@ class RunDirectory:
         differs from the earlier run's.
     """
 
-    def __init__(self, path: str, settings: Mapping[str, object],
-                 ignore: Iterable[str] = (), outputs: Iterable[str] = (),
-                 length_setting: Optional[str] = None,
-                 hints: Optional[Mapping[str, str]] = None):
+    def __init__(
+        self,
+        path: str,
+        settings: Mapping[str, object],
+        ignore: Iterable[str] = (),
+        outputs: Iterable[str] = (),
+        length_setting: Optional[str] = None,
+        hints: Optional[Mapping[str, str]] = None,
+    ):
         if not path or not isinstance(path, str):
-            raise ValueError(f"`model_dir` must be a directory path, got "
-                             f"model_dir={path!r}.")
+            raise ValueError(
+                f"`model_dir` must be a directory path, got "
+                f"model_dir={path!r}."
+            )
         self.path = path
         self.settings = dict(settings)
         self.length_setting = length_setting
-        self.ignore = frozenset(ignore) | frozenset(RUN_PATHS) | (
-            {length_setting} if length_setting else set())
+        self.ignore = (
+            frozenset(ignore)
+            | frozenset(RUN_PATHS)
+            | ({length_setting} if length_setting else set())
+        )
         self.entries = frozenset(RUN_ENTRIES) | frozenset(outputs)
         self.hints = dict(hints or {})
         self._lock_fd = None
@@ -105,9 +125,12 @@ class RunDirectory:
         """Names in the folder that no run writes (sorted)."""
         if not os.path.isdir(self.path):
             return []
-        return sorted(name for name in os.listdir(self.path)
-                      if name not in self.entries
-                      and not _is_temporary(name, self.entries))
+        return sorted(
+            name
+            for name in os.listdir(self.path)
+            if name not in self.entries
+            and not _is_temporary(name, self.entries)
+        )
 
     # ----------------------------------------------------------- the lock
     def lock(self):
@@ -122,7 +145,8 @@ class RunDirectory:
         if os.path.exists(self.path) and not os.path.isdir(self.path):
             raise RunDirectoryError(
                 f"model_dir={self.path!r} is a file, not a folder. Choose "
-                f"another --model_dir.")
+                f"another --model_dir."
+            )
         if not os.path.isdir(self.path):
             os.makedirs(self.path)
             self._created = True
@@ -139,7 +163,8 @@ class RunDirectory:
             raise RunDirectoryError(
                 f"model_dir={self.path!r} is in use by another run (pid "
                 f"{holder or '?'}). Wait for it to end, stop it, or choose "
-                f"another --model_dir.") from None
+                f"another --model_dir."
+            ) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._lock_fd = fd
@@ -203,12 +228,14 @@ class RunDirectory:
         foreign = self.foreign_entries()
         if foreign:
             shown = ", ".join(foreign[:10]) + (
-                f" and {len(foreign) - 10} more" if len(foreign) > 10 else "")
+                f" and {len(foreign) - 10} more" if len(foreign) > 10 else ""
+            )
             raise RunDirectoryError(
                 f"--overwrite refused: model_dir={self.path!r} holds files "
                 f"that are not a run's: {shown}. Move them away or choose "
                 f"another --model_dir; --overwrite deletes only a run's own "
-                f"files ({', '.join(sorted(self.entries - {LOCK_FILE}))}).")
+                f"files ({', '.join(sorted(self.entries - {LOCK_FILE}))})."
+            )
         for name in sorted(os.listdir(self.path)):
             if name == LOCK_FILE:
                 continue
@@ -223,37 +250,48 @@ class RunDirectory:
         if self.length_setting and earlier is not None:
             before = earlier.get(self.length_setting)
             now = self.settings.get(self.length_setting)
-            if isinstance(before, int) and isinstance(now, int) and (
-                    now > before):
+            if (
+                isinstance(before, int)
+                and isinstance(now, int)
+                and (now > before)
+            ):
                 return
-            extend = (f" Pass --{self.length_setting} larger than {before} "
-                      f"to train it further, choose" if isinstance(
-                          before, int) else " Choose")
+            extend = (
+                f" Pass --{self.length_setting} larger than {before} "
+                f"to train it further, choose"
+                if isinstance(before, int)
+                else " Choose"
+            )
         else:
             extend = " Choose"
         raise RunDirectoryError(
             f"model_dir={self.path!r} holds a finished run "
             f"({self.file(RESULTS_FILE)} exists).{extend} another "
             f"--model_dir, or pass --overwrite to delete it and train "
-            f"again.")
+            f"again."
+        )
 
     def _check_same_settings(self, earlier):
         changed = sorted(
-            k for k in set(earlier) | set(self.settings)
-            if k not in self.ignore
-            and earlier.get(k) != self.settings.get(k))
+            k
+            for k in set(earlier) | set(self.settings)
+            if k not in self.ignore and earlier.get(k) != self.settings.get(k)
+        )
         if not changed:
             return
         lines = ", ".join(
             f"--{k}={earlier.get(k)!r} (now {self.settings.get(k)!r})"
-            for k in changed)
-        hints = "".join(f" {self.hints[k]}" for k in changed
-                        if k in self.hints)
+            for k in changed
+        )
+        hints = "".join(
+            f" {self.hints[k]}" for k in changed if k in self.hints
+        )
         raise RunDirectoryError(
             f"model_dir={self.path!r} holds a run with other settings: "
             f"{lines}. Resume it with the same settings, choose another "
             f"--model_dir, or pass --overwrite to delete it and start "
-            f"afresh.{hints}")
+            f"afresh.{hints}"
+        )
 
     def check_step(self, step: int):
         """Refuses a length below the step the run has reached."""
@@ -263,7 +301,8 @@ class RunDirectory:
                 f"--{self.length_setting}={length} is below step {step} "
                 f"that the run in model_dir={self.path!r} has reached. Pass "
                 f"--{self.length_setting} of at least {step}, or "
-                f"--overwrite to train afresh.")
+                f"--overwrite to train afresh."
+            )
 
     def start(self, write: bool = True):
         """Records the settings (flags.json): call once the run has started
@@ -277,9 +316,12 @@ class RunDirectory:
         """Releases the lock; a folder this run made and never started in
         is removed again when nothing but the lock file is in it."""
         self.unlock()
-        if (self._created and not self._started
-                and os.path.isdir(self.path)
-                and set(os.listdir(self.path)) <= {LOCK_FILE}):
+        if (
+            self._created
+            and not self._started
+            and os.path.isdir(self.path)
+            and set(os.listdir(self.path)) <= {LOCK_FILE}
+        ):
             if os.path.exists(self.file(LOCK_FILE)):
                 os.remove(self.file(LOCK_FILE))
             os.rmdir(self.path)
@@ -296,7 +338,8 @@ class RunDirectory:
             raise RunDirectoryError(
                 f"{path} is not valid JSON ({e}); it records the settings of "
                 f"the run in model_dir. Restore it, or pass --overwrite to "
-                f"train afresh.") from None
+                f"train afresh."
+            ) from None
 
     def write_json(self, name: str, value) -> str:
         """Writes `value` as JSON atomically (write, flush, then rename)."""
@@ -313,4 +356,4 @@ class RunDirectory:
 
 def _is_temporary(name: str, entries) -> bool:
     """`<entry>.tmp` files a killed write leaves behind are the run's."""
-    return name.endswith(".tmp") and name[:-len(".tmp")] in entries
+    return name.endswith(".tmp") and name[: -len(".tmp")] in entries

@@ -40,8 +40,7 @@ def _default():
 @STRATEGIES.register("one_device")
 def _one_device():
     gpus = _gpus()
-    return tf.distribute.OneDeviceStrategy(gpus[0].name if gpus
-                                           else "/cpu:0")
+    return tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else "/cpu:0")
 
 
 @STRATEGIES.register("mirrored")
@@ -50,7 +49,8 @@ def _mirrored():
     if gpus:
         return tf.distribute.MirroredStrategy([d.name for d in gpus])
     return tf.distribute.MirroredStrategy(
-        [d.name for d in tf.config.list_logical_devices("CPU")])
+        [d.name for d in tf.config.list_logical_devices("CPU")]
+    )
 
 
 @STRATEGIES.register("auto")
@@ -65,7 +65,8 @@ def _multi_worker():
             "--strategy=multi_worker reads the cluster from the TF_CONFIG "
             "environment variable, which is not set; see "
             "https://www.tensorflow.org/guide/distributed_training"
-            "#setting_up_the_tf_config_environment_variable.")
+            "#setting_up_the_tf_config_environment_variable."
+        )
     return tf.distribute.MultiWorkerMirroredStrategy()
 
 
@@ -129,5 +130,9 @@ def worker_info(strategy: tf.distribute.Strategy):
 def tf_config(workers, index):
     """The TF_CONFIG JSON of worker `index` in a cluster of "host:port"
     addresses (used by tests and the scaling benchmark)."""
-    return json.dumps({"cluster": {"worker": list(workers)},
-                       "task": {"type": "worker", "index": index}})
+    return json.dumps(
+        {
+            "cluster": {"worker": list(workers)},
+            "task": {"type": "worker", "index": index},
+        }
+    )

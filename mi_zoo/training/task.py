@@ -20,7 +20,10 @@ dataset element), and code reads `batch["targets"]`, not `batch[1]`.
 
 import abc
 import dataclasses
-from typing import Any, Dict, Mapping, Optional
+from typing import Any
+from typing import Dict
+from typing import Mapping
+from typing import Optional
 
 import numpy as np
 import tensorflow as tf
@@ -38,8 +41,9 @@ def named_batch(inputs, targets, info=None) -> Dict[str, Any]:
     return batch
 
 
-def named_batches(dataset: Optional[tf.data.Dataset]
-                  ) -> Optional[tf.data.Dataset]:
+def named_batches(
+    dataset: Optional[tf.data.Dataset],
+) -> Optional[tf.data.Dataset]:
     """A dataset of (inputs, targets[, info]) tuples as one of named
     batches (`named_batch`); None stays None.
 
@@ -58,7 +62,8 @@ def named_batches(dataset: Optional[tf.data.Dataset]
     if not isinstance(parts, tuple) or len(parts) not in (2, 3):
         raise ValueError(
             f"named_batches needs a dataset of (inputs, targets) or "
-            f"(inputs, targets, info) tuples, got elements {parts!r}.")
+            f"(inputs, targets, info) tuples, got elements {parts!r}."
+        )
     return dataset.map(named_batch)
 
 
@@ -104,8 +109,9 @@ class Task(abc.ABC):
     outputs: tuple = ()
 
     @abc.abstractmethod
-    def prepare(self, batch_size: int, eval_batch_size: int,
-                seed: int) -> TaskData:
+    def prepare(
+        self, batch_size: int, eval_batch_size: int, seed: int
+    ) -> TaskData:
         """The train and eval data and the spec (`TaskData`).
 
         Args:
@@ -193,4 +199,3 @@ class Task(abc.ABC):
         """Hyper-parameters of the task and model for the HParams plugin
         (values: bool, int, float or str)."""
         return {}
-

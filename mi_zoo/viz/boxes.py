@@ -28,8 +28,15 @@ def _pixel_boxes(boxes, box_format, height, width):
     return np.stack([x1, y1, x2, y2], axis=-1)
 
 
-def box_overlay(image, boxes, weights, box_format="xyxy_normalized",
-                color=(255, 40, 0), max_opacity=0.6, outline_width=2):
+def box_overlay(
+    image,
+    boxes,
+    weights,
+    box_format="xyxy_normalized",
+    color=(255, 40, 0),
+    max_opacity=0.6,
+    outline_width=2,
+):
     """Draws region boxes filled in proportion to their attention weights.
 
     Each box with a positive weight w is filled with `color` at opacity
@@ -60,46 +67,66 @@ def box_overlay(image, boxes, weights, box_format="xyxy_normalized",
     (255, 0)
     """
     if box_format not in BOX_FORMATS:
-        raise ValueError("box_format must be one of %s, got %r"
-                         % (", ".join(BOX_FORMATS), box_format))
+        raise ValueError(
+            "box_format must be one of %s, got %r"
+            % (", ".join(BOX_FORMATS), box_format)
+        )
     colour = np.asarray(color)
-    if (colour.shape != (3,) or not np.issubdtype(colour.dtype, np.number)
-            or colour.min() < 0 or colour.max() > 255):
-        raise ValueError("color must be 3 numbers in [0, 255], got %r"
-                         % (color,))
-    if (isinstance(max_opacity, bool) or not isinstance(
-            max_opacity, (int, float, np.integer, np.floating))
-            or not 0.0 <= max_opacity <= 1.0):
-        raise ValueError("max_opacity must be a number in [0, 1], got %r"
-                         % (max_opacity,))
-    if (isinstance(outline_width, bool) or not isinstance(
-            outline_width, (int, np.integer)) or outline_width < 0):
-        raise ValueError("outline_width must be an int >= 0, got %r"
-                         % (outline_width,))
+    if (
+        colour.shape != (3,)
+        or not np.issubdtype(colour.dtype, np.number)
+        or colour.min() < 0
+        or colour.max() > 255
+    ):
+        raise ValueError(
+            "color must be 3 numbers in [0, 255], got %r" % (color,)
+        )
+    if (
+        isinstance(max_opacity, bool)
+        or not isinstance(max_opacity, (int, float, np.integer, np.floating))
+        or not 0.0 <= max_opacity <= 1.0
+    ):
+        raise ValueError(
+            "max_opacity must be a number in [0, 1], got %r" % (max_opacity,)
+        )
+    if (
+        isinstance(outline_width, bool)
+        or not isinstance(outline_width, (int, np.integer))
+        or outline_width < 0
+    ):
+        raise ValueError(
+            "outline_width must be an int >= 0, got %r" % (outline_width,)
+        )
     base = to_uint8(image)
     boxes_array = np.asarray(boxes, np.float64)
     if boxes_array.size == 0 and boxes_array.ndim <= 2:
         boxes_array = boxes_array.reshape(0, 4)
     if boxes_array.ndim != 2 or boxes_array.shape[-1] != 4:
-        raise ValueError("boxes must be [R, 4], got shape %s"
-                         % (_shape(boxes),))
+        raise ValueError(
+            "boxes must be [R, 4], got shape %s" % (_shape(boxes),)
+        )
     weights_array = np.asarray(weights, np.float64)
     if weights_array.shape != (boxes_array.shape[0],):
-        raise ValueError("weights must be [R] = [%d] like boxes, got shape %s"
-                         % (boxes_array.shape[0], _shape(weights)))
+        raise ValueError(
+            "weights must be [R] = [%d] like boxes, got shape %s"
+            % (boxes_array.shape[0], _shape(weights))
+        )
     if not np.all(np.isfinite(boxes_array)):
         raise ValueError("boxes must be finite, got %s" % boxes_array.tolist())
     if not np.all(np.isfinite(weights_array)) or np.any(weights_array < 0):
-        raise ValueError("weights must be finite and >= 0, got %s"
-                         % weights_array.tolist())
+        raise ValueError(
+            "weights must be finite and >= 0, got %s" % weights_array.tolist()
+        )
     padding = np.all(boxes_array == 0, axis=-1)
-    inverted = ((boxes_array[:, 2] < boxes_array[:, 0])
-                | (boxes_array[:, 3] < boxes_array[:, 1]))
+    inverted = (boxes_array[:, 2] < boxes_array[:, 0]) | (
+        boxes_array[:, 3] < boxes_array[:, 1]
+    )
     if np.any(inverted & ~padding):
         row = int(np.argmax(inverted & ~padding))
         raise ValueError(
             "boxes must have x2 >= x1 and y2 >= y1, got row %d = %s"
-            % (row, boxes_array[row].tolist()))
+            % (row, boxes_array[row].tolist())
+        )
     keep = (weights_array > 0) & ~padding
     if not keep.any():
         return base

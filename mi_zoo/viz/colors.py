@@ -13,13 +13,15 @@ BLACK = (0, 0, 0)
 
 # Anchor colours of the diverging colormap (Moreland's cool-warm, as in
 # matplotlib's "coolwarm"), at 0, 0.25, 0.5, 0.75 and 1.
-_COOLWARM = np.array([
-    [0.2298, 0.2987, 0.7537],
-    [0.5543, 0.6901, 0.9955],
-    [0.8654, 0.8654, 0.8654],
-    [0.9567, 0.5980, 0.4773],
-    [0.7057, 0.0156, 0.1502],
-])
+_COOLWARM = np.array(
+    [
+        [0.2298, 0.2987, 0.7537],
+        [0.5543, 0.6901, 0.9955],
+        [0.8654, 0.8654, 0.8654],
+        [0.9567, 0.5980, 0.4773],
+        [0.7057, 0.0156, 0.1502],
+    ]
+)
 
 COLORMAPS = ("jet", "coolwarm", "diverging", "gray")
 
@@ -31,8 +33,10 @@ _NEGATIVE = np.array([30.0, 70.0, 220.0])
 def check_colormap(colormap):
     """Raises ValueError unless `colormap` is one of `COLORMAPS`."""
     if not isinstance(colormap, str) or colormap not in COLORMAPS:
-        raise ValueError("colormap must be one of %s, got %r"
-                         % (", ".join(COLORMAPS), colormap))
+        raise ValueError(
+            "colormap must be one of %s, got %r"
+            % (", ".join(COLORMAPS), colormap)
+        )
 
 
 def apply_colormap(values, colormap="jet"):
@@ -55,15 +59,22 @@ def apply_colormap(values, colormap="jet"):
     check_colormap(colormap)
     x = np.clip(np.nan_to_num(np.asarray(values, np.float64)), 0.0, 1.0)
     if colormap == "jet":
-        rgb = np.stack([np.clip(1.5 - np.abs(4.0 * x - c), 0.0, 1.0)
-                        for c in (3.0, 2.0, 1.0)], axis=-1)
+        rgb = np.stack(
+            [
+                np.clip(1.5 - np.abs(4.0 * x - c), 0.0, 1.0)
+                for c in (3.0, 2.0, 1.0)
+            ],
+            axis=-1,
+        )
     elif colormap in ("coolwarm", "diverging"):
         anchors = np.linspace(0.0, 1.0, len(_COOLWARM))
-        rgb = np.stack([np.interp(x, anchors, _COOLWARM[:, c])
-                        for c in range(3)], axis=-1)
+        rgb = np.stack(
+            [np.interp(x, anchors, _COOLWARM[:, c]) for c in range(3)], axis=-1
+        )
     else:  # gray
         rgb = np.stack([x, x, x], axis=-1)
     return np.round(rgb * 255.0).astype(np.uint8)
+
 
 def score_colors(scores):
     """Background colours of token scores: white for 0, towards red for
@@ -83,8 +94,9 @@ def score_colors(scores):
     """
     array = np.asarray(scores, np.float64)
     if array.ndim != 1 or not np.all(np.isfinite(array)):
-        raise ValueError("scores must be a finite 1-D array [T], got %r"
-                         % (scores,))
+        raise ValueError(
+            "scores must be a finite 1-D array [T], got %r" % (scores,)
+        )
     peak = np.abs(array).max() if array.size else 0.0
     intensity = np.abs(array) / peak if peak > 0 else np.zeros_like(array)
     target = np.where(array[:, None] >= 0, _POSITIVE, _NEGATIVE)

@@ -7,11 +7,13 @@
 """
 
 import math
-from typing import List, Sequence
+from typing import List
+from typing import Sequence
 
 import numpy as np
 
 from mi_zoo.viz.images import to_uint8
+
 
 def pad_to_same_size(images: Sequence[np.ndarray]) -> List[np.ndarray]:
     """Pads RGB images with white (at the bottom and right) to the largest
@@ -30,7 +32,7 @@ def pad_to_same_size(images: Sequence[np.ndarray]) -> List[np.ndarray]:
     out = []
     for image in images:
         canvas = np.full((h, w, 3), 255, np.uint8)
-        canvas[:image.shape[0], :image.shape[1]] = image
+        canvas[: image.shape[0], : image.shape[1]] = image
         out.append(canvas)
     return out
 
@@ -58,31 +60,47 @@ def grid(images, columns, spacing=4):
     ...      columns=2, spacing=1).shape
     (6, 5, 3)
     """
-    if (isinstance(columns, bool) or not isinstance(columns, (int, np.integer))
-            or columns < 1):
-        raise ValueError("columns must be a positive int, got %r"
-                         % (columns,))
-    if (isinstance(spacing, bool) or not isinstance(spacing, (int, np.integer))
-            or spacing < 0):
+    if (
+        isinstance(columns, bool)
+        or not isinstance(columns, (int, np.integer))
+        or columns < 1
+    ):
+        raise ValueError("columns must be a positive int, got %r" % (columns,))
+    if (
+        isinstance(spacing, bool)
+        or not isinstance(spacing, (int, np.integer))
+        or spacing < 0
+    ):
         raise ValueError("spacing must be an int >= 0, got %r" % (spacing,))
     if isinstance(images, np.ndarray) and images.ndim == 4:
         images = list(images)
     if not isinstance(images, (list, tuple)) or not images:
-        raise ValueError("images must be a non-empty list of images, got %r"
-                         % (images,))
+        raise ValueError(
+            "images must be a non-empty list of images, got %r" % (images,)
+        )
     tiles = [to_uint8(image) for image in images]
     columns = min(int(columns), len(tiles))
     rows = math.ceil(len(tiles) / columns)
-    heights = [max(tile.shape[0] for tile in tiles[r * columns:(r + 1) *
-                                                    columns])
-               for r in range(rows)]
-    widths = [max(tile.shape[1] for tile in tiles[c::columns])
-              for c in range(columns)]
+    heights = [
+        max(tile.shape[0] for tile in tiles[r * columns : (r + 1) * columns])
+        for r in range(rows)
+    ]
+    widths = [
+        max(tile.shape[1] for tile in tiles[c::columns])
+        for c in range(columns)
+    ]
     top = np.concatenate([[0], np.cumsum(np.array(heights) + spacing)])
     left = np.concatenate([[0], np.cumsum(np.array(widths) + spacing)])
-    out = np.full((sum(heights) + spacing * (rows - 1),
-                   sum(widths) + spacing * (columns - 1), 3), 255, np.uint8)
+    out = np.full(
+        (
+            sum(heights) + spacing * (rows - 1),
+            sum(widths) + spacing * (columns - 1),
+            3,
+        ),
+        255,
+        np.uint8,
+    )
     for index, tile in enumerate(tiles):
         y, x = top[index // columns], left[index % columns]
-        out[y:y + tile.shape[0], x:x + tile.shape[1]] = tile
+        out[y : y + tile.shape[0], x : x + tile.shape[1]] = tile
     return out

@@ -20,6 +20,7 @@ from mi_zoo.viz.colors import check_colormap
 from mi_zoo.viz.images import _shape
 from mi_zoo.viz.images import to_uint8
 
+
 def normalize_heat(heat):
     """Scales a heat map to [0, 1] by its min and max.
 
@@ -39,8 +40,10 @@ def normalize_heat(heat):
     """
     array = np.asarray(heat, dtype=np.float64)
     if array.ndim != 2 or array.size == 0:
-        raise ValueError("heat must be a non-empty 2-D map [h, w], got shape "
-                         "%s" % (_shape(heat),))
+        raise ValueError(
+            "heat must be a non-empty 2-D map [h, w], got shape "
+            "%s" % (_shape(heat),)
+        )
     finite = np.isfinite(array)
     out = np.zeros(array.shape, np.float64)
     if finite.any():
@@ -68,15 +71,20 @@ def upsample_heat(heat, height, width):
     (4, 4)
     """
     for name, value in (("height", height), ("width", width)):
-        if isinstance(value, bool) or not isinstance(
-                value, (int, np.integer)) or value < 1:
-            raise ValueError("%s must be a positive int, got %r"
-                             % (name, value))
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, np.integer))
+            or value < 1
+        ):
+            raise ValueError(
+                "%s must be a positive int, got %r" % (name, value)
+            )
     normalized = normalize_heat(heat)
     if normalized.shape == (height, width):
         return normalized
     resized = Image.fromarray(normalized).resize(
-        (int(width), int(height)), Image.BILINEAR)
+        (int(width), int(height)), Image.BILINEAR
+    )
     return np.clip(np.asarray(resized, np.float32), 0.0, 1.0)
 
 
@@ -98,11 +106,12 @@ def heatmap_overlay(image, heat, alpha=0.5, colormap="jet"):
     Raises:
       ValueError: bad `image`, `heat`, `alpha` or `colormap`.
     """
-    if (isinstance(alpha, bool) or not isinstance(
-            alpha, (int, float, np.integer, np.floating))
-            or not 0.0 <= alpha <= 1.0):
-        raise ValueError("alpha must be a number in [0, 1], got %r"
-                         % (alpha,))
+    if (
+        isinstance(alpha, bool)
+        or not isinstance(alpha, (int, float, np.integer, np.floating))
+        or not 0.0 <= alpha <= 1.0
+    ):
+        raise ValueError("alpha must be a number in [0, 1], got %r" % (alpha,))
     check_colormap(colormap)
     base = to_uint8(image)
     hot = upsample_heat(heat, base.shape[0], base.shape[1])

@@ -51,10 +51,12 @@ def to_uint8(image):
     if array.ndim != 3 or array.shape[-1] not in (1, 3):
         raise ValueError(
             "image must be [H, W, 3], [H, W, 1] or [H, W], got shape %s"
-            % (_shape(image),))
+            % (_shape(image),)
+        )
     if array.shape[0] == 0 or array.shape[1] == 0:
-        raise ValueError("image must not be empty, got shape %s"
-                         % (_shape(image),))
+        raise ValueError(
+            "image must not be empty, got shape %s" % (_shape(image),)
+        )
     if array.dtype == np.bool_:
         array = array.astype(np.float32)
     if array.dtype == np.uint8:
@@ -65,10 +67,12 @@ def to_uint8(image):
     else:
         raise ValueError(
             "image must be float in [0, 1] or uint8, got dtype %s"
-            % array.dtype)
+            % array.dtype
+        )
     if out.shape[-1] == 1:
         out = np.repeat(out, 3, axis=-1)
     return out
+
 
 def upscale_small(image, min_short_side=MIN_SHORT_SIDE):
     """Upscales by an integer factor (nearest neighbour) to a short side of
@@ -87,15 +91,20 @@ def upscale_small(image, min_short_side=MIN_SHORT_SIDE):
     >>> upscale_small(np.zeros((32, 75)), 192).shape
     (192, 450, 3)
     """
-    if (isinstance(min_short_side, bool) or not isinstance(
-            min_short_side, (int, np.integer)) or min_short_side < 1):
-        raise ValueError("min_short_side must be a positive int, got %r"
-                         % (min_short_side,))
+    if (
+        isinstance(min_short_side, bool)
+        or not isinstance(min_short_side, (int, np.integer))
+        or min_short_side < 1
+    ):
+        raise ValueError(
+            "min_short_side must be a positive int, got %r" % (min_short_side,)
+        )
     base = to_uint8(image)
     factor = math.ceil(min_short_side / min(base.shape[:2]))
     if factor <= 1:
         return base
     return np.repeat(np.repeat(base, factor, axis=0), factor, axis=1)
+
 
 def save_png(path, image):
     """Writes an image as a PNG file, creating its parent directories.
@@ -111,8 +120,9 @@ def save_png(path, image):
       ValueError: bad `path` or `image`.
     """
     if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
-        raise ValueError("path must be a non-empty str or os.PathLike, got %r"
-                         % (path,))
+        raise ValueError(
+            "path must be a non-empty str or os.PathLike, got %r" % (path,)
+        )
     pixels = to_uint8(image)
     parent = os.path.dirname(os.fspath(path))
     if parent:

@@ -13,8 +13,16 @@ from PIL import ImageDraw
 from mi_zoo.viz.text import load_font
 
 #: Line colours, in order.
-COLORS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
-          (148, 103, 189), (140, 86, 75), (227, 119, 194), (127, 127, 127)]
+COLORS = [
+    (31, 119, 180),
+    (255, 127, 14),
+    (44, 160, 44),
+    (214, 39, 40),
+    (148, 103, 189),
+    (140, 86, 75),
+    (227, 119, 194),
+    (127, 127, 127),
+]
 
 
 def canvas(width, height, frame, title):
@@ -32,8 +40,9 @@ def canvas(width, height, frame, title):
     draw = ImageDraw.Draw(image)
     font = load_font(13)
     left, right, top, bottom = frame
-    draw.rectangle([left, top, width - right, height - bottom],
-                   outline="black")
+    draw.rectangle(
+        [left, top, width - right, height - bottom], outline="black"
+    )
     draw.text((left, 12), title, fill="black", font=font)
     return image, draw, font
 

@@ -23,6 +23,7 @@ from mi_zoo.viz.images import MIN_SHORT_SIDE
 from mi_zoo.viz.images import _shape
 from mi_zoo.viz.images import upscale_small
 
+
 @functools.lru_cache(maxsize=32)
 def load_font(size=None):
     """Returns Pillow's default font, at `size` pixels where supported.
@@ -46,10 +47,13 @@ def load_font(size=None):
 
 def _check_font_size(font_size):
     if font_size is not None and (
-            isinstance(font_size, bool)
-            or not isinstance(font_size, (int, np.integer)) or font_size < 1):
-        raise ValueError("font_size must be a positive int or None, got %r"
-                         % (font_size,))
+        isinstance(font_size, bool)
+        or not isinstance(font_size, (int, np.integer))
+        or font_size < 1
+    ):
+        raise ValueError(
+            "font_size must be a positive int or None, got %r" % (font_size,)
+        )
 
 
 def _drawable(text, font):
@@ -103,8 +107,9 @@ def _check_lines(lines):
     except TypeError:
         items = None
     if items is None or not all(isinstance(line, str) for line in items):
-        raise ValueError("lines must be a str or a sequence of str, got %r"
-                         % (lines,))
+        raise ValueError(
+            "lines must be a str or a sequence of str, got %r" % (lines,)
+        )
     return [part for line in items for part in line.split("\n")]
 
 
@@ -135,27 +140,35 @@ def caption_panel(image, lines, width=None, font_size=None, margin=6):
     """
     texts = _check_lines(lines)
     _check_font_size(font_size)
-    if (isinstance(margin, bool) or not isinstance(margin, (int, np.integer))
-            or margin < 0):
+    if (
+        isinstance(margin, bool)
+        or not isinstance(margin, (int, np.integer))
+        or margin < 0
+    ):
         raise ValueError("margin must be an int >= 0, got %r" % (margin,))
     picture = upscale_small(image)
     height, image_width = picture.shape[:2]
     if width is None:
         width = image_width
-    elif (isinstance(width, bool) or not isinstance(width, (int, np.integer))
-          or width < image_width):
+    elif (
+        isinstance(width, bool)
+        or not isinstance(width, (int, np.integer))
+        or width < image_width
+    ):
         raise ValueError(
             "width must be an int >= the image width %d (after upscaling "
             "to a short side of %d), got %r"
-            % (image_width, MIN_SHORT_SIDE, width))
+            % (image_width, MIN_SHORT_SIDE, width)
+        )
     width = int(width)
     left = (width - image_width) // 2
     if not texts:
         canvas = np.full((height, width, 3), 255, np.uint8)
-        canvas[:, left:left + image_width] = picture
+        canvas[:, left : left + image_width] = picture
         return canvas
-    font = load_font(max(12, width // 24) if font_size is None
-                     else int(font_size))
+    font = load_font(
+        max(12, width // 24) if font_size is None else int(font_size)
+    )
     text_width = max(1, width - 2 * margin)
     wrapped = [row for text in texts for row in _wrap(text, font, text_width)]
     line_height = _line_height(font) + 4
@@ -164,8 +177,12 @@ def caption_panel(image, lines, width=None, font_size=None, margin=6):
     canvas.paste(Image.fromarray(picture), (left, 0))
     draw = ImageDraw.Draw(canvas)
     for row, text in enumerate(wrapped):
-        draw.text((margin, height + margin + row * line_height),
-                  _drawable(text, font), fill=BLACK, font=font)
+        draw.text(
+            (margin, height + margin + row * line_height),
+            _drawable(text, font),
+            fill=BLACK,
+            font=font,
+        )
     return np.asarray(canvas, np.uint8).copy()
 
 
@@ -196,24 +213,35 @@ def token_scores_panel(tokens, scores, width=384, font_size=None, margin=6):
     ((200, 3), dtype('uint8'))
     """
     if isinstance(tokens, str) or not all(
-            isinstance(token, str) for token in tokens):
-        raise ValueError("tokens must be a sequence of str, got %r"
-                         % (tokens,))
+        isinstance(token, str) for token in tokens
+    ):
+        raise ValueError(
+            "tokens must be a sequence of str, got %r" % (tokens,)
+        )
     tokens = list(tokens)
     colours = score_colors(scores)
     if len(colours) != len(tokens):
-        raise ValueError("scores must have one entry per token (%d), got "
-                         "shape %s" % (len(tokens), _shape(scores)))
-    if (isinstance(width, bool) or not isinstance(width, (int, np.integer))
-            or width < 1):
+        raise ValueError(
+            "scores must have one entry per token (%d), got "
+            "shape %s" % (len(tokens), _shape(scores))
+        )
+    if (
+        isinstance(width, bool)
+        or not isinstance(width, (int, np.integer))
+        or width < 1
+    ):
         raise ValueError("width must be a positive int, got %r" % (width,))
     _check_font_size(font_size)
-    if (isinstance(margin, bool) or not isinstance(margin, (int, np.integer))
-            or margin < 0):
+    if (
+        isinstance(margin, bool)
+        or not isinstance(margin, (int, np.integer))
+        or margin < 0
+    ):
         raise ValueError("margin must be an int >= 0, got %r" % (margin,))
     width = int(width)
-    font = load_font(max(12, width // 24) if font_size is None
-                     else int(font_size))
+    font = load_font(
+        max(12, width // 24) if font_size is None else int(font_size)
+    )
     pad, gap = 3, 4
     box_height = _line_height(font) + 2 * pad
     placed = []  # (x, row, box width, token index)
@@ -231,9 +259,14 @@ def token_scores_panel(tokens, scores, width=384, font_size=None, margin=6):
     for x, row, box_width, index in placed:
         y = margin + row * (box_height + gap)
         colour = tuple(int(c) for c in colours[index])
-        draw.rectangle([x, y, x + box_width - 1, y + box_height - 1],
-                       fill=colour)
+        draw.rectangle(
+            [x, y, x + box_width - 1, y + box_height - 1], fill=colour
+        )
         ink = WHITE if sum(colour) < 3 * 128 else BLACK
-        draw.text((x + pad, y + pad), _drawable(tokens[index], font),
-                  fill=ink, font=font)
+        draw.text(
+            (x + pad, y + pad),
+            _drawable(tokens[index], font),
+            fill=ink,
+            font=font,
+        )
     return np.asarray(canvas, np.uint8).copy()

@@ -28,13 +28,16 @@ except ImportError:
     torch = torch_references = None
 
 needs_torch = unittest.skipIf(
-    torch is None, "needs PyTorch: pip install -e \".[bench]\"")
+    torch is None, 'needs PyTorch: pip install -e ".[bench]"'
+)
 
 # vocab, T, regions, region features, answers
 SHAPES = (40, 7, 5, 24, 6)
-TINY = {"ban": dict(question_units=16, glimpses=2, rank=12, hidden=16),
-        "mlb": dict(question_units=16, joint_size=10),
-        "mcb": dict(question_units=16, sketch_dim=64, attention_hidden=8)}
+TINY = {
+    "ban": dict(question_units=16, glimpses=2, rank=12, hidden=16),
+    "mlb": dict(question_units=16, joint_size=10),
+    "mcb": dict(question_units=16, sketch_dim=64, attention_hidden=8),
+}
 
 
 def tiny_inputs(spec, batch=3):
@@ -45,77 +48,132 @@ def tiny_inputs(spec, batch=3):
 
 @needs_torch
 class AgreementTest(parameterized.TestCase):
-
     @parameterized.parameters("ban", "mlb", "mcb")
     def test_same_weights_same_logits(self, name):
         spec = vqa_shapes.vqa2_spec(*SHAPES)
         keras.utils.set_random_seed(0)
         model = models.build_vqa_model(name, spec, **TINY[name])
         reference = torch_references.REFERENCES[name](
-            spec.vocab_size, SHAPES[3], spec.num_answers, **TINY[name])
-        self.assertEqual(vqa_shapes.trainable_parameters(model),
-                         torch_references.trainable_parameters(reference))
+            spec.vocab_size, SHAPES[3], spec.num_answers, **TINY[name]
+        )
+        self.assertEqual(
+            vqa_shapes.trainable_parameters(model),
+            torch_references.trainable_parameters(reference),
+        )
         reference.load_keras(model)
         inputs = tiny_inputs(spec)
         expected = np.asarray(model(inputs))
-        got = reference(torch.from_numpy(inputs["question"]).long(),
-                        torch.from_numpy(inputs["image"]),
-                        torch.from_numpy(inputs["boxes"])).detach().numpy()
+        got = (
+            reference(
+                torch.from_numpy(inputs["question"]).long(),
+                torch.from_numpy(inputs["image"]),
+                torch.from_numpy(inputs["boxes"]),
+            )
+            .detach()
+            .numpy()
+        )
         np.testing.assert_allclose(got, expected, atol=2e-5, rtol=1e-4)
 
     def test_reference_hyperparameters_follow_the_builder(self):
         values = reference_comparison.reference_hyperparameters(
-            "ban", "paper", torch_references.BanVqa)
-        self.assertEqual(values, {"question_units": 1024, "glimpses": 8,
-                                  "rank": 3072, "pool_size": 3,
-                                  "hidden": 2048})
+            "ban", "paper", torch_references.BanVqa
+        )
+        self.assertEqual(
+            values,
+            {
+                "question_units": 1024,
+                "glimpses": 8,
+                "rank": 3072,
+                "pool_size": 3,
+                "hidden": 2048,
+            },
+        )
         small = reference_comparison.reference_hyperparameters(
-            "mcb", "small", torch_references.McbVqa)
-        self.assertEqual(small["sketch_dim"],
-                         models.VQA_MODELS.arguments(
-                             "mcb", "small")["sketch_dim"])
+            "mcb", "small", torch_references.McbVqa
+        )
+        self.assertEqual(
+            small["sketch_dim"],
+            models.VQA_MODELS.arguments("mcb", "small")["sketch_dim"],
+        )
 
 
 @needs_torch
 class RunTest(absltest.TestCase):
-
     @pytest.mark.slow
     def test_tiny_run(self):
         rows, text = reference_comparison.run(
-            ["mlb"], "small", batch_size=4, threads=2, shapes=SHAPES,
-            repeats=1, steps=1, warmup=1, jit=False, tolerance=0.001)
+            ["mlb"],
+            "small",
+            batch_size=4,
+            threads=2,
+            shapes=SHAPES,
+            repeats=1,
+            steps=1,
+            warmup=1,
+            jit=False,
+            tolerance=0.001,
+        )
         (row,) = rows
         self.assertEqual(row["parameters_mi_zoo"], row["parameters_torch"])
-        for key in ("mi_zoo_ms_per_step", "torch_ms_per_step",
-                    "ratio_mi_zoo_over_torch"):
+        for key in (
+            "mi_zoo_ms_per_step",
+            "torch_ms_per_step",
+            "ratio_mi_zoo_over_torch",
+        ):
             self.assertTrue(math.isfinite(row[key]) and row[key] > 0, key)
         self.assertIn("| mlb | small | 4 |", text)
 
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
+ROOT = os.path.dirname(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+)
 
 
-@unittest.skipIf(importlib.util.find_spec("torch") is None,
-                 "needs PyTorch: pip install -e \".[bench]\"")
+@unittest.skipIf(
+    importlib.util.find_spec("torch") is None,
+    'needs PyTorch: pip install -e ".[bench]"',
+)
 class SmokeTest(absltest.TestCase):
-
     def test_quick_run_as_documented(self):
         # A subprocess, as a user runs it: TensorFlow is imported first and
         # PyTorch's Adam created after it, which loaded triton and died of a
         # segmentation fault before benchmarks.torch_cpu kept triton out.
-        shapes = dict(zip(("vocab_size", "question_length", "regions",
-                           "region_features", "num_answers"), SHAPES))
+        shapes = dict(
+            zip(
+                (
+                    "vocab_size",
+                    "question_length",
+                    "regions",
+                    "region_features",
+                    "num_answers",
+                ),
+                SHAPES,
+            )
+        )
         result = subprocess.run(
-            [sys.executable, "-m", "benchmarks.reference_comparison",
-             "--quick", "--models=mlb"]
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.reference_comparison",
+                "--quick",
+                "--models=mlb",
+            ]
             + [f"--{k}={v}" for k, v in shapes.items()],
-            cwd=ROOT, capture_output=True, text=True, timeout=600,
-            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"), check=False)
-        self.assertEqual(result.returncode, 0,
-                         result.stdout[-3000:] + result.stderr[-3000:])
-        self.assertRegex(result.stdout, r"\| mlb \| small \| 8 \| "
-                         r"[\d,]+ \| [\d,]+ \| \d+ \| \d+ \| [\d.]+× \|")
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+            check=False,
+        )
+        self.assertEqual(
+            result.returncode, 0, result.stdout[-3000:] + result.stderr[-3000:]
+        )
+        self.assertRegex(
+            result.stdout,
+            r"\| mlb \| small \| 8 \| "
+            r"[\d,]+ \| [\d,]+ \| \d+ \| \d+ \| [\d.]+× \|",
+        )
 
 
 if __name__ == "__main__":

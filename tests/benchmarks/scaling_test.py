@@ -11,7 +11,6 @@ from benchmarks import scaling
 
 
 class ScalingTest(absltest.TestCase):
-
     def test_binary_flags(self):
         common = scaling.binary_flags("mlb", "small", "sort_of_clevr", 64, 60)
         self.assertIn("--log_every=30", common)  # rate of the last half
@@ -36,8 +35,14 @@ class ScalingTest(absltest.TestCase):
 
     @pytest.mark.slow
     def test_real_runs(self):
-        common = scaling.binary_flags("concat", "small", "sort_of_clevr", 8,
-                                      4, "question_units=8,hidden=8")
+        common = scaling.binary_flags(
+            "concat",
+            "small",
+            "sort_of_clevr",
+            8,
+            4,
+            "question_units=8,hidden=8",
+        )
         rows, _ = scaling.run(["one_device", "multi_worker"], common, 1, 600)
         for row in rows:
             self.assertGreater(row["examples_per_second"], 0)

@@ -12,7 +12,6 @@ from benchmarks import timing
 
 
 class TimingTest(absltest.TestCase):
-
     def test_interleaved_seconds_orders_and_measures(self):
         calls = []
 
@@ -23,16 +22,19 @@ class TimingTest(absltest.TestCase):
             calls.append("slow")
             time.sleep(0.002)
 
-        seconds = timing.interleaved_seconds({"fast": fast, "slow": slow},
-                                             repeats=3, iters={"fast": 2,
-                                                               "slow": 2})
+        seconds = timing.interleaved_seconds(
+            {"fast": fast, "slow": slow},
+            repeats=3,
+            iters={"fast": 2, "slow": 2},
+        )
         self.assertEqual(calls, ["fast", "fast", "slow", "slow"] * 3)
         self.assertGreater(seconds["slow"], 0.0015)
         self.assertLess(seconds["fast"], seconds["slow"])
 
     def test_calibrated_rounds(self):
-        seconds = timing.seconds_per_call(lambda: time.sleep(0.001),
-                                          repeats=2, min_seconds=0.01)
+        seconds = timing.seconds_per_call(
+            lambda: time.sleep(0.001), repeats=2, min_seconds=0.01
+        )
         self.assertGreater(seconds, 0.0009)
         self.assertTrue(math.isfinite(seconds))
 
@@ -43,8 +45,10 @@ class TimingTest(absltest.TestCase):
 
     def test_markdown_table(self):
         text = timing.markdown_table(["a", "b"], [["x", 1], ["y", 2]])
-        self.assertEqual(text.splitlines(),
-                         ["| a | b |", "|---|---:|", "| x | 1 |", "| y | 2 |"])
+        self.assertEqual(
+            text.splitlines(),
+            ["| a | b |", "|---|---:|", "| x | 1 |", "| y | 2 |"],
+        )
 
     def test_write_json(self):
         timing.write_json(None, {"ignored": 1})  # no path: nothing written

@@ -14,15 +14,18 @@ TINY = models.VqaSpec(30, 5, "pixels", (16, 16, 3), 4)
 
 
 class VqaShapesTest(absltest.TestCase):
-
     def test_specs(self):
-        self.assertEqual(vqa_shapes.SPECS["sort_of_clevr"].image_shape,
-                         (75, 75, 3))
-        self.assertEqual(vqa_shapes.SPECS["clevr2d_pixels"].image_shape,
-                         (64, 64, 3))
+        self.assertEqual(
+            vqa_shapes.SPECS["sort_of_clevr"].image_shape, (75, 75, 3)
+        )
+        self.assertEqual(
+            vqa_shapes.SPECS["clevr2d_pixels"].image_shape, (64, 64, 3)
+        )
         vqa2 = vqa_shapes.SPECS["vqa2"]
-        self.assertEqual((vqa2.image_shape, vqa2.question_length,
-                          vqa2.num_answers), ((36, 2048), 14, 3129))
+        self.assertEqual(
+            (vqa2.image_shape, vqa2.question_length, vqa2.num_answers),
+            ((36, 2048), 14, 3129),
+        )
 
     def test_small_ban_rank_is_a_multiple_of_the_pooling(self):
         small = models.VQA_MODELS.arguments("ban", "small")
@@ -39,13 +42,20 @@ class VqaShapesTest(absltest.TestCase):
 def tiny_run(test, names, precisions):
     vqa_shapes.SPECS["tiny"] = TINY
     test.addCleanup(vqa_shapes.SPECS.pop, "tiny")
-    return vqa_throughput.run(["tiny"], ["small"], names, precisions,
-                              batch=4, repeats=1, steps=1, warmup=1,
-                              jit=False)
+    return vqa_throughput.run(
+        ["tiny"],
+        ["small"],
+        names,
+        precisions,
+        batch=4,
+        repeats=1,
+        steps=1,
+        warmup=1,
+        jit=False,
+    )
 
 
 class RunTest(absltest.TestCase):
-
     def test_tiny_run(self):
         rows, text = tiny_run(self, ["concat"], ["float32"])
         (row,) = rows
@@ -56,16 +66,21 @@ class RunTest(absltest.TestCase):
 
     @pytest.mark.slow
     def test_tiny_run_two_models_two_precisions(self):
-        rows, text = tiny_run(self, ["concat", "mlb"],
-                              ["float32", "mixed_bfloat16"])
-        self.assertEqual(keras.mixed_precision.global_policy().name,
-                         "float32")
+        rows, text = tiny_run(
+            self, ["concat", "mlb"], ["float32", "mixed_bfloat16"]
+        )
+        self.assertEqual(keras.mixed_precision.global_policy().name, "float32")
         self.assertLen(rows, 4)
         for row in rows:
-            for key in ("examples_per_second", "speed_vs_concat",
-                        "speed_vs_float32"):
-                self.assertTrue(math.isfinite(row[key]) and row[key] > 0,
-                                f"{row['model']} {key}")
+            for key in (
+                "examples_per_second",
+                "speed_vs_concat",
+                "speed_vs_float32",
+            ):
+                self.assertTrue(
+                    math.isfinite(row[key]) and row[key] > 0,
+                    f"{row['model']} {key}",
+                )
             self.assertGreater(row["parameters"], 0)
         self.assertIn("| `mlb` |", text)
 

@@ -29,14 +29,15 @@ PACKAGES = (layers, fusion)
 
 
 def signature(model):
-    return [tf.TensorSpec((None,) + tuple(t.shape[1:]), t.dtype)
-            for t in model.inputs]
+    return [
+        tf.TensorSpec((None,) + tuple(t.shape[1:]), t.dtype)
+        for t in model.inputs
+    ]
 
 
 def flat(outputs):
     """The outputs of a model as a flat list of NumPy arrays."""
-    return [as_numpy(as_numpy(t))
-            for t in keras.tree.flatten(outputs)]
+    return [as_numpy(as_numpy(t)) for t in keras.tree.flatten(outputs)]
 
 
 def assert_all_close(test, actual, expected, **tolerances):
@@ -47,7 +48,6 @@ def assert_all_close(test, actual, expected, **tolerances):
 
 
 class ConformanceTest(parameterized.TestCase):
-
     def setUp(self):
         super().setUp()
         keras.utils.set_random_seed(0)
@@ -61,8 +61,11 @@ class ConformanceTest(parameterized.TestCase):
         covered = set()
         for case in CASES:
             covered |= registry.layer_classes(case)
-        public = {getattr(package, name)
-                  for package in PACKAGES for name in package.__all__}
+        public = {
+            getattr(package, name)
+            for package in PACKAGES
+            for name in package.__all__
+        }
         self.assertEqual(public - covered, set())
 
     @parameterized.named_parameters(*NAMED)
@@ -72,10 +75,16 @@ class ConformanceTest(parameterized.TestCase):
         path = os.path.join(self.tempdir(), "m.keras")
         model.save(path)
         loaded = keras.saving.load_model(path)
-        assert_all_close(self, loaded.predict(inputs, verbose=0),
-                         model.predict(inputs, verbose=0), rtol=0, atol=0)
+        assert_all_close(
+            self,
+            loaded.predict(inputs, verbose=0),
+            model.predict(inputs, verbose=0),
+            rtol=0,
+            atol=0,
+        )
         self.assertEqual(
-            [type(l) for l in loaded.layers], [type(l) for l in model.layers])
+            [type(l) for l in loaded.layers], [type(l) for l in model.layers]
+        )
 
     @parameterized.named_parameters(*NAMED)
     @backend.requires_tensorflow
@@ -85,29 +94,37 @@ class ConformanceTest(parameterized.TestCase):
         archive = keras.export.ExportArchive()
         archive.track(model)
         archive.add_endpoint(
-            "serve", lambda *args: model(registry.feed(args)),
-            input_signature=signature(model))
+            "serve",
+            lambda *args: model(registry.feed(args)),
+            input_signature=signature(model),
+        )
         archive.write_out(path, verbose=False)
         reloaded = tf.saved_model.load(path)
         for batch in (3, 5):
             inputs = case.inputs(batch, seed=batch)
             assert_all_close(
-                self, reloaded.serve(*inputs),
+                self,
+                reloaded.serve(*inputs),
                 model.predict(registry.feed(inputs), verbose=0),
-                rtol=1e-5, atol=1e-6)
+                rtol=1e-5,
+                atol=1e-6,
+            )
 
     @parameterized.named_parameters(*NAMED)
     @backend.requires_tensorflow
     def test_tf_function_with_unknown_batch(self, case):
         model = case.model()
-        fn = tf.function(lambda *args: model(registry.feed(args)),
-                         input_signature=signature(model))
+        fn = tf.function(
+            lambda *args: model(registry.feed(args)),
+            input_signature=signature(model),
+        )
         for batch in (1, 4, 7):
             inputs = case.inputs(batch, seed=batch)
             out = fn(*inputs)
             self.assertTrue(all(t.shape[0] == batch for t in flat(out)))
-            assert_all_close(self, out, model(registry.feed(inputs)),
-                             rtol=1e-5, atol=1e-6)
+            assert_all_close(
+                self, out, model(registry.feed(inputs)), rtol=1e-5, atol=1e-6
+            )
         self.assertLen(fn._list_all_concrete_functions(), 1)
 
     @parameterized.named_parameters(*NAMED)
@@ -115,10 +132,16 @@ class ConformanceTest(parameterized.TestCase):
     def test_jit_compile_matches_eager(self, case):
         model = case.model()
         inputs = case.inputs(4)
-        xla = tf.function(lambda *args: model(registry.feed(args)),
-                          jit_compile=True)
-        assert_all_close(self, xla(*inputs), model(registry.feed(inputs)),
-                         rtol=1e-4, atol=1e-5)
+        xla = tf.function(
+            lambda *args: model(registry.feed(args)), jit_compile=True
+        )
+        assert_all_close(
+            self,
+            xla(*inputs),
+            model(registry.feed(inputs)),
+            rtol=1e-4,
+            atol=1e-5,
+        )
 
     @parameterized.named_parameters(*NAMED)
     def test_jit_compiled_training_step(self, case):
@@ -126,7 +149,8 @@ class ConformanceTest(parameterized.TestCase):
         model.compile(optimizer="adam", loss="mse", jit_compile=True)
         inputs = registry.feed(case.inputs(8))
         target = keras.tree.map_structure(
-            np.zeros_like, model.predict(inputs, verbose=0))
+            np.zeros_like, model.predict(inputs, verbose=0)
+        )
         history = model.fit(inputs, target, epochs=2, batch_size=8, verbose=0)
         self.assertTrue(np.isfinite(history.history["loss"]).all())
 
@@ -141,11 +165,17 @@ class ConformanceTest(parameterized.TestCase):
             self.assertEqual(model.outputs[0].dtype, "float16")
             self.assertTrue(all(np.isfinite(t).all() for t in flat(out)))
             self.assertTrue(all(w.dtype == "float32" for w in model.weights))
-            history = model.fit(inputs, keras.tree.map_structure(
-                np.zeros_like, out), epochs=2, batch_size=4, verbose=0)
+            history = model.fit(
+                inputs,
+                keras.tree.map_structure(np.zeros_like, out),
+                epochs=2,
+                batch_size=4,
+                verbose=0,
+            )
             self.assertTrue(np.isfinite(history.history["loss"]).all())
-            self.assertTrue(all(np.isfinite(w).all()
-                                for w in model.get_weights()))
+            self.assertTrue(
+                all(np.isfinite(w).all() for w in model.get_weights())
+            )
         finally:
             keras.mixed_precision.set_dtype_policy("float32")
 
@@ -160,10 +190,15 @@ class ConformanceTest(parameterized.TestCase):
         # Boolean inputs cannot be fed to fit() under MirroredStrategy in
         # TF 2.21 / Keras 3.15 ("AddN" on bool, even for a plain Dense model
         # that ignores them); masks go in as uint8 and are cast by Keras.
-        inputs = registry.feed([a.astype("uint8") if a.dtype == bool else a
-                                for a in case.inputs(8)])
+        inputs = registry.feed(
+            [
+                a.astype("uint8") if a.dtype == bool else a
+                for a in case.inputs(8)
+            ]
+        )
         target = keras.tree.map_structure(
-            np.ones_like, model.predict(inputs, verbose=0))
+            np.ones_like, model.predict(inputs, verbose=0)
+        )
         before = [np.copy(w) for w in model.get_weights()]
         history = model.fit(inputs, target, epochs=3, batch_size=8, verbose=0)
         losses = history.history["loss"]
@@ -171,8 +206,10 @@ class ConformanceTest(parameterized.TestCase):
         if not model.trainable_weights:
             return  # a read-out without weights: nothing to learn
         self.assertLess(losses[-1], losses[0])
-        changed = [not np.array_equal(a, b)
-                   for a, b in zip(before, model.get_weights())]
+        changed = [
+            not np.array_equal(a, b)
+            for a, b in zip(before, model.get_weights())
+        ]
         self.assertTrue(any(changed))
 
 

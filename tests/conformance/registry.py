@@ -8,7 +8,8 @@ precision, MirroredStrategy) run over all of them. Adding a public layer to
 """
 
 import dataclasses
-from typing import Callable, Tuple
+from typing import Callable
+from typing import Tuple
 
 import keras
 import numpy as np
@@ -38,9 +39,12 @@ class Case:
 
     def model(self):
         """A functional model: inputs -> layer(*inputs)."""
-        inputs = [keras.Input(shape, dtype=dtype, name=f"input_{i}")
-                  for i, (shape, dtype) in enumerate(
-                      zip(self.input_shapes, self.dtypes()))]
+        inputs = [
+            keras.Input(shape, dtype=dtype, name=f"input_{i}")
+            for i, (shape, dtype) in enumerate(
+                zip(self.input_shapes, self.dtypes())
+            )
+        ]
         outputs = self.make_layer()(*inputs)
         return keras.Model(inputs[0] if len(inputs) == 1 else inputs, outputs)
 
@@ -54,8 +58,7 @@ class Case:
                 mask[:, 0] = True
                 arrays.append(mask)
             else:
-                arrays.append(
-                    rng.normal(size=(batch,) + shape).astype(dtype))
+                arrays.append(rng.normal(size=(batch,) + shape).astype(dtype))
         return arrays
 
 
@@ -74,10 +77,12 @@ class TiedOutput(keras.layers.Layer):
         super().__init__(**kwargs)
         self.vocab_size = vocab_size
         self.embedding_size = embedding_size
-        self.embedding = layers.TiedEmbedding(vocab_size, embedding_size,
-                                              use_bias=False)
+        self.embedding = layers.TiedEmbedding(
+            vocab_size, embedding_size, use_bias=False
+        )
         self.output_interaction = layers.TiedOutputInteraction(
-            self.embedding, vocab_size, form="low_rank", rank=2)
+            self.embedding, vocab_size, form="low_rank", rank=2
+        )
 
     def build(self, x_shape, z_shape):
         self.embedding.build()
@@ -91,36 +96,58 @@ class TiedOutput(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(vocab_size=self.vocab_size,
-                      embedding_size=self.embedding_size)
+        config.update(
+            vocab_size=self.vocab_size, embedding_size=self.embedding_size
+        )
         return config
 
 
 MI = layers.MultiplicativeInteraction
 CASES = (
     Case("mi_full", lambda: MI(6, form="full"), ((5,), (3,))),
-    Case("mi_full_feature_map", lambda: MI(6, activation="relu"),
-         ((4, 4, 5), (3,))),
-    Case("mi_full_outer_sequence", lambda: MI(6, contraction="outer"),
-         ((4, 5), (4, 3))),
-    Case("mi_low_rank", lambda: MI(6, form="low_rank", rank=2),
-         ((4, 5), (3,))),
+    Case(
+        "mi_full_feature_map",
+        lambda: MI(6, activation="relu"),
+        ((4, 4, 5), (3,)),
+    ),
+    Case(
+        "mi_full_outer_sequence",
+        lambda: MI(6, contraction="outer"),
+        ((4, 5), (4, 3)),
+    ),
+    Case(
+        "mi_low_rank", lambda: MI(6, form="low_rank", rank=2), ((4, 5), (3,))
+    ),
     Case("mi_diagonal", lambda: MI(form="diagonal"), ((4, 4, 5), (3,))),
     Case("mi_scalar", lambda: MI(5, form="scalar"), ((5,), (3,))),
     Case("film", lambda: layers.FiLM(), ((4, 4, 5), (3,))),
-    Case("film_channels_first", lambda: layers.FiLM(axis=1),
-         ((5, 4, 4), (3,))),
+    Case(
+        "film_channels_first", lambda: layers.FiLM(axis=1), ((5, 4, 4), (3,))
+    ),
     Case("concat_linear", lambda: layers.ConcatLinear(6), ((4, 5), (3,))),
     Case("conditional_bias", lambda: layers.ConditionalBias(6), ((5,), (3,))),
-    Case("conditional_scaling", lambda: layers.ConditionalScaling(),
-         ((4, 5), (3,))),
-    Case("coordinate_channels", lambda: layers.CoordinateChannels(),
-         ((3, 4, 5),)),
-    Case("mi_lstm", lambda: keras.layers.RNN(
-        layers.MultiplicativeIntegrationLSTMCell(6)), ((4, 5),)),
+    Case(
+        "conditional_scaling",
+        lambda: layers.ConditionalScaling(),
+        ((4, 5), (3,)),
+    ),
+    Case(
+        "coordinate_channels",
+        lambda: layers.CoordinateChannels(),
+        ((3, 4, 5),),
+    ),
+    Case(
+        "mi_lstm",
+        lambda: keras.layers.RNN(layers.MultiplicativeIntegrationLSTMCell(6)),
+        ((4, 5),),
+    ),
     # Boolean inputs are valid token ids (0, 1).
-    Case("tied_embedding", lambda: layers.TiedEmbedding(7, 5), ((4,),),
-         ("bool",)),
+    Case(
+        "tied_embedding",
+        lambda: layers.TiedEmbedding(7, 5),
+        ((4,),),
+        ("bool",),
+    ),
     Case("tied_output_interaction", TiedOutput, ((4, 5), (3,))),
 )
 

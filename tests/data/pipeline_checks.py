@@ -13,8 +13,12 @@ from mi_zoo.data.clevr_2d import builder as clevr_2d_builder
 def tiny_clevr2d_config(name, train_size, validation_size, test_size):
     """A CLEVR-2D config of 32-pixel images with the given split sizes."""
     return clevr_2d_builder.Clevr2dConfig(
-        name=name, train_size=train_size, validation_size=validation_size,
-        test_size=test_size, image_size=32)
+        name=name,
+        train_size=train_size,
+        validation_size=validation_size,
+        test_size=test_size,
+        image_size=32,
+    )
 
 
 def numpy_tree(x):

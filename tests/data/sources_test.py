@@ -12,15 +12,23 @@ from mi_zoo.data import sources
 
 
 def request(**overrides):
-    args = dict(name="toy", batch_size=4, eval_batch_size=8, seed=0,
-                data_dir=None, image_kind=None, eval_split=None,
-                train_limit=None, eval_limit=None, options=None)
+    args = dict(
+        name="toy",
+        batch_size=4,
+        eval_batch_size=8,
+        seed=0,
+        data_dir=None,
+        image_kind=None,
+        eval_split=None,
+        train_limit=None,
+        eval_limit=None,
+        options=None,
+    )
     args.update(overrides)
     return sources.checked_request(**args)
 
 
 class SourcesTest(parameterized.TestCase):
-
     def test_checked_request_copies_the_options(self):
         options = {"config": "small"}
         r = request(options=options)
@@ -32,13 +40,18 @@ class SourcesTest(parameterized.TestCase):
     @parameterized.parameters(
         (dict(batch_size=0), "batch_size"),
         (dict(eval_batch_size=-1), "eval_batch_size"),
-        (dict(seed=-1), "`seed` (--seed) must be a non-negative integer, "
-         "got seed=-1."),
+        (
+            dict(seed=-1),
+            "`seed` (--seed) must be a non-negative integer, got seed=-1.",
+        ),
         (dict(seed=True), "got seed=True."),
         (dict(train_limit=0), "train_limit"),
         (dict(eval_limit=1.5), "eval_limit"),
-        (dict(options=["config"]), "`options` must be a mapping (dict) or "
-         "None, got options=['config']."),
+        (
+            dict(options=["config"]),
+            "`options` must be a mapping (dict) or "
+            "None, got options=['config'].",
+        ),
     )
     def test_checked_request_errors(self, overrides, message):
         with self.assertRaises(ValueError) as error:
@@ -46,54 +59,77 @@ class SourcesTest(parameterized.TestCase):
         self.assertIn(message, str(error.exception))
 
     def test_choose_image_kind_and_split(self):
-        self.assertEqual(sources.choose_image_kind("toy", None, ("a", "b")),
-                         "a")
-        self.assertEqual(sources.choose_image_kind("toy", "b", ("a", "b")),
-                         "b")
-        self.assertEqual(sources.choose_split("toy", None, ("val", "test")),
-                         "val")
+        self.assertEqual(
+            sources.choose_image_kind("toy", None, ("a", "b")), "a"
+        )
+        self.assertEqual(
+            sources.choose_image_kind("toy", "b", ("a", "b")), "b"
+        )
+        self.assertEqual(
+            sources.choose_split("toy", None, ("val", "test")), "val"
+        )
         with self.assertRaisesRegex(
-                ValueError, r"`image_kind` \(--image_kind\) must be one of "
-                r"\('a',\) for the 'toy' dataset, got image_kind='b'\.$"):
+            ValueError,
+            r"`image_kind` \(--image_kind\) must be one of "
+            r"\('a',\) for the 'toy' dataset, got image_kind='b'\.$",
+        ):
             sources.choose_image_kind("toy", "b", ("a",))
         with self.assertRaisesRegex(
-                ValueError, r"`eval_split` \(--eval_split\) must be one of "
-                r"\('val',\) for the 'toy' dataset, got eval_split='x'\.$"):
+            ValueError,
+            r"`eval_split` \(--eval_split\) must be one of "
+            r"\('val',\) for the 'toy' dataset, got eval_split='x'\.$",
+        ):
             sources.choose_split("toy", "x", ("val",))
         with self.assertRaisesRegex(
-                ValueError, r"`config` \(--config\) must be one of "
-                r"\('a', 'b'\) for the 'toy' dataset, got config='c'\.$"):
+            ValueError,
+            r"`config` \(--config\) must be one of "
+            r"\('a', 'b'\) for the 'toy' dataset, got config='c'\.$",
+        ):
             sources.choose("toy", "c", ("a", "b"), "config")
 
     def test_check_options(self):
-        self.assertEqual(sources.check_options("toy", {"a": 2},
-                                               {"a": 1, "b": 0}),
-                         {"a": 2, "b": 0})
+        self.assertEqual(
+            sources.check_options("toy", {"a": 2}, {"a": 1, "b": 0}),
+            {"a": 2, "b": 0},
+        )
         with self.assertRaisesRegex(
-                ValueError, r"unknown `options` \['c'\] for the 'toy' "
-                r"dataset; it accepts \['a'\], got options=\{'c': 1\}\.$"):
+            ValueError,
+            r"unknown `options` \['c'\] for the 'toy' "
+            r"dataset; it accepts \['a'\], got options=\{'c': 1\}\.$",
+        ):
             sources.check_options("toy", {"c": 1}, {"a": 1})
 
     def test_data_dir_checks(self):
         with tempfile.TemporaryDirectory() as folder:
-            self.assertEqual(sources.require_data_dir("toy", folder, "x"),
-                             folder)
+            self.assertEqual(
+                sources.require_data_dir("toy", folder, "x"), folder
+            )
             missing = os.path.join(folder, "missing")
             with self.assertRaisesRegex(
-                    FileNotFoundError, r"does not exist; it must be a "
-                    r"directory holding x\.$"):
+                FileNotFoundError,
+                r"does not exist; it must be a "
+                r"directory holding x\.$",
+            ):
                 sources.require_data_dir("toy", missing, "x")
-        with self.assertRaisesRegex(ValueError,
-                                    r"got data_dir=None: it must be a "
-                                    r"directory holding x\.$"):
+        with self.assertRaisesRegex(
+            ValueError,
+            r"got data_dir=None: it must be a "
+            r"directory holding x\.$",
+        ):
             sources.require_data_dir("toy", None, "x")
-        with self.assertRaisesRegex(ValueError, r"must be a path, got "
-                                    r"data_dir=3\.$"):
+        with self.assertRaisesRegex(
+            ValueError,
+            r"must be a path, got "
+            r"data_dir=3\.$",
+        ):
             sources.require_data_dir("toy", 3, "x")
         sources.reject_data_dir("toy", None)
-        with self.assertRaisesRegex(ValueError, r"leave `data_dir` "
-                                    r"\(--data_dir\) unset, got "
-                                    r"data_dir='/tmp'\.$"):
+        with self.assertRaisesRegex(
+            ValueError,
+            r"leave `data_dir` "
+            r"\(--data_dir\) unset, got "
+            r"data_dir='/tmp'\.$",
+        ):
             sources.reject_data_dir("toy", "/tmp")
 
     def test_limited_keeps_the_first_examples(self):
@@ -101,16 +137,38 @@ class SourcesTest(parameterized.TestCase):
             del shuffle
             return tf.data.Dataset.range(10).batch(batch_size)
 
-        whole = sources.limited(make, None, batch_size=4, shuffle=False,
-                                seed=0, repeat=False, drop_remainder=False)
-        self.assertEqual([b.numpy().tolist() for b in whole],
-                         [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]])
-        first = sources.limited(make, 5, batch_size=2, shuffle=False, seed=0,
-                                repeat=False, drop_remainder=True)
-        self.assertEqual([b.numpy().tolist() for b in first],
-                         [[0, 1], [2, 3]])
-        shuffled = sources.limited(make, 5, batch_size=5, shuffle=True,
-                                   seed=1, repeat=True, drop_remainder=True)
+        whole = sources.limited(
+            make,
+            None,
+            batch_size=4,
+            shuffle=False,
+            seed=0,
+            repeat=False,
+            drop_remainder=False,
+        )
+        self.assertEqual(
+            [b.numpy().tolist() for b in whole],
+            [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]],
+        )
+        first = sources.limited(
+            make,
+            5,
+            batch_size=2,
+            shuffle=False,
+            seed=0,
+            repeat=False,
+            drop_remainder=True,
+        )
+        self.assertEqual([b.numpy().tolist() for b in first], [[0, 1], [2, 3]])
+        shuffled = sources.limited(
+            make,
+            5,
+            batch_size=5,
+            shuffle=True,
+            seed=1,
+            repeat=True,
+            drop_remainder=True,
+        )
         batches = [b.numpy() for b in shuffled.take(3)]
         for batch in batches:  # Every epoch holds the same first 5 examples.
             np.testing.assert_array_equal(np.sort(batch), np.arange(5))

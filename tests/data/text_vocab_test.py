@@ -12,16 +12,21 @@ from tests.data import fixtures
 
 
 class TokenizerTest(absltest.TestCase):
-
     def test_tokenize(self):
-        self.assertEqual(text_vocab.tokenize("What's on the TABLE, left?"),
-                         ["whats", "on", "the", "table", "left"])
-        self.assertEqual(text_vocab.tokenize("a  b-c\t2.5"),
-                         ["a", "b", "c", "2", "5"])
+        self.assertEqual(
+            text_vocab.tokenize("What's on the TABLE, left?"),
+            ["whats", "on", "the", "table", "left"],
+        )
+        self.assertEqual(
+            text_vocab.tokenize("a  b-c\t2.5"), ["a", "b", "c", "2", "5"]
+        )
 
     def test_tokenize_needs_a_string(self):
-        with self.assertRaisesRegex(ValueError, r"`text` must be a string, "
-                                    r"got text=3"):
+        with self.assertRaisesRegex(
+            ValueError,
+            r"`text` must be a string, "
+            r"got text=3",
+        ):
             text_vocab.tokenize(3)
 
     def test_no_module_level_vocabulary_class(self):
@@ -30,9 +35,11 @@ class TokenizerTest(absltest.TestCase):
     def test_read_json_bad_files(self):
         tmp = fixtures.tempdir(self)
         missing = os.path.join(tmp, "missing.json")
-        with self.assertRaisesRegex(FileNotFoundError,
-                                    r"vocabulary file '.*missing.json' does "
-                                    r"not exist"):
+        with self.assertRaisesRegex(
+            FileNotFoundError,
+            r"vocabulary file '.*missing.json' does "
+            r"not exist",
+        ):
             text_vocab.read_json(missing, "vocabulary")
         empty = os.path.join(tmp, "empty.json")
         open(empty, "w").close()
@@ -41,8 +48,11 @@ class TokenizerTest(absltest.TestCase):
         truncated = os.path.join(tmp, "trunc.json")
         with open(truncated, "w") as f:
             f.write('{"words": ["<pad>", "<u')
-        with self.assertRaisesRegex(ValueError, r"'.*trunc.json' is not valid "
-                                    r"JSON \(truncated\?\)"):
+        with self.assertRaisesRegex(
+            ValueError,
+            r"'.*trunc.json' is not valid "
+            r"JSON \(truncated\?\)",
+        ):
             text_vocab.read_json(truncated, "vocabulary")
 
     def _write(self, value):
@@ -56,28 +66,47 @@ class TokenizerTest(absltest.TestCase):
         path = self._write({"items": records, "other": 0})
         self.assertEqual(
             text_vocab.read_json_records(path, "Items", "items", ("a", "b")),
-            records)
+            records,
+        )
 
     def test_read_json_records_bad_files(self):
         for value, message in (
-                ([{"a": 1}], r"Items file '.*records.json' has no "
-                             r"\"items\" list\."),
-                ({"items": {"a": 1}}, r"has no \"items\" list\."),
-                ({"items": []}, r"Items file '.*records.json' has no "
-                                r"items\."),
-                ({"items": [{"a": 1, "b": 2}, 3]},
-                 r"records.json': entry 1 is not an object, got 3\."),
-                ({"items": [{"a": 1, "b": 2}, {"c": 3}]},
-                 r"records.json': entry 1 lacks a, b, got \{'c': 3\}\."),
-                ({"items": [{"b": 1}]}, r"entry 0 lacks a, got "
-                                        r"\{'b': 1\}\.")):
-            with self.subTest(value=value), \
-                    self.assertRaisesRegex(ValueError, message):
-                text_vocab.read_json_records(self._write(value), "Items",
-                                             "items", ("a", "b"))
+            (
+                [{"a": 1}],
+                r"Items file '.*records.json' has no "
+                r"\"items\" list\.",
+            ),
+            ({"items": {"a": 1}}, r"has no \"items\" list\."),
+            (
+                {"items": []},
+                r"Items file '.*records.json' has no "
+                r"items\.",
+            ),
+            (
+                {"items": [{"a": 1, "b": 2}, 3]},
+                r"records.json': entry 1 is not an object, got 3\.",
+            ),
+            (
+                {"items": [{"a": 1, "b": 2}, {"c": 3}]},
+                r"records.json': entry 1 lacks a, b, got \{'c': 3\}\.",
+            ),
+            (
+                {"items": [{"b": 1}]},
+                r"entry 0 lacks a, got "
+                r"\{'b': 1\}\.",
+            ),
+        ):
+            with (
+                self.subTest(value=value),
+                self.assertRaisesRegex(ValueError, message),
+            ):
+                text_vocab.read_json_records(
+                    self._write(value), "Items", "items", ("a", "b")
+                )
         with self.assertRaisesRegex(FileNotFoundError, r"does not exist"):
-            text_vocab.read_json_records("/nonexistent/records.json",
-                                         "Items", "items", ("a",))
+            text_vocab.read_json_records(
+                "/nonexistent/records.json", "Items", "items", ("a",)
+            )
 
 
 if __name__ == "__main__":

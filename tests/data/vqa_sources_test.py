@@ -8,9 +8,9 @@ from absl.testing import parameterized
 import numpy as np
 import tensorflow as tf
 
-from mi_zoo.data.clevr_2d import builder as clevr_2d_builder
 from mi_zoo.data import vqa_answers
 from mi_zoo.data import vqa_sources
+from mi_zoo.data.clevr_2d import builder as clevr_2d_builder
 from tests.data import fixtures
 from tests.data import pipeline_checks
 
@@ -19,7 +19,8 @@ B, EB = 4, 5
 
 def tiny_clevr2d_config():
     return pipeline_checks.tiny_clevr2d_config(
-        "tiny_vqa_sources", train_size=10, validation_size=7, test_size=3)
+        "tiny_vqa_sources", train_size=10, validation_size=7, test_size=3
+    )
 
 
 class Checks:
@@ -30,16 +31,19 @@ class Checks:
         # Train: full batches matching the spec, more than one epoch.
         steps = num_train // B + 3
         for inputs, targets in data.train.take(steps):
-            self.assertEqual(inputs["question"].shape,
-                             (B, spec.question_length))
+            self.assertEqual(
+                inputs["question"].shape, (B, spec.question_length)
+            )
             self.assertEqual(inputs["question"].dtype, tf.int32)
-            self.assertEqual(tuple(inputs["image"].shape[1:]),
-                             spec.image_shape)
+            self.assertEqual(
+                tuple(inputs["image"].shape[1:]), spec.image_shape
+            )
             self.assertEqual(inputs["image"].shape[0], B)
             self.assertEqual(inputs["image"].dtype, tf.float32)
             if spec.image_kind == "regions":
-                self.assertEqual(inputs["boxes"].shape,
-                                 (B, spec.image_shape[0], 4))
+                self.assertEqual(
+                    inputs["boxes"].shape, (B, spec.image_shape[0], 4)
+                )
             else:
                 self.assertNotIn("boxes", inputs)
             if soft:
@@ -48,10 +52,15 @@ class Checks:
             else:
                 self.assertEqual(targets.shape, (B,))
                 self.assertEqual(targets.dtype, tf.int32)
-                self.assertTrue(np.all((targets.numpy() >= 0) &
-                                       (targets.numpy() < spec.num_answers)))
-            self.assertTrue(np.all(inputs["question"].numpy()
-                                   < spec.vocab_size))
+                self.assertTrue(
+                    np.all(
+                        (targets.numpy() >= 0)
+                        & (targets.numpy() < spec.num_answers)
+                    )
+                )
+            self.assertTrue(
+                np.all(inputs["question"].numpy() < spec.vocab_size)
+            )
         self.assertEqual(len(data.words), spec.vocab_size)
         self.assertEqual(data.words[0], "<pad>")
         self.assertEqual(len(data.answers), spec.num_answers)
@@ -63,14 +72,16 @@ class Checks:
             n = inputs["question"].shape[0]
             self.assertEqual(targets.shape[0], n)
             self.assertEqual(info["question_type"].shape, (n,))
-            self.assertEqual(tuple(inputs["image"].shape[1:]),
-                             spec.image_shape)
+            self.assertEqual(
+                tuple(inputs["image"].shape[1:]), spec.image_shape
+            )
             sizes.append(n)
             types.extend(info["question_type"].numpy().tolist())
         self.assertEqual(sum(sizes), data.num_eval_examples)
         self.assertTrue(all(s == EB for s in sizes[:-1]), sizes)
-        self.assertTrue(all(0 <= t < len(data.question_types)
-                            for t in types), types)
+        self.assertTrue(
+            all(0 <= t < len(data.question_types) for t in types), types
+        )
 
     def check_checkpoint(self, data):
         self.assertTrue(data.train_checkpointable)
@@ -78,8 +89,10 @@ class Checks:
 
     def check_seeded(self, load):
         def batches(seed):
-            return [pipeline_checks.numpy_tree(b)
-                    for b in load(seed).train.take(3)]
+            return [
+                pipeline_checks.numpy_tree(b) for b in load(seed).train.take(3)
+            ]
+
         pipeline_checks.assert_trees_equal(batches(3), batches(3))
         a = np.concatenate([b[1] for b in batches(3)])
         c = np.concatenate([b[1] for b in batches(4)])
@@ -89,11 +102,15 @@ class Checks:
 
 
 class SortOfClevrTest(Checks, parameterized.TestCase):
-
     def load(self, seed=0, **kwargs):
-        args = dict(batch_size=B, eval_batch_size=EB, seed=seed,
-                    train_limit=30, eval_limit=23,
-                    options={"config": "small"})
+        args = dict(
+            batch_size=B,
+            eval_batch_size=EB,
+            seed=seed,
+            train_limit=30,
+            eval_limit=23,
+            options={"config": "small"},
+        )
         args.update(kwargs)
         return vqa_sources.load_vqa_data("sort_of_clevr", **args)
 
@@ -108,8 +125,9 @@ class SortOfClevrTest(Checks, parameterized.TestCase):
 
     def test_eval_types_are_families(self):
         data = self.load(eval_limit=40)
-        types = np.concatenate([i["question_type"].numpy()
-                                for _, _, i in data.eval])
+        types = np.concatenate(
+            [i["question_type"].numpy() for _, _, i in data.eval]
+        )
         # 20 questions per image: families 0-2 then 3-5, 10 of each type.
         self.assertEqual(sorted(set(types.tolist())), list(range(6)))
         self.assertEqual(int((types < 3).sum()), 20)
@@ -129,10 +147,16 @@ class SortOfClevrTest(Checks, parameterized.TestCase):
 
     @parameterized.named_parameters(
         ("data_dir", dict(data_dir="/tmp/x"), r"--data_dir.*'/tmp/x'"),
-        ("image_kind", dict(image_kind="regions"),
-         r"--image_kind.*'sort_of_clevr'.*image_kind='regions'"),
-        ("eval_split", dict(eval_split="train"),
-         r"--eval_split.*eval_split='train'"),
+        (
+            "image_kind",
+            dict(image_kind="regions"),
+            r"--image_kind.*'sort_of_clevr'.*image_kind='regions'",
+        ),
+        (
+            "eval_split",
+            dict(eval_split="train"),
+            r"--eval_split.*eval_split='train'",
+        ),
         ("option", dict(options={"colour": 1}), r"unknown `options`.*colour"),
         ("config", dict(options={"config": "huge"}), r"config='huge'"),
         ("batch_size", dict(batch_size=0), r"batch_size=0"),
@@ -146,23 +170,29 @@ class SortOfClevrTest(Checks, parameterized.TestCase):
 
     def test_unknown_name(self):
         with self.assertRaisesRegex(
-                ValueError, r"Unknown VQA dataset 'gqa'; registered: "
-                r"\('clevr', 'clevr2d', 'sort_of_clevr', 'vqa2'\)"):
-            vqa_sources.load_vqa_data("gqa", batch_size=1, eval_batch_size=1,
-                                      seed=0)
+            ValueError,
+            r"Unknown VQA dataset 'gqa'; registered: "
+            r"\('clevr', 'clevr2d', 'sort_of_clevr', 'vqa2'\)",
+        ):
+            vqa_sources.load_vqa_data(
+                "gqa", batch_size=1, eval_batch_size=1, seed=0
+            )
 
 
 class Clevr2dTest(Checks, parameterized.TestCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.data_dir = tempfile.mkdtemp()
 
     def load(self, seed=0, **kwargs):
-        args = dict(batch_size=B, eval_batch_size=EB, seed=seed,
-                    data_dir=self.data_dir,
-                    options={"config": tiny_clevr2d_config()})
+        args = dict(
+            batch_size=B,
+            eval_batch_size=EB,
+            seed=seed,
+            data_dir=self.data_dir,
+            options={"config": tiny_clevr2d_config()},
+        )
         args.update(kwargs)
         return vqa_sources.load_vqa_data("clevr2d", **args)
 
@@ -176,9 +206,10 @@ class Clevr2dTest(Checks, parameterized.TestCase):
 
     def test_regions(self):
         data = self.load(image_kind="regions", eval_split="test")
-        self.assertEqual(data.spec.image_shape,
-                         (clevr_2d_builder.MAX_REGIONS,
-                          clevr_2d_builder.REGION_FEATURES))
+        self.assertEqual(
+            data.spec.image_shape,
+            (clevr_2d_builder.MAX_REGIONS, clevr_2d_builder.REGION_FEATURES),
+        )
         self.assertEqual(data.num_eval_examples, 3)
         self.check_data(data, num_train=10)
 
@@ -187,18 +218,25 @@ class Clevr2dTest(Checks, parameterized.TestCase):
         self.assertEqual(data.num_eval_examples, 6)
         self.check_data(data, num_train=5)
         # The first 5 examples only: 2 epochs hold each answer twice.
-        answers = np.concatenate([t.numpy() for _, t in
-                                  data.train.unbatch().batch(5).take(2)])
+        answers = np.concatenate(
+            [t.numpy() for _, t in data.train.unbatch().batch(5).take(2)]
+        )
         self.assertEqual(sorted(answers[:5]), sorted(answers[5:]))
 
     def test_eval_matches_builder(self):
         data = self.load()
-        builder = clevr_2d_builder.Clevr2d(config=tiny_clevr2d_config(),
-                                           data_dir=self.data_dir)
-        types = [int(e["question_type"]) for e in builder.as_dataset(
-            split="validation", shuffle_files=False)]
-        got = np.concatenate([i["question_type"].numpy()
-                              for _, _, i in data.eval])
+        builder = clevr_2d_builder.Clevr2d(
+            config=tiny_clevr2d_config(), data_dir=self.data_dir
+        )
+        types = [
+            int(e["question_type"])
+            for e in builder.as_dataset(
+                split="validation", shuffle_files=False
+            )
+        ]
+        got = np.concatenate(
+            [i["question_type"].numpy() for _, _, i in data.eval]
+        )
         self.assertEqual(got.tolist(), types)
 
     def test_checkpoint(self):
@@ -208,9 +246,12 @@ class Clevr2dTest(Checks, parameterized.TestCase):
         self.check_seeded(lambda seed: self.load(seed=seed))
 
     @parameterized.named_parameters(
-        ("image_kind", dict(image_kind="grid"),
-         r"--image_kind.*\('pixels', 'regions'\).*'clevr2d'.*"
-         r"image_kind='grid'"),
+        (
+            "image_kind",
+            dict(image_kind="grid"),
+            r"--image_kind.*\('pixels', 'regions'\).*'clevr2d'.*"
+            r"image_kind='grid'",
+        ),
         ("eval_split", dict(eval_split="val"), r"eval_split='val'"),
         ("data_dir", dict(data_dir=3), r"--data_dir.*data_dir=3"),
     )
@@ -220,7 +261,6 @@ class Clevr2dTest(Checks, parameterized.TestCase):
 
 
 class ClevrTest(Checks, parameterized.TestCase):
-
     def setUp(self):
         super().setUp()
         self.data_dir = fixtures.tempdir(self)
@@ -228,8 +268,13 @@ class ClevrTest(Checks, parameterized.TestCase):
         fixtures.write_clevr(self.data_dir, "val")
 
     def load(self, seed=0, **kwargs):
-        args = dict(batch_size=B, eval_batch_size=EB, seed=seed,
-                    data_dir=self.data_dir, options={"image_size": (16, 24)})
+        args = dict(
+            batch_size=B,
+            eval_batch_size=EB,
+            seed=seed,
+            data_dir=self.data_dir,
+            options={"image_size": (16, 24)},
+        )
         args.update(kwargs)
         return vqa_sources.load_vqa_data("clevr", **args)
 
@@ -241,16 +286,27 @@ class ClevrTest(Checks, parameterized.TestCase):
         # "Is the cube the same size as the sphere?": 9 words.
         self.assertEqual(data.spec.question_length, 9)
         self.check_data(data, num_train=6)
-        types = np.concatenate([i["question_type"].numpy()
-                                for _, _, i in data.eval])
+        types = np.concatenate(
+            [i["question_type"].numpy() for _, _, i in data.eval]
+        )
         names = [data.question_types[t] for t in types]
-        self.assertEqual(names, ["exist", "count", "compare_integer",
-                                 "query_attribute", "compare_attribute",
-                                 "compare_integer"])
+        self.assertEqual(
+            names,
+            [
+                "exist",
+                "count",
+                "compare_integer",
+                "query_attribute",
+                "compare_attribute",
+                "compare_integer",
+            ],
+        )
         inputs, answers, _ = next(iter(data.eval))
         self.assertEqual(set(inputs), {"question", "image"})
-        self.assertEqual([data.answers[a] for a in answers.numpy()],
-                         ["yes", "2", "no", "red", "yes"])
+        self.assertEqual(
+            [data.answers[a] for a in answers.numpy()],
+            ["yes", "2", "no", "red", "yes"],
+        )
         words = [data.words[i] for i in inputs["question"][0].numpy() if i]
         self.assertEqual(words, ["is", "there", "a", "red", "cube"])
 
@@ -265,20 +321,31 @@ class ClevrTest(Checks, parameterized.TestCase):
 
     def test_missing_data_dir(self):
         with self.assertRaisesRegex(
-                ValueError, r"'clevr' dataset needs `data_dir` \(--data_dir\)"
-                r", got data_dir=None.*CLEVR_v1\.0/questions"):
+            ValueError,
+            r"'clevr' dataset needs `data_dir` \(--data_dir\)"
+            r", got data_dir=None.*CLEVR_v1\.0/questions",
+        ):
             self.load(data_dir=None)
         with self.assertRaisesRegex(FileNotFoundError, r"--data_dir.*/nope"):
             self.load(data_dir="/nope")
 
     @parameterized.named_parameters(
-        ("image_kind", dict(image_kind="regions"),
-         r"--image_kind.*'clevr'.*image_kind='regions'"),
-        ("eval_split", dict(eval_split="test"),
-         r"--eval_split.*\('val',\).*eval_split='test'"),
-        ("image_size", dict(options={"image_size": (0, 3)}),
-         r"`options\['image_size'\]` must be \(height, width\), two "
-         r"positive integers, got options\['image_size'\]=\(0, 3\)\."),
+        (
+            "image_kind",
+            dict(image_kind="regions"),
+            r"--image_kind.*'clevr'.*image_kind='regions'",
+        ),
+        (
+            "eval_split",
+            dict(eval_split="test"),
+            r"--eval_split.*\('val',\).*eval_split='test'",
+        ),
+        (
+            "image_size",
+            dict(options={"image_size": (0, 3)}),
+            r"`options\['image_size'\]` must be \(height, width\), two "
+            r"positive integers, got options\['image_size'\]=\(0, 3\)\.",
+        ),
     )
     def test_bad_arguments(self, kwargs, message):
         with self.assertRaisesRegex(ValueError, message):
@@ -286,7 +353,6 @@ class ClevrTest(Checks, parameterized.TestCase):
 
 
 class Vqa2Test(Checks, parameterized.TestCase):
-
     def setUp(self):
         super().setUp()
         self.data_dir = fixtures.tempdir(self)
@@ -296,9 +362,13 @@ class Vqa2Test(Checks, parameterized.TestCase):
             fixtures.write_ban_hdf5(self.data_dir, split, num_boxes=4, dim=8)
 
     def load(self, seed=0, **kwargs):
-        args = dict(batch_size=B, eval_batch_size=EB, seed=seed,
-                    data_dir=self.data_dir,
-                    options={"answer_min_count": 1})
+        args = dict(
+            batch_size=B,
+            eval_batch_size=EB,
+            seed=seed,
+            data_dir=self.data_dir,
+            options={"answer_min_count": 1},
+        )
         args.update(kwargs)
         return vqa_sources.load_vqa_data("vqa2", **args)
 
@@ -331,23 +401,34 @@ class Vqa2Test(Checks, parameterized.TestCase):
                 self.assertAlmostEqual(
                     float(vqa_answers.count_accuracy(counts[k, a])),
                     vqa_answers.official_accuracy(
-                        answer, fixtures.VQA_ANSWERS[qid]), places=6)
+                        answer, fixtures.VQA_ANSWERS[qid]
+                    ),
+                    places=6,
+                )
 
     def test_answer_types(self):
-        path = os.path.join(self.data_dir,
-                            "v2_mscoco_val2014_annotations.json")
+        path = os.path.join(
+            self.data_dir, "v2_mscoco_val2014_annotations.json"
+        )
         import json  # pylint: disable=g-import-not-at-top
+
         with open(path) as f:
             anns = json.load(f)
-        kinds = {10: "other", 11: "number", 20: "yes/no", 30: "other",
-                 31: "number"}
+        kinds = {
+            10: "other",
+            11: "number",
+            20: "yes/no",
+            30: "other",
+            31: "number",
+        }
         for a in anns["annotations"]:
             a["answer_type"] = kinds[a["question_id"]]
         with open(path, "w") as f:
             json.dump(anns, f)
         data = self.load(eval_limit=4)
-        got = np.concatenate([i["question_type"].numpy()
-                              for _, _, i in data.eval])
+        got = np.concatenate(
+            [i["question_type"].numpy() for _, _, i in data.eval]
+        )
         self.assertEqual(got.tolist(), [2, 1, 0, 2])
         anns["annotations"][0]["answer_type"] = "colour"
         with open(path, "w") as f:
@@ -362,15 +443,18 @@ class Vqa2Test(Checks, parameterized.TestCase):
 
     def test_missing_data_dir(self):
         with self.assertRaisesRegex(
-                ValueError, r"'vqa2' dataset needs `data_dir` \(--data_dir\), "
-                r"got data_dir=None.*v2_OpenEnded_mscoco_.*questions\.json.*"
-                r"train,val\}36\.hdf5"):
+            ValueError,
+            r"'vqa2' dataset needs `data_dir` \(--data_dir\), "
+            r"got data_dir=None.*v2_OpenEnded_mscoco_.*questions\.json.*"
+            r"train,val\}36\.hdf5",
+        ):
             self.load(data_dir=None)
 
     def test_missing_features(self):
         os.remove(os.path.join(self.data_dir, "val36.hdf5"))
-        with self.assertRaisesRegex(FileNotFoundError,
-                                    r"--data_dir.*val36\.hdf5"):
+        with self.assertRaisesRegex(
+            FileNotFoundError, r"--data_dir.*val36\.hdf5"
+        ):
             self.load()
 
     def test_tsv_features(self):
@@ -381,15 +465,22 @@ class Vqa2Test(Checks, parameterized.TestCase):
         fixtures.write_tsv(tsv, num_boxes=3, dim=8)
         data = self.load()
         self.assertEqual(data.spec.image_shape, (36, 8))
-        self.assertTrue(os.path.isfile(os.path.join(
-            self.data_dir, vqa_sources.VQA2_NPY_DIR, "image_ids.npy")))
+        self.assertTrue(
+            os.path.isfile(
+                os.path.join(
+                    self.data_dir, vqa_sources.VQA2_NPY_DIR, "image_ids.npy"
+                )
+            )
+        )
         self.check_data(data, num_train=5, soft=True)
 
     @parameterized.named_parameters(
-        ("image_kind", dict(image_kind="pixels"),
-         r"--image_kind.*'vqa2'.*image_kind='pixels'"),
-        ("eval_split", dict(eval_split="test2015"),
-         r"eval_split='test2015'"),
+        (
+            "image_kind",
+            dict(image_kind="pixels"),
+            r"--image_kind.*'vqa2'.*image_kind='pixels'",
+        ),
+        ("eval_split", dict(eval_split="test2015"), r"eval_split='test2015'"),
         ("option", dict(options={"min_count": 1}), r"min_count"),
     )
     def test_bad_arguments(self, kwargs, message):

@@ -14,7 +14,6 @@ FLAGS = flags.FLAGS
 
 
 class DemoTest(absltest.TestCase):
-
     def setUp(self):
         super().setUp()
         if not FLAGS.is_parsed():
@@ -22,17 +21,26 @@ class DemoTest(absltest.TestCase):
 
     def test_main_trains_logs_and_saves(self):
         with tempfile.TemporaryDirectory() as model_dir:
-            with flagsaver.flagsaver(steps=400, examples=2048, batch_size=64,
-                                     learning_rate=0.01, model_dir=model_dir,
-                                     input_size=8, context_size=4,
-                                     output_size=2):
+            with flagsaver.flagsaver(
+                steps=400,
+                examples=2048,
+                batch_size=64,
+                learning_rate=0.01,
+                model_dir=model_dir,
+                input_size=8,
+                context_size=4,
+                output_size=2,
+            ):
                 results = demo.train_and_compare()
-            self.assertCountEqual(os.listdir(model_dir), [
-                "mi_full", "concat_mlp", "mi_full.keras", "concat_mlp.keras"])
+            self.assertCountEqual(
+                os.listdir(model_dir),
+                ["mi_full", "concat_mlp", "mi_full.keras", "concat_mlp.keras"],
+            )
             events = os.listdir(os.path.join(model_dir, "mi_full", "train"))
             self.assertTrue(any(e.startswith("events.out") for e in events))
             model = keras.saving.load_model(
-                os.path.join(model_dir, "mi_full.keras"))
+                os.path.join(model_dir, "mi_full.keras")
+            )
             self.assertEqual(model.name, "mi_full")
         # The bilinear teacher is in the MI layer's function class.
         self.assertLess(results["mi_full"], 0.05)

@@ -16,15 +16,23 @@ from mi_zoo.experiments import vqa
 FLAGS = flags.FLAGS
 # A tiny vqa run: MLB (attention and a Hadamard fusion) on 200 Sort-of-CLEVR
 # questions.
-TINY_MLB = ["--dataset=sort_of_clevr", "--model=mlb",
-            "--model_hparams=question_units=8,joint_size=8",
-            "--train_limit=200", "--eval_limit=40", "--batch_size=8",
-            "--eval_batch_size=20", "--eval_every=0", "--image_every=0",
-            "--histogram_every=0", "--num_images=2", "--train_steps=2"]
+TINY_MLB = [
+    "--dataset=sort_of_clevr",
+    "--model=mlb",
+    "--model_hparams=question_units=8,joint_size=8",
+    "--train_limit=200",
+    "--eval_limit=40",
+    "--batch_size=8",
+    "--eval_batch_size=20",
+    "--eval_every=0",
+    "--image_every=0",
+    "--histogram_every=0",
+    "--num_images=2",
+    "--train_steps=2",
+]
 
 
 class ExplainBinaryTest(absltest.TestCase):
-
     def setUp(self):
         super().setUp()
         if not FLAGS.is_parsed():
@@ -49,25 +57,31 @@ class ExplainBinaryTest(absltest.TestCase):
             if source == "checkpoint":  # As if the run had not finished.
                 os.remove(os.path.join(run, "model.keras"))
             out = os.path.join(self.dir, source)
-            table = self._explain(f"--model_dir={run}",
-                                  f"--explain_dir={out}",
-                                  "--explain_figures=3",
-                                  "--explain_batch_size=2")
+            table = self._explain(
+                f"--model_dir={run}",
+                f"--explain_dir={out}",
+                "--explain_figures=3",
+                "--explain_batch_size=2",
+            )
             self.assertIsNone(table)  # Sort-of-CLEVR: no pointing game.
             names = sorted(os.listdir(out))
-            self.assertEqual(names, ["example_000.png", "example_001.png",
-                                     "example_002.png"])
+            self.assertEqual(
+                names,
+                ["example_000.png", "example_001.png", "example_002.png"],
+            )
             with Image.open(os.path.join(out, names[0])) as image:
                 width, height = image.size
             self.assertGreater(width, 192 * 3)  # Hadamard + 2 glimpses.
             self.assertGreater(height, 192)
 
     def test_bad_model_dir(self):
-        with self.assertRaisesRegex(app.UsageError, "--model_dir .* is "
-                                    "required"):
+        with self.assertRaisesRegex(
+            app.UsageError, "--model_dir .* is required"
+        ):
             self._explain()
-        with self.assertRaisesRegex(app.UsageError,
-                                    f"--model_dir={self.dir} holds no run"):
+        with self.assertRaisesRegex(
+            app.UsageError, f"--model_dir={self.dir} holds no run"
+        ):
             self._explain(f"--model_dir={self.dir}")
 
 

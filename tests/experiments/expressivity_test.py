@@ -18,7 +18,6 @@ FLAGS = flags.FLAGS
 
 
 class ExpressivityBinaryTest(absltest.TestCase):
-
     def setUp(self):
         super().setUp()
         if not FLAGS.is_parsed():
@@ -28,14 +27,25 @@ class ExpressivityBinaryTest(absltest.TestCase):
         self.model_dir = os.path.join(self.dir, "run")
 
     def _flags(self, *extra):
-        return ["expressivity", f"--model_dir={self.model_dir}",
-                "--target_function=dot", "--input_dim=3",
-                "--expressivity_model=mlp", "--widths=8",
-                "--train_steps=20", "--batch_size=16", "--log_every=10",
-                "--eval_every=10", "--eval_batch_size=64",
-                "--image_every=0", "--histogram_every=0", "--noexport",
-                "--expressivity_train_examples=256",
-                "--expressivity_eval_examples=128", *extra]
+        return [
+            "expressivity",
+            f"--model_dir={self.model_dir}",
+            "--target_function=dot",
+            "--input_dim=3",
+            "--expressivity_model=mlp",
+            "--widths=8",
+            "--train_steps=20",
+            "--batch_size=16",
+            "--log_every=10",
+            "--eval_every=10",
+            "--eval_batch_size=64",
+            "--image_every=0",
+            "--histogram_every=0",
+            "--noexport",
+            "--expressivity_train_examples=256",
+            "--expressivity_eval_examples=128",
+            *extra,
+        ]
 
     def test_one_width_trains_and_logs(self):
         with flagsaver.flagsaver():
@@ -45,11 +55,11 @@ class ExpressivityBinaryTest(absltest.TestCase):
         self.assertEqual(results["parameters"], 6 * 8 + 8 + 8 + 1)
         self.assertGreater(results["eval"]["mse"], 0)
         self.assertGreater(results["target_variance"], 0)
-        self.assertTrue(os.path.exists(os.path.join(self.model_dir,
-                                                    "results.json")))
+        self.assertTrue(
+            os.path.exists(os.path.join(self.model_dir, "results.json"))
+        )
         tags = event_files.read_tags(os.path.join(self.model_dir, "eval"))
-        for tag in ("eval/mse", "eval/target_variance",
-                    "eval/normalized_mse"):
+        for tag in ("eval/mse", "eval/target_variance", "eval/normalized_mse"):
             self.assertIn(tag, tags)
         self.assertEqual([s for s, _ in tags["eval/mse"]], [10, 20])
         with open(os.path.join(self.model_dir, "flags.json")) as f:
@@ -59,23 +69,39 @@ class ExpressivityBinaryTest(absltest.TestCase):
     def test_search_reports_smallest_width(self):
         # mi_low_rank, ranks 1..2 with a huge threshold: rank 1 passes.
         with flagsaver.flagsaver():
-            FLAGS(self._flags("--expressivity_model=mi_low_rank",
-                              "--expressivity_search", "--train_steps=5",
-                              "--eval_every=0", "--mse_threshold=1e6"))
+            FLAGS(
+                self._flags(
+                    "--expressivity_model=mi_low_rank",
+                    "--expressivity_search",
+                    "--train_steps=5",
+                    "--eval_every=0",
+                    "--mse_threshold=1e6",
+                )
+            )
             summary = expressivity.train_and_report()
         self.assertTrue(summary["reached"])
         self.assertEqual(summary["width"], 1)
-        self.assertTrue(os.path.exists(os.path.join(
-            self.model_dir, "width_1", "results.json")))
-        self.assertTrue(os.path.exists(os.path.join(self.model_dir,
-                                                    "search.json")))
+        self.assertTrue(
+            os.path.exists(
+                os.path.join(self.model_dir, "width_1", "results.json")
+            )
+        )
+        self.assertTrue(
+            os.path.exists(os.path.join(self.model_dir, "search.json"))
+        )
         # A tiny threshold is not reached up to --expressivity_max_width.
         with flagsaver.flagsaver():
-            FLAGS(self._flags("--expressivity_search", "--train_steps=5",
-                              "--eval_every=0", "--mse_threshold=1e-9",
-                              "--expressivity_min_width=2",
-                              "--expressivity_max_width=4",
-                              f"--model_dir={self.dir}/b"))
+            FLAGS(
+                self._flags(
+                    "--expressivity_search",
+                    "--train_steps=5",
+                    "--eval_every=0",
+                    "--mse_threshold=1e-9",
+                    "--expressivity_min_width=2",
+                    "--expressivity_max_width=4",
+                    f"--model_dir={self.dir}/b",
+                )
+            )
             summary = expressivity.train_and_report()
         self.assertFalse(summary["reached"])
         self.assertEqual([r["width"] for r in summary["tried"]], [2, 4])
@@ -96,11 +122,16 @@ class ExpressivityBinaryTest(absltest.TestCase):
                 with self.assertRaisesRegex(app.UsageError, message):
                     expressivity.train_and_report()
         with flagsaver.flagsaver():
-            FLAGS(self._flags("--expressivity_search",
-                              "--expressivity_min_width=8",
-                              "--expressivity_max_width=4"))
-            with self.assertRaisesRegex(app.UsageError,
-                                        "--expressivity_max_width=4"):
+            FLAGS(
+                self._flags(
+                    "--expressivity_search",
+                    "--expressivity_min_width=8",
+                    "--expressivity_max_width=4",
+                )
+            )
+            with self.assertRaisesRegex(
+                app.UsageError, "--expressivity_max_width=4"
+            ):
                 expressivity.train_and_report()
 
 

@@ -23,7 +23,6 @@ TEXT = "First Citizen:\nBefore we proceed any further, hear me speak.\n" * 60
 
 
 class LmBinaryTest(absltest.TestCase):
-
     def setUp(self):
         super().setUp()
         if not FLAGS.is_parsed():
@@ -36,13 +35,24 @@ class LmBinaryTest(absltest.TestCase):
         self.model_dir = os.path.join(self.dir, "run")
 
     def _flags(self, *extra):
-        return ["lm", "--dataset=tiny_shakespeare",
-                f"--data_dir={self.text}", f"--model_dir={self.model_dir}",
-                "--model=multdec", "--target_parameters=20000",
-                "--sequence_length=16", "--batch_size=4",
-                "--eval_batch_size=2", "--train_steps=4", "--log_every=2",
-                "--eval_every=0", "--image_every=0", "--histogram_every=0",
-                "--sample_length=20", *extra]
+        return [
+            "lm",
+            "--dataset=tiny_shakespeare",
+            f"--data_dir={self.text}",
+            f"--model_dir={self.model_dir}",
+            "--model=multdec",
+            "--target_parameters=20000",
+            "--sequence_length=16",
+            "--batch_size=4",
+            "--eval_batch_size=2",
+            "--train_steps=4",
+            "--log_every=2",
+            "--eval_every=0",
+            "--image_every=0",
+            "--histogram_every=0",
+            "--sample_length=20",
+            *extra,
+        ]
 
     def test_main_trains_evaluates_and_samples(self):
         with flagsaver.flagsaver():
@@ -60,29 +70,48 @@ class LmBinaryTest(absltest.TestCase):
         tags = event_files.read_tags(os.path.join(self.model_dir, "eval"))
         self.assertIn("eval/sample", tags)
         self.assertIn("eval/valid/bpc", tags)
-        for name in (lm.VOCABULARY_FILE, "results.json", "model.keras",
-                     "saved_model/saved_model.pb"):
-            self.assertTrue(os.path.exists(os.path.join(self.model_dir,
-                                                        name)), name)
+        for name in (
+            lm.VOCABULARY_FILE,
+            "results.json",
+            "model.keras",
+            "saved_model/saved_model.pb",
+        ):
+            self.assertTrue(
+                os.path.exists(os.path.join(self.model_dir, name)), name
+            )
 
     def test_readme_command_exports_in_a_subprocess(self):
         # README.md's command, with a tiny budget (issue 14: the export of
         # the state dict failed, so results.json was never written).
-        command = [sys.executable, "-m", "mi_zoo.experiments.lm",
-                   f"--data_dir={self.text}", "--model=multdec",
-                   f"--model_dir={self.model_dir}", "--train_steps=4",
-                   "--sequence_length=16", "--batch_size=4",
-                   "--eval_batch_size=2", "--target_parameters=20000",
-                   "--sample_length=20", "--eval_every=0", "--image_every=0"]
+        command = [
+            sys.executable,
+            "-m",
+            "mi_zoo.experiments.lm",
+            f"--data_dir={self.text}",
+            "--model=multdec",
+            f"--model_dir={self.model_dir}",
+            "--train_steps=4",
+            "--sequence_length=16",
+            "--batch_size=4",
+            "--eval_batch_size=2",
+            "--target_parameters=20000",
+            "--sample_length=20",
+            "--eval_every=0",
+            "--image_every=0",
+        ]
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
         env.pop("TF_CONFIG", None)
-        run = subprocess.run(command, env=env, capture_output=True,
-                             text=True, timeout=600)
+        run = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=600
+        )
         self.assertEqual(run.returncode, 0, run.stderr[-3000:])
         with open(os.path.join(self.model_dir, "results.json")) as f:
             self.assertEqual(json.load(f)["step"], 4)
-        self.assertTrue(os.path.exists(os.path.join(
-            self.model_dir, "saved_model", "saved_model.pb")))
+        self.assertTrue(
+            os.path.exists(
+                os.path.join(self.model_dir, "saved_model", "saved_model.pb")
+            )
+        )
         # The SavedModel writer's INFO lines are kept out of the log.
         self.assertNotIn("Writing fingerprint", run.stderr)
         self.assertIn("valid bpc", run.stdout)
@@ -95,20 +124,30 @@ class LmBinaryTest(absltest.TestCase):
             f.write(TEXT.upper())
         with flagsaver.flagsaver():
             FLAGS(self._flags("--train_steps=1"))
-            with self.assertRaisesRegex(ValueError, "Vocabulary mismatch "
-                                        "with .*vocabulary.json"):
+            with self.assertRaisesRegex(
+                ValueError, "Vocabulary mismatch with .*vocabulary.json"
+            ):
                 lm.train_and_report()
 
     def test_bad_input(self):
         cases = [
             (("--data_dir=",), app.UsageError, "--data_dir must name"),
-            ((f"--data_dir={self.dir}/missing.txt",), Exception,
-             "missing.txt"),
-            (("--sequence_length=5000",), ValueError,
-             "sequence_length=5000 is longer"),
+            (
+                (f"--data_dir={self.dir}/missing.txt",),
+                Exception,
+                "missing.txt",
+            ),
+            (
+                ("--sequence_length=5000",),
+                ValueError,
+                "sequence_length=5000 is longer",
+            ),
             (("--model=gpt",), app.UsageError, "--model='gpt'"),
-            (("--model_hparams=unit=3",), app.UsageError,
-             "no hyper-parameter 'unit'"),
+            (
+                ("--model_hparams=unit=3",),
+                app.UsageError,
+                "no hyper-parameter 'unit'",
+            ),
         ]
         for extra, error, message in cases:
             with self.subTest(extra=extra), flagsaver.flagsaver():

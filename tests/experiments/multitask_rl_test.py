@@ -17,10 +17,10 @@ from absl import flags  # noqa: E402
 from absl.testing import absltest  # noqa: E402
 from absl.testing import flagsaver  # noqa: E402
 
+from mi_zoo.experiments import flags as training_flags  # noqa: E402
 from mi_zoo.experiments import multitask_rl  # noqa: E402
 from mi_zoo.rl import rl_trainer  # noqa: E402
 from mi_zoo.training import devices  # noqa: E402
-from mi_zoo.experiments import flags as training_flags  # noqa: E402
 from tests import distribution  # noqa: E402
 from tests.training import event_files  # noqa: E402
 
@@ -37,7 +37,6 @@ class _Killed(Exception):
 
 
 class MultitaskRLBinaryTest(absltest.TestCase):
-
     def setUp(self):
         super().setUp()
         if not FLAGS.is_parsed():
@@ -48,13 +47,22 @@ class MultitaskRLBinaryTest(absltest.TestCase):
 
     def _flags(self, *extra):
         # 2 tasks x 2 envs x 16 steps = 64 frames per update.
-        return ["multitask_rl", f"--model_dir={self.model_dir}",
-                f"--tasks={','.join(TASKS)}", "--context=mi",
-                "--num_envs_per_task=2", "--rollout_length=16",
-                "--ppo_epochs=2", "--ppo_minibatches=2",
-                "--agent_parameters=20000", "--total_frames=256",
-                "--log_every=2", "--checkpoint_every=2", "--noexport",
-                *extra]
+        return [
+            "multitask_rl",
+            f"--model_dir={self.model_dir}",
+            f"--tasks={','.join(TASKS)}",
+            "--context=mi",
+            "--num_envs_per_task=2",
+            "--rollout_length=16",
+            "--ppo_epochs=2",
+            "--ppo_minibatches=2",
+            "--agent_parameters=20000",
+            "--total_frames=256",
+            "--log_every=2",
+            "--checkpoint_every=2",
+            "--noexport",
+            *extra,
+        ]
 
     def _results(self):
         with open(os.path.join(self.model_dir, "results.json")) as f:
@@ -69,36 +77,48 @@ class MultitaskRLBinaryTest(absltest.TestCase):
         self.assertEqual(results["frames"], 256)
         self.assertEqual(results["context"], "mi")
         self.assertAlmostEqual(results["parameters"] / 20000, 1, delta=0.02)
-        self.assertEqual([h["frames"] for h in results["history"]],
-                         [128, 256])
-        self.assertTrue(os.path.exists(os.path.join(self.model_dir,
-                                                    "model.keras")))
+        self.assertEqual([h["frames"] for h in results["history"]], [128, 256])
+        self.assertTrue(
+            os.path.exists(os.path.join(self.model_dir, "model.keras"))
+        )
         with open(os.path.join(self.model_dir, "flags.json")) as f:
             settings = json.load(f)
         self.assertEqual(settings["context"], "mi")
         self.assertEqual(settings["tasks"], list(TASKS))
         tags = event_files.read_tags(os.path.join(self.model_dir, "train"))
         self.assertEqual([s for s, _ in tags["train/loss/total"]], [128, 256])
-        for tag in ("train/frames_per_second", "train/loss/entropy",
-                    "train/learning_rate"):
+        for tag in (
+            "train/frames_per_second",
+            "train/loss/entropy",
+            "train/learning_rate",
+        ):
             self.assertIn(tag, tags)
         # A task's tags appear once some of its episodes have ended (random
         # walks fall into LavaGap's lava within a few steps).
         success_tags = [t for t in tags if t.startswith("train/success/")]
         self.assertIn("train/success/lava_gap_s5", success_tags)
         self.assertIn("train/success/mean", success_tags)
-        self.assertLessEqual(set(success_tags), {
-            f"train/success/{t}" for t in (*TASKS, "mean")})
+        self.assertLessEqual(
+            set(success_tags), {f"train/success/{t}" for t in (*TASKS, "mean")}
+        )
         self.assertIn("train/return/mean", tags)
 
     def test_mirrored_strategy_over_two_cpu_replicas(self):
         # The process-wide strategy of the tests (two strategies in one
         # process can collide in their collectives; tests/distribution.py).
-        with flagsaver.flagsaver(), mock.patch.object(
-                training_flags, "make_strategy",
-                distribution.mirrored_strategy):
-            FLAGS(self._flags("--strategy=mirrored", "--total_frames=128",
-                              "--context=mi_learned"))
+        with (
+            flagsaver.flagsaver(),
+            mock.patch.object(
+                training_flags, "make_strategy", distribution.mirrored_strategy
+            ),
+        ):
+            FLAGS(
+                self._flags(
+                    "--strategy=mirrored",
+                    "--total_frames=128",
+                    "--context=mi_learned",
+                )
+            )
             results = multitask_rl.train_and_report()
         self.assertEqual(results["update"], 2)
         with open(os.path.join(self.model_dir, "flags.json")) as f:
@@ -111,12 +131,14 @@ class MultitaskRLBinaryTest(absltest.TestCase):
 
         with flagsaver.flagsaver():
             FLAGS(self._flags())
-            with mock.patch.object(rl_trainer.RLTrainer, "_after_update",
-                                   kill_after_three):
+            with mock.patch.object(
+                rl_trainer.RLTrainer, "_after_update", kill_after_three
+            ):
                 with self.assertRaises(_Killed):
                     multitask_rl.train_and_report()
-        self.assertFalse(os.path.exists(os.path.join(self.model_dir,
-                                                     "results.json")))
+        self.assertFalse(
+            os.path.exists(os.path.join(self.model_dir, "results.json"))
+        )
         started = []
         original = rl_trainer.RLTrainer._rollout
 
@@ -133,8 +155,7 @@ class MultitaskRLBinaryTest(absltest.TestCase):
         self.assertEqual(started, [2, 3, 4, 5])
         self.assertEqual(results["update"], 6)
         self.assertEqual(results["frames"], 384)
-        self.assertEqual([h["update"] for h in results["history"]],
-                         [2, 4, 6])
+        self.assertEqual([h["update"] for h in results["history"]], [2, 4, 6])
         # A finished run is refused.
         with flagsaver.flagsaver():
             FLAGS(self._flags("--total_frames=384"))
@@ -163,13 +184,13 @@ class MultitaskRLBinaryTest(absltest.TestCase):
         ]
         for extra, message in cases:
             with self.subTest(extra=extra), flagsaver.flagsaver():
-                with self.assertRaisesRegex(flags.IllegalFlagValueError,
-                                            message):
+                with self.assertRaisesRegex(
+                    flags.IllegalFlagValueError, message
+                ):
                     FLAGS(self._flags(extra))
         with flagsaver.flagsaver():
             FLAGS(self._flags("--ppo_minibatches=3"))
-            with self.assertRaisesRegex(app.UsageError,
-                                        "--ppo_minibatches=3"):
+            with self.assertRaisesRegex(app.UsageError, "--ppo_minibatches=3"):
                 multitask_rl.train_and_report()
         with flagsaver.flagsaver():
             FLAGS(self._flags("--model_dir="))

@@ -22,10 +22,20 @@ from mi_zoo import experiments
 # config (7k examples, a few seconds) into a fresh TFDS data dir: it meets
 # every noise source at once (TF's start-up, the oneDNN bool transpose, the
 # cost model's CropAndResize, TFDS's generation, the SavedModel export).
-CLEVR2D_RUN = ["--model=ban", "--dataset=clevr2d", "--image_kind=regions",
-               "--dataset_config=small", "--train_steps=2", "--batch_size=8",
-               "--eval_limit=16", "--eval_batch_size=8", "--eval_every=0",
-               "--image_every=0", "--histogram_every=0", "--num_images=2"]
+CLEVR2D_RUN = [
+    "--model=ban",
+    "--dataset=clevr2d",
+    "--image_kind=regions",
+    "--dataset_config=small",
+    "--train_steps=2",
+    "--batch_size=8",
+    "--eval_limit=16",
+    "--eval_batch_size=8",
+    "--eval_every=0",
+    "--image_every=0",
+    "--histogram_every=0",
+    "--num_images=2",
+]
 
 # The noise a default run must not print, by source.
 NOISE = {
@@ -39,7 +49,7 @@ NOISE = {
     "SavedModel assets": r"Assets written",
     "TF Python logger": r"(?m)^INFO:tensorflow",
     "TFDS download wording": r"Downloading and preparing|Unknown size|"
-                             r"downloaded and prepared",
+    r"downloaded and prepared",
     "TFDS progress bars": r"Generating splits|Shuffling \S+|examples/s",
 }
 
@@ -56,31 +66,47 @@ def _run(args, timeout=300, returncode=0):
     """Runs `python args...`, which must exit with `returncode`; returns
     stdout and stderr together."""
     result = subprocess.run(
-        [sys.executable, *args], env=_env(), stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, timeout=timeout, check=False)
+        [sys.executable, *args],
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     if result.returncode != returncode:
-        raise AssertionError(f"{args} exited with {result.returncode}:\n"
-                             f"{result.stdout[-5000:]}")
+        raise AssertionError(
+            f"{args} exited with {result.returncode}:\n{result.stdout[-5000:]}"
+        )
     return result.stdout
 
 
 def _mi_zoo_files():
     """Basenames of mi_zoo's Python files (whose log lines may show)."""
     root = os.path.dirname(mi_zoo.__file__)
-    return {name for _, _, names in os.walk(root) for name in names
-            if name.endswith(".py")}
+    return {
+        name
+        for _, _, names in os.walk(root)
+        for name in names
+        if name.endswith(".py")
+    }
 
 
 class QuietRunTest(absltest.TestCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.dir = tempfile.mkdtemp()
         cls.data_dir = os.path.join(cls.dir, "tfds")
-        cls.output = _run(["-m", "mi_zoo.experiments.vqa",
-                           f"--model_dir={cls.dir}/quiet",
-                           f"--data_dir={cls.data_dir}", *CLEVR2D_RUN])
+        cls.output = _run(
+            [
+                "-m",
+                "mi_zoo.experiments.vqa",
+                f"--model_dir={cls.dir}/quiet",
+                f"--data_dir={cls.data_dir}",
+                *CLEVR2D_RUN,
+            ]
+        )
 
     @classmethod
     def tearDownClass(cls):
@@ -90,12 +116,14 @@ class QuietRunTest(absltest.TestCase):
     def assert_quiet(self, output):
         for source, pattern in NOISE.items():
             match = re.search(pattern, output)
-            self.assertIsNone(match, f"{source}: {match and match.group(0)!r}"
-                              f" in:\n{output}")
+            self.assertIsNone(
+                match, f"{source}: {match and match.group(0)!r} in:\n{output}"
+            )
         # Python log lines come from mi_zoo's own files only.
         ours = _mi_zoo_files()
-        for match in re.finditer(r"(?m)^[IWEF]\d{4} [\d:.]+ +\d+ (\S+):\d+\]",
-                                 output):
+        for match in re.finditer(
+            r"(?m)^[IWEF]\d{4} [\d:.]+ +\d+ (\S+):\d+\]", output
+        ):
             self.assertIn(match.group(1), ours, match.group(0))
 
     def test_default_run_prints_no_noise(self):
@@ -103,52 +131,74 @@ class QuietRunTest(absltest.TestCase):
         self.assertIn("ban on clevr2d:", self.output)
 
     def test_generation_is_announced_in_one_line(self):
-        lines = [line for line in self.output.splitlines()
-                 if "CLEVR-2D" in line]
+        lines = [
+            line for line in self.output.splitlines() if "CLEVR-2D" in line
+        ]
         self.assertLen(lines, 1, self.output)
         target = os.path.join(self.data_dir, "clevr2d", "small")
         self.assertRegex(
-            lines[0], rf"^Generating CLEVR-2D 'small' \(7,000 examples, about "
-                      rf"\d+ s, once\) into {re.escape(target)}")
+            lines[0],
+            rf"^Generating CLEVR-2D 'small' \(7,000 examples, about "
+            rf"\d+ s, once\) into {re.escape(target)}",
+        )
 
     def test_verbosity_1_shows_tensorflow_logs_again(self):
-        output = _run(["-m", "mi_zoo.experiments.vqa",
-                       f"--model_dir={self.dir}/verbose",
-                       f"--data_dir={self.data_dir}", *CLEVR2D_RUN,
-                       "--verbosity=1"])
+        output = _run(
+            [
+                "-m",
+                "mi_zoo.experiments.vqa",
+                f"--model_dir={self.dir}/verbose",
+                f"--data_dir={self.data_dir}",
+                *CLEVR2D_RUN,
+                "--verbosity=1",
+            ]
+        )
         self.assertIn("ban on clevr2d:", output)
         self.assertRegex(output, NOISE["C++ log line"])
         self.assertRegex(output, NOISE["grappler cost model"])
         self.assertRegex(output, NOISE["SavedModel assets"])
-        self.assertRegex(output, r"(?m)^I.*dataset_builder\.py:\d+\] "
-                                 r"Reusing dataset clevr2d")
+        self.assertRegex(
+            output,
+            r"(?m)^I.*dataset_builder\.py:\d+\] "
+            r"Reusing dataset clevr2d",
+        )
 
     def test_default_sort_of_clevr_run_prints_no_noise(self):
-        output = _run(["-m", "mi_zoo.experiments.vqa",
-                       f"--model_dir={self.dir}/sort_of_clevr",
-                       "--train_steps=2", "--train_limit=200",
-                       "--eval_limit=40", "--batch_size=8",
-                       "--eval_every=0", "--image_every=0",
-                       "--histogram_every=0", "--num_images=2",
-                       "--precise_bn_batches=1"])
+        output = _run(
+            [
+                "-m",
+                "mi_zoo.experiments.vqa",
+                f"--model_dir={self.dir}/sort_of_clevr",
+                "--train_steps=2",
+                "--train_limit=200",
+                "--eval_limit=40",
+                "--batch_size=8",
+                "--eval_every=0",
+                "--image_every=0",
+                "--histogram_every=0",
+                "--num_images=2",
+                "--precise_bn_batches=1",
+            ]
+        )
         self.assert_quiet(output)
         self.assertIn("film on sort_of_clevr:", output)
 
 
 class VerbosityTest(absltest.TestCase):
-
     def test_requested_verbosity(self):
         for argv, expected in [
-                (["x"], None),
-                (["x", "--verbosity=1"], 1),
-                (["x", "--verbosity", "2"], 2),
-                (["x", "-v", "1"], 1),
-                (["x", "-v=0"], 0),
-                (["x", "--v=1", "--verbosity=-1"], -1),
-                (["x", "-v", "tests/x.py"], None),  # pytest's -v
-                (["x", "--", "--verbosity=1"], None)]:
-            self.assertEqual(experiments.requested_verbosity(argv), expected,
-                             argv)
+            (["x"], None),
+            (["x", "--verbosity=1"], 1),
+            (["x", "--verbosity", "2"], 2),
+            (["x", "-v", "1"], 1),
+            (["x", "-v=0"], 0),
+            (["x", "--v=1", "--verbosity=-1"], -1),
+            (["x", "-v", "tests/x.py"], None),  # pytest's -v
+            (["x", "--", "--verbosity=1"], None),
+        ]:
+            self.assertEqual(
+                experiments.requested_verbosity(argv), expected, argv
+            )
         self.assertTrue(experiments.is_quiet(["x", "--verbosity=0"]))
         self.assertFalse(experiments.is_quiet(["x", "-v", "1"]))
 
@@ -172,8 +222,11 @@ def _help(binary, *, console_script=False):
     if console_script:
         # As the `mi-zoo-<binary>` script runs it: __main__ is not the
         # binary's module.
-        args = ["-c", f"from mi_zoo.experiments import {binary}; "
-                      f"{binary}.run()", "--help"]
+        args = [
+            "-c",
+            f"from mi_zoo.experiments import {binary}; {binary}.run()",
+            "--help",
+        ]
     else:
         args = ["-m", f"mi_zoo.experiments.{binary}", "--help"]
     return _run(args, timeout=120, returncode=1)  # absl's --help exits 1.
@@ -186,7 +239,6 @@ def _flag_help(output, name):
 
 
 class HelpTest(absltest.TestCase):
-
     def test_lm_help_states_its_own_choices_and_defaults(self):
         output = _help("lm")
         dataset = _flag_help(output, "dataset")

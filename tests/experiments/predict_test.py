@@ -22,30 +22,44 @@ from tests.experiments import scenes
 
 # The explain binary's tiny run (tests/experiments/explain_test.py): MLB
 # (attention and a Hadamard fusion) on 200 Sort-of-CLEVR questions, 2 steps.
-TINY_MLB = ["--dataset=sort_of_clevr", "--model=mlb",
-            "--model_hparams=question_units=8,joint_size=8",
-            "--train_limit=200", "--eval_limit=40", "--batch_size=8",
-            "--eval_batch_size=20", "--eval_every=0", "--image_every=0",
-            "--histogram_every=0", "--num_images=2", "--train_steps=2"]
+TINY_MLB = [
+    "--dataset=sort_of_clevr",
+    "--model=mlb",
+    "--model_hparams=question_units=8,joint_size=8",
+    "--train_limit=200",
+    "--eval_limit=40",
+    "--batch_size=8",
+    "--eval_batch_size=20",
+    "--eval_every=0",
+    "--image_every=0",
+    "--histogram_every=0",
+    "--num_images=2",
+    "--train_steps=2",
+]
 QUESTION = "what is the shape of the red object ?"
 
 
 def _run(module, *argv):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     env.pop("TF_CONFIG", None)
-    return subprocess.run([sys.executable, "-m", module, *argv], env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", module, *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 class PredictTest(absltest.TestCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.dir = tempfile.mkdtemp()
         cls.run_dir = os.path.join(cls.dir, "run")
-        done = _run("mi_zoo.experiments.vqa", f"--model_dir={cls.run_dir}",
-                    *TINY_MLB)
+        done = _run(
+            "mi_zoo.experiments.vqa", f"--model_dir={cls.run_dir}", *TINY_MLB
+        )
         assert done.returncode == 0, done.stderr[-3000:]
         cls.image = scenes.draw_scene(os.path.join(cls.dir, "scene.png"))
         cls.predictor = Predictor.from_run(cls.run_dir)
@@ -69,79 +83,103 @@ class PredictTest(absltest.TestCase):
         names = os.listdir(self.run_dir)
         self.assertIn(vqa_codec.FILENAME, names)
         run_dir = run_directory.RunDirectory(
-            self.run_dir, {}, outputs=vqa_task.VqaTask.outputs)
+            self.run_dir, {}, outputs=vqa_task.VqaTask.outputs
+        )
         self.assertEqual(run_dir.foreign_entries(), [])  # --overwrite ok.
 
     def test_answers_are_the_models_on_the_training_pipelines_inputs(self):
         # Generated Sort-of-CLEVR images and questions: the predictor's
         # inputs are those the training pipeline feeds (uint8 / 255, the
         # generator's token ids), and its answers the saved model's.
-        examples = list(soc.generate(num_images=3, seed=7,
-                                     questions_per_image=2))
+        examples = list(
+            soc.generate(num_images=3, seed=7, questions_per_image=2)
+        )
         images = [e["image"] for e in examples]
         questions = [soc.detokenize(e["question_tokens"]) for e in examples]
         inputs = self.predictor.inputs(images, questions)
         np.testing.assert_array_equal(
-            inputs["question"], [e["question_tokens"] for e in examples])
-        np.testing.assert_allclose(inputs["image"],
-                                   np.stack(images) / 255.0, atol=1e-7)
+            inputs["question"], [e["question_tokens"] for e in examples]
+        )
+        np.testing.assert_allclose(
+            inputs["image"], np.stack(images) / 255.0, atol=1e-7
+        )
         model = keras.models.load_model(
-            os.path.join(self.run_dir, run_directory.MODEL_FILE))
+            os.path.join(self.run_dir, run_directory.MODEL_FILE)
+        )
         logits = np.asarray(model.predict(inputs, verbose=0), np.float64)
         softmax = np.exp(logits - logits.max(axis=-1, keepdims=True))
         softmax /= softmax.sum(axis=-1, keepdims=True)
-        answers = self.predictor.predict_batch(images, questions,
-                                               top_k=len(soc.ANSWERS))
+        answers = self.predictor.predict_batch(
+            images, questions, top_k=len(soc.ANSWERS)
+        )
         for row, got in zip(softmax, answers):
             order = np.argsort(-row, kind="stable")
-            self.assertEqual([a for a, _ in got],
-                             [soc.ANSWERS[i] for i in order])
-            np.testing.assert_allclose([p for _, p in got], row[order],
-                                       atol=1e-5)
-        self.assertEqual(self.predictor(images[0], questions[0], top_k=2),
-                         answers[0][:2])
+            self.assertEqual(
+                [a for a, _ in got], [soc.ANSWERS[i] for i in order]
+            )
+            np.testing.assert_allclose(
+                [p for _, p in got], row[order], atol=1e-5
+            )
+        self.assertEqual(
+            self.predictor(images[0], questions[0], top_k=2), answers[0][:2]
+        )
 
     def test_a_drawn_png_of_another_size(self):
         for question in (QUESTION, "Is the red object on the left?"):
-            self.assertAnswers(self.predictor(self.image, question, top_k=4),
-                               4)
+            self.assertAnswers(
+                self.predictor(self.image, question, top_k=4), 4
+            )
         with Image.open(self.image) as image:
             self.assertEqual(image.size, (200, 150))
-            self.assertEqual(self.predictor(image, QUESTION),
-                             self.predictor(self.image, QUESTION))
+            self.assertEqual(
+                self.predictor(image, QUESTION),
+                self.predictor(self.image, QUESTION),
+            )
 
     def test_run_errors(self):
         with self.assertRaisesRegex(FileNotFoundError, "does not exist"):
             Predictor.from_run(os.path.join(self.dir, "none"))
         empty = os.path.join(self.dir, "empty")
         os.makedirs(empty, exist_ok=True)
-        with self.assertRaisesRegex(FileNotFoundError, "holds no run of the "
-                                    r"vqa binary \(no flags.json\): train "
-                                    "one with python -m "
-                                    "mi_zoo.experiments.vqa"):
+        with self.assertRaisesRegex(
+            FileNotFoundError,
+            "holds no run of the "
+            r"vqa binary \(no flags.json\): train "
+            "one with python -m "
+            "mi_zoo.experiments.vqa",
+        ):
             Predictor.from_run(empty)
         unfinished = os.path.join(self.dir, "unfinished")
         shutil.copytree(self.run_dir, unfinished)
         os.remove(os.path.join(unfinished, run_directory.MODEL_FILE))
-        with self.assertRaisesRegex(FileNotFoundError, "has no model.keras: "
-                                    "the run has not finished, or ran with "
-                                    "--noexport"):
+        with self.assertRaisesRegex(
+            FileNotFoundError,
+            "has no model.keras: "
+            "the run has not finished, or ran with "
+            "--noexport",
+        ):
             Predictor.from_run(unfinished)
 
     def test_binary(self):
         explained = os.path.join(self.dir, "explained.png")
-        done = _run("mi_zoo.experiments.predict",
-                    f"--model_dir={self.run_dir}", f"--image={self.image}",
-                    f"--question={QUESTION}", "--top_k=3",
-                    f"--explain={explained}")
+        done = _run(
+            "mi_zoo.experiments.predict",
+            f"--model_dir={self.run_dir}",
+            f"--image={self.image}",
+            f"--question={QUESTION}",
+            "--top_k=3",
+            f"--explain={explained}",
+        )
         self.assertEqual(done.returncode, 0, done.stderr[-3000:])
         lines = done.stdout.strip().splitlines()
         self.assertLen(lines, 4)
-        printed = [(line.split()[1], float(line.split()[0]))
-                   for line in lines[:3]]
-        self.assertEqual([a for a, _ in printed],
-                         [a for a, _ in self.predictor(self.image, QUESTION,
-                                                       top_k=3)])
+        printed = [
+            (line.split()[1], float(line.split()[0])) for line in lines[:3]
+        ]
+        self.assertEqual(
+            [a for a, _ in printed],
+            [a for a, _ in self.predictor(self.image, QUESTION, top_k=3)],
+        )
         self.assertAnswers(printed, 3)
         self.assertEqual(lines[3], f"Explanation in {explained}")
         with Image.open(explained) as figure:
@@ -159,36 +197,58 @@ class PredictTest(absltest.TestCase):
             f.write("not an image")
         missing = os.path.join(self.dir, "missing")
         for flags, message in (
-                ([f"--model_dir={missing}"],
-                 f"error: model_dir='{missing}' does not exist"),
-                ([f"--model_dir={old}"],
-                 f"error: model_dir='{old}' holds a run without "
-                 f"predictor.json .* run the vqa binary on it again with "
-                 f"its flags and a larger --train_steps"),
-                ([f"--image={unreadable}"],
-                 f"error: Image file '{unreadable}' cannot be read"),
-                (["--question=what colour is the cat?"],
-                 "error: The question has words the model does not know: "
-                 "'colour', 'cat'")):
-            argv = [f"--model_dir={self.run_dir}", f"--image={self.image}",
-                    f"--question={QUESTION}", *flags]
+            (
+                [f"--model_dir={missing}"],
+                f"error: model_dir='{missing}' does not exist",
+            ),
+            (
+                [f"--model_dir={old}"],
+                f"error: model_dir='{old}' holds a run without "
+                f"predictor.json .* run the vqa binary on it again with "
+                f"its flags and a larger --train_steps",
+            ),
+            (
+                [f"--image={unreadable}"],
+                f"error: Image file '{unreadable}' cannot be read",
+            ),
+            (
+                ["--question=what colour is the cat?"],
+                "error: The question has words the model does not know: "
+                "'colour', 'cat'",
+            ),
+        ):
+            argv = [
+                f"--model_dir={self.run_dir}",
+                f"--image={self.image}",
+                f"--question={QUESTION}",
+                *flags,
+            ]
             done = _run("mi_zoo.experiments.predict", *argv)
             self.assertEqual(done.returncode, 1, done.stderr)
             self.assertNotIn("Traceback", done.stderr)
-            errors = [line for line in done.stderr.splitlines()
-                      if line.startswith("error:")]
+            errors = [
+                line
+                for line in done.stderr.splitlines()
+                if line.startswith("error:")
+            ]
             self.assertLen(errors, 1, done.stderr)
             self.assertRegex(errors[0], message)
-        done = _run("mi_zoo.experiments.predict",
-                    f"--model_dir={self.run_dir}", f"--image={self.image}")
+        done = _run(
+            "mi_zoo.experiments.predict",
+            f"--model_dir={self.run_dir}",
+            f"--image={self.image}",
+        )
         self.assertEqual(done.returncode, 2)
         self.assertIn("error: --question is required.", done.stderr)
         # The fix the message gives: extending the run writes the file.
-        done = _run("mi_zoo.experiments.vqa", f"--model_dir={old}",
-                    *TINY_MLB, "--train_steps=3")
+        done = _run(
+            "mi_zoo.experiments.vqa",
+            f"--model_dir={old}",
+            *TINY_MLB,
+            "--train_steps=3",
+        )
         self.assertEqual(done.returncode, 0, done.stderr[-3000:])
-        self.assertEqual(Predictor.from_run(old).codec,
-                         self.predictor.codec)
+        self.assertEqual(Predictor.from_run(old).codec, self.predictor.codec)
 
 
 if __name__ == "__main__":

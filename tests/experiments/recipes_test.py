@@ -15,32 +15,46 @@ from absl.testing import absltest
 from absl.testing import flagsaver
 import pytest
 
+# The package: its __init__ registers rn (mi_zoo.models.relation_network).
+from mi_zoo import models as vqa_models
 from mi_zoo.core import specs
 from mi_zoo.data import vqa_sources
 from mi_zoo.experiments import flags as training_flags
 from mi_zoo.experiments import recipes
 from mi_zoo.experiments import vqa
-# The package: its __init__ registers rn (mi_zoo.models.relation_network).
-from mi_zoo import models as vqa_models
 from mi_zoo.training import trainer
 from tests.data import fixtures
 
 FLAGS = flags.FLAGS
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.realpath(__file__))))
+ROOT = os.path.dirname(
+    os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+)
 
 #: The smallest inputs of each dataset's kind (the image's size does not
 #: change a model's weights but its pixel stem's grid).
 TINY_SPECS = {
-    "vqa2": specs.VqaSpec(vocab_size=20, question_length=4,
-                          image_kind="regions", image_shape=(4, 8),
-                          num_answers=3, answer_convention="sigmoid"),
-    "clevr": specs.VqaSpec(vocab_size=20, question_length=4,
-                           image_kind="pixels", image_shape=(32, 32, 3),
-                           num_answers=3),
-    "sort_of_clevr": specs.VqaSpec(vocab_size=20, question_length=4,
-                                   image_kind="pixels",
-                                   image_shape=(32, 32, 3), num_answers=3),
+    "vqa2": specs.VqaSpec(
+        vocab_size=20,
+        question_length=4,
+        image_kind="regions",
+        image_shape=(4, 8),
+        num_answers=3,
+        answer_convention="sigmoid",
+    ),
+    "clevr": specs.VqaSpec(
+        vocab_size=20,
+        question_length=4,
+        image_kind="pixels",
+        image_shape=(32, 32, 3),
+        num_answers=3,
+    ),
+    "sort_of_clevr": specs.VqaSpec(
+        vocab_size=20,
+        question_length=4,
+        image_kind="pixels",
+        image_shape=(32, 32, 3),
+        num_answers=3,
+    ),
 }
 TRAIN_FIELDS = {f for f in trainer.TrainConfig.__dataclass_fields__}
 
@@ -50,7 +64,6 @@ def _parse(*argv):
 
 
 class RecipesTest(absltest.TestCase):
-
     def setUp(self):
         super().setUp()
         if not FLAGS.is_parsed():
@@ -69,21 +82,26 @@ class RecipesTest(absltest.TestCase):
             with self.subTest(recipe=name):
                 recipe = recipes.RECIPES.get(name)
                 values = recipe.values()
-                self.assertIn(values["dataset"],
-                              vqa_sources.VQA_DATASETS.names())
+                self.assertIn(
+                    values["dataset"], vqa_sources.VQA_DATASETS.names()
+                )
                 for setting in recipe.settings:
                     self.assertIn(setting.flag, FLAGS)
                     self.assertTrue(setting.source, setting.flag)
                 hparams = vqa_models.VQA_MODELS.parse_hyperparameters(
-                    values["model"], values.get("model_hparams", ""))
+                    values["model"], values.get("model_hparams", "")
+                )
                 units = hparams.pop("question_units", None)
                 self.assertIn(units, (None, 1280, 2400, 4096))
                 model = vqa_models.VQA_MODELS.build(
-                    values["model"], TINY_SPECS[values["dataset"]],
-                    size=values["model_size"], question_units=16, **hparams)
+                    values["model"],
+                    TINY_SPECS[values["dataset"]],
+                    size=values["model_size"],
+                    question_units=16,
+                    **hparams,
+                )
                 self.assertEqual(model.name, values["model"])
-                train = {k: v for k, v in values.items()
-                         if k in TRAIN_FIELDS}
+                train = {k: v for k, v in values.items() if k in TRAIN_FIELDS}
                 for flag, _ in recipe.unpublished:
                     train[flag] = 1
                 config = trainer.TrainConfig(model_dir=self.dir, **train)
@@ -97,23 +115,43 @@ class RecipesTest(absltest.TestCase):
         self.assertEqual(recipes.steps_per_epoch(443_757, 256), epoch)
         self.assertEqual(values["train_steps"], 13 * epoch)
         self.assertEqual(values["warmup_steps"], 4 * epoch)
-        self.assertEqual(values["decay_boundaries"],
-                         f"{10 * epoch},{12 * epoch}")
-        self.assertEqual((values["optimizer"], values["learning_rate"],
-                          values["batch_size"], values["clip_norm"],
-                          values["decay_rate"]),
-                         ("adamax", 2e-3, 256, 0.25, 0.25))
+        self.assertEqual(
+            values["decay_boundaries"], f"{10 * epoch},{12 * epoch}"
+        )
+        self.assertEqual(
+            (
+                values["optimizer"],
+                values["learning_rate"],
+                values["batch_size"],
+                values["clip_norm"],
+                values["decay_rate"],
+            ),
+            ("adamax", 2e-3, 256, 0.25, 0.25),
+        )
         hparams = vqa_models.VQA_MODELS.parse_hyperparameters(
-            "ban", values["model_hparams"])
-        self.assertEqual(hparams, {
-            "question_units": 1280, "glimpses": 8, "rank": 1280,
-            "pool_size": 1, "attention_rank": 3840, "hidden": 2560,
-            "dropout": 0.5})
+            "ban", values["model_hparams"]
+        )
+        self.assertEqual(
+            hparams,
+            {
+                "question_units": 1280,
+                "glimpses": 8,
+                "rank": 1280,
+                "pool_size": 1,
+                "attention_rank": 3840,
+                "hidden": 2560,
+                "dropout": 0.5,
+            },
+        )
 
     def test_explicit_flags_override_the_recipe(self):
         with flagsaver.flagsaver():
-            _parse(f"--model_dir={self.dir}", "--recipe=ban8_vqa2",
-                   "--batch_size=8", "--model_hparams=glimpses=2")
+            _parse(
+                f"--model_dir={self.dir}",
+                "--recipe=ban8_vqa2",
+                "--batch_size=8",
+                "--model_hparams=glimpses=2",
+            )
             recipes.apply(FLAGS.recipe)
             config = training_flags.train_config()
             # The recipe's value...
@@ -125,25 +163,33 @@ class RecipesTest(absltest.TestCase):
             # ... and the one given on the command line.
             self.assertEqual(config.batch_size, 8)
             hparams = vqa_models.VQA_MODELS.parse_hyperparameters(
-                "ban", FLAGS.model_hparams)
+                "ban", FLAGS.model_hparams
+            )
             self.assertEqual(hparams["glimpses"], 2)
             self.assertEqual(hparams["question_units"], 1280)
         # An explicit empty --model_hparams keeps the recipe's.
         with flagsaver.flagsaver():
-            _parse(f"--model_dir={self.dir}", "--recipe=ban8_vqa2",
-                   "--model_hparams=")
+            _parse(
+                f"--model_dir={self.dir}",
+                "--recipe=ban8_vqa2",
+                "--model_hparams=",
+            )
             recipes.apply(FLAGS.recipe)
             self.assertEqual(
                 FLAGS.model_hparams,
-                recipes.RECIPES.get("ban8_vqa2").values()["model_hparams"])
+                recipes.RECIPES.get("ban8_vqa2").values()["model_hparams"],
+            )
         # Another --model: the recipe's hyper-parameters (BAN's) are left
         # out, its training settings stay.
         with flagsaver.flagsaver():
-            _parse(f"--model_dir={self.dir}", "--recipe=ban8_vqa2",
-                   "--model=mlb")
+            _parse(
+                f"--model_dir={self.dir}", "--recipe=ban8_vqa2", "--model=mlb"
+            )
             recipes.apply(FLAGS.recipe)
-            self.assertEqual((FLAGS.model, FLAGS.model_hparams,
-                              FLAGS.optimizer), ("mlb", "", "adamax"))
+            self.assertEqual(
+                (FLAGS.model, FLAGS.model_hparams, FLAGS.optimizer),
+                ("mlb", "", "adamax"),
+            )
         # Without --recipe nothing changes.
         with flagsaver.flagsaver():
             _parse(f"--model_dir={self.dir}")
@@ -157,36 +203,44 @@ class RecipesTest(absltest.TestCase):
         self.assertEqual(
             str(raised.exception),
             f"--recipe='ban8' is not one of "
-            f"{list(recipes.RECIPES.names())} (docs/recipes.md).")
+            f"{list(recipes.RECIPES.names())} (docs/recipes.md).",
+        )
 
     def test_unpublished_setting_must_be_given(self):
         with flagsaver.flagsaver():
             _parse(f"--model_dir={self.dir}", "--recipe=rn_clevr")
             with self.assertRaisesRegex(
-                    app.UsageError, r"^--recipe=rn_clevr: the paper publishes "
-                    r"no training length for CLEVR; pass --train_steps "
-                    r"\(docs/recipes.md\).$"):
+                app.UsageError,
+                r"^--recipe=rn_clevr: the paper publishes "
+                r"no training length for CLEVR; pass --train_steps "
+                r"\(docs/recipes.md\).$",
+            ):
                 recipes.apply(FLAGS.recipe)
         with flagsaver.flagsaver():
-            _parse(f"--model_dir={self.dir}", "--recipe=rn_clevr",
-                   "--train_steps=7")
+            _parse(
+                f"--model_dir={self.dir}",
+                "--recipe=rn_clevr",
+                "--train_steps=7",
+            )
             recipes.apply(FLAGS.recipe)
             self.assertEqual(FLAGS.train_steps, 7)
             self.assertEqual(FLAGS.learning_rate, 2.5e-4)
 
     def test_help_lists_the_recipes(self):
-        self.assertIn(FLAGS["recipe"],
-                      FLAGS.get_key_flags_for_module(vqa))
+        self.assertIn(FLAGS["recipe"], FLAGS.get_key_flags_for_module(vqa))
         for name in recipes.RECIPES.names():
             self.assertIn(name, FLAGS["recipe"].help)
 
     def test_docs_are_current(self):
         with open(os.path.join(ROOT, "docs", "recipes.md")) as f:
             text = f.read()
-        self.assertIn(f"{recipes.DOCS_BEGIN}\n\n{recipes.markdown()}\n"
-                      f"{recipes.DOCS_END}", text,
-                      "docs/recipes.md is stale: run python -m "
-                      "mi_zoo.experiments.recipes docs/recipes.md")
+        self.assertIn(
+            f"{recipes.DOCS_BEGIN}\n\n{recipes.markdown()}\n"
+            f"{recipes.DOCS_END}",
+            text,
+            "docs/recipes.md is stale: run python -m "
+            "mi_zoo.experiments.recipes docs/recipes.md",
+        )
         with open(os.path.join(ROOT, "docs", "training.md")) as f:
             training = f.read()
         for name in recipes.RECIPES.names():
@@ -212,7 +266,6 @@ def _vqa2_fixture(data_dir):
 
 
 class RecipeBinaryTest(absltest.TestCase):
-
     # 27 s on the shared 2-core machine (a process, TensorFlow's import,
     # the data pipeline, one step, the evaluation and a checkpoint); the
     # recipe's flags are checked in-process above.
@@ -228,43 +281,90 @@ class RecipeBinaryTest(absltest.TestCase):
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
         env.pop("TF_CONFIG", None)
         run = subprocess.run(
-            [sys.executable, "-m", "mi_zoo.experiments.vqa",
-             "--recipe=ban8_vqa2", f"--data_dir={data_dir}",
-             f"--model_dir={model_dir}", "--train_steps=1",
-             "--batch_size=4", "--eval_batch_size=4", "--noexport",
-             "--image_every=0", "--histogram_every=0", "--num_images=1",
-             "--model_hparams=question_units=16,rank=16,attention_rank=48,"
-             "hidden=16"],
-            env=env, capture_output=True, text=True, cwd=ROOT)
+            [
+                sys.executable,
+                "-m",
+                "mi_zoo.experiments.vqa",
+                "--recipe=ban8_vqa2",
+                f"--data_dir={data_dir}",
+                f"--model_dir={model_dir}",
+                "--train_steps=1",
+                "--batch_size=4",
+                "--eval_batch_size=4",
+                "--noexport",
+                "--image_every=0",
+                "--histogram_every=0",
+                "--num_images=1",
+                "--model_hparams=question_units=16,rank=16,attention_rank=48,"
+                "hidden=16",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
         self.assertEqual(run.returncode, 0, run.stderr[-3000:])
         with open(os.path.join(model_dir, "flags.json")) as f:
             settings = json.load(f)
         self.assertEqual(
-            {k: settings[k] for k in (
-                "recipe", "model", "dataset", "model_size", "optimizer",
-                "learning_rate", "decay", "decay_boundaries", "clip_norm",
-                "train_steps", "batch_size")},
-            {"recipe": "ban8_vqa2", "model": "ban", "dataset": "vqa2",
-             "model_size": "paper", "optimizer": "adamax",
-             "learning_rate": 2e-3, "decay": "step",
-             "decay_boundaries": "17340,20808", "clip_norm": 0.25,
-             "train_steps": 1, "batch_size": 4})
-        self.assertTrue(settings["model_hparams"].endswith(
-            ",question_units=16,rank=16,attention_rank=48,hidden=16"))
+            {
+                k: settings[k]
+                for k in (
+                    "recipe",
+                    "model",
+                    "dataset",
+                    "model_size",
+                    "optimizer",
+                    "learning_rate",
+                    "decay",
+                    "decay_boundaries",
+                    "clip_norm",
+                    "train_steps",
+                    "batch_size",
+                )
+            },
+            {
+                "recipe": "ban8_vqa2",
+                "model": "ban",
+                "dataset": "vqa2",
+                "model_size": "paper",
+                "optimizer": "adamax",
+                "learning_rate": 2e-3,
+                "decay": "step",
+                "decay_boundaries": "17340,20808",
+                "clip_norm": 0.25,
+                "train_steps": 1,
+                "batch_size": 4,
+            },
+        )
+        self.assertTrue(
+            settings["model_hparams"].endswith(
+                ",question_units=16,rank=16,attention_rank=48,hidden=16"
+            )
+        )
         with open(os.path.join(model_dir, "results.json")) as f:
             self.assertEqual(json.load(f)["step"], 1)
 
     def test_unknown_recipe_is_one_line(self):
         run = subprocess.run(
-            [sys.executable, "-m", "mi_zoo.experiments.vqa",
-             "--recipe=nope", f"--model_dir={tempfile.mkdtemp()}"],
+            [
+                sys.executable,
+                "-m",
+                "mi_zoo.experiments.vqa",
+                "--recipe=nope",
+                f"--model_dir={tempfile.mkdtemp()}",
+            ],
             env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
-            capture_output=True, text=True, cwd=ROOT)
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
         self.assertEqual(run.returncode, 2)
         self.assertEqual(
             run.stderr.strip().splitlines()[-1],
             f"error: --recipe='nope' is not one of "
-            f"{list(recipes.RECIPES.names())} (docs/recipes.md).")
+            f"{list(recipes.RECIPES.names())} (docs/recipes.md).",
+        )
 
 
 if __name__ == "__main__":

@@ -21,11 +21,21 @@ from mi_zoo.training import run_directory
 from tests.training import crash
 
 # A tiny run: the concat model on 200 Sort-of-CLEVR questions.
-TINY = ["--dataset=sort_of_clevr", "--model=concat",
-        "--model_hparams=question_units=8,hidden=8", "--train_limit=200",
-        "--eval_limit=40", "--batch_size=8", "--eval_batch_size=20",
-        "--log_every=5", "--eval_every=0", "--image_every=0",
-        "--histogram_every=0", "--num_images=2", "--noexport"]
+TINY = [
+    "--dataset=sort_of_clevr",
+    "--model=concat",
+    "--model_hparams=question_units=8,hidden=8",
+    "--train_limit=200",
+    "--eval_limit=40",
+    "--batch_size=8",
+    "--eval_batch_size=20",
+    "--log_every=5",
+    "--eval_every=0",
+    "--image_every=0",
+    "--histogram_every=0",
+    "--num_images=2",
+    "--noexport",
+]
 
 
 def _env():
@@ -35,13 +45,24 @@ def _env():
 
 
 def _command(model_dir, *extra):
-    return [sys.executable, "-m", "mi_zoo.experiments.vqa",
-            f"--model_dir={model_dir}", *TINY, *extra]
+    return [
+        sys.executable,
+        "-m",
+        "mi_zoo.experiments.vqa",
+        f"--model_dir={model_dir}",
+        *TINY,
+        *extra,
+    ]
 
 
 def _run(model_dir, *extra):
-    return subprocess.run(_command(model_dir, *extra), env=_env(),
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        _command(model_dir, *extra),
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def _results(model_dir):
@@ -50,7 +71,6 @@ def _results(model_dir):
 
 
 class RunSafetyTest(absltest.TestCase):
-
     def setUp(self):
         super().setUp()
         self.dir = tempfile.mkdtemp()
@@ -63,8 +83,11 @@ class RunSafetyTest(absltest.TestCase):
         """One `error:` line matching `pattern`, no traceback."""
         self.assertEqual(process.returncode, exit_code, process.stderr[-3000:])
         self.assertNotIn("Traceback", process.stderr)
-        errors = [line for line in process.stderr.splitlines()
-                  if line.startswith("error:")]
+        errors = [
+            line
+            for line in process.stderr.splitlines()
+            if line.startswith("error:")
+        ]
         self.assertLen(errors, 1, process.stderr[-3000:])
         self.assertRegex(errors[0], pattern)
 
@@ -77,15 +100,21 @@ class RunSafetyTest(absltest.TestCase):
         with open(os.path.join(model_dir, "photos", "a.jpg"), "w") as f:
             f.write("jpeg")
         process = _run(model_dir, "--overwrite", "--train_steps=2")
-        self.assertUserError(process, 1, r"--overwrite refused: .* holds "
-                             r"files that are not a run's: photos, "
-                             r"thesis\.txt")
-        self.assertCountEqual(os.listdir(model_dir), ["photos", "thesis.txt",
-                                                      ".run.lock"])
+        self.assertUserError(
+            process,
+            1,
+            r"--overwrite refused: .* holds "
+            r"files that are not a run's: photos, "
+            r"thesis\.txt",
+        )
+        self.assertCountEqual(
+            os.listdir(model_dir), ["photos", "thesis.txt", ".run.lock"]
+        )
         with open(os.path.join(model_dir, "thesis.txt")) as f:
             self.assertEqual(f.read(), "four years")
-        self.assertTrue(os.path.exists(os.path.join(model_dir, "photos",
-                                                    "a.jpg")))
+        self.assertTrue(
+            os.path.exists(os.path.join(model_dir, "photos", "a.jpg"))
+        )
         # A run's own folder with one foreign file is refused too, and keeps
         # the run.
         run = os.path.join(self.dir, "run")
@@ -98,24 +127,28 @@ class RunSafetyTest(absltest.TestCase):
 
     def test_overwrite_deletes_only_the_runs_own_files(self):
         model_dir = os.path.join(self.dir, "run")
-        self.assertOk(_run(model_dir, "--train_steps=6",
-                           "--checkpoint_every=3"))
+        self.assertOk(
+            _run(model_dir, "--train_steps=6", "--checkpoint_every=3")
+        )
         before = os.path.getmtime(os.path.join(model_dir, "results.json"))
         process = _run(model_dir, "--overwrite", "--train_steps=2")
         self.assertOk(process)
         self.assertNotIn("Resuming", process.stderr)
         self.assertEqual(_results(model_dir)["step"], 2)
-        self.assertGreater(os.path.getmtime(os.path.join(
-            model_dir, "results.json")), before)
-        self.assertEqual(sorted(os.listdir(os.path.join(
-            model_dir, "checkpoints"))), ["checkpoint", "ckpt-2.data-00000-"
-                                          "of-00001", "ckpt-2.index"])
+        self.assertGreater(
+            os.path.getmtime(os.path.join(model_dir, "results.json")), before
+        )
+        self.assertEqual(
+            sorted(os.listdir(os.path.join(model_dir, "checkpoints"))),
+            ["checkpoint", "ckpt-2.data-00000-of-00001", "ckpt-2.index"],
+        )
 
     # ------------------------------------------- 3. a damaged checkpoint
     def test_damaged_newest_checkpoint_falls_back(self):
         model_dir = os.path.join(self.dir, "run")
-        self.assertOk(_run(model_dir, "--train_steps=12",
-                           "--checkpoint_every=4"))
+        self.assertOk(
+            _run(model_dir, "--train_steps=12", "--checkpoint_every=4")
+        )
         crash.crash_after(model_dir, 12)  # killed during the final eval
         ckpt = os.path.join(model_dir, "checkpoints")
         data = glob.glob(os.path.join(ckpt, "ckpt-12.data-*"))[0]
@@ -124,18 +157,28 @@ class RunSafetyTest(absltest.TestCase):
         os.remove(os.path.join(ckpt, "ckpt-8.index"))
         process = _run(model_dir, "--train_steps=12", "--checkpoint_every=4")
         self.assertOk(process)
-        self.assertRegex(process.stderr, r"ckpt-12 is damaged \(IndexError: "
-                         r"Read less bytes than requested\); resuming from "
-                         r"ckpt-4")
-        self.assertRegex(process.stderr, r"ckpt-8 is damaged \(NotFound"
-                         r"Error: .*\); resuming from ckpt-4")
+        self.assertRegex(
+            process.stderr,
+            r"ckpt-12 is damaged \(IndexError: "
+            r"Read less bytes than requested\); resuming from "
+            r"ckpt-4",
+        )
+        self.assertRegex(
+            process.stderr,
+            r"ckpt-8 is damaged \(NotFound"
+            r"Error: .*\); resuming from ckpt-4",
+        )
         self.assertRegex(process.stderr, r"Resuming from .*ckpt-4 at step 4")
         self.assertEqual(_results(model_dir)["step"], 12)
         # The damaged files are kept, out of the way of the new saves.
         self.assertCountEqual(
             os.listdir(os.path.join(ckpt, "damaged")),
-            [os.path.basename(data), "ckpt-12.index",
-             "ckpt-8.data-00000-of-00001"])
+            [
+                os.path.basename(data),
+                "ckpt-12.index",
+                "ckpt-8.data-00000-of-00001",
+            ],
+        )
         with open(os.path.join(ckpt, "checkpoint")) as f:
             self.assertIn('model_checkpoint_path: "ckpt-12"', f.read())
 
@@ -143,9 +186,12 @@ class RunSafetyTest(absltest.TestCase):
     def test_second_run_on_a_model_dir_is_refused_and_sigkill_frees_it(self):
         model_dir = os.path.join(self.dir, "run")
         steps = ["--train_steps=100000", "--checkpoint_every=5"]
-        first = subprocess.Popen(_command(model_dir, *steps), env=_env(),
-                                 stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL)
+        first = subprocess.Popen(
+            _command(model_dir, *steps),
+            env=_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self.addCleanup(first.kill)
         checkpoint = os.path.join(model_dir, "checkpoints", "ckpt-5.index")
         deadline = time.time() + 120
@@ -153,33 +199,47 @@ class RunSafetyTest(absltest.TestCase):
             time.sleep(0.05)
         self.assertTrue(os.path.exists(checkpoint), "no checkpoint in 120 s")
         second = _run(model_dir, *steps)
-        self.assertUserError(second, 1, rf"is in use by another run \(pid "
-                             rf"{first.pid}\)")
+        self.assertUserError(
+            second,
+            1,
+            rf"is in use by another run \(pid "
+            rf"{first.pid}\)",
+        )
         first.send_signal(signal.SIGKILL)
         first.wait()
         # The lock died with the process: the run resumes (and ends soon).
-        reached = max(int(name.split("-")[1].split(".")[0]) for name in
-                      os.listdir(os.path.dirname(checkpoint))
-                      if name.endswith(".index"))
-        third = _run(model_dir, f"--train_steps={reached + 2}",
-                     "--checkpoint_every=5")
+        reached = max(
+            int(name.split("-")[1].split(".")[0])
+            for name in os.listdir(os.path.dirname(checkpoint))
+            if name.endswith(".index")
+        )
+        third = _run(
+            model_dir, f"--train_steps={reached + 2}", "--checkpoint_every=5"
+        )
         self.assertOk(third)
-        self.assertRegex(third.stderr, rf"Resuming from .*ckpt-{reached} at "
-                         rf"step {reached}")
+        self.assertRegex(
+            third.stderr,
+            rf"Resuming from .*ckpt-{reached} at "
+            rf"step {reached}",
+        )
 
     # ------------------------------------------- 5. a moved run folder
     def test_moved_run_folder_resumes(self):
         model_dir = os.path.join(self.dir, "run")
-        self.assertOk(_run(model_dir, "--train_steps=8",
-                           "--checkpoint_every=4"))
+        self.assertOk(
+            _run(model_dir, "--train_steps=8", "--checkpoint_every=4")
+        )
         crash.crash_after(model_dir, 4)
         moved = os.path.join(self.dir, "elsewhere", "moved")
         os.makedirs(os.path.dirname(moved))
         shutil.move(model_dir, moved)
         process = _run(moved, "--train_steps=8", "--checkpoint_every=4")
         self.assertOk(process)
-        self.assertRegex(process.stderr, r"Resuming from .*moved/checkpoints/"
-                         r"ckpt-4 at step 4")
+        self.assertRegex(
+            process.stderr,
+            r"Resuming from .*moved/checkpoints/"
+            r"ckpt-4 at step 4",
+        )
         self.assertEqual(_results(moved)["step"], 8)
         with open(os.path.join(moved, "flags.json")) as f:
             self.assertEqual(json.load(f)["model_dir"], moved)
@@ -188,33 +248,48 @@ class RunSafetyTest(absltest.TestCase):
     def test_failed_start_leaves_no_settings(self):
         model_dir = os.path.join(self.dir, "run")
         missing = os.path.join(self.dir, "no_clevr")
-        failed = _run(model_dir, "--dataset=clevr", f"--data_dir={missing}",
-                      "--train_steps=2")
+        failed = _run(
+            model_dir,
+            "--dataset=clevr",
+            f"--data_dir={missing}",
+            "--train_steps=2",
+        )
         self.assertUserError(failed, 1, "no_clevr")
         self.assertFalse(os.path.exists(model_dir))
         # In an existing folder: no flags.json either, and the corrected
         # command runs.
         os.makedirs(model_dir)
-        failed = _run(model_dir, "--dataset=clevr", f"--data_dir={missing}",
-                      "--train_steps=2")
+        failed = _run(
+            model_dir,
+            "--dataset=clevr",
+            f"--data_dir={missing}",
+            "--train_steps=2",
+        )
         self.assertEqual(failed.returncode, 1)
-        self.assertFalse(os.path.exists(os.path.join(model_dir,
-                                                     "flags.json")))
+        self.assertFalse(os.path.exists(os.path.join(model_dir, "flags.json")))
         self.assertOk(_run(model_dir, "--train_steps=2"))
         self.assertEqual(_results(model_dir)["step"], 2)
 
     # ------------------------------------------ 7. extending a finished run
     def test_finished_run_is_extended_by_more_steps(self):
         model_dir = os.path.join(self.dir, "run")
-        self.assertOk(_run(model_dir, "--train_steps=6",
-                           "--checkpoint_every=3"))
+        self.assertOk(
+            _run(model_dir, "--train_steps=6", "--checkpoint_every=3")
+        )
         same = _run(model_dir, "--train_steps=6", "--checkpoint_every=3")
-        self.assertUserError(same, 1, r"holds a finished run .*Pass "
-                             r"--train_steps larger than 6")
+        self.assertUserError(
+            same,
+            1,
+            r"holds a finished run .*Pass "
+            r"--train_steps larger than 6",
+        )
         extended = _run(model_dir, "--train_steps=10", "--checkpoint_every=3")
         self.assertOk(extended)
-        self.assertRegex(extended.stderr, r"Resuming from .*ckpt-6 at step 6 "
-                         r"of 10")
+        self.assertRegex(
+            extended.stderr,
+            r"Resuming from .*ckpt-6 at step 6 "
+            r"of 10",
+        )
         self.assertEqual(_results(model_dir)["step"], 10)
         with open(os.path.join(model_dir, "flags.json")) as f:
             self.assertEqual(json.load(f)["train_steps"], 10)
@@ -226,10 +301,17 @@ class RunSafetyTest(absltest.TestCase):
         cosine = os.path.join(self.dir, "cosine")
         self.assertOk(_run(cosine, "--train_steps=4", "--decay=cosine"))
         refused = _run(cosine, "--train_steps=6", "--decay=cosine")
-        self.assertUserError(refused, 1, r"--decay_steps=4 \(now 6\).*pass "
-                             r"--decay_steps with the earlier value")
-        self.assertOk(_run(cosine, "--train_steps=6", "--decay=cosine",
-                           "--decay_steps=4"))
+        self.assertUserError(
+            refused,
+            1,
+            r"--decay_steps=4 \(now 6\).*pass "
+            r"--decay_steps with the earlier value",
+        )
+        self.assertOk(
+            _run(
+                cosine, "--train_steps=6", "--decay=cosine", "--decay_steps=4"
+            )
+        )
 
     # ---------------------------------------------------- 8. user errors
     def test_user_errors_are_one_line(self):
@@ -248,12 +330,20 @@ class RunSafetyTest(absltest.TestCase):
                 self.assertNotIn("--helpfull", process.stderr)
                 self.assertNotIn("USAGE", process.stderr)
         no_dir = subprocess.run(
-            [sys.executable, "-m", "mi_zoo.experiments.vqa"], env=_env(),
-            capture_output=True, text=True, timeout=600)
+            [sys.executable, "-m", "mi_zoo.experiments.vqa"],
+            env=_env(),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         self.assertUserError(no_dir, 2, r"--model_dir is required")
         # --verbosity=1 adds the traceback of the same error.
-        verbose = _run(model_dir, "--dataset=clevr",
-                       f"--data_dir={self.dir}/none", "--verbosity=1")
+        verbose = _run(
+            model_dir,
+            "--dataset=clevr",
+            f"--data_dir={self.dir}/none",
+            "--verbosity=1",
+        )
         self.assertIn("Traceback", verbose.stderr)
         self.assertRegex(verbose.stderr, r"\nerror: .*none")
 

@@ -17,9 +17,13 @@ def draw_scene(path, size=(200, 150)):
     width, height = size
     side = width // 8
     top, bottom = height // 2 - side // 2, height // 2 + side // 2
-    draw.rectangle([width // 8, top, width // 8 + side, bottom],
-                   fill=tuple(int(c) for c in soc.PALETTE[0]))
-    draw.ellipse([width * 3 // 4, top, width * 3 // 4 + side, bottom],
-                 fill=tuple(int(c) for c in soc.PALETTE[2]))
+    draw.rectangle(
+        [width // 8, top, width // 8 + side, bottom],
+        fill=tuple(int(c) for c in soc.PALETTE[0]),
+    )
+    draw.ellipse(
+        [width * 3 // 4, top, width * 3 // 4 + side, bottom],
+        fill=tuple(int(c) for c in soc.PALETTE[2]),
+    )
     image.save(path)
     return path

@@ -29,8 +29,10 @@ def _gradient(model, x):
 
 def _reference(model, x, guided):
     """∂y/∂x by hand; guided: 1[pre > 0] · max(upstream, 0) at the ReLU."""
-    w1, b1 = (np.asarray(w, np.float64)
-              for w in model.get_layer("first").get_weights())
+    w1, b1 = (
+        np.asarray(w, np.float64)
+        for w in model.get_layer("first").get_weights()
+    )
     w2 = np.asarray(model.get_layer("second").get_weights()[0], np.float64)
     pre = x @ w1 + b1  # [B, 5]
     upstream = np.broadcast_to(w2[:, 0], pre.shape)
@@ -40,7 +42,6 @@ def _reference(model, x, guided):
 
 
 class GuidedBackpropTest(absltest.TestCase):
-
     def test_matches_the_definition(self):
         x = np.random.default_rng(0).normal(size=(6, 4)).astype(np.float32)
         for relu_layer in (False, True):
@@ -54,27 +55,35 @@ class GuidedBackpropTest(absltest.TestCase):
                 self.assertEqual(count, 1)
                 y_guided, g_guided = _gradient(model, x)
             np.testing.assert_allclose(y_guided, y_plain, rtol=1e-6)
-            np.testing.assert_allclose(g_guided, _reference(model, x, True),
-                                       rtol=1e-4, atol=1e-6)
-            np.testing.assert_allclose(g_plain, _reference(model, x, False),
-                                       rtol=1e-4, atol=1e-6)
+            np.testing.assert_allclose(
+                g_guided, _reference(model, x, True), rtol=1e-4, atol=1e-6
+            )
+            np.testing.assert_allclose(
+                g_plain, _reference(model, x, False), rtol=1e-4, atol=1e-6
+            )
             self.assertGreater(np.abs(g_guided - g_plain).max(), 1e-3)
             # Restored on exit.
-            np.testing.assert_allclose(_gradient(model, x)[1], g_plain,
-                                       rtol=1e-6)
+            np.testing.assert_allclose(
+                _gradient(model, x)[1], g_plain, rtol=1e-6
+            )
 
     def test_restored_after_an_error(self):
         model = _network(False)
         with self.assertRaisesRegex(RuntimeError, "boom"):
             with explain.guided_backprop(model):
                 raise RuntimeError("boom")
-        self.assertIs(model.get_layer("first").activation,
-                      keras.activations.relu)
+        self.assertIs(
+            model.get_layer("first").activation, keras.activations.relu
+        )
 
     def test_leaky_relu_is_left_alone_and_no_relu_is_an_error(self):
         x = keras.Input((3,))
-        model = keras.Model(x, keras.layers.ReLU(negative_slope=0.1)(
-            keras.layers.Dense(2, activation="tanh")(x)))
+        model = keras.Model(
+            x,
+            keras.layers.ReLU(negative_slope=0.1)(
+                keras.layers.Dense(2, activation="tanh")(x)
+            ),
+        )
         with self.assertRaisesRegex(ValueError, "has no ReLU to guide"):
             with explain.guided_backprop(model):
                 pass
@@ -84,8 +93,7 @@ class GuidedBackpropTest(absltest.TestCase):
         with tf.GradientTape() as tape:
             tape.watch(x)
             y = explain.guided_relu(x)
-        g = tape.gradient(y, x, output_gradients=tf.constant([5.0, -1.0,
-                                                              2.0]))
+        g = tape.gradient(y, x, output_gradients=tf.constant([5.0, -1.0, 2.0]))
         np.testing.assert_array_equal(y.numpy(), [0.0, 2.0, 3.0])
         np.testing.assert_array_equal(g.numpy(), [0.0, 0.0, 2.0])
 

@@ -17,8 +17,10 @@ QUESTION = np.array([[1, 2, 3, 0], [4, 4, 1, 2], [2, 0, 0, 0]], np.int32)
 
 def _inputs(seed=0):
     rng = np.random.default_rng(seed)
-    return {"question": QUESTION,
-            "image": rng.normal(size=(B, P, C)).astype(np.float32)}
+    return {
+        "question": QUESTION,
+        "image": rng.normal(size=(B, P, C)).astype(np.float32),
+    }
 
 
 def _trunks():
@@ -29,13 +31,15 @@ def _trunks():
     embedded = keras.layers.Embedding(6, E, name="word_embedding")(question)
     q = keras.layers.Flatten()(embedded)  # [B, T·E]
     h = keras.layers.Dense(H, activation="relu", name="image_layer")(
-        keras.layers.Flatten()(image))
+        keras.layers.Flatten()(image)
+    )
     return question, image, q, h
 
 
 def _weights(model, name):
-    return [np.asarray(w, np.float64) for w in
-            model.get_layer(name).get_weights()]
+    return [
+        np.asarray(w, np.float64) for w in model.get_layer(name).get_weights()
+    ]
 
 
 def _token_zscores(gradient):
@@ -68,49 +72,57 @@ class MlbReferenceTest(absltest.TestCase):
         super().setUp()
         keras.utils.set_random_seed(1)
         question, image, q, h = _trunks()
-        joint = fusion.LowRankBilinearPooling(D, units=None,
-                                              name="fusion")(q, h)
+        joint = fusion.LowRankBilinearPooling(D, units=None, name="fusion")(
+            q, h
+        )
         logits = keras.layers.Dense(3)(joint)
-        self.model = keras.Model({"question": question, "image": image},
-                                 logits)
+        self.model = keras.Model(
+            {"question": question, "image": image}, logits
+        )
 
     def _reference(self, inputs, guided):
         emb = _weights(self.model, "word_embedding")[0]
-        ux, bx, uy, by = (_weights(self.model, "fusion")[i]
-                          for i in range(4))
+        ux, bx, uy, by = (_weights(self.model, "fusion")[i] for i in range(4))
         e = emb[inputs["question"]].reshape(B, T * E)
         w1, b1 = _weights(self.model, "image_layer")
         h = np.maximum(_flat(inputs) @ w1 + b1, 0.0)
         qq, vv = np.tanh(e @ ux + bx), np.tanh(h @ uy + by)
         f = qq * vv
-        g_h = ((vv - f) * (1 - vv ** 2)) @ uy.T
+        g_h = ((vv - f) * (1 - vv**2)) @ uy.T
         g_image, _ = _image_backward(self.model, inputs, g_h, guided)
-        g_q = (((qq - f) * (1 - qq ** 2)) @ ux.T).reshape(B, T, E)
+        g_q = (((qq - f) * (1 - qq**2)) @ ux.T).reshape(B, T, E)
         return g_image.reshape(B, P, C), g_q
 
     def test_matches_the_formula_guided_and_plain(self):
         inputs = _inputs()
-        self.assertEqual([w.shape for w in
-                          self.model.get_layer("fusion").get_weights()][:4],
-                         [(T * E, D), (D,), (H, D), (D,)])
+        self.assertEqual(
+            [w.shape for w in self.model.get_layer("fusion").get_weights()][
+                :4
+            ],
+            [(T * E, D), (D,), (H, D), (D,)],
+        )
         for guided in (True, False):
-            result = explain.hadamard_explanation(self.model, inputs,
-                                                  guided=guided)
+            result = explain.hadamard_explanation(
+                self.model, inputs, guided=guided
+            )
             g_image, g_q = self._reference(inputs, guided)
             self.assertEqual(result.layer, "fusion")
             self.assertEqual(result.guided, guided)
-            np.testing.assert_allclose(result.image_gradient, g_image,
-                                       rtol=1e-4, atol=1e-6)
-            np.testing.assert_allclose(result.token_gradient, g_q,
-                                       rtol=1e-4, atol=1e-6)
-            np.testing.assert_allclose(result.token_scores,
-                                       _token_zscores(g_q), atol=1e-4)
+            np.testing.assert_allclose(
+                result.image_gradient, g_image, rtol=1e-4, atol=1e-6
+            )
+            np.testing.assert_allclose(
+                result.token_gradient, g_q, rtol=1e-4, atol=1e-6
+            )
+            np.testing.assert_allclose(
+                result.token_scores, _token_zscores(g_q), atol=1e-4
+            )
         # Guided differs from plain back-propagation on these weights.
-        plain = explain.hadamard_explanation(self.model, inputs,
-                                             guided=False)
+        plain = explain.hadamard_explanation(self.model, inputs, guided=False)
         guided = explain.hadamard_explanation(self.model, inputs)
-        self.assertGreater(np.abs(plain.image_gradient
-                                  - guided.image_gradient).max(), 1e-4)
+        self.assertGreater(
+            np.abs(plain.image_gradient - guided.image_gradient).max(), 1e-4
+        )
 
     def test_maps_and_scores(self):
         result = explain.hadamard_explanation(self.model, _inputs())
@@ -118,8 +130,9 @@ class MlbReferenceTest(absltest.TestCase):
         g = result.image_gradient
         reference = (g - g.mean(1, keepdims=True)) / g.std(1, keepdims=True)
         np.testing.assert_allclose(z, reference, rtol=1e-4, atol=1e-4)
-        np.testing.assert_allclose(result.image_map,
-                                   np.abs(reference).mean(-1), atol=1e-4)
+        np.testing.assert_allclose(
+            result.image_map, np.abs(reference).mean(-1), atol=1e-4
+        )
         self.assertEqual(result.image_map.shape, (B, P))
         self.assertTrue(np.all(result.image_map >= 0))
         # Padding scores 0; the real tokens' scores are z-scores.
@@ -138,12 +151,15 @@ class KnownAnswerTest(absltest.TestCase):
     def test_identity_mlb(self):
         question = keras.Input((1,), dtype="int32", name="question")
         image = keras.Input((D,), name="image")
-        q = keras.layers.Flatten()(keras.layers.Embedding(
-            3, D, name="word_embedding")(question))
-        mlb = fusion.LowRankBilinearPooling(D, units=None, activation=None,
-                                            use_bias=False, name="fusion")
-        model = keras.Model({"question": question, "image": image},
-                            mlb(q, image))
+        q = keras.layers.Flatten()(
+            keras.layers.Embedding(3, D, name="word_embedding")(question)
+        )
+        mlb = fusion.LowRankBilinearPooling(
+            D, units=None, activation=None, use_bias=False, name="fusion"
+        )
+        model = keras.Model(
+            {"question": question, "image": image}, mlb(q, image)
+        )
         mlb.set_weights([np.eye(D), np.eye(D)])
         rng = np.random.default_rng(3)
         embeddings = rng.normal(size=(3, D))
@@ -151,13 +167,16 @@ class KnownAnswerTest(absltest.TestCase):
         tokens = np.array([[1], [2]], np.int32)
         pixels = rng.normal(size=(2, D)).astype(np.float32)
         result = explain.hadamard_explanation(
-            model, {"question": tokens, "image": pixels})
+            model, {"question": tokens, "image": pixels}
+        )
         self.assertFalse(result.guided)  # No ReLU in this model.
         e = embeddings[tokens[:, 0]]
-        np.testing.assert_allclose(result.image_gradient, pixels * (1 - e),
-                                   rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(result.token_gradient[:, 0],
-                                   e * (1 - pixels), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            result.image_gradient, pixels * (1 - e), rtol=1e-5, atol=1e-6
+        )
+        np.testing.assert_allclose(
+            result.token_gradient[:, 0], e * (1 - pixels), rtol=1e-5, atol=1e-6
+        )
 
 
 class MiLayerTest(absltest.TestCase):
@@ -168,10 +187,10 @@ class MiLayerTest(absltest.TestCase):
     def test_image_as_first_input(self):
         keras.utils.set_random_seed(2)
         question, image, q, h = _trunks()
-        mi = mi_layers.MultiplicativeInteraction(3, form="low_rank", rank=D,
-                                                 name="fusion")
-        model = keras.Model({"question": question, "image": image},
-                            mi(h, q))
+        mi = mi_layers.MultiplicativeInteraction(
+            3, form="low_rank", rank=D, name="fusion"
+        )
+        model = keras.Model({"question": question, "image": image}, mi(h, q))
         inputs = _inputs(1)
         result = explain.hadamard_explanation(model, inputs)
         w1, b1 = _weights(model, "image_layer")
@@ -183,37 +202,50 @@ class MiLayerTest(absltest.TestCase):
         vv, qq = h @ b, e @ a
         f = vv * qq
         g_image, _ = _image_backward(model, inputs, (vv - f) @ b.T, True)
-        np.testing.assert_allclose(result.image_gradient,
-                                   g_image.reshape(B, P, C),
-                                   rtol=1e-4, atol=1e-6)
-        np.testing.assert_allclose(result.token_gradient,
-                                   ((qq - f) @ a.T).reshape(B, T, E),
-                                   rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(
+            result.image_gradient,
+            g_image.reshape(B, P, C),
+            rtol=1e-4,
+            atol=1e-6,
+        )
+        np.testing.assert_allclose(
+            result.token_gradient,
+            ((qq - f) @ a.T).reshape(B, T, E),
+            rtol=1e-4,
+            atol=1e-6,
+        )
 
 
 class ZooModelsTest(absltest.TestCase):
-
     def test_every_hadamard_model_and_the_others(self):
         spec = specs.VqaSpec(20, 5, "pixels", (16, 16, 3), 4)
         rng = np.random.default_rng(0)
-        inputs = {"question": np.array([[3, 4, 0, 0, 0]] * 2, np.int32),
-                  "image": rng.random((2, 16, 16, 3)).astype(np.float32)}
-        expected = {"mlb": "fusion", "marn": "fusion", "mi": "fusion",
-                    "ban": "bilinear_attention", "mfb": "fusion",
-                    "mfh": "fusion"}
+        inputs = {
+            "question": np.array([[3, 4, 0, 0, 0]] * 2, np.int32),
+            "image": rng.random((2, 16, 16, 3)).astype(np.float32),
+        }
+        expected = {
+            "mlb": "fusion",
+            "marn": "fusion",
+            "mi": "fusion",
+            "ban": "bilinear_attention",
+            "mfb": "fusion",
+            "mfh": "fusion",
+        }
         for name in vqa_models.VQA_MODELS.names():
-            model = vqa_models.VQA_MODELS.build(
-                name, spec, size="small")
+            model = vqa_models.VQA_MODELS.build(name, spec, size="small")
             if name in expected:
                 result = explain.hadamard_explanation(model, inputs)
                 self.assertEqual(result.layer, expected[name], name)
                 self.assertTrue(result.guided, name)  # The pixel CNN.
                 self.assertEqual(result.image_map.shape, (2, 16, 16))
-                self.assertGreater(np.abs(result.image_gradient).sum(), 0,
-                                   name)
+                self.assertGreater(
+                    np.abs(result.image_gradient).sum(), 0, name
+                )
             else:
                 with self.assertRaisesRegex(
-                        ValueError, f"Model '{name}' has no Hadamard"):
+                    ValueError, f"Model '{name}' has no Hadamard"
+                ):
                     explain.hadamard_explanation(model, inputs)
 
 
@@ -226,46 +258,53 @@ class TermsTest(absltest.TestCase):
         z = rng.normal(size=(2, 4)).astype(np.float32)  # [B, m]
         mlb = fusion.LowRankBilinearPooling(5, units=None)
         y = np.asarray(mlb(z, x))  # Builds the layer.
-        (a, b), = mlb.hadamard_terms(z, x)
-        np.testing.assert_allclose(y, np.asarray(a) * np.asarray(b),
-                                   rtol=1e-5, atol=1e-6)
+        ((a, b),) = mlb.hadamard_terms(z, x)
+        np.testing.assert_allclose(
+            y, np.asarray(a) * np.asarray(b), rtol=1e-5, atol=1e-6
+        )
         mi = mi_layers.MultiplicativeInteraction(2, form="low_rank", rank=3)
         y = np.asarray(mi(x, z))
-        (a, b), = mi.hadamard_terms(x, z)
-        rebuilt = (np.asarray(a) * np.asarray(b)) @ np.asarray(
-            mi.output_factor) + x @ np.asarray(mi.input_kernel) + (
-                z @ np.asarray(mi.context_kernel))[:, None] + np.asarray(
-                    mi.bias)
+        ((a, b),) = mi.hadamard_terms(x, z)
+        rebuilt = (
+            (np.asarray(a) * np.asarray(b)) @ np.asarray(mi.output_factor)
+            + x @ np.asarray(mi.input_kernel)
+            + (z @ np.asarray(mi.context_kernel))[:, None]
+            + np.asarray(mi.bias)
+        )
         np.testing.assert_allclose(y, rebuilt, rtol=1e-4, atol=1e-5)
         mfh = fusion.FactorizedBilinearPooling(
-            2, factor=3, order=2, power_normalize=False, l2_normalize=False)
+            2, factor=3, order=2, power_normalize=False, l2_normalize=False
+        )
         y = np.asarray(mfh(z, x))  # [B, S, 2·2]
         terms = mfh.hadamard_terms(z, x)
         self.assertLen(terms, 2)
         for i, (a, b) in enumerate(terms):
-            pooled = (np.asarray(a) * np.asarray(b)).reshape(
-                2, 3, 2, 3).sum(-1)
-            np.testing.assert_allclose(y[..., 2 * i:2 * i + 2], pooled,
-                                       rtol=1e-4, atol=1e-5)
+            pooled = (
+                (np.asarray(a) * np.asarray(b)).reshape(2, 3, 2, 3).sum(-1)
+            )
+            np.testing.assert_allclose(
+                y[..., 2 * i : 2 * i + 2], pooled, rtol=1e-4, atol=1e-5
+            )
 
 
 class ErrorsTest(absltest.TestCase):
-
     def test_bad_layer_name(self):
         question, image, q, h = _trunks()
         model = keras.Model(
             {"question": question, "image": image},
-            fusion.LowRankBilinearPooling(D, name="fusion")(q, h))
+            fusion.LowRankBilinearPooling(D, name="fusion")(q, h),
+        )
         with self.assertRaisesRegex(
-                ValueError, r"one of \['fusion'\], got layer='image_layer'"):
-            explain.hadamard_explanation(model, _inputs(),
-                                         layer="image_layer")
+            ValueError, r"one of \['fusion'\], got layer='image_layer'"
+        ):
+            explain.hadamard_explanation(model, _inputs(), layer="image_layer")
 
     def test_full_mi_form_is_no_hadamard_product(self):
         question, image, q, h = _trunks()
         model = keras.Model(
             {"question": question, "image": image},
-            mi_layers.MultiplicativeInteraction(3, name="fusion")(h, q))
+            mi_layers.MultiplicativeInteraction(3, name="fusion")(h, q),
+        )
         self.assertEqual(explain.hadamard_layers(model), [])
         with self.assertRaisesRegex(ValueError, "no Hadamard-product"):
             explain.hadamard_explanation(model, _inputs())
@@ -278,19 +317,23 @@ class ErrorsTest(absltest.TestCase):
         other = keras.layers.Dense(H)(keras.layers.Flatten()(image))
         model = keras.Model(
             {"question": question, "image": image},
-            fusion.LowRankBilinearPooling(D, name="fusion")(other, h))
-        with self.assertRaisesRegex(ValueError,
-                                    "exactly one of its two inputs"):
+            fusion.LowRankBilinearPooling(D, name="fusion")(other, h),
+        )
+        with self.assertRaisesRegex(
+            ValueError, "exactly one of its two inputs"
+        ):
             explain.hadamard_explanation(model, _inputs())
 
     def test_missing_embedding_layer(self):
         question, image, q, h = _trunks()
         model = keras.Model(
             {"question": question, "image": image},
-            fusion.LowRankBilinearPooling(D, name="fusion")(q, h))
+            fusion.LowRankBilinearPooling(D, name="fusion")(q, h),
+        )
         with self.assertRaisesRegex(ValueError, "no embedding layer 'words'"):
-            explain.hadamard_explanation(model, _inputs(),
-                                         embedding_layer="words")
+            explain.hadamard_explanation(
+                model, _inputs(), embedding_layer="words"
+            )
 
 
 if __name__ == "__main__":

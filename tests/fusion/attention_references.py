@@ -50,21 +50,25 @@ def joint_softmax(logits, x_mask=None, y_mask=None):
     batch, glimpses, rho, phi = logits.shape
     out = np.zeros_like(logits)
     for b in range(batch):
-        valid = np.outer(_valid(None if x_mask is None else x_mask[b], rho),
-                         _valid(None if y_mask is None else y_mask[b], phi))
+        valid = np.outer(
+            _valid(None if x_mask is None else x_mask[b], rho),
+            _valid(None if y_mask is None else y_mask[b], phi),
+        )
         for g in range(glimpses):
             out[b, g] = references.masked_softmax(logits[b, g], valid)
     return out
 
 
-def ban_maps(x, y, w, act=references.relu, x_mask=None, y_mask=None,
-             prefix=""):
+def ban_maps(
+    x, y, w, act=references.relu, x_mask=None, y_mask=None, prefix=""
+):
     """A_g = softmax(((1·p_gᵀ) ∘ σ(XᵀU)) σ(VᵀY)) over all valid pairs."""
     return joint_softmax(ban_logits(x, y, w, act, prefix), x_mask, y_mask)
 
 
-def ban_network(x, y, w, pool_size, act=references.relu, x_mask=None,
-                y_mask=None):
+def ban_network(
+    x, y, w, pool_size, act=references.relu, x_mask=None, y_mask=None
+):
     """Residual learning of attention (BAN Eqs. 9, 10) -> (joint, maps).
 
     f_0 = x; f'_g[k] = Σ_i Σ_j A_g[i, j] σ(f_g,i U'_g + b)_k σ(y_j V'_g + c)_k;
@@ -85,11 +89,16 @@ def ban_network(x, y, w, pool_size, act=references.relu, x_mask=None,
                 for i in range(rho):
                     for j in range(y.shape[1]):
                         hx = act(f[i] @ ux[g] + (0 if bx is None else bx[g]))
-                        hy = act(y[b, j] @ vy[g]
-                                 + (0 if by is None else by[g]))
+                        hy = act(
+                            y[b, j] @ vy[g] + (0 if by is None else by[g])
+                        )
                         feature[k] += maps[b, g, i, j] * hx[k] * hy[k]
-            pooled = np.array([feature[c * pool_size:(c + 1) * pool_size].sum()
-                               for c in range(rank // pool_size)])
+            pooled = np.array(
+                [
+                    feature[c * pool_size : (c + 1) * pool_size].sum()
+                    for c in range(rank // pool_size)
+                ]
+            )
             glimpse = pooled @ proj[g] + (0 if bp is None else bp[g])
             f = f + glimpse[None, :]
         valid = _valid(None if x_mask is None else x_mask[b], rho)
@@ -113,9 +122,11 @@ def dual_attention(mode, v, u, w, v_mask=None, u_mask=None):
         v_avg = v_ok / max(v_ok.sum(), 1)
         u_avg = u_ok / max(u_ok.sum(), 1)
         # v(0) = tanh(P(0) (1/N) Σ_n v_n), u(0) = (1/T) Σ_t u_t.
-        vk = np.tanh(sum(a * vn for a, vn in zip(v_avg, vb))
-                     @ w["visual_projection_kernel"][0]
-                     + get("visual_projection_bias", 0))
+        vk = np.tanh(
+            sum(a * vn for a, vn in zip(v_avg, vb))
+            @ w["visual_projection_kernel"][0]
+            + get("visual_projection_bias", 0)
+        )
         uk = sum(a * ut for a, ut in zip(u_avg, ub))
         alphas_v, alphas_u, vs, us = [v_avg], [u_avg], [vk], [uk]
         memory = vk * uk  # r-DAN: m(0) = v(0) ∘ u(0)
@@ -124,22 +135,34 @@ def dual_attention(mode, v, u, w, v_mask=None, u_mask=None):
             if mode == "reasoning":
                 m_v = m_u = memory
             # Visual attention.
-            h_v = [np.tanh(vn @ w["visual_kernel"][k] + get("visual_bias", k))
-                   * np.tanh(m_v @ w["visual_memory_kernel"][k]
-                             + get("visual_memory_bias", k)) for vn in vb]
+            h_v = [
+                np.tanh(vn @ w["visual_kernel"][k] + get("visual_bias", k))
+                * np.tanh(
+                    m_v @ w["visual_memory_kernel"][k]
+                    + get("visual_memory_bias", k)
+                )
+                for vn in vb
+            ]
             alpha_v = references.masked_softmax(
-                np.array([h @ w["visual_score_kernel"][k] for h in h_v]), v_ok)
-            vk = np.tanh(sum(a * vn for a, vn in zip(alpha_v, vb))
-                         @ w["visual_projection_kernel"][k + 1]
-                         + get("visual_projection_bias", k + 1))
+                np.array([h @ w["visual_score_kernel"][k] for h in h_v]), v_ok
+            )
+            vk = np.tanh(
+                sum(a * vn for a, vn in zip(alpha_v, vb))
+                @ w["visual_projection_kernel"][k + 1]
+                + get("visual_projection_bias", k + 1)
+            )
             # Textual attention.
-            h_u = [np.tanh(ut @ w["textual_kernel"][k]
-                           + get("textual_bias", k))
-                   * np.tanh(m_u @ w["textual_memory_kernel"][k]
-                             + get("textual_memory_bias", k)) for ut in ub]
+            h_u = [
+                np.tanh(ut @ w["textual_kernel"][k] + get("textual_bias", k))
+                * np.tanh(
+                    m_u @ w["textual_memory_kernel"][k]
+                    + get("textual_memory_bias", k)
+                )
+                for ut in ub
+            ]
             alpha_u = references.masked_softmax(
-                np.array([h @ w["textual_score_kernel"][k] for h in h_u]),
-                u_ok)
+                np.array([h @ w["textual_score_kernel"][k] for h in h_u]), u_ok
+            )
             uk = sum(a * ut for a, ut in zip(alpha_u, ub))
             memory = memory + vk * uk  # m(k) = m(k−1) + v(k) ∘ u(k)
             m_v, m_u = m_v + vk, m_u + uk  # m-DAN memories
@@ -150,8 +173,9 @@ def dual_attention(mode, v, u, w, v_mask=None, u_mask=None):
         if mode == "reasoning":
             outputs.append((memory, alphas_v, alphas_u))
         else:
-            outputs.append((np.concatenate(vs), np.concatenate(us),
-                            alphas_v, alphas_u))
+            outputs.append(
+                (np.concatenate(vs), np.concatenate(us), alphas_v, alphas_u)
+            )
     return tuple(np.array(list(t), np.float64) for t in zip(*outputs))
 
 

@@ -34,19 +34,28 @@ def call(layer, x, y, x_mask=None, y_mask=None):
 
 
 class FormulaTest(parameterized.TestCase):
-
     @parameterized.product(
-        pool_size=(1, 3), glimpses=(1, 3), use_bias=(True, False),
-        masked=("", "xy"))
+        pool_size=(1, 3),
+        glimpses=(1, 3),
+        use_bias=(True, False),
+        masked=("", "xy"),
+    )
     def test_matches_float64_reference(
-            self, pool_size, glimpses, use_bias, masked):
-        layer, w = built(glimpses, 6, pool_size=pool_size, use_bias=use_bias,
-                         attention_rank=4)
+        self, pool_size, glimpses, use_bias, masked
+    ):
+        layer, w = built(
+            glimpses,
+            6,
+            pool_size=pool_size,
+            use_bias=use_bias,
+            attention_rank=4,
+        )
         x, y = test_util.inputs(X_SHAPE, Y_SHAPE, seed=2)
         x_mask, y_mask = (X_MASK, Y_MASK) if masked else (None, None)
         joint, maps = call(layer, x, y, x_mask, y_mask)
         ref_joint, ref_maps = refs.ban_network(
-            x, y, w, pool_size, references.relu, x_mask, y_mask)
+            x, y, w, pool_size, references.relu, x_mask, y_mask
+        )
         self.assertEqual(joint.shape, (3, 6))
         self.assertEqual(maps.shape, (3, glimpses, 4, 5))
         backend.assert_allclose(maps, ref_maps, **backend.close(atol=1e-12))
@@ -69,22 +78,42 @@ class FormulaTest(parameterized.TestCase):
         for v in attention.weights:
             v.assign(w["attention/" + v.name])
         backend.assert_allclose(
-            maps, attention(x, y, x_mask=X_MASK, y_mask=Y_MASK),
-            **backend.close(rtol=1e-12, atol=0))
+            maps,
+            attention(x, y, x_mask=X_MASK, y_mask=Y_MASK),
+            **backend.close(rtol=1e-12, atol=0),
+        )
 
     @parameterized.parameters(
         # (G, K, K', k, use_bias): attention (N + M + G)K' (+ 2K') and per
         # glimpse U' [N, K], V' [M, K], P [K/k, N] (+ K + K + N).
-        (2, 6, None, 3, True,
-         (6 + 7 + 2) * 6 + 2 * 6 + 2 * (6 * 6 + 7 * 6 + 2 * 6 + 6 + 6 + 6)),
-        (3, 6, 4, 2, True,
-         (6 + 7 + 3) * 4 + 2 * 4 + 3 * (6 * 6 + 7 * 6 + 3 * 6 + 6 + 6 + 6)),
+        (
+            2,
+            6,
+            None,
+            3,
+            True,
+            (6 + 7 + 2) * 6 + 2 * 6 + 2 * (6 * 6 + 7 * 6 + 2 * 6 + 6 + 6 + 6),
+        ),
+        (
+            3,
+            6,
+            4,
+            2,
+            True,
+            (6 + 7 + 3) * 4 + 2 * 4 + 3 * (6 * 6 + 7 * 6 + 3 * 6 + 6 + 6 + 6),
+        ),
         (1, 4, 5, 1, False, (6 + 7 + 1) * 5 + (6 * 4 + 7 * 4 + 4 * 6)),
     )
-    def test_parameter_count(self, glimpses, rank, attention_rank, pool_size,
-                             use_bias, count):
-        layer, _ = built(glimpses, rank, attention_rank=attention_rank,
-                         pool_size=pool_size, use_bias=use_bias)
+    def test_parameter_count(
+        self, glimpses, rank, attention_rank, pool_size, use_bias, count
+    ):
+        layer, _ = built(
+            glimpses,
+            rank,
+            attention_rank=attention_rank,
+            pool_size=pool_size,
+            use_bias=use_bias,
+        )
         self.assertEqual(layer.count_params(), count)
 
 
@@ -98,8 +127,11 @@ class StructureTest(parameterized.TestCase):
         layer.projection_bias.assign(np.zeros(layer.projection_bias.shape))
         x, y = test_util.inputs(X_SHAPE, Y_SHAPE, seed=5)
         joint, _ = call(layer, x, y, X_MASK)
-        backend.assert_allclose(joint, (x * X_MASK[..., None]).sum(1),
-                                **backend.close(rtol=1e-12, atol=0))
+        backend.assert_allclose(
+            joint,
+            (x * X_MASK[..., None]).sum(1),
+            **backend.close(rtol=1e-12, atol=0),
+        )
 
     def test_matrix_form_of_one_glimpse(self):
         # Eq. 3 f'_k = σ(XᵀU')ᵀ_k A σ(YᵀV')_k, f = Pᵀ sum_pool(f') + d and
@@ -109,17 +141,23 @@ class StructureTest(parameterized.TestCase):
         joint, maps = call(layer, x, y)
         for b in range(3):
             big_x, big_y = x[b].T, y[b].T
-            hx = references.relu(big_x.T @ w["feature_x_kernel"][0]
-                                 + w["feature_x_bias"][0])  # [ρ, K]
-            hy = references.relu(big_y.T @ w["feature_y_kernel"][0]
-                                 + w["feature_y_bias"][0])  # [φ, K]
-            f_prime = np.array([hx[:, k] @ maps[b, 0] @ hy[:, k]
-                                for k in range(6)])
-            f = (f_prime.reshape(3, 2).sum(-1) @ w["projection_kernel"][0]
-                 + w["projection_bias"][0])
+            hx = references.relu(
+                big_x.T @ w["feature_x_kernel"][0] + w["feature_x_bias"][0]
+            )  # [ρ, K]
+            hy = references.relu(
+                big_y.T @ w["feature_y_kernel"][0] + w["feature_y_bias"][0]
+            )  # [φ, K]
+            f_prime = np.array(
+                [hx[:, k] @ maps[b, 0] @ hy[:, k] for k in range(6)]
+            )
+            f = (
+                f_prime.reshape(3, 2).sum(-1) @ w["projection_kernel"][0]
+                + w["projection_bias"][0]
+            )
             f_1 = np.outer(f, np.ones(4)) + big_x  # [N, ρ]
-            backend.assert_allclose(joint[b], f_1.sum(axis=1),
-                                    **backend.close(atol=0))
+            backend.assert_allclose(
+                joint[b], f_1.sum(axis=1), **backend.close(atol=0)
+            )
 
     def test_no_valid_box_adds_only_the_biases(self):
         # Example 2 has no valid box: zero maps, f' = 0, each glimpse adds
@@ -131,8 +169,9 @@ class StructureTest(parameterized.TestCase):
         backend.assert_array_equal(maps[2], 0.0)
         valid = X_MASK[2]
         expected = (x[2][valid] + w["projection_bias"].sum(0)).sum(0)
-        backend.assert_allclose(joint[2], expected,
-                                **backend.close(rtol=1e-12, atol=0))
+        backend.assert_allclose(
+            joint[2], expected, **backend.close(rtol=1e-12, atol=0)
+        )
         no_token = X_MASK.copy()
         no_token[1] = False
         joint, _ = call(layer, x, y, no_token, Y_MASK)
@@ -144,15 +183,21 @@ class StructureTest(parameterized.TestCase):
         x, y = test_util.inputs(X_SHAPE, Y_SHAPE, seed=7)
         junk_x, junk_y = test_util.inputs((3, 3, 6), (3, 2, 7), seed=8)
         joint, maps = call(
-            layer, np.concatenate([x, 10 * junk_x], 1),
+            layer,
+            np.concatenate([x, 10 * junk_x], 1),
             np.concatenate([y, 10 * junk_y], 1),
             np.concatenate([X_MASK, np.zeros((3, 3), bool)], 1),
-            np.concatenate([Y_MASK, np.zeros((3, 2), bool)], 1))
+            np.concatenate([Y_MASK, np.zeros((3, 2), bool)], 1),
+        )
         ref_joint, ref_maps = call(layer, x, y, X_MASK, Y_MASK)
-        backend.assert_allclose(joint, ref_joint,
-                                **backend.close(rtol=1e-12, atol=1e-12))
-        backend.assert_allclose(maps[:, :, :4, :5], ref_maps,
-                                **backend.close(rtol=1e-12, atol=1e-15))
+        backend.assert_allclose(
+            joint, ref_joint, **backend.close(rtol=1e-12, atol=1e-12)
+        )
+        backend.assert_allclose(
+            maps[:, :, :4, :5],
+            ref_maps,
+            **backend.close(rtol=1e-12, atol=1e-15),
+        )
 
     def test_joint_is_invariant_to_permutations(self):
         layer, _ = built(2)
@@ -161,35 +206,45 @@ class StructureTest(parameterized.TestCase):
         joint, maps = call(layer, x, y)
         joint_p, maps_p = call(layer, x[:, px], y[:, py])
         backend.assert_allclose(joint_p, joint, **backend.close(atol=0))
-        backend.assert_allclose(maps_p, maps[:, :, px][:, :, :, py],
-                                **backend.close(rtol=1e-12, atol=0))
+        backend.assert_allclose(
+            maps_p,
+            maps[:, :, px][:, :, :, py],
+            **backend.close(rtol=1e-12, atol=0),
+        )
 
     def test_maps_are_distributions(self):
         layer, _ = built(3)
         x, y = test_util.inputs(X_SHAPE, Y_SHAPE, seed=10)
         _, maps = call(layer, x, y, X_MASK, Y_MASK)
         self.assertTrue((maps >= 0).all())
-        backend.assert_allclose(maps.sum((-2, -1))[:2], 1.0,
-                                **backend.close(rtol=1e-12, atol=0))
+        backend.assert_allclose(
+            maps.sum((-2, -1))[:2], 1.0, **backend.close(rtol=1e-12, atol=0)
+        )
         backend.assert_array_equal(maps[2], 0.0)  # no valid box
         backend.assert_array_equal(maps[0][:, 2:], 0.0)
         backend.assert_array_equal(maps[0][:, :, [1, 4]], 0.0)
 
 
 class KerasApiTest(parameterized.TestCase):
-
     def test_attention_shares_the_weight_arguments(self):
         layer = BilinearAttentionNetwork(
-            2, 6, kernel_initializer="ones", kernel_regularizer="l2",
-            kernel_constraint="non_neg")
+            2,
+            6,
+            kernel_initializer="ones",
+            kernel_regularizer="l2",
+            kernel_constraint="non_neg",
+        )
         layer(*test_util.inputs(X_SHAPE, Y_SHAPE, dtype="float32"))
         inner = layer.attention
-        self.assertIsInstance(inner.kernel_regularizer,
-                              type(layer.kernel_regularizer))
-        self.assertIsInstance(inner.kernel_constraint,
-                              type(layer.kernel_constraint))
-        inner_kernels = [w for w in inner.trainable_weights
-                         if "bias" not in w.name]
+        self.assertIsInstance(
+            inner.kernel_regularizer, type(layer.kernel_regularizer)
+        )
+        self.assertIsInstance(
+            inner.kernel_constraint, type(layer.kernel_constraint)
+        )
+        inner_kernels = [
+            w for w in inner.trainable_weights if "bias" not in w.name
+        ]
         self.assertNotEmpty(inner_kernels)
         for weight in inner_kernels:
             backend.assert_array_equal(weight, 1.0)
@@ -197,16 +252,33 @@ class KerasApiTest(parameterized.TestCase):
 
     def test_config_round_trip(self):
         layer = BilinearAttentionNetwork(
-            4, 12, attention_rank=9, pool_size=4, activation="tanh",
-            use_bias=False, bias_regularizer="l2", name="ban")
+            4,
+            12,
+            attention_rank=9,
+            pool_size=4,
+            activation="tanh",
+            use_bias=False,
+            bias_regularizer="l2",
+            name="ban",
+        )
         config = layer.get_config()
         clone = BilinearAttentionNetwork.from_config(config)
         self.assertEqual(clone.get_config(), config)
-        for key in ("glimpses", "rank", "attention_rank", "pool_size",
-                    "activation", "use_bias", "kernel_initializer",
-                    "bias_initializer", "kernel_regularizer",
-                    "bias_regularizer", "activity_regularizer",
-                    "kernel_constraint", "bias_constraint"):
+        for key in (
+            "glimpses",
+            "rank",
+            "attention_rank",
+            "pool_size",
+            "activation",
+            "use_bias",
+            "kernel_initializer",
+            "bias_initializer",
+            "kernel_regularizer",
+            "bias_regularizer",
+            "activity_regularizer",
+            "kernel_constraint",
+            "bias_constraint",
+        ):
             self.assertIn(key, config)
         self.assertEqual(clone.attention.rank, 9)
 
@@ -214,8 +286,10 @@ class KerasApiTest(parameterized.TestCase):
         layer = BilinearAttentionNetwork(2, 6)
         x, y = test_util.inputs(X_SHAPE, Y_SHAPE, dtype="float32")
         joint, maps = layer(x, y, y_mask=Y_MASK)
-        self.assertEqual(layer.compute_output_shape(x.shape, y.shape),
-                         (tuple(joint.shape), tuple(maps.shape)))
+        self.assertEqual(
+            layer.compute_output_shape(x.shape, y.shape),
+            (tuple(joint.shape), tuple(maps.shape)),
+        )
         self.assertEqual(tuple(joint.shape), (3, 6))
 
     def test_symbolic_call_with_unknown_sizes(self):
@@ -232,10 +306,20 @@ class KerasApiTest(parameterized.TestCase):
         layer(*test_util.inputs(X_SHAPE, Y_SHAPE, dtype="float32"))
         self.assertEqual(
             sorted(v.path.split("/", 1)[1] for v in layer.weights),
-            ["attention/glimpse_kernel", "attention/x_bias",
-             "attention/x_kernel", "attention/y_bias", "attention/y_kernel",
-             "feature_x_bias", "feature_x_kernel", "feature_y_bias",
-             "feature_y_kernel", "projection_bias", "projection_kernel"])
+            [
+                "attention/glimpse_kernel",
+                "attention/x_bias",
+                "attention/x_kernel",
+                "attention/y_bias",
+                "attention/y_kernel",
+                "feature_x_bias",
+                "feature_x_kernel",
+                "feature_y_bias",
+                "feature_y_kernel",
+                "projection_bias",
+                "projection_kernel",
+            ],
+        )
 
     def test_keras_mask_is_used_as_x_mask(self):
         ids = keras.Input((4,), dtype="int32")
@@ -256,43 +340,60 @@ class KerasApiTest(parameterized.TestCase):
 
 
 class BadInputTest(parameterized.TestCase):
-
     @parameterized.parameters(
-        (dict(glimpses=-1, rank=6), r"`glimpses` must be a positive integer, "
-         r"got glimpses=-1\."),
+        (
+            dict(glimpses=-1, rank=6),
+            r"`glimpses` must be a positive integer, "
+            r"got glimpses=-1\.",
+        ),
         (dict(glimpses=2, rank=0), r"got rank=0"),
-        (dict(glimpses=2, rank=6, attention_rank=0),
-         r"`attention_rank` must be a positive integer, got attention_rank=0"),
-        (dict(glimpses=2, rank=6, pool_size=0),
-         r"`pool_size` must be a positive integer, got pool_size=0"),
-        (dict(glimpses=2, rank=7, pool_size=3),
-         r"`rank` must be a multiple of `pool_size` \(the k-sum pooling sums "
-         r"windows of pool_size features\), got rank=7 and pool_size=3\."),
+        (
+            dict(glimpses=2, rank=6, attention_rank=0),
+            r"`attention_rank` must be a positive integer, got attention_rank=0",
+        ),
+        (
+            dict(glimpses=2, rank=6, pool_size=0),
+            r"`pool_size` must be a positive integer, got pool_size=0",
+        ),
+        (
+            dict(glimpses=2, rank=7, pool_size=3),
+            r"`rank` must be a multiple of `pool_size` \(the k-sum pooling sums "
+            r"windows of pool_size features\), got rank=7 and pool_size=3\.",
+        ),
         (dict(glimpses=2, rank=6, use_bias="no"), r"got use_bias='no'"),
-        (dict(glimpses=2, rank=6, return_logits=True),
-         r"Unrecognized keyword arguments passed to BilinearAttentionNetwork: "
-         r"\{'return_logits': True\}"),
+        (
+            dict(glimpses=2, rank=6, return_logits=True),
+            r"Unrecognized keyword arguments passed to BilinearAttentionNetwork: "
+            r"\{'return_logits': True\}",
+        ),
     )
     def test_bad_arguments(self, kwargs, message):
         with self.assertRaisesRegex(ValueError, message):
             BilinearAttentionNetwork(**kwargs)
 
     @parameterized.parameters(
-        ((3, 4), (3, 5, 7), r"BilinearAttentionNetwork: x has shape \(3, 4\) "
-         r"and y has shape \(3, 5, 7\); x must have rank 3"),
+        (
+            (3, 4),
+            (3, 5, 7),
+            r"BilinearAttentionNetwork: x has shape \(3, 4\) "
+            r"and y has shape \(3, 5, 7\); x must have rank 3",
+        ),
         ((3, 4, 6), (4, 5, 7), r"the batch sizes differ"),
     )
     def test_bad_shapes(self, x_shape, y_shape, message):
         with self.assertRaisesRegex(ValueError, message):
-            BilinearAttentionNetwork(2, 6)(np.zeros(x_shape, "float32"),
-                                           np.zeros(y_shape, "float32"))
+            BilinearAttentionNetwork(2, 6)(
+                np.zeros(x_shape, "float32"), np.zeros(y_shape, "float32")
+            )
 
     def test_bad_mask_shape(self):
         x, y = test_util.inputs(X_SHAPE, Y_SHAPE, dtype="float32")
         with self.assertRaisesRegex(
-                ValueError, r"BilinearAttentionNetwork: y_mask has shape "
-                r"\(3, 4\) and y has shape \(3, 5, 7\); y_mask must be "
-                r"\[batch, positions\] = \(3, 5\)\."):
+            ValueError,
+            r"BilinearAttentionNetwork: y_mask has shape "
+            r"\(3, 4\) and y has shape \(3, 5, 7\); y_mask must be "
+            r"\[batch, positions\] = \(3, 5\)\.",
+        ):
             BilinearAttentionNetwork(2, 6)(x, y, y_mask=np.ones((3, 4), bool))
 
 

@@ -36,28 +36,41 @@ def masks(which):
 
 def call(layer, x, y, x_mask=None, y_mask=None):
     out = layer(x, y, x_mask=x_mask, y_mask=y_mask)
-    return tuple(as_numpy(t) for t in out) if isinstance(out, tuple) else (
-        as_numpy(out))
+    return (
+        tuple(as_numpy(t) for t in out)
+        if isinstance(out, tuple)
+        else (as_numpy(out))
+    )
 
 
 class FormulaTest(parameterized.TestCase):
-
     @parameterized.product(
-        activation=("relu", None), use_bias=(True, False),
-        masked=("", "x", "y", "xy"), glimpses=(1, 3))
+        activation=("relu", None),
+        use_bias=(True, False),
+        masked=("", "x", "y", "xy"),
+        glimpses=(1, 3),
+    )
     def test_matches_float64_reference(
-            self, activation, use_bias, masked, glimpses):
-        layer, w = built(glimpses, activation=activation, use_bias=use_bias,
-                         return_logits=True)
+        self, activation, use_bias, masked, glimpses
+    ):
+        layer, w = built(
+            glimpses,
+            activation=activation,
+            use_bias=use_bias,
+            return_logits=True,
+        )
         x, y = test_util.inputs(X_SHAPE, Y_SHAPE, seed=2)
         x_mask, y_mask = masks(masked)
         maps, logits = call(layer, x, y, x_mask, y_mask)
         act = references.relu if activation else references.identity
         backend.assert_allclose(
-            logits, refs.ban_logits(x, y, w, act), **backend.close(atol=1e-12))
+            logits, refs.ban_logits(x, y, w, act), **backend.close(atol=1e-12)
+        )
         backend.assert_allclose(
-            maps, refs.ban_maps(x, y, w, act, x_mask, y_mask),
-            **backend.close(atol=1e-12))
+            maps,
+            refs.ban_maps(x, y, w, act, x_mask, y_mask),
+            **backend.close(atol=1e-12),
+        )
         self.assertEqual(maps.shape, (3, glimpses, 4, 5))
 
     def test_matrix_form_of_the_paper(self):
@@ -74,11 +87,13 @@ class FormulaTest(parameterized.TestCase):
                 ones_p = np.outer(np.ones(4), w["glimpse_kernel"][g])
                 logits = (ones_p * hx) @ hy
                 expected = np.exp(logits) / np.exp(logits).sum()
-                backend.assert_allclose(maps[b, g], expected,
-                                        **backend.close(atol=0))
+                backend.assert_allclose(
+                    maps[b, g], expected, **backend.close(atol=0)
+                )
 
-    @parameterized.parameters((True, 6 * 3 + 3 + 7 * 3 + 3 + 2 * 3),
-                              (False, 6 * 3 + 7 * 3 + 2 * 3))
+    @parameterized.parameters(
+        (True, 6 * 3 + 3 + 7 * 3 + 3 + 2 * 3), (False, 6 * 3 + 7 * 3 + 2 * 3)
+    )
     def test_parameter_count(self, use_bias, count):
         # U [N, K], V [M, K], p_g [G, K] and the biases b_U, b_V [K].
         layer, _ = built(2, 3, use_bias=use_bias)
@@ -105,8 +120,10 @@ class StructureTest(parameterized.TestCase):
         total = maps.sum(axis=(-2, -1))
         expected = valid.any(axis=(-2, -1)).astype(float)  # 0 if all masked
         backend.assert_allclose(
-            total, np.broadcast_to(expected, total.shape),
-            **backend.close(rtol=1e-12, atol=0))
+            total,
+            np.broadcast_to(expected, total.shape),
+            **backend.close(rtol=1e-12, atol=0),
+        )
 
     def test_fully_masked_example_gives_zeros_not_nan(self):
         layer, _ = built(2)
@@ -120,36 +137,47 @@ class StructureTest(parameterized.TestCase):
         layer, _ = built(1)
         x, y = test_util.inputs(X_SHAPE, Y_SHAPE, seed=6)
         maps = call(layer, x, y)
-        backend.assert_allclose(maps.sum(axis=(-2, -1)), 1.0,
-                                **backend.close(rtol=1e-12, atol=0))
+        backend.assert_allclose(
+            maps.sum(axis=(-2, -1)), 1.0, **backend.close(rtol=1e-12, atol=0)
+        )
         self.assertGreater(np.abs(maps.sum(-1) - 1.0).max(), 0.1)
 
     def test_logits_are_bilinear_without_activation_and_bias(self):
-        layer, _ = built(2, activation=None, use_bias=False,
-                         return_logits=True)
+        layer, _ = built(
+            2, activation=None, use_bias=False, return_logits=True
+        )
         x1, y1 = test_util.inputs(X_SHAPE, Y_SHAPE, seed=7)
         x2, y2 = test_util.inputs(X_SHAPE, Y_SHAPE, seed=8)
         a, b = 1.3, -0.7
         logits = lambda x, y: call(layer, x, y)[1]
         backend.assert_allclose(
             logits(a * x1 + b * x2, y1),
-            a * logits(x1, y1) + b * logits(x2, y1), **backend.close())
+            a * logits(x1, y1) + b * logits(x2, y1),
+            **backend.close(),
+        )
         backend.assert_allclose(
             logits(x1, a * y1 + b * y2),
-            a * logits(x1, y1) + b * logits(x1, y2), **backend.close())
+            a * logits(x1, y1) + b * logits(x1, y2),
+            **backend.close(),
+        )
 
     def test_padding_does_not_change_the_valid_block(self):
         # Appending masked tokens and boxes of any content changes nothing.
         layer, _ = built(2)
         x, y = test_util.inputs(X_SHAPE, Y_SHAPE, seed=9)
         junk_x, junk_y = test_util.inputs((3, 2, 6), (3, 3, 7), seed=10)
-        padded = call(layer, np.concatenate([x, 10 * junk_x], 1),
-                      np.concatenate([y, 10 * junk_y], 1),
-                      np.concatenate([X_MASK, np.zeros((3, 2), bool)], 1),
-                      np.concatenate([Y_MASK, np.zeros((3, 3), bool)], 1))
-        backend.assert_allclose(padded[:, :, :4, :5],
-                                call(layer, x, y, X_MASK, Y_MASK),
-                                **backend.close(rtol=1e-12, atol=1e-15))
+        padded = call(
+            layer,
+            np.concatenate([x, 10 * junk_x], 1),
+            np.concatenate([y, 10 * junk_y], 1),
+            np.concatenate([X_MASK, np.zeros((3, 2), bool)], 1),
+            np.concatenate([Y_MASK, np.zeros((3, 3), bool)], 1),
+        )
+        backend.assert_allclose(
+            padded[:, :, :4, :5],
+            call(layer, x, y, X_MASK, Y_MASK),
+            **backend.close(rtol=1e-12, atol=1e-15),
+        )
         backend.assert_array_equal(padded[:, :, 4:], 0.0)
         backend.assert_array_equal(padded[:, :, :, 5:], 0.0)
 
@@ -159,8 +187,11 @@ class StructureTest(parameterized.TestCase):
         px, py = np.array([2, 0, 3, 1]), np.array([4, 1, 0, 3, 2])
         maps = call(layer, x, y)
         permuted = call(layer, x[:, px], y[:, py])
-        backend.assert_allclose(permuted, maps[:, :, px][:, :, :, py],
-                                **backend.close(rtol=1e-12, atol=0))
+        backend.assert_allclose(
+            permuted,
+            maps[:, :, px][:, :, :, py],
+            **backend.close(rtol=1e-12, atol=0),
+        )
 
     def test_keras_mask_is_used_as_x_mask(self):
         # Token ids with 0 = padding: Embedding(mask_zero=True) feeds x_mask.
@@ -179,19 +210,33 @@ class StructureTest(parameterized.TestCase):
 
 
 class KerasApiTest(parameterized.TestCase):
-
     def test_config_round_trip(self):
         layer = BilinearAttention(
-            4, 8, activation="tanh", use_bias=False, return_logits=True,
-            kernel_regularizer="l2", name="ban")
+            4,
+            8,
+            activation="tanh",
+            use_bias=False,
+            return_logits=True,
+            kernel_regularizer="l2",
+            name="ban",
+        )
         config = layer.get_config()
         clone = BilinearAttention.from_config(config)
         self.assertEqual(clone.get_config(), config)
-        for key in ("glimpses", "rank", "activation", "use_bias",
-                    "return_logits", "kernel_initializer", "bias_initializer",
-                    "kernel_regularizer", "bias_regularizer",
-                    "activity_regularizer", "kernel_constraint",
-                    "bias_constraint"):
+        for key in (
+            "glimpses",
+            "rank",
+            "activation",
+            "use_bias",
+            "return_logits",
+            "kernel_initializer",
+            "bias_initializer",
+            "kernel_regularizer",
+            "bias_regularizer",
+            "activity_regularizer",
+            "kernel_constraint",
+            "bias_constraint",
+        ):
             self.assertIn(key, config)
 
     @parameterized.parameters(False, True)
@@ -199,8 +244,11 @@ class KerasApiTest(parameterized.TestCase):
         layer = BilinearAttention(2, 3, return_logits=return_logits)
         x, y = test_util.inputs(X_SHAPE, Y_SHAPE, dtype="float32")
         out = layer(x, y, x_mask=X_MASK)
-        shapes = tuple(tuple(t.shape) for t in out) if return_logits else (
-            tuple(out.shape))
+        shapes = (
+            tuple(tuple(t.shape) for t in out)
+            if return_logits
+            else (tuple(out.shape))
+        )
         self.assertEqual(layer.compute_output_shape(x.shape, y.shape), shapes)
 
     def test_symbolic_call_with_unknown_sizes(self):
@@ -216,7 +264,8 @@ class KerasApiTest(parameterized.TestCase):
         layer(*test_util.inputs(X_SHAPE, Y_SHAPE, dtype="float32"))
         self.assertEqual(
             sorted(v.name for v in layer.weights),
-            ["glimpse_kernel", "x_bias", "x_kernel", "y_bias", "y_kernel"])
+            ["glimpse_kernel", "x_bias", "x_kernel", "y_bias", "y_kernel"],
+        )
 
     def test_docstring_example(self):
         result = doctest.testmod(ban_module)
@@ -225,48 +274,76 @@ class KerasApiTest(parameterized.TestCase):
 
 
 class BadInputTest(parameterized.TestCase):
-
     @parameterized.parameters(
-        (dict(glimpses=0, rank=2), r"`glimpses` must be a positive integer, "
-         r"got glimpses=0\."),
+        (
+            dict(glimpses=0, rank=2),
+            r"`glimpses` must be a positive integer, "
+            r"got glimpses=0\.",
+        ),
         (dict(glimpses=2.0, rank=2), r"got glimpses=2\.0"),
-        (dict(glimpses=2, rank=None), r"`rank` must be a positive integer, "
-         r"got rank=None\."),
+        (
+            dict(glimpses=2, rank=None),
+            r"`rank` must be a positive integer, "
+            r"got rank=None\.",
+        ),
         (dict(glimpses=2, rank=True), r"got rank=True"),
-        (dict(glimpses=2, rank=2, return_logits="yes"),
-         r"`return_logits` must be a bool, got return_logits='yes'\."),
+        (
+            dict(glimpses=2, rank=2, return_logits="yes"),
+            r"`return_logits` must be a bool, got return_logits='yes'\.",
+        ),
         (dict(glimpses=2, rank=2, use_bias=1), r"got use_bias=1"),
-        (dict(glimpses=2, rank=2, pool_size=3),
-         r"Unrecognized keyword arguments passed to BilinearAttention: "
-         r"\{'pool_size': 3\}"),
+        (
+            dict(glimpses=2, rank=2, pool_size=3),
+            r"Unrecognized keyword arguments passed to BilinearAttention: "
+            r"\{'pool_size': 3\}",
+        ),
     )
     def test_bad_arguments(self, kwargs, message):
         with self.assertRaisesRegex(ValueError, message):
             BilinearAttention(**kwargs)
 
     @parameterized.parameters(
-        ((3, 6), (3, 5, 7), r"x has shape \(3, 6\) and y has shape "
-         r"\(3, 5, 7\); x must have rank 3"),
+        (
+            (3, 6),
+            (3, 5, 7),
+            r"x has shape \(3, 6\) and y has shape "
+            r"\(3, 5, 7\); x must have rank 3",
+        ),
         ((3, 4, 6), (3, 5, 2, 7), r"y must have rank 3"),
-        ((3, 4, 6), (2, 5, 7), r"BilinearAttention: x has shape \(3, 4, 6\) "
-         r"and y has shape \(2, 5, 7\); the batch sizes differ\."),
+        (
+            (3, 4, 6),
+            (2, 5, 7),
+            r"BilinearAttention: x has shape \(3, 4, 6\) "
+            r"and y has shape \(2, 5, 7\); the batch sizes differ\.",
+        ),
     )
     def test_bad_shapes(self, x_shape, y_shape, message):
         with self.assertRaisesRegex(ValueError, message):
-            BilinearAttention(2, 3)(np.zeros(x_shape, "float32"),
-                                    np.zeros(y_shape, "float32"))
+            BilinearAttention(2, 3)(
+                np.zeros(x_shape, "float32"), np.zeros(y_shape, "float32")
+            )
 
     def test_unknown_feature_size(self):
         with self.assertRaisesRegex(
-                ValueError, r"x has shape \(None, 4, None\) .*the feature "
-                r"\(last\) axes must be known"):
+            ValueError,
+            r"x has shape \(None, 4, None\) .*the feature "
+            r"\(last\) axes must be known",
+        ):
             BilinearAttention(2, 3).build((None, 4, None), (None, 5, 7))
 
     @parameterized.parameters(
-        ("x_mask", (3, 5), r"x_mask has shape \(3, 5\) and x has shape "
-         r"\(3, 4, 6\); x_mask must be \[batch, positions\] = \(3, 4\)\."),
-        ("y_mask", (3, 5, 1), r"y_mask has shape \(3, 5, 1\) and y has "
-         r"shape \(3, 5, 7\)"),
+        (
+            "x_mask",
+            (3, 5),
+            r"x_mask has shape \(3, 5\) and x has shape "
+            r"\(3, 4, 6\); x_mask must be \[batch, positions\] = \(3, 4\)\.",
+        ),
+        (
+            "y_mask",
+            (3, 5, 1),
+            r"y_mask has shape \(3, 5, 1\) and y has "
+            r"shape \(3, 5, 7\)",
+        ),
     )
     def test_bad_mask_shapes(self, name, shape, message):
         x, y = test_util.inputs(X_SHAPE, Y_SHAPE, dtype="float32")

@@ -51,13 +51,13 @@ def bare(units=6, **kwargs):
 
 
 class FormulaTest(parameterized.TestCase):
-
     @parameterized.product(shapes=SHAPES, normalization=NORMALIZATIONS)
     def test_matches_float64_reference(self, shapes, normalization):
         x, y = test_util.inputs(*shapes)
         z, w = run(make(normalization=normalization), x, y)
-        expected = ref.block(x, y, w, chunks=2, rank=2,
-                             normalization=normalization)
+        expected = ref.block(
+            x, y, w, chunks=2, rank=2, normalization=normalization
+        )
         self.assertEqual(z.shape, expected.shape)
         backend.assert_allclose(z, expected, **backend.close())
 
@@ -77,8 +77,13 @@ class FormulaTest(parameterized.TestCase):
         sizes = dict(SIZES)
         sizes.update(kwargs)
         expected = ref.block(
-            x, y, w, chunks=sizes["chunks"], rank=sizes["rank"],
-            activation=np.tanh if "activation" in kwargs else lambda t: t)
+            x,
+            y,
+            w,
+            chunks=sizes["chunks"],
+            rank=sizes["rank"],
+            activation=np.tanh if "activation" in kwargs else lambda t: t,
+        )
         backend.assert_allclose(z, expected, **backend.close())
 
     def test_equals_the_block_superdiagonal_tensor(self):
@@ -93,10 +98,12 @@ class FormulaTest(parameterized.TestCase):
             b = w["y_factor"][c].reshape(s, rank, s)
             block = slice(c * s, (c + 1) * s)
             core[block, block, block] = np.einsum("irk,jrk->ijk", a, b)
-        fused = np.einsum("bi,ijk,bj->bk", x @ w["x_kernel"], core,
-                          y @ w["y_kernel"])
-        backend.assert_allclose(z, fused @ w["output_kernel"],
-                                **backend.close())
+        fused = np.einsum(
+            "bi,ijk,bj->bk", x @ w["x_kernel"], core, y @ w["y_kernel"]
+        )
+        backend.assert_allclose(
+            z, fused @ w["output_kernel"], **backend.close()
+        )
 
     def test_dropout_is_unbiased(self):
         x, y = test_util.inputs((1, 6), (1, 5))
@@ -106,8 +113,9 @@ class FormulaTest(parameterized.TestCase):
         z = as_numpy(layer(xs, ys, training=True))
         error = z.std(0) / np.sqrt(len(z))
         self.assertGreater(error.min(), 0)
-        np.testing.assert_array_less(np.abs(z.mean(0) - expected[0]),
-                                     5 * error)
+        np.testing.assert_array_less(
+            np.abs(z.mean(0) - expected[0]), 5 * error
+        )
 
 
 class StructureTest(parameterized.TestCase):
@@ -115,19 +123,23 @@ class StructureTest(parameterized.TestCase):
 
     @parameterized.parameters("before_concat", None)
     def test_chunk_c_depends_only_on_chunk_c_of_the_inputs(
-            self, normalization):
+        self, normalization
+    ):
         layer = bare()
         layer.normalization = normalization
         x, y = test_util.inputs((4, 6), (4, 6), seed=3)
         base = as_numpy(layer(x, y))
         for feature in range(6):
             chunk = feature // 3
-            for bumped in ((x + np.eye(6)[feature], y),
-                           (x, y + np.eye(6)[feature])):
+            for bumped in (
+                (x + np.eye(6)[feature], y),
+                (x, y + np.eye(6)[feature]),
+            ):
                 delta = as_numpy(layer(*bumped)) - base
-                others = np.delete(delta, np.s_[chunk * 3:chunk * 3 + 3], 1)
+                others = np.delete(delta, np.s_[chunk * 3 : chunk * 3 + 3], 1)
                 backend.assert_allclose(
-                    others, 0.0, **backend.close(rtol=1e-7, atol=1e-12))
+                    others, 0.0, **backend.close(rtol=1e-7, atol=1e-12)
+                )
                 self.assertGreater(np.abs(delta).max(), 1e-6)
 
     def test_after_concat_normalisation_couples_the_chunks(self):
@@ -142,8 +154,10 @@ class StructureTest(parameterized.TestCase):
         layer.normalization = "before_concat"
         z = as_numpy(layer(*test_util.inputs((4, 6), (4, 6), seed=3)))
         backend.assert_allclose(
-            np.linalg.norm(z.reshape(4, 2, 3), axis=-1), 1.0,
-            **backend.close(rtol=1e-12, atol=0))
+            np.linalg.norm(z.reshape(4, 2, 3), axis=-1),
+            1.0,
+            **backend.close(rtol=1e-12, atol=0),
+        )
 
     @parameterized.parameters(1, 2)
     def test_each_output_has_rank_at_most_r_inside_its_block(self, rank):
@@ -159,40 +173,61 @@ class StructureTest(parameterized.TestCase):
             self.assertEqual(backend.matrix_rank(inside, 1e-9), rank)
             outside = forms[:, :, k].copy()
             outside[c, c] = 0
-            backend.assert_allclose(outside, 0.0,
-                                    **backend.close(rtol=1e-7, atol=1e-12))
+            backend.assert_allclose(
+                outside, 0.0, **backend.close(rtol=1e-7, atol=1e-12)
+            )
 
     def test_broadcast_equals_a_call_per_position(self):
         layer = make()
         x, y = test_util.inputs((3, 6), (3, 4, 5))
         z, _ = run(layer, x, y)
         for s in range(4):
-            backend.assert_allclose(z[:, s], layer(x, y[:, s]),
-                                    **backend.close(rtol=1e-12, atol=1e-12))
+            backend.assert_allclose(
+                z[:, s],
+                layer(x, y[:, s]),
+                **backend.close(rtol=1e-12, atol=1e-12),
+            )
 
 
 class KerasApiTest(parameterized.TestCase):
-
     def test_config_round_trip(self):
-        layer = make(normalization="after_concat", dropout=0.1, seed=2,
-                     activation="relu", kernel_regularizer="l2",
-                     name="block")
+        layer = make(
+            normalization="after_concat",
+            dropout=0.1,
+            seed=2,
+            activation="relu",
+            kernel_regularizer="l2",
+            name="block",
+        )
         clone = Block.from_config(layer.get_config())
         self.assertEqual(clone.get_config(), layer.get_config())
-        for key in ("units", "mm_dim", "chunks", "rank", "normalization",
-                    "dropout", "seed", "use_bias", "activation",
-                    "kernel_initializer", "bias_initializer",
-                    "kernel_regularizer", "bias_regularizer",
-                    "activity_regularizer", "kernel_constraint",
-                    "bias_constraint"):
+        for key in (
+            "units",
+            "mm_dim",
+            "chunks",
+            "rank",
+            "normalization",
+            "dropout",
+            "seed",
+            "use_bias",
+            "activation",
+            "kernel_initializer",
+            "bias_initializer",
+            "kernel_regularizer",
+            "bias_regularizer",
+            "activity_regularizer",
+            "kernel_constraint",
+            "bias_constraint",
+        ):
             self.assertIn(key, layer.get_config())
 
     @parameterized.parameters(*SHAPES)
     def test_compute_output_shape(self, x_shape, y_shape):
         layer = make()
         x, y = test_util.inputs(x_shape, y_shape)
-        self.assertEqual(layer.compute_output_shape(x.shape, y.shape),
-                         layer(x, y).shape)
+        self.assertEqual(
+            layer.compute_output_shape(x.shape, y.shape), layer(x, y).shape
+        )
 
     def test_symbolic_call_with_unknown_batch(self):
         x, y = keras.Input((6,)), keras.Input((4, 5))
@@ -206,24 +241,42 @@ class KerasApiTest(parameterized.TestCase):
         layer(*test_util.inputs((2, 6), (2, 5)))
         self.assertEqual(
             sorted(v.name for v in layer.weights),
-            ["output_bias", "output_kernel", "x_bias", "x_factor",
-             "x_factor_bias", "x_kernel", "y_bias", "y_factor",
-             "y_factor_bias", "y_kernel"])
+            [
+                "output_bias",
+                "output_kernel",
+                "x_bias",
+                "x_factor",
+                "x_factor_bias",
+                "x_kernel",
+                "y_bias",
+                "y_factor",
+                "y_factor_bias",
+                "y_kernel",
+            ],
+        )
 
-    @parameterized.product(use_bias=(True, False),
-                           normalization=NORMALIZATIONS)
-    def test_uneven_chunks_match_float64_reference(self, use_bias,
-                                                   normalization):
+    @parameterized.product(
+        use_bias=(True, False), normalization=NORMALIZATIONS
+    )
+    def test_uneven_chunks_match_float64_reference(
+        self, use_bias, normalization
+    ):
         # block's VQA 2.0 configuration in small: d = 16 in C = 3 chunks of
         # ⌈16 / 3⌉ = 6, 6 and 4, as torch.chunk cuts.
         x, y = test_util.inputs((3, 6), (3, 4, 5))
-        layer = make(mm_dim=16, chunks=3, rank=2, use_bias=use_bias,
-                     normalization=normalization)
+        layer = make(
+            mm_dim=16,
+            chunks=3,
+            rank=2,
+            use_bias=use_bias,
+            normalization=normalization,
+        )
         z, w = run(layer, x, y)
         self.assertEqual(tuple(layer.x_factor.shape), (2, 6, 12))
         self.assertEqual(tuple(layer.y_last_factor.shape), (1, 4, 8))
-        expected = ref.block(x, y, w, chunks=3, rank=2,
-                             normalization=normalization)
+        expected = ref.block(
+            x, y, w, chunks=3, rank=2, normalization=normalization
+        )
         backend.assert_allclose(z, expected, **backend.close())
 
     def test_chunk_sizes_cut_like_torch_chunk(self):
@@ -237,8 +290,10 @@ class KerasApiTest(parameterized.TestCase):
                     continue  # torch.chunk gives fewer than c: refused
                 sizes = block.chunk_sizes(d, c)
                 # torch.chunk: the pieces of np.arange(d) in steps of size.
-                pieces = [len(p) for p in np.split(
-                    np.arange(d), range(size, d, size))]
+                pieces = [
+                    len(p)
+                    for p in np.split(np.arange(d), range(size, d, size))
+                ]
                 self.assertEqual(sizes, pieces)
 
     @parameterized.parameters(True, False)
@@ -250,7 +305,8 @@ class KerasApiTest(parameterized.TestCase):
         b = int(use_bias)
         self.assertEqual(
             layer.count_params(),
-            (n + m + 2 * b) * d + 2 * c * (s + b) * r * s + (d + b) * k)
+            (n + m + 2 * b) * d + 2 * c * (s + b) * r * s + (d + b) * k,
+        )
 
     @parameterized.parameters(True, False)
     def test_parameter_count_of_uneven_chunks(self, use_bias):
@@ -261,51 +317,66 @@ class KerasApiTest(parameterized.TestCase):
         n, m, d, r, k = 6, 5, 17, 3, 5
         b = int(use_bias)
         chunks = 2 * sum((s + b) * r * s for s in (5, 5, 5, 2))
-        self.assertEqual(layer.count_params(),
-                         (n + m + 2 * b) * d + chunks + (d + b) * k)
+        self.assertEqual(
+            layer.count_params(), (n + m + 2 * b) * d + chunks + (d + b) * k
+        )
 
     def test_uneven_chunks_keras_file_round_trip(self):
         x, y = test_util.inputs((2, 6), (2, 3, 5), dtype="float32")
         inputs = [keras.Input((6,)), keras.Input((3, 5))]
-        model = keras.Model(inputs, Block(
-            4, mm_dim=17, chunks=4, rank=2, name="block")(*inputs))
+        model = keras.Model(
+            inputs,
+            Block(4, mm_dim=17, chunks=4, rank=2, name="block")(*inputs),
+        )
         test_util.random_weights(model.get_layer("block"))
         with tempfile.TemporaryDirectory() as folder:
             path = os.path.join(folder, "block.keras")
             model.save(path)
             clone = keras.models.load_model(path)
-        self.assertEqual(clone.get_layer("block").get_config(),
-                         model.get_layer("block").get_config())
-        backend.assert_array_equal(clone.predict([x, y], verbose=0),
-                                   model.predict([x, y], verbose=0))
+        self.assertEqual(
+            clone.get_layer("block").get_config(),
+            model.get_layer("block").get_config(),
+        )
+        backend.assert_array_equal(
+            clone.predict([x, y], verbose=0), model.predict([x, y], verbose=0)
+        )
 
     def test_defaults(self):
         layer = Block(10)
-        self.assertEqual((layer.mm_dim, layer.chunks, layer.rank),
-                         (1600, 20, 15))
+        self.assertEqual(
+            (layer.mm_dim, layer.chunks, layer.rank), (1600, 20, 15)
+        )
         self.assertEqual(layer.normalization, "before_concat")
 
 
 class BadInputTest(parameterized.TestCase):
-
     @parameterized.parameters(
         (dict(units=0), r"`units` must be a positive integer, got units=0"),
         (dict(units=4, mm_dim=None), r"got mm_dim=None"),
         (dict(units=4, chunks=0), r"got chunks=0"),
         (dict(units=4, rank=1.0), r"got rank=1.0"),
-        (dict(units=4, mm_dim=10, chunks=20),
-         r"`chunks` must be at most `mm_dim` \(each chunk needs a feature\), "
-         r"got mm_dim=10 and chunks=20\.$"),
-        (dict(units=4, mm_dim=10, chunks=6),
-         r"`mm_dim` must leave a last chunk when cut like torch.chunk, in "
-         r"chunks of ceil\(mm_dim / chunks\) = 2 features: 5 of them already "
-         r"take 10 >= mm_dim features; got mm_dim=10 and chunks=6\.$"),
-        (dict(units=4, normalization="l2"),
-         r"`normalization` must be one of \('before_concat', "
-         r"'after_concat', None\), got normalization='l2'"),
+        (
+            dict(units=4, mm_dim=10, chunks=20),
+            r"`chunks` must be at most `mm_dim` \(each chunk needs a feature\), "
+            r"got mm_dim=10 and chunks=20\.$",
+        ),
+        (
+            dict(units=4, mm_dim=10, chunks=6),
+            r"`mm_dim` must leave a last chunk when cut like torch.chunk, in "
+            r"chunks of ceil\(mm_dim / chunks\) = 2 features: 5 of them already "
+            r"take 10 >= mm_dim features; got mm_dim=10 and chunks=6\.$",
+        ),
+        (
+            dict(units=4, normalization="l2"),
+            r"`normalization` must be one of \('before_concat', "
+            r"'after_concat', None\), got normalization='l2'",
+        ),
         (dict(units=4, dropout=-1), r"got dropout=-1"),
-        (dict(units=4, seed=0), r"`seed` only seeds the dropout, which is "
-         r"off; got seed=0 with dropout=0.0"),
+        (
+            dict(units=4, seed=0),
+            r"`seed` only seeds the dropout, which is "
+            r"off; got seed=0 with dropout=0.0",
+        ),
     )
     def test_bad_arguments(self, kwargs, message):
         with self.assertRaisesRegex(ValueError, message):
@@ -313,12 +384,17 @@ class BadInputTest(parameterized.TestCase):
 
     def test_unknown_argument(self):
         with self.assertRaisesRegex(
-                ValueError, r"Unrecognized keyword arguments.*'pos_norm'"):
+            ValueError, r"Unrecognized keyword arguments.*'pos_norm'"
+        ):
             Block(4, pos_norm="before_cat")
 
     @parameterized.parameters(
-        ((6,), (3, 4), r"Block: x has shape \(6,\) and y has shape "
-         r"\(3, 4\); x must have rank >= 2"),
+        (
+            (6,),
+            (3, 4),
+            r"Block: x has shape \(6,\) and y has shape "
+            r"\(3, 4\); x must have rank >= 2",
+        ),
         ((3, 6), (5, 4), r"the batch sizes of x and y differ"),
         ((3, 5, 6), (3, 4, 4), r"the leading axes of x and y differ"),
         ((3, 2, 5, 6), (3, 5, 4), r"inputs of different ranks need"),
@@ -329,8 +405,11 @@ class BadInputTest(parameterized.TestCase):
             layer(np.zeros(x_shape, "float32"), np.zeros(y_shape, "float32"))
 
     def test_unknown_feature_size(self):
-        with self.assertRaisesRegex(ValueError, r"the last axes of x and y "
-                                    r"must be known"):
+        with self.assertRaisesRegex(
+            ValueError,
+            r"the last axes of x and y "
+            r"must be known",
+        ):
             Block(4).build((None, 3), (None, None))
 
 

@@ -24,11 +24,16 @@ SHAPES = (
 HASHES = ("x_hash", "x_sign", "y_hash", "y_sign")
 
 
-def make(d=16, dtype="float64", signed_sqrt=False, l2_normalize=False,
-         **kwargs):
+def make(
+    d=16, dtype="float64", signed_sqrt=False, l2_normalize=False, **kwargs
+):
     return CompactBilinearPooling(
-        d, signed_sqrt=signed_sqrt, l2_normalize=l2_normalize, dtype=dtype,
-        **kwargs)
+        d,
+        signed_sqrt=signed_sqrt,
+        l2_normalize=l2_normalize,
+        dtype=dtype,
+        **kwargs,
+    )
 
 
 def run(layer, x, y, seed=0):
@@ -54,12 +59,12 @@ def compiled(layer, x, y):
     if backend.BACKEND != "tensorflow":
         return lambda: as_numpy(layer(x, y))
     import tensorflow as tf
+
     fn = tf.function(lambda: layer(x, y))
     return lambda: as_numpy(fn())
 
 
 class FormulaTest(parameterized.TestCase):
-
     @parameterized.product(shapes=SHAPES, d=(7, 16))
     def test_equals_count_sketch_of_the_outer_product(self, shapes, d):
         # Φ(x, y) = Ψ(vec(x ⊗ y)) with H(i, j) = (h_x(i) + h_y(j)) mod d.
@@ -69,8 +74,9 @@ class FormulaTest(parameterized.TestCase):
         self.assertEqual(z.shape, expected.shape)
         backend.assert_allclose(z, expected, **backend.close())
 
-    @parameterized.product(signed_sqrt=(False, True),
-                           l2_normalize=(False, True))
+    @parameterized.product(
+        signed_sqrt=(False, True), l2_normalize=(False, True)
+    )
     def test_normalizations(self, signed_sqrt, l2_normalize):
         x, y = test_util.inputs((4, 3, 6), (4, 5))
         layer = make(32, signed_sqrt=signed_sqrt, l2_normalize=l2_normalize)
@@ -80,19 +86,24 @@ class FormulaTest(parameterized.TestCase):
         atol = 1e-7 if signed_sqrt else 1e-10
         float32 = 1e-3 if signed_sqrt else 1e-5
         backend.assert_allclose(
-            z, expected, **backend.close(atol=atol, float32=float32))
+            z, expected, **backend.close(atol=atol, float32=float32)
+        )
         if l2_normalize:
             backend.assert_allclose(
-                np.linalg.norm(z, axis=-1), 1.0,
-                **backend.close(rtol=1e-12, atol=0))
+                np.linalg.norm(z, axis=-1),
+                1.0,
+                **backend.close(rtol=1e-12, atol=0),
+            )
 
     def test_output_projection(self):
         x, y = test_util.inputs((4, 6), (4, 3, 5))
-        layer = make(32, signed_sqrt=True, l2_normalize=True, units=3,
-                     activation="tanh")
+        layer = make(
+            32, signed_sqrt=True, l2_normalize=True, units=3, activation="tanh"
+        )
         z, w = run(layer, x, y)
-        expected = ref.mcb(x, y, w, 32, True, True, units=3,
-                           activation=np.tanh)
+        expected = ref.mcb(
+            x, y, w, 32, True, True, units=3, activation=np.tanh
+        )
         self.assertEqual(z.shape, (4, 3, 3))
         backend.assert_allclose(z, expected, rtol=1e-7, atol=1e-7)
 
@@ -100,7 +111,8 @@ class FormulaTest(parameterized.TestCase):
         # d = 16000 (the default) with FFTs in float32.
         x, y = test_util.inputs((2, 64), (2, 48), dtype="float32")
         layer = CompactBilinearPooling(
-            seed=0, signed_sqrt=False, l2_normalize=False)
+            seed=0, signed_sqrt=False, l2_normalize=False
+        )
         z, w = run(layer, x, y)
         self.assertEqual(z.shape, (2, 16000))
         expected = ref.mcb(x, y, w, 16000)
@@ -118,8 +130,9 @@ class FormulaTest(parameterized.TestCase):
         finally:
             keras.mixed_precision.set_dtype_policy("float32")
         self.assertEqual(z.dtype, np.float16)
-        self.assertTrue(all(layer.weights[i].dtype == "float32"
-                            for i in range(4)))
+        self.assertTrue(
+            all(layer.weights[i].dtype == "float32" for i in range(4))
+        )
         self.assertGreater(w["x_hash"].max(), 2048)
         expected = ref.mcb(x, y, w, 5000, True, True)
         backend.assert_allclose(z, expected, atol=2e-3)
@@ -147,8 +160,10 @@ class UnbiasednessTest(parameterized.TestCase):
                 count += 1
         self.assertEqual(count, 81 * 16)
         backend.assert_allclose(
-            total / count, inner(xs[0], xs[1]) * inner(ys[0], ys[1]),
-            **backend.close(atol=0))
+            total / count,
+            inner(xs[0], xs[1]) * inner(ys[0], ys[1]),
+            **backend.close(atol=0),
+        )
 
     def test_mean_over_seeds_is_unbiased(self):
         # Rows 0, 1: random vectors. Rows 2, 3: x = e₀, y = e₁, x' = e₁,
@@ -187,28 +202,37 @@ class StructureTest(parameterized.TestCase):
         x2, y2 = test_util.inputs((4, 6), (4, 5), seed=3)
         f = lambda x, y: as_numpy(layer(x, y))
         a, b = 1.7, -0.6
-        backend.assert_allclose(f(a * x1 + b * x2, y1),
-                                a * f(x1, y1) + b * f(x2, y1),
-                                **backend.close(rtol=1e-7, atol=1e-12))
-        backend.assert_allclose(f(x1, a * y1 + b * y2),
-                                a * f(x1, y1) + b * f(x1, y2),
-                                **backend.close(rtol=1e-7, atol=1e-12))
+        backend.assert_allclose(
+            f(a * x1 + b * x2, y1),
+            a * f(x1, y1) + b * f(x2, y1),
+            **backend.close(rtol=1e-7, atol=1e-12),
+        )
+        backend.assert_allclose(
+            f(x1, a * y1 + b * y2),
+            a * f(x1, y1) + b * f(x1, y2),
+            **backend.close(rtol=1e-7, atol=1e-12),
+        )
 
     @parameterized.parameters(False, True)
     def test_broadcast_equals_a_call_per_position(self, l2_normalize):
-        layer = make(16, seed=5, signed_sqrt=l2_normalize,
-                     l2_normalize=l2_normalize)
+        layer = make(
+            16, seed=5, signed_sqrt=l2_normalize, l2_normalize=l2_normalize
+        )
         x, y = test_util.inputs((3, 6), (3, 4, 5))
         z = as_numpy(layer(x, y))
         for s in range(4):
-            backend.assert_allclose(z[:, s], layer(x, y[:, s]),
-                                    **backend.close(rtol=1e-7, atol=1e-12))
+            backend.assert_allclose(
+                z[:, s],
+                layer(x, y[:, s]),
+                **backend.close(rtol=1e-7, atol=1e-12),
+            )
 
     def test_hashes_come_from_the_seed(self):
         def hashes(seed):
             layer = CompactBilinearPooling(100, seed=seed)
             layer(*test_util.inputs((2, 50), (2, 40), dtype="float32"))
             return {name: as_numpy(getattr(layer, name)) for name in HASHES}
+
         first, again, other = hashes(3), hashes(3), hashes(4)
         for name in HASHES:
             backend.assert_array_equal(first[name], again[name])
@@ -230,25 +254,42 @@ class StructureTest(parameterized.TestCase):
         y = np.ones((2, 3), "float32")
         z = as_numpy(layer(x, y))
         backend.assert_array_equal(
-            z, np.broadcast_to(as_numpy(layer.bias),
-                               (2, 2)))
+            z, np.broadcast_to(as_numpy(layer.bias), (2, 2))
+        )
         grads = backend.input_gradients(layer, x, y)
         self.assertTrue(all(np.isfinite(g).all() for g in grads))
 
 
 class KerasApiTest(parameterized.TestCase):
-
     def test_config_round_trip(self):
         layer = CompactBilinearPooling(
-            64, signed_sqrt=False, seed=9, units=4, activation="relu",
-            use_bias=False, kernel_regularizer="l2", name="mcb")
+            64,
+            signed_sqrt=False,
+            seed=9,
+            units=4,
+            activation="relu",
+            use_bias=False,
+            kernel_regularizer="l2",
+            name="mcb",
+        )
         clone = CompactBilinearPooling.from_config(layer.get_config())
         self.assertEqual(clone.get_config(), layer.get_config())
-        for key in ("sketch_dim", "signed_sqrt", "l2_normalize", "seed",
-                    "units", "use_bias", "activation", "kernel_initializer",
-                    "bias_initializer", "kernel_regularizer",
-                    "bias_regularizer", "activity_regularizer",
-                    "kernel_constraint", "bias_constraint"):
+        for key in (
+            "sketch_dim",
+            "signed_sqrt",
+            "l2_normalize",
+            "seed",
+            "units",
+            "use_bias",
+            "activation",
+            "kernel_initializer",
+            "bias_initializer",
+            "kernel_regularizer",
+            "bias_regularizer",
+            "activity_regularizer",
+            "kernel_constraint",
+            "bias_constraint",
+        ):
             self.assertIn(key, layer.get_config())
 
     def test_drawn_seed_is_in_the_config(self):
@@ -266,8 +307,9 @@ class KerasApiTest(parameterized.TestCase):
         for units in (None, 3):
             layer = make(16, units=units)
             x, y = test_util.inputs(x_shape, y_shape)
-            self.assertEqual(layer.compute_output_shape(x.shape, y.shape),
-                             layer(x, y).shape)
+            self.assertEqual(
+                layer.compute_output_shape(x.shape, y.shape), layer(x, y).shape
+            )
 
     def test_symbolic_call_with_unknown_batch(self):
         x, y = keras.Input((6,)), keras.Input((4, 5))
@@ -280,8 +322,9 @@ class KerasApiTest(parameterized.TestCase):
         self.assertEmpty(layer.weights)
         layer(*test_util.inputs((2, 6), (2, 5), dtype="float32"))
         self.assertEmpty(layer.trainable_weights)
-        self.assertEqual(sorted(v.name for v in layer.non_trainable_weights),
-                         sorted(HASHES))
+        self.assertEqual(
+            sorted(v.name for v in layer.non_trainable_weights), sorted(HASHES)
+        )
 
     @parameterized.parameters(
         # 2·(n + m) hash and sign entries, plus d·units + units.
@@ -295,32 +338,46 @@ class KerasApiTest(parameterized.TestCase):
         self.assertEqual(layer.count_params(), count)
         self.assertEqual(
             sum(int(np.prod(v.shape)) for v in layer.trainable_weights),
-            count - 2 * (6 + 5))
+            count - 2 * (6 + 5),
+        )
 
 
 class BadInputTest(parameterized.TestCase):
-
     @parameterized.parameters(
-        (dict(sketch_dim=0),
-         r"`sketch_dim` must be a positive integer, got sketch_dim=0"),
+        (
+            dict(sketch_dim=0),
+            r"`sketch_dim` must be a positive integer, got sketch_dim=0",
+        ),
         (dict(sketch_dim=16.0), r"got sketch_dim=16.0"),
-        (dict(sketch_dim=2**24 + 1),
-         r"`sketch_dim` must be at most 2\*\*24 = 16777216 .*got "
-         r"sketch_dim=16777217"),
-        (dict(signed_sqrt="yes"),
-         r"`signed_sqrt` must be a bool, got signed_sqrt='yes'"),
-        (dict(l2_normalize=1),
-         r"`l2_normalize` must be a bool, got l2_normalize=1"),
-        (dict(seed=-1),
-         r"`seed` must be None or a non-negative integer, got seed=-1"),
+        (
+            dict(sketch_dim=2**24 + 1),
+            r"`sketch_dim` must be at most 2\*\*24 = 16777216 .*got "
+            r"sketch_dim=16777217",
+        ),
+        (
+            dict(signed_sqrt="yes"),
+            r"`signed_sqrt` must be a bool, got signed_sqrt='yes'",
+        ),
+        (
+            dict(l2_normalize=1),
+            r"`l2_normalize` must be a bool, got l2_normalize=1",
+        ),
+        (
+            dict(seed=-1),
+            r"`seed` must be None or a non-negative integer, got seed=-1",
+        ),
         (dict(seed=1.5), r"got seed=1.5"),
         (dict(units=0), r"`units` must be a positive integer, got units=0"),
-        (dict(activation="relu"),
-         r"`activation` applies to the output projection, which needs "
-         r"`units`; got activation='relu' with units=None"),
-        (dict(use_bias=False),
-         r"`use_bias` applies to the output projection, which needs "
-         r"`units`; got use_bias=False with units=None"),
+        (
+            dict(activation="relu"),
+            r"`activation` applies to the output projection, which needs "
+            r"`units`; got activation='relu' with units=None",
+        ),
+        (
+            dict(use_bias=False),
+            r"`use_bias` applies to the output projection, which needs "
+            r"`units`; got use_bias=False with units=None",
+        ),
         (dict(units=2, use_bias="no"), r"got use_bias='no'"),
     )
     def test_bad_arguments(self, kwargs, message):
@@ -328,18 +385,33 @@ class BadInputTest(parameterized.TestCase):
             CompactBilinearPooling(**kwargs)
 
     def test_unknown_argument(self):
-        with self.assertRaisesRegex(ValueError, r"Unrecognized keyword "
-                                    r"arguments.*'hash_seed'"):
+        with self.assertRaisesRegex(
+            ValueError,
+            r"Unrecognized keyword "
+            r"arguments.*'hash_seed'",
+        ):
             CompactBilinearPooling(64, hash_seed=1)
 
     @parameterized.parameters(
-        ((6,), (3, 4), r"CompactBilinearPooling: x has shape \(6,\) and y "
-         r"has shape \(3, 4\); x must have rank >= 2"),
-        ((3, 6), (5, 4), r"x has shape \(3, 6\) and y has shape \(5, 4\); "
-         r"the batch sizes of x and y differ"),
+        (
+            (6,),
+            (3, 4),
+            r"CompactBilinearPooling: x has shape \(6,\) and y "
+            r"has shape \(3, 4\); x must have rank >= 2",
+        ),
+        (
+            (3, 6),
+            (5, 4),
+            r"x has shape \(3, 6\) and y has shape \(5, 4\); "
+            r"the batch sizes of x and y differ",
+        ),
         ((3, 5, 6), (3, 4, 4), r"the leading axes of x and y differ"),
-        ((3, 2, 5, 6), (3, 5, 4), r"inputs of different ranks need the "
-         r"lower-rank one to be \[batch, features\]"),
+        (
+            (3, 2, 5, 6),
+            (3, 5, 4),
+            r"inputs of different ranks need the "
+            r"lower-rank one to be \[batch, features\]",
+        ),
     )
     def test_bad_shapes(self, x_shape, y_shape, message):
         layer = CompactBilinearPooling(16)
@@ -347,8 +419,11 @@ class BadInputTest(parameterized.TestCase):
             layer(np.zeros(x_shape, "float32"), np.zeros(y_shape, "float32"))
 
     def test_unknown_feature_size(self):
-        with self.assertRaisesRegex(ValueError, r"the last axes of x and y "
-                                    r"must be known"):
+        with self.assertRaisesRegex(
+            ValueError,
+            r"the last axes of x and y "
+            r"must be known",
+        ):
             CompactBilinearPooling(16).build((None, None), (None, 3))
 
 

@@ -23,7 +23,8 @@ SHAPES = (
 
 def make(units=4, factor=3, order=1, dtype="float64", **kwargs):
     return FactorizedBilinearPooling(
-        units, factor=factor, order=order, dtype=dtype, **kwargs)
+        units, factor=factor, order=order, dtype=dtype, **kwargs
+    )
 
 
 def run(layer, x, y, seed=0, **call_kwargs):
@@ -34,12 +35,17 @@ def run(layer, x, y, seed=0, **call_kwargs):
 
 def linear_layer(order=1, **kwargs):
     """No bias, no normalisation, no dropout: a pure polynomial in x, y."""
-    return make(order=order, use_bias=False, dropout=0.0,
-                power_normalize=False, l2_normalize=False, **kwargs)
+    return make(
+        order=order,
+        use_bias=False,
+        dropout=0.0,
+        power_normalize=False,
+        l2_normalize=False,
+        **kwargs,
+    )
 
 
 class FormulaTest(parameterized.TestCase):
-
     @parameterized.product(order=(1, 2, 3), shapes=SHAPES)
     def test_matches_float64_reference(self, order, shapes):
         # Default dropout (0.1) is inactive at inference.
@@ -49,21 +55,25 @@ class FormulaTest(parameterized.TestCase):
         self.assertEqual(z.shape, expected.shape)
         backend.assert_allclose(z, expected, **backend.close())
 
-    @parameterized.product(power=(False, True), l2=(False, True),
-                           use_bias=(False, True))
+    @parameterized.product(
+        power=(False, True), l2=(False, True), use_bias=(False, True)
+    )
     def test_options(self, power, l2, use_bias):
         x, y = test_util.inputs((4, 6), (4, 3, 5))
-        layer = make(order=2, power_normalize=power, l2_normalize=l2,
-                     use_bias=use_bias)
+        layer = make(
+            order=2, power_normalize=power, l2_normalize=l2, use_bias=use_bias
+        )
         z, w = run(layer, x, y)
         expected = ref.mfh(x, y, w, 4, 3, 2, power, l2)
         # The signed square root amplifies float32 rounding near zero.
         backend.assert_allclose(
-            z, expected, **backend.close(float32=1e-3 if power else 1e-5))
+            z, expected, **backend.close(float32=1e-3 if power else 1e-5)
+        )
         if l2:
             norms = np.linalg.norm(z.reshape(4, 3, 2, 4), axis=-1)
-            backend.assert_allclose(norms, 1.0,
-                                    **backend.close(rtol=1e-12, atol=0))
+            backend.assert_allclose(
+                norms, 1.0, **backend.close(rtol=1e-12, atol=0)
+            )
 
     def test_mfb_is_the_first_block_of_mfh(self):
         x, y = test_util.inputs((4, 6), (4, 5))
@@ -73,39 +83,63 @@ class FormulaTest(parameterized.TestCase):
         # Block 0 holds columns [0, o·k) of both kernels.
         for name in ("x_kernel", "y_kernel", "x_bias", "y_bias"):
             getattr(mfb, name).assign(w[name][..., :12])
-        backend.assert_allclose(mfb(x, y), mfh[:, :4],
-                                **backend.close(rtol=1e-12, atol=0))
+        backend.assert_allclose(
+            mfb(x, y), mfh[:, :4], **backend.close(rtol=1e-12, atol=0)
+        )
 
     def test_dropout_acts_on_the_expanded_product(self):
         # In training, each pooled output is a (rescaled) subset sum of its
         # k expanded products: dropout sits between product and sum pooling.
         x, y = test_util.inputs((1, 6), (1, 5))
-        layer = make(units=3, factor=2, dropout=0.5, power_normalize=False,
-                     l2_normalize=False, seed=1)
+        layer = make(
+            units=3,
+            factor=2,
+            dropout=0.5,
+            power_normalize=False,
+            l2_normalize=False,
+            seed=1,
+        )
         _, w = run(layer, x, y)
-        e = ((x @ w["x_kernel"] + w["x_bias"]) *
-             (y @ w["y_kernel"] + w["y_bias"])).reshape(3, 2)
-        sums = np.stack([e @ np.array(mask) for mask in
-                         itertools.product((0.0, 1.0), repeat=2)], -1) / 0.5
+        e = (
+            (x @ w["x_kernel"] + w["x_bias"])
+            * (y @ w["y_kernel"] + w["y_bias"])
+        ).reshape(3, 2)
+        sums = (
+            np.stack(
+                [
+                    e @ np.array(mask)
+                    for mask in itertools.product((0.0, 1.0), repeat=2)
+                ],
+                -1,
+            )
+            / 0.5
+        )
         xs, ys = np.repeat(x, 200, 0), np.repeat(y, 200, 0)
         z = as_numpy(layer(xs, ys, training=True))  # [200, 3]
         distance = np.abs(z[:, :, None] - sums[None]).min(-1)
-        backend.assert_allclose(distance, 0.0,
-                                **backend.close(rtol=1e-7, atol=1e-12))
+        backend.assert_allclose(
+            distance, 0.0, **backend.close(rtol=1e-7, atol=1e-12)
+        )
         self.assertGreater(len(np.unique(z[:, 0].round(9))), 2)
 
     @parameterized.parameters(1, 2)
     def test_dropout_is_unbiased(self, order):
         # E[dropout(e)] = e, and the masks of the blocks are independent.
         x, y = test_util.inputs((1, 6), (1, 5))
-        layer = make(order=order, dropout=0.2, power_normalize=False,
-                     l2_normalize=False, seed=2)
+        layer = make(
+            order=order,
+            dropout=0.2,
+            power_normalize=False,
+            l2_normalize=False,
+            seed=2,
+        )
         expected, _ = run(layer, x, y)
         xs, ys = np.repeat(x, 20000, 0), np.repeat(y, 20000, 0)
         z = as_numpy(layer(xs, ys, training=True))
         error = z.std(0) / np.sqrt(len(z))
         np.testing.assert_array_less(
-            np.abs(z.mean(0) - expected[0]), 5 * error + 1e-12)
+            np.abs(z.mean(0) - expected[0]), 5 * error + 1e-12
+        )
         self.assertGreater(error.min(), 0)
 
 
@@ -119,12 +153,16 @@ class StructureTest(parameterized.TestCase):
         run(layer, x1, y1)
         f = lambda x, y: as_numpy(layer(x, y))
         a, b = 1.7, -0.6
-        backend.assert_allclose(f(a * x1 + b * x2, y1),
-                                a * f(x1, y1) + b * f(x2, y1),
-                                **backend.close(rtol=1e-7, atol=1e-12))
-        backend.assert_allclose(f(x1, a * y1 + b * y2),
-                                a * f(x1, y1) + b * f(x1, y2),
-                                **backend.close(rtol=1e-7, atol=1e-12))
+        backend.assert_allclose(
+            f(a * x1 + b * x2, y1),
+            a * f(x1, y1) + b * f(x2, y1),
+            **backend.close(rtol=1e-7, atol=1e-12),
+        )
+        backend.assert_allclose(
+            f(x1, a * y1 + b * y2),
+            a * f(x1, y1) + b * f(x1, y2),
+            **backend.close(rtol=1e-7, atol=1e-12),
+        )
 
     @parameterized.parameters(1, 2, 3)
     def test_block_i_has_degree_i_in_each_input(self, order):
@@ -136,10 +174,12 @@ class StructureTest(parameterized.TestCase):
         zy = as_numpy(layer(x, -3.0 * y)).reshape(4, order, 4)
         z = z.reshape(4, order, 4)
         for i in range(order):
-            backend.assert_allclose(zx[:, i], 2.0 ** (i + 1) * z[:, i],
-                                    **backend.close(atol=0))
-            backend.assert_allclose(zy[:, i], (-3.0) ** (i + 1) * z[:, i],
-                                    **backend.close(atol=0))
+            backend.assert_allclose(
+                zx[:, i], 2.0 ** (i + 1) * z[:, i], **backend.close(atol=0)
+            )
+            backend.assert_allclose(
+                zy[:, i], (-3.0) ** (i + 1) * z[:, i], **backend.close(atol=0)
+            )
 
     @parameterized.parameters(1, 2, 4)
     def test_each_bilinear_form_has_rank_at_most_factor(self, factor):
@@ -150,8 +190,7 @@ class StructureTest(parameterized.TestCase):
         ys = np.tile(np.eye(5), (6, 1))
         forms = as_numpy(layer(xs, ys)).reshape(6, 5, 3)
         for j in range(3):
-            self.assertEqual(
-                backend.matrix_rank(forms[:, :, j], 1e-9), factor)
+            self.assertEqual(backend.matrix_rank(forms[:, :, j], 1e-9), factor)
 
     @parameterized.parameters(1, 2)
     def test_broadcast_equals_a_call_per_position(self, order):
@@ -159,22 +198,42 @@ class StructureTest(parameterized.TestCase):
         x, y = test_util.inputs((3, 6), (3, 4, 5))
         z, _ = run(layer, x, y)
         for s in range(4):
-            backend.assert_allclose(z[:, s], layer(x, y[:, s]),
-                                    **backend.close(rtol=1e-12, atol=1e-12))
+            backend.assert_allclose(
+                z[:, s],
+                layer(x, y[:, s]),
+                **backend.close(rtol=1e-12, atol=1e-12),
+            )
 
 
 class KerasApiTest(parameterized.TestCase):
-
     def test_config_round_trip(self):
-        layer = make(order=2, dropout=0.3, seed=4, power_normalize=False,
-                     kernel_regularizer="l2", name="mfh")
+        layer = make(
+            order=2,
+            dropout=0.3,
+            seed=4,
+            power_normalize=False,
+            kernel_regularizer="l2",
+            name="mfh",
+        )
         clone = FactorizedBilinearPooling.from_config(layer.get_config())
         self.assertEqual(clone.get_config(), layer.get_config())
-        for key in ("units", "factor", "order", "dropout", "power_normalize",
-                    "l2_normalize", "seed", "use_bias", "kernel_initializer",
-                    "bias_initializer", "kernel_regularizer",
-                    "bias_regularizer", "activity_regularizer",
-                    "kernel_constraint", "bias_constraint"):
+        for key in (
+            "units",
+            "factor",
+            "order",
+            "dropout",
+            "power_normalize",
+            "l2_normalize",
+            "seed",
+            "use_bias",
+            "kernel_initializer",
+            "bias_initializer",
+            "kernel_regularizer",
+            "bias_regularizer",
+            "activity_regularizer",
+            "kernel_constraint",
+            "bias_constraint",
+        ):
             self.assertIn(key, layer.get_config())
         self.assertNotIn("activation", layer.get_config())
 
@@ -182,8 +241,9 @@ class KerasApiTest(parameterized.TestCase):
     def test_compute_output_shape(self, order, shapes):
         layer = make(order=order)
         x, y = test_util.inputs(*shapes)
-        self.assertEqual(layer.compute_output_shape(x.shape, y.shape),
-                         layer(x, y).shape)
+        self.assertEqual(
+            layer.compute_output_shape(x.shape, y.shape), layer(x, y).shape
+        )
 
     def test_symbolic_call_with_unknown_batch(self):
         x, y = keras.Input((6,)), keras.Input((4, 5))
@@ -195,8 +255,10 @@ class KerasApiTest(parameterized.TestCase):
         self.assertFalse(layer.built)
         self.assertEmpty(layer.weights)
         layer(*test_util.inputs((2, 6), (2, 5)))
-        self.assertEqual(sorted(v.name for v in layer.weights),
-                         ["x_bias", "x_kernel", "y_bias", "y_kernel"])
+        self.assertEqual(
+            sorted(v.name for v in layer.weights),
+            ["x_bias", "x_kernel", "y_bias", "y_kernel"],
+        )
 
     @parameterized.parameters(
         # p·k·o·(n + m + 2), without the 2 when use_bias=False.
@@ -213,30 +275,45 @@ class KerasApiTest(parameterized.TestCase):
         layer = FactorizedBilinearPooling()
         self.assertEqual(
             (layer.units, layer.factor, layer.order, layer.dropout),
-            (1000, 5, 1, 0.1))
+            (1000, 5, 1, 0.1),
+        )
         layer(*test_util.inputs((2, 8), (2, 7), dtype="float32"))
         self.assertEqual(layer.count_params(), 5000 * (8 + 7 + 2))
 
 
 class BadInputTest(parameterized.TestCase):
-
     @parameterized.parameters(
         (dict(units=0), r"`units` must be a positive integer, got units=0"),
-        (dict(factor=2.0), r"`factor` must be a positive integer, got "
-         r"factor=2.0"),
+        (
+            dict(factor=2.0),
+            r"`factor` must be a positive integer, got "
+            r"factor=2.0",
+        ),
         (dict(order=0), r"`order` must be a positive integer, got order=0"),
         (dict(order=True), r"got order=True"),
-        (dict(dropout=1.0), r"`dropout` must be a number in \[0, 1\), got "
-         r"dropout=1.0"),
+        (
+            dict(dropout=1.0),
+            r"`dropout` must be a number in \[0, 1\), got "
+            r"dropout=1.0",
+        ),
         (dict(dropout=-0.1), r"got dropout=-0.1"),
-        (dict(power_normalize="yes"), r"`power_normalize` must be a bool, "
-         r"got power_normalize='yes'"),
+        (
+            dict(power_normalize="yes"),
+            r"`power_normalize` must be a bool, "
+            r"got power_normalize='yes'",
+        ),
         (dict(l2_normalize=None), r"got l2_normalize=None"),
         (dict(seed="a"), r"`seed` must be an integer, got seed='a'"),
-        (dict(dropout=0.0, seed=3), r"`seed` only seeds the dropout, which "
-         r"is off; got seed=3 with dropout=0.0"),
-        (dict(activation="relu"), r"FactorizedBilinearPooling has no output "
-         r"activation, got activation='relu'"),
+        (
+            dict(dropout=0.0, seed=3),
+            r"`seed` only seeds the dropout, which "
+            r"is off; got seed=3 with dropout=0.0",
+        ),
+        (
+            dict(activation="relu"),
+            r"FactorizedBilinearPooling has no output "
+            r"activation, got activation='relu'",
+        ),
         (dict(use_bias=1), r"got use_bias=1"),
     )
     def test_bad_arguments(self, kwargs, message):
@@ -245,12 +322,17 @@ class BadInputTest(parameterized.TestCase):
 
     def test_unknown_argument(self):
         with self.assertRaisesRegex(
-                ValueError, r"Unrecognized keyword arguments.*'k'"):
+            ValueError, r"Unrecognized keyword arguments.*'k'"
+        ):
             FactorizedBilinearPooling(k=5)
 
     @parameterized.parameters(
-        ((6,), (3, 4), r"FactorizedBilinearPooling: x has shape \(6,\) and "
-         r"y has shape \(3, 4\); x must have rank >= 2"),
+        (
+            (6,),
+            (3, 4),
+            r"FactorizedBilinearPooling: x has shape \(6,\) and "
+            r"y has shape \(3, 4\); x must have rank >= 2",
+        ),
         ((3, 6), (5, 4), r"the batch sizes of x and y differ"),
         ((3, 5, 6), (3, 4, 4), r"the leading axes of x and y differ"),
         ((3, 2, 5, 6), (3, 5, 4), r"inputs of different ranks need"),
@@ -261,8 +343,11 @@ class BadInputTest(parameterized.TestCase):
             layer(np.zeros(x_shape, "float32"), np.zeros(y_shape, "float32"))
 
     def test_unknown_feature_size(self):
-        with self.assertRaisesRegex(ValueError, r"the last axes of x and y "
-                                    r"must be known"):
+        with self.assertRaisesRegex(
+            ValueError,
+            r"the last axes of x and y "
+            r"must be known",
+        ):
             FactorizedBilinearPooling(4).build((None, 3), (None, None))
 
 

@@ -36,15 +36,19 @@ def run(layer, x, y, seed=0, **call_kwargs):
 
 
 class FormulaTest(parameterized.TestCase):
-
     @parameterized.product(
-        shapes=SHAPES, position=("before", "after"), shortcut=(False, True),
-        units=(None, 3))
-    def test_matches_float64_reference(self, shapes, position, shortcut,
-                                       units):
+        shapes=SHAPES,
+        position=("before", "after"),
+        shortcut=(False, True),
+        units=(None, 3),
+    )
+    def test_matches_float64_reference(
+        self, shapes, position, shortcut, units
+    ):
         x, y = test_util.inputs(*shapes)
-        layer = make(units=units, activation_position=position,
-                     use_shortcut=shortcut)
+        layer = make(
+            units=units, activation_position=position, use_shortcut=shortcut
+        )
         f, w = run(layer, x, y)
         expected = references.mlb(x, y, w, "tanh", position, shortcut)
         self.assertEqual(f.shape, expected.shape)
@@ -61,16 +65,17 @@ class FormulaTest(parameterized.TestCase):
         x, y = test_util.inputs((4, 6), (4, 5))
         f, w = run(make(units=3, use_bias=False), x, y)
         self.assertEqual(sorted(w), ["output_kernel", "x_kernel", "y_kernel"])
-        backend.assert_allclose(f, references.mlb(x, y, w),
-                                **backend.close())
+        backend.assert_allclose(f, references.mlb(x, y, w), **backend.close())
 
     @parameterized.parameters(
         # n·d + m·d + 2d, + d·k + k with units, + (n + m)·out with shortcuts.
         (dict(), 6 * 5 + 4 * 5 + 2 * 5),
         (dict(units=3), 6 * 5 + 4 * 5 + 2 * 5 + 5 * 3 + 3),
         (dict(units=3, use_bias=False), 6 * 5 + 4 * 5 + 5 * 3),
-        (dict(units=3, use_shortcut=True),
-         6 * 5 + 4 * 5 + 2 * 5 + 5 * 3 + 3 + (6 + 4) * 3),
+        (
+            dict(units=3, use_shortcut=True),
+            6 * 5 + 4 * 5 + 2 * 5 + 5 * 3 + 3 + (6 + 4) * 3,
+        ),
         (dict(use_shortcut=True), 6 * 5 + 4 * 5 + 2 * 5 + (6 + 4) * 5),
         (dict(units=3, dropout=0.5), 6 * 5 + 4 * 5 + 2 * 5 + 5 * 3 + 3),
     )
@@ -84,8 +89,7 @@ class StructureTest(parameterized.TestCase):
     """Properties that hold whatever the weights."""
 
     def linear_layer(self, units=4, joint_size=3):
-        layer = make(joint_size, units=units, activation=None,
-                     use_bias=False)
+        layer = make(joint_size, units=units, activation=None, use_bias=False)
         run(layer, *test_util.inputs((2, 6), (2, 5)))
         return layer
 
@@ -96,11 +100,15 @@ class StructureTest(parameterized.TestCase):
         x2, y2 = test_util.inputs((4, 6), (4, 5), seed=3)
         a, b = 1.3, -0.7
         backend.assert_allclose(
-            f(a * x1 + b * x2, y1), a * f(x1, y1) + b * f(x2, y1),
-            **backend.close(rtol=1e-9, atol=1e-9))
+            f(a * x1 + b * x2, y1),
+            a * f(x1, y1) + b * f(x2, y1),
+            **backend.close(rtol=1e-9, atol=1e-9),
+        )
         backend.assert_allclose(
-            f(x1, a * y1 + b * y2), a * f(x1, y1) + b * f(x1, y2),
-            **backend.close(rtol=1e-9, atol=1e-9))
+            f(x1, a * y1 + b * y2),
+            a * f(x1, y1) + b * f(x1, y2),
+            **backend.close(rtol=1e-9, atol=1e-9),
+        )
 
     def test_linear_mlb_is_the_low_rank_bilinear_form(self):
         # f_i = xᵀ W_i y with W_i = U diag(P_i) Vᵀ of rank <= d.
@@ -109,8 +117,10 @@ class StructureTest(parameterized.TestCase):
         forms = references.mlb_as_bilinear_forms(w)  # [k, n, m]
         x, y = test_util.inputs((4, 6), (4, 5), seed=4)
         backend.assert_allclose(
-            layer(x, y), np.einsum("bn,knm,bm->bk", x, forms, y),
-            **backend.close())
+            layer(x, y),
+            np.einsum("bn,knm,bm->bk", x, forms, y),
+            **backend.close(),
+        )
         for form in forms:
             self.assertEqual(backend.matrix_rank(form, 1e-8), 3)
 
@@ -123,20 +133,24 @@ class StructureTest(parameterized.TestCase):
         self.assertEqual(backend.matrix_rank(jac, 1e-8), 2)
 
     @parameterized.parameters(
-        ((3, 6), (3, 5, 4)), ((3, 6), (3, 2, 5, 4)), ((3, 5, 6), (3, 4)))
+        ((3, 6), (3, 5, 4)), ((3, 6), (3, 2, 5, 4)), ((3, 5, 6), (3, 4))
+    )
     def test_broadcast_equals_calling_per_position(self, x_shape, y_shape):
         layer = make(units=3, use_shortcut=True)
         x, y = test_util.inputs(x_shape, y_shape)
         f, _ = run(layer, x, y)
         if len(x_shape) == 2:
             rows = y.reshape(3, -1, 4)
-            per = [as_numpy(layer(x, rows[:, i])) for i in range(
-                rows.shape[1])]
+            per = [
+                as_numpy(layer(x, rows[:, i])) for i in range(rows.shape[1])
+            ]
         else:
             per = [as_numpy(layer(x[:, i], y)) for i in range(5)]
         backend.assert_allclose(
-            f.reshape(3, -1, 3), np.stack(per, 1),
-            **backend.close(rtol=1e-12, atol=1e-12))
+            f.reshape(3, -1, 3),
+            np.stack(per, 1),
+            **backend.close(rtol=1e-12, atol=1e-12),
+        )
 
     def test_zero_projection_of_y_gives_shortcut_plus_bias(self):
         # σ(0) = 0 for tanh: with V = 0, b_y = 0 only b + h_x + h_y remain.
@@ -145,20 +159,22 @@ class StructureTest(parameterized.TestCase):
         f, w = run(layer, x, y)
         layer.y_kernel.assign(np.zeros((4, 5)))
         layer.y_bias.assign(np.zeros(5))
-        expected = (w["bias"] + x @ w["x_shortcut_kernel"]
-                    + y @ w["y_shortcut_kernel"])
-        backend.assert_allclose(layer(x, y), expected,
-                                **backend.close(rtol=1e-12, atol=0))
+        expected = (
+            w["bias"] + x @ w["x_shortcut_kernel"] + y @ w["y_shortcut_kernel"]
+        )
+        backend.assert_allclose(
+            layer(x, y), expected, **backend.close(rtol=1e-12, atol=0)
+        )
 
 
 class DropoutTest(parameterized.TestCase):
-
     def test_inference_ignores_dropout(self):
         x, y = test_util.inputs((4, 6), (4, 3, 5))
         layer = make(units=3, dropout=0.5, use_shortcut=True)
         f, w = run(layer, x, y, training=False)
         backend.assert_allclose(
-            f, references.mlb(x, y, w, shortcut=True), **backend.close())
+            f, references.mlb(x, y, w, shortcut=True), **backend.close()
+        )
         backend.assert_allclose(layer(x, y), f, rtol=0, atol=0)
 
     def test_drops_the_projections_before_the_product(self):
@@ -182,33 +198,56 @@ class DropoutTest(parameterized.TestCase):
 
 
 class KerasApiTest(parameterized.TestCase):
-
     def test_config_round_trip(self):
-        layer = make(7, units=3, activation="relu",
-                     activation_position="after", use_shortcut=True,
-                     dropout=0.25, kernel_regularizer="l2",
-                     bias_initializer="ones", name="mlb")
+        layer = make(
+            7,
+            units=3,
+            activation="relu",
+            activation_position="after",
+            use_shortcut=True,
+            dropout=0.25,
+            kernel_regularizer="l2",
+            bias_initializer="ones",
+            name="mlb",
+        )
         config = layer.get_config()
         clone = LowRankBilinearPooling.from_config(config)
         self.assertEqual(clone.get_config(), config)
-        for key in ("joint_size", "units", "activation", "activation_position",
-                    "use_shortcut", "dropout", "use_bias",
-                    "kernel_initializer", "bias_initializer",
-                    "kernel_regularizer", "bias_regularizer",
-                    "activity_regularizer", "kernel_constraint",
-                    "bias_constraint"):
+        for key in (
+            "joint_size",
+            "units",
+            "activation",
+            "activation_position",
+            "use_shortcut",
+            "dropout",
+            "use_bias",
+            "kernel_initializer",
+            "bias_initializer",
+            "kernel_regularizer",
+            "bias_regularizer",
+            "activity_regularizer",
+            "kernel_constraint",
+            "bias_constraint",
+        ):
             self.assertIn(key, config)
         self.assertEqual(
-            (config["joint_size"], config["units"],
-             config["activation_position"], config["use_shortcut"],
-             config["dropout"]), (7, 3, "after", True, 0.25))
+            (
+                config["joint_size"],
+                config["units"],
+                config["activation_position"],
+                config["use_shortcut"],
+                config["dropout"],
+            ),
+            (7, 3, "after", True, 0.25),
+        )
 
     @parameterized.product(shapes=SHAPES, units=(None, 3))
     def test_compute_output_shape(self, shapes, units):
         layer = make(units=units)
         x, y = test_util.inputs(*shapes)
-        self.assertEqual(layer.compute_output_shape(x.shape, y.shape),
-                         layer(x, y).shape)
+        self.assertEqual(
+            layer.compute_output_shape(x.shape, y.shape), layer(x, y).shape
+        )
 
     def test_symbolic_call_with_unknown_batch_and_positions(self):
         x, y = keras.Input((6,)), keras.Input((None, 4))
@@ -222,8 +261,17 @@ class KerasApiTest(parameterized.TestCase):
         layer(*test_util.inputs((2, 6), (2, 4)))
         self.assertEqual(
             sorted(v.name for v in layer.weights),
-            ["bias", "output_kernel", "x_bias", "x_kernel",
-             "x_shortcut_kernel", "y_bias", "y_kernel", "y_shortcut_kernel"])
+            [
+                "bias",
+                "output_kernel",
+                "x_bias",
+                "x_kernel",
+                "x_shortcut_kernel",
+                "y_bias",
+                "y_kernel",
+                "y_shortcut_kernel",
+            ],
+        )
 
     def test_docstring_example(self):
         result = doctest.testmod(mlb_module)
@@ -232,30 +280,45 @@ class KerasApiTest(parameterized.TestCase):
 
 
 class BadInputTest(parameterized.TestCase):
-
     @parameterized.parameters(
-        (dict(joint_size=0),
-         r"`joint_size` must be a positive integer, got joint_size=0"),
+        (
+            dict(joint_size=0),
+            r"`joint_size` must be a positive integer, got joint_size=0",
+        ),
         (dict(joint_size=2.5), r"got joint_size=2.5"),
         (dict(joint_size=None), r"got joint_size=None"),
-        (dict(joint_size=4, units=0),
-         r"`units` must be a positive integer, got units=0"),
+        (
+            dict(joint_size=4, units=0),
+            r"`units` must be a positive integer, got units=0",
+        ),
         (dict(joint_size=4, units=True), r"got units=True"),
-        (dict(joint_size=4, activation_position="middle"),
-         r"`activation_position` must be one of \('before', 'after'\), got "
-         r"activation_position='middle'"),
-        (dict(joint_size=4, use_shortcut=1),
-         r"`use_shortcut` must be a bool, got use_shortcut=1"),
-        (dict(joint_size=4, dropout=1.0),
-         r"`dropout` must be a number in \[0, 1\), got dropout=1.0"),
+        (
+            dict(joint_size=4, activation_position="middle"),
+            r"`activation_position` must be one of \('before', 'after'\), got "
+            r"activation_position='middle'",
+        ),
+        (
+            dict(joint_size=4, use_shortcut=1),
+            r"`use_shortcut` must be a bool, got use_shortcut=1",
+        ),
+        (
+            dict(joint_size=4, dropout=1.0),
+            r"`dropout` must be a number in \[0, 1\), got dropout=1.0",
+        ),
         (dict(joint_size=4, dropout=-0.1), r"got dropout=-0.1"),
         (dict(joint_size=4, dropout="0.5"), r"got dropout='0.5'"),
         (dict(joint_size=4, use_bias="yes"), r"got use_bias='yes'"),
-        (dict(joint_size=4, activation=None, activation_position="after"),
-         r"`activation_position` only applies with an activation, got "
-         r"activation_position='after' with activation=None"),
-        (dict(joint_size=4, activation="linear", activation_position="after"),
-         r"with activation='linear'"),
+        (
+            dict(joint_size=4, activation=None, activation_position="after"),
+            r"`activation_position` only applies with an activation, got "
+            r"activation_position='after' with activation=None",
+        ),
+        (
+            dict(
+                joint_size=4, activation="linear", activation_position="after"
+            ),
+            r"with activation='linear'",
+        ),
     )
     def test_bad_arguments(self, kwargs, message):
         with self.assertRaisesRegex(ValueError, message):
@@ -263,19 +326,33 @@ class BadInputTest(parameterized.TestCase):
 
     def test_unknown_argument(self):
         with self.assertRaisesRegex(
-                ValueError, r"Unrecognized keyword arguments passed to "
-                r"LowRankBilinearPooling: \{'rank': 2\}"):
+            ValueError,
+            r"Unrecognized keyword arguments passed to "
+            r"LowRankBilinearPooling: \{'rank': 2\}",
+        ):
             LowRankBilinearPooling(4, rank=2)
 
     @parameterized.parameters(
-        ((6,), (3, 4), r"LowRankBilinearPooling: x has shape \(6,\) and y has "
-         r"shape \(3, 4\); x must have rank >= 2"),
+        (
+            (6,),
+            (3, 4),
+            r"LowRankBilinearPooling: x has shape \(6,\) and y has "
+            r"shape \(3, 4\); x must have rank >= 2",
+        ),
         ((3, 6), (4,), r"y must have rank >= 2"),
-        ((3, 6), (5, 4), r"x has shape \(3, 6\) and y has shape \(5, 4\); "
-         r"the batch sizes of x and y differ"),
+        (
+            (3, 6),
+            (5, 4),
+            r"x has shape \(3, 6\) and y has shape \(5, 4\); "
+            r"the batch sizes of x and y differ",
+        ),
         ((3, 5, 6), (3, 4, 4), r"the leading axes of x and y differ"),
-        ((3, 2, 5, 6), (3, 5, 4), r"y has shape \(3, 5, 4\); inputs of "
-         r"different ranks need the lower-rank one to be \[batch, features\]"),
+        (
+            (3, 2, 5, 6),
+            (3, 5, 4),
+            r"y has shape \(3, 5, 4\); inputs of "
+            r"different ranks need the lower-rank one to be \[batch, features\]",
+        ),
     )
     def test_bad_shapes(self, x_shape, y_shape, message):
         layer = LowRankBilinearPooling(4)
@@ -286,7 +363,8 @@ class BadInputTest(parameterized.TestCase):
 
     def test_unknown_feature_size(self):
         with self.assertRaisesRegex(
-                ValueError, r"the last axes of x and y must be known"):
+            ValueError, r"the last axes of x and y must be known"
+        ):
             LowRankBilinearPooling(4).build((None, None), (None, 3))
 
 

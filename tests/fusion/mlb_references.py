@@ -37,8 +37,11 @@ def mlb(x, y, w, activation="tanh", position="before", shortcut=False):
     if "output_kernel" in w:
         f = joint @ w["output_kernel"] + w.get("bias", 0.0)
     if shortcut:
-        f = (f + references.lift(x @ w["x_shortcut_kernel"], rank)
-             + references.lift(y @ w["y_shortcut_kernel"], rank))
+        f = (
+            f
+            + references.lift(x @ w["x_shortcut_kernel"], rank)
+            + references.lift(y @ w["y_shortcut_kernel"], rank)
+        )
     return f
 
 
@@ -49,8 +52,9 @@ def mlb_as_bilinear_forms(w):
     return np.einsum("nd,dk,md->knm", u, p, v)
 
 
-def mlb_attention(q, features, w, glimpses, mask=None, activation="tanh",
-                  glimpse_units=None):
+def mlb_attention(
+    q, features, w, glimpses, mask=None, activation="tanh", glimpse_units=None
+):
     """α = softmax_S(P_αᵀ(σ(U_qᵀq + b_q) ∘ σ(V_Fᵀ F_s + b_F))) per glimpse,
     v̂ = ‖_g Σ_s α_{g,s} F_s (or ‖_g σ(W_gᵀ(Σ_s α_{g,s} F_s) + c_g)).
 
@@ -60,29 +64,45 @@ def mlb_attention(q, features, w, glimpses, mask=None, activation="tanh",
     """
     q, features = references.float64(q, features)
     sigma = ACTIVATIONS[activation]
-    batch, spatial, c = features.shape[0], features.shape[1:-1], \
-        features.shape[-1]
+    batch, spatial, c = (
+        features.shape[0],
+        features.shape[1:-1],
+        features.shape[-1],
+    )
     flat = features.reshape(batch, -1, c)  # [B, S, C]
     s = flat.shape[1]
-    valid = (np.ones((batch, s), bool) if mask is None
-             else np.asarray(mask, bool).reshape(batch, s))
+    valid = (
+        np.ones((batch, s), bool)
+        if mask is None
+        else np.asarray(mask, bool).reshape(batch, s)
+    )
     alpha = np.zeros((batch, glimpses, s))
     out = []
     for b in range(batch):
         hq = sigma(q[b] @ w["question_kernel"] + w.get("question_bias", 0.0))
         pieces = []
         for g in range(glimpses):
-            logits = np.array([
-                (hq * sigma(flat[b, i] @ w["feature_kernel"]
-                            + w.get("feature_bias", 0.0)))
-                @ w["attention_kernel"][:, g] for i in range(s)])
+            logits = np.array(
+                [
+                    (
+                        hq
+                        * sigma(
+                            flat[b, i] @ w["feature_kernel"]
+                            + w.get("feature_bias", 0.0)
+                        )
+                    )
+                    @ w["attention_kernel"][:, g]
+                    for i in range(s)
+                ]
+            )
             alpha[b, g] = references.masked_softmax(logits, valid[b])
             attended = sum(alpha[b, g, i] * flat[b, i] for i in range(s))
             attended = attended + np.zeros(c)
             if glimpse_units:
-                attended = sigma(attended @ w["glimpse_kernel"][g]
-                                 + (w["glimpse_bias"][g]
-                                    if "glimpse_bias" in w else 0.0))
+                attended = sigma(
+                    attended @ w["glimpse_kernel"][g]
+                    + (w["glimpse_bias"][g] if "glimpse_bias" in w else 0.0)
+                )
             pieces.append(attended)
         out.append(np.concatenate(pieces))
     return np.stack(out), alpha.reshape((batch, glimpses) + spatial)
@@ -99,9 +119,13 @@ def mrn(q, v, w, num_layers, activation="tanh", shortcut="linear"):
     for l in range(1, num_layers + 1):
         get = lambda name: w.get(f"{name}_{l}", 0.0)
         gq = sigma(h @ w[f"question_kernel_{l}"] + get("question_bias"))
-        gv = sigma(sigma(v @ w[f"visual_hidden_kernel_{l}"]
-                         + get("visual_hidden_bias"))
-                   @ w[f"visual_kernel_{l}"] + get("visual_bias"))
+        gv = sigma(
+            sigma(
+                v @ w[f"visual_hidden_kernel_{l}"] + get("visual_hidden_bias")
+            )
+            @ w[f"visual_kernel_{l}"]
+            + get("visual_bias")
+        )
         residual = references.lift(gq, rank) * references.lift(gv, rank)
         if f"shortcut_kernel_{l}" in w:
             h = h @ w[f"shortcut_kernel_{l}"] + get("shortcut_bias")
@@ -119,9 +143,9 @@ def mrn_unrolled(q, v, w, num_layers, activation="tanh"):
     hs = [q]
     residuals = []
     for l in range(1, num_layers + 1):
-        f = (sigma(hs[-1] @ w[f"question_kernel_{l}"])
-             * sigma(sigma(v @ w[f"visual_hidden_kernel_{l}"])
-                     @ w[f"visual_kernel_{l}"]))
+        f = sigma(hs[-1] @ w[f"question_kernel_{l}"]) * sigma(
+            sigma(v @ w[f"visual_hidden_kernel_{l}"]) @ w[f"visual_kernel_{l}"]
+        )
         residuals.append(f)
         hs.append(hs[-1] @ w[f"shortcut_kernel_{l}"] + f)
 

@@ -39,7 +39,6 @@ def identity_output(layer):
 
 
 class FormulaTest(parameterized.TestCase):
-
     @parameterized.product(shapes=SHAPES, use_bias=(False, True))
     def test_matches_float64_reference(self, shapes, use_bias):
         x, y = test_util.inputs(*shapes)
@@ -61,10 +60,14 @@ class FormulaTest(parameterized.TestCase):
         act = keras.activations.get(kwargs.get("input_activation", "tanh"))
         out = keras.activations.get(kwargs.get("activation"))
         expected = ref.mutan(
-            x, y, w, rank=kwargs.get("rank", 2),
+            x,
+            y,
+            w,
+            rank=kwargs.get("rank", 2),
             input_activation=lambda t: as_numpy(act(t)),
             normalize=kwargs.get("normalize", False),
-            activation=lambda t: as_numpy(out(t)))
+            activation=lambda t: as_numpy(out(t)),
+        )
         backend.assert_allclose(z, expected, **backend.close())
 
     def test_equals_tucker_fusion_with_the_rank_r_core(self):
@@ -76,8 +79,9 @@ class FormulaTest(parameterized.TestCase):
         core = ref.mutan_core(w, rank=2)
         self.assertEqual(core.shape, (4, 3, 7))
         tucker = np.einsum("bi,ijk,bj->bk", q, core, v)
-        backend.assert_allclose(z, tucker @ w["output_kernel"],
-                                **backend.close())
+        backend.assert_allclose(
+            z, tucker @ w["output_kernel"], **backend.close()
+        )
 
     def test_dropout_is_unbiased(self):
         # Independent masks on q̃ and ṽ: E[out] is the inference output.
@@ -88,8 +92,9 @@ class FormulaTest(parameterized.TestCase):
         z = as_numpy(layer(xs, ys, training=True))
         error = z.std(0) / np.sqrt(len(z))
         self.assertGreater(error.min(), 0)
-        np.testing.assert_array_less(np.abs(z.mean(0) - expected[0]),
-                                     5 * error)
+        np.testing.assert_array_less(
+            np.abs(z.mean(0) - expected[0]), 5 * error
+        )
 
 
 class StructureTest(parameterized.TestCase):
@@ -105,14 +110,19 @@ class StructureTest(parameterized.TestCase):
     def test_each_output_has_rank_at_most_r(self, rank):
         # Without activations and biases, z_k = xᵀ W_q τ_c[:, :, k] W_vᵀ y
         # and rank(τ_c[:, :, k]) <= R: the MUTAN constraint.
-        layer = make(units=7, rank=rank, x_hidden=6, y_hidden=5,
-                     input_activation=None, use_bias=False)
+        layer = make(
+            units=7,
+            rank=rank,
+            x_hidden=6,
+            y_hidden=5,
+            input_activation=None,
+            use_bias=False,
+        )
         run(layer, *test_util.inputs((1, 6), (1, 5)))
         identity_output(layer)
         forms = self.bilinear_forms(layer)
         for k in range(7):
-            self.assertEqual(
-                backend.matrix_rank(forms[:, :, k], 1e-9), rank)
+            self.assertEqual(backend.matrix_rank(forms[:, :, k], 1e-9), rank)
 
     def test_is_bilinear_without_activations_and_biases(self):
         layer = make(input_activation=None, use_bias=False)
@@ -121,44 +131,71 @@ class StructureTest(parameterized.TestCase):
         run(layer, x1, y1)
         f = lambda x, y: as_numpy(layer(x, y))
         a, b = 1.7, -0.6
-        backend.assert_allclose(f(a * x1 + b * x2, y1),
-                                a * f(x1, y1) + b * f(x2, y1),
-                                **backend.close(rtol=1e-7, atol=1e-12))
-        backend.assert_allclose(f(x1, a * y1 + b * y2),
-                                a * f(x1, y1) + b * f(x1, y2),
-                                **backend.close(rtol=1e-7, atol=1e-12))
+        backend.assert_allclose(
+            f(a * x1 + b * x2, y1),
+            a * f(x1, y1) + b * f(x2, y1),
+            **backend.close(rtol=1e-7, atol=1e-12),
+        )
+        backend.assert_allclose(
+            f(x1, a * y1 + b * y2),
+            a * f(x1, y1) + b * f(x1, y2),
+            **backend.close(rtol=1e-7, atol=1e-12),
+        )
 
     def test_broadcast_equals_a_call_per_position(self):
         layer = make(normalize=True)
         x, y = test_util.inputs((3, 6), (3, 4, 5))
         z, _ = run(layer, x, y)
         for s in range(4):
-            backend.assert_allclose(z[:, s], layer(x, y[:, s]),
-                                    **backend.close(rtol=1e-12, atol=1e-12))
+            backend.assert_allclose(
+                z[:, s],
+                layer(x, y[:, s]),
+                **backend.close(rtol=1e-12, atol=1e-12),
+            )
 
 
 class KerasApiTest(parameterized.TestCase):
-
     def test_config_round_trip(self):
-        layer = make(input_activation="relu", normalize=True, dropout=0.2,
-                     seed=3, activation="softmax", kernel_regularizer="l2",
-                     name="mutan")
+        layer = make(
+            input_activation="relu",
+            normalize=True,
+            dropout=0.2,
+            seed=3,
+            activation="softmax",
+            kernel_regularizer="l2",
+            name="mutan",
+        )
         clone = Mutan.from_config(layer.get_config())
         self.assertEqual(clone.get_config(), layer.get_config())
-        for key in ("units", "rank", "mm_dim", "x_hidden", "y_hidden",
-                    "input_activation", "normalize", "dropout", "seed",
-                    "use_bias", "activation", "kernel_initializer",
-                    "bias_initializer", "kernel_regularizer",
-                    "bias_regularizer", "activity_regularizer",
-                    "kernel_constraint", "bias_constraint"):
+        for key in (
+            "units",
+            "rank",
+            "mm_dim",
+            "x_hidden",
+            "y_hidden",
+            "input_activation",
+            "normalize",
+            "dropout",
+            "seed",
+            "use_bias",
+            "activation",
+            "kernel_initializer",
+            "bias_initializer",
+            "kernel_regularizer",
+            "bias_regularizer",
+            "activity_regularizer",
+            "kernel_constraint",
+            "bias_constraint",
+        ):
             self.assertIn(key, layer.get_config())
 
     @parameterized.parameters(*SHAPES)
     def test_compute_output_shape(self, x_shape, y_shape):
         layer = make()
         x, y = test_util.inputs(x_shape, y_shape)
-        self.assertEqual(layer.compute_output_shape(x.shape, y.shape),
-                         layer(x, y).shape)
+        self.assertEqual(
+            layer.compute_output_shape(x.shape, y.shape), layer(x, y).shape
+        )
 
     def test_symbolic_call_with_unknown_batch(self):
         x, y = keras.Input((6,)), keras.Input((4, 5))
@@ -172,9 +209,19 @@ class KerasApiTest(parameterized.TestCase):
         layer(*test_util.inputs((2, 6), (2, 5)))
         self.assertEqual(
             sorted(v.name for v in layer.weights),
-            ["output_bias", "output_kernel", "x_bias", "x_factor",
-             "x_factor_bias", "x_kernel", "y_bias", "y_factor",
-             "y_factor_bias", "y_kernel"])
+            [
+                "output_bias",
+                "output_kernel",
+                "x_bias",
+                "x_factor",
+                "x_factor_bias",
+                "x_kernel",
+                "y_bias",
+                "y_factor",
+                "y_factor_bias",
+                "y_kernel",
+            ],
+        )
 
     @parameterized.parameters(True, False)
     def test_parameter_count(self, use_bias):
@@ -185,33 +232,51 @@ class KerasApiTest(parameterized.TestCase):
         b = int(use_bias)
         self.assertEqual(
             layer.count_params(),
-            (n + b) * t_q + (m + b) * t_v + (t_q + t_v + 2 * b) * r * t_o
-            + (t_o + b) * k)
+            (n + b) * t_q
+            + (m + b) * t_v
+            + (t_q + t_v + 2 * b) * r * t_o
+            + (t_o + b) * k,
+        )
 
     def test_defaults(self):
         layer = Mutan(10)
         self.assertEqual(
             (layer.x_hidden, layer.y_hidden, layer.mm_dim, layer.rank),
-            (360, 360, 360, 10))
+            (360, 360, 360, 10),
+        )
         self.assertIs(layer.input_activation, keras.activations.tanh)
 
 
 class BadInputTest(parameterized.TestCase):
-
     @parameterized.parameters(
-        (dict(units=None), r"`units` must be a positive integer, got "
-         r"units=None"),
-        (dict(units=4, rank=0), r"`rank` must be a positive integer, got "
-         r"rank=0"),
+        (
+            dict(units=None),
+            r"`units` must be a positive integer, got "
+            r"units=None",
+        ),
+        (
+            dict(units=4, rank=0),
+            r"`rank` must be a positive integer, got "
+            r"rank=0",
+        ),
         (dict(units=4, mm_dim=-1), r"got mm_dim=-1"),
         (dict(units=4, x_hidden=2.5), r"got x_hidden=2.5"),
         (dict(units=4, y_hidden=0), r"got y_hidden=0"),
-        (dict(units=4, normalize="l2"), r"`normalize` must be a bool, got "
-         r"normalize='l2'"),
-        (dict(units=4, dropout=1), r"`dropout` must be a number in \[0, "
-         r"1\), got dropout=1"),
-        (dict(units=4, seed=1), r"`seed` only seeds the dropout, which is "
-         r"off; got seed=1 with dropout=0.0"),
+        (
+            dict(units=4, normalize="l2"),
+            r"`normalize` must be a bool, got "
+            r"normalize='l2'",
+        ),
+        (
+            dict(units=4, dropout=1),
+            r"`dropout` must be a number in \[0, "
+            r"1\), got dropout=1",
+        ),
+        (
+            dict(units=4, seed=1),
+            r"`seed` only seeds the dropout, which is "
+            r"off; got seed=1 with dropout=0.0",
+        ),
         (dict(units=4, use_bias=None), r"got use_bias=None"),
     )
     def test_bad_arguments(self, kwargs, message):
@@ -220,7 +285,8 @@ class BadInputTest(parameterized.TestCase):
 
     def test_unknown_argument(self):
         with self.assertRaisesRegex(
-                ValueError, r"Unrecognized keyword arguments.*'R'"):
+            ValueError, r"Unrecognized keyword arguments.*'R'"
+        ):
             Mutan(4, R=5)
 
     def test_unknown_activation(self):
@@ -228,8 +294,12 @@ class BadInputTest(parameterized.TestCase):
             Mutan(4, input_activation="swishy")
 
     @parameterized.parameters(
-        ((6,), (3, 4), r"Mutan: x has shape \(6,\) and y has shape "
-         r"\(3, 4\); x must have rank >= 2"),
+        (
+            (6,),
+            (3, 4),
+            r"Mutan: x has shape \(6,\) and y has shape "
+            r"\(3, 4\); x must have rank >= 2",
+        ),
         ((3, 6), (5, 4), r"the batch sizes of x and y differ"),
         ((3, 5, 6), (3, 4, 4), r"the leading axes of x and y differ"),
         ((3, 2, 5, 6), (3, 5, 4), r"inputs of different ranks need"),
@@ -240,8 +310,11 @@ class BadInputTest(parameterized.TestCase):
             layer(np.zeros(x_shape, "float32"), np.zeros(y_shape, "float32"))
 
     def test_unknown_feature_size(self):
-        with self.assertRaisesRegex(ValueError, r"the last axes of x and y "
-                                    r"must be known"):
+        with self.assertRaisesRegex(
+            ValueError,
+            r"the last axes of x and y "
+            r"must be known",
+        ):
             Mutan(4).build((None, None), (None, 3))
 
 

@@ -27,8 +27,16 @@ def count_sketch(v, hashes, signs, d):
     return out
 
 
-def mcb(x, y, w, d, signed_sqrt_=False, l2=False, units=None,
-        activation=references.identity):
+def mcb(
+    x,
+    y,
+    w,
+    d,
+    signed_sqrt_=False,
+    l2=False,
+    units=None,
+    activation=references.identity,
+):
     """MCB as the count sketch of vec(x ⊗ y), computed directly.
 
     Hash H(i, j) = (h_x(i) + h_y(j)) mod d and sign s_x(i)·s_y(j) (Pham &
@@ -80,8 +88,15 @@ def mfh(x, y, w, units, factor, order, power=True, l2=True):
     return np.concatenate(outputs, -1)
 
 
-def mutan(x, y, w, rank, input_activation=np.tanh, normalize=False,
-          activation=references.identity):
+def mutan(
+    x,
+    y,
+    w,
+    rank,
+    input_activation=np.tanh,
+    normalize=False,
+    activation=references.identity,
+):
     """MUTAN: z = Σ_r (q̃ᵀM_r + b_r) ∘ (ṽᵀN_r + c_r), out = zᵀW_o + b_o."""
     x, y = references.pair(x, y)
     b = lambda name: w.get(name, 0.0)
@@ -94,8 +109,10 @@ def mutan(x, y, w, rank, input_activation=np.tanh, normalize=False,
     zeros = np.zeros(rank * t_o)
     bm = w.get("x_factor_bias", zeros).reshape(rank, t_o)
     bn = w.get("y_factor_bias", zeros).reshape(rank, t_o)
-    z = sum((q @ big_m[:, r] + bm[r]) * (v @ big_n[:, r] + bn[r])
-            for r in range(rank))
+    z = sum(
+        (q @ big_m[:, r] + bm[r]) * (v @ big_n[:, r] + bn[r])
+        for r in range(rank)
+    )
     if normalize:
         z = l2_normalize(signed_sqrt(z))
     return activation(z @ w["output_kernel"] + b("output_bias"))
@@ -109,8 +126,15 @@ def mutan_core(w, rank):
     return np.einsum("irk,jrk->ijk", big_m, big_n)
 
 
-def block(x, y, w, chunks, rank, normalization="before_concat",
-          activation=references.identity):
+def block(
+    x,
+    y,
+    w,
+    chunks,
+    rank,
+    normalization="before_concat",
+    activation=references.identity,
+):
     """BLOCK: per chunk c, z_c = Σ_r (x̃_cᵀA_c^r + a) ∘ (ỹ_cᵀB_c^r + b).
 
     Chunks as torch.chunk cuts: ⌈d / C⌉ features each, the last the rest;
@@ -126,7 +150,7 @@ def block(x, y, w, chunks, rank, normalization="before_concat",
     for c in range(chunks):
         start = c * size
         s = min(size, d - start)
-        xc, yc = xt[..., start:start + s], yt[..., start:start + s]
+        xc, yc = xt[..., start : start + s], yt[..., start : start + s]
         last = s < size
         name = "factor" if not last else "last_factor"
         index = 0 if last else c
@@ -134,11 +158,15 @@ def block(x, y, w, chunks, rank, normalization="before_concat",
         bb = w[f"y_{name}"][index].reshape(s, rank, s)
         zeros = np.zeros(rank * s)
         a_bias = w.get(f"x_{name}_bias", [zeros] * chunks)[index].reshape(
-            rank, s)
+            rank, s
+        )
         b_bias = w.get(f"y_{name}_bias", [zeros] * chunks)[index].reshape(
-            rank, s)
-        zc = sum((xc @ a[:, r] + a_bias[r]) * (yc @ bb[:, r] + b_bias[r])
-                 for r in range(rank))
+            rank, s
+        )
+        zc = sum(
+            (xc @ a[:, r] + a_bias[r]) * (yc @ bb[:, r] + b_bias[r])
+            for r in range(rank)
+        )
         if normalization == "before_concat":
             zc = l2_normalize(signed_sqrt(zc))
         zs.append(zc)

@@ -27,7 +27,6 @@ LAYERS = (
 
 
 class BaselinesTest(parameterized.TestCase):
-
     @parameterized.product(layer_and_reference=LAYERS, shapes=SHAPES)
     def test_matches_float64_reference(self, layer_and_reference, shapes):
         make, reference = layer_and_reference
@@ -50,8 +49,9 @@ class BaselinesTest(parameterized.TestCase):
         bias.input_kernel.assign(w["kernel"][:6])
         bias.context_kernel.assign(w["kernel"][6:])
         bias.bias.assign(w["bias"])
-        backend.assert_allclose(concat(x, z), bias(x, z),
-                                **backend.close(rtol=1e-12, atol=0))
+        backend.assert_allclose(
+            concat(x, z), bias(x, z), **backend.close(rtol=1e-12, atol=0)
+        )
 
     def test_concat_linear_has_one_kernel_of_concatenated_size(self):
         layer = ConcatLinear(7)
@@ -79,21 +79,26 @@ class BaselinesTest(parameterized.TestCase):
 
     def test_scaling_has_no_activation(self):
         with self.assertRaisesRegex(
-                ValueError, r"ConditionalScaling has no output activation, "
-                r"got activation='tanh'"):
+            ValueError,
+            r"ConditionalScaling has no output activation, "
+            r"got activation='tanh'",
+        ):
             ConditionalScaling(activation="tanh")
 
     def test_scaling_config(self):
         layer = ConditionalScaling(use_bias=False)
         config = layer.get_config()
         self.assertEqual(
-            ConditionalScaling.from_config(config).get_config(), config)
+            ConditionalScaling.from_config(config).get_config(), config
+        )
 
     @parameterized.parameters(ConcatLinear, ConditionalBias)
     def test_bad_units(self, cls):
         with self.assertRaisesRegex(
-                ValueError, r"`units` must be a positive integer, got "
-                r"units=0"):
+            ValueError,
+            r"`units` must be a positive integer, got "
+            r"units=0",
+        ):
             cls(0)
 
     @parameterized.parameters(
@@ -103,8 +108,10 @@ class BaselinesTest(parameterized.TestCase):
     )
     def test_bad_shapes_name_the_layer(self, make, name):
         with self.assertRaisesRegex(
-                ValueError, rf"{name}: input x has shape \(3, 6\) and context "
-                r"z has shape \(2, 4\); the batch sizes of x and z differ"):
+            ValueError,
+            rf"{name}: input x has shape \(3, 6\) and context "
+            r"z has shape \(2, 4\); the batch sizes of x and z differ",
+        ):
             make()(np.zeros((3, 6), "float32"), np.zeros((2, 4), "float32"))
 
 

@@ -13,7 +13,6 @@ from tests.layers import test_util
 
 
 class FiLMTest(parameterized.TestCase):
-
     @parameterized.parameters(
         ((3, 6), (3, 4), -1),
         ((3, 5, 6), (3, 4), -1),
@@ -31,7 +30,8 @@ class FiLMTest(parameterized.TestCase):
         w = test_util.random_weights(layer)
         y = as_numpy(layer(x, z))
         backend.assert_allclose(
-            y, references.film(x, z, w, axis), **backend.close())
+            y, references.film(x, z, w, axis), **backend.close()
+        )
         self.assertEqual(layer.compute_output_shape(x.shape, z.shape), y.shape)
 
     def test_identity_with_zero_weights(self):
@@ -52,14 +52,17 @@ class FiLMTest(parameterized.TestCase):
         mi.input_kernel.assign(1.0 + w["gamma_bias"])
         mi.context_kernel.assign(w["beta_kernel"])
         mi.bias.assign(w["beta_bias"])
-        backend.assert_allclose(film(x, z), mi(x, z),
-                                **backend.close(rtol=1e-12, atol=0))
+        backend.assert_allclose(
+            film(x, z), mi(x, z), **backend.close(rtol=1e-12, atol=0)
+        )
 
     def test_no_bias(self):
         layer = FiLM(use_bias=False)
         layer(*test_util.inputs((2, 6), (2, 3), dtype="float32"))
-        self.assertEqual(sorted(v.name for v in layer.weights),
-                         ["beta_kernel", "gamma_kernel"])
+        self.assertEqual(
+            sorted(v.name for v in layer.weights),
+            ["beta_kernel", "gamma_kernel"],
+        )
 
     def test_config_round_trip(self):
         layer = FiLM(axis=1, use_bias=False, kernel_initializer="zeros")
@@ -70,19 +73,30 @@ class FiLMTest(parameterized.TestCase):
 
     @parameterized.parameters(
         (dict(axis=0), r"`axis` must not be the batch axis, got axis=0"),
-        (dict(axis="channels"), r"`axis` must be an integer, got "
-         r"axis='channels'"),
+        (
+            dict(axis="channels"),
+            r"`axis` must be an integer, got "
+            r"axis='channels'",
+        ),
         (dict(axis=1.0), r"got axis=1.0"),
-        (dict(activation="relu"), r"FiLM has no output activation, got "
-         r"activation='relu'"),
+        (
+            dict(activation="relu"),
+            r"FiLM has no output activation, got "
+            r"activation='relu'",
+        ),
     )
     def test_bad_arguments(self, kwargs, message):
         with self.assertRaisesRegex(ValueError, message):
             FiLM(**kwargs)
 
     @parameterized.parameters(
-        ((2, 6), (2, 4), 3, r"FiLM\(axis=3\) is out of range or the batch "
-         r"axis for x of shape \(2, 6\)"),
+        (
+            (2, 6),
+            (2, 4),
+            3,
+            r"FiLM\(axis=3\) is out of range or the batch "
+            r"axis for x of shape \(2, 6\)",
+        ),
         ((2, 6), (2, 4), -2, r"FiLM\(axis=-2\) is out of range"),
         ((2, 6, 5), (2, 6, 4), 1, r"z must be \[batch, m\]\.$"),
         ((2, 6), (3, 4), -1, r"the batch sizes of x and z differ"),
@@ -90,8 +104,9 @@ class FiLMTest(parameterized.TestCase):
     )
     def test_bad_shapes(self, x_shape, z_shape, axis, message):
         with self.assertRaisesRegex(ValueError, message):
-            FiLM(axis=axis)(np.zeros(x_shape, "float32"),
-                            np.zeros(z_shape, "float32"))
+            FiLM(axis=axis)(
+                np.zeros(x_shape, "float32"), np.zeros(z_shape, "float32")
+            )
 
 
 if __name__ == "__main__":

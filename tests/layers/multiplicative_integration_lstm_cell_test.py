@@ -13,7 +13,6 @@ from tests.layers import test_util
 
 
 class MILSTMCellTest(parameterized.TestCase):
-
     def test_sequence_matches_float64_reference(self):
         cell = MultiplicativeIntegrationLSTMCell(5, dtype="float64")
         rnn = keras.layers.RNN(cell, return_sequences=True, dtype="float64")
@@ -32,38 +31,49 @@ class MILSTMCellTest(parameterized.TestCase):
         mi = keras.layers.RNN(cell)
         lstm = keras.layers.LSTM(5)
         mi(x), lstm(x)
-        lstm.set_weights([as_numpy(cell.kernel),
-                          as_numpy(cell.recurrent_kernel),
-                          as_numpy(cell.bias)])
+        lstm.set_weights(
+            [
+                as_numpy(cell.kernel),
+                as_numpy(cell.recurrent_kernel),
+                as_numpy(cell.bias),
+            ]
+        )
         backend.assert_allclose(mi(x), lstm(x), rtol=1e-5, atol=1e-6)
 
     def test_unit_forget_bias(self):
         cell = MultiplicativeIntegrationLSTMCell(3)
         keras.layers.RNN(cell)(np.zeros((1, 2, 4), "float32"))
         backend.assert_array_equal(
-            cell.bias, [0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0])
+            cell.bias, [0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0]
+        )
         backend.assert_array_equal(cell.alpha, np.ones(12))
 
     def test_config_round_trip(self):
         cell = MultiplicativeIntegrationLSTMCell(
-            4, use_bias=False, unit_forget_bias=False, activation="relu")
+            4, use_bias=False, unit_forget_bias=False, activation="relu"
+        )
         config = cell.get_config()
         self.assertEqual(
             MultiplicativeIntegrationLSTMCell.from_config(config).get_config(),
-            config)
+            config,
+        )
 
     @parameterized.parameters(0, -1, 2.0, None)
     def test_bad_units(self, units):
         with self.assertRaisesRegex(
-                ValueError, rf"`units` must be a positive integer, got "
-                rf"units={units!r}"):
+            ValueError,
+            rf"`units` must be a positive integer, got "
+            rf"units={units!r}",
+        ):
             MultiplicativeIntegrationLSTMCell(units)
 
     def test_bad_input_shape(self):
         cell = MultiplicativeIntegrationLSTMCell(4)
         with self.assertRaisesRegex(
-                ValueError, r"expects inputs of shape \[batch, features\] "
-                r"with known features, got \(2, 3, 5\)"):
+            ValueError,
+            r"expects inputs of shape \[batch, features\] "
+            r"with known features, got \(2, 3, 5\)",
+        ):
             cell.build((2, 3, 5))
 
 

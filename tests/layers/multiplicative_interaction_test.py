@@ -39,7 +39,6 @@ def run(layer, x, z, seed=0):
 
 
 class FormulaTest(parameterized.TestCase):
-
     @parameterized.product(form=FORMS, shapes=SHAPES)
     def test_matches_float64_reference(self, form, shapes):
         x, z = test_util.inputs(*shapes)
@@ -49,9 +48,11 @@ class FormulaTest(parameterized.TestCase):
         backend.assert_allclose(y, expected, **backend.close())
 
     @parameterized.product(
-        contraction=mi_contraction.CONTRACTIONS, shapes=SHAPES, units=(3, 6, 9))
+        contraction=mi_contraction.CONTRACTIONS, shapes=SHAPES, units=(3, 6, 9)
+    )
     def test_every_contraction_order_matches_reference(
-            self, contraction, shapes, units):
+        self, contraction, shapes, units
+    ):
         x, z = test_util.inputs(*shapes)
         layer = make("full", units=units, contraction=contraction)
         y, w = run(layer, x, z)
@@ -65,7 +66,8 @@ class FormulaTest(parameterized.TestCase):
         y, w = run(layer, x, z)
         self.assertNotIn("bias", w)
         expected = np.maximum(
-            references.multiplicative_interaction("full", x, z, w), 0.0)
+            references.multiplicative_interaction("full", x, z, w), 0.0
+        )
         backend.assert_allclose(y, expected, **backend.close())
         self.assertTrue((y == 0).any())
 
@@ -76,7 +78,8 @@ class FormulaTest(parameterized.TestCase):
         w_z = np.einsum("bi,ijk->bjk", z, w["kernel"]) + w["input_kernel"]
         b_z = z @ w["context_kernel"] + w["bias"]
         backend.assert_allclose(
-            y, np.einsum("bj,bjk->bk", x, w_z) + b_z, **backend.close())
+            y, np.einsum("bj,bjk->bk", x, w_z) + b_z, **backend.close()
+        )
 
     @parameterized.parameters(
         # The parameter count of each form.
@@ -115,18 +118,26 @@ class StructureTest(parameterized.TestCase):
         a, b = 1.7, -0.6
         g = lambda x, z: self.bilinear_part(layer, x, z)
         backend.assert_allclose(
-            g(a * x1 + b * x2, z1), a * g(x1, z1) + b * g(x2, z1),
-            **backend.close(rtol=1e-9, atol=1e-9))
+            g(a * x1 + b * x2, z1),
+            a * g(x1, z1) + b * g(x2, z1),
+            **backend.close(rtol=1e-9, atol=1e-9),
+        )
         backend.assert_allclose(
-            g(x1, a * z1 + b * z2), a * g(x1, z1) + b * g(x1, z2),
-            **backend.close(rtol=1e-9, atol=1e-9))
+            g(x1, a * z1 + b * z2),
+            a * g(x1, z1) + b * g(x1, z2),
+            **backend.close(rtol=1e-9, atol=1e-9),
+        )
         self.assertGreater(np.abs(g(x1, z1)).max(), 1e-3)
 
     def jacobian_of_bilinear_part(self, layer, z):
         """∂g/∂x at fixed z for one example: [k, n] (g is linear in x)."""
-        n = layer.input_kernel.shape[0] if layer.form in (
-            "full", "low_rank") else layer.kernel.shape[1] if (
-                layer.form == "diagonal") else layer.context_kernel.shape[1]
+        n = (
+            layer.input_kernel.shape[0]
+            if layer.form in ("full", "low_rank")
+            else layer.kernel.shape[1]
+            if (layer.form == "diagonal")
+            else layer.context_kernel.shape[1]
+        )
         basis = np.eye(n)
         zs = np.repeat(z[:1], n, axis=0)
         return self.bilinear_part(layer, basis, zs).T
@@ -155,8 +166,9 @@ class StructureTest(parameterized.TestCase):
             bumped[:, j] += 1.0
             delta = as_numpy(layer(bumped, z)) - base
             others = np.delete(delta, j, axis=1)
-            backend.assert_allclose(others, 0.0,
-                                    **backend.close(rtol=1e-7, atol=1e-12))
+            backend.assert_allclose(
+                others, 0.0, **backend.close(rtol=1e-7, atol=1e-12)
+            )
             self.assertTrue((np.abs(delta[:, j]) > 1e-6).all())
 
     def test_scalar_bilinear_part_is_parallel_to_x(self):
@@ -164,7 +176,8 @@ class StructureTest(parameterized.TestCase):
         x, z = test_util.inputs((4, 6), (4, 5), seed=6)
         g = self.bilinear_part(layer, x, z)
         cos = np.sum(g * x, -1) / (
-            np.linalg.norm(g, axis=-1) * np.linalg.norm(x, axis=-1))
+            np.linalg.norm(g, axis=-1) * np.linalg.norm(x, axis=-1)
+        )
         backend.assert_allclose(np.abs(cos), 1.0, **backend.close(atol=0))
 
     def test_diagonal_on_feature_map_is_channelwise(self):
@@ -173,21 +186,27 @@ class StructureTest(parameterized.TestCase):
         x, z = test_util.inputs((2, 3, 4, 6), (2, 5))
         y, _ = run(layer, x, z)
         per_pixel = as_numpy(layer(x[:, 1, 2], z))
-        backend.assert_allclose(y[:, 1, 2], per_pixel,
-                                **backend.close(rtol=1e-12, atol=0))
+        backend.assert_allclose(
+            y[:, 1, 2], per_pixel, **backend.close(rtol=1e-12, atol=0)
+        )
 
 
 class ContractionChoiceTest(parameterized.TestCase):
-
     @parameterized.parameters(
-        itertools.product((1, 16, 256), (1, 64, 512), (1, 32, 512),
-                          (1, 7, None)))
+        itertools.product(
+            (1, 16, 256), (1, 64, 512), (1, 32, 512), (1, 7, None)
+        )
+    )
     def test_intermediate_never_exceeds_min_of_outer_and_hypernetwork(
-            self, m, n, k, rows):
+        self, m, n, k, rows
+    ):
         choice = mi_contraction.choose_contraction(m, n, k, rows)
         r = 1_000_000 if rows is None else rows  # any large row count
-        held = {"outer": r * m * n, "input_first": r * m * k,
-                "context_first": n * k}[choice]
+        held = {
+            "outer": r * m * n,
+            "input_first": r * m * k,
+            "context_first": n * k,
+        }[choice]
         self.assertLessEqual(held, min(r * m * n, n * k))
 
     @parameterized.parameters(
@@ -201,7 +220,8 @@ class ContractionChoiceTest(parameterized.TestCase):
     )
     def test_choice_for_one_row_per_context(self, m, n, k, expected):
         self.assertEqual(
-            mi_contraction.choose_contraction(m, n, k, 1), expected)
+            mi_contraction.choose_contraction(m, n, k, 1), expected
+        )
 
     def test_many_rows_per_context_uses_the_hypernetwork(self):
         # A question vector against 196 grid cells: build the weights once.
@@ -218,26 +238,41 @@ class ContractionChoiceTest(parameterized.TestCase):
 
 
 class KerasApiTest(parameterized.TestCase):
-
     @parameterized.parameters(*FORMS)
     def test_config_round_trip(self, form):
-        layer = make(form, activation="tanh", kernel_regularizer="l2",
-                     bias_initializer="ones", name="mi")
+        layer = make(
+            form,
+            activation="tanh",
+            kernel_regularizer="l2",
+            bias_initializer="ones",
+            name="mi",
+        )
         clone = MultiplicativeInteraction.from_config(layer.get_config())
         self.assertEqual(clone.get_config(), layer.get_config())
-        for key in ("units", "form", "rank", "use_bias", "activation",
-                    "contraction", "kernel_initializer", "bias_initializer",
-                    "kernel_regularizer", "bias_regularizer",
-                    "activity_regularizer", "kernel_constraint",
-                    "bias_constraint"):
+        for key in (
+            "units",
+            "form",
+            "rank",
+            "use_bias",
+            "activation",
+            "contraction",
+            "kernel_initializer",
+            "bias_initializer",
+            "kernel_regularizer",
+            "bias_regularizer",
+            "activity_regularizer",
+            "kernel_constraint",
+            "bias_constraint",
+        ):
             self.assertIn(key, layer.get_config())
 
     @parameterized.product(form=FORMS, shapes=SHAPES)
     def test_compute_output_shape(self, form, shapes):
         layer = make(form)
         x, z = test_util.inputs(*shapes)
-        self.assertEqual(layer.compute_output_shape(x.shape, z.shape),
-                         layer(x, z).shape)
+        self.assertEqual(
+            layer.compute_output_shape(x.shape, z.shape), layer(x, z).shape
+        )
 
     def test_symbolic_call_with_unknown_batch(self):
         x, z = keras.Input((5, 6)), keras.Input((4,))
@@ -252,7 +287,8 @@ class KerasApiTest(parameterized.TestCase):
         self.assertTrue(layer.built)
         self.assertEqual(
             sorted(v.name for v in layer.weights),
-            ["bias", "context_kernel", "input_kernel", "kernel"])
+            ["bias", "context_kernel", "input_kernel", "kernel"],
+        )
 
     def test_diagonal_and_scalar_start_as_x_plus_context(self):
         # v = 1 at init: with W_d / w zeroed, f = x + zᵀU + b.
@@ -262,32 +298,42 @@ class KerasApiTest(parameterized.TestCase):
             layer(x, z)
             layer.kernel.assign(np.zeros(layer.kernel.shape))
             expected = x + z @ as_numpy(layer.context_kernel)
-            backend.assert_allclose(layer(x, z), expected,
-                                    **backend.close(rtol=1e-12, atol=0))
+            backend.assert_allclose(
+                layer(x, z), expected, **backend.close(rtol=1e-12, atol=0)
+            )
 
 
 class BadInputTest(parameterized.TestCase):
-
     @parameterized.parameters(
         (dict(units=0), r"`units` must be a positive integer, got units=0"),
         (dict(units=-3), r"got units=-3"),
         (dict(units=2.5), r"got units=2.5"),
         (dict(units=True), r"got units=True"),
         (dict(units=None), r"got units=None"),
-        (dict(units=4, form="cubic"),
-         r"`form` must be one of \('full', 'low_rank', 'diagonal', "
-         r"'scalar'\), got form='cubic'"),
-        (dict(units=4, form="low_rank"),
-         r"`rank` must be a positive integer, got rank=None"),
+        (
+            dict(units=4, form="cubic"),
+            r"`form` must be one of \('full', 'low_rank', 'diagonal', "
+            r"'scalar'\), got form='cubic'",
+        ),
+        (
+            dict(units=4, form="low_rank"),
+            r"`rank` must be a positive integer, got rank=None",
+        ),
         (dict(units=4, form="low_rank", rank=0), r"got rank=0"),
-        (dict(units=4, form="full", rank=2),
-         r"`rank` is only used by form='low_rank', got rank=2 with "
-         r"form='full'"),
+        (
+            dict(units=4, form="full", rank=2),
+            r"`rank` is only used by form='low_rank', got rank=2 with "
+            r"form='full'",
+        ),
         (dict(units=4, form="diagonal", rank=2), r"with form='diagonal'"),
-        (dict(units=4, contraction="fast"),
-         r"`contraction` must be one of .*got contraction='fast'"),
-        (dict(units=4, form="low_rank", rank=2, contraction="outer"),
-         r"`contraction` can only be forced for form='full'"),
+        (
+            dict(units=4, contraction="fast"),
+            r"`contraction` must be one of .*got contraction='fast'",
+        ),
+        (
+            dict(units=4, form="low_rank", rank=2, contraction="outer"),
+            r"`contraction` can only be forced for form='full'",
+        ),
         (dict(units=4, use_bias="yes"), r"got use_bias='yes'"),
     )
     def test_bad_arguments(self, kwargs, message):
@@ -297,8 +343,12 @@ class BadInputTest(parameterized.TestCase):
     @parameterized.parameters(
         ((6,), (3, 4), r"input x has shape \(6,\) .* x must have rank >= 2"),
         ((3, 6), (4,), r"context z has shape \(4,\).* z must be \[batch, m\]"),
-        ((3, 6), (5, 4), r"shape \(3, 6\) and context z has shape \(5, 4\); "
-         r"the batch sizes of x and z differ"),
+        (
+            (3, 6),
+            (5, 4),
+            r"shape \(3, 6\) and context z has shape \(5, 4\); "
+            r"the batch sizes of x and z differ",
+        ),
         ((3, 5, 6), (3, 4, 4), r"the leading axes of x and z differ"),
         ((3, 2, 5, 6), (3, 5, 4), r"z must be \[batch, m\] or rank 4"),
     )
@@ -311,15 +361,19 @@ class BadInputTest(parameterized.TestCase):
     def test_units_must_equal_input_size(self, form):
         layer = MultiplicativeInteraction(8, form=form)
         with self.assertRaisesRegex(
-                ValueError,
-                rf"MultiplicativeInteraction\(form='{form}'\) scales x "
-                r"feature-wise, so `units` must equal x's last axis: got "
-                r"units=8 for x of shape \(3, 6\)"):
+            ValueError,
+            rf"MultiplicativeInteraction\(form='{form}'\) scales x "
+            r"feature-wise, so `units` must equal x's last axis: got "
+            r"units=8 for x of shape \(3, 6\)",
+        ):
             layer(np.zeros((3, 6), "float32"), np.zeros((3, 4), "float32"))
 
     def test_unknown_feature_size(self):
-        with self.assertRaisesRegex(ValueError, r"last axes of x and z must "
-                                    r"be known"):
+        with self.assertRaisesRegex(
+            ValueError,
+            r"last axes of x and z must "
+            r"be known",
+        ):
             MultiplicativeInteraction(4).build((None, None), (None, 3))
 
 

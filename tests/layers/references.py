@@ -69,8 +69,12 @@ def conditional_scaling(x, z, w):
 def mi_lstm_step(x, h, c, w):
     """One MI-LSTM step (Wu et al. 2016), gate order i, f, g, o."""
     wx, uh = x @ w["kernel"], h @ w["recurrent_kernel"]
-    pre = (w["alpha"] * wx * uh + w["beta_recurrent"] * uh
-           + w["beta_input"] * wx + w.get("bias", 0.0))
+    pre = (
+        w["alpha"] * wx * uh
+        + w["beta_recurrent"] * uh
+        + w["beta_input"] * wx
+        + w.get("bias", 0.0)
+    )
     i, f, g, o = np.split(pre, 4, axis=-1)
     sig = lambda t: 1.0 / (1.0 + np.exp(-t))
     c = sig(f) * c + sig(i) * np.tanh(g)

@@ -16,5 +16,7 @@ def random_weights(layer, seed=0, scale=0.5):
 
 def inputs(x_shape, z_shape, seed=1, dtype="float64"):
     rng = np.random.default_rng(seed)
-    return (rng.normal(size=x_shape).astype(dtype),
-            rng.normal(size=z_shape).astype(dtype))
+    return (
+        rng.normal(size=x_shape).astype(dtype),
+        rng.normal(size=z_shape).astype(dtype),
+    )

@@ -19,15 +19,19 @@ SMALL = {"embedding_dim": 8, "text_units": 12, "attention_units": 8}
 
 
 def random_pairs(spec, batch, seed=0):
-    vqa_spec = models.VqaSpec(spec.vocab_size, spec.caption_length,
-                              spec.image_kind, spec.image_shape, 2)
+    vqa_spec = models.VqaSpec(
+        spec.vocab_size,
+        spec.caption_length,
+        spec.image_kind,
+        spec.image_shape,
+        2,
+    )
     inputs, _ = vqa_test.random_batch(vqa_spec, batch, seed)
     inputs["caption"] = inputs.pop("question")
     return inputs
 
 
 class MdanTest(parameterized.TestCase):
-
     def setUp(self):
         super().setUp()
         keras.utils.set_random_seed(0)
@@ -36,18 +40,22 @@ class MdanTest(parameterized.TestCase):
     def test_learns_saves_and_reloads(self, kind):
         spec = SPECS[kind]
         model = models.build_matching_model("mdan", spec, **SMALL)
-        model.compile(keras.optimizers.Adam(1e-2),
-                      models.BidirectionalRankingLoss(margin=0.2))
+        model.compile(
+            keras.optimizers.Adam(1e-2),
+            models.BidirectionalRankingLoss(margin=0.2),
+        )
         inputs = random_pairs(spec, 8)
-        history = model.fit(inputs, np.zeros(8), epochs=10, batch_size=8,
-                            verbose=0).history["loss"]
+        history = model.fit(
+            inputs, np.zeros(8), epochs=10, batch_size=8, verbose=0
+        ).history["loss"]
         self.assertLess(history[-1], history[0])
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "mdan.keras")
             model.save(path)
             loaded = keras.saving.load_model(path)
-        np.testing.assert_array_equal(loaded.predict(inputs, verbose=0),
-                                      model.predict(inputs, verbose=0))
+        np.testing.assert_array_equal(
+            loaded.predict(inputs, verbose=0), model.predict(inputs, verbose=0)
+        )
 
     def test_similarity_is_the_dot_product_of_the_embeddings(self):
         spec = SPECS["grid"]
@@ -57,8 +65,11 @@ class MdanTest(parameterized.TestCase):
         emb = models.embedding_model(model).predict(inputs, verbose=0)
         self.assertEqual(s.shape, (5, 5))
         np.testing.assert_allclose(
-            s, emb["image_embedding"] @ emb["text_embedding"].T, rtol=1e-5,
-            atol=1e-6)
+            s,
+            emb["image_embedding"] @ emb["text_embedding"].T,
+            rtol=1e-5,
+            atol=1e-6,
+        )
         # One embedding per step k = 0..K of size text_units.
         self.assertEqual(emb["image_embedding"].shape, (5, 3 * 12))
 
@@ -78,23 +89,30 @@ class MdanTest(parameterized.TestCase):
 
     @parameterized.parameters("paper", "small")
     def test_builds_at_every_size(self, size):
-        self.assertEqual(models.MATCHING_MODELS.sizes("mdan"),
-                         ("paper", "small"))
-        model = models.MATCHING_MODELS.build("mdan", SPECS["regions"],
-                                             size=size)
+        self.assertEqual(
+            models.MATCHING_MODELS.sizes("mdan"), ("paper", "small")
+        )
+        model = models.MATCHING_MODELS.build(
+            "mdan", SPECS["regions"], size=size
+        )
         self.assertEqual(tuple(model.outputs[0].shape), (None, None))
         # The embeddings concatenate K + 1 vectors of text_units: the
         # size's, or the builder's defaults (the paper's, 512 and K = 2).
-        arguments = {"text_units": 512, "steps": 2,
-                     **models.MATCHING_MODELS.arguments("mdan", size)}
+        arguments = {
+            "text_units": 512,
+            "steps": 2,
+            **models.MATCHING_MODELS.arguments("mdan", size),
+        }
         for name in ("image_embedding", "text_embedding"):
-            self.assertEqual(model.get_layer(name).output.shape[-1],
-                             (arguments["steps"] + 1)
-                             * arguments["text_units"])
+            self.assertEqual(
+                model.get_layer(name).output.shape[-1],
+                (arguments["steps"] + 1) * arguments["text_units"],
+            )
 
     def test_unknown_model(self):
-        with self.assertRaisesRegex(ValueError,
-                                    r"Unknown matching model 'vse'"):
+        with self.assertRaisesRegex(
+            ValueError, r"Unknown matching model 'vse'"
+        ):
             models.build_matching_model("vse", SPECS["grid"])
 
     def test_bad_spec(self):

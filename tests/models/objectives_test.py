@@ -28,7 +28,7 @@ def official_reference(prediction, annotators):
     each annotator, min(#matches among the OTHER 9 / 3, 1); the mean."""
     accs = []
     for left_out in range(len(annotators)):
-        others = annotators[:left_out] + annotators[left_out + 1:]
+        others = annotators[:left_out] + annotators[left_out + 1 :]
         accs.append(min(sum(a == prediction for a in others) / 3.0, 1.0))
     return float(np.mean(accs))
 
@@ -48,7 +48,7 @@ def sigmoid_loss_reference(counts, logits):
     s = np.minimum(np.asarray(counts, np.float64) / 3.0, 1.0)
     z = np.asarray(logits, np.float64)
     log_p = -np.logaddexp(0.0, -z)  # log sigmoid(z)
-    log_q = -np.logaddexp(0.0, z)   # log (1 - sigmoid(z))
+    log_q = -np.logaddexp(0.0, z)  # log (1 - sigmoid(z))
     return -(s * log_p + (1 - s) * log_q).sum(-1)
 
 
@@ -76,17 +76,33 @@ def random_case(convention, batch, seed):
     logits = rng.normal(size=(batch, NUM_ANSWERS)).astype("float32") * 3
     if convention == "softmax":
         ids = rng.integers(0, NUM_ANSWERS, batch)
-        return ids.astype("int32"), logits, {
-            "loss": softmax_loss_reference(ids, logits),
-            "accuracy": (logits.argmax(-1) == ids).astype(np.float64)}
+        return (
+            ids.astype("int32"),
+            logits,
+            {
+                "loss": softmax_loss_reference(ids, logits),
+                "accuracy": (logits.argmax(-1) == ids).astype(np.float64),
+            },
+        )
     annotators = random_annotators(rng, batch)
     counts = np.stack([counts_of(a) for a in annotators])
     best = logits.argmax(-1)
-    return counts, logits, {
-        "loss": sigmoid_loss_reference(counts, logits),
-        "accuracy": np.array([official_reference(int(b), a)
-                              for b, a in zip(best, annotators)]),
-        "soft_score": np.minimum(counts[np.arange(batch), best] / 3.0, 1.0)}
+    return (
+        counts,
+        logits,
+        {
+            "loss": sigmoid_loss_reference(counts, logits),
+            "accuracy": np.array(
+                [
+                    official_reference(int(b), a)
+                    for b, a in zip(best, annotators)
+                ]
+            ),
+            "soft_score": np.minimum(
+                counts[np.arange(batch), best] / 3.0, 1.0
+            ),
+        },
+    )
 
 
 def spec(convention):
@@ -95,26 +111,29 @@ def spec(convention):
 
 # --------------------------------------------------------------- tests
 class OfficialAccuracyTest(parameterized.TestCase):
-
     @parameterized.parameters(range(11))
     def test_n_matches(self, n):
         # The predicted answer 0 is matched by n of the 10 annotators; the
         # others answer 1, 2, ... (in the set or not).
-        annotators = [0] * n + [1 + k % (NUM_ANSWERS + 1)
-                                for k in range(10 - n)]
+        annotators = [0] * n + [
+            1 + k % (NUM_ANSWERS + 1) for k in range(10 - n)
+        ]
         expected = official_reference(0, annotators)
         closed = ((10 - n) * min(n / 3, 1) + n * min((n - 1) / 3, 1)) / 10
         self.assertAlmostEqual(expected, closed, places=12)
-        self.assertAlmostEqual(vqa_scores.official_accuracy(n), expected,
-                               places=12)
-        self.assertAlmostEqual(float(vqa_answers.count_accuracy(n)),
-                               expected, places=12)
+        self.assertAlmostEqual(
+            vqa_scores.official_accuracy(n), expected, places=12
+        )
+        self.assertAlmostEqual(
+            float(vqa_answers.count_accuracy(n)), expected, places=12
+        )
         counts = counts_of(annotators)[None]
         logits = np.eye(NUM_ANSWERS, dtype="float32")[[0]]
         got = objectives.scores("sigmoid", counts, logits)
         self.assertAlmostEqual(float(got["accuracy"][0]), expected, places=6)
-        self.assertAlmostEqual(float(got["soft_score"][0]), min(n / 3, 1),
-                               places=6)
+        self.assertAlmostEqual(
+            float(got["soft_score"][0]), min(n / 3, 1), places=6
+        )
         metric = objectives.VqaAccuracy()
         metric.update_state(counts, logits)
         self.assertAlmostEqual(float(metric.result()), expected, places=6)
@@ -128,133 +147,165 @@ class OfficialAccuracyTest(parameterized.TestCase):
             logits = np.eye(NUM_ANSWERS, dtype="float32")[[2]]
             got = objectives.scores("sigmoid", counts, logits)
             self.assertAlmostEqual(float(got["soft_score"][0]), 1.0)
-            self.assertAlmostEqual(float(got["accuracy"][0]), accuracy,
-                                   places=6)
+            self.assertAlmostEqual(
+                float(got["accuracy"][0]), accuracy, places=6
+            )
 
     def test_annotator_sets(self):
         # Hand-made sets of 10 answers (ids; 7 and 8 are outside the set),
         # each scored for every possible prediction.
-        sets = [[0] * 10, [0] * 9 + [8], [1, 1, 1, 2, 2, 2, 3, 3, 4, 7],
-                [5, 5, 6, 6, 6, 6, 0, 8, 8, 8], list(range(7)) + [7, 8, 8],
-                [2, 2, 2, 2, 3, 3, 3, 1, 1, 0]]
+        sets = [
+            [0] * 10,
+            [0] * 9 + [8],
+            [1, 1, 1, 2, 2, 2, 3, 3, 4, 7],
+            [5, 5, 6, 6, 6, 6, 0, 8, 8, 8],
+            list(range(7)) + [7, 8, 8],
+            [2, 2, 2, 2, 3, 3, 3, 1, 1, 0],
+        ]
         counts, logits, expected = [], [], []
         for annotators, prediction in itertools.product(
-                sets, range(NUM_ANSWERS)):
+            sets, range(NUM_ANSWERS)
+        ):
             counts.append(counts_of(annotators))
             logits.append(np.eye(NUM_ANSWERS)[prediction])
             expected.append(official_reference(prediction, annotators))
         counts = np.stack(counts)
         logits = np.stack(logits).astype("float32")
         np.testing.assert_allclose(
-            objectives.accuracy("sigmoid", counts, logits), expected,
-            atol=1e-6)
+            objectives.accuracy("sigmoid", counts, logits), expected, atol=1e-6
+        )
         metric = objectives.answer_metrics(spec("sigmoid"))[0]
         self.assertEqual(metric.name, "vqa_accuracy")
         metric.update_state(counts, logits)
-        self.assertAlmostEqual(float(metric.result()), np.mean(expected),
-                               places=6)
+        self.assertAlmostEqual(
+            float(metric.result()), np.mean(expected), places=6
+        )
 
     def test_random_batch(self):
         counts, logits, ref = random_case("sigmoid", 200, seed=3)
         self.assertGreater(len(set(np.round(ref["accuracy"], 6))), 3)
         got = objectives.scores("sigmoid", counts, logits)
-        np.testing.assert_allclose(got["accuracy"], ref["accuracy"],
-                                   atol=1e-6)
-        np.testing.assert_allclose(got["soft_score"], ref["soft_score"],
-                                   atol=1e-6)
+        np.testing.assert_allclose(got["accuracy"], ref["accuracy"], atol=1e-6)
+        np.testing.assert_allclose(
+            got["soft_score"], ref["soft_score"], atol=1e-6
+        )
 
     def test_data_readers_share_the_formulas(self):
         # The readers' NumPy targets ("soft", "official") agree with the
         # objective's tensors on every count.
-        counts = np.arange(11, dtype="float32")[:, None] * np.eye(
-            NUM_ANSWERS, dtype="float32")[0]
+        counts = (
+            np.arange(11, dtype="float32")[:, None]
+            * np.eye(NUM_ANSWERS, dtype="float32")[0]
+        )
         logits = np.eye(NUM_ANSWERS, dtype="float32")[[0] * 11]
         got = objectives.scores("sigmoid", counts, logits)
         np.testing.assert_allclose(
-            got["accuracy"], vqa_answers.count_accuracy(np.arange(11)),
-            atol=1e-6)
+            got["accuracy"],
+            vqa_answers.count_accuracy(np.arange(11)),
+            atol=1e-6,
+        )
         np.testing.assert_allclose(
-            got["soft_score"], vqa_answers.soft_score(np.arange(11)),
-            atol=1e-6)
+            got["soft_score"], vqa_answers.soft_score(np.arange(11)), atol=1e-6
+        )
         self.assertEqual(vqa_answers.soft_score([1]).dtype, np.float32)
 
 
 class LossTest(parameterized.TestCase):
-
     @parameterized.parameters("softmax", "sigmoid")
     def test_answer_loss_is_the_mean_per_example_loss(self, convention):
         targets, logits, ref = random_case(convention, 16, seed=1)
-        per_example = np.asarray(objectives.per_example_loss(
-            convention, targets, logits))
+        per_example = np.asarray(
+            objectives.per_example_loss(convention, targets, logits)
+        )
         np.testing.assert_allclose(per_example, ref["loss"], rtol=1e-5)
-        for loss in (models.answer_loss(spec(convention)),
-                     models.heads.answer_loss(spec(convention))):
-            self.assertAlmostEqual(float(loss(targets, logits)),
-                                   float(np.mean(ref["loss"])), places=4)
+        for loss in (
+            models.answer_loss(spec(convention)),
+            models.heads.answer_loss(spec(convention)),
+        ):
+            self.assertAlmostEqual(
+                float(loss(targets, logits)),
+                float(np.mean(ref["loss"])),
+                places=4,
+            )
 
     def test_sigmoid_loss_sums_over_answers(self):
         # The mean over answers (Keras's BinaryCrossentropy) is A times
         # smaller; the objective's loss is not.
         counts, logits, ref = random_case("sigmoid", 8, seed=2)
-        mean_over_answers = keras.losses.BinaryCrossentropy(
-            from_logits=True)(np.minimum(counts / 3, 1), logits)
+        mean_over_answers = keras.losses.BinaryCrossentropy(from_logits=True)(
+            np.minimum(counts / 3, 1), logits
+        )
         loss = float(models.answer_loss(spec("sigmoid"))(counts, logits))
-        self.assertAlmostEqual(loss / float(mean_over_answers), NUM_ANSWERS,
-                               places=3)
+        self.assertAlmostEqual(
+            loss / float(mean_over_answers), NUM_ANSWERS, places=3
+        )
 
     def test_loss_serializes(self):
         loss = models.answer_loss(spec("sigmoid"))
         clone = keras.losses.deserialize(keras.losses.serialize(loss))
         self.assertEqual(clone.answer_convention, "sigmoid")
         counts, logits, _ = random_case("sigmoid", 4, seed=0)
-        self.assertAlmostEqual(float(clone(counts, logits)),
-                               float(loss(counts, logits)), places=6)
+        self.assertAlmostEqual(
+            float(clone(counts, logits)), float(loss(counts, logits)), places=6
+        )
 
     def test_bad_convention(self):
-        with self.assertRaisesRegex(ValueError, r"got answer_convention="
-                                    r"'hinge'"):
+        with self.assertRaisesRegex(
+            ValueError,
+            r"got answer_convention="
+            r"'hinge'",
+        ):
             objectives.AnswerLoss("hinge")
 
 
 class ProbabilitiesTest(absltest.TestCase):
-
     def test_softmax_and_sigmoid_of_the_logits(self):
         logits = np.random.default_rng(3).normal(size=(5, NUM_ANSWERS)) * 4
         shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
         np.testing.assert_allclose(
             objectives.probabilities("softmax", logits),
-            shifted / shifted.sum(axis=-1, keepdims=True), atol=1e-6)
+            shifted / shifted.sum(axis=-1, keepdims=True),
+            atol=1e-6,
+        )
         np.testing.assert_allclose(
             objectives.probabilities("sigmoid", logits),
-            1 / (1 + np.exp(-logits)), atol=1e-6)
+            1 / (1 + np.exp(-logits)),
+            atol=1e-6,
+        )
 
     def test_bad_convention(self):
-        with self.assertRaisesRegex(ValueError, r"got answer_convention="
-                                    r"'hinge'"):
+        with self.assertRaisesRegex(
+            ValueError,
+            r"got answer_convention="
+            r"'hinge'",
+        ):
             objectives.probabilities("hinge", np.zeros((1, 2)))
 
 
 class CompiledModelTest(parameterized.TestCase):
-
     @parameterized.parameters("softmax", "sigmoid")
     def test_evaluate_reports_the_reference(self, convention):
         keras.utils.set_random_seed(0)
         s = spec(convention)
-        model = models.build_vqa_model("concat", s, question_units=8,
-                                       hidden=8)
-        model.compile("adam", models.answer_loss(s),
-                      metrics=models.answer_metrics(s))
+        model = models.build_vqa_model("concat", s, question_units=8, hidden=8)
+        model.compile(
+            "adam", models.answer_loss(s), metrics=models.answer_metrics(s)
+        )
         rng = np.random.default_rng(4)
         batch = 13  # evaluated in batches of 5: a partial last batch
-        inputs = {"question": rng.integers(1, s.vocab_size,
-                                           (batch, s.question_length)
-                                           ).astype("int32"),
-                  "image": rng.normal(size=(batch,) + s.image_shape
-                                      ).astype("float32"),
-                  "boxes": rng.uniform(0, 1, (batch, 4, 4)).astype("float32")}
+        inputs = {
+            "question": rng.integers(
+                1, s.vocab_size, (batch, s.question_length)
+            ).astype("int32"),
+            "image": rng.normal(size=(batch,) + s.image_shape).astype(
+                "float32"
+            ),
+            "boxes": rng.uniform(0, 1, (batch, 4, 4)).astype("float32"),
+        }
         targets, _, _ = random_case(convention, batch, seed=5)
-        got = model.evaluate(inputs, targets, batch_size=5, verbose=0,
-                             return_dict=True)
+        got = model.evaluate(
+            inputs, targets, batch_size=5, verbose=0, return_dict=True
+        )
         logits = model.predict(inputs, batch_size=5, verbose=0)
         if convention == "softmax":
             ref_loss = softmax_loss_reference(targets, logits)
@@ -264,15 +315,20 @@ class CompiledModelTest(parameterized.TestCase):
             best = logits.argmax(-1)
             n = targets[np.arange(batch), best]
             accuracy = {
-                "vqa_accuracy": np.mean([official_reference(
-                    0, [0] * int(k) + [1] * (10 - int(k))) for k in n]),
-                "soft_score": np.mean(np.minimum(n / 3.0, 1.0))}
-        self.assertAlmostEqual(got["loss"], float(np.mean(ref_loss)),
-                               places=4)
+                "vqa_accuracy": np.mean(
+                    [
+                        official_reference(
+                            0, [0] * int(k) + [1] * (10 - int(k))
+                        )
+                        for k in n
+                    ]
+                ),
+                "soft_score": np.mean(np.minimum(n / 3.0, 1.0)),
+            }
+        self.assertAlmostEqual(got["loss"], float(np.mean(ref_loss)), places=4)
         self.assertEqual(set(got), {"loss", *accuracy})
         for name, value in accuracy.items():
-            self.assertAlmostEqual(got[name], float(value), places=5,
-                                   msg=name)
+            self.assertAlmostEqual(got[name], float(value), places=5, msg=name)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Every registered VQA model builds, learns, saves and runs distributed."""
 
-import os
 import itertools
+import os
 import tempfile
 import warnings
 
@@ -27,16 +27,25 @@ SPECS = {
 SMALL_SIZES = {
     "concat": {"hidden": 32},
     "mi": {"hidden": 32, "rank": 8},
-    "film": {"filters": 16, "classifier_filters": 32, "hidden": 32,
-             "num_blocks": 2},
+    "film": {
+        "filters": 16,
+        "classifier_filters": 32,
+        "hidden": 32,
+        "num_blocks": 2,
+    },
     "mlb": {"joint_size": 16},
     "marn": {"joint_size": 16, "units": 16, "num_layers": 2},
     "mcb": {"sketch_dim": 64, "attention_hidden": 8},
     "mfb": {"units": 8, "factor": 2, "attention_hidden": 8},
     "mfh": {"units": 8, "factor": 2, "attention_hidden": 8},
     "mutan": {"units": 8, "rank": 2, "mm_dim": 8, "attention_hidden": 8},
-    "block": {"units": 8, "mm_dim": 8, "chunks": 2, "rank": 2,
-              "attention_hidden": 8},
+    "block": {
+        "units": 8,
+        "mm_dim": 8,
+        "chunks": 2,
+        "rank": 2,
+        "attention_hidden": 8,
+    },
     "ban": {"glimpses": 2, "rank": 6, "hidden": 16},
     "dan": {"units": 8},
     "rn": {"g_units": 8, "g_layers": 2, "f_units": 8, "stem_filters": 8},
@@ -55,9 +64,12 @@ def random_batch(spec, batch, seed=0):
     lengths = rng.integers(2, spec.question_length + 1, size=batch)
     question = rng.integers(1, spec.vocab_size, (batch, spec.question_length))
     question[np.arange(spec.question_length)[None] >= lengths[:, None]] = 0
-    inputs = {"question": question.astype("int32"),
-              "image": rng.normal(size=(batch,) + spec.image_shape)
-              .astype("float32")}
+    inputs = {
+        "question": question.astype("int32"),
+        "image": rng.normal(size=(batch,) + spec.image_shape).astype(
+            "float32"
+        ),
+    }
     if spec.image_kind == "regions":
         regions = spec.image_shape[0]
         valid = rng.integers(1, regions + 1, size=batch)
@@ -65,8 +77,8 @@ def random_batch(spec, batch, seed=0):
         inputs["image"][padded] = 0.0
         corner = rng.uniform(0, 0.5, (batch, regions, 2))
         inputs["boxes"] = np.concatenate(
-            [corner, corner + rng.uniform(0.1, 0.5, (batch, regions, 2))],
-            -1).astype("float32")
+            [corner, corner + rng.uniform(0.1, 0.5, (batch, regions, 2))], -1
+        ).astype("float32")
         inputs["boxes"][padded] = 0.0
     if spec.answer_convention == "softmax":
         answers = rng.integers(0, spec.num_answers, batch)
@@ -92,9 +104,11 @@ def compatible(name):
 
 def compiled(name, spec, learning_rate=3e-3):
     model = models.build_vqa_model(name, spec, **small(name))
-    model.compile(keras.optimizers.Adam(learning_rate),
-                  models.answer_loss(spec),
-                  metrics=models.answer_metrics(spec))
+    model.compile(
+        keras.optimizers.Adam(learning_rate),
+        models.answer_loss(spec),
+        metrics=models.answer_metrics(spec),
+    )
     return model
 
 
@@ -102,7 +116,6 @@ NAMES = [(name, name) for name in models.VQA_MODELS.names()]
 
 
 class VqaModelsTest(parameterized.TestCase):
-
     def setUp(self):
         super().setUp()
         keras.utils.set_random_seed(0)
@@ -120,26 +133,34 @@ class VqaModelsTest(parameterized.TestCase):
                 warnings.simplefilter("error")  # e.g. masks Keras would drop
                 model = models.VQA_MODELS.build(name, SPECS[kind], size=size)
             self.assertEqual(model.name, name)
-            self.assertEqual(tuple(model.outputs[0].shape),
-                             (None, SPECS[kind].num_answers))
+            self.assertEqual(
+                tuple(model.outputs[0].shape), (None, SPECS[kind].num_answers)
+            )
 
     def test_size_sets_the_builder_arguments(self):
         spec = SPECS["grid"]
         default = models.build_vqa_model("mlb", spec)
         small = models.VQA_MODELS.build("mlb", spec, size="small")
-        over = models.VQA_MODELS.build("mlb", spec, size="small",
-                                       joint_size=24)
-        self.assertEqual(default.get_layer("fusion").get_config()["joint_size"],
-                         1200)  # The builder's default: the paper's.
-        self.assertEqual(small.get_layer("fusion").get_config()["joint_size"],
-                         models.VQA_MODELS.arguments("mlb", "small")[
-                             "joint_size"])
-        self.assertEqual(over.get_layer("fusion").get_config()["joint_size"], 24)
+        over = models.VQA_MODELS.build(
+            "mlb", spec, size="small", joint_size=24
+        )
+        self.assertEqual(
+            default.get_layer("fusion").get_config()["joint_size"], 1200
+        )  # The builder's default: the paper's.
+        self.assertEqual(
+            small.get_layer("fusion").get_config()["joint_size"],
+            models.VQA_MODELS.arguments("mlb", "small")["joint_size"],
+        )
+        self.assertEqual(
+            over.get_layer("fusion").get_config()["joint_size"], 24
+        )
 
     def test_unknown_size(self):
         with self.assertRaisesRegex(
-                ValueError, r"Unknown size of VQA model 'mlb'; its sizes are "
-                r"\('paper', 'small'\), got size='huge'\.$"):
+            ValueError,
+            r"Unknown size of VQA model 'mlb'; its sizes are "
+            r"\('paper', 'small'\), got size='huge'\.$",
+        ):
             models.VQA_MODELS.build("mlb", SPECS["grid"], size="huge")
 
     @parameterized.named_parameters(*NAMES)
@@ -153,8 +174,9 @@ class VqaModelsTest(parameterized.TestCase):
             spec = SPECS[kind]
             model = compiled(name, spec)
             inputs, answers = random_batch(spec, 16)
-            history = model.fit(inputs, answers, epochs=10, batch_size=16,
-                                verbose=0).history["loss"]
+            history = model.fit(
+                inputs, answers, epochs=10, batch_size=16, verbose=0
+            ).history["loss"]
             self.assertLess(history[-1], history[0], msg=f"{name} on {kind}")
             with tempfile.TemporaryDirectory() as tmp:
                 path = os.path.join(tmp, f"{name}.keras")
@@ -162,7 +184,8 @@ class VqaModelsTest(parameterized.TestCase):
                 loaded = keras.saving.load_model(path)
             np.testing.assert_array_equal(
                 loaded.predict(inputs, verbose=0),
-                model.predict(inputs, verbose=0))
+                model.predict(inputs, verbose=0),
+            )
 
     @parameterized.named_parameters(*NAMES)
     def test_fit_under_mirrored_strategy(self, name):
@@ -170,8 +193,7 @@ class VqaModelsTest(parameterized.TestCase):
         with distribution.mirrored_strategy().scope():
             model = compiled(name, spec)
         inputs, answers = random_batch(spec, 8, seed=1)
-        history = model.fit(inputs, answers, epochs=2, batch_size=8,
-                            verbose=0)
+        history = model.fit(inputs, answers, epochs=2, batch_size=8, verbose=0)
         self.assertTrue(np.isfinite(history.history["loss"]).all())
 
     @parameterized.named_parameters(*NAMES)
@@ -195,8 +217,11 @@ class VqaModelsTest(parameterized.TestCase):
                 maps = np.asarray(maps)
                 self.assertTrue((maps >= 0).all(), map_name)
                 np.testing.assert_allclose(
-                    maps.sum(axis=axes[map_name]), 1.0, rtol=1e-4,
-                    err_msg=f"{map_name} on {kind}")
+                    maps.sum(axis=axes[map_name]),
+                    1.0,
+                    rtol=1e-4,
+                    err_msg=f"{map_name} on {kind}",
+                )
                 for axis in axes[map_name]:
                     mask = valid.get(maps.shape[axis])
                     if mask is None:
@@ -204,59 +229,86 @@ class VqaModelsTest(parameterized.TestCase):
                     shape = [1] * maps.ndim
                     shape[0], shape[axis] = mask.shape
                     self.assertTrue(
-                        (maps * ~mask.reshape(shape) == 0).all(), map_name)
+                        (maps * ~mask.reshape(shape) == 0).all(), map_name
+                    )
 
 
 class SpecAndRegistryTest(parameterized.TestCase):
-
     def test_unknown_model_lists_the_registered_ones(self):
         with self.assertRaisesRegex(
-                ValueError, r"Unknown VQA model 'resnet'; registered: "
-                r"\(.*'concat'.*\)"):
+            ValueError,
+            r"Unknown VQA model 'resnet'; registered: "
+            r"\(.*'concat'.*\)",
+        ):
             models.build_vqa_model("resnet", SPECS["grid"])
 
     def test_duplicate_registration(self):
-        with self.assertRaisesRegex(ValueError,
-                                    r"VQA model 'concat' is already"):
+        with self.assertRaisesRegex(
+            ValueError, r"VQA model 'concat' is already"
+        ):
             models.VQA_MODELS.register("concat")(lambda spec: None)
 
     @parameterized.parameters(
-        (dict(image_kind="video"), r"`image_kind` must be one of "
-         r"\('pixels', 'grid', 'regions'\), got image_kind='video'"),
-        (dict(image_shape=(4, 4)), r"image_shape=\(4, 4\) does not fit "
-         r"image_kind='pixels': expected \(H, W, channels\)"),
+        (
+            dict(image_kind="video"),
+            r"`image_kind` must be one of "
+            r"\('pixels', 'grid', 'regions'\), got image_kind='video'",
+        ),
+        (
+            dict(image_shape=(4, 4)),
+            r"image_shape=\(4, 4\) does not fit "
+            r"image_kind='pixels': expected \(H, W, channels\)",
+        ),
         (dict(num_answers=0), r"got num_answers=0"),
         (dict(answer_convention="hinge"), r"got answer_convention='hinge'"),
     )
     def test_bad_spec(self, change, message):
-        kwargs = dict(vocab_size=10, question_length=5, image_kind="pixels",
-                      image_shape=(8, 8, 3), num_answers=3)
+        kwargs = dict(
+            vocab_size=10,
+            question_length=5,
+            image_kind="pixels",
+            image_shape=(8, 8, 3),
+            num_answers=3,
+        )
         kwargs.update(change)
         with self.assertRaisesRegex(ValueError, message):
             models.VqaSpec(**kwargs)
 
     def test_film_needs_a_spatial_image(self):
-        with self.assertRaisesRegex(ValueError,
-                                    r"film model needs a spatial image"):
+        with self.assertRaisesRegex(
+            ValueError, r"film model needs a spatial image"
+        ):
             models.build_vqa_model("film", SPECS["regions"])
 
     def test_ban_attention_rank(self):
         """BAN as the authors' code has it (ban8_vqa2): attention logits
         of rank 3 x the features' (here 12 = 3 x 4), no pooling."""
         model = models.build_vqa_model(
-            "ban", SPECS["regions"], question_units=4, glimpses=2, rank=4,
-            pool_size=1, attention_rank=12, hidden=8)
+            "ban",
+            SPECS["regions"],
+            question_units=4,
+            glimpses=2,
+            rank=4,
+            pool_size=1,
+            attention_rank=12,
+            hidden=8,
+        )
         layer = model.get_layer("bilinear_attention")
-        self.assertEqual((layer.rank, layer.attention_rank, layer.pool_size),
-                         (4, 12, 1))
+        self.assertEqual(
+            (layer.rank, layer.attention_rank, layer.pool_size), (4, 12, 1)
+        )
         self.assertIn(12, [w.shape[-1] for w in layer.weights])
-        default = models.build_vqa_model("ban", SPECS["regions"],
-                                         **small("ban"))
+        default = models.build_vqa_model(
+            "ban", SPECS["regions"], **small("ban")
+        )
         self.assertIsNone(
-            default.get_layer("bilinear_attention").attention_rank)
+            default.get_layer("bilinear_attention").attention_rank
+        )
 
     def test_model_without_attention(self):
-        model = models.build_vqa_model("concat", SPECS["grid"], **small("concat"))
+        model = models.build_vqa_model(
+            "concat", SPECS["grid"], **small("concat")
+        )
         with self.assertRaisesRegex(ValueError, "has no attention maps"):
             models.attention_model(model)
 
@@ -265,18 +317,24 @@ class SpecAndRegistryTest(parameterized.TestCase):
         y_true = np.array([[0.0, 0.3, 1.0], [0.6, 0.0, 0.0]], "float32")
         y_pred = np.array([[0.1, 0.2, 3.0], [0.0, 2.0, 1.0]], "float32")
         np.testing.assert_allclose(
-            models.heads.vqa_soft_accuracy(y_true, y_pred), [1.0, 0.0])
+            models.heads.vqa_soft_accuracy(y_true, y_pred), [1.0, 0.0]
+        )
 
 
 class QuestionEncoderTest(parameterized.TestCase):
-
     @parameterized.product(cell=("gru", "lstm"), bidirectional=(False, True))
-    def test_vector_is_the_state_at_the_last_real_token(self, cell,
-                                                        bidirectional):
+    def test_vector_is_the_state_at_the_last_real_token(
+        self, cell, bidirectional
+    ):
         tokens = keras.Input((6,), dtype="int32")
         vector, sequence, mask = models.encoders.encode_question(
-            tokens, 20, embedding_dim=4, units=3, cell=cell,
-            bidirectional=bidirectional)
+            tokens,
+            20,
+            embedding_dim=4,
+            units=3,
+            cell=cell,
+            bidirectional=bidirectional,
+        )
         encoder = keras.Model(tokens, [vector, sequence, mask])
         ids = np.array([[5, 6, 7, 0, 0, 0]], "int32")
         v, s, m = encoder.predict(ids, verbose=0)
@@ -291,7 +349,8 @@ class QuestionEncoderTest(parameterized.TestCase):
     def test_bad_cell(self):
         with self.assertRaisesRegex(ValueError, r"got cell='rnn'"):
             models.encoders.encode_question(
-                keras.Input((4,), dtype="int32"), 10, cell="rnn")
+                keras.Input((4,), dtype="int32"), 10, cell="rnn"
+            )
 
 
 if __name__ == "__main__":

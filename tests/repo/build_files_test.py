@@ -45,7 +45,8 @@ def repo_root():
     if not os.path.isfile(os.path.join(root, "WORKSPACE")):
         raise RuntimeError(
             "No WORKSPACE next to %s: this test must be able to resolve its "
-            "own file to the source tree." % here)
+            "own file to the source tree." % here
+        )
     return root
 
 
@@ -66,8 +67,14 @@ def parse_build(path):
     for match in _RULE_RE.finditer(text):
         kind, body = match.group(1), match.group(2)
         name = _NAME_RE.search(body)
-        rules.append((kind, name.group(1) if name else None,
-                      _list_attr(body, "srcs"), _list_attr(body, "deps")))
+        rules.append(
+            (
+                kind,
+                name.group(1) if name else None,
+                _list_attr(body, "srcs"),
+                _list_attr(body, "deps"),
+            )
+        )
     # A rule call the regex did not take (another layout) is an error too.
     calls = len(re.findall(r"^\s*(?:%s)\(" % "|".join(RULES), text, re.M))
     if calls != len(rules):
@@ -101,7 +108,9 @@ def first_party_imports(root, rel_file):
         modules = []
         if isinstance(node, ast.Import):
             modules = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+        elif (
+            isinstance(node, ast.ImportFrom) and node.module and not node.level
+        ):
             for alias in node.names:
                 sub = node.module + "." + alias.name
                 modules.append(sub if _module_file(root, sub) else node.module)
@@ -119,14 +128,18 @@ def python_files(root):
     found = []
     for top in FIRST_PARTY:
         for folder, dirs, names in os.walk(os.path.join(root, top)):
-            dirs[:] = sorted(d for d in dirs
-                             if d != "__pycache__" and not d.startswith("."))
+            dirs[:] = sorted(
+                d for d in dirs if d != "__pycache__" and not d.startswith(".")
+            )
             for name in sorted(names):
                 if not name.endswith(".py") or name == "conftest.py":
                     continue
                 path = os.path.join(folder, name)
-                if (top == "tests" and name == "__init__.py" and
-                        not os.path.getsize(path)):
+                if (
+                    top == "tests"
+                    and name == "__init__.py"
+                    and not os.path.getsize(path)
+                ):
                     continue
                 found.append(os.path.relpath(path, root))
     return found
@@ -145,28 +158,44 @@ def find_problems(root):
             package = os.path.relpath(folder, root)
             packages.add(package)
             for kind, name, srcs, deps in parse_build(
-                    os.path.join(folder, "BUILD")):
+                os.path.join(folder, "BUILD")
+            ):
                 if kind == "unparsed" or not name:
                     problems.append(
                         "%s/BUILD: a Python rule is not in the layout this "
-                        "test parses (see its docstring)" % package)
+                        "test parses (see its docstring)" % package
+                    )
                     continue
                 for src in srcs:
                     rel = os.path.join(package, src)
                     if not os.path.isfile(os.path.join(root, rel)):
-                        problems.append("//%s:%s lists %s, which does not "
-                                        "exist" % (package, name, rel))
+                        problems.append(
+                            "//%s:%s lists %s, which does not "
+                            "exist" % (package, name, rel)
+                        )
                     elif kind == "py_binary" and not package.startswith(
-                            "benchmarks"):
+                        "benchmarks"
+                    ):
                         continue  # A runnable twin of a py_library's module.
                     elif rel in owner:
-                        problems.append("%s is in the srcs of both //%s:%s "
-                                        "and //%s:%s" % (
-                                            rel, owner[rel][1], owner[rel][2],
-                                            package, name))
+                        problems.append(
+                            "%s is in the srcs of both //%s:%s "
+                            "and //%s:%s"
+                            % (
+                                rel,
+                                owner[rel][1],
+                                owner[rel][2],
+                                package,
+                                name,
+                            )
+                        )
                     else:
-                        owner[rel] = (kind, package, name,
-                                      {_label(package, d) for d in deps})
+                        owner[rel] = (
+                            kind,
+                            package,
+                            name,
+                            {_label(package, d) for d in deps},
+                        )
 
     for rel in python_files(root):
         folder, base = os.path.split(rel)
@@ -175,35 +204,41 @@ def find_problems(root):
             if folder not in packages:
                 problems.append("%s has no BUILD file in %s/" % (rel, folder))
             else:
-                problems.append("%s is in no target of %s/BUILD" % (rel,
-                                                                     folder))
+                problems.append(
+                    "%s is in no target of %s/BUILD" % (rel, folder)
+                )
             continue
         kind, package, name, deps = owner[rel]
         if top == "tests" and base.endswith("_test.py"):
             wanted = ("py_test",)
             if name != base[:-3]:
-                problems.append("the py_test of %s is named %r, not %r" % (
-                    rel, name, base[:-3]))
+                problems.append(
+                    "the py_test of %s is named %r, not %r"
+                    % (rel, name, base[:-3])
+                )
         elif top == "benchmarks":
             wanted = ("py_binary", "py_library")
         else:
             wanted = ("py_library",)
         if kind not in wanted:
-            problems.append("%s is in a %s (//%s:%s), not a %s" % (
-                rel, kind, package, name, " or ".join(wanted)))
+            problems.append(
+                "%s is in a %s (//%s:%s), not a %s"
+                % (rel, kind, package, name, " or ".join(wanted))
+            )
         for imported in sorted(first_party_imports(root, rel)):
             if imported not in owner:
                 continue  # Reported above as a file without a target.
             _, dep_package, dep_name, _ = owner[imported]
             dep = "//%s:%s" % (dep_package, dep_name)
             if (dep_package, dep_name) != (package, name) and dep not in deps:
-                problems.append("//%s:%s imports %s but lacks the dep %s" % (
-                    package, name, imported, dep))
+                problems.append(
+                    "//%s:%s imports %s but lacks the dep %s"
+                    % (package, name, imported, dep)
+                )
     return problems
 
 
 class RepoBuildFilesTest(absltest.TestCase):
-
     def test_every_python_file_has_its_target(self):
         root = repo_root()
         self.assertNotEmpty(python_files(root))
@@ -211,8 +246,9 @@ class RepoBuildFilesTest(absltest.TestCase):
         if problems:
             self.fail(
                 "BUILD files out of date; `python3 tools/bazel/gen_build.py "
-                "--write DIR` writes or updates a folder's BUILD file:\n  " +
-                "\n  ".join(problems))
+                "--write DIR` writes or updates a folder's BUILD file:\n  "
+                + "\n  ".join(problems)
+            )
 
 
 class FindProblemsTest(absltest.TestCase):
@@ -228,7 +264,9 @@ class FindProblemsTest(absltest.TestCase):
         self.write("tests/__init__.py", "")
         self.write("tests/a_test.py", "from mi_zoo import a\n")
         self.write("tests/conftest.py", "import mi_zoo.a\n")
-        self.write("mi_zoo/BUILD", """\
+        self.write(
+            "mi_zoo/BUILD",
+            """\
 py_library(
     name = "mi_zoo",
     srcs = ["__init__.py"],
@@ -241,14 +279,18 @@ py_library(
         # pip: numpy
     ],
 )
-""")
-        self.write("tests/BUILD", """\
+""",
+        )
+        self.write(
+            "tests/BUILD",
+            """\
 py_test(
     name = "a_test",
     srcs = ["a_test.py"],
     deps = ["//mi_zoo:a"],
 )
-""")
+""",
+        )
 
     def write(self, rel, text):
         path = os.path.join(self.root, rel)
@@ -261,57 +303,80 @@ py_test(
 
     def test_module_without_target_fails(self):
         self.write("mi_zoo/b.py", "")
-        self.assertEqual(find_problems(self.root),
-                         ["mi_zoo/b.py is in no target of mi_zoo/BUILD"])
+        self.assertEqual(
+            find_problems(self.root),
+            ["mi_zoo/b.py is in no target of mi_zoo/BUILD"],
+        )
 
     def test_folder_without_build_fails(self):
         self.write("mi_zoo/sub/__init__.py", "")
-        self.assertEqual(find_problems(self.root),
-                         ["mi_zoo/sub/__init__.py has no BUILD file in "
-                          "mi_zoo/sub/"])
+        self.assertEqual(
+            find_problems(self.root),
+            ["mi_zoo/sub/__init__.py has no BUILD file in mi_zoo/sub/"],
+        )
 
     def test_test_without_py_test_fails(self):
         self.write("tests/b_test.py", "")
-        self.assertEqual(find_problems(self.root),
-                         ["tests/b_test.py is in no target of tests/BUILD"])
+        self.assertEqual(
+            find_problems(self.root),
+            ["tests/b_test.py is in no target of tests/BUILD"],
+        )
 
     def test_test_in_a_py_library_fails(self):
         self.write("tests/b_test.py", "")
         with open(os.path.join(self.root, "tests/BUILD"), "a") as f:
-            f.write('\npy_library(\n    name = "b_test",\n'
-                    '    srcs = ["b_test.py"],\n)\n')
+            f.write(
+                '\npy_library(\n    name = "b_test",\n'
+                '    srcs = ["b_test.py"],\n)\n'
+            )
         self.assertEqual(
             find_problems(self.root),
-            ["tests/b_test.py is in a py_library (//tests:b_test), not a "
-             "py_test"])
+            [
+                "tests/b_test.py is in a py_library (//tests:b_test), not a "
+                "py_test"
+            ],
+        )
 
     def test_py_binary_may_share_a_module_of_a_py_library(self):
         with open(os.path.join(self.root, "mi_zoo/BUILD"), "a") as f:
-            f.write('\npy_binary(\n    name = "a_main",\n'
-                    '    srcs = ["a.py"],\n    main = "a.py",\n'
-                    '    deps = [":a"],\n)\n')
+            f.write(
+                '\npy_binary(\n    name = "a_main",\n'
+                '    srcs = ["a.py"],\n    main = "a.py",\n'
+                '    deps = [":a"],\n)\n'
+            )
         self.assertEmpty(find_problems(self.root))
 
     def test_one_line_rule_is_rejected(self):
         with open(os.path.join(self.root, "mi_zoo/BUILD"), "a") as f:
             f.write('\npy_library(name = "c", srcs = ["a.py"])\n')
-        self.assertEqual(find_problems(self.root),
-                         ["mi_zoo/BUILD: a Python rule is not in the layout "
-                          "this test parses (see its docstring)"])
+        self.assertEqual(
+            find_problems(self.root),
+            [
+                "mi_zoo/BUILD: a Python rule is not in the layout "
+                "this test parses (see its docstring)"
+            ],
+        )
 
     def test_missing_first_party_dep_fails(self):
-        self.write("tests/BUILD", 'py_test(\n    name = "a_test",\n'
-                                  '    srcs = ["a_test.py"],\n)\n')
-        self.assertEqual(find_problems(self.root),
-                         ["//tests:a_test imports mi_zoo/a.py but lacks the "
-                          "dep //mi_zoo:a"])
+        self.write(
+            "tests/BUILD",
+            'py_test(\n    name = "a_test",\n    srcs = ["a_test.py"],\n)\n',
+        )
+        self.assertEqual(
+            find_problems(self.root),
+            [
+                "//tests:a_test imports mi_zoo/a.py but lacks the "
+                "dep //mi_zoo:a"
+            ],
+        )
 
     def test_stale_src_fails(self):
         os.remove(os.path.join(self.root, "mi_zoo/a.py"))
         self.write("tests/a_test.py", "")
-        self.assertEqual(find_problems(self.root),
-                         ["//mi_zoo:a lists mi_zoo/a.py, which does not "
-                          "exist"])
+        self.assertEqual(
+            find_problems(self.root),
+            ["//mi_zoo:a lists mi_zoo/a.py, which does not exist"],
+        )
 
     def test_empty_tests_init_and_conftest_need_no_target(self):
         self.assertNotIn("tests/__init__.py", python_files(self.root))

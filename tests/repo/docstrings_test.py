@@ -23,28 +23,38 @@ def is_binary(info):
 
 
 def library_modules():
-    return sorted(info.name for info in pkgutil.walk_packages(
-        mi_zoo.__path__, "mi_zoo.") if not is_binary(info))
+    return sorted(
+        info.name
+        for info in pkgutil.walk_packages(mi_zoo.__path__, "mi_zoo.")
+        if not is_binary(info)
+    )
 
 
 class DocstringsTest(parameterized.TestCase):
-
     def test_found_the_modules(self):
-        self.assertIn("mi_zoo.layers.multiplicative_interaction",
-                      library_modules())
+        self.assertIn(
+            "mi_zoo.layers.multiplicative_interaction", library_modules()
+        )
 
     @parameterized.named_parameters(
         # "." -> "__": mi_zoo.data.sort_of_clevr.builder and its old alias
         # mi_zoo.data.sort_of_clevr_builder get two names.
-        (name.replace(".", "__"), name) for name in library_modules())
+        (name.replace(".", "__"), name)
+        for name in library_modules()
+    )
     def test_examples(self, name):
         module = importlib.import_module(name)
         result = doctest.testmod(
-            module, optionflags=doctest.ELLIPSIS
-            | doctest.NORMALIZE_WHITESPACE, verbose=False)
-        self.assertEqual(result.failed, 0,
-                         f"{result.failed} failing example(s) in {name}; "
-                         f"run python -m doctest -v {name.replace('.', os.sep)}.py")
+            module,
+            optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
+            verbose=False,
+        )
+        self.assertEqual(
+            result.failed,
+            0,
+            f"{result.failed} failing example(s) in {name}; "
+            f"run python -m doctest -v {name.replace('.', os.sep)}.py",
+        )
 
 
 if __name__ == "__main__":

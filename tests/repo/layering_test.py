@@ -75,12 +75,10 @@ ALIASES = {
     "mi_zoo/explain/figures.py": "mi_zoo.viz",
     # Issue 15: one room per dataset (mi_zoo/data/<dataset>/).
     "mi_zoo/data/sort_of_clevr_builder.py": "mi_zoo.data.sort_of_clevr.builder",
-    "mi_zoo/data/sort_of_clevr_contact_sheet.py":
-        "mi_zoo.data.sort_of_clevr.contact_sheet",
+    "mi_zoo/data/sort_of_clevr_contact_sheet.py": "mi_zoo.data.sort_of_clevr.contact_sheet",
     "mi_zoo/data/clevr_2d_programs.py": "mi_zoo.data.clevr_2d.programs",
     "mi_zoo/data/clevr_2d_builder.py": "mi_zoo.data.clevr_2d.builder",
-    "mi_zoo/data/clevr_2d_contact_sheet.py":
-        "mi_zoo.data.clevr_2d.contact_sheet",
+    "mi_zoo/data/clevr_2d_contact_sheet.py": "mi_zoo.data.clevr_2d.contact_sheet",
     "mi_zoo/data/text_corpora.py": "mi_zoo.data.text.corpora",
     "mi_zoo/data/flickr30k_builder.py": "mi_zoo.data.flickr30k.builder",
     "mi_zoo/data/clevr_v1_builder.py": "mi_zoo.data.clevr.builder",
@@ -96,7 +94,8 @@ def repo_root():
     if not os.path.isfile(os.path.join(root, "WORKSPACE")):
         raise RuntimeError(
             "No WORKSPACE next to %s: this test must be able to resolve its "
-            "own file to the source tree." % here)
+            "own file to the source tree." % here
+        )
     return root
 
 
@@ -105,13 +104,16 @@ def python_files(root):
     found = []
     for folder, dirs, files in os.walk(os.path.join(root, "mi_zoo")):
         dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__")))
-        found += [os.path.relpath(os.path.join(folder, f), root)
-                  for f in files if f.endswith(".py")]
+        found += [
+            os.path.relpath(os.path.join(folder, f), root)
+            for f in files
+            if f.endswith(".py")
+        ]
     return sorted(found)
 
 
 def module_name(rel_file):
-    """"mi_zoo/layers/film.py" -> "mi_zoo.layers.film" (a package's
+    """ "mi_zoo/layers/film.py" -> "mi_zoo.layers.film" (a package's
     `__init__.py` -> the package)."""
     parts = rel_file[:-3].split(os.sep)
     if parts[-1] == "__init__":
@@ -120,15 +122,16 @@ def module_name(rel_file):
 
 
 def package_of(module):
-    """"mi_zoo.layers.film" -> "layers"; the mi_zoo package itself -> ""."""
+    """ "mi_zoo.layers.film" -> "layers"; the mi_zoo package itself -> ""."""
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else ""
 
 
 def is_module(root, module):
     path = os.path.join(root, *module.split("."))
-    return (os.path.isfile(path + ".py")
-            or os.path.isfile(os.path.join(path, "__init__.py")))
+    return os.path.isfile(path + ".py") or os.path.isfile(
+        os.path.join(path, "__init__.py")
+    )
 
 
 def imported(root, rel_file, node):
@@ -148,7 +151,7 @@ def imported(root, rel_file, node):
             package = module_name(rel_file).split(".")
             if not rel_file.endswith("__init__.py"):
                 package.pop()
-            package = package[:len(package) - node.level + 1]
+            package = package[: len(package) - node.level + 1]
             base = ".".join(package + ([base] if base else []))
         targets = []
         for alias in node.names:
@@ -157,8 +160,9 @@ def imported(root, rel_file, node):
                 targets.append((full, None))
             else:
                 targets.append((base, alias.name))
-    return [(m, n) for m, n in targets
-            if m == "mi_zoo" or m.startswith("mi_zoo.")]
+    return [
+        (m, n) for m, n in targets if m == "mi_zoo" or m.startswith("mi_zoo.")
+    ]
 
 
 def floor_of(package):
@@ -179,8 +183,13 @@ def violations(root):
         own = module_name(rel_file)
         package = package_of(own)
         if floor_of(package) is None:
-            found.append(("undeclared", "%s: package %r has no floor in "
-                          "FLOORS" % (rel_file, package)))
+            found.append(
+                (
+                    "undeclared",
+                    "%s: package %r has no floor in "
+                    "FLOORS" % (rel_file, package),
+                )
+            )
             continue
         with open(os.path.join(root, rel_file), encoding="utf-8") as f:
             tree = ast.parse(f.read(), rel_file)
@@ -200,11 +209,15 @@ def violations(root):
                 floor = floor_of(other)
                 if floor is None:
                     continue  # Reported once as "undeclared" for its files.
-                if (floor > floor_of(package) or (
-                        package in ONLY_CORE and other not in ("core", ""))):
+                if floor > floor_of(package) or (
+                    package in ONLY_CORE and other not in ("core", "")
+                ):
                     kinds.add("floor")
-                private = [p for p in module.split(".")[2:] + [name or ""]
-                           if p.startswith("_") and not p.startswith("__")]
+                private = [
+                    p
+                    for p in module.split(".")[2:] + [name or ""]
+                    if p.startswith("_") and not p.startswith("__")
+                ]
                 if private:
                     kinds.add("private")
             found += [(kind, where) for kind in sorted(kinds)]
@@ -215,10 +228,13 @@ def is_main_guard(node):
     """Whether `node` is exactly `if __name__ == "__main__": main()`: an
     alias of a module run with `python -m` may keep running it (`main` being
     imported from the new home)."""
-    return (isinstance(node, ast.If) and not node.orelse
-            and ast.unparse(node.test) == "__name__ == '__main__'"
-            and len(node.body) == 1
-            and ast.unparse(node.body[0]) == "main()")
+    return (
+        isinstance(node, ast.If)
+        and not node.orelse
+        and ast.unparse(node.test) == "__name__ == '__main__'"
+        and len(node.body) == 1
+        and ast.unparse(node.body[0]) == "main()"
+    )
 
 
 def alias_problems(root):
@@ -233,22 +249,29 @@ def alias_problems(root):
         with open(path, encoding="utf-8") as f:
             tree = ast.parse(f.read(), rel_file)
         body = tree.body
-        if body and isinstance(body[0], ast.Expr) and isinstance(
-                body[0].value, ast.Constant):
+        if (
+            body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+        ):
             body = body[1:]
         for node in body:
             if is_main_guard(node):
                 continue  # `python -m <old path>` still runs its new home.
-            if not (isinstance(node, ast.ImportFrom) and node.module == home
-                    and not node.level):
-                problems.append("%s:%d: %s (an alias holds only `from %s "
-                                "import ...`)" % (rel_file, node.lineno,
-                                                  ast.unparse(node), home))
+            if not (
+                isinstance(node, ast.ImportFrom)
+                and node.module == home
+                and not node.level
+            ):
+                problems.append(
+                    "%s:%d: %s (an alias holds only `from %s "
+                    "import ...`)"
+                    % (rel_file, node.lineno, ast.unparse(node), home)
+                )
     return problems
 
 
 class LayeringTest(absltest.TestCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -258,34 +281,49 @@ class LayeringTest(absltest.TestCase):
     def check(self, kind, explanation):
         offences = [where for k, where in self.found if k == kind]
         if offences:
-            self.fail("%d import(s) %s:\n  %s" % (
-                len(offences), explanation, "\n  ".join(offences)))
+            self.fail(
+                "%d import(s) %s:\n  %s"
+                % (len(offences), explanation, "\n  ".join(offences))
+            )
 
     def test_every_package_has_a_floor(self):
-        self.check("undeclared", "in a package without a floor; add it to "
-                   "FLOORS in tests/repo/layering_test.py and to the layout "
-                   "in docs/layout.md")
+        self.check(
+            "undeclared",
+            "in a package without a floor; add it to "
+            "FLOORS in tests/repo/layering_test.py and to the layout "
+            "in docs/layout.md",
+        )
 
     def test_no_module_imports_a_higher_floor(self):
-        self.check("floor", "go up a floor (or, from data, training or viz, "
-                   "go anywhere but mi_zoo.core); move what they need down "
-                   "(see docs/layout.md)")
+        self.check(
+            "floor",
+            "go up a floor (or, from data, training or viz, "
+            "go anywhere but mi_zoo.core); move what they need down "
+            "(see docs/layout.md)",
+        )
 
     def test_no_module_imports_a_private_module_of_another_package(self):
-        self.check("private", "reach a private (_-prefixed) module or name of "
-                   "another package; give it a public home")
+        self.check(
+            "private",
+            "reach a private (_-prefixed) module or name of "
+            "another package; give it a public home",
+        )
 
     def test_no_module_imports_an_old_alias(self):
-        self.check("alias", "use an old import path kept only for code "
-                   "outside mi_zoo; import the new home (ALIASES)")
+        self.check(
+            "alias",
+            "use an old import path kept only for code "
+            "outside mi_zoo; import the new home (ALIASES)",
+        )
 
     def test_aliases_only_reexport_their_new_home(self):
         problems = alias_problems(self.root)
         self.assertEqual(problems, [], "\n".join(problems))
 
     def test_floors_are_those_of_the_docs(self):
-        with open(os.path.join(self.root, "docs", "layout.md"),
-                  encoding="utf-8") as f:
+        with open(
+            os.path.join(self.root, "docs", "layout.md"), encoding="utf-8"
+        ) as f:
             docs = f.read()
         for package in FLOORS:
             self.assertIn("`mi_zoo.%s`" % package, docs)

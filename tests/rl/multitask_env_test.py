@@ -12,8 +12,9 @@ from mi_zoo.rl import suite  # noqa: E402
 
 
 def test_task_ids_fixed_auto_reset_and_episode_stats():
-    env = multitask_env.MultitaskEnv(["empty_5x5", "lava_gap_s5"],
-                                     num_envs_per_task=2, seed=3)
+    env = multitask_env.MultitaskEnv(
+        ["empty_5x5", "lava_gap_s5"], num_envs_per_task=2, seed=3
+    )
     obs, task_ids = env.reset()
     assert obs.shape == (4, 7, 7, 3) and obs.dtype == np.uint8
     np.testing.assert_array_equal(task_ids, [0, 0, 1, 1])
@@ -36,8 +37,7 @@ def test_task_ids_fixed_auto_reset_and_episode_stats():
     for t, name in enumerate(("empty_5x5", "lava_gap_s5")):
         got = [e[0] for e in episodes[name]]
         assert len(got) == len(finished[t])
-        np.testing.assert_allclose(sorted(got), sorted(finished[t]),
-                                   atol=1e-5)
+        np.testing.assert_allclose(sorted(got), sorted(finished[t]), atol=1e-5)
         for ret, length, success in episodes[name]:
             assert success == (ret > 0) and length >= 1
     assert env.pop_episodes() == {"empty_5x5": [], "lava_gap_s5": []}
@@ -54,10 +54,11 @@ def test_episode_lengths_and_success_on_a_solved_episode():
         assert not done[0] and reward[0] == 0
     _, reward, done = env.step([2])
     assert done[0] and reward[0] > 0
-    (ret, length, success), = env.pop_episodes()["empty_5x5"]
+    ((ret, length, success),) = env.pop_episodes()["empty_5x5"]
     assert length == 5 and success and ret == pytest.approx(reward[0])
-    stats = rl_trainer.episode_stats({"empty_5x5": [(ret, length, success)],
-                                      "unlock": []})
+    stats = rl_trainer.episode_stats(
+        {"empty_5x5": [(ret, length, success)], "unlock": []}
+    )
     assert stats["success"] == {"empty_5x5": 1.0, "mean": 1.0}
 
 

@@ -42,13 +42,14 @@ def test_gae_matches_the_definition():
     rewards = rng.normal(size=(steps, n))
     values = rng.normal(size=(steps, n))
     dones = rng.random((steps, n)) < 0.25
-    dones[-1, 0] = True   # ends on the last step: no bootstrap
-    dones[:, 1] = False   # never ends: bootstrapped from last_values
+    dones[-1, 0] = True  # ends on the last step: no bootstrap
+    dones[:, 1] = False  # never ends: bootstrapped from last_values
     last_values = rng.normal(size=n)
     for gamma, lam in ((0.99, 0.95), (0.9, 1.0), (0.5, 0.0)):
         adv, ret = ppo.gae(rewards, values, dones, last_values, gamma, lam)
-        ref_adv, ref_ret = reference_gae(rewards, values, dones.astype(float),
-                                         last_values, gamma, lam)
+        ref_adv, ref_ret = reference_gae(
+            rewards, values, dones.astype(float), last_values, gamma, lam
+        )
         np.testing.assert_allclose(adv, ref_adv, rtol=1e-5, atol=1e-5)
         np.testing.assert_allclose(ret, ref_ret, rtol=1e-5, atol=1e-5)
 
@@ -65,46 +66,61 @@ def test_gae_bootstrap_and_done_masks_by_hand():
 
 
 def test_ppo_loss_on_hand_values():
-    logits = np.log(np.array([[0.5, 0.25, 0.25], [0.1, 0.1, 0.8]],
-                             np.float32))
+    logits = np.log(np.array([[0.5, 0.25, 0.25], [0.1, 0.1, 0.8]], np.float32))
     actions = np.array([0, 2])
     old = np.log(np.array([0.25, 0.8], np.float32))  # ratios 2 and 1
     advantages = np.array([1.0, -2.0], np.float32)
     returns = np.array([1.0, 0.0], np.float32)
     values = np.array([0.0, 0.5], np.float32)
-    terms = ppo.ppo_loss(tf.constant(logits), tf.constant(values), actions,
-                         tf.constant(old), tf.constant(advantages),
-                         tf.constant(returns), clip_ratio=0.2,
-                         value_coef=0.5, entropy_coef=0.1)
+    terms = ppo.ppo_loss(
+        tf.constant(logits),
+        tf.constant(values),
+        actions,
+        tf.constant(old),
+        tf.constant(advantages),
+        tf.constant(returns),
+        clip_ratio=0.2,
+        value_coef=0.5,
+        entropy_coef=0.1,
+    )
     terms = {k: v.numpy() for k, v in terms.items()}
     # ratio 2 clipped to 1.2 for A = 1: -min(2, 1.2) = -1.2; ratio 1: 2.
     np.testing.assert_allclose(terms["policy"], [-1.2, 2.0], rtol=1e-5)
     np.testing.assert_allclose(terms["value"], [0.5, 0.125], rtol=1e-5)
-    entropy = [-(0.5 * np.log(0.5) + 0.5 * np.log(0.25)),
-               -(0.2 * np.log(0.1) + 0.8 * np.log(0.8))]
+    entropy = [
+        -(0.5 * np.log(0.5) + 0.5 * np.log(0.25)),
+        -(0.2 * np.log(0.1) + 0.8 * np.log(0.8)),
+    ]
     np.testing.assert_allclose(terms["entropy"], entropy, rtol=1e-5)
     np.testing.assert_allclose(
         terms["total"],
         terms["policy"] + 0.5 * terms["value"] - 0.1 * np.array(entropy),
-        rtol=1e-5)
+        rtol=1e-5,
+    )
     np.testing.assert_allclose(terms["clipped"], [1.0, 0.0])
-    np.testing.assert_allclose(terms["approx_kl"], [np.log(0.5), 0.0],
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        terms["approx_kl"], [np.log(0.5), 0.0], atol=1e-6
+    )
 
 
 def test_learner_step_lowers_the_loss_on_one_device_and_mirrored():
     from mi_zoo.rl import agent
     from mi_zoo.training import optimization
+
     rng = np.random.default_rng(0)
-    batch = {"obs": rng.integers(0, 3, (8, 7, 7, 3)).astype(np.uint8),
-             "task_id": rng.integers(0, 2, 8).astype(np.int32),
-             "action": rng.integers(0, 7, 8).astype(np.int32),
-             "log_prob": np.full(8, np.log(1 / 7), np.float32),
-             "advantage": rng.normal(size=8).astype(np.float32),
-             "return": rng.normal(size=8).astype(np.float32)}
+    batch = {
+        "obs": rng.integers(0, 3, (8, 7, 7, 3)).astype(np.uint8),
+        "task_id": rng.integers(0, 2, 8).astype(np.int32),
+        "action": rng.integers(0, 7, 8).astype(np.int32),
+        "log_prob": np.full(8, np.log(1 / 7), np.float32),
+        "advantage": rng.normal(size=8).astype(np.float32),
+        "return": rng.normal(size=8).astype(np.float32),
+    }
     results = []
-    for strategy in (tf.distribute.OneDeviceStrategy("/cpu:0"),
-                     distribution.mirrored_strategy()):
+    for strategy in (
+        tf.distribute.OneDeviceStrategy("/cpu:0"),
+        distribution.mirrored_strategy(),
+    ):
         tf.keras.utils.set_random_seed(0)
         with strategy.scope():
             model = agent.build_agent("mi", 2, hidden=8)

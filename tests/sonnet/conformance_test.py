@@ -22,27 +22,46 @@ devices.split_cpu(2)
 
 # (name, factory, x shape, z shape); small shapes, every form and layout.
 MODULES = (
-    ("mi_full", lambda: mi_snt.MultiplicativeInteraction(4),
-     (4, 3, 5), (4, 2)),
-    ("mi_full_matching_context",
-     lambda: mi_snt.MultiplicativeInteraction(4),
-     (4, 3, 5), (4, 3, 2)),
-    ("mi_full_outer",
-     lambda: mi_snt.MultiplicativeInteraction(4, contraction="outer"),
-     (4, 2, 3, 5), (4, 2)),
-    ("mi_low_rank",
-     lambda: mi_snt.MultiplicativeInteraction(4, form="low_rank", rank=2),
-     (4, 5), (4, 2)),
-    ("mi_diagonal",
-     lambda: mi_snt.MultiplicativeInteraction(form="diagonal"),
-     (4, 3, 5), (4, 2)),
-    ("mi_scalar",
-     lambda: mi_snt.MultiplicativeInteraction(5, form="scalar",
-                                              with_bias=False),
-     (4, 2, 2, 5), (4, 2)),
+    (
+        "mi_full",
+        lambda: mi_snt.MultiplicativeInteraction(4),
+        (4, 3, 5),
+        (4, 2),
+    ),
+    (
+        "mi_full_matching_context",
+        lambda: mi_snt.MultiplicativeInteraction(4),
+        (4, 3, 5),
+        (4, 3, 2),
+    ),
+    (
+        "mi_full_outer",
+        lambda: mi_snt.MultiplicativeInteraction(4, contraction="outer"),
+        (4, 2, 3, 5),
+        (4, 2),
+    ),
+    (
+        "mi_low_rank",
+        lambda: mi_snt.MultiplicativeInteraction(4, form="low_rank", rank=2),
+        (4, 5),
+        (4, 2),
+    ),
+    (
+        "mi_diagonal",
+        lambda: mi_snt.MultiplicativeInteraction(form="diagonal"),
+        (4, 3, 5),
+        (4, 2),
+    ),
+    (
+        "mi_scalar",
+        lambda: mi_snt.MultiplicativeInteraction(
+            5, form="scalar", with_bias=False
+        ),
+        (4, 2, 2, 5),
+        (4, 2),
+    ),
     ("film_channels_last", lambda: mi_snt.FiLM(), (4, 3, 5), (4, 2)),
-    ("film_channels_first", lambda: mi_snt.FiLM(axis=1),
-     (4, 5, 2, 2), (4, 2)),
+    ("film_channels_first", lambda: mi_snt.FiLM(axis=1), (4, 5, 2, 2), (4, 2)),
 )
 
 
@@ -64,7 +83,6 @@ def build(factory, x, z, seed=1):
 
 
 class ConformanceTest(parameterized.TestCase):
-
     def make_tempdir(self):
         # Not self.create_tempdir(): it needs parsed absl flags (not pytest).
         tempdir = tempfile.TemporaryDirectory()
@@ -76,7 +94,8 @@ class ConformanceTest(parameterized.TestCase):
         x, z = make_inputs(x_shape, z_shape)
         module = build(factory, x, z)
         path = tf.train.Checkpoint(module=module).save(
-            os.path.join(self.make_tempdir(), "ckpt"))
+            os.path.join(self.make_tempdir(), "ckpt")
+        )
         restored = build(factory, x, z, seed=2)
         self.assertFalse(np.allclose(restored(x, z), module(x, z)))
         status = tf.train.Checkpoint(module=restored).restore(path)
@@ -94,16 +113,19 @@ class ConformanceTest(parameterized.TestCase):
             input_signature=[
                 tf.TensorSpec((None,) + x_shape[1:], tf.float32),
                 tf.TensorSpec((None,) + z_shape[1:], tf.float32),
-            ])
+            ],
+        )
         path = self.make_tempdir()
         tf.saved_model.save(wrapper, path)
         loaded = tf.saved_model.load(path)
         np.testing.assert_allclose(
-            loaded.forward(x, z), module(x, z), atol=1e-6, rtol=0)
+            loaded.forward(x, z), module(x, z), atol=1e-6, rtol=0
+        )
         # Another batch size through the same traced function.
         x2, z2 = x[:2], z[:2]
         np.testing.assert_allclose(
-            loaded.forward(x2, z2), module(x2, z2), atol=1e-6, rtol=0)
+            loaded.forward(x2, z2), module(x2, z2), atol=1e-6, rtol=0
+        )
 
     @parameterized.named_parameters(*MODULES)
     def test_xla_matches_eager(self, factory, x_shape, z_shape):
@@ -111,7 +133,8 @@ class ConformanceTest(parameterized.TestCase):
         module = build(factory, x, z)
         compiled = tf.function(lambda x, z: module(x, z), jit_compile=True)
         np.testing.assert_allclose(
-            compiled(x, z), module(x, z), atol=1e-5, rtol=0)
+            compiled(x, z), module(x, z), atol=1e-5, rtol=0
+        )
 
     @parameterized.named_parameters(*MODULES)
     def test_mirrored_training_step(self, factory, x_shape, z_shape):
@@ -122,7 +145,8 @@ class ConformanceTest(parameterized.TestCase):
         # reducing different shapes abort (tensorflow/tensorflow#62790).
         strategy = snt.distribute.Replicator(
             ["/cpu:0", "/cpu:1"],
-            cross_device_ops=tf.distribute.ReductionToOneDevice())
+            cross_device_ops=tf.distribute.ReductionToOneDevice(),
+        )
         self.assertIsInstance(strategy, tf.distribute.MirroredStrategy)
         self.assertEqual(strategy.num_replicas_in_sync, 2)
         x, z = make_inputs(x_shape, z_shape)
@@ -135,7 +159,8 @@ class ConformanceTest(parameterized.TestCase):
         # Different data on each replica; the gradients are averaged.
         shards = [make_inputs(x_shape, z_shape, seed=s) for s in (3, 4)]
         inputs = strategy.experimental_distribute_values_from_function(
-            lambda ctx: shards[ctx.replica_id_in_sync_group])
+            lambda ctx: shards[ctx.replica_id_in_sync_group]
+        )
 
         def step(inputs):
             with tf.GradientTape() as tape:
@@ -153,7 +178,8 @@ class ConformanceTest(parameterized.TestCase):
         with strategy.scope():
             first_losses, _ = strategy.run(step, args=(inputs,))
             train_step = tf.function(
-                lambda inputs: strategy.run(step, args=(inputs,)))
+                lambda inputs: strategy.run(step, args=(inputs,))
+            )
             losses, outputs = train_step(inputs)
         first_losses = strategy.experimental_local_results(first_losses)
         losses = strategy.experimental_local_results(losses)

@@ -35,8 +35,10 @@ CASES = (
 
 def make_inputs(x_shape, z_shape, dtype=np.float32, seed=0):
     rng = np.random.default_rng(seed)
-    return (rng.normal(size=x_shape).astype(dtype),
-            rng.normal(size=z_shape).astype(dtype))
+    return (
+        rng.normal(size=x_shape).astype(dtype),
+        rng.normal(size=z_shape).astype(dtype),
+    )
 
 
 def short_name(variable):
@@ -80,7 +82,8 @@ class TwinTest(parameterized.TestCase):
         by_name = {short_name(v): v for v in module.variables}
         self.assertEqual(
             {name: tuple(v.shape) for name, v in by_name.items()},
-            {w.name: tuple(w.shape) for w in keras_layer.weights})
+            {w.name: tuple(w.shape) for w in keras_layer.weights},
+        )
         for weight in keras_layer.weights:
             by_name[weight.name].assign(weight.numpy())
         expected = keras_layer(x, z)
@@ -100,7 +103,8 @@ class TwinTest(parameterized.TestCase):
         for weight in keras_layer.weights:
             by_name[weight.name].assign(weight.numpy())
         np.testing.assert_allclose(
-            module(x, z), keras_layer(x, z), atol=1e-5, rtol=0)
+            module(x, z), keras_layer(x, z), atol=1e-5, rtol=0
+        )
 
 
 class ReferenceTest(parameterized.TestCase):
@@ -121,11 +125,11 @@ class ReferenceTest(parameterized.TestCase):
         actual = module(tf.constant(x), tf.constant(z))
         self.assertEqual(actual.dtype, tf.float64)
         np.testing.assert_allclose(
-            actual, reference(axis, weights, x, z), atol=1e-10, rtol=1e-10)
+            actual, reference(axis, weights, x, z), atol=1e-10, rtol=1e-10
+        )
 
 
 class BehaviourTest(parameterized.TestCase):
-
     def test_zero_kernels_and_biases_give_identity(self):
         module = mi_snt.FiLM(w_init=snt.initializers.Zeros())
         x, z = make_inputs((3, 4, C), (3, M))
@@ -137,14 +141,21 @@ class BehaviourTest(parameterized.TestCase):
         self.assertEqual(module.name, "film")
         self.assertEqual(
             sorted(v.name for v in module.variables),
-            ["film/beta_bias:0", "film/beta_kernel:0", "film/gamma_bias:0",
-             "film/gamma_kernel:0"])
+            [
+                "film/beta_bias:0",
+                "film/beta_kernel:0",
+                "film/gamma_bias:0",
+                "film/gamma_kernel:0",
+            ],
+        )
         self.assertEqual(module.gamma_kernel.shape, (M, C))
         self.assertEqual(module.beta_bias.shape, (C,))
 
     def test_custom_initializers(self):
-        module = mi_snt.FiLM(w_init=snt.initializers.Ones(),
-                             b_init=snt.initializers.Constant(0.5))
+        module = mi_snt.FiLM(
+            w_init=snt.initializers.Ones(),
+            b_init=snt.initializers.Constant(0.5),
+        )
         module(*make_inputs((3, C), (3, M)))
         np.testing.assert_array_equal(module.beta_kernel.numpy(), 1.0)
         np.testing.assert_array_equal(module.gamma_bias.numpy(), 0.5)
@@ -156,66 +167,81 @@ class BehaviourTest(parameterized.TestCase):
 
 
 class BadInputTest(parameterized.TestCase):
-
     def test_batch_axis(self):
         with self.assertRaisesRegex(
-                ValueError,
-                re.escape("`axis` must not be the batch axis, got axis=0.")):
+            ValueError,
+            re.escape("`axis` must not be the batch axis, got axis=0."),
+        ):
             mi_snt.FiLM(axis=0)
 
     @parameterized.parameters(1.0, "1", True)
     def test_non_int_axis(self, axis):
         with self.assertRaisesRegex(
-                ValueError,
-                re.escape(f"`axis` must be an integer, got axis={axis!r}.")):
+            ValueError,
+            re.escape(f"`axis` must be an integer, got axis={axis!r}."),
+        ):
             mi_snt.FiLM(axis=axis)
 
     @parameterized.parameters(3, -3)
     def test_axis_out_of_range(self, axis):
         module = mi_snt.FiLM(axis=axis)
         with self.assertRaisesRegex(
-                ValueError,
-                re.escape(f"FiLM(axis={axis}) is out of range or the batch "
-                          f"axis for x of shape (3, {C}).")):
+            ValueError,
+            re.escape(
+                f"FiLM(axis={axis}) is out of range or the batch "
+                f"axis for x of shape (3, {C})."
+            ),
+        ):
             module(tf.ones([3, C]), tf.ones([3, M]))
 
     def test_b_init_without_bias(self):
         with self.assertRaisesRegex(
-                ValueError,
-                re.escape("When not using a bias the b_init must be None.")):
+            ValueError,
+            re.escape("When not using a bias the b_init must be None."),
+        ):
             mi_snt.FiLM(with_bias=False, b_init=snt.initializers.Zeros())
 
     def test_x_of_rank_one(self):
         module = mi_snt.FiLM()
         with self.assertRaisesRegex(
-                ValueError,
-                re.escape(f"FiLM(axis=-1) is out of range or the batch axis "
-                          f"for x of shape ({C},).")):
+            ValueError,
+            re.escape(
+                f"FiLM(axis=-1) is out of range or the batch axis "
+                f"for x of shape ({C},)."
+            ),
+        ):
             module(tf.ones([C]), tf.ones([3, M]))
 
     def test_mismatched_batch_sizes(self):
         module = mi_snt.FiLM(axis=1)
         with self.assertRaisesRegex(
-                ValueError,
-                re.escape(f"FiLM(axis=1): input x has shape (3, 4, {C}) and "
-                          f"context z has shape (2, {M}); the batch sizes of "
-                          "x and z differ.")):
+            ValueError,
+            re.escape(
+                f"FiLM(axis=1): input x has shape (3, 4, {C}) and "
+                f"context z has shape (2, {M}); the batch sizes of "
+                "x and z differ."
+            ),
+        ):
             module(tf.ones([3, C, 4]), tf.ones([2, M]))
 
     def test_matching_context_needs_last_axis(self):
         module = mi_snt.FiLM(axis=1)
         with self.assertRaisesRegex(
-                ValueError, re.escape("; z must be [batch, m].")):
+            ValueError, re.escape("; z must be [batch, m].")
+        ):
             module(tf.ones([3, C, 4]), tf.ones([3, 4, M]))
 
     def test_sizes_differ_from_first_call(self):
         module = mi_snt.FiLM()
         module(tf.ones([3, C]), tf.ones([3, M]))
         with self.assertRaisesRegex(
-                ValueError,
-                re.escape(f"film was built for x with C={C} and z with m={M}, "
-                          f"got x of shape (3, {C}) and z of shape "
-                          f"(3, {M + 1}).")):
+            ValueError,
+            re.escape(
+                f"film was built for x with C={C} and z with m={M}, "
+                f"got x of shape (3, {C}) and z of shape "
+                f"(3, {M + 1})."
+            ),
+        ):
             module(tf.ones([3, C]), tf.ones([3, M + 1]))
 
 

@@ -26,7 +26,7 @@ CONTRACTIONS = ("outer", "input_first", "context_first")
 def make_inputs(x_rank, matching, dtype=np.float32, seed=0):
     """x [B, ..., N] and z [B, M] or, when `matching`, [B, ..., M]."""
     rng = np.random.default_rng(seed)
-    lead = LEAD[:x_rank - 1]
+    lead = LEAD[: x_rank - 1]
     x = rng.normal(size=lead + (N,)).astype(dtype)
     z = rng.normal(size=(lead if matching else lead[:1]) + (M,)).astype(dtype)
     return x, z
@@ -45,14 +45,26 @@ def twin_cases():
     cases = []
     for form in FORMS:
         for suffix, x_rank, matching in input_cases():
-            cases.append(dict(testcase_name=f"{form}_{suffix}", form=form,
-                              contraction="auto", x_rank=x_rank,
-                              matching=matching))
+            cases.append(
+                dict(
+                    testcase_name=f"{form}_{suffix}",
+                    form=form,
+                    contraction="auto",
+                    x_rank=x_rank,
+                    matching=matching,
+                )
+            )
     for contraction in CONTRACTIONS:
         for suffix, x_rank, matching in input_cases():
-            cases.append(dict(testcase_name=f"full_{contraction}_{suffix}",
-                              form="full", contraction=contraction,
-                              x_rank=x_rank, matching=matching))
+            cases.append(
+                dict(
+                    testcase_name=f"full_{contraction}_{suffix}",
+                    form="full",
+                    contraction=contraction,
+                    x_rank=x_rank,
+                    matching=matching,
+                )
+            )
     return cases
 
 
@@ -94,8 +106,10 @@ def reference(form, weights, x, z, with_bias=True):
             a = weights["context_factor"]
             b = weights["input_factor"]
             p = weights["output_factor"]
-            w = sum(np.multiply.outer(np.multiply.outer(a[:, r], b[:, r]),
-                                      p[r]) for r in range(p.shape[0]))
+            w = sum(
+                np.multiply.outer(np.multiply.outer(a[:, r], b[:, r]), p[r])
+                for r in range(p.shape[0])
+            )
             w_z = sum(z_row[i] * w[i] for i in range(m))
             w_z = w_z + weights["input_kernel"]
         elif form == "diagonal":
@@ -114,16 +128,30 @@ def reference(form, weights, x, z, with_bias=True):
 class TwinTest(parameterized.TestCase):
     """The Sonnet module equals the Keras layer with the same weights."""
 
-    def build_twins(self, form, contraction="auto", with_bias=True,
-                    x_rank=3, matching=False):
+    def build_twins(
+        self,
+        form,
+        contraction="auto",
+        with_bias=True,
+        x_rank=3,
+        matching=False,
+    ):
         x, z = make_inputs(x_rank, matching)
         k = K if form in ("full", "low_rank") else None
         keras_layer = layers.MultiplicativeInteraction(
-            k, form=form, use_bias=with_bias, contraction=contraction,
-            **form_kwargs(form))
+            k,
+            form=form,
+            use_bias=with_bias,
+            contraction=contraction,
+            **form_kwargs(form),
+        )
         module = mi_snt.MultiplicativeInteraction(
-            k, form=form, with_bias=with_bias, contraction=contraction,
-            **form_kwargs(form))
+            k,
+            form=form,
+            with_bias=with_bias,
+            contraction=contraction,
+            **form_kwargs(form),
+        )
         keras_layer(x, z)
         module(x, z)
         # Random values everywhere (v and b too, which start at 1 and 0).
@@ -141,7 +169,8 @@ class TwinTest(parameterized.TestCase):
     @parameterized.named_parameters(*twin_cases())
     def test_same_output(self, form, contraction, x_rank, matching):
         keras_layer, module, x, z = self.build_twins(
-            form, contraction, x_rank=x_rank, matching=matching)
+            form, contraction, x_rank=x_rank, matching=matching
+        )
         self.assertEqual(module.contraction, keras_layer.contraction)
         expected = keras_layer(x, z)
         actual = module(x, z)
@@ -153,15 +182,22 @@ class TwinTest(parameterized.TestCase):
         keras_layer, module, x, z = self.build_twins(form, with_bias=False)
         self.assertNotIn("bias", [short_name(v) for v in module.variables])
         np.testing.assert_allclose(
-            module(x, z), keras_layer(x, z), atol=1e-5, rtol=0)
+            module(x, z), keras_layer(x, z), atol=1e-5, rtol=0
+        )
 
 
 def reference_cases():
     cases = []
     for form in FORMS:
         for suffix, x_rank, matching in input_cases():
-            cases.append(dict(testcase_name=f"{form}_{suffix}", form=form,
-                              x_rank=x_rank, matching=matching))
+            cases.append(
+                dict(
+                    testcase_name=f"{form}_{suffix}",
+                    form=form,
+                    x_rank=x_rank,
+                    matching=matching,
+                )
+            )
     return cases
 
 
@@ -173,7 +209,8 @@ class ReferenceTest(parameterized.TestCase):
         x, z = make_inputs(x_rank, matching, dtype=np.float64, seed=2)
         k = K if form in ("full", "low_rank") else None
         module = mi_snt.MultiplicativeInteraction(
-            k, form=form, **form_kwargs(form))
+            k, form=form, **form_kwargs(form)
+        )
         module(tf.constant(x, tf.float64), tf.constant(z, tf.float64))
         self.assertTrue(all(v.dtype == tf.float64 for v in module.variables))
         rng = np.random.default_rng(3)
@@ -185,7 +222,8 @@ class ReferenceTest(parameterized.TestCase):
         actual = module(tf.constant(x, tf.float64), tf.constant(z, tf.float64))
         self.assertEqual(actual.dtype, tf.float64)
         np.testing.assert_allclose(
-            actual, reference(form, weights, x, z), atol=1e-10, rtol=1e-10)
+            actual, reference(form, weights, x, z), atol=1e-10, rtol=1e-10
+        )
 
     @parameterized.parameters(*CONTRACTIONS)
     def test_contractions_match_numpy(self, contraction):
@@ -194,11 +232,11 @@ class ReferenceTest(parameterized.TestCase):
         module(x, z)
         weights = {short_name(v): v.numpy() for v in module.variables}
         np.testing.assert_allclose(
-            module(x, z), reference("full", weights, x, z), atol=1e-10)
+            module(x, z), reference("full", weights, x, z), atol=1e-10
+        )
 
 
 class BehaviourTest(parameterized.TestCase):
-
     @parameterized.parameters("diagonal", "scalar")
     def test_feature_wise_forms_start_as_identity_plus_context(self, form):
         module = mi_snt.MultiplicativeInteraction(form=form, with_bias=False)
@@ -211,8 +249,9 @@ class BehaviourTest(parameterized.TestCase):
         np.testing.assert_allclose(module(x, z), x, atol=1e-6)
 
     def test_default_w_init_is_glorot_uniform(self):
-        module = mi_snt.MultiplicativeInteraction(200, form="low_rank",
-                                                  rank=300)
+        module = mi_snt.MultiplicativeInteraction(
+            200, form="low_rank", rank=300
+        )
         module(tf.ones([1, 100]), tf.ones([1, 100]))
         limit = np.sqrt(6.0 / (100 + 300))
         values = module.input_factor.numpy()
@@ -222,22 +261,32 @@ class BehaviourTest(parameterized.TestCase):
 
     def test_custom_initializers(self):
         module = mi_snt.MultiplicativeInteraction(
-            K, w_init=snt.initializers.Ones(),
-            b_init=snt.initializers.Constant(2.0))
+            K,
+            w_init=snt.initializers.Ones(),
+            b_init=snt.initializers.Constant(2.0),
+        )
         module(*make_inputs(2, False))
         np.testing.assert_array_equal(module.kernel.numpy(), 1.0)
         np.testing.assert_array_equal(module.bias.numpy(), 2.0)
 
     def test_lazy_variables_and_names(self):
-        module = mi_snt.MultiplicativeInteraction(K, form="low_rank", rank=R,
-                                                  name="mi")
+        module = mi_snt.MultiplicativeInteraction(
+            K, form="low_rank", rank=R, name="mi"
+        )
         with self.assertRaisesRegex(ValueError, "not currently contain any"):
             module.variables  # pylint: disable=pointless-statement
         module(*make_inputs(3, False))
         self.assertEqual(
             sorted(v.name for v in module.variables),
-            ["mi/bias:0", "mi/context_factor:0", "mi/context_kernel:0",
-             "mi/input_factor:0", "mi/input_kernel:0", "mi/output_factor:0"])
+            [
+                "mi/bias:0",
+                "mi/context_factor:0",
+                "mi/context_kernel:0",
+                "mi/input_factor:0",
+                "mi/input_kernel:0",
+                "mi/output_factor:0",
+            ],
+        )
 
     def test_auto_contraction_follows_the_shapes(self):
         # n = 5, k = 4, m = 3: one x row per z row favours input_first
@@ -260,122 +309,159 @@ class BadInputTest(parameterized.TestCase):
 
     def test_unknown_form(self):
         with self.assertRaisesRegex(
-                ValueError, re.escape("`form` must be one of ('full', "
-                                      "'low_rank', 'diagonal', 'scalar'), "
-                                      "got form='outer'.")):
+            ValueError,
+            re.escape(
+                "`form` must be one of ('full', "
+                "'low_rank', 'diagonal', 'scalar'), "
+                "got form='outer'."
+            ),
+        ):
             mi_snt.MultiplicativeInteraction(K, form="outer")
 
     @parameterized.parameters(0, -3, 2.5, True)
     def test_non_positive_output_size(self, output_size):
         with self.assertRaisesRegex(
-                ValueError, re.escape("`output_size` must be a positive "
-                                      f"integer, got output_size="
-                                      f"{output_size!r}.")):
+            ValueError,
+            re.escape(
+                "`output_size` must be a positive "
+                f"integer, got output_size="
+                f"{output_size!r}."
+            ),
+        ):
             mi_snt.MultiplicativeInteraction(output_size)
 
     @parameterized.parameters("full", "low_rank")
     def test_missing_output_size(self, form):
         with self.assertRaisesRegex(
-                ValueError, re.escape("got output_size=None.")):
+            ValueError, re.escape("got output_size=None.")
+        ):
             mi_snt.MultiplicativeInteraction(form=form, **form_kwargs(form))
 
     def test_missing_rank(self):
         with self.assertRaisesRegex(
-                ValueError,
-                re.escape(
-                    "`rank` must be a positive integer, got rank=None.")):
+            ValueError,
+            re.escape("`rank` must be a positive integer, got rank=None."),
+        ):
             mi_snt.MultiplicativeInteraction(K, form="low_rank")
 
     @parameterized.parameters("full", "diagonal", "scalar")
     def test_rank_without_low_rank(self, form):
         with self.assertRaisesRegex(
-                ValueError,
-                re.escape("`rank` is only used by form='low_rank', got "
-                          f"rank=2 with form={form!r}.")):
+            ValueError,
+            re.escape(
+                "`rank` is only used by form='low_rank', got "
+                f"rank=2 with form={form!r}."
+            ),
+        ):
             mi_snt.MultiplicativeInteraction(
-                K if form == "full" else None, form=form, rank=2)
+                K if form == "full" else None, form=form, rank=2
+            )
 
     def test_unknown_contraction(self):
         with self.assertRaisesRegex(
-                ValueError, re.escape("`contraction` must be one of ('auto', "
-                                      "'outer', 'input_first', "
-                                      "'context_first'), got "
-                                      "contraction='naive'.")):
+            ValueError,
+            re.escape(
+                "`contraction` must be one of ('auto', "
+                "'outer', 'input_first', "
+                "'context_first'), got "
+                "contraction='naive'."
+            ),
+        ):
             mi_snt.MultiplicativeInteraction(K, contraction="naive")
 
     def test_contraction_forced_for_other_form(self):
         with self.assertRaisesRegex(
-                ValueError,
-                re.escape("`contraction` can only be forced for form='full', "
-                          "got contraction='outer' with form='low_rank'.")):
+            ValueError,
+            re.escape(
+                "`contraction` can only be forced for form='full', "
+                "got contraction='outer' with form='low_rank'."
+            ),
+        ):
             mi_snt.MultiplicativeInteraction(
-                K, form="low_rank", rank=R, contraction="outer")
+                K, form="low_rank", rank=R, contraction="outer"
+            )
 
     def test_b_init_without_bias(self):
         with self.assertRaisesRegex(
-                ValueError,
-                re.escape("When not using a bias the b_init must be None.")):
+            ValueError,
+            re.escape("When not using a bias the b_init must be None."),
+        ):
             mi_snt.MultiplicativeInteraction(
-                K, with_bias=False, b_init=tf.zeros)
+                K, with_bias=False, b_init=tf.zeros
+            )
 
     def test_non_bool_with_bias(self):
         with self.assertRaisesRegex(
-                ValueError,
-                re.escape("`with_bias` must be a bool, got with_bias=1.")):
+            ValueError,
+            re.escape("`with_bias` must be a bool, got with_bias=1."),
+        ):
             mi_snt.MultiplicativeInteraction(K, with_bias=1)
 
     @parameterized.parameters("diagonal", "scalar")
     def test_feature_wise_output_size_must_equal_input_size(self, form):
         module = mi_snt.MultiplicativeInteraction(N + 1, form=form)
         with self.assertRaisesRegex(
-                ValueError,
-                re.escape(f"MultiplicativeInteraction(form={form!r}) scales x "
-                          "feature-wise, so `output_size` must equal x's last "
-                          f"axis: got output_size={N + 1} for x of shape "
-                          f"(3, {N}).")):
+            ValueError,
+            re.escape(
+                f"MultiplicativeInteraction(form={form!r}) scales x "
+                "feature-wise, so `output_size` must equal x's last "
+                f"axis: got output_size={N + 1} for x of shape "
+                f"(3, {N})."
+            ),
+        ):
             module(*make_inputs(2, False))
 
     def test_x_of_rank_one(self):
         module = mi_snt.MultiplicativeInteraction(K)
         with self.assertRaisesRegex(
-                ValueError,
-                re.escape("MultiplicativeInteraction(form='full'): input x "
-                          f"has shape ({N},) and context z has shape "
-                          f"(3, {M}); "
-                          "x must have rank >= 2 ([batch, ..., n]).")):
+            ValueError,
+            re.escape(
+                "MultiplicativeInteraction(form='full'): input x "
+                f"has shape ({N},) and context z has shape "
+                f"(3, {M}); "
+                "x must have rank >= 2 ([batch, ..., n])."
+            ),
+        ):
             module(tf.ones([N]), tf.ones([3, M]))
 
     def test_mismatched_batch_sizes(self):
         module = mi_snt.MultiplicativeInteraction(K)
         with self.assertRaisesRegex(
-                ValueError,
-                re.escape(f"input x has shape (3, 4, {N}) and context z has "
-                          f"shape (2, {M}); the batch sizes of x and z "
-                          "differ.")):
+            ValueError,
+            re.escape(
+                f"input x has shape (3, 4, {N}) and context z has "
+                f"shape (2, {M}); the batch sizes of x and z "
+                "differ."
+            ),
+        ):
             module(tf.ones([3, 4, N]), tf.ones([2, M]))
 
     def test_mismatched_leading_axes(self):
         module = mi_snt.MultiplicativeInteraction(K)
         with self.assertRaisesRegex(
-                ValueError, re.escape("the leading axes of x and z differ.")):
+            ValueError, re.escape("the leading axes of x and z differ.")
+        ):
             module(tf.ones([3, 4, N]), tf.ones([3, 2, M]))
 
     def test_context_of_wrong_rank(self):
         module = mi_snt.MultiplicativeInteraction(K)
         with self.assertRaisesRegex(
-                ValueError,
-                re.escape("z must be [batch, m] or rank 3 with x's leading "
-                          "axes.")):
+            ValueError,
+            re.escape("z must be [batch, m] or rank 3 with x's leading axes."),
+        ):
             module(tf.ones([3, 4, N]), tf.ones([3, 4, 1, M]))
 
     def test_sizes_differ_from_first_call(self):
         module = mi_snt.MultiplicativeInteraction(K, name="mi")
         module(tf.ones([3, N]), tf.ones([3, M]))
         with self.assertRaisesRegex(
-                ValueError,
-                re.escape(f"mi was built for x with n={N} and z with m={M}, "
-                          f"got x of shape (3, {N + 1}) and z of shape "
-                          f"(3, {M}).")):
+            ValueError,
+            re.escape(
+                f"mi was built for x with n={N} and z with m={M}, "
+                f"got x of shape (3, {N + 1}) and z of shape "
+                f"(3, {M})."
+            ),
+        ):
             module(tf.ones([3, N + 1]), tf.ones([3, M]))
 
     def test_failed_call_does_not_build(self):
@@ -383,8 +469,9 @@ class BadInputTest(parameterized.TestCase):
         with self.assertRaises(ValueError):
             module(tf.ones([N]), tf.ones([3, M]))
         self.assertFalse(hasattr(module, "kernel"))
-        self.assertEqual(module(tf.ones([3, N]), tf.ones([3, M])).shape,
-                         (3, K))
+        self.assertEqual(
+            module(tf.ones([3, N]), tf.ones([3, M])).shape, (3, K)
+        )
 
 
 if __name__ == "__main__":

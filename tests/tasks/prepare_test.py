@@ -24,9 +24,14 @@ def _vqa():
 
 def _matching():
     return matching.MatchingTask(
-        "clevr2d", "mdan", hyperparameters=matching_test.TINY,
-        eval_batch_size=5, data_dir=tempfile.mkdtemp(),
-        options={"config": matching_test.tiny_config()}, num_images=2)
+        "clevr2d",
+        "mdan",
+        hyperparameters=matching_test.TINY,
+        eval_batch_size=5,
+        data_dir=tempfile.mkdtemp(),
+        options={"config": matching_test.tiny_config()},
+        num_images=2,
+    )
 
 
 def _language_model():
@@ -34,25 +39,30 @@ def _language_model():
 
 
 def _expressivity():
-    return expressivity.ExpressivityTask("dot", 3, "mlp", 4,
-                                         train_examples=32,
-                                         eval_examples=12)
+    return expressivity.ExpressivityTask(
+        "dot", 3, "mlp", 4, train_examples=32, eval_examples=12
+    )
 
 
 def _multitask_regression():
     return multitask_regression.MultitaskRegressionTask(
-        num_tasks=3, parameter_budget=300, examples_per_task=8,
-        eval_examples_per_task=4)
+        num_tasks=3,
+        parameter_budget=300,
+        examples_per_task=8,
+        eval_examples_per_task=4,
+    )
 
 
-TASKS = (("vqa", _vqa), ("matching", _matching),
-         ("language_model", _language_model),
-         ("expressivity", _expressivity),
-         ("multitask_regression", _multitask_regression))
+TASKS = (
+    ("vqa", _vqa),
+    ("matching", _matching),
+    ("language_model", _language_model),
+    ("expressivity", _expressivity),
+    ("multitask_regression", _multitask_regression),
+)
 
 
 class PrepareTest(parameterized.TestCase):
-
     @parameterized.named_parameters(*TASKS)
     def test_model_and_evaluation_need_no_prepare(self, make):
         task = make()
@@ -76,10 +86,12 @@ class PrepareTest(parameterized.TestCase):
         self.assertIsInstance(batch, dict)
         self.assertContainsSubset({"inputs", "targets"}, set(batch))
         self.assertContainsSubset(set(batch), {"inputs", "targets", "info"})
-        outputs, _ = task.call_model(model, batch["inputs"], None,
-                                     training=False)
-        loss = np.asarray(task.per_example_loss(
-            batch["targets"], outputs, batch["inputs"]))
+        outputs, _ = task.call_model(
+            model, batch["inputs"], None, training=False
+        )
+        loss = np.asarray(
+            task.per_example_loss(batch["targets"], outputs, batch["inputs"])
+        )
         self.assertEqual(loss.shape, (4,))
         self.assertTrue(np.all(np.isfinite(loss)))
         if data.eval is not None:
@@ -99,8 +111,7 @@ class PrepareTest(parameterized.TestCase):
         batch = next(iter(task.prepare(4, 3, seed=0).eval))
         self.assertEqual(set(batch), {"inputs", "targets", "info"})
         self.assertNotIn("image_index", batch["inputs"])
-        np.testing.assert_array_equal(batch["info"]["image_index"],
-                                      [0, 1, 2])
+        np.testing.assert_array_equal(batch["info"]["image_index"], [0, 1, 2])
 
 
 if __name__ == "__main__":

@@ -25,12 +25,12 @@ from mi_zoo.training import checkpoints
 def _store(directory, value=0.0, max_to_keep=3):
     variable = tf.Variable(np.full([50, 50], value, np.float32))
     checkpoint = tf.train.Checkpoint(v=variable)
-    return checkpoints.CheckpointStore(checkpoint, directory, max_to_keep), \
-        variable
+    return checkpoints.CheckpointStore(
+        checkpoint, directory, max_to_keep
+    ), variable
 
 
 class CheckpointStoreTest(absltest.TestCase):
-
     def setUp(self):
         super().setUp()
         self.dir = tempfile.mkdtemp()
@@ -47,16 +47,17 @@ class CheckpointStoreTest(absltest.TestCase):
     def test_layout_rotation_and_relative_state(self):
         store = self._save_steps([1, 2, 3, 4, 5])
         self.assertEqual(store.numbers(), [3, 4, 5])
-        self.assertEqual(tf.train.latest_checkpoint(self.ckpt),
-                         os.path.join(self.ckpt, "ckpt-5"))
+        self.assertEqual(
+            tf.train.latest_checkpoint(self.ckpt),
+            os.path.join(self.ckpt, "ckpt-5"),
+        )
         with open(os.path.join(self.ckpt, "checkpoint")) as f:
             state = f.read()
         self.assertNotIn(self.dir, state)  # relative: the folder can move
         moved = os.path.join(self.dir, "moved")
         shutil.move(self.ckpt, moved)
         store, variable = _store(moved)
-        self.assertEqual(store.restore_latest(),
-                         os.path.join(moved, "ckpt-5"))
+        self.assertEqual(store.restore_latest(), os.path.join(moved, "ckpt-5"))
         self.assertEqual(float(variable[0, 0]), 5.0)
 
     def test_empty_folder_restores_nothing(self):
@@ -76,8 +77,10 @@ class CheckpointStoreTest(absltest.TestCase):
             events.append(("replace", dst))
             return real_replace(src, dst)
 
-        with mock.patch.object(os, "fsync", fsync), \
-                mock.patch.object(os, "replace", replace):
+        with (
+            mock.patch.object(os, "fsync", fsync),
+            mock.patch.object(os, "replace", replace),
+        ):
             store.save(7)
         state = os.path.join(self.ckpt, "checkpoint")
         named = events.index(("replace", state))
@@ -93,33 +96,49 @@ class CheckpointStoreTest(absltest.TestCase):
         os.remove(os.path.join(self.ckpt, "ckpt-2.index"))
         store, variable = _store(self.ckpt)
         lines = []
-        self.assertEqual(store.restore_latest(report=lines.append),
-                         os.path.join(self.ckpt, "ckpt-1"))
+        self.assertEqual(
+            store.restore_latest(report=lines.append),
+            os.path.join(self.ckpt, "ckpt-1"),
+        )
         self.assertEqual(float(variable[0, 0]), 1.0)
         self.assertLen(lines, 2)
-        self.assertRegex(lines[0], r"^ckpt-3 is damaged \(IndexError: Read "
-                         r"less bytes than requested\); resuming from ckpt-1 "
-                         r"\(its files are kept in .*damaged\)\.$")
+        self.assertRegex(
+            lines[0],
+            r"^ckpt-3 is damaged \(IndexError: Read "
+            r"less bytes than requested\); resuming from ckpt-1 "
+            r"\(its files are kept in .*damaged\)\.$",
+        )
         self.assertRegex(lines[1], r"^ckpt-2 is damaged \(NotFoundError: ")
         self.assertCountEqual(
             os.listdir(os.path.join(self.ckpt, "damaged")),
-            ["ckpt-3.index", os.path.basename(data),
-             "ckpt-2.data-00000-of-00001"])
-        self.assertEqual(tf.train.latest_checkpoint(self.ckpt),
-                         os.path.join(self.ckpt, "ckpt-1"))
+            [
+                "ckpt-3.index",
+                os.path.basename(data),
+                "ckpt-2.data-00000-of-00001",
+            ],
+        )
+        self.assertEqual(
+            tf.train.latest_checkpoint(self.ckpt),
+            os.path.join(self.ckpt, "ckpt-1"),
+        )
         # Saving step 3 again does not touch the damaged files.
         variable.assign(tf.fill([50, 50], 33.0))
         store.save(3)
-        self.assertEqual(os.path.getsize(os.path.join(
-            self.ckpt, "damaged", os.path.basename(data))), 100)
+        self.assertEqual(
+            os.path.getsize(
+                os.path.join(self.ckpt, "damaged", os.path.basename(data))
+            ),
+            100,
+        )
 
     def test_nothing_readable_is_an_error_and_deletes_nothing(self):
         self._save_steps([1])
         os.remove(os.path.join(self.ckpt, "ckpt-1.index"))
         store, _ = _store(self.ckpt)
         with self.assertRaisesRegex(
-                checkpoints.CheckpointError,
-                r"no checkpoint in .* can be read: ckpt-1 \(NotFoundError"):
+            checkpoints.CheckpointError,
+            r"no checkpoint in .* can be read: ckpt-1 \(NotFoundError",
+        ):
             store.restore_latest()
         self.assertTrue(glob.glob(os.path.join(self.ckpt, "ckpt-1.data-*")))
 
@@ -129,8 +148,9 @@ class CheckpointStoreTest(absltest.TestCase):
         store = checkpoints.CheckpointStore(other, self.ckpt, 3)
         with self.assertRaises(AssertionError):
             store.restore_latest()
-        self.assertTrue(os.path.exists(os.path.join(self.ckpt,
-                                                    "ckpt-1.index")))
+        self.assertTrue(
+            os.path.exists(os.path.join(self.ckpt, "ckpt-1.index"))
+        )
 
     def test_bad_max_to_keep(self):
         with self.assertRaisesRegex(ValueError, "max_to_keep=0"):
@@ -153,8 +173,12 @@ class CheckpointStoreTest(absltest.TestCase):
         rng = np.random.default_rng(0)
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
         for _ in range(3):
-            child = subprocess.Popen([sys.executable, "-c", script], env=env,
-                                     stdout=subprocess.PIPE, text=True)
+            child = subprocess.Popen(
+                [sys.executable, "-c", script],
+                env=env,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
             self.assertEqual(child.stdout.readline().strip(), "ready")
             time.sleep(rng.uniform(0.3, 1.5))
             child.send_signal(signal.SIGKILL)

@@ -15,7 +15,7 @@ def crash_after(model_dir, step):
     kept = []
     for index in glob.glob(os.path.join(directory, "ckpt-*.index")):
         number = int(index.split("-")[-1].split(".")[0])
-        prefix = index[:-len(".index")]
+        prefix = index[: -len(".index")]
         if number > step:
             for f in glob.glob(prefix + ".*"):
                 os.remove(f)
@@ -23,6 +23,6 @@ def crash_after(model_dir, step):
             kept.append((number, prefix))
     kept.sort()
     tf.compat.v1.train.update_checkpoint_state(
-        directory, kept[-1][1], all_model_checkpoint_paths=[
-            p for _, p in kept])
+        directory, kept[-1][1], all_model_checkpoint_paths=[p for _, p in kept]
+    )
     os.remove(os.path.join(model_dir, run_directory.RESULTS_FILE))

@@ -11,8 +11,9 @@ def read_tags(folder):
     first number of a numeric tensor, None for text, images and other
     non-numeric summaries."""
     tags = {}
-    for path in sorted(glob.glob(os.path.join(folder,
-                                              "events.out.tfevents.*"))):
+    for path in sorted(
+        glob.glob(os.path.join(folder, "events.out.tfevents.*"))
+    ):
         for event in tf.compat.v1.train.summary_iterator(path):
             for value in event.summary.value:
                 number = None

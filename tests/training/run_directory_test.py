@@ -14,12 +14,20 @@ RunDirectoryError = run_directory.RunDirectoryError
 
 
 def _run_dir(path, **settings):
-    values = {"model_dir": path, "train_steps": 10, "learning_rate": 0.1,
-              "log_every": 5}
+    values = {
+        "model_dir": path,
+        "train_steps": 10,
+        "learning_rate": 0.1,
+        "log_every": 5,
+    }
     values.update(settings)
     return run_directory.RunDirectory(
-        path, values, ignore=("log_every",), outputs=("vocabulary.json",),
-        length_setting="train_steps")
+        path,
+        values,
+        ignore=("log_every",),
+        outputs=("vocabulary.json",),
+        length_setting="train_steps",
+    )
 
 
 def _finish(run_dir):
@@ -29,7 +37,6 @@ def _finish(run_dir):
 
 
 class RunDirectoryTest(absltest.TestCase):
-
     def setUp(self):
         super().setUp()
         self.dir = tempfile.mkdtemp()
@@ -44,10 +51,17 @@ class RunDirectoryTest(absltest.TestCase):
                 f.write(name)
 
     def test_overwrite_deletes_the_runs_entries_only_when_alone(self):
-        self._touch("flags.json", "results.json", "vocabulary.json",
-                    "checkpoints/ckpt-1.index", "train/events", "eval/events",
-                    "saved_model/saved_model.pb", "model.keras",
-                    "results.json.tmp")
+        self._touch(
+            "flags.json",
+            "results.json",
+            "vocabulary.json",
+            "checkpoints/ckpt-1.index",
+            "train/events",
+            "eval/events",
+            "saved_model/saved_model.pb",
+            "model.keras",
+            "results.json.tmp",
+        )
         self.assertEqual(_run_dir(self.path).foreign_entries(), [])
         run_dir = _run_dir(self.path)
         self.assertFalse(run_dir.open(overwrite=True))
@@ -58,12 +72,21 @@ class RunDirectoryTest(absltest.TestCase):
         self._touch("flags.json", "thesis.txt", "photos/a.jpg", "results.json")
         run_dir = _run_dir(self.path)
         with self.assertRaisesRegex(
-                RunDirectoryError, r"--overwrite refused: .* not a run's: "
-                r"photos, thesis\.txt\. Move them away"):
+            RunDirectoryError,
+            r"--overwrite refused: .* not a run's: "
+            r"photos, thesis\.txt\. Move them away",
+        ):
             run_dir.open(overwrite=True)
-        self.assertCountEqual(os.listdir(self.path), [
-            "flags.json", "thesis.txt", "photos", "results.json",
-            run_directory.LOCK_FILE])
+        self.assertCountEqual(
+            os.listdir(self.path),
+            [
+                "flags.json",
+                "thesis.txt",
+                "photos",
+                "results.json",
+                run_directory.LOCK_FILE,
+            ],
+        )
         # The lock was released: the folder can be opened again.
         os.remove(os.path.join(self.path, "thesis.txt"))
         shutil.rmtree(os.path.join(self.path, "photos"))
@@ -74,9 +97,11 @@ class RunDirectoryTest(absltest.TestCase):
         first = _run_dir(self.path)
         first.open()
         second = _run_dir(self.path)
-        with self.assertRaisesRegex(RunDirectoryError,
-                                    rf"in use by another run \(pid "
-                                    rf"{os.getpid()}\)"):
+        with self.assertRaisesRegex(
+            RunDirectoryError,
+            rf"in use by another run \(pid "
+            rf"{os.getpid()}\)",
+        ):
             second.open()
         first.close()
         second.open()
@@ -85,8 +110,9 @@ class RunDirectoryTest(absltest.TestCase):
     def test_model_dir_is_a_file(self):
         with open(self.path, "w") as f:
             f.write("x")
-        with self.assertRaisesRegex(RunDirectoryError, "is a file, not a "
-                                    "folder"):
+        with self.assertRaisesRegex(
+            RunDirectoryError, "is a file, not a folder"
+        ):
             _run_dir(self.path).open()
 
     def test_failed_start_removes_the_folder_it_made(self):
@@ -117,15 +143,19 @@ class RunDirectoryTest(absltest.TestCase):
         run_dir = _run_dir(self.path)
         self.assertFalse(run_dir.open())
         _finish(run_dir)
-        with self.assertRaisesRegex(RunDirectoryError, r"finished run .*Pass "
-                                    r"--train_steps larger than 10"):
+        with self.assertRaisesRegex(
+            RunDirectoryError,
+            r"finished run .*Pass "
+            r"--train_steps larger than 10",
+        ):
             _run_dir(self.path).open()
         longer = _run_dir(self.path, train_steps=20, log_every=1)
         self.assertTrue(longer.open())
         longer.check_step(10)
         longer.close()
-        with self.assertRaisesRegex(RunDirectoryError,
-                                    r"--learning_rate=0.1 \(now 0.2\)"):
+        with self.assertRaisesRegex(
+            RunDirectoryError, r"--learning_rate=0.1 \(now 0.2\)"
+        ):
             _run_dir(self.path, train_steps=20, learning_rate=0.2).open()
         moved = os.path.join(self.dir, "moved")
         shutil.move(self.path, moved)
@@ -133,15 +163,19 @@ class RunDirectoryTest(absltest.TestCase):
             self.assertEqual(json.load(f)["model_dir"], self.path)
         again = _run_dir(moved, train_steps=20)
         self.assertTrue(again.open())
-        with self.assertRaisesRegex(RunDirectoryError,
-                                    r"--train_steps=5 is below step 10"):
+        with self.assertRaisesRegex(
+            RunDirectoryError, r"--train_steps=5 is below step 10"
+        ):
             _run_dir(moved, train_steps=5).check_step(10)
         again.close()
 
     def test_malformed_flags_json(self):
         self._touch("flags.json")
-        with self.assertRaisesRegex(RunDirectoryError, r"flags\.json is not "
-                                    r"valid JSON"):
+        with self.assertRaisesRegex(
+            RunDirectoryError,
+            r"flags\.json is not "
+            r"valid JSON",
+        ):
             _run_dir(self.path).open()
 
 

@@ -9,15 +9,16 @@ from tests.training import toy_task
 
 
 class NamedBatchesTest(absltest.TestCase):
-
     def test_pairs_and_triples_get_their_names(self):
         x = {"a": np.arange(6.0).reshape(3, 2)}
         y = np.array([0, 1, 2])
         info = {"kind": np.array([5, 6, 7])}
         pairs = task_lib.named_batches(
-            tf.data.Dataset.from_tensor_slices((x, y)).batch(2))
+            tf.data.Dataset.from_tensor_slices((x, y)).batch(2)
+        )
         triples = task_lib.named_batches(
-            tf.data.Dataset.from_tensor_slices((x, y, info)).batch(2))
+            tf.data.Dataset.from_tensor_slices((x, y, info)).batch(2)
+        )
         first = next(iter(pairs))
         self.assertEqual(set(first), {"inputs", "targets"})
         np.testing.assert_array_equal(first["inputs"]["a"], x["a"][:2])
@@ -25,22 +26,29 @@ class NamedBatchesTest(absltest.TestCase):
         batches = list(triples)
         self.assertEqual(set(batches[0]), {"inputs", "targets", "info"})
         np.testing.assert_array_equal(
-            np.concatenate([b["info"]["kind"] for b in batches]),
-            info["kind"])
+            np.concatenate([b["info"]["kind"] for b in batches]), info["kind"]
+        )
 
     def test_none_stays_none(self):
         self.assertIsNone(task_lib.named_batches(None))
 
     def test_other_elements_are_refused(self):
-        for element in (np.zeros(3), (np.zeros(3),),
-                        (np.zeros(3),) * 4, {"x": np.zeros(3)}):
+        for element in (
+            np.zeros(3),
+            (np.zeros(3),),
+            (np.zeros(3),) * 4,
+            {"x": np.zeros(3)},
+        ):
             with self.subTest(element=type(element).__name__):
                 with self.assertRaisesRegex(
-                        ValueError, r"needs a dataset of \(inputs, targets\) "
-                        r"or \(inputs, targets, info\) tuples, got elements "
-                        r".*\.$"):
+                    ValueError,
+                    r"needs a dataset of \(inputs, targets\) "
+                    r"or \(inputs, targets, info\) tuples, got elements "
+                    r".*\.$",
+                ):
                     task_lib.named_batches(
-                        tf.data.Dataset.from_tensor_slices(element))
+                        tf.data.Dataset.from_tensor_slices(element)
+                    )
 
     def test_task_data_defaults(self):
         data = task_lib.TaskData(train=tf.data.Dataset.range(2))

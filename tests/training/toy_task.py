@@ -11,13 +11,15 @@ class ToyTask(task_lib.Task):
     """Linear regression from 4 features to 2 targets, with optional
     dropout; examples are generated once from `data_seed`."""
 
-    def __init__(self, examples=256, dropout=0.0, data_seed=0,
-                 checkpointable=True):
+    def __init__(
+        self, examples=256, dropout=0.0, data_seed=0, checkpointable=True
+    ):
         rng = np.random.default_rng(data_seed)
         self.x = rng.normal(size=(examples, 4)).astype("float32")
         w = rng.normal(size=(4, 2)).astype("float32")
-        self.y = (self.x @ w + 0.01 * rng.normal(size=(examples, 2))
-                  ).astype("float32")
+        self.y = (self.x @ w + 0.01 * rng.normal(size=(examples, 2))).astype(
+            "float32"
+        )
         self.dropout = dropout
         self.checkpointable = checkpointable
 
@@ -30,14 +32,19 @@ class ToyTask(task_lib.Task):
 
     def prepare(self, batch_size, eval_batch_size, seed):
         train = tf.data.Dataset.from_tensor_slices((self.x, self.y))
-        train = train.shuffle(len(self.x), seed=seed).repeat().batch(
-            batch_size, drop_remainder=True)
+        train = (
+            train.shuffle(len(self.x), seed=seed)
+            .repeat()
+            .batch(batch_size, drop_remainder=True)
+        )
         evaluation = tf.data.Dataset.from_tensor_slices(
-            (self.x[:100], self.y[:100])).batch(eval_batch_size)
+            (self.x[:100], self.y[:100])
+        ).batch(eval_batch_size)
         return task_lib.TaskData(
             train=task_lib.named_batches(train),
             eval=task_lib.named_batches(evaluation),
-            train_checkpointable=self.checkpointable)
+            train_checkpointable=self.checkpointable,
+        )
 
     def per_example_loss(self, targets, outputs, inputs):
         return tf.reduce_mean(tf.square(targets - outputs), axis=-1)

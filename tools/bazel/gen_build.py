@@ -5,9 +5,9 @@
 
 One target per file: `py_test` for `*_test.py`, `py_library` for every other
 module (a package's `__init__.py` becomes the target named after its folder;
-an empty one under tests/ gets none), `py_binary` for the runnable files under benchmarks/, and a `NAME_main` py_binary
-beside the py_library of a module under mi_zoo/ that has an
-`if __name__ == "__main__":` block.
+an empty one under tests/ gets none), `py_binary` for the runnable files
+under benchmarks/, and a `NAME_main` py_binary beside the py_library of a
+module under mi_zoo/ that has an `if __name__ == "__main__":` block.
 First-party deps (mi_zoo, tests, benchmarks) come from the file's imports;
 third-party imports become `# pip: NAME` comments. A dep that the imports
 do not show (code run by exec, say) needs a `# keep` comment on its line.
@@ -24,8 +24,9 @@ import os
 import re
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
+ROOT = os.path.dirname(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+)
 FIRST_PARTY = ("mi_zoo", "tests", "benchmarks")
 PIP_NAMES = {
     "PIL": "pillow",
@@ -41,8 +42,10 @@ PIP_NAMES = {
     "tensorflow_datasets": "tensorflow-datasets",
     "torch": "torch",
 }
-HEADER = ('package(default_visibility = ["//visibility:public"])\n\n'
-          'licenses(["notice"])\n')
+HEADER = (
+    'package(default_visibility = ["//visibility:public"])\n\n'
+    'licenses(["notice"])\n'
+)
 _RULE_RE = re.compile(r"((?:^#[^\n]*\n)*)^(\w+)\(\n(.*?)^\)\n?", re.M | re.S)
 _ATTR_RE = re.compile(r"^    (\w+) = ", re.M)
 _GENERATED_ATTRS = ("name", "srcs", "deps", "main")
@@ -78,7 +81,9 @@ def imports_of(path):
         modules = []
         if isinstance(node, ast.Import):
             modules = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+        elif (
+            isinstance(node, ast.ImportFrom) and node.module and not node.level
+        ):
             for alias in node.names:
                 sub = node.module + "." + alias.name
                 modules.append(sub if module_file(sub) else node.module)
@@ -116,10 +121,12 @@ def generated_rules(rel_dir):
                 continue
             parent = os.path.dirname(rel_dir)
             if parent and module_file(parent.replace(os.sep, ".")):
-                deps.add(label_of(os.path.join(parent, "__init__.py"),
-                                  rel_dir))
-            rules.append(("py_library", os.path.basename(rel_dir), name, deps,
-                          pips))
+                deps.add(
+                    label_of(os.path.join(parent, "__init__.py"), rel_dir)
+                )
+            rules.append(
+                ("py_library", os.path.basename(rel_dir), name, deps, pips)
+            )
             continue
         if top == "tests" and name.endswith("_test.py"):
             rules.append(("py_test", name[:-3], name, deps, pips))
@@ -132,8 +139,15 @@ def generated_rules(rel_dir):
             rules.append(("py_library", name[:-3], name, deps, pips))
             if top == "mi_zoo" and runnable:
                 # `bazel run //pkg:NAME_main -- --flags` runs the module.
-                rules.append(("py_binary", name[:-3] + "_main", name,
-                              {":" + name[:-3]}, set()))
+                rules.append(
+                    (
+                        "py_binary",
+                        name[:-3] + "_main",
+                        name,
+                        {":" + name[:-3]},
+                        set(),
+                    )
+                )
     return rules
 
 
@@ -165,14 +179,19 @@ def render(kind, name, src, deps, pips, comments="", kept=None):
         kept["main"] = '    main = "%s",' % src
     lines += [kept[a] for a in sorted(kept)]
     # A dep that the imports do not show stays if its line says "# keep".
-    kept_deps = [line.strip() for line in (kept_deps or "").splitlines()
-                 if "# keep" in line and line.strip().startswith('"')]
+    kept_deps = [
+        line.strip()
+        for line in (kept_deps or "").splitlines()
+        if "# keep" in line and line.strip().startswith('"')
+    ]
     kept_deps = [d for d in kept_deps if d.split('"')[1] not in deps]
     if deps or pips or kept_deps:
         lines.append("    deps = [")
         entries = ['"%s",' % d for d in deps] + kept_deps
-        lines += ["        " + e for e in sorted(
-            entries, key=lambda e: _dep_key(e.split('"')[1]))]
+        lines += [
+            "        " + e
+            for e in sorted(entries, key=lambda e: _dep_key(e.split('"')[1]))
+        ]
         lines += ["        # pip: %s" % p for p in sorted(pips)]
         lines.append("    ],")
     lines.append(")")
@@ -192,19 +211,27 @@ def build_file(rel_dir):
         comments, attrs, _ = existing.get(name, ("", {}, ""))
         blocks.append(render(kind, name, src, deps, pips, comments, attrs))
         generated.add(name)
-    blocks += [raw if raw.endswith("\n") else raw + "\n"
-               for name, (_, _, raw) in existing.items()
-               if name not in generated]
-    header = old[:_RULE_RE.search(old).start()].rstrip("\n") + "\n" if (
-        existing) else HEADER
+    blocks += [
+        raw if raw.endswith("\n") else raw + "\n"
+        for name, (_, _, raw) in existing.items()
+        if name not in generated
+    ]
+    header = (
+        old[: _RULE_RE.search(old).start()].rstrip("\n") + "\n"
+        if (existing)
+        else HEADER
+    )
     return header + "".join("\n" + b for b in blocks)
 
 
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dirs", nargs="+", help="repo-relative folders")
-    parser.add_argument("--write", action="store_true",
-                        help="write the BUILD files instead of printing them")
+    parser.add_argument(
+        "--write",
+        action="store_true",
+        help="write the BUILD files instead of printing them",
+    )
     args = parser.parse_args(argv)
     for rel_dir in args.dirs:
         rel_dir = os.path.normpath(rel_dir)

@@ -13,11 +13,11 @@ data room of one dataset.
 vocabularies and times one pass over val.
 """
 
+from mi_zoo.data.clevr.reader import QUESTION_TYPES
+from mi_zoo.data.clevr.reader import SPLITS
 from mi_zoo.data.clevr.reader import Dict
 from mi_zoo.data.clevr.reader import List
 from mi_zoo.data.clevr.reader import Optional
-from mi_zoo.data.clevr.reader import QUESTION_TYPES
-from mi_zoo.data.clevr.reader import SPLITS
 from mi_zoo.data.clevr.reader import Sequence
 from mi_zoo.data.clevr.reader import Tuple
 from mi_zoo.data.clevr.reader import answer_ids

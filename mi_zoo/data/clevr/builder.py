@@ -43,7 +43,8 @@ and read one example per question, as `clevr.clevr_dataset` gives them:
 
 import collections
 import os
-from typing import Optional, Tuple
+from typing import Optional
+from typing import Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -82,29 +83,40 @@ the manual directory, so that it holds
 
     def _info(self) -> tfds.core.DatasetInfo:
         return self.dataset_info_from_configs(
-            description=("CLEVR v1.0 images with their questions, answers, "
-                         "question types and functional programs."),
-            features=tfds.features.FeaturesDict({
-                "image": tfds.features.Image(shape=(None, None, 3),
-                                             encoding_format="png"),
-                "image_filename": tfds.features.Text(),
-                "image_index": np.int64,
-                "questions": tfds.features.Sequence({
-                    "question": tfds.features.Text(),
-                    "question_tokens": tfds_manual.word_tokens_feature(),
-                    "answer": tfds.features.ClassLabel(),
-                    "question_type": tfds.features.ClassLabel(
-                        names=clevr.QUESTION_TYPES),
-                    "question_family_index": np.int32,
-                    "question_index": np.int64,
-                    "program": tfds.features.Sequence({
-                        "function": tfds.features.Text(),
-                        "inputs": tfds.features.Sequence(np.int32),
-                        "value_inputs": tfds.features.Sequence(
-                            tfds.features.Text()),
-                    }),
-                }),
-            }),
+            description=(
+                "CLEVR v1.0 images with their questions, answers, "
+                "question types and functional programs."
+            ),
+            features=tfds.features.FeaturesDict(
+                {
+                    "image": tfds.features.Image(
+                        shape=(None, None, 3), encoding_format="png"
+                    ),
+                    "image_filename": tfds.features.Text(),
+                    "image_index": np.int64,
+                    "questions": tfds.features.Sequence(
+                        {
+                            "question": tfds.features.Text(),
+                            "question_tokens": tfds_manual.word_tokens_feature(),
+                            "answer": tfds.features.ClassLabel(),
+                            "question_type": tfds.features.ClassLabel(
+                                names=clevr.QUESTION_TYPES
+                            ),
+                            "question_family_index": np.int32,
+                            "question_index": np.int64,
+                            "program": tfds.features.Sequence(
+                                {
+                                    "function": tfds.features.Text(),
+                                    "inputs": tfds.features.Sequence(np.int32),
+                                    "value_inputs": tfds.features.Sequence(
+                                        tfds.features.Text()
+                                    ),
+                                }
+                            ),
+                        }
+                    ),
+                }
+            ),
             supervised_keys=None,
             homepage="https://cs.stanford.edu/people/jcjohns/clevr/",
             citation=_CITATION,
@@ -112,18 +124,20 @@ the manual directory, so that it holds
 
     def _split_generators(self, dl_manager):
         manual_dir = self._manual_dir(dl_manager)
-        paths = {split: clevr.split_paths(manual_dir, name)
-                 for split, name in SPLITS.items()}
+        paths = {
+            split: clevr.split_paths(manual_dir, name)
+            for split, name in SPLITS.items()
+        }
         train = clevr.load_questions(paths["train"][0])
-        qvocab = vocabulary.Vocabulary.from_texts(
-            q["question"] for q in train)
+        qvocab = vocabulary.Vocabulary.from_texts(q["question"] for q in train)
         answers = clevr.build_answer_vocab(train)
         questions = self.info.features["questions"]
         tfds_manual.set_word_vocabulary(questions["question_tokens"], qvocab)
         questions["answer"].names = answers
-        return {split: self._generate_examples(qpath, images, qvocab,
-                                               answers)
-                for split, (qpath, images) in paths.items()}
+        return {
+            split: self._generate_examples(qpath, images, qvocab, answers)
+            for split, (qpath, images) in paths.items()
+        }
 
     def _generate_examples(self, qpath, images_dir, qvocab, answers):
         questions = clevr.load_questions(qpath)
@@ -132,36 +146,57 @@ the manual directory, so that it holds
         by_image = collections.OrderedDict()
         for k, (q, path) in enumerate(zip(questions, files)):
             if not q.get("program"):
-                raise ValueError(f"CLEVR questions file {qpath!r}: question "
-                                 f"{k} has no program.")
+                raise ValueError(
+                    f"CLEVR questions file {qpath!r}: question "
+                    f"{k} has no program."
+                )
             by_image.setdefault(path, (int(q.get("image_index", -1)), []))[
-                1].append(
-                {"question": q["question"],
-                 "question_tokens": qvocab.encode(q["question"]).tolist(),
-                 "answer": labels[k],
-                 "question_type": clevr.question_type_id(q),
-                 "question_family_index": int(
-                     q.get("question_family_index", -1)),
-                 "question_index": int(q.get("question_index", k)),
-                 "program": [_program_step(step) for step in q["program"]]})
+                1
+            ].append(
+                {
+                    "question": q["question"],
+                    "question_tokens": qvocab.encode(q["question"]).tolist(),
+                    "answer": labels[k],
+                    "question_type": clevr.question_type_id(q),
+                    "question_family_index": int(
+                        q.get("question_family_index", -1)
+                    ),
+                    "question_index": int(q.get("question_index", k)),
+                    "program": [_program_step(step) for step in q["program"]],
+                }
+            )
         for path, (image_index, qs) in by_image.items():
             name = os.path.basename(path)
-            yield name, {"image": path, "image_filename": name,
-                         "image_index": image_index, "questions": qs}
+            yield (
+                name,
+                {
+                    "image": path,
+                    "image_filename": name,
+                    "image_index": image_index,
+                    "questions": qs,
+                },
+            )
 
 
 def _program_step(step: dict) -> dict:
-    return {"function": step.get("function", step.get("type", "")),
-            "inputs": [int(i) for i in step.get("inputs", [])],
-            "value_inputs": [str(v) for v in step.get("value_inputs", [])]}
+    return {
+        "function": step.get("function", step.get("type", "")),
+        "inputs": [int(i) for i in step.get("inputs", [])],
+        "value_inputs": [str(v) for v in step.get("value_inputs", [])],
+    }
 
 
-def clevr_v1_dataset(split: str, batch_size: int, *,
-                     data_dir: Optional[str] = None,
-                     image_size: Tuple[int, int] = (128, 128),
-                     max_question_length: int = 45,
-                     shuffle: bool = False, seed: int = 0,
-                     drop_remainder: bool = False) -> tf.data.Dataset:
+def clevr_v1_dataset(
+    split: str,
+    batch_size: int,
+    *,
+    data_dir: Optional[str] = None,
+    image_size: Tuple[int, int] = (128, 128),
+    max_question_length: int = 45,
+    shuffle: bool = False,
+    seed: int = 0,
+    drop_remainder: bool = False,
+) -> tf.data.Dataset:
     """One example per question from a prepared `ClevrV1` build.
 
     Args:
@@ -186,8 +221,7 @@ def clevr_v1_dataset(split: str, batch_size: int, *,
     """
     validation.check_choice("split", split, tuple(SPLITS))
     validation.check_positive_int("batch_size", batch_size)
-    validation.check_positive_int("max_question_length",
-                                   max_question_length)
+    validation.check_positive_int("max_question_length", max_question_length)
     image_size = images_lib.check_image_size(image_size)
     builder = ClevrV1(data_dir=data_dir)
     builder.check_prepared("CLEVR v1.0", data_dir)
@@ -195,17 +229,27 @@ def clevr_v1_dataset(split: str, batch_size: int, *,
     def per_question(record):
         qs = record["questions"]
         tokens = qs["question_tokens"][:, :max_question_length]
-        tokens = tf.cast(tokens.to_tensor(
-            shape=[None, max_question_length]), tf.int32)
+        tokens = tf.cast(
+            tokens.to_tensor(shape=[None, max_question_length]), tf.int32
+        )
         image = images_lib.resize_image(record["image"], image_size)
         n = tf.shape(tokens)[0]
-        return tf.data.Dataset.from_tensor_slices((
-            {"image": tf.repeat(image[None], n, axis=0), "question": tokens,
-             "question_type": tf.cast(qs["question_type"], tf.int32)},
-            tf.cast(qs["answer"], tf.int32)))
+        return tf.data.Dataset.from_tensor_slices(
+            (
+                {
+                    "image": tf.repeat(image[None], n, axis=0),
+                    "question": tokens,
+                    "question_type": tf.cast(qs["question_type"], tf.int32),
+                },
+                tf.cast(qs["answer"], tf.int32),
+            )
+        )
 
-    ds = builder.as_dataset(split=split, shuffle_files=shuffle,
-                            read_config=tfds.ReadConfig(shuffle_seed=seed))
+    ds = builder.as_dataset(
+        split=split,
+        shuffle_files=shuffle,
+        read_config=tfds.ReadConfig(shuffle_seed=seed),
+    )
     ds = ds.flat_map(per_question)
     if shuffle:
         ds = ds.shuffle(10_000, seed=seed, reshuffle_each_iteration=True)

@@ -42,7 +42,11 @@ from the train split and times one pass over val. In Python:
 import json
 import os
 import sys
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict
+from typing import List
+from typing import Optional
+from typing import Sequence
+from typing import Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -54,17 +58,27 @@ from mi_zoo.data import throughput
 from mi_zoo.data import vocabulary
 
 SPLITS = ("train", "val", "test")
-QUESTION_TYPES = ("exist", "count", "compare_integer", "query_attribute",
-                  "compare_attribute")
+QUESTION_TYPES = (
+    "exist",
+    "count",
+    "compare_integer",
+    "query_attribute",
+    "compare_attribute",
+)
 _ATTRIBUTES = ("size", "color", "material", "shape")
-_TYPE_OF_FUNCTION = {"exist": "exist", "count": "count",
-                     "equal_integer": "compare_integer",
-                     "less_than": "compare_integer",
-                     "greater_than": "compare_integer"}
-_TYPE_OF_FUNCTION.update({f"query_{a}": "query_attribute"
-                          for a in _ATTRIBUTES})
-_TYPE_OF_FUNCTION.update({f"equal_{a}": "compare_attribute"
-                          for a in _ATTRIBUTES})
+_TYPE_OF_FUNCTION = {
+    "exist": "exist",
+    "count": "count",
+    "equal_integer": "compare_integer",
+    "less_than": "compare_integer",
+    "greater_than": "compare_integer",
+}
+_TYPE_OF_FUNCTION.update(
+    {f"query_{a}": "query_attribute" for a in _ATTRIBUTES}
+)
+_TYPE_OF_FUNCTION.update(
+    {f"equal_{a}": "compare_attribute" for a in _ATTRIBUTES}
+)
 
 
 def question_type(program: Sequence[dict]) -> str:
@@ -81,9 +95,11 @@ def question_type(program: Sequence[dict]) -> str:
     last = program[-1]
     name = last.get("function", last.get("type"))
     if name not in _TYPE_OF_FUNCTION:
-        raise ValueError(f"CLEVR program ends with unknown function "
-                         f"{name!r}; expected one of "
-                         f"{sorted(_TYPE_OF_FUNCTION)}.")
+        raise ValueError(
+            f"CLEVR program ends with unknown function "
+            f"{name!r}; expected one of "
+            f"{sorted(_TYPE_OF_FUNCTION)}."
+        )
     return _TYPE_OF_FUNCTION[name]
 
 
@@ -99,20 +115,27 @@ def split_paths(manual_dir: str, split: str) -> Tuple[str, str]:
     """
     validation.check_choice("split", split, SPLITS)
     if not os.path.isdir(manual_dir):
-        raise FileNotFoundError(f"CLEVR manual directory {manual_dir!r} does "
-                                f"not exist; unzip CLEVR_v1.0.zip there.")
+        raise FileNotFoundError(
+            f"CLEVR manual directory {manual_dir!r} does "
+            f"not exist; unzip CLEVR_v1.0.zip there."
+        )
     root = os.path.join(manual_dir, "CLEVR_v1.0")
     if not os.path.isdir(root):
         root = manual_dir
-    questions = os.path.join(root, "questions",
-                             f"CLEVR_{split}_questions.json")
+    questions = os.path.join(
+        root, "questions", f"CLEVR_{split}_questions.json"
+    )
     images = os.path.join(root, "images", split)
     if not os.path.isfile(questions):
-        raise FileNotFoundError(f"CLEVR questions file {questions!r} does not "
-                                f"exist (manual directory {manual_dir!r}).")
+        raise FileNotFoundError(
+            f"CLEVR questions file {questions!r} does not "
+            f"exist (manual directory {manual_dir!r})."
+        )
     if not os.path.isdir(images):
-        raise FileNotFoundError(f"CLEVR images directory {images!r} does not "
-                                f"exist (manual directory {manual_dir!r}).")
+        raise FileNotFoundError(
+            f"CLEVR images directory {images!r} does not "
+            f"exist (manual directory {manual_dir!r})."
+        )
     return questions, images
 
 
@@ -125,8 +148,9 @@ def load_questions(path: str) -> List[dict]:
     Returns:
       The list of question dicts.
     """
-    return text_vocab.read_json_records(path, "CLEVR questions", "questions",
-                                        ("question", "image_filename"))
+    return text_vocab.read_json_records(
+        path, "CLEVR questions", "questions", ("question", "image_filename")
+    )
 
 
 def build_answer_vocab(questions: Sequence[dict]) -> List[str]:
@@ -151,8 +175,9 @@ def question_type_id(question: dict) -> int:
     return QUESTION_TYPES.index(question_type(program)) if program else -1
 
 
-def answer_ids(questions: Sequence[dict], answers: Sequence[str],
-               path: str) -> List[int]:
+def answer_ids(
+    questions: Sequence[dict], answers: Sequence[str], path: str
+) -> List[int]:
     """The index in `answers` of each question's answer.
 
     Args:
@@ -171,19 +196,24 @@ def answer_ids(questions: Sequence[dict], answers: Sequence[str],
     out = []
     for k, q in enumerate(questions):
         if "answer" not in q:
-            raise ValueError(f"CLEVR questions file {path!r}: question "
-                             f"{k} has no answer; pass answers=None for "
-                             f"the test split.")
+            raise ValueError(
+                f"CLEVR questions file {path!r}: question "
+                f"{k} has no answer; pass answers=None for "
+                f"the test split."
+            )
         if str(q["answer"]) not in index:
-            raise ValueError(f"CLEVR questions file {path!r}: question "
-                             f"{k} has answer {q['answer']!r}, which is "
-                             f"not in the answer list.")
+            raise ValueError(
+                f"CLEVR questions file {path!r}: question "
+                f"{k} has answer {q['answer']!r}, which is "
+                f"not in the answer list."
+            )
         out.append(index[str(q["answer"])])
     return out
 
 
-def image_files(questions: Sequence[dict], images_dir: str,
-                path: str) -> List[str]:
+def image_files(
+    questions: Sequence[dict], images_dir: str, path: str
+) -> List[str]:
     """The image file of each question; checks that every one exists.
 
     Args:
@@ -197,21 +227,25 @@ def image_files(questions: Sequence[dict], images_dir: str,
     files = [os.path.join(images_dir, q["image_filename"]) for q in questions]
     for f in sorted(set(files)):
         if not os.path.isfile(f):
-            raise FileNotFoundError(f"CLEVR image {f!r} (named in {path!r}) "
-                                    f"does not exist.")
+            raise FileNotFoundError(
+                f"CLEVR image {f!r} (named in {path!r}) does not exist."
+            )
     return files
 
 
-def clevr_dataset(manual_dir: str, split: str,
-                  question_vocab: vocabulary.Vocabulary,
-                  answers: Optional[Sequence[str]],
-                  batch_size: int,
-                  *,
-                  image_size: Tuple[int, int] = (128, 128),
-                  max_question_length: Optional[int] = None,
-                  shuffle: bool = False,
-                  seed: int = 0,
-                  drop_remainder: bool = False) -> tf.data.Dataset:
+def clevr_dataset(
+    manual_dir: str,
+    split: str,
+    question_vocab: vocabulary.Vocabulary,
+    answers: Optional[Sequence[str]],
+    batch_size: int,
+    *,
+    image_size: Tuple[int, int] = (128, 128),
+    max_question_length: Optional[int] = None,
+    shuffle: bool = False,
+    seed: int = 0,
+    drop_remainder: bool = False,
+) -> tf.data.Dataset:
     """The CLEVR `tf.data` pipeline.
 
     Args:
@@ -233,31 +267,42 @@ def clevr_dataset(manual_dir: str, split: str,
       -1 without a program)}, int32 [B] answer ids).
     """
     validation.check_positive_int("batch_size", batch_size)
-    validation.check_positive_int("max_question_length", max_question_length,
-                                   allow_none=True)
+    validation.check_positive_int(
+        "max_question_length", max_question_length, allow_none=True
+    )
     qpath, images = split_paths(manual_dir, split)
     questions = load_questions(qpath)
     if max_question_length is None:
         max_question_length = max(
-            len(text_vocab.tokenize(q["question"])) for q in questions)
+            len(text_vocab.tokenize(q["question"])) for q in questions
+        )
     files = image_files(questions, images, qpath)
-    tokens = [question_vocab.encode(q["question"], max_question_length)
-              for q in questions]
+    tokens = [
+        question_vocab.encode(q["question"], max_question_length)
+        for q in questions
+    ]
     types = [question_type_id(q) for q in questions]
-    labels = (answer_ids(questions, answers, qpath)
-              if answers is not None else None)
+    labels = (
+        answer_ids(questions, answers, qpath) if answers is not None else None
+    )
     image_size = images_lib.check_image_size(image_size)
 
     def load(example):
         image = images_lib.load_image(example["file"], image_size)
-        inputs = {"image": image, "question": example["question"],
-                  "question_type": example["question_type"]}
+        inputs = {
+            "image": image,
+            "question": example["question"],
+            "question_type": example["question_type"],
+        }
         if labels is None:
             return inputs
         return inputs, example["answer"]
 
-    slices = {"file": files, "question": np.array(tokens, np.int32),
-              "question_type": np.array(types, np.int32)}
+    slices = {
+        "file": files,
+        "question": np.array(tokens, np.int32),
+        "question_type": np.array(types, np.int32),
+    }
     if labels is not None:
         slices["answer"] = np.array(labels, np.int32)
     ds = tf.data.Dataset.from_tensor_slices(slices)
@@ -268,8 +313,9 @@ def clevr_dataset(manual_dir: str, split: str,
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def per_type_accuracy(predictions, answers, question_types
-                      ) -> Dict[str, float]:
+def per_type_accuracy(
+    predictions, answers, question_types
+) -> Dict[str, float]:
     """Accuracy per CLEVR question type, plus "overall".
 
     Args:
@@ -287,10 +333,12 @@ def per_type_accuracy(predictions, answers, question_types
     answers = np.asarray(answers)
     question_types = np.asarray(question_types)
     if not predictions.shape == answers.shape == question_types.shape:
-        raise ValueError(f"per_type_accuracy needs [N] predictions, answers "
-                         f"and question_types, got shapes "
-                         f"{predictions.shape}, {answers.shape} and "
-                         f"{question_types.shape}.")
+        raise ValueError(
+            f"per_type_accuracy needs [N] predictions, answers "
+            f"and question_types, got shapes "
+            f"{predictions.shape}, {answers.shape} and "
+            f"{question_types.shape}."
+        )
     if answers.size == 0:
         raise ValueError("per_type_accuracy got no examples.")
     correct = predictions == answers
@@ -305,6 +353,7 @@ def per_type_accuracy(predictions, answers, question_types
 
 def main(argv: Sequence[str]) -> None:
     import argparse  # pylint: disable=g-import-not-at-top
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--manual_dir", required=True)
     parser.add_argument("--vocab_dir", required=True)
@@ -315,13 +364,20 @@ def main(argv: Sequence[str]) -> None:
     answers = build_answer_vocab(train)
     os.makedirs(args.vocab_dir, exist_ok=True)
     qvocab.save(os.path.join(args.vocab_dir, "question_vocab.json"))
-    with open(os.path.join(args.vocab_dir, "answer_vocab.json"), "w",
-              encoding="utf-8") as f:
+    with open(
+        os.path.join(args.vocab_dir, "answer_vocab.json"),
+        "w",
+        encoding="utf-8",
+    ) as f:
         json.dump({"answers": answers}, f, indent=0)
-    ds = clevr_dataset(args.manual_dir, "val", qvocab, answers,
-                       args.batch_size)
-    print(throughput.report(*throughput.time_one_pass(ds, "question"),
-                            "val examples"))
+    ds = clevr_dataset(
+        args.manual_dir, "val", qvocab, answers, args.batch_size
+    )
+    print(
+        throughput.report(
+            *throughput.time_one_pass(ds, "question"), "val examples"
+        )
+    )
 
 
 if __name__ == "__main__":

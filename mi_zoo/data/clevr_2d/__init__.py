@@ -31,7 +31,6 @@ from mi_zoo.data.clevr_2d.generator import DEFAULT_MIN_OBJECTS
 from mi_zoo.data.clevr_2d.generator import MATERIALS
 from mi_zoo.data.clevr_2d.generator import MIN_CENTRE_GAP
 from mi_zoo.data.clevr_2d.generator import PAD_ID
-from mi_zoo.data.clevr_2d.generator import ProgramError
 from mi_zoo.data.clevr_2d.generator import QUESTION_LENGTH
 from mi_zoo.data.clevr_2d.generator import QUESTION_TYPES
 from mi_zoo.data.clevr_2d.generator import RADIUS
@@ -40,6 +39,7 @@ from mi_zoo.data.clevr_2d.generator import SHAPES
 from mi_zoo.data.clevr_2d.generator import SIZES
 from mi_zoo.data.clevr_2d.generator import UNK_ID
 from mi_zoo.data.clevr_2d.generator import VOCAB
+from mi_zoo.data.clevr_2d.generator import ProgramError
 from mi_zoo.data.clevr_2d.generator import answer_id
 from mi_zoo.data.clevr_2d.generator import caption
 from mi_zoo.data.clevr_2d.generator import encode

@@ -37,8 +37,13 @@ from mi_zoo.data.clevr_2d import generator as clevr_2d
 
 SPLIT_SEEDS = {"train": 0, "validation": 1, "test": 2}
 IMAGE_KINDS = ("pixels", "regions")
-REGION_FEATURES = (len(clevr_2d.COLORS) + len(clevr_2d.SHAPES)
-                   + len(clevr_2d.SIZES) + len(clevr_2d.MATERIALS) + 6)
+REGION_FEATURES = (
+    len(clevr_2d.COLORS)
+    + len(clevr_2d.SHAPES)
+    + len(clevr_2d.SIZES)
+    + len(clevr_2d.MATERIALS)
+    + 6
+)
 MAX_REGIONS = clevr_2d.programs.MAX_COUNT
 REGION_ATTRIBUTES = ("color", "shape", "size", "material")  # One-hot order.
 
@@ -71,17 +76,26 @@ class Clevr2d(generated_builder.GeneratedBuilder):
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES = {"1.0.0": "First release."}
     BUILDER_CONFIGS = [
-        Clevr2dConfig(name="default", description="64 px, 3-6 objects, "
-                      "50k/5k/5k examples.", num_workers=2),
-        Clevr2dConfig(name="small", description="64 px, 3-6 objects, "
-                      "5k/1k/1k examples.", train_size=5000,
-                      validation_size=1000, test_size=1000),
+        Clevr2dConfig(
+            name="default",
+            description="64 px, 3-6 objects, 50k/5k/5k examples.",
+            num_workers=2,
+        ),
+        Clevr2dConfig(
+            name="small",
+            description="64 px, 3-6 objects, 5k/1k/1k examples.",
+            train_size=5000,
+            validation_size=1000,
+            test_size=1000,
+        ),
     ]
 
     def generation_summary(self):
         cfg = self.builder_config
-        return (f"CLEVR-2D '{cfg.name}'",
-                cfg.train_size + cfg.validation_size + cfg.test_size)
+        return (
+            f"CLEVR-2D '{cfg.name}'",
+            cfg.train_size + cfg.validation_size + cfg.test_size,
+        )
 
     def _log_download_done(self):
         """Nothing (TFDS says "downloaded and prepared ...")."""
@@ -91,69 +105,95 @@ class Clevr2d(generated_builder.GeneratedBuilder):
         for name in ("train_size", "validation_size", "test_size"):
             validation.check_positive_int(name, getattr(cfg, name))
         clevr_2d._check_config(  # pylint: disable=protected-access
-            cfg.image_size, cfg.min_objects, cfg.max_objects)
+            cfg.image_size, cfg.min_objects, cfg.max_objects
+        )
         s = cfg.image_size
         label = tfds.features.ClassLabel
         return self.dataset_info_from_configs(
             description=__doc__,
-            features=tfds.features.FeaturesDict({
-                "image": tfds.features.Image(shape=(s, s, 3)),
-                "question": tfds.features.Text(),
-                "question_tokens": tfds.features.Tensor(shape=(None,),
-                                                        dtype=np.int32),
-                "answer": label(names=clevr_2d.ANSWERS),
-                "question_type": label(names=clevr_2d.QUESTION_TYPES),
-                "program": tfds.features.Text(),  # JSON list of steps.
-                "objects": tfds.features.Sequence({
-                    "color": label(names=clevr_2d.COLORS),
-                    "shape": label(names=clevr_2d.SHAPES),
-                    "size": label(names=clevr_2d.SIZES),
-                    "material": label(names=clevr_2d.MATERIALS),
-                    "position": tfds.features.Tensor(shape=(2,),
-                                                     dtype=np.float32),
-                    "box": tfds.features.Tensor(shape=(4,), dtype=np.float32),
-                }),
-                "caption": tfds.features.Text(),
-                "caption_tokens": tfds.features.Tensor(shape=(None,),
-                                                       dtype=np.int32),
-            }),
+            features=tfds.features.FeaturesDict(
+                {
+                    "image": tfds.features.Image(shape=(s, s, 3)),
+                    "question": tfds.features.Text(),
+                    "question_tokens": tfds.features.Tensor(
+                        shape=(None,), dtype=np.int32
+                    ),
+                    "answer": label(names=clevr_2d.ANSWERS),
+                    "question_type": label(names=clevr_2d.QUESTION_TYPES),
+                    "program": tfds.features.Text(),  # JSON list of steps.
+                    "objects": tfds.features.Sequence(
+                        {
+                            "color": label(names=clevr_2d.COLORS),
+                            "shape": label(names=clevr_2d.SHAPES),
+                            "size": label(names=clevr_2d.SIZES),
+                            "material": label(names=clevr_2d.MATERIALS),
+                            "position": tfds.features.Tensor(
+                                shape=(2,), dtype=np.float32
+                            ),
+                            "box": tfds.features.Tensor(
+                                shape=(4,), dtype=np.float32
+                            ),
+                        }
+                    ),
+                    "caption": tfds.features.Text(),
+                    "caption_tokens": tfds.features.Tensor(
+                        shape=(None,), dtype=np.int32
+                    ),
+                }
+            ),
             supervised_keys=None,
             homepage="https://cs.stanford.edu/people/jcjohns/clevr/",
             citation="@inproceedings{johnson2017clevr, title={CLEVR: A "
-                     "Diagnostic Dataset for Compositional Language and "
-                     "Elementary Visual Reasoning}, author={Johnson, Justin "
-                     "and others}, booktitle={CVPR}, year={2017}}",
+            "Diagnostic Dataset for Compositional Language and "
+            "Elementary Visual Reasoning}, author={Johnson, Justin "
+            "and others}, booktitle={CVPR}, year={2017}}",
         )
 
     def _split_generators(self, dl_manager):
         del dl_manager  # Nothing to download.
         cfg = self.builder_config
-        return {split: self._generate_examples(
-                    getattr(cfg, f"{split}_size"), cfg.seed * 10 + seed)
-                for split, seed in SPLIT_SEEDS.items()}
+        return {
+            split: self._generate_examples(
+                getattr(cfg, f"{split}_size"), cfg.seed * 10 + seed
+            )
+            for split, seed in SPLIT_SEEDS.items()
+        }
 
     def _generate_examples(self, num_examples, seed):
         cfg = self.builder_config
         examples = clevr_2d.generate(
-            num_examples, seed, cfg.image_size, cfg.min_objects,
-            cfg.max_objects, num_workers=cfg.num_workers)
+            num_examples,
+            seed,
+            cfg.image_size,
+            cfg.min_objects,
+            cfg.max_objects,
+            num_workers=cfg.num_workers,
+        )
         for i, ex in enumerate(examples):
-            yield i, {
-                "image": ex["image"],
-                "question": ex["question"],
-                "question_tokens": ex["question_tokens"],
-                "answer": ex["answer"],
-                "question_type": ex["question_type"],
-                "program": json.dumps(ex["program"]),
-                "objects": [{
-                    "color": o["color"], "shape": o["shape"],
-                    "size": o["size"], "material": o["material"],
-                    "position": np.asarray(o["position"], np.float32),
-                    "box": np.asarray(o["box"], np.float32),
-                } for o in ex["objects"]],
-                "caption": ex["caption"],
-                "caption_tokens": clevr_2d.encode(ex["caption"]),
-            }
+            yield (
+                i,
+                {
+                    "image": ex["image"],
+                    "question": ex["question"],
+                    "question_tokens": ex["question_tokens"],
+                    "answer": ex["answer"],
+                    "question_type": ex["question_type"],
+                    "program": json.dumps(ex["program"]),
+                    "objects": [
+                        {
+                            "color": o["color"],
+                            "shape": o["shape"],
+                            "size": o["size"],
+                            "material": o["material"],
+                            "position": np.asarray(o["position"], np.float32),
+                            "box": np.asarray(o["box"], np.float32),
+                        }
+                        for o in ex["objects"]
+                    ],
+                    "caption": ex["caption"],
+                    "caption_tokens": clevr_2d.encode(ex["caption"]),
+                },
+            )
 
 
 def region_features(image, objects, max_regions=MAX_REGIONS):
@@ -167,28 +207,36 @@ def region_features(image, objects, max_regions=MAX_REGIONS):
     Returns:
       (features float32 [R, REGION_FEATURES], boxes float32 [R, 4]).
     """
-    onehots = [tf.one_hot(objects[a], len(clevr_2d.ATTRIBUTES[a]))
-               for a in REGION_ATTRIBUTES]
+    onehots = [
+        tf.one_hot(objects[a], len(clevr_2d.ATTRIBUTES[a]))
+        for a in REGION_ATTRIBUTES
+    ]
     boxes = objects["box"]  # [N, 4] x1, y1, x2, y2.
     crops = tf.image.crop_and_resize(
-        image[None], tf.gather(boxes, [1, 0, 3, 2], axis=1),
-        tf.zeros(tf.shape(boxes)[:1], tf.int32), (8, 8))  # [N, 8, 8, 3]
+        image[None],
+        tf.gather(boxes, [1, 0, 3, 2], axis=1),
+        tf.zeros(tf.shape(boxes)[:1], tf.int32),
+        (8, 8),
+    )  # [N, 8, 8, 3]
     mean, var = tf.nn.moments(crops, axes=[1, 2])
     feats = tf.concat(onehots + [mean, tf.sqrt(var)], axis=-1)
     n = tf.shape(boxes)[0]
     check = tf.debugging.assert_less_equal(
-        n, max_regions, message=f"CLEVR-2D example has more objects than "
-        f"max_regions={max_regions}")
+        n,
+        max_regions,
+        message=f"CLEVR-2D example has more objects than "
+        f"max_regions={max_regions}",
+    )
     with tf.control_dependencies([check]):
         pad = [[0, max_regions - n], [0, 0]]
-    feats = tf.ensure_shape(tf.pad(feats, pad), [max_regions,
-                                                 REGION_FEATURES])
+    feats = tf.ensure_shape(tf.pad(feats, pad), [max_regions, REGION_FEATURES])
     boxes = tf.ensure_shape(tf.pad(boxes, pad), [max_regions, 4])
     return feats, boxes
 
 
-def split_examples(split, config="default", data_dir=None, builder=None,
-                   limit=None):
+def split_examples(
+    split, config="default", data_dir=None, builder=None, limit=None
+):
     """The examples of one split of CLEVR-2D, in order, and their number.
 
     Args:
@@ -210,8 +258,10 @@ def split_examples(split, config="default", data_dir=None, builder=None,
         builder = Clevr2d(config=config, data_dir=data_dir)
         builder.download_and_prepare()
     if split not in builder.info.splits:
-        raise ValueError(f"`split` must be one of "
-                         f"{tuple(builder.info.splits)}, got split={split!r}.")
+        raise ValueError(
+            f"`split` must be one of "
+            f"{tuple(builder.info.splits)}, got split={split!r}."
+        )
     ds = builder.as_dataset(split=split, shuffle_files=False)
     num_examples = builder.info.splits[split].num_examples
     if limit is not None:
@@ -226,31 +276,43 @@ def example_inputs(example, text, text_length, image_kind, max_regions):
     image_kind "pixels", or [R, REGION_FEATURES] with "boxes" [R, 4] for
     "regions" (`region_features`)}. `text` is "question" or "caption"."""
     image = tf.cast(example["image"], tf.float32) / 255.0
-    inputs = {text: _pad_tokens(example[f"{text}_tokens"], text_length,
-                                text)}
+    inputs = {text: _pad_tokens(example[f"{text}_tokens"], text_length, text)}
     if image_kind == "pixels":
         inputs["image"] = image
     else:
         inputs["image"], inputs["boxes"] = region_features(
-            image, example["objects"], max_regions)
+            image, example["objects"], max_regions
+        )
     return inputs
 
 
 def _pad_tokens(tokens, length, what):
     check = tf.debugging.assert_less_equal(
-        tf.shape(tokens)[0], length,
-        message=f"a CLEVR-2D {what} is longer than {what}_length={length}")
+        tf.shape(tokens)[0],
+        length,
+        message=f"a CLEVR-2D {what} is longer than {what}_length={length}",
+    )
     with tf.control_dependencies([check]):
         tokens = tf.pad(tokens, [[0, length - tf.shape(tokens)[0]]])
     return tf.ensure_shape(tokens, [length])
 
 
-def clevr_2d_dataset(split, batch_size, seed, image_kind="pixels",
-                     data_dir=None, config="default", builder=None,
-                     question_length=clevr_2d.QUESTION_LENGTH,
-                     max_regions=MAX_REGIONS, shuffle=True,
-                     drop_remainder=False, repeat=False, with_info=False,
-                     limit=None):
+def clevr_2d_dataset(
+    split,
+    batch_size,
+    seed,
+    image_kind="pixels",
+    data_dir=None,
+    config="default",
+    builder=None,
+    question_length=clevr_2d.QUESTION_LENGTH,
+    max_regions=MAX_REGIONS,
+    shuffle=True,
+    drop_remainder=False,
+    repeat=False,
+    with_info=False,
+    limit=None,
+):
     """Batches of CLEVR-2D in the zoo's VQA input format.
 
     Args:
@@ -287,21 +349,28 @@ def clevr_2d_dataset(split, batch_size, seed, image_kind="pixels",
     validation.check_positive_int("max_regions", max_regions)
     ds, num_examples = split_examples(split, config, data_dir, builder, limit)
     if shuffle:
-        ds = ds.shuffle(min(num_examples, 10000),
-                        seed=seed, reshuffle_each_iteration=True)
+        ds = ds.shuffle(
+            min(num_examples, 10000), seed=seed, reshuffle_each_iteration=True
+        )
     if repeat:
         ds = ds.repeat()
 
     def to_inputs(ex):
-        inputs = example_inputs(ex, "question", question_length, image_kind,
-                                max_regions)
+        inputs = example_inputs(
+            ex, "question", question_length, image_kind, max_regions
+        )
         answer = tf.cast(ex["answer"], tf.int32)
         if with_info:
-            return inputs, answer, {
-                "question_type": tf.cast(ex["question_type"], tf.int32)}
+            return (
+                inputs,
+                answer,
+                {"question_type": tf.cast(ex["question_type"], tf.int32)},
+            )
         return inputs, answer
 
-    ds = ds.map(to_inputs, num_parallel_calls=tf.data.AUTOTUNE,
-                deterministic=True)
+    ds = ds.map(
+        to_inputs, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+    )
     return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(
-        tf.data.AUTOTUNE)
+        tf.data.AUTOTUNE
+    )

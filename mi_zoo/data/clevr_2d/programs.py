@@ -30,51 +30,92 @@ Compositional Language and Elementary Visual Reasoning", CVPR 2017.
 import collections
 import re
 
-ATTRIBUTES = collections.OrderedDict([
-    ("size", ("small", "large")),
-    ("color", ("gray", "red", "blue", "green", "brown", "purple", "cyan",
-               "yellow")),
-    ("material", ("rubber", "metal")),
-    ("shape", ("square", "circle", "triangle")),
-])
+ATTRIBUTES = collections.OrderedDict(
+    [
+        ("size", ("small", "large")),
+        (
+            "color",
+            (
+                "gray",
+                "red",
+                "blue",
+                "green",
+                "brown",
+                "purple",
+                "cyan",
+                "yellow",
+            ),
+        ),
+        ("material", ("rubber", "metal")),
+        ("shape", ("square", "circle", "triangle")),
+    ]
+)
 COLORS = ATTRIBUTES["color"]
 SHAPES = ATTRIBUTES["shape"]
 SIZES = ATTRIBUTES["size"]
 MATERIALS = ATTRIBUTES["material"]
 RELATIONS = ("left", "right", "above", "below")
-RELATION_WORDS = {"left": "left of", "right": "right of", "above": "above",
-                  "below": "below"}
+RELATION_WORDS = {
+    "left": "left of",
+    "right": "right of",
+    "above": "above",
+    "below": "below",
+}
 MAX_COUNT = 10
-ANSWERS = (("yes", "no") + tuple(str(i) for i in range(MAX_COUNT + 1))
-           + COLORS + SHAPES + SIZES + MATERIALS)
+ANSWERS = (
+    ("yes", "no")
+    + tuple(str(i) for i in range(MAX_COUNT + 1))
+    + COLORS
+    + SHAPES
+    + SIZES
+    + MATERIALS
+)
 QUESTION_TYPES = (
-    "exist", "count", "query_color", "query_shape", "query_size",
-    "query_material", "equal_color", "equal_shape", "equal_size",
-    "equal_material", "equal_integer", "less_than", "greater_than")
+    "exist",
+    "count",
+    "query_color",
+    "query_shape",
+    "query_size",
+    "query_material",
+    "equal_color",
+    "equal_shape",
+    "equal_size",
+    "equal_material",
+    "equal_integer",
+    "less_than",
+    "greater_than",
+)
 
 # {S}: a set ("red things left of the blue circle"), {R}: an object reference
 # ("large thing left of the red circle"), {N}: a singular noun phrase.
 TEMPLATES = {
     "exist": ("Are there any {S}?", "Is there a {N}?"),
     "count": ("How many {S} are there?", "What number of {S} are there?"),
-    "query_color": ("What color is the {R}?",
-                    "The {R} has what color?"),
-    "query_shape": ("What shape is the {R}?",
-                    "The {R} has what shape?"),
+    "query_color": ("What color is the {R}?", "The {R} has what color?"),
+    "query_shape": ("What shape is the {R}?", "The {R} has what shape?"),
     "query_size": ("What size is the {R}?", "How big is the {R}?"),
-    "query_material": ("What material is the {R}?",
-                       "What is the {R} made of?"),
-    "equal_integer": ("Are there the same number of {S} and {S2}?",
-                      "Is the number of {S} the same as the number of {S2}?"),
-    "less_than": ("Are there fewer {S} than {S2}?",
-                  "Is the number of {S} less than the number of {S2}?"),
-    "greater_than": ("Are there more {S} than {S2}?",
-                     "Is the number of {S} greater than the number of {S2}?"),
+    "query_material": (
+        "What material is the {R}?",
+        "What is the {R} made of?",
+    ),
+    "equal_integer": (
+        "Are there the same number of {S} and {S2}?",
+        "Is the number of {S} the same as the number of {S2}?",
+    ),
+    "less_than": (
+        "Are there fewer {S} than {S2}?",
+        "Is the number of {S} less than the number of {S2}?",
+    ),
+    "greater_than": (
+        "Are there more {S} than {S2}?",
+        "Is the number of {S} greater than the number of {S2}?",
+    ),
 }
 for _attr in ATTRIBUTES:
     TEMPLATES["equal_" + _attr] = (
         "Does the {R} have the same %s as the {R2}?" % _attr,
-        "Is the {R} the same %s as the {R2}?" % _attr)
+        "Is the {R} the same %s as the {R2}?" % _attr,
+    )
 NOUN_WORDS = ("thing", "things") + tuple(s + "s" for s in SHAPES)
 
 _STEP_RE = re.compile(r"^([a-z_]+)(?:\[([a-z0-9]+)\])?$")
@@ -99,10 +140,12 @@ def _pop(stack, kind, step):
     if not stack:
         raise ProgramError(f"step {step!r} has no input on the stack.")
     value = stack.pop()
-    ok = {"set": lambda v: isinstance(v, frozenset),
-          "obj": lambda v: isinstance(v, _Obj),
-          "int": lambda v: type(v) is int,  # pylint: disable=unidiomatic-typecheck
-          "value": lambda v: isinstance(v, str)}[kind](value)
+    ok = {
+        "set": lambda v: isinstance(v, frozenset),
+        "obj": lambda v: isinstance(v, _Obj),
+        "int": lambda v: type(v) is int,  # pylint: disable=unidiomatic-typecheck
+        "value": lambda v: isinstance(v, str),
+    }[kind](value)
     if not ok:
         raise ProgramError(f"step {step!r} expects a {kind}, got {value!r}.")
     return value
@@ -127,22 +170,28 @@ def run(program, scene):
         if name == "scene":
             stack.append(frozenset(range(len(scene))))
         elif name.startswith("filter_"):
-            attr = name[len("filter_"):]
+            attr = name[len("filter_") :]
             if attr not in ATTRIBUTES or arg not in ATTRIBUTES[attr]:
                 raise ProgramError(f"unknown filter {step!r}.")
             objs = _pop(stack, "set", step)
             stack.append(frozenset(i for i in objs if scene[i][attr] == arg))
         elif name == "relate":
             if arg not in RELATIONS:
-                raise ProgramError(f"unknown relation in {step!r}; expected "
-                                   f"one of {RELATIONS}.")
+                raise ProgramError(
+                    f"unknown relation in {step!r}; expected "
+                    f"one of {RELATIONS}."
+                )
             o = _pop(stack, "obj", step)
             axis = 0 if arg in ("left", "right") else 1
             sign = -1 if arg in ("left", "above") else 1
             ref = scene[o]["position"][axis]
-            stack.append(frozenset(
-                i for i in range(len(scene))
-                if i != o and sign * (scene[i]["position"][axis] - ref) > 0))
+            stack.append(
+                frozenset(
+                    i
+                    for i in range(len(scene))
+                    if i != o and sign * (scene[i]["position"][axis] - ref) > 0
+                )
+            )
         elif name == "unique":
             objs = _pop(stack, "set", step)
             if len(objs) != 1:
@@ -151,8 +200,9 @@ def run(program, scene):
         elif name == "count":
             n = len(_pop(stack, "set", step))
             if n > MAX_COUNT:
-                raise ProgramError(f"count {n} is above MAX_COUNT="
-                                   f"{MAX_COUNT}.")
+                raise ProgramError(
+                    f"count {n} is above MAX_COUNT={MAX_COUNT}."
+                )
             stack.append(n)
         elif name == "exist":
             stack.append(_yes(_pop(stack, "set", step)))
@@ -163,13 +213,22 @@ def run(program, scene):
             stack.append(_yes(a == b))
         elif name in ("equal_integer", "less_than", "greater_than"):
             b, a = _pop(stack, "int", step), _pop(stack, "int", step)
-            stack.append(_yes({"equal_integer": a == b, "less_than": a < b,
-                               "greater_than": a > b}[name]))
+            stack.append(
+                _yes(
+                    {
+                        "equal_integer": a == b,
+                        "less_than": a < b,
+                        "greater_than": a > b,
+                    }[name]
+                )
+            )
         else:
             raise ProgramError(f"unknown program step {step!r}.")
     if len(stack) != 1:
-        raise ProgramError(f"program {program!r} does not leave exactly one "
-                           f"value (stack: {stack!r}).")
+        raise ProgramError(
+            f"program {program!r} does not leave exactly one "
+            f"value (stack: {stack!r})."
+        )
     return stack[0]
 
 
@@ -190,12 +249,14 @@ def execute(program, scene):
     """
     out = run(program, scene)
     if isinstance(out, (frozenset, _Obj)):
-        raise ProgramError(f"program {program!r} ends in a set or an object, "
-                           f"not an answer.")
+        raise ProgramError(
+            f"program {program!r} ends in a set or an object, not an answer."
+        )
     return str(out)
 
+
 def noun_phrase(filters, plural=False):
-    """"large red metal circle(s)" / "thing(s)" from {attr: value}."""
+    """ "large red metal circle(s)" / "thing(s)" from {attr: value}."""
     words = [filters[a] for a in ("size", "color", "material") if a in filters]
     noun = filters.get("shape", "thing")
     return " ".join(words + [noun + ("s" if plural else "")])
@@ -232,15 +293,21 @@ def sample_reference(rng, scene, exclude=(), relation_p=0.3):
             candidates = sorted(run(prog, scene))
         except ProgramError:
             candidates = []
-        obj = (scene[candidates[rng.integers(len(candidates))]]
-               if candidates else None)
+        obj = (
+            scene[candidates[rng.integers(len(candidates))]]
+            if candidates
+            else None
+        )
         filters = _random_filters(rng, scene, exclude, 0.5, obj)
-        text = (f"{noun_phrase(filters)} {RELATION_WORDS[rel]} the "
-                f"{anchor_text}")
+        text = (
+            f"{noun_phrase(filters)} {RELATION_WORDS[rel]} the {anchor_text}"
+        )
         return prog + _filter_steps(filters) + ["unique"], text
     obj = scene[rng.integers(len(scene))]
     filters = _random_filters(rng, scene, exclude, 0.6, obj)
-    return ["scene"] + _filter_steps(filters) + ["unique"], noun_phrase(filters)
+    return ["scene"] + _filter_steps(filters) + ["unique"], noun_phrase(
+        filters
+    )
 
 
 def sample_set(rng, scene, relation_p=0.3):
@@ -249,10 +316,14 @@ def sample_set(rng, scene, relation_p=0.3):
         anchor_prog, anchor_text = sample_reference(rng, scene, (), 0.0)
         rel = RELATIONS[rng.integers(len(RELATIONS))]
         filters = _random_filters(rng, scene, (), 0.4)
-        text = (f"{noun_phrase(filters, True)} {RELATION_WORDS[rel]} the "
-                f"{anchor_text}")
-        return (anchor_prog + [f"relate[{rel}]"] + _filter_steps(filters),
-                text)
+        text = (
+            f"{noun_phrase(filters, True)} {RELATION_WORDS[rel]} the "
+            f"{anchor_text}"
+        )
+        return (
+            anchor_prog + [f"relate[{rel}]"] + _filter_steps(filters),
+            text,
+        )
     filters = _random_filters(rng, scene, (), 0.5)
     return ["scene"] + _filter_steps(filters), noun_phrase(filters, True)
 
@@ -264,10 +335,13 @@ def sample_question(rng, scene, question_type):
     the caller executes it and rejects those.
     """
     if question_type not in QUESTION_TYPES:
-        raise ValueError(f"`question_type` must be one of {QUESTION_TYPES}, "
-                         f"got question_type={question_type!r}.")
+        raise ValueError(
+            f"`question_type` must be one of {QUESTION_TYPES}, "
+            f"got question_type={question_type!r}."
+        )
     template = TEMPLATES[question_type][
-        rng.integers(len(TEMPLATES[question_type]))]
+        rng.integers(len(TEMPLATES[question_type]))
+    ]
     if question_type == "exist":
         prog, text = sample_set(rng, scene)
         if "{N}" in template:  # singular: "Is there a red circle ...?"
@@ -284,19 +358,25 @@ def sample_question(rng, scene, question_type):
         attr = question_type[6:]
         prog1, text1 = sample_reference(rng, scene, exclude=(attr,))
         prog2, text2 = sample_reference(rng, scene, exclude=(attr,))
-        return (template.format(R=text1, R2=text2),
-                prog1 + [f"query_{attr}"] + prog2 + [f"query_{attr}",
-                                                    question_type])
+        return (
+            template.format(R=text1, R2=text2),
+            prog1
+            + [f"query_{attr}"]
+            + prog2
+            + [f"query_{attr}", question_type],
+        )
     if question_type in ("equal_integer", "less_than", "greater_than"):
         prog1, text1 = sample_set(rng, scene)
         prog2, text2 = sample_set(rng, scene)
-        return (template.format(S=text1, S2=text2),
-                prog1 + ["count"] + prog2 + ["count", question_type])
+        return (
+            template.format(S=text1, S2=text2),
+            prog1 + ["count"] + prog2 + ["count", question_type],
+        )
     raise AssertionError(question_type)  # Unreachable.
 
 
 def _singular(plural_text):
-    """"red things left of the blue circle" -> "red thing left of the ..."."""
+    """ "red things left of the blue circle" -> "red thing left of the ..."."""
     words = plural_text.split(" ")
     for i, w in enumerate(words):  # The first noun is the set's own noun.
         if w in NOUN_WORDS:

@@ -13,14 +13,14 @@ room of one dataset.
 caption vocabulary and times one pass over test.
 """
 
-from mi_zoo.data.flickr30k.reader import Dict
 from mi_zoo.data.flickr30k.reader import IMAGES_DIR
 from mi_zoo.data.flickr30k.reader import KARPATHY_FILE
+from mi_zoo.data.flickr30k.reader import SOURCES
+from mi_zoo.data.flickr30k.reader import TOKEN_FILE
+from mi_zoo.data.flickr30k.reader import Dict
 from mi_zoo.data.flickr30k.reader import List
 from mi_zoo.data.flickr30k.reader import Optional
-from mi_zoo.data.flickr30k.reader import SOURCES
 from mi_zoo.data.flickr30k.reader import Sequence
-from mi_zoo.data.flickr30k.reader import TOKEN_FILE
 from mi_zoo.data.flickr30k.reader import Tuple
 from mi_zoo.data.flickr30k.reader import build_vocab
 from mi_zoo.data.flickr30k.reader import flickr30k_dataset

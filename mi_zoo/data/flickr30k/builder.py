@@ -70,15 +70,21 @@ class Flickr30kConfig(tfds.core.BuilderConfig):
     """
 
     source: str = "karpathy"
-    splits: dict = dataclasses.field(default_factory=lambda: {
-        "train": "train", "validation": "val", "test": "test"})
+    splits: dict = dataclasses.field(
+        default_factory=lambda: {
+            "train": "train",
+            "validation": "val",
+            "test": "test",
+        }
+    )
     vocab_split: str = "train"
     caption_min_count: int = 1
 
     def __post_init__(self):
         validation.check_choice("source", self.source, ("karpathy", "token"))
-        validation.check_positive_int("caption_min_count",
-                                       self.caption_min_count)
+        validation.check_positive_int(
+            "caption_min_count", self.caption_min_count
+        )
 
 
 class Flickr30k(tfds_manual.ManualDirBuilder):
@@ -87,12 +93,18 @@ class Flickr30k(tfds_manual.ManualDirBuilder):
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES = {"1.0.0": "Initial release."}
     BUILDER_CONFIGS = [
-        Flickr30kConfig(name="karpathy", description=(
-            "Karpathy & Fei-Fei 2015 train/val/test split.")),
-        Flickr30kConfig(name="token_file", source="token",
-                        splits={"full": "all"}, vocab_split="all",
-                        description="All images from the official token "
-                                    "file, one split 'full'."),
+        Flickr30kConfig(
+            name="karpathy",
+            description=("Karpathy & Fei-Fei 2015 train/val/test split."),
+        ),
+        Flickr30kConfig(
+            name="token_file",
+            source="token",
+            splits={"full": "all"},
+            vocab_split="all",
+            description="All images from the official token "
+            "file, one split 'full'.",
+        ),
     ]
     DEFAULT_CONFIG_NAME = "karpathy"
     MANUAL_DOWNLOAD_INSTRUCTIONS = f"""\
@@ -105,15 +117,20 @@ in the manual directory:
     def _info(self) -> tfds.core.DatasetInfo:
         return self.dataset_info_from_configs(
             description="Flickr30k images with their captions.",
-            features=tfds.features.FeaturesDict({
-                "image": tfds.features.Image(shape=(None, None, 3),
-                                             encoding_format="jpeg"),
-                "image_filename": tfds.features.Text(),
-                "captions": tfds.features.Sequence({
-                    "text": tfds.features.Text(),
-                    "tokens": tfds_manual.word_tokens_feature(),
-                }),
-            }),
+            features=tfds.features.FeaturesDict(
+                {
+                    "image": tfds.features.Image(
+                        shape=(None, None, 3), encoding_format="jpeg"
+                    ),
+                    "image_filename": tfds.features.Text(),
+                    "captions": tfds.features.Sequence(
+                        {
+                            "text": tfds.features.Text(),
+                            "tokens": tfds_manual.word_tokens_feature(),
+                        }
+                    ),
+                }
+            ),
             supervised_keys=None,
             homepage="https://shannon.cs.illinois.edu/DenotationGraph/",
             citation=_CITATION,
@@ -128,21 +145,32 @@ in the manual directory:
                 raise FileNotFoundError(
                     f"Flickr30k config 'karpathy' needs the Karpathy split "
                     f"file {path!r}, which does not exist; build config "
-                    f"'token_file' to use {flickr30k.TOKEN_FILE} instead.")
-        vocab = flickr30k.build_vocab(manual_dir, c.vocab_split, c.source,
-                                      min_count=c.caption_min_count)
+                    f"'token_file' to use {flickr30k.TOKEN_FILE} instead."
+                )
+        vocab = flickr30k.build_vocab(
+            manual_dir, c.vocab_split, c.source, min_count=c.caption_min_count
+        )
         tfds_manual.set_word_vocabulary(
-            self.info.features["captions"]["tokens"], vocab)
-        return {split: self._generate_examples(
-                    flickr30k.split_examples(manual_dir, name, c.source),
-                    vocab)
-                for split, name in c.splits.items()}
+            self.info.features["captions"]["tokens"], vocab
+        )
+        return {
+            split: self._generate_examples(
+                flickr30k.split_examples(manual_dir, name, c.source), vocab
+            )
+            for split, name in c.splits.items()
+        }
 
     def _generate_examples(self, pairs, vocab):
         for path, captions in pairs:
             name = os.path.basename(path)
-            yield name, {
-                "image": path, "image_filename": name,
-                "captions": [{"text": text,
-                              "tokens": vocab.encode(text).tolist()}
-                             for text in captions]}
+            yield (
+                name,
+                {
+                    "image": path,
+                    "image_filename": name,
+                    "captions": [
+                        {"text": text, "tokens": vocab.encode(text).tolist()}
+                        for text in captions
+                    ],
+                },
+            )

@@ -35,7 +35,11 @@ test. In Python:
 import os
 import re
 import sys
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict
+from typing import List
+from typing import Optional
+from typing import Sequence
+from typing import Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -64,8 +68,9 @@ def read_token_file(path: str) -> Dict[str, List[str]]:
       name.
     """
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"Flickr30k token file {path!r} does not "
-                                f"exist.")
+        raise FileNotFoundError(
+            f"Flickr30k token file {path!r} does not exist."
+        )
     captions: Dict[str, Dict[int, str]] = {}
     with open(path, encoding="utf-8") as f:
         for line_no, line in enumerate(f, 1):
@@ -74,14 +79,18 @@ def read_token_file(path: str) -> Dict[str, List[str]]:
                 continue
             m = _TOKEN_LINE.match(line)
             if m is None:
-                raise ValueError(f"Flickr30k token file {path!r}: line "
-                                 f"{line_no} is not 'image.jpg#i<TAB>caption':"
-                                 f" {line[:80]!r}.")
+                raise ValueError(
+                    f"Flickr30k token file {path!r}: line "
+                    f"{line_no} is not 'image.jpg#i<TAB>caption':"
+                    f" {line[:80]!r}."
+                )
             captions.setdefault(m["image"], {})[int(m["index"])] = m["text"]
     if not captions:
         raise ValueError(f"Flickr30k token file {path!r} is empty.")
-    return {image: [caps[i] for i in sorted(caps)]
-            for image, caps in sorted(captions.items())}
+    return {
+        image: [caps[i] for i in sorted(caps)]
+        for image, caps in sorted(captions.items())
+    }
 
 
 def read_karpathy_split(path: str) -> Dict[str, List[Tuple[str, List[str]]]]:
@@ -97,8 +106,10 @@ def read_karpathy_split(path: str) -> Dict[str, List[Tuple[str, List[str]]]]:
     data = text_vocab.read_json(path, "Flickr30k Karpathy split")
     images = data.get("images") if isinstance(data, dict) else None
     if not isinstance(images, list) or not images:
-        raise ValueError(f"Flickr30k Karpathy split file {path!r} has no "
-                         f"\"images\" list (or it is empty).")
+        raise ValueError(
+            f"Flickr30k Karpathy split file {path!r} has no "
+            f'"images" list (or it is empty).'
+        )
     out: Dict[str, List[Tuple[str, List[str]]]] = {}
     for k, image in enumerate(images):
         try:
@@ -106,16 +117,18 @@ def read_karpathy_split(path: str) -> Dict[str, List[Tuple[str, List[str]]]]:
             name = image["filename"]
             caps = [s["raw"] for s in image["sentences"]]
         except (KeyError, TypeError):
-            raise ValueError(f"Flickr30k Karpathy split file {path!r}: image "
-                             f"{k} lacks filename, split or sentences[].raw."
-                             ) from None
+            raise ValueError(
+                f"Flickr30k Karpathy split file {path!r}: image "
+                f"{k} lacks filename, split or sentences[].raw."
+            ) from None
         split = "train" if split == "restval" else split
         out.setdefault(split, []).append((name, caps))
     return out
 
 
-def split_examples(manual_dir: str, split: str, source: str = "auto"
-                   ) -> List[Tuple[str, List[str]]]:
+def split_examples(
+    manual_dir: str, split: str, source: str = "auto"
+) -> List[Tuple[str, List[str]]]:
     """The (image path, captions) pairs of a split.
 
     Args:
@@ -129,8 +142,9 @@ def split_examples(manual_dir: str, split: str, source: str = "auto"
     validation.check_choice("source", source, SOURCES)
     validation.check_choice("split", split, ("train", "val", "test", "all"))
     if not os.path.isdir(manual_dir):
-        raise FileNotFoundError(f"Flickr30k manual directory {manual_dir!r} "
-                                f"does not exist.")
+        raise FileNotFoundError(
+            f"Flickr30k manual directory {manual_dir!r} does not exist."
+        )
     karpathy = os.path.join(manual_dir, KARPATHY_FILE)
     token = os.path.join(manual_dir, TOKEN_FILE)
     if source == "auto":
@@ -140,37 +154,46 @@ def split_examples(manual_dir: str, split: str, source: str = "auto"
         if split == "all":
             pairs = [p for s in sorted(splits) for p in splits[s]]
         elif split not in splits:
-            raise ValueError(f"Flickr30k Karpathy split file {karpathy!r} has "
-                             f"no {split!r} images (it has "
-                             f"{sorted(splits)}).")
+            raise ValueError(
+                f"Flickr30k Karpathy split file {karpathy!r} has "
+                f"no {split!r} images (it has "
+                f"{sorted(splits)})."
+            )
         else:
             pairs = splits[split]
     else:
         if split != "all":
-            raise ValueError(f"split={split!r} needs the Karpathy split file "
-                             f"{karpathy!r}; the token file {token!r} has no "
-                             f"splits, so only split='all' is possible.")
+            raise ValueError(
+                f"split={split!r} needs the Karpathy split file "
+                f"{karpathy!r}; the token file {token!r} has no "
+                f"splits, so only split='all' is possible."
+            )
         pairs = list(read_token_file(token).items())
     images = os.path.join(manual_dir, IMAGES_DIR)
     out = [(os.path.join(images, name), caps) for name, caps in pairs]
     for path, _ in out:
         if not os.path.isfile(path):
-            raise FileNotFoundError(f"Flickr30k image {path!r} does not exist "
-                                    f"(captions from {source} file in "
-                                    f"{manual_dir!r}).")
+            raise FileNotFoundError(
+                f"Flickr30k image {path!r} does not exist "
+                f"(captions from {source} file in "
+                f"{manual_dir!r})."
+            )
     return out
 
 
-def flickr30k_dataset(manual_dir: str, split: str,
-                      vocab: vocabulary.Vocabulary,
-                      batch_size: int,
-                      *,
-                      source: str = "auto",
-                      image_size: Tuple[int, int] = (224, 224),
-                      max_caption_length: int = 32,
-                      shuffle: bool = False,
-                      seed: int = 0,
-                      drop_remainder: bool = False) -> tf.data.Dataset:
+def flickr30k_dataset(
+    manual_dir: str,
+    split: str,
+    vocab: vocabulary.Vocabulary,
+    batch_size: int,
+    *,
+    source: str = "auto",
+    image_size: Tuple[int, int] = (224, 224),
+    max_caption_length: int = 32,
+    shuffle: bool = False,
+    seed: int = 0,
+    drop_remainder: bool = False,
+) -> tf.data.Dataset:
     """(image, caption) pairs for image-text matching, one per caption.
 
     Args:
@@ -201,18 +224,26 @@ def flickr30k_dataset(manual_dir: str, split: str,
             captions.append(vocab.encode(cap, max_caption_length))
             index.append(k)
     if not files:
-        raise ValueError(f"Flickr30k {split!r} split in {manual_dir!r} has no "
-                         f"captions.")
+        raise ValueError(
+            f"Flickr30k {split!r} split in {manual_dir!r} has no captions."
+        )
     image_size = images_lib.check_image_size(image_size)
 
     def load(example):
         image = images_lib.load_image(example["file"], image_size)
-        return {"image": image, "caption": example["caption"],
-                "image_index": example["image_index"]}
+        return {
+            "image": image,
+            "caption": example["caption"],
+            "image_index": example["image_index"],
+        }
 
     ds = tf.data.Dataset.from_tensor_slices(
-        {"file": files, "caption": np.array(captions, np.int32),
-         "image_index": np.array(index, np.int32)})
+        {
+            "file": files,
+            "caption": np.array(captions, np.int32),
+            "image_index": np.array(index, np.int32),
+        }
+    )
     if shuffle:
         ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
     ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
@@ -220,9 +251,13 @@ def flickr30k_dataset(manual_dir: str, split: str,
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def build_vocab(manual_dir: str, split: str = "train",
-                source: str = "auto", min_count: int = 1,
-                max_size: Optional[int] = None) -> vocabulary.Vocabulary:
+def build_vocab(
+    manual_dir: str,
+    split: str = "train",
+    source: str = "auto",
+    min_count: int = 1,
+    max_size: Optional[int] = None,
+) -> vocabulary.Vocabulary:
     """The caption vocabulary of a split (train by default).
 
     Args:
@@ -237,12 +272,15 @@ def build_vocab(manual_dir: str, split: str = "train",
     """
     pairs = split_examples(manual_dir, split, source)
     return vocabulary.Vocabulary.from_texts(
-        (c for _, caps in pairs for c in caps), min_count=min_count,
-        max_size=max_size)
+        (c for _, caps in pairs for c in caps),
+        min_count=min_count,
+        max_size=max_size,
+    )
 
 
 def main(argv: Sequence[str]) -> None:
     import argparse  # pylint: disable=g-import-not-at-top
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--manual_dir", required=True)
     parser.add_argument("--vocab", required=True)
@@ -251,8 +289,11 @@ def main(argv: Sequence[str]) -> None:
     vocab = build_vocab(args.manual_dir)
     vocab.save(args.vocab)
     ds = flickr30k_dataset(args.manual_dir, "test", vocab, args.batch_size)
-    print(throughput.report(*throughput.time_one_pass(ds, "caption"),
-                            "test pairs"))
+    print(
+        throughput.report(
+            *throughput.time_one_pass(ds, "caption"), "test pairs"
+        )
+    )
 
 
 if __name__ == "__main__":

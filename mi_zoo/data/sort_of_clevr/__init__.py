@@ -24,10 +24,7 @@ from mi_zoo.data.sort_of_clevr.generator import COUNT_OFFSET
 from mi_zoo.data.sort_of_clevr.generator import DEFAULT_IMAGE_SIZE
 from mi_zoo.data.sort_of_clevr.generator import DEFAULT_NUM_OBJECTS
 from mi_zoo.data.sort_of_clevr.generator import DEFAULT_QUESTIONS_PER_IMAGE
-from mi_zoo.data.sort_of_clevr.generator import Dict
-from mi_zoo.data.sort_of_clevr.generator import Iterator
 from mi_zoo.data.sort_of_clevr.generator import NO
-from mi_zoo.data.sort_of_clevr.generator import Optional
 from mi_zoo.data.sort_of_clevr.generator import PAD_ID
 from mi_zoo.data.sort_of_clevr.generator import PALETTE
 from mi_zoo.data.sort_of_clevr.generator import QUESTION_FAMILIES
@@ -36,9 +33,12 @@ from mi_zoo.data.sort_of_clevr.generator import QUESTION_TYPES
 from mi_zoo.data.sort_of_clevr.generator import QUESTION_VECTOR_SIZE
 from mi_zoo.data.sort_of_clevr.generator import SHAPES
 from mi_zoo.data.sort_of_clevr.generator import SQUARE
-from mi_zoo.data.sort_of_clevr.generator import Tuple
 from mi_zoo.data.sort_of_clevr.generator import VOCAB
 from mi_zoo.data.sort_of_clevr.generator import YES
+from mi_zoo.data.sort_of_clevr.generator import Dict
+from mi_zoo.data.sort_of_clevr.generator import Iterator
+from mi_zoo.data.sort_of_clevr.generator import Optional
+from mi_zoo.data.sort_of_clevr.generator import Tuple
 from mi_zoo.data.sort_of_clevr.generator import answer_questions
 from mi_zoo.data.sort_of_clevr.generator import circle_limit
 from mi_zoo.data.sort_of_clevr.generator import decode_question_vector
@@ -47,8 +47,8 @@ from mi_zoo.data.sort_of_clevr.generator import detokenize
 from mi_zoo.data.sort_of_clevr.generator import encode_question_vector
 from mi_zoo.data.sort_of_clevr.generator import generate
 from mi_zoo.data.sort_of_clevr.generator import generate_arrays
-from mi_zoo.data.sort_of_clevr.generator import make_questions
 from mi_zoo.data.sort_of_clevr.generator import main
+from mi_zoo.data.sort_of_clevr.generator import make_questions
 from mi_zoo.data.sort_of_clevr.generator import make_scene
 from mi_zoo.data.sort_of_clevr.generator import np
 from mi_zoo.data.sort_of_clevr.generator import object_boxes

@@ -34,7 +34,8 @@ data_dir:
 
 import dataclasses
 import os
-from typing import Optional, Union
+from typing import Optional
+from typing import Union
 
 import numpy as np
 import tensorflow as tf
@@ -80,8 +81,13 @@ class SortOfClevrConfig(tfds.core.BuilderConfig):
     questions_per_image: int = soc.DEFAULT_QUESTIONS_PER_IMAGE
 
     def __post_init__(self):
-        for name in ("num_train_images", "num_validation_images",
-                     "num_test_images", "image_size", "questions_per_image"):
+        for name in (
+            "num_train_images",
+            "num_validation_images",
+            "num_test_images",
+            "image_size",
+            "questions_per_image",
+        ):
             soc._check_int(name, getattr(self, name), 1)
         soc._check_geometry(self.image_size, self.num_objects, None)
 
@@ -92,19 +98,28 @@ class SortOfClevrConfig(tfds.core.BuilderConfig):
 
 
 _CONFIGS = (
-    SortOfClevrConfig(name="paper", description=(
-        "9800 / 200 / 200 images of 75 px with 6 objects, 20 questions "
-        "each, as in Santoro et al. 2017.")),
-    SortOfClevrConfig(name="small", num_train_images=1000,
-                      num_validation_images=100, num_test_images=100,
-                      description="1000 / 100 / 100 images, as 'paper'."),
+    SortOfClevrConfig(
+        name="paper",
+        description=(
+            "9800 / 200 / 200 images of 75 px with 6 objects, 20 questions "
+            "each, as in Santoro et al. 2017."
+        ),
+    ),
+    SortOfClevrConfig(
+        name="small",
+        num_train_images=1000,
+        num_validation_images=100,
+        num_test_images=100,
+        description="1000 / 100 / 100 images, as 'paper'.",
+    ),
 )
 
 
 def _check_split(split):
     if split not in SPLITS:
-        raise ValueError(f"`split` must be one of {SPLITS}, got "
-                         f"split={split!r}.")
+        raise ValueError(
+            f"`split` must be one of {SPLITS}, got split={split!r}."
+        )
 
 
 def _config(config: Union[str, SortOfClevrConfig]) -> SortOfClevrConfig:
@@ -113,9 +128,11 @@ def _config(config: Union[str, SortOfClevrConfig]) -> SortOfClevrConfig:
     for c in _CONFIGS:
         if c.name == config:
             return c
-    raise ValueError(f"`config` must be a SortOfClevrConfig or one of "
-                     f"{tuple(c.name for c in _CONFIGS)}, got "
-                     f"config={config!r}.")
+    raise ValueError(
+        f"`config` must be a SortOfClevrConfig or one of "
+        f"{tuple(c.name for c in _CONFIGS)}, got "
+        f"config={config!r}."
+    )
 
 
 class SortOfClevr(generated_builder.GeneratedBuilder):
@@ -140,8 +157,11 @@ class SortOfClevr(generated_builder.GeneratedBuilder):
 
     def generation_summary(self):
         c = self.builder_config
-        return (f"Sort-of-CLEVR '{c.name}'", c.questions_per_image * sum(
-            c.num_images(split) for split in SPLITS))
+        return (
+            f"Sort-of-CLEVR '{c.name}'",
+            c.questions_per_image
+            * sum(c.num_images(split) for split in SPLITS),
+        )
 
     def _log_download_done(self):
         """Nothing (TFDS says "downloaded and prepared ...")."""
@@ -149,31 +169,46 @@ class SortOfClevr(generated_builder.GeneratedBuilder):
     def _info(self) -> tfds.core.DatasetInfo:
         size = self.builder_config.image_size
         return self.dataset_info_from_configs(
-            description=("Sort-of-CLEVR: images of 6 coloured squares and "
-                         "circles with relational and non-relational "
-                         "questions (Santoro et al. 2017)."),
-            features=tfds.features.FeaturesDict({
-                "image": tfds.features.Image(shape=(size, size, 3)),
-                "question": tfds.features.Text(),
-                "question_vector": tfds.features.Tensor(
-                    shape=(soc.QUESTION_VECTOR_SIZE,), dtype=np.int32),
-                "question_tokens": tfds.features.Tensor(
-                    shape=(soc.QUESTION_LENGTH,), dtype=np.int32),
-                "answer": tfds.features.ClassLabel(names=soc.ANSWERS),
-                "question_type": tfds.features.ClassLabel(
-                    names=soc.QUESTION_TYPES),
-                "question_subtype": tfds.features.ClassLabel(
-                    names=soc.QUESTION_FAMILIES),
-                "image_index": tfds.features.Scalar(dtype=np.int64),
-                "question_index": tfds.features.Scalar(dtype=np.int64),
-                "objects": tfds.features.Sequence({
-                    "colour": tfds.features.ClassLabel(names=soc.COLOURS),
-                    "shape": tfds.features.ClassLabel(names=soc.SHAPES),
-                    "centre": tfds.features.Tensor(shape=(2,),
-                                                   dtype=np.int32),
-                    "box": tfds.features.BBoxFeature(),
-                }),
-            }),
+            description=(
+                "Sort-of-CLEVR: images of 6 coloured squares and "
+                "circles with relational and non-relational "
+                "questions (Santoro et al. 2017)."
+            ),
+            features=tfds.features.FeaturesDict(
+                {
+                    "image": tfds.features.Image(shape=(size, size, 3)),
+                    "question": tfds.features.Text(),
+                    "question_vector": tfds.features.Tensor(
+                        shape=(soc.QUESTION_VECTOR_SIZE,), dtype=np.int32
+                    ),
+                    "question_tokens": tfds.features.Tensor(
+                        shape=(soc.QUESTION_LENGTH,), dtype=np.int32
+                    ),
+                    "answer": tfds.features.ClassLabel(names=soc.ANSWERS),
+                    "question_type": tfds.features.ClassLabel(
+                        names=soc.QUESTION_TYPES
+                    ),
+                    "question_subtype": tfds.features.ClassLabel(
+                        names=soc.QUESTION_FAMILIES
+                    ),
+                    "image_index": tfds.features.Scalar(dtype=np.int64),
+                    "question_index": tfds.features.Scalar(dtype=np.int64),
+                    "objects": tfds.features.Sequence(
+                        {
+                            "colour": tfds.features.ClassLabel(
+                                names=soc.COLOURS
+                            ),
+                            "shape": tfds.features.ClassLabel(
+                                names=soc.SHAPES
+                            ),
+                            "centre": tfds.features.Tensor(
+                                shape=(2,), dtype=np.int32
+                            ),
+                            "box": tfds.features.BBoxFeature(),
+                        }
+                    ),
+                }
+            ),
             supervised_keys=None,
             homepage="https://arxiv.org/abs/1706.01427",
             citation=_CITATION,
@@ -186,9 +221,15 @@ class SortOfClevr(generated_builder.GeneratedBuilder):
     def _generate_examples(self, split):
         c = self.builder_config
         for example in soc.generate(
-                c.num_images(split), SPLIT_SEEDS[split], c.image_size,
-                c.num_objects, c.questions_per_image):
-            key = f"{example['image_index']:07d}_{example['question_index']:03d}"
+            c.num_images(split),
+            SPLIT_SEEDS[split],
+            c.image_size,
+            c.num_objects,
+            c.questions_per_image,
+        ):
+            key = (
+                f"{example['image_index']:07d}_{example['question_index']:03d}"
+            )
             yield key, example
 
 
@@ -196,16 +237,21 @@ def _check_batch_size(batch_size):
     soc._check_int("batch_size", batch_size, 1)
 
 
-def sort_of_clevr_dataset(split: str, batch_size: int, seed: int, *,
-                          source: str = "generator",
-                          config: Union[str, SortOfClevrConfig] = "paper",
-                          num_images: Optional[int] = None,
-                          data_dir: Optional[str] = None,
-                          shuffle: bool = True,
-                          repeat: bool = False,
-                          drop_remainder: bool = False,
-                          question_format: str = "tokens",
-                          with_info: bool = False) -> tf.data.Dataset:
+def sort_of_clevr_dataset(
+    split: str,
+    batch_size: int,
+    seed: int,
+    *,
+    source: str = "generator",
+    config: Union[str, SortOfClevrConfig] = "paper",
+    num_images: Optional[int] = None,
+    data_dir: Optional[str] = None,
+    shuffle: bool = True,
+    repeat: bool = False,
+    drop_remainder: bool = False,
+    question_format: str = "tokens",
+    with_info: bool = False,
+) -> tf.data.Dataset:
     """Batches of Sort-of-CLEVR in the zoo's VQA input format.
 
     Args:
@@ -242,31 +288,41 @@ def sort_of_clevr_dataset(split: str, batch_size: int, seed: int, *,
     _check_batch_size(batch_size)
     soc._check_int("seed", seed, 0)
     if source not in SOURCES:
-        raise ValueError(f"`source` must be one of {SOURCES}, got "
-                         f"source={source!r}.")
+        raise ValueError(
+            f"`source` must be one of {SOURCES}, got source={source!r}."
+        )
     if question_format not in QUESTION_FORMATS:
-        raise ValueError(f"`question_format` must be one of "
-                         f"{QUESTION_FORMATS}, got "
-                         f"question_format={question_format!r}.")
+        raise ValueError(
+            f"`question_format` must be one of "
+            f"{QUESTION_FORMATS}, got "
+            f"question_format={question_format!r}."
+        )
     cfg = _config(config)
     if source == "generator":
         if data_dir is not None:
-            raise ValueError(f"`data_dir` is only read with source='tfds', "
-                             f"got data_dir={data_dir!r}.")
+            raise ValueError(
+                f"`data_dir` is only read with source='tfds', "
+                f"got data_dir={data_dir!r}."
+            )
         ds, total = _from_generator(split, cfg, num_images)
     else:
         if num_images is not None:
-            raise ValueError(f"`num_images` is only used with "
-                             f"source='generator', got num_images="
-                             f"{num_images!r}.")
+            raise ValueError(
+                f"`num_images` is only used with "
+                f"source='generator', got num_images="
+                f"{num_images!r}."
+            )
         ds, total = _from_tfds(split, cfg, data_dir)
     if shuffle:
         ds = ds.shuffle(total, seed=seed, reshuffle_each_iteration=True)
     if repeat:
         ds = ds.repeat()
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-    ds = ds.map(_formatter(question_format, with_info),
-                num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    ds = ds.map(
+        _formatter(question_format, with_info),
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=True,
+    )
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
@@ -276,16 +332,19 @@ def _formatter(question_format, with_info):
             question = tf.cast(batch["question_tokens"], tf.int32)
         else:
             question = tf.cast(batch["question_vector"], tf.float32)
-        inputs = {"question": question,
-                  "image": tf.image.convert_image_dtype(batch["image"],
-                                                        tf.float32)}
+        inputs = {
+            "question": question,
+            "image": tf.image.convert_image_dtype(batch["image"], tf.float32),
+        }
         answer = tf.cast(batch["answer"], tf.int32)
         if not with_info:
             return inputs, answer
-        info = {"question_type": tf.cast(batch["question_type"], tf.int32),
-                "question_subtype": tf.cast(batch["question_subtype"],
-                                            tf.int32)}
+        info = {
+            "question_type": tf.cast(batch["question_type"], tf.int32),
+            "question_subtype": tf.cast(batch["question_subtype"], tf.int32),
+        }
         return inputs, answer, info
+
     return format_batch
 
 
@@ -293,15 +352,22 @@ def _from_generator(split, cfg, num_images):
     if num_images is None:
         num_images = cfg.num_images(split)
     soc._check_int("num_images", num_images, 1)
-    a = soc.generate_arrays(num_images, SPLIT_SEEDS[split], cfg.image_size,
-                            cfg.num_objects, cfg.questions_per_image)
+    a = soc.generate_arrays(
+        num_images,
+        SPLIT_SEEDS[split],
+        cfg.image_size,
+        cfg.num_objects,
+        cfg.questions_per_image,
+    )
     q = cfg.questions_per_image
     images = tf.constant(a["image"])  # each image stored once
     columns = {
         "question_tokens": a["question_tokens"].reshape(
-            -1, soc.QUESTION_LENGTH),
+            -1, soc.QUESTION_LENGTH
+        ),
         "question_vector": a["question_vector"].reshape(
-            -1, soc.QUESTION_VECTOR_SIZE),
+            -1, soc.QUESTION_VECTOR_SIZE
+        ),
         "answer": a["answer"].reshape(-1),
         "question_type": a["question_type"].reshape(-1),
         "question_subtype": a["question_family"].reshape(-1),
@@ -314,32 +380,44 @@ def _from_generator(split, cfg, num_images):
         example["image"] = tf.gather(images, example.pop("image_index"))
         return example
 
-    ds = ds.map(add_image, num_parallel_calls=tf.data.AUTOTUNE,
-                deterministic=True)
+    ds = ds.map(
+        add_image, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+    )
     return ds, num_images * q
 
 
 def _from_tfds(split, cfg, data_dir):
     if data_dir is None:
-        raise ValueError("`data_dir` is needed with source='tfds', got "
-                         "data_dir=None.")
+        raise ValueError(
+            "`data_dir` is needed with source='tfds', got data_dir=None."
+        )
     builder = SortOfClevr(config=cfg, data_dir=data_dir)
     if not builder.is_prepared():
         raise FileNotFoundError(
             f"No Sort-of-CLEVR build of config {cfg.name!r} in data_dir="
             f"{data_dir!r} (no {os.path.join(builder.data_dir, 'dataset_info.json')}"
             f"); build it with SortOfClevr(config={cfg.name!r}, data_dir="
-            f"{data_dir!r}).download_and_prepare().")
+            f"{data_dir!r}).download_and_prepare()."
+        )
     ds = builder.as_dataset(split=split, shuffle_files=False)
     total = builder.info.splits[split].num_examples
 
     def select(example):
-        return {key: example[key] for key in (
-            "image", "question_tokens", "question_vector", "answer",
-            "question_type", "question_subtype")}
+        return {
+            key: example[key]
+            for key in (
+                "image",
+                "question_tokens",
+                "question_vector",
+                "answer",
+                "question_type",
+                "question_subtype",
+            )
+        }
 
-    return ds.map(select, num_parallel_calls=tf.data.AUTOTUNE,
-                  deterministic=True), total
+    return ds.map(
+        select, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+    ), total
 
 
 def vqa_spec(config: Union[str, SortOfClevrConfig] = "paper"):
@@ -353,8 +431,10 @@ def vqa_spec(config: Union[str, SortOfClevrConfig] = "paper"):
       image_kind="pixels", image_shape=(75, 75, 3), num_answers=10).
     """
     cfg = _config(config)
-    return specs.VqaSpec(vocab_size=len(soc.VOCAB),
-                         question_length=soc.QUESTION_LENGTH,
-                         image_kind="pixels",
-                         image_shape=(cfg.image_size, cfg.image_size, 3),
-                         num_answers=len(soc.ANSWERS))
+    return specs.VqaSpec(
+        vocab_size=len(soc.VOCAB),
+        question_length=soc.QUESTION_LENGTH,
+        image_kind="pixels",
+        image_shape=(cfg.image_size, cfg.image_size, 3),
+        num_answers=len(soc.ANSWERS),
+    )

@@ -66,20 +66,26 @@ examples per second of `generate` (see `_benchmark`).
 """
 
 import time
-from typing import Dict, Iterator, Optional, Tuple
+from typing import Dict
+from typing import Iterator
+from typing import Optional
+from typing import Tuple
 
 import numpy as np
 
 COLOURS = ("red", "green", "blue", "orange", "gray", "yellow")
 # RGB; the common implementation's BGR cv2 colours, reordered.
-PALETTE = np.array([
-    (255, 0, 0),
-    (0, 255, 0),
-    (0, 0, 255),
-    (255, 156, 0),
-    (128, 128, 128),
-    (255, 255, 0),
-], dtype=np.uint8)
+PALETTE = np.array(
+    [
+        (255, 0, 0),
+        (0, 255, 0),
+        (0, 0, 255),
+        (255, 156, 0),
+        (128, 128, 128),
+        (255, 255, 0),
+    ],
+    dtype=np.uint8,
+)
 BACKGROUND = 255
 SHAPES = ("square", "circle")
 ANSWERS = ("yes", "no", "square", "circle", "1", "2", "3", "4", "5", "6")
@@ -88,8 +94,14 @@ COUNT_OFFSET = 3  # answer id of the count n is COUNT_OFFSET + n.
 
 QUESTION_TYPES = ("non_relational", "relational")
 # Question families: index = 3 * question type + subtype (the vector's 3 bits).
-QUESTION_FAMILIES = ("shape", "left", "top",
-                     "closest_shape", "furthest_shape", "count")
+QUESTION_FAMILIES = (
+    "shape",
+    "left",
+    "top",
+    "closest_shape",
+    "furthest_shape",
+    "count",
+)
 _TEMPLATES = (
     "what is the shape of the {} object ?",
     "is the {} object on the left ?",
@@ -98,9 +110,27 @@ _TEMPLATES = (
     "what is the shape of the object furthest from the {} object ?",
     "how many objects have the same shape as the {} object ?",
 )
-VOCAB = ("<pad>", "what", "is", "the", "shape", "of") + COLOURS + (
-    "object", "?", "on", "left", "top", "closest", "to", "furthest", "from",
-    "how", "many", "objects", "have", "same", "as")
+VOCAB = (
+    ("<pad>", "what", "is", "the", "shape", "of")
+    + COLOURS
+    + (
+        "object",
+        "?",
+        "on",
+        "left",
+        "top",
+        "closest",
+        "to",
+        "furthest",
+        "from",
+        "how",
+        "many",
+        "objects",
+        "have",
+        "same",
+        "as",
+    )
+)
 PAD_ID = 0
 QUESTION_LENGTH = 13
 QUESTION_VECTOR_SIZE = 11
@@ -117,11 +147,16 @@ _TOKEN_IDS = {word: i for i, word in enumerate(VOCAB)}
 
 
 def _check_int(name, value, low, high=None):
-    if (isinstance(value, bool) or not isinstance(value, (int, np.integer))
-            or value < low or (high is not None and value > high)):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, np.integer))
+        or value < low
+        or (high is not None and value > high)
+    ):
         bound = f">= {low}" if high is None else f"in [{low}, {high}]"
         raise ValueError(
-            f"`{name}` must be an integer {bound}, got {name}={value!r}.")
+            f"`{name}` must be an integer {bound}, got {name}={value!r}."
+        )
 
 
 def default_object_size(image_size: int) -> int:
@@ -133,8 +168,9 @@ def default_object_size(image_size: int) -> int:
     Returns:
       max(1, round(5 · image_size / 75)).
     """
-    return max(1, int(round(_PAPER_OBJECT_SIZE * image_size
-                            / DEFAULT_IMAGE_SIZE)))
+    return max(
+        1, int(round(_PAPER_OBJECT_SIZE * image_size / DEFAULT_IMAGE_SIZE))
+    )
 
 
 def _check_geometry(image_size, num_objects, object_size):
@@ -148,7 +184,8 @@ def _check_geometry(image_size, num_objects, object_size):
     if image_size - 2 * object_size < 1:
         raise ValueError(
             f"`object_size` must be smaller than image_size / 2, got "
-            f"object_size={object_size!r} for image_size={image_size!r}.")
+            f"object_size={object_size!r} for image_size={image_size!r}."
+        )
     return int(image_size), int(num_objects), int(object_size)
 
 
@@ -184,13 +221,17 @@ def tokenize(text: str, length: int = QUESTION_LENGTH) -> np.ndarray:
     words = text.split()
     unknown = [w for w in words if w not in _TOKEN_IDS or w == VOCAB[PAD_ID]]
     if unknown:
-        raise ValueError(f"Question {text!r} has words outside the "
-                         f"Sort-of-CLEVR vocabulary: {unknown}.")
+        raise ValueError(
+            f"Question {text!r} has words outside the "
+            f"Sort-of-CLEVR vocabulary: {unknown}."
+        )
     if len(words) > length:
-        raise ValueError(f"Question {text!r} has {len(words)} tokens, more "
-                         f"than length={length}.")
+        raise ValueError(
+            f"Question {text!r} has {len(words)} tokens, more "
+            f"than length={length}."
+        )
     ids = np.zeros(length, np.int32)
-    ids[:len(words)] = [_TOKEN_IDS[w] for w in words]
+    ids[: len(words)] = [_TOKEN_IDS[w] for w in words]
     return ids
 
 
@@ -235,24 +276,32 @@ def decode_question_vector(vector) -> Tuple[int, int]:
     """
     v = np.asarray(vector)
     if v.shape != (QUESTION_VECTOR_SIZE,) or not np.isin(v, (0, 1)).all():
-        raise ValueError(f"A question vector must be 11 zeros and ones, got "
-                         f"{v.tolist()!r}.")
-    groups = (("colour", v[:6]), ("question type", v[6:8]),
-              ("subtype", v[8:]))
+        raise ValueError(
+            f"A question vector must be 11 zeros and ones, got {v.tolist()!r}."
+        )
+    groups = (("colour", v[:6]), ("question type", v[6:8]), ("subtype", v[8:]))
     for name, bits in groups:
         if bits.sum() != 1:
-            raise ValueError(f"Question vector {v.tolist()!r}: the {name} "
-                             f"bits {bits.tolist()} are not one-hot.")
+            raise ValueError(
+                f"Question vector {v.tolist()!r}: the {name} "
+                f"bits {bits.tolist()} are not one-hot."
+            )
     return int(v[:6].argmax()), 3 * int(v[6:8].argmax()) + int(v[8:].argmax())
 
 
 # Lookup tables indexed [family, colour].
-_VECTORS = np.stack([np.stack([encode_question_vector(c, f)
-                               for c in range(len(COLOURS))])
-                     for f in range(len(QUESTION_FAMILIES))])
-_TOKENS = np.stack([np.stack([tokenize(question_text(c, f))
-                              for c in range(len(COLOURS))])
-                    for f in range(len(QUESTION_FAMILIES))])
+_VECTORS = np.stack(
+    [
+        np.stack([encode_question_vector(c, f) for c in range(len(COLOURS))])
+        for f in range(len(QUESTION_FAMILIES))
+    ]
+)
+_TOKENS = np.stack(
+    [
+        np.stack([tokenize(question_text(c, f)) for c in range(len(COLOURS))])
+        for f in range(len(QUESTION_FAMILIES))
+    ]
+)
 
 
 # --------------------------------------------------------------------- scenes
@@ -269,10 +318,12 @@ def circle_limit(object_size: int) -> int:
     return object_size * (object_size + 1) if object_size > 1 else 1
 
 
-def make_scene(rng: np.random.Generator,
-               image_size: int = DEFAULT_IMAGE_SIZE,
-               num_objects: int = DEFAULT_NUM_OBJECTS,
-               object_size: Optional[int] = None) -> Dict[str, np.ndarray]:
+def make_scene(
+    rng: np.random.Generator,
+    image_size: int = DEFAULT_IMAGE_SIZE,
+    num_objects: int = DEFAULT_NUM_OBJECTS,
+    object_size: Optional[int] = None,
+) -> Dict[str, np.ndarray]:
     """Draws one scene: a distinct colour, a shape and a centre per object.
 
     With 6 objects object k has colour k (`COLOURS[k]`); with fewer, the
@@ -293,8 +344,9 @@ def make_scene(rng: np.random.Generator,
     Raises:
       ValueError: on bad arguments, or when the objects do not fit.
     """
-    image_size, num_objects, size = _check_geometry(image_size, num_objects,
-                                                    object_size)
+    image_size, num_objects, size = _check_geometry(
+        image_size, num_objects, object_size
+    )
     for _ in range(_RESTARTS):
         centres = np.zeros((num_objects, 2), np.int64)
         placed = 0
@@ -302,8 +354,12 @@ def make_scene(rng: np.random.Generator,
         for _ in range(_BLOCKS):
             candidates = rng.integers(size, image_size - size, size=(16, 2))
             for c in candidates:
-                if placed == 0 or (np.abs(centres[:placed] - c).max(axis=1)
-                                   > 2 * size).all():
+                if (
+                    placed == 0
+                    or (
+                        np.abs(centres[:placed] - c).max(axis=1) > 2 * size
+                    ).all()
+                ):
                     centres[placed] = c
                     placed += 1
                     if placed == num_objects:
@@ -315,13 +371,18 @@ def make_scene(rng: np.random.Generator,
             if num_objects == len(COLOURS):
                 colours = np.arange(num_objects)
             else:
-                colours = np.sort(rng.choice(len(COLOURS), num_objects,
-                                             replace=False))
-            return {"colour": colours.astype(np.int32),
-                    "shape": shapes, "centre": centres.astype(np.int32)}
+                colours = np.sort(
+                    rng.choice(len(COLOURS), num_objects, replace=False)
+                )
+            return {
+                "colour": colours.astype(np.int32),
+                "shape": shapes,
+                "centre": centres.astype(np.int32),
+            }
     raise ValueError(
         f"Could not place num_objects={num_objects} disjoint objects of "
-        f"object_size={size} in an image of image_size={image_size}.")
+        f"object_size={size} in an image of image_size={image_size}."
+    )
 
 
 def object_boxes(centres, object_size: int, image_size: int) -> np.ndarray:
@@ -344,9 +405,13 @@ def object_boxes(centres, object_size: int, image_size: int) -> np.ndarray:
     return (boxes / image_size).astype(np.float32)
 
 
-def render(centres, shapes, colours,
-           image_size: int = DEFAULT_IMAGE_SIZE,
-           object_size: Optional[int] = None) -> np.ndarray:
+def render(
+    centres,
+    shapes,
+    colours,
+    image_size: int = DEFAULT_IMAGE_SIZE,
+    object_size: Optional[int] = None,
+) -> np.ndarray:
     """Draws a batch of scenes with array operations (no per-pixel loops).
 
     Args:
@@ -364,12 +429,16 @@ def render(centres, shapes, colours,
     centres = np.asarray(centres)
     shapes = np.asarray(shapes)
     colours = np.asarray(colours)
-    if centres.ndim != 3 or centres.shape[-1] != 2 or \
-            shapes.shape != centres.shape[:2] or \
-            colours.shape != centres.shape[:2]:
+    if (
+        centres.ndim != 3
+        or centres.shape[-1] != 2
+        or shapes.shape != centres.shape[:2]
+        or colours.shape != centres.shape[:2]
+    ):
         raise ValueError(
             f"render expects centres [N, K, 2] and shapes, colours [N, K], got "
-            f"shapes {centres.shape}, {shapes.shape}, {colours.shape}.")
+            f"shapes {centres.shape}, {shapes.shape}, {colours.shape}."
+        )
     n = centres.shape[0]
     images = np.full((n, image_size, image_size, 3), BACKGROUND, np.uint8)
     axis = np.arange(image_size, dtype=np.int32)
@@ -383,14 +452,19 @@ def render(centres, shapes, colours,
         masks = np.where(is_square, square, circle)  # [n, K, H, W]
         covered = masks.any(axis=1)
         which = masks.argmax(axis=1)  # the (only) object covering a pixel
-        colour = np.take_along_axis(colours[sl], which.reshape(
-            len(which), -1), axis=1).reshape(which.shape)
+        colour = np.take_along_axis(
+            colours[sl], which.reshape(len(which), -1), axis=1
+        ).reshape(which.shape)
         images[sl] = np.where(covered[..., None], PALETTE[colour], BACKGROUND)
     return images
 
 
-def answer_questions(scene: Dict[str, np.ndarray], colours, families,
-                     image_size: int = DEFAULT_IMAGE_SIZE) -> np.ndarray:
+def answer_questions(
+    scene: Dict[str, np.ndarray],
+    colours,
+    families,
+    image_size: int = DEFAULT_IMAGE_SIZE,
+) -> np.ndarray:
     """Answer ids of questions about one scene.
 
     Args:
@@ -409,28 +483,35 @@ def answer_questions(scene: Dict[str, np.ndarray], colours, families,
     index_of[scene["colour"]] = np.arange(len(centres))
     obj = index_of[np.asarray(colours)]
     if (obj < 0).any():
-        raise ValueError(f"Questions name colours {np.asarray(colours)} not "
-                         f"all in the scene's colours {scene['colour']}.")
+        raise ValueError(
+            f"Questions name colours {np.asarray(colours)} not "
+            f"all in the scene's colours {scene['colour']}."
+        )
     d2 = ((centres[:, None, :] - centres[None, :, :]) ** 2).sum(-1)
-    closest = np.where(np.eye(len(centres), dtype=bool), np.iinfo(
-        np.int64).max, d2).argmin(axis=1)
+    closest = np.where(
+        np.eye(len(centres), dtype=bool), np.iinfo(np.int64).max, d2
+    ).argmin(axis=1)
     furthest = d2.argmax(axis=1)
     same = (shapes[:, None] == shapes[None, :]).sum(axis=1)
-    per_family = np.stack([
-        SQUARE + shapes,
-        np.where(centres[:, 0] < image_size / 2, YES, NO),
-        np.where(centres[:, 1] < image_size / 2, YES, NO),
-        SQUARE + shapes[closest],
-        SQUARE + shapes[furthest],
-        COUNT_OFFSET + same,
-    ])  # [families, K]
+    per_family = np.stack(
+        [
+            SQUARE + shapes,
+            np.where(centres[:, 0] < image_size / 2, YES, NO),
+            np.where(centres[:, 1] < image_size / 2, YES, NO),
+            SQUARE + shapes[closest],
+            SQUARE + shapes[furthest],
+            COUNT_OFFSET + same,
+        ]
+    )  # [families, K]
     return per_family[np.asarray(families), obj].astype(np.int32)
 
 
-def make_questions(rng: np.random.Generator, scene: Dict[str, np.ndarray],
-                   questions_per_image: int = DEFAULT_QUESTIONS_PER_IMAGE,
-                   image_size: int = DEFAULT_IMAGE_SIZE
-                   ) -> Dict[str, np.ndarray]:
+def make_questions(
+    rng: np.random.Generator,
+    scene: Dict[str, np.ndarray],
+    questions_per_image: int = DEFAULT_QUESTIONS_PER_IMAGE,
+    image_size: int = DEFAULT_IMAGE_SIZE,
+) -> Dict[str, np.ndarray]:
     """Draws the questions of one image and answers them.
 
     The first ceil(Q / 2) questions are non-relational, the others relational
@@ -462,12 +543,15 @@ def make_questions(rng: np.random.Generator, scene: Dict[str, np.ndarray],
     }
 
 
-def generate_arrays(num_images: int, seed: int,
-                    image_size: int = DEFAULT_IMAGE_SIZE,
-                    num_objects: int = DEFAULT_NUM_OBJECTS,
-                    questions_per_image: int = DEFAULT_QUESTIONS_PER_IMAGE,
-                    object_size: Optional[int] = None,
-                    first_image: int = 0) -> Dict[str, np.ndarray]:
+def generate_arrays(
+    num_images: int,
+    seed: int,
+    image_size: int = DEFAULT_IMAGE_SIZE,
+    num_objects: int = DEFAULT_NUM_OBJECTS,
+    questions_per_image: int = DEFAULT_QUESTIONS_PER_IMAGE,
+    object_size: Optional[int] = None,
+    first_image: int = 0,
+) -> Dict[str, np.ndarray]:
     """Generates images and questions as arrays (each image stored once).
 
     Args:
@@ -496,15 +580,17 @@ def generate_arrays(num_images: int, seed: int,
     _check_int("seed", seed, 0)
     _check_int("first_image", first_image, 0)
     _check_int("questions_per_image", questions_per_image, 1)
-    image_size, num_objects, size = _check_geometry(image_size, num_objects,
-                                                    object_size)
+    image_size, num_objects, size = _check_geometry(
+        image_size, num_objects, object_size
+    )
     scenes, questions = [], []
     for i in range(first_image, first_image + num_images):
         rng = np.random.default_rng([int(seed), i])
         scene = make_scene(rng, image_size, num_objects, size)
         scenes.append(scene)
-        questions.append(make_questions(rng, scene, questions_per_image,
-                                        image_size))
+        questions.append(
+            make_questions(rng, scene, questions_per_image, image_size)
+        )
     k, q = num_objects, questions_per_image
 
     def stack(items, key, shape, dtype):
@@ -520,23 +606,29 @@ def generate_arrays(num_images: int, seed: int,
         "question_family": stack(questions, "family", (q,), np.int32),
         "question_type": stack(questions, "question_type", (q,), np.int32),
         "answer": stack(questions, "answer", (q,), np.int32),
-        "question_vector": stack(questions, "question_vector",
-                                 (q, QUESTION_VECTOR_SIZE), np.int32),
-        "question_tokens": stack(questions, "question_tokens",
-                                 (q, QUESTION_LENGTH), np.int32),
+        "question_vector": stack(
+            questions, "question_vector", (q, QUESTION_VECTOR_SIZE), np.int32
+        ),
+        "question_tokens": stack(
+            questions, "question_tokens", (q, QUESTION_LENGTH), np.int32
+        ),
     }
     out["box"] = object_boxes(out["centre"], size, image_size)
-    out["image"] = render(out["centre"], out["shape"], out["colour"],
-                          image_size, size)
+    out["image"] = render(
+        out["centre"], out["shape"], out["colour"], image_size, size
+    )
     return out
 
 
-def generate(num_images: int, seed: int,
-             image_size: int = DEFAULT_IMAGE_SIZE,
-             num_objects: int = DEFAULT_NUM_OBJECTS,
-             questions_per_image: int = DEFAULT_QUESTIONS_PER_IMAGE,
-             object_size: Optional[int] = None,
-             chunk_size: int = _RENDER_BATCH) -> Iterator[Dict]:
+def generate(
+    num_images: int,
+    seed: int,
+    image_size: int = DEFAULT_IMAGE_SIZE,
+    num_objects: int = DEFAULT_NUM_OBJECTS,
+    questions_per_image: int = DEFAULT_QUESTIONS_PER_IMAGE,
+    object_size: Optional[int] = None,
+    chunk_size: int = _RENDER_BATCH,
+) -> Iterator[Dict]:
     """Yields one example per (image, question), image by image.
 
     Args:
@@ -563,18 +655,26 @@ def generate(num_images: int, seed: int,
     _check_int("chunk_size", chunk_size, 1)
     for start in range(0, num_images, chunk_size):
         count = min(chunk_size, num_images - start)
-        a = generate_arrays(count, seed, image_size, num_objects,
-                            questions_per_image, object_size,
-                            first_image=start)
+        a = generate_arrays(
+            count,
+            seed,
+            image_size,
+            num_objects,
+            questions_per_image,
+            object_size,
+            first_image=start,
+        )
         for n in range(count):
-            objects = {key: a[key][n]
-                       for key in ("colour", "shape", "centre", "box")}
+            objects = {
+                key: a[key][n] for key in ("colour", "shape", "centre", "box")
+            }
             for j in range(questions_per_image):
                 yield {
                     "image": a["image"][n],
                     "question": question_text(
                         int(a["question_colour"][n, j]),
-                        int(a["question_family"][n, j])),
+                        int(a["question_family"][n, j]),
+                    ),
                     "question_vector": a["question_vector"][n, j],
                     "question_tokens": a["question_tokens"][n, j],
                     "answer": int(a["answer"][n, j]),
@@ -596,11 +696,14 @@ def _benchmark(num_images: int = 2500, seed: int = 0) -> float:
 def main(argv=None):
     """Prints the speed of `generate`; `argv` as sys.argv (--num_images=N)."""
     import sys
+
     argv = sys.argv if argv is None else argv
     n = int(argv[1].split("=")[-1]) if len(argv) > 1 else 2500
     rate = _benchmark(n)
-    print(f"{n * DEFAULT_QUESTIONS_PER_IMAGE} examples ({n} images): "
-          f"{rate:.0f} examples/s")
+    print(
+        f"{n * DEFAULT_QUESTIONS_PER_IMAGE} examples ({n} images): "
+        f"{rate:.0f} examples/s"
+    )
 
 
 if __name__ == "__main__":

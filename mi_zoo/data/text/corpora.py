@@ -43,7 +43,12 @@ References:
 
 import dataclasses
 import os
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable
+from typing import Dict
+from typing import List
+from typing import Optional
+from typing import Sequence
+from typing import Tuple
 
 from mi_zoo.core import validation
 from mi_zoo.data import vocabulary as vocabulary_lib
@@ -87,13 +92,16 @@ class Corpus:
     def test(self) -> List[str]:
         return self.splits["test"]
 
-    def build_vocabulary(self, min_count: int = 1,
-                         max_size: Optional[int] = None,
-                         order: str = "frequency"
-                         ) -> vocabulary_lib.Vocabulary:
+    def build_vocabulary(
+        self,
+        min_count: int = 1,
+        max_size: Optional[int] = None,
+        order: str = "frequency",
+    ) -> vocabulary_lib.Vocabulary:
         """`Vocabulary.build` over the training split only."""
         return vocabulary_lib.Vocabulary.build(
-            self.train, min_count=min_count, max_size=max_size, order=order)
+            self.train, min_count=min_count, max_size=max_size, order=order
+        )
 
     def sizes(self) -> Dict[str, int]:
         return {split: len(tokens) for split, tokens in self.splits.items()}
@@ -118,8 +126,9 @@ def read_text(path: str) -> str:
         raise ValueError(f"Corpus file {path} is not UTF-8 text: {e}") from e
 
 
-def split_by_fraction(text: str, fractions: Sequence[float] = TFDS_FRACTIONS
-                      ) -> Tuple[str, str, str]:
+def split_by_fraction(
+    text: str, fractions: Sequence[float] = TFDS_FRACTIONS
+) -> Tuple[str, str, str]:
     """Splits a text into train/valid/test by fractions of its characters.
 
     The rule of TFDS's tiny_shakespeare builder: train = text[:int(f0·n)];
@@ -135,10 +144,15 @@ def split_by_fraction(text: str, fractions: Sequence[float] = TFDS_FRACTIONS
       (train, valid, test) texts.
     """
     fractions = tuple(fractions)
-    if (len(fractions) != 3 or any(not 0 < f < 1 for f in fractions)
-            or abs(sum(fractions) - 1.0) > 1e-9):
-        raise ValueError(f"`fractions` must be three numbers in (0, 1) "
-                         f"summing to 1, got fractions={fractions!r}.")
+    if (
+        len(fractions) != 3
+        or any(not 0 < f < 1 for f in fractions)
+        or abs(sum(fractions) - 1.0) > 1e-9
+    ):
+        raise ValueError(
+            f"`fractions` must be three numbers in (0, 1) "
+            f"summing to 1, got fractions={fractions!r}."
+        )
     train_frac, valid_frac, test_frac = fractions
     i = int(len(text) * train_frac)
     train, rest = text[:i], text[i:]
@@ -177,12 +191,17 @@ def _split_files(directory, pattern, corpus):
     if not os.path.isdir(directory):
         raise FileNotFoundError(
             f"{corpus}: the corpus folder {directory} does not exist (it "
-            f"should hold {', '.join(pattern.format(s) for s in SPLITS)}).")
+            f"should hold {', '.join(pattern.format(s) for s in SPLITS)})."
+        )
     return {s: os.path.join(directory, pattern.format(s)) for s in SPLITS}
 
 
-def read_wikitext(directory: str, level: str = "word",
-                  add_eos: bool = True, name: str = "wikitext") -> Corpus:
+def read_wikitext(
+    directory: str,
+    level: str = "word",
+    add_eos: bool = True,
+    name: str = "wikitext",
+) -> Corpus:
     """Reads WikiText-2 or WikiText-103 from its token (or raw) files.
 
     Args:
@@ -203,14 +222,16 @@ def read_wikitext(directory: str, level: str = "word",
             raise FileNotFoundError(
                 f"Corpus file {path} does not exist; char level reads the "
                 f"raw WikiText files (wikitext-*-raw-v1), which are a "
-                f"separate download from the tokenised wiki.*.tokens.")
+                f"separate download from the tokenised wiki.*.tokens."
+            )
         text = read_text(path)
         splits[split] = _check_split(tokenize(text, level, add_eos), path)
     return Corpus(name, level, splits, directory)
 
 
-def read_ptb(directory: str, level: str = "word",
-             add_eos: bool = True) -> Corpus:
+def read_ptb(
+    directory: str, level: str = "word", add_eos: bool = True
+) -> Corpus:
     """Reads the Penn Treebank (Mikolov's version) from ptb.*.txt.
 
     Args:
@@ -225,15 +246,20 @@ def read_ptb(directory: str, level: str = "word",
     """
     validation.check_choice("level", level, LEVELS)
     files = _split_files(directory, PTB_FILES, "ptb")
-    splits = {split: _check_split(tokenize(read_text(path), level, add_eos),
-                                  path)
-              for split, path in files.items()}
+    splits = {
+        split: _check_split(tokenize(read_text(path), level, add_eos), path)
+        for split, path in files.items()
+    }
     return Corpus("ptb", level, splits, directory)
 
 
-def read_text_file(path: str, level: str = "char",
-                   fractions: Sequence[float] = TFDS_FRACTIONS,
-                   add_eos: bool = True, name: str = "text") -> Corpus:
+def read_text_file(
+    path: str,
+    level: str = "char",
+    fractions: Sequence[float] = TFDS_FRACTIONS,
+    add_eos: bool = True,
+    name: str = "text",
+) -> Corpus:
     """Reads one plain text file and splits it by fraction of characters.
 
     The characters are split first (`split_by_fraction`), then each part is
@@ -255,9 +281,11 @@ def read_text_file(path: str, level: str = "char",
     for split, text in zip(SPLITS, texts):
         tokens = tokenize(text, level, add_eos)
         if not tokens:
-            raise ValueError(f"Corpus file {path}: its {split} split "
-                             f"(fractions={tuple(fractions)}) holds no "
-                             f"tokens; the file is too short.")
+            raise ValueError(
+                f"Corpus file {path}: its {split} split "
+                f"(fractions={tuple(fractions)}) holds no "
+                f"tokens; the file is too short."
+            )
         splits[split] = tokens
     return Corpus(name, level, splits, path)
 
@@ -265,18 +293,22 @@ def read_text_file(path: str, level: str = "char",
 def _tfds_tiny_shakespeare(data_dir):
     """The TFDS splits' texts when prepared in `data_dir`, else None."""
     import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+
     builder = tfds.builder("tiny_shakespeare", data_dir=data_dir)
     if not builder.is_prepared():
         return None
     texts = {}
     for split, tfds_split in _TFDS_SPLITS.items():
-        examples = list(builder.as_dataset(split=tfds_split).as_numpy_iterator())
+        examples = list(
+            builder.as_dataset(split=tfds_split).as_numpy_iterator()
+        )
         texts[split] = "".join(e["text"].decode("utf-8") for e in examples)
     return texts, builder.data_dir
 
 
-def read_tiny_shakespeare(path: str, level: str = "char",
-                          add_eos: bool = True) -> Corpus:
+def read_tiny_shakespeare(
+    path: str, level: str = "char", add_eos: bool = True
+) -> Corpus:
     """Reads tiny Shakespeare from input.txt or a prepared TFDS data_dir.
 
     Args:
@@ -306,21 +338,24 @@ def read_tiny_shakespeare(path: str, level: str = "char",
                     f"{os.path.join(path, 'tiny_shakespeare')}); nothing is "
                     f"downloaded: copy char-rnn's input.txt there, or run "
                     f"`tfds build tiny_shakespeare --data_dir={path}` on a "
-                    f"machine with internet access.")
+                    f"machine with internet access."
+                )
             texts, source = prepared
             splits = {s: tokenize(t, level, add_eos) for s, t in texts.items()}
             return Corpus("tiny_shakespeare", level, splits, source)
-    return read_text_file(path, level, TFDS_FRACTIONS, add_eos,
-                          name="tiny_shakespeare")
+    return read_text_file(
+        path, level, TFDS_FRACTIONS, add_eos, name="tiny_shakespeare"
+    )
 
 
 # name -> (reader(path, level), default level)
 CORPORA: Dict[str, Tuple[Callable[[str, str], Corpus], str]] = {
     "tiny_shakespeare": (read_tiny_shakespeare, "char"),
-    "wikitext2": (lambda p, l: read_wikitext(p, l, name="wikitext2"),
-                  "word"),
-    "wikitext103": (lambda p, l: read_wikitext(p, l, name="wikitext103"),
-                    "word"),
+    "wikitext2": (lambda p, l: read_wikitext(p, l, name="wikitext2"), "word"),
+    "wikitext103": (
+        lambda p, l: read_wikitext(p, l, name="wikitext103"),
+        "word",
+    ),
     "ptb": (read_ptb, "word"),
     "text": (read_text_file, "char"),
 }
@@ -344,8 +379,9 @@ def load_corpus(name: str, path: str, level: Optional[str] = None) -> Corpus:
     level = default_level if level is None else level
     validation.check_choice("level", level, LEVELS)
     if not path:
-        raise ValueError(f"`path` must name the {name} file or folder, got "
-                         f"path={path!r}.")
+        raise ValueError(
+            f"`path` must name the {name} file or folder, got path={path!r}."
+        )
     return reader(os.path.expanduser(path), level)
 
 
@@ -354,17 +390,26 @@ def report(argv):
     absl main of `main`, reading its flags)."""
     del argv
     import time  # pylint: disable=g-import-not-at-top
+
     from absl import flags  # pylint: disable=g-import-not-at-top
-    from mi_zoo.data.text import lm_dataset  # pylint: disable=g-import-not-at-top
+
+    from mi_zoo.data.text import (
+        lm_dataset,  # pylint: disable=g-import-not-at-top
+    )
+
     f = flags.FLAGS
     corpus = load_corpus(f.corpus, f.path, f.level)
     vocab = corpus.build_vocabulary(f.min_count, f.max_size)
     print(f"{corpus.name} ({corpus.level} level) from {corpus.source}")
     for split, tokens in corpus.splits.items():
-        print(f"  {split}: {len(tokens):,} tokens, "
-              f"unk rate {vocab.unk_rate(tokens):.4f}")
-    print(f"  vocabulary: {len(vocab):,} entries, fingerprint "
-          f"{vocab.fingerprint}")
+        print(
+            f"  {split}: {len(tokens):,} tokens, "
+            f"unk rate {vocab.unk_rate(tokens):.4f}"
+        )
+    print(
+        f"  vocabulary: {len(vocab):,} entries, fingerprint "
+        f"{vocab.fingerprint}"
+    )
     ids = vocab.encode(corpus.train)
     steps = lm_dataset.num_batches(len(ids), f.batch_size, f.sequence_length)
     dataset = lm_dataset.lm_dataset(ids, f.batch_size, f.sequence_length)
@@ -372,10 +417,12 @@ def report(argv):
     count = sum(1 for _ in dataset)
     seconds = time.perf_counter() - start
     tokens = count * f.batch_size * f.sequence_length
-    print(f"  train: {steps} batches of [{f.batch_size}, "
-          f"{f.sequence_length}] per epoch; one epoch in {seconds:.2f} s "
-          f"({count / seconds:,.0f} batches/s, {tokens / seconds:,.0f} "
-          f"tokens/s)")
+    print(
+        f"  train: {steps} batches of [{f.batch_size}, "
+        f"{f.sequence_length}] per epoch; one epoch in {seconds:.2f} s "
+        f"({count / seconds:,.0f} batches/s, {tokens / seconds:,.0f} "
+        f"tokens/s)"
+    )
 
 
 def main(argv=None):
@@ -384,11 +431,17 @@ def main(argv=None):
     `report` with absl (`argv`: as sys.argv, None for sys.argv)."""
     from absl import app  # pylint: disable=g-import-not-at-top
     from absl import flags  # pylint: disable=g-import-not-at-top
-    flags.DEFINE_enum("corpus", "tiny_shakespeare", list(CORPORA),
-                      "Corpus name.")
+
+    flags.DEFINE_enum(
+        "corpus", "tiny_shakespeare", list(CORPORA), "Corpus name."
+    )
     flags.DEFINE_string("path", None, "The corpus file or folder.")
-    flags.DEFINE_enum("level", None, list(LEVELS),
-                      "char or word; default: the corpus's usual level.")
+    flags.DEFINE_enum(
+        "level",
+        None,
+        list(LEVELS),
+        "char or word; default: the corpus's usual level.",
+    )
     flags.DEFINE_integer("min_count", 1, "Vocabulary min count.")
     flags.DEFINE_integer("max_size", None, "Vocabulary max size.")
     flags.DEFINE_integer("batch_size", 64, "Parallel streams B.")

@@ -47,7 +47,8 @@ def _stream_length(num_tokens, batch_size, sequence_length):
         raise ValueError(
             f"batch_size={batch_size} is too large for the data: "
             f"{num_tokens} tokens give fewer than 2 tokens per stream; use a "
-            f"batch_size of at most {num_tokens // 2}.")
+            f"batch_size of at most {num_tokens // 2}."
+        )
     length = num_tokens // batch_size
     if sequence_length > length - 1:
         raise ValueError(
@@ -55,12 +56,12 @@ def _stream_length(num_tokens, batch_size, sequence_length):
             f"{num_tokens} tokens in batch_size={batch_size} streams give "
             f"{length} tokens per stream, so at most {length - 1} input "
             f"positions (one is kept for the shifted targets); lower "
-            f"`sequence_length` (--sequence_length) or `batch_size`.")
+            f"`sequence_length` (--sequence_length) or `batch_size`."
+        )
     return length
 
 
-def num_batches(num_tokens, batch_size, sequence_length,
-                drop_remainder=True):
+def num_batches(num_tokens, batch_size, sequence_length, drop_remainder=True):
     """The number of batches in one epoch of `lm_dataset`.
 
     Args:
@@ -95,14 +96,17 @@ def batchify(ids, batch_size):
     """
     ids = np.asarray(ids)
     if ids.ndim != 1:
-        raise ValueError(f"`ids` must be a 1-D token stream, got shape "
-                         f"{ids.shape}.")
+        raise ValueError(
+            f"`ids` must be a 1-D token stream, got shape {ids.shape}."
+        )
     validation.check_positive_int("batch_size", batch_size)
     if len(ids) < batch_size:
-        raise ValueError(f"batch_size={batch_size} is larger than the "
-                         f"{len(ids)} tokens of the data.")
+        raise ValueError(
+            f"batch_size={batch_size} is larger than the "
+            f"{len(ids)} tokens of the data."
+        )
     length = len(ids) // batch_size
-    return ids[:batch_size * length].reshape(batch_size, length)
+    return ids[: batch_size * length].reshape(batch_size, length)
 
 
 def lm_dataset(ids, batch_size, sequence_length, drop_remainder=True):
@@ -128,11 +132,13 @@ def lm_dataset(ids, batch_size, sequence_length, drop_remainder=True):
     """
     ids = np.asarray(ids)
     if ids.ndim != 1:
-        raise ValueError(f"`ids` must be a 1-D token stream, got shape "
-                         f"{ids.shape}.")
+        raise ValueError(
+            f"`ids` must be a 1-D token stream, got shape {ids.shape}."
+        )
     if not np.issubdtype(ids.dtype, np.integer):
-        raise ValueError(f"`ids` must hold integer token ids, got dtype "
-                         f"{ids.dtype}.")
+        raise ValueError(
+            f"`ids` must hold integer token ids, got dtype {ids.dtype}."
+        )
     steps = num_batches(len(ids), batch_size, sequence_length, drop_remainder)
     length = len(ids) // batch_size
     streams = tf.constant(batchify(ids.astype(np.int32), batch_size))
@@ -148,5 +154,6 @@ def lm_dataset(ids, batch_size, sequence_length, drop_remainder=True):
         return inputs, targets
 
     dataset = tf.data.Dataset.range(steps).map(
-        window, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        window, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+    )
     return dataset.prefetch(tf.data.AUTOTUNE)

@@ -23,14 +23,14 @@ over val.
 
 from mi_zoo.data.vqa_v2.reader import ANNOTATIONS_FILE
 from mi_zoo.data.vqa_v2.reader import ANSWER_TYPES
+from mi_zoo.data.vqa_v2.reader import QUESTIONS_FILE
+from mi_zoo.data.vqa_v2.reader import TSV_FIELDS
 from mi_zoo.data.vqa_v2.reader import Dict
 from mi_zoo.data.vqa_v2.reader import FeatureStore
 from mi_zoo.data.vqa_v2.reader import Iterator
 from mi_zoo.data.vqa_v2.reader import List
 from mi_zoo.data.vqa_v2.reader import Optional
-from mi_zoo.data.vqa_v2.reader import QUESTIONS_FILE
 from mi_zoo.data.vqa_v2.reader import Sequence
-from mi_zoo.data.vqa_v2.reader import TSV_FIELDS
 from mi_zoo.data.vqa_v2.reader import Tuple
 from mi_zoo.data.vqa_v2.reader import base64
 from mi_zoo.data.vqa_v2.reader import convert_tsv

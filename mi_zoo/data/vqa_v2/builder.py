@@ -53,7 +53,8 @@ and read with the features:
 """
 
 import dataclasses
-from typing import Optional, Union
+from typing import Optional
+from typing import Union
 
 import numpy as np
 import tensorflow as tf
@@ -94,10 +95,12 @@ class VqaV2Config(tfds.core.BuilderConfig):
     question_min_count: int = 1
 
     def __post_init__(self):
-        validation.check_positive_int("answer_min_count",
-                                       self.answer_min_count)
-        validation.check_positive_int("question_min_count",
-                                       self.question_min_count)
+        validation.check_positive_int(
+            "answer_min_count", self.answer_min_count
+        )
+        validation.check_positive_int(
+            "question_min_count", self.question_min_count
+        )
 
 
 class VqaV2(tfds_manual.ManualDirBuilder):
@@ -107,9 +110,11 @@ class VqaV2(tfds_manual.ManualDirBuilder):
     RELEASE_NOTES = {
         "1.0.0": "Initial release.",
         "1.1.0": "official_answers: answer counts matched as the official "
-                 "VQA evaluator matches strings (for evaluation)."}
-    BUILDER_CONFIGS = [VqaV2Config(
-        name="default", description="3,129 answers (min count 9).")]
+        "VQA evaluator matches strings (for evaluation).",
+    }
+    BUILDER_CONFIGS = [
+        VqaV2Config(name="default", description="3,129 answers (min count 9).")
+    ]
     DEFAULT_CONFIG_NAME = "default"
     MANUAL_DOWNLOAD_INSTRUCTIONS = """\
 Put the official VQA v2 files (https://visualqa.org/download.html), unzipped,
@@ -122,28 +127,37 @@ Region features are not needed to build (records reference image ids)."""
 
     def _info(self) -> tfds.core.DatasetInfo:
         return self.dataset_info_from_configs(
-            description=("VQA v2 questions with the official answers "
-                         "normalised and soft-scored; region features stay "
-                         "outside, referenced by image_id."),
-            features=tfds.features.FeaturesDict({
-                "question_id": np.int64,
-                "image_id": np.int64,
-                "question": tfds.features.Text(),
-                "question_tokens": tfds_manual.word_tokens_feature(),
-                "question_type": tfds.features.Text(),
-                "answer_type": tfds.features.ClassLabel(
-                    names=vqa_v2.ANSWER_TYPES),
-                "multiple_choice_answer": tfds.features.Text(),
-                "answers": tfds.features.Sequence({
-                    "label": tfds.features.ClassLabel(),
-                    "count": np.int32,
-                    "soft_score": np.float32,
-                }),
-                "official_answers": tfds.features.Sequence({
-                    "label": tfds.features.ClassLabel(),
-                    "count": np.int32,
-                }),
-            }),
+            description=(
+                "VQA v2 questions with the official answers "
+                "normalised and soft-scored; region features stay "
+                "outside, referenced by image_id."
+            ),
+            features=tfds.features.FeaturesDict(
+                {
+                    "question_id": np.int64,
+                    "image_id": np.int64,
+                    "question": tfds.features.Text(),
+                    "question_tokens": tfds_manual.word_tokens_feature(),
+                    "question_type": tfds.features.Text(),
+                    "answer_type": tfds.features.ClassLabel(
+                        names=vqa_v2.ANSWER_TYPES
+                    ),
+                    "multiple_choice_answer": tfds.features.Text(),
+                    "answers": tfds.features.Sequence(
+                        {
+                            "label": tfds.features.ClassLabel(),
+                            "count": np.int32,
+                            "soft_score": np.float32,
+                        }
+                    ),
+                    "official_answers": tfds.features.Sequence(
+                        {
+                            "label": tfds.features.ClassLabel(),
+                            "count": np.int32,
+                        }
+                    ),
+                }
+            ),
             supervised_keys=None,
             homepage="https://visualqa.org/",
             citation=_CITATION,
@@ -151,70 +165,94 @@ Region features are not needed to build (records reference image ids)."""
 
     def _split_generators(self, dl_manager):
         manual_dir = self._manual_dir(dl_manager)
-        files = {split: vqa_v2.split_files(manual_dir, name)
-                 for split, name in SPLITS.items()}
+        files = {
+            split: vqa_v2.split_files(manual_dir, name)
+            for split, name in SPLITS.items()
+        }
         c = self.builder_config
         qvocab = vocabulary.Vocabulary.from_texts(
-            (q["question"] for q in vqa_v2.load_questions(
-                files["train"]["questions"])),
-            min_count=c.question_min_count)
+            (
+                q["question"]
+                for q in vqa_v2.load_questions(files["train"]["questions"])
+            ),
+            min_count=c.question_min_count,
+        )
         avocab = vqa_answers.AnswerVocab.build(
             vqa_v2.load_annotations(files["train"]["annotations"]).values(),
-            min_count=c.answer_min_count)
+            min_count=c.answer_min_count,
+        )
         tfds_manual.set_word_vocabulary(
-            self.info.features["question_tokens"], qvocab)
+            self.info.features["question_tokens"], qvocab
+        )
         for key in ("answers", "official_answers"):
             self.info.features[key]["label"].names = avocab.answers
-        return {split: self._generate_examples(f, qvocab, avocab)
-                for split, f in files.items()}
+        return {
+            split: self._generate_examples(f, qvocab, avocab)
+            for split, f in files.items()
+        }
 
     def _generate_examples(self, files, qvocab, avocab):
-        for q, ann in vqa_v2.iter_examples(files["questions"],
-                                           files["annotations"]):
+        for q, ann in vqa_v2.iter_examples(
+            files["questions"], files["annotations"]
+        ):
             kind = ann.get("answer_type")
             if kind not in vqa_v2.ANSWER_TYPES:
                 raise ValueError(
                     f"VQA v2 annotations file {files['annotations']!r}: "
                     f"question {q['question_id']} has answer_type="
-                    f"{kind!r}, expected one of {vqa_v2.ANSWER_TYPES}.")
+                    f"{kind!r}, expected one of {vqa_v2.ANSWER_TYPES}."
+                )
             ids, counts = avocab.targets(ann["answers"], "counts")
             official_ids, official_counts = avocab.targets(
-                ann["answers"], "counts", strict=True)
-            yield int(q["question_id"]), {
-                "question_id": int(q["question_id"]),
-                "image_id": int(q["image_id"]),
-                "question": q["question"],
-                "question_tokens": qvocab.encode(q["question"]).tolist(),
-                "question_type": str(ann.get("question_type", "")),
-                "answer_type": vqa_v2.ANSWER_TYPES.index(kind),
-                "multiple_choice_answer": str(ann["multiple_choice_answer"]),
-                "answers": {
-                    "label": ids,
-                    "count": np.asarray(counts, np.int32),
-                    "soft_score": vqa_answers.soft_score(counts),
+                ann["answers"], "counts", strict=True
+            )
+            yield (
+                int(q["question_id"]),
+                {
+                    "question_id": int(q["question_id"]),
+                    "image_id": int(q["image_id"]),
+                    "question": q["question"],
+                    "question_tokens": qvocab.encode(q["question"]).tolist(),
+                    "question_type": str(ann.get("question_type", "")),
+                    "answer_type": vqa_v2.ANSWER_TYPES.index(kind),
+                    "multiple_choice_answer": str(
+                        ann["multiple_choice_answer"]
+                    ),
+                    "answers": {
+                        "label": ids,
+                        "count": np.asarray(counts, np.int32),
+                        "soft_score": vqa_answers.soft_score(counts),
+                    },
+                    "official_answers": {
+                        "label": official_ids,
+                        "count": np.asarray(official_counts, np.int32),
+                    },
                 },
-                "official_answers": {
-                    "label": official_ids,
-                    "count": np.asarray(official_counts, np.int32),
-                },
-            }
+            )
 
 
 def answer_vocab(builder: VqaV2) -> vqa_answers.AnswerVocab:
     """The answer vocabulary stored in a prepared build."""
     return vqa_answers.AnswerVocab(
-        builder.info.features["answers"]["label"].names)
+        builder.info.features["answers"]["label"].names
+    )
 
 
-def vqa_v2_tfds_dataset(split: str, features_path: str, batch_size: int, *,
-                        data_dir: Optional[str] = None,
-                        config: Union[str, VqaV2Config] = "default",
-                        max_question_length: int = 14,
-                        target: str = "counts",
-                        strict: bool = False,
-                        max_boxes: Optional[int] = None,
-                        shuffle: bool = False, seed: int = 0,
-                        drop_remainder: bool = False) -> tf.data.Dataset:
+def vqa_v2_tfds_dataset(
+    split: str,
+    features_path: str,
+    batch_size: int,
+    *,
+    data_dir: Optional[str] = None,
+    config: Union[str, VqaV2Config] = "default",
+    max_question_length: int = 14,
+    target: str = "counts",
+    strict: bool = False,
+    max_boxes: Optional[int] = None,
+    shuffle: bool = False,
+    seed: int = 0,
+    drop_remainder: bool = False,
+) -> tf.data.Dataset:
     """Batches of a prepared `VqaV2` build, region features read lazily.
 
     Args:
@@ -248,8 +286,7 @@ def vqa_v2_tfds_dataset(split: str, features_path: str, batch_size: int, *,
     validation.check_choice("split", split, tuple(SPLITS))
     validation.check_choice("target", target, TARGETS)
     validation.check_positive_int("batch_size", batch_size)
-    validation.check_positive_int("max_question_length",
-                                   max_question_length)
+    validation.check_positive_int("max_question_length", max_question_length)
     builder = VqaV2(config=config, data_dir=data_dir)
     builder.check_prepared("VQA v2", data_dir)
     store = vqa_v2.FeatureStore(features_path, max_boxes)
@@ -257,24 +294,31 @@ def vqa_v2_tfds_dataset(split: str, features_path: str, batch_size: int, *,
     answers_key = "official_answers" if strict else "answers"
 
     def load(record):
-        tokens = tf.cast(record["question_tokens"][:max_question_length],
-                         tf.int32)
+        tokens = tf.cast(
+            record["question_tokens"][:max_question_length], tf.int32
+        )
         tokens = tf.pad(tokens, [[0, max_question_length - tf.size(tokens)]])
         tokens.set_shape([max_question_length])
-        inputs = {"question": tokens,
-                  **store.tf_read(record["image_id"], by="image_id"),
-                  "question_id": record["question_id"]}
+        inputs = {
+            "question": tokens,
+            **store.tf_read(record["image_id"], by="image_id"),
+            "question_id": record["question_id"],
+        }
         answers = record[answers_key]
         scores = tf.cast(answers["count"], tf.float32)
         if target == "soft":
             scores = vqa_scores.soft_score(scores, tf.minimum)
-        return inputs, vqa_v2.dense_targets(answers["label"], scores,
-                                            num_answers)
+        return inputs, vqa_v2.dense_targets(
+            answers["label"], scores, num_answers
+        )
 
     ds = builder.as_dataset(split=split, shuffle_files=False)
     if shuffle:
-        ds = ds.shuffle(builder.info.splits[split].num_examples, seed=seed,
-                        reshuffle_each_iteration=True)
+        ds = ds.shuffle(
+            builder.info.splits[split].num_examples,
+            seed=seed,
+            reshuffle_each_iteration=True,
+        )
     ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     return ds.prefetch(tf.data.AUTOTUNE)

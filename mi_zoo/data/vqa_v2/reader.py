@@ -64,7 +64,12 @@ import os
 import pickle
 import sys
 import threading
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict
+from typing import Iterator
+from typing import List
+from typing import Optional
+from typing import Sequence
+from typing import Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -75,8 +80,14 @@ from mi_zoo.data import throughput
 from mi_zoo.data import vocabulary
 from mi_zoo.data import vqa_answers
 
-TSV_FIELDS = ("image_id", "image_w", "image_h", "num_boxes", "boxes",
-              "features")
+TSV_FIELDS = (
+    "image_id",
+    "image_w",
+    "image_h",
+    "num_boxes",
+    "boxes",
+    "features",
+)
 QUESTIONS_FILE = "v2_OpenEnded_mscoco_{split}_questions.json"
 ANNOTATIONS_FILE = "v2_mscoco_{split}_annotations.json"
 ANSWER_TYPES = ("yes/no", "number", "other")
@@ -91,9 +102,12 @@ def load_questions(path: str) -> List[dict]:
     Returns:
       The list of {"image_id", "question", "question_id"} dicts.
     """
-    return text_vocab.read_json_records(path, "VQA questions", "questions",
-                                        ("image_id", "question",
-                                         "question_id"))
+    return text_vocab.read_json_records(
+        path,
+        "VQA questions",
+        "questions",
+        ("image_id", "question", "question_id"),
+    )
 
 
 def load_annotations(path: str) -> Dict[int, dict]:
@@ -106,13 +120,17 @@ def load_annotations(path: str) -> Dict[int, dict]:
       {question_id: annotation dict}.
     """
     annotations = text_vocab.read_json_records(
-        path, "VQA annotations", "annotations",
-        ("question_id", "answers", "multiple_choice_answer"))
+        path,
+        "VQA annotations",
+        "annotations",
+        ("question_id", "answers", "multiple_choice_answer"),
+    )
     return {int(a["question_id"]): a for a in annotations}
 
 
-def iter_examples(questions_json: str, annotations_json: Optional[str]
-                  ) -> Iterator[Tuple[dict, Optional[dict]]]:
+def iter_examples(
+    questions_json: str, annotations_json: Optional[str]
+) -> Iterator[Tuple[dict, Optional[dict]]]:
     """Joins the official questions with their annotations, checking both.
 
     Args:
@@ -128,8 +146,11 @@ def iter_examples(questions_json: str, annotations_json: Optional[str]
         two files disagree on its image.
     """
     questions = load_questions(questions_json)
-    annotations = (load_annotations(annotations_json)
-                   if annotations_json is not None else None)
+    annotations = (
+        load_annotations(annotations_json)
+        if annotations_json is not None
+        else None
+    )
     for q in questions:
         if annotations is None:
             yield q, None
@@ -137,14 +158,17 @@ def iter_examples(questions_json: str, annotations_json: Optional[str]
         image_id, qid = int(q["image_id"]), int(q["question_id"])
         ann = annotations.get(qid)
         if ann is None:
-            raise ValueError(f"annotations file {annotations_json!r} has "
-                             f"no entry for question {qid} of "
-                             f"{questions_json!r}.")
+            raise ValueError(
+                f"annotations file {annotations_json!r} has "
+                f"no entry for question {qid} of "
+                f"{questions_json!r}."
+            )
         if int(ann.get("image_id", image_id)) != image_id:
             raise ValueError(
                 f"annotations file {annotations_json!r}: question {qid} "
                 f"has image {ann['image_id']}, {questions_json!r} says "
-                f"{image_id}.")
+                f"{image_id}."
+            )
         yield q, ann
 
 
@@ -152,12 +176,16 @@ def _decode_array(text: str, width: int, path: str, image_id, field: str):
     try:
         flat = np.frombuffer(base64.b64decode(text), dtype=np.float32)
     except (ValueError, TypeError) as e:
-        raise ValueError(f"features TSV {path!r}: image {image_id}: field "
-                         f"{field!r} is not base64 ({e}).") from None
+        raise ValueError(
+            f"features TSV {path!r}: image {image_id}: field "
+            f"{field!r} is not base64 ({e})."
+        ) from None
     if flat.size % width:
-        raise ValueError(f"features TSV {path!r}: image {image_id}: field "
-                         f"{field!r} has {flat.size} floats, not a multiple "
-                         f"of {width}.")
+        raise ValueError(
+            f"features TSV {path!r}: image {image_id}: field "
+            f"{field!r} has {flat.size} floats, not a multiple "
+            f"of {width}."
+        )
     return flat.reshape(-1, width)
 
 
@@ -167,8 +195,10 @@ def _tsv_rows(path: str):
         reader = csv.DictReader(f, delimiter="\t", fieldnames=TSV_FIELDS)
         for line, row in enumerate(reader, 1):
             if None in row or any(row[k] is None for k in TSV_FIELDS):
-                raise ValueError(f"features TSV {path!r}: line {line} does not "
-                                 f"have the 6 fields {TSV_FIELDS}.")
+                raise ValueError(
+                    f"features TSV {path!r}: line {line} does not "
+                    f"have the 6 fields {TSV_FIELDS}."
+                )
             yield row
 
 
@@ -194,14 +224,16 @@ def convert_tsv(tsv_path: str, out_dir: str, num_boxes: int = 36) -> str:
     n, dim = 0, None
     for row in _tsv_rows(tsv_path):
         if dim is None:
-            feats = _decode_array(row["features"], 1, tsv_path,
-                                  row["image_id"], "features")
+            feats = _decode_array(
+                row["features"], 1, tsv_path, row["image_id"], "features"
+            )
             dim = feats.size // max(int(row["num_boxes"]), 1)
         n += 1
     os.makedirs(out_dir, exist_ok=True)
     tmp = os.path.join(out_dir, "{}.tmp.npy")
-    features = np.lib.format.open_memmap(tmp.format("features"), "w+",
-                                         np.float32, (n, num_boxes, dim))
+    features = np.lib.format.open_memmap(
+        tmp.format("features"), "w+", np.float32, (n, num_boxes, dim)
+    )
     boxes = np.zeros((n, num_boxes, 4), np.float32)
     counts = np.zeros((n,), np.int32)
     ids = np.zeros((n,), np.int64)
@@ -210,15 +242,18 @@ def convert_tsv(tsv_path: str, out_dir: str, num_boxes: int = 36) -> str:
         k = int(row["num_boxes"])
         w, h = float(row["image_w"]), float(row["image_h"])
         if k > num_boxes:
-            raise ValueError(f"features TSV {tsv_path!r}: image {image_id} has "
-                             f"{k} boxes, more than num_boxes={num_boxes}.")
+            raise ValueError(
+                f"features TSV {tsv_path!r}: image {image_id} has "
+                f"{k} boxes, more than num_boxes={num_boxes}."
+            )
         b = _decode_array(row["boxes"], 4, tsv_path, image_id, "boxes")
-        f = _decode_array(row["features"], dim, tsv_path, image_id,
-                          "features")
+        f = _decode_array(row["features"], dim, tsv_path, image_id, "features")
         if len(b) != k or len(f) != k:
-            raise ValueError(f"features TSV {tsv_path!r}: image {image_id} "
-                             f"says num_boxes={k} but has {len(b)} boxes and "
-                             f"{len(f)} feature rows.")
+            raise ValueError(
+                f"features TSV {tsv_path!r}: image {image_id} "
+                f"says num_boxes={k} but has {len(b)} boxes and "
+                f"{len(f)} feature rows."
+            )
         features[i, :k] = f
         boxes[i, :k] = b / np.array([w, h, w, h], np.float32)
         counts[i], ids[i] = k, image_id
@@ -255,8 +290,7 @@ class FeatureStore:
     """
 
     def __init__(self, path: str, max_boxes: Optional[int] = None):
-        validation.check_positive_int("max_boxes", max_boxes,
-                                       allow_none=True)
+        validation.check_positive_int("max_boxes", max_boxes, allow_none=True)
         self.path = path
         self._lock = threading.Lock()
         self._h5 = None
@@ -267,60 +301,75 @@ class FeatureStore:
         elif path.endswith((".hdf5", ".h5")):
             self._open_hdf5(path, max_boxes)
         elif path.endswith(".tsv"):
-            raise ValueError(f"features file {path!r} is a TSV; convert it "
-                             f"once with vqa_v2.convert_tsv (or pass "
-                             f"tsv_cache_dir to vqa_v2_dataset).")
+            raise ValueError(
+                f"features file {path!r} is a TSV; convert it "
+                f"once with vqa_v2.convert_tsv (or pass "
+                f"tsv_cache_dir to vqa_v2_dataset)."
+            )
         else:
-            raise ValueError(f"features path {path!r} is neither a "
-                             f"convert_tsv directory nor a .hdf5/.h5 file "
-                             f"(or it does not exist).")
+            raise ValueError(
+                f"features path {path!r} is neither a "
+                f"convert_tsv directory nor a .hdf5/.h5 file "
+                f"(or it does not exist)."
+            )
         if max_boxes is not None and self.kind != "hdf5_pos_boxes":
-            raise ValueError(f"`max_boxes` applies to adaptive-box HDF5 files "
-                             f"(with pos_boxes) only; {path!r} has a fixed "
-                             f"{self.shape[0]} boxes, got "
-                             f"max_boxes={max_boxes}.")
+            raise ValueError(
+                f"`max_boxes` applies to adaptive-box HDF5 files "
+                f"(with pos_boxes) only; {path!r} has a fixed "
+                f"{self.shape[0]} boxes, got "
+                f"max_boxes={max_boxes}."
+            )
 
     def _open_npy(self, path):
         ids_file = os.path.join(path, "image_ids.npy")
         if not os.path.isfile(ids_file):
             raise FileNotFoundError(
                 f"features directory {path!r} has no image_ids.npy; write "
-                f"it with vqa_v2.convert_tsv.")
+                f"it with vqa_v2.convert_tsv."
+            )
         self.kind = "npy"
         ids = np.load(ids_file)
-        self._features = np.load(os.path.join(path, "features.npy"),
-                                 mmap_mode="r")
+        self._features = np.load(
+            os.path.join(path, "features.npy"), mmap_mode="r"
+        )
         self._boxes = np.load(os.path.join(path, "boxes.npy"), mmap_mode="r")
-        self._counts = np.load(os.path.join(path, "num_boxes.npy"),
-                               mmap_mode="r")
+        self._counts = np.load(
+            os.path.join(path, "num_boxes.npy"), mmap_mode="r"
+        )
         self.row_of = {int(i): r for r, i in enumerate(ids)}
         self.shape = tuple(self._features.shape[1:])
 
     def _open_hdf5(self, path, max_boxes):
         import h5py  # pylint: disable=g-import-not-at-top
+
         if not os.path.isfile(path):
             raise FileNotFoundError(f"features file {path!r} does not exist.")
         pkl = os.path.splitext(path)[0] + "_imgid2idx.pkl"
         if not os.path.isfile(pkl):
             raise FileNotFoundError(
                 f"features file {path!r} needs its image-id index {pkl!r} "
-                f"(BAN layout), which does not exist.")
+                f"(BAN layout), which does not exist."
+            )
         with open(pkl, "rb") as f:
             try:
                 index = pickle.load(f)
             except Exception as e:  # pylint: disable=broad-except
-                raise ValueError(f"image-id index {pkl!r} is not a "
-                                 f"readable pickle: {e!r}") from None
+                raise ValueError(
+                    f"image-id index {pkl!r} is not a readable pickle: {e!r}"
+                ) from None
         if not isinstance(index, dict) or not index:
-            raise ValueError(f"image-id index {pkl!r} must be a non-empty "
-                             f"dict image id -> row.")
+            raise ValueError(
+                f"image-id index {pkl!r} must be a non-empty "
+                f"dict image id -> row."
+            )
         self.row_of = {int(k): int(v) for k, v in index.items()}
         try:
             with h5py.File(path, "r") as h5:
                 for key in ("image_features", "spatial_features"):
                     if key not in h5:
-                        raise ValueError(f"features file {path!r} has no "
-                                         f"dataset {key!r}.")
+                        raise ValueError(
+                            f"features file {path!r} has no dataset {key!r}."
+                        )
                 if "pos_boxes" in h5:
                     rows = self._check_pos_boxes(h5, path, max_boxes)
                 else:
@@ -328,12 +377,15 @@ class FeatureStore:
                     self.shape = tuple(h5["image_features"].shape[1:])
                     rows = h5["image_features"].shape[0]
         except OSError as e:
-            raise ValueError(f"features file {path!r} is not a readable "
-                             f"HDF5 file: {e}") from None
+            raise ValueError(
+                f"features file {path!r} is not a readable HDF5 file: {e}"
+            ) from None
         bad = [k for k, r in self.row_of.items() if not 0 <= r < rows]
         if bad:
-            raise ValueError(f"image-id index {pkl!r} points image "
-                             f"{bad[0]} past the {rows} rows of {path!r}.")
+            raise ValueError(
+                f"image-id index {pkl!r} points image "
+                f"{bad[0]} past the {rows} rows of {path!r}."
+            )
 
     def _check_pos_boxes(self, h5, path, max_boxes) -> int:
         """Reads and checks the [N, 2] index of an adaptive-box file."""
@@ -343,36 +395,47 @@ class FeatureStore:
                 f"features file {path!r} has pos_boxes, so image_features "
                 f"and spatial_features must be [total_boxes, D] and "
                 f"[total_boxes, 6], got shapes {feats.shape} and "
-                f"{spatial.shape}.")
+                f"{spatial.shape}."
+            )
         total = feats.shape[0]
         if spatial.shape[0] != total:
-            raise ValueError(f"features file {path!r}: spatial_features has "
-                             f"{spatial.shape[0]} rows, image_features "
-                             f"{total}.")
+            raise ValueError(
+                f"features file {path!r}: spatial_features has "
+                f"{spatial.shape[0]} rows, image_features "
+                f"{total}."
+            )
         pos = np.asarray(h5["pos_boxes"][()])
         if pos.ndim != 2 or pos.shape[1] != 2 or len(pos) == 0:
-            raise ValueError(f"features file {path!r}: pos_boxes must be "
-                             f"[num_images, 2] (start, end), got shape "
-                             f"{pos.shape}.")
+            raise ValueError(
+                f"features file {path!r}: pos_boxes must be "
+                f"[num_images, 2] (start, end), got shape "
+                f"{pos.shape}."
+            )
         if not np.issubdtype(pos.dtype, np.integer):
-            raise ValueError(f"features file {path!r}: pos_boxes must hold "
-                             f"integers, got dtype {pos.dtype}.")
+            raise ValueError(
+                f"features file {path!r}: pos_boxes must hold "
+                f"integers, got dtype {pos.dtype}."
+            )
         counts = pos[:, 1] - pos[:, 0]
-        bad = np.flatnonzero((pos[:, 0] < 0) | (counts < 0)
-                             | (pos[:, 1] > total))
+        bad = np.flatnonzero(
+            (pos[:, 0] < 0) | (counts < 0) | (pos[:, 1] > total)
+        )
         if bad.size:
             n = int(bad[0])
             raise ValueError(
                 f"features file {path!r}: pos_boxes[{n}] = "
                 f"{pos[n].tolist()} is out of range; each (start, end) needs "
                 f"0 <= start <= end <= {total} (the rows of "
-                f"image_features).")
+                f"image_features)."
+            )
         most = int(counts.max())
         if max_boxes is not None and most > max_boxes:
             n = int(np.argmax(counts))
-            raise ValueError(f"features file {path!r}: image index {n} has "
-                             f"{most} boxes, more than max_boxes="
-                             f"{max_boxes}.")
+            raise ValueError(
+                f"features file {path!r}: image index {n} has "
+                f"{most} boxes, more than max_boxes="
+                f"{max_boxes}."
+            )
         self.kind = "hdf5_pos_boxes"
         self._pos_boxes = pos
         self.shape = (max_boxes or most, feats.shape[1])
@@ -384,6 +447,7 @@ class FeatureStore:
     def _h5_file(self):
         if self._h5 is None:
             import h5py  # pylint: disable=g-import-not-at-top
+
             self._h5 = h5py.File(self.path, "r")
         return self._h5
 
@@ -394,16 +458,21 @@ class FeatureStore:
         """
         row = int(row)
         if self.kind == "npy":
-            return (np.asarray(self._features[row], np.float32),
-                    np.asarray(self._boxes[row], np.float32),
-                    np.int32(self._counts[row]))
+            return (
+                np.asarray(self._features[row], np.float32),
+                np.asarray(self._boxes[row], np.float32),
+                np.int32(self._counts[row]),
+            )
         if self.kind == "hdf5":
             with self._lock:
                 h5 = self._h5_file()
                 feats = h5["image_features"][row]
                 boxes = h5["spatial_features"][row][:, :4]
-            return (feats.astype(np.float32), boxes.astype(np.float32),
-                    np.int32(len(feats)))
+            return (
+                feats.astype(np.float32),
+                boxes.astype(np.float32),
+                np.int32(len(feats)),
+            )
         start, end = (int(v) for v in self._pos_boxes[row])
         with self._lock:
             h5 = self._h5_file()
@@ -411,16 +480,17 @@ class FeatureStore:
             boxes = h5["spatial_features"][start:end, :4]
         out_feats = np.zeros(self.shape, np.float32)
         out_boxes = np.zeros((self.shape[0], 4), np.float32)
-        out_feats[:end - start] = feats
-        out_boxes[:end - start] = boxes
+        out_feats[: end - start] = feats
+        out_boxes[: end - start] = boxes
         return out_feats, out_boxes, np.int32(end - start)
 
     def read_image(self, image_id):
         """`read_row` of an image id; errors name the features file."""
         row = self.row_of.get(int(image_id))
         if row is None:
-            raise ValueError(f"features {self.path!r} have no image "
-                             f"{int(image_id)}.")
+            raise ValueError(
+                f"features {self.path!r} have no image {int(image_id)}."
+            )
         return self.read_row(row)
 
     def tf_read(self, key: tf.Tensor, by: str = "row"):
@@ -437,7 +507,8 @@ class FeatureStore:
         validation.check_choice("by", by, ("row", "image_id"))
         read = self.read_row if by == "row" else self.read_image
         feats, boxes, count = tf.numpy_function(
-            read, [key], [tf.float32, tf.float32, tf.int32], stateful=False)
+            read, [key], [tf.float32, tf.float32, tf.int32], stateful=False
+        )
         feats.set_shape(self.shape)
         boxes.set_shape(self.shape[:-1] + (4,))
         count.set_shape(())
@@ -452,21 +523,23 @@ def _resolve_features(features_path: str, tsv_cache_dir: Optional[str]):
     return features_path
 
 
-def vqa_v2_dataset(questions_json: str,
-                   annotations_json: Optional[str],
-                   features_path: str,
-                   answer_vocab: vqa_answers.AnswerVocab,
-                   batch_size: int,
-                   question_vocab: Optional[vocabulary.Vocabulary] = None,
-                   *,
-                   max_question_length: int = 14,
-                   target: str = "counts",
-                   strict: bool = False,
-                   shuffle: bool = False,
-                   seed: int = 0,
-                   drop_remainder: bool = False,
-                   tsv_cache_dir: Optional[str] = None,
-                   max_boxes: Optional[int] = None) -> tf.data.Dataset:
+def vqa_v2_dataset(
+    questions_json: str,
+    annotations_json: Optional[str],
+    features_path: str,
+    answer_vocab: vqa_answers.AnswerVocab,
+    batch_size: int,
+    question_vocab: Optional[vocabulary.Vocabulary] = None,
+    *,
+    max_question_length: int = 14,
+    target: str = "counts",
+    strict: bool = False,
+    shuffle: bool = False,
+    seed: int = 0,
+    drop_remainder: bool = False,
+    tsv_cache_dir: Optional[str] = None,
+    max_boxes: Optional[int] = None,
+) -> tf.data.Dataset:
     """The VQA v2 `tf.data` pipeline.
 
     Args:
@@ -508,11 +581,13 @@ def vqa_v2_dataset(questions_json: str,
     validation.check_choice("target", target, ("soft", "official", "counts"))
     pairs = list(iter_examples(questions_json, annotations_json))
     with_targets = annotations_json is not None
-    store = FeatureStore(_resolve_features(features_path, tsv_cache_dir),
-                         max_boxes)
+    store = FeatureStore(
+        _resolve_features(features_path, tsv_cache_dir), max_boxes
+    )
     if question_vocab is None:
         question_vocab = vocabulary.Vocabulary.from_texts(
-            q["question"] for q, _ in pairs)
+            q["question"] for q, _ in pairs
+        )
     n = len(pairs)
     tokens = np.zeros((n, max_question_length), np.int32)
     rows = np.zeros((n,), np.int64)
@@ -525,21 +600,23 @@ def vqa_v2_dataset(questions_json: str,
             raise ValueError(
                 f"features {store.path!r} have no image {image_id} "
                 f"(question {qid} of {questions_json!r}); are the features "
-                f"and questions from the same split?")
+                f"and questions from the same split?"
+            )
         tokens[i] = question_vocab.encode(q["question"], max_question_length)
         rows[i] = store.row_of[image_id]
         qids[i] = qid
         if ann is not None:
-            ids, scores = answer_vocab.targets(ann["answers"], target,
-                                               strict)
-            target_ids[i, :len(ids)] = ids
-            target_scores[i, :len(ids)] = scores
+            ids, scores = answer_vocab.targets(ann["answers"], target, strict)
+            target_ids[i, : len(ids)] = ids
+            target_scores[i, : len(ids)] = scores
     num_answers = len(answer_vocab)
 
     def load(example):
-        inputs = {"question": example["question"],
-                  **store.tf_read(example["row"]),
-                  "question_id": example["question_id"]}
+        inputs = {
+            "question": example["question"],
+            **store.tf_read(example["row"]),
+            "question_id": example["question_id"],
+        }
         if not with_targets:
             return inputs
         valid = example["ids"] >= 0
@@ -548,8 +625,14 @@ def vqa_v2_dataset(questions_json: str,
         return inputs, dense_targets(ids, scores, num_answers)
 
     ds = tf.data.Dataset.from_tensor_slices(
-        {"question": tokens, "row": rows, "question_id": qids,
-         "ids": target_ids, "scores": target_scores})
+        {
+            "question": tokens,
+            "row": rows,
+            "question_id": qids,
+            "ids": target_ids,
+            "scores": target_scores,
+        }
+    )
     if shuffle:
         ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
     ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
@@ -557,11 +640,15 @@ def vqa_v2_dataset(questions_json: str,
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def dense_targets(ids: tf.Tensor, scores: tf.Tensor,
-                  num_answers: int) -> tf.Tensor:
+def dense_targets(
+    ids: tf.Tensor, scores: tf.Tensor, num_answers: int
+) -> tf.Tensor:
     """Sparse (answer ids [k], scores [k]) -> float32 [num_answers]."""
-    return tf.scatter_nd(tf.cast(ids, tf.int64)[:, None],
-                         tf.cast(scores, tf.float32), [num_answers])
+    return tf.scatter_nd(
+        tf.cast(ids, tf.int64)[:, None],
+        tf.cast(scores, tf.float32),
+        [num_answers],
+    )
 
 
 def split_files(manual_dir: str, split: str) -> Dict[str, str]:
@@ -575,21 +662,30 @@ def split_files(manual_dir: str, split: str) -> Dict[str, str]:
       {"questions": path, "annotations": path}.
     """
     if not os.path.isdir(manual_dir):
-        raise FileNotFoundError(f"VQA v2 manual directory {manual_dir!r} does "
-                                f"not exist; put the official files there.")
-    out = {"questions": os.path.join(manual_dir,
-                                     QUESTIONS_FILE.format(split=split)),
-           "annotations": os.path.join(manual_dir,
-                                       ANNOTATIONS_FILE.format(split=split))}
+        raise FileNotFoundError(
+            f"VQA v2 manual directory {manual_dir!r} does "
+            f"not exist; put the official files there."
+        )
+    out = {
+        "questions": os.path.join(
+            manual_dir, QUESTIONS_FILE.format(split=split)
+        ),
+        "annotations": os.path.join(
+            manual_dir, ANNOTATIONS_FILE.format(split=split)
+        ),
+    }
     for what, path in out.items():
         if not os.path.isfile(path):
-            raise FileNotFoundError(f"VQA v2 {what} file {path!r} is missing "
-                                    f"from the manual directory.")
+            raise FileNotFoundError(
+                f"VQA v2 {what} file {path!r} is missing "
+                f"from the manual directory."
+            )
     return out
 
 
 def main(argv: Sequence[str]) -> None:
     import argparse  # pylint: disable=g-import-not-at-top
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--convert_tsv")
     parser.add_argument("--out_dir")
@@ -604,16 +700,27 @@ def main(argv: Sequence[str]) -> None:
     train = split_files(args.manual_dir, "train2014")
     val = split_files(args.manual_dir, "val2014")
     qvocab = vocabulary.Vocabulary.from_texts(
-        q["question"] for q in load_questions(train["questions"]))
+        q["question"] for q in load_questions(train["questions"])
+    )
     avocab = vqa_answers.AnswerVocab.build(
-        load_annotations(train["annotations"]).values())
+        load_annotations(train["annotations"]).values()
+    )
     os.makedirs(args.vocab_dir, exist_ok=True)
     qvocab.save(os.path.join(args.vocab_dir, "question_vocab.json"))
     avocab.save(os.path.join(args.vocab_dir, "answer_vocab.json"))
-    ds = vqa_v2_dataset(val["questions"], val["annotations"], args.features,
-                        avocab, args.batch_size, qvocab)
-    print(throughput.report(*throughput.time_one_pass(ds, "question"),
-                            "val examples"))
+    ds = vqa_v2_dataset(
+        val["questions"],
+        val["annotations"],
+        args.features,
+        avocab,
+        args.batch_size,
+        qvocab,
+    )
+    print(
+        throughput.report(
+            *throughput.time_one_pass(ds, "question"), "val examples"
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import keras
 import numpy as np
 
 from mi_zoo import explain
+from mi_zoo import models
 from mi_zoo import viz
 from mi_zoo.data import vqa_codec
 from mi_zoo.data import vqa_sources
@@ -47,7 +48,10 @@ class VqaTask(zoo_task.ZooTask):
     """
 
     DATASETS = vqa_sources.VQA_DATASETS
-    MODELS = vqa_models.VQA_MODELS
+    # From the package, not models.vqa: its __init__ imports every module that
+    # registers a VQA model (relation_network: rn, cnn_mlp), which Bazel's
+    # per-module deps would otherwise leave out.
+    MODELS = models.VQA_MODELS
     load_data = staticmethod(vqa_sources.load_vqa_data)
 
     #: The explain binary writes its figures into the run's folder;

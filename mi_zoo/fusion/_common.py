@@ -1,8 +1,9 @@
 """Helpers shared by the fusion layers (private to `mi_zoo.fusion`).
 
-- Arguments and configs: `check_bool`, `dropout_layer` (which checks the
-  rate and the seed of a fusion's `dropout`) and `config_with`; the checks that
-  `mi_zoo.core.validation` has are used from there.
+- Arguments and configs: `check_bool`, `dropout_layer` and
+  `dropout_layers` (which check the rates and the seed of a fusion's
+  dropouts), `apply_dropout`, `config_with` and `activation_config`; the
+  checks that `mi_zoo.core.validation` has are used from there.
 - Static shapes: `joint_shapes` and `broadcast_pair` (two inputs that meet
   feature-wise, one of which may broadcast over the other's middle axes),
   `check_set_shapes` and `check_mask` (two sets [B, ρ, N], [B, φ, M] and
@@ -49,27 +50,55 @@ def check_rate(name, value):
         )
 
 
-def check_dropout_seed(seed, dropout):
-    """Raises unless `seed` is None or an int seeding an active dropout."""
-    if seed is not None:
-        validation.check_axis("seed", seed)
-        if not dropout:
-            raise ValueError(
-                "`seed` only seeds the dropout, which is off; got "
-                f"seed={seed} with dropout={dropout}."
-            )
-
-
 def dropout_layer(rate, dtype_policy, seed=None):
     """The `keras.layers.Dropout` of a fusion's `dropout=rate` and `seed`;
     None for rate 0. Raises unless `rate` is in [0, 1) (`check_rate`) and
-    `seed` None or an int seeding an active dropout (`check_dropout_seed`).
+    `seed` None or an int seeding an active dropout (`dropout_layers`).
     """
-    check_rate("dropout", rate)
-    check_dropout_seed(seed, rate)
-    if not rate:
-        return None
-    return keras.layers.Dropout(rate, seed=seed, dtype=dtype_policy)
+    return dropout_layers({"dropout": rate}, dtype_policy, seed)[0]
+
+
+def dropout_layers(rates, dtype_policy, seed=None):
+    """The `keras.layers.Dropout`s of a fusion's several dropouts.
+
+    Args:
+      rates: {argument name: rate}, in order; each rate in [0, 1).
+      dtype_policy: the layer's dtype policy.
+      seed: None, or an int seeding the dropouts: the i-th of `rates` gets
+        seed + i (so that their masks differ). Needs an active dropout.
+
+    Returns:
+      A list with one `keras.layers.Dropout` per rate, None for rate 0.
+
+    Raises:
+      ValueError: naming the first bad rate, or a seed that is not an int
+        or seeds no active dropout (all rates listed), with its value.
+    """
+    for name, rate in rates.items():
+        check_rate(name, rate)
+    if seed is not None:
+        seed = validation.check_axis("seed", seed)
+        if not any(rates.values()):
+            given = " and ".join(f"{n}={r}" for n, r in rates.items())
+            raise ValueError(
+                "`seed` only seeds the dropout, which is off; got "
+                f"seed={seed} with {given}."
+            )
+    return [
+        keras.layers.Dropout(
+            rate,
+            seed=None if seed is None else seed + i,
+            dtype=dtype_policy,
+        )
+        if rate
+        else None
+        for i, rate in enumerate(rates.values())
+    ]
+
+
+def apply_dropout(layer, t, training):
+    """`layer(t, training=training)`; t itself when `layer` is None."""
+    return t if layer is None else layer(t, training=training)
 
 
 def config_with(config, layer, names):
@@ -77,6 +106,18 @@ def config_with(config, layer, names):
     values as plain Python ints (`validation.plain_ints`); returns it."""
     config.update(
         validation.plain_ints({name: getattr(layer, name) for name in names})
+    )
+    return config
+
+
+def activation_config(config, layer, names):
+    """Adds `layer`'s activation attributes `names` to `config`, serialised
+    (`keras.activations.serialize`); returns it."""
+    config.update(
+        {
+            name: keras.activations.serialize(getattr(layer, name))
+            for name in names
+        }
     )
     return config
 

@@ -33,10 +33,27 @@ class FactorizedBilinearPooling(base.WeightedLayer):
     so order=1 is MFB and order=2 the paper's MFH. One class covers both, as
     MFB is MFH of order 1 (the authors' code shares the block too).
 
+    The options of block.bootstrap.pytorch's `MFB` and `MFH` fusions
+    (Ben-younes et al.'s fusion library; there `activ_input`,
+    `dropout_input`, `output_dim`, `activ_output`, `dropout_output`), in
+    its order:
+
+        Ũᵢᵀx + b, Ṽᵢᵀy + b ← Dropout(input_activation(·))  each projection
+        out ← output_activation([z₁; ...; z_p] W_o + b_o)   output_units
+        out ← Dropout(out)                                  dropout_output
+
+    `dropout` is block's `dropout_pre_norm` (MFB) / `dropout_pre_lin`
+    (MFH), and `power_normalize` = `l2_normalize` its `normalize`. Without
+    `output_units` there is no W_o, b_o: `output_activation` and
+    `dropout_output` act on the pooled output. block's defaults are ReLU
+    for both activations; the defaults here (all off) give the layer above.
+
     The weights of all blocks are stored side by side: `x_kernel` Ũ is
     [n, p·o·k] and `y_kernel` Ṽ is [m, p·o·k] (biases `x_bias`, `y_bias`
     [p·o·k]), column (i·o + j)·k + t holding factor t of output j of block i.
-    `count_params()` = p·k·o·(n + m + 2) (p·k·o·(n + m) without biases). The
+    With `output_units` = u, `output_kernel` W_o [p·o, u] and `output_bias`
+    b_o [u]. `count_params()` = p·k·o·(n + m + 2) (p·k·o·(n + m) without
+    biases), plus (p·o + 1)·u with `output_units` (p·o·u without). The
     biases follow the authors' code (fully-connected layers); the paper's
     formula has none (use_bias=False).
 
@@ -48,8 +65,19 @@ class FactorizedBilinearPooling(base.WeightedLayer):
         authors' code).
       power_normalize: whether to apply sign(z)·√|z| (gradient 0 at z = 0).
       l2_normalize: whether to L2-normalise each block's output.
-      use_bias: whether Ũᵀx and Ṽᵀy have biases.
-      seed: seed of the dropout (None for a random one).
+      use_bias: whether Ũᵀx, Ṽᵀy (and the output projection) have biases.
+      seed: seed of the dropouts (None for random ones): `dropout`,
+        `dropout_input` and `dropout_output` use seed, seed + 1, seed + 2.
+      input_activation: activation of the projections Ũᵀx + b and Ṽᵀy + b
+        (name or callable; None for none).
+      dropout_input: dropout rate on the projections, after
+        `input_activation`, with independent masks for x and y.
+      output_units: u, the size of a linear output projection of the
+        concatenated blocks (block's `output_dim`); None for none.
+      output_activation: activation of the output (name or callable; None
+        for none), after the output projection.
+      dropout_output: dropout rate on the output, after
+        `output_activation`.
       kernel_initializer, bias_initializer, kernel_regularizer,
       bias_regularizer, activity_regularizer, kernel_constraint,
       bias_constraint: for Ũ, Ṽ (kernels) and their biases.
@@ -61,7 +89,7 @@ class FactorizedBilinearPooling(base.WeightedLayer):
       [B, n] against image regions [B, S, m]).
 
     Output shape:
-      [B, ..., order·units].
+      [B, ..., order·units], or [B, ..., output_units].
 
     Example:
 
@@ -72,6 +100,14 @@ class FactorizedBilinearPooling(base.WeightedLayer):
     >>> keras.Model([question, regions], mfh(question, regions)).predict(
     ...     [np.ones((2, 32)), np.ones((2, 49, 64))], verbose=0).shape
     (2, 49, 200)
+
+    block.bootstrap's MFH (ReLU in and out, output projection):
+
+    >>> block_mfh = FactorizedBilinearPooling(
+    ...     100, factor=5, order=2, input_activation="relu", dropout_input=0.1,
+    ...     output_units=10, output_activation="relu")
+    >>> tuple(block_mfh(np.ones((2, 32)), np.ones((2, 64))).shape)
+    (2, 10)
     """
 
     has_activation = False
@@ -86,6 +122,11 @@ class FactorizedBilinearPooling(base.WeightedLayer):
         l2_normalize=True,
         use_bias=True,
         seed=None,
+        input_activation=None,
+        dropout_input=0.0,
+        output_units=None,
+        output_activation=None,
+        dropout_output=0.0,
         **kwargs,
     ):
         super().__init__(
@@ -95,6 +136,9 @@ class FactorizedBilinearPooling(base.WeightedLayer):
         validation.check_positive_int("units", units)
         validation.check_positive_int("factor", factor)
         validation.check_positive_int("order", order)
+        validation.check_positive_int(
+            "output_units", output_units, allow_none=True
+        )
         _common.check_bool("power_normalize", power_normalize)
         _common.check_bool("l2_normalize", l2_normalize)
         self.units = units
@@ -104,8 +148,23 @@ class FactorizedBilinearPooling(base.WeightedLayer):
         self.power_normalize = power_normalize
         self.l2_normalize = l2_normalize
         self.seed = seed
-        self.dropout_layer = _common.dropout_layer(
-            dropout, self.dtype_policy, seed=seed
+        self.input_activation = keras.activations.get(input_activation)
+        self.dropout_input = dropout_input
+        self.output_units = output_units
+        self.output_activation = keras.activations.get(output_activation)
+        self.dropout_output = dropout_output
+        (
+            self.dropout_layer,
+            self._dropout_input,
+            self._dropout_output,
+        ) = _common.dropout_layers(
+            {
+                "dropout": dropout,
+                "dropout_input": dropout_input,
+                "dropout_output": dropout_output,
+            },
+            self.dtype_policy,
+            seed,
         )
 
     def _sizes(self, x_shape, y_shape):
@@ -120,6 +179,14 @@ class FactorizedBilinearPooling(base.WeightedLayer):
         self.x_bias = self.add_bias("x_bias", (width,))
         self.y_kernel = self.add_kernel("y_kernel", (m, width))
         self.y_bias = self.add_bias("y_bias", (width,))
+        self.output_kernel = self.output_bias = None
+        if self.output_units:
+            self.output_kernel = self.add_kernel(
+                "output_kernel", (self.order * self.units, self.output_units)
+            )
+            self.output_bias = self.add_bias(
+                "output_bias", (self.output_units,)
+            )
 
     def _stages_pass(self, x, y, training):
         """(outputs of each stage, [(x part, y part) of each product])."""
@@ -127,6 +194,9 @@ class FactorizedBilinearPooling(base.WeightedLayer):
         # px, py: [B(, ...), p·o·k]
         px = _common.linear(x, self.x_kernel, self.x_bias)
         py = _common.linear(y, self.y_kernel, self.y_bias)
+        px, py = self.input_activation(px), self.input_activation(py)
+        px = _common.apply_dropout(self._dropout_input, px, training)
+        py = _common.apply_dropout(self._dropout_input, py, training)
         px, py = _common.broadcast_pair(px, py)
         width = self.units * self.factor
         big = py if len(y.shape) > len(x.shape) else px
@@ -139,8 +209,7 @@ class FactorizedBilinearPooling(base.WeightedLayer):
                 b = b * expanded  # high order: times block i−1's product
             terms.append((a, b))
             e = a * b  # [B, ..., o·k]
-            if self.dropout_layer is not None:
-                e = self.dropout_layer(e, training=training)
+            e = _common.apply_dropout(self.dropout_layer, e, training)
             expanded = e
             e = ops.reshape(e, tuple(lead) + (self.units, self.factor))
             z = ops.sum(e, axis=-1)  # [B, ..., o]: sum pooling over k
@@ -161,16 +230,20 @@ class FactorizedBilinearPooling(base.WeightedLayer):
 
     def call(self, x, y, training=None):
         outputs, _ = self._stages_pass(x, y, training)
-        if self.order == 1:
-            return outputs[0]
-        return ops.concatenate(outputs, axis=-1)  # [B, ..., p·o]
+        out = outputs[0]
+        if self.order > 1:
+            out = ops.concatenate(outputs, axis=-1)  # [B, ..., p·o]
+        if self.output_units:  # [B, ..., u]
+            out = _common.linear(out, self.output_kernel, self.output_bias)
+        out = self.output_activation(out)
+        return _common.apply_dropout(self._dropout_output, out, training)
 
     def compute_output_shape(self, x_shape, y_shape):
         _, _, lead = self._sizes(x_shape, y_shape)
-        return lead + (self.order * self.units,)
+        return lead + (self.output_units or self.order * self.units,)
 
     def get_config(self):
-        return _common.config_with(
+        config = _common.config_with(
             super().get_config(),
             self,
             (
@@ -181,5 +254,11 @@ class FactorizedBilinearPooling(base.WeightedLayer):
                 "power_normalize",
                 "l2_normalize",
                 "seed",
+                "dropout_input",
+                "output_units",
+                "dropout_output",
             ),
+        )
+        return _common.activation_config(
+            config, self, ("input_activation", "output_activation")
         )

@@ -38,6 +38,20 @@ class LowRankBilinearPooling(base.WeightedLayer):
     masks for x and y. (The authors' released Torch code drops the inputs of
     the linear maps instead.)
 
+    The options of block.bootstrap.pytorch's `MLB` fusion (Ben-younes et
+    al.'s fusion library; there `activ_input`, `dropout_input`,
+    `normalize`, `dropout_pre_lin`, `activ_output`, `dropout_output`), in
+    its order, with j the joint vector σ(·) ∘ σ(·):
+
+        j ← sign(j)·√|j| / ‖sign(j)·√|j|‖₂              normalize=True
+        j ← Dropout(j)                                   dropout_pre_lin
+        f = output_activation(Pᵀj + b (+ shortcuts))
+        f ← Dropout(f)                                   dropout_output
+
+    `activation` is block's `activ_input` and `dropout` its `dropout_input`;
+    block's defaults are ReLU for both activations (here tanh and none).
+    The defaults (all off) give the layer above.
+
     Args:
       joint_size: d, the size of the joint (Hadamard) space, i.e. the rank.
       units: k, the output size of the projection P; None returns the joint
@@ -49,6 +63,16 @@ class LowRankBilinearPooling(base.WeightedLayer):
       use_shortcut: whether to add the linear shortcuts h_x(x) + h_y(y).
       dropout: dropout rate on the projected x and y, in [0, 1).
       use_bias: whether to add b_x, b_y and b.
+      normalize: whether to apply the signed square root and L2
+        normalisation to the joint vector (after the product).
+      dropout_pre_lin: dropout rate on the (normalised) joint vector before
+        P; needs `units`.
+      output_activation: activation of the output f (name or callable;
+        None for none), after P, b and the shortcuts.
+      dropout_output: dropout rate on the output, after
+        `output_activation`.
+      seed: seed of the dropouts (None for random ones): `dropout`,
+        `dropout_pre_lin` and `dropout_output` use seed, seed + 1, seed + 2.
       kernel_initializer: initializer of U, V, P, W_x, W_y.
       bias_initializer: initializer of b_x, b_y, b.
       kernel_regularizer, bias_regularizer, activity_regularizer,
@@ -74,6 +98,14 @@ class LowRankBilinearPooling(base.WeightedLayer):
     >>> model.predict([np.ones((2, 16)), np.ones((2, 36, 8))],
     ...               verbose=0).shape
     (2, 36, 4)
+
+    block.bootstrap's MLB (ReLU in and out, normalised joint vector):
+
+    >>> block_mlb = LowRankBilinearPooling(
+    ...     12, units=4, activation="relu", normalize=True,
+    ...     output_activation="relu", dropout=0.1, dropout_output=0.1)
+    >>> tuple(block_mlb(np.ones((2, 16)), np.ones((2, 8))).shape)
+    (2, 4)
     """
 
     def __init__(
@@ -85,6 +117,11 @@ class LowRankBilinearPooling(base.WeightedLayer):
         use_shortcut=False,
         dropout=0.0,
         use_bias=True,
+        normalize=False,
+        dropout_pre_lin=0.0,
+        output_activation=None,
+        dropout_output=0.0,
+        seed=None,
         **kwargs,
     ):
         super().__init__(
@@ -98,6 +135,7 @@ class LowRankBilinearPooling(base.WeightedLayer):
             "activation_position", activation_position, ("before", "after")
         )
         _common.check_bool("use_shortcut", use_shortcut)
+        _common.check_bool("normalize", normalize)
         if (
             activation_position == "after"
             and self.activation is keras.activations.linear
@@ -111,7 +149,28 @@ class LowRankBilinearPooling(base.WeightedLayer):
         self.activation_position = activation_position
         self.use_shortcut = use_shortcut
         self.dropout = dropout
-        self._dropout = _common.dropout_layer(dropout, self.dtype_policy)
+        self.normalize = normalize
+        self.dropout_pre_lin = dropout_pre_lin
+        self.output_activation = keras.activations.get(output_activation)
+        self.dropout_output = dropout_output
+        self.seed = seed
+        (self._dropout, self._dropout_pre_lin, self._dropout_output) = (
+            _common.dropout_layers(
+                {
+                    "dropout": dropout,
+                    "dropout_pre_lin": dropout_pre_lin,
+                    "dropout_output": dropout_output,
+                },
+                self.dtype_policy,
+                seed,
+            )
+        )
+        if dropout_pre_lin and units is None:
+            raise ValueError(
+                "`dropout_pre_lin` drops the joint vector before the output "
+                "projection P, which units=None leaves out; got "
+                f"units=None with dropout_pre_lin={dropout_pre_lin}."
+            )
 
     def _sizes(self, x_shape, y_shape):
         n, m, leading = _common.joint_shapes(
@@ -145,9 +204,8 @@ class LowRankBilinearPooling(base.WeightedLayer):
         hy = _common.linear(y, self.y_kernel, self.y_bias)  # [B(, ...), d]
         if self.activation_position == "before":
             hx, hy = self.activation(hx), self.activation(hy)
-        if self._dropout is not None:
-            hx = self._dropout(hx, training=training)
-            hy = self._dropout(hy, training=training)
+        hx = _common.apply_dropout(self._dropout, hx, training)
+        hy = _common.apply_dropout(self._dropout, hy, training)
         return _common.broadcast_pair(hx, hy)  # [B, 1.., d] or [B, ..., d]
 
     def hadamard_terms(self, x, y, training=None):
@@ -164,6 +222,8 @@ class LowRankBilinearPooling(base.WeightedLayer):
         joint = hx * hy  # [B, ..., d]
         if self.activation_position == "after":
             joint = self.activation(joint)
+        joint = _common.normalize(joint, self.normalize, self.normalize)
+        joint = _common.apply_dropout(self._dropout_pre_lin, joint, training)
         f = joint
         if self.units:  # f: [B, ..., k]
             f = _common.linear(joint, self.output_kernel, self.bias)
@@ -173,14 +233,15 @@ class LowRankBilinearPooling(base.WeightedLayer):
             sy = layer_ops.matmul_last(y, self.y_shortcut_kernel)
             sx, sy = _common.broadcast_pair(sx, sy)
             f = f + sx + sy  # [B, ..., k]
-        return f
+        f = self.output_activation(f)
+        return _common.apply_dropout(self._dropout_output, f, training)
 
     def compute_output_shape(self, x_shape, y_shape):
         _, _, leading, out = self._sizes(x_shape, y_shape)
         return leading + (out,)
 
     def get_config(self):
-        return _common.config_with(
+        config = _common.config_with(
             super().get_config(),
             self,
             (
@@ -189,5 +250,10 @@ class LowRankBilinearPooling(base.WeightedLayer):
                 "activation_position",
                 "use_shortcut",
                 "dropout",
+                "normalize",
+                "dropout_pre_lin",
+                "dropout_output",
+                "seed",
             ),
         )
+        return _common.activation_config(config, self, ("output_activation",))

@@ -18,6 +18,22 @@ MLB_CASES = (
         ((5,), (6, 3)),
     ),
     Case(
+        # block.bootstrap's MLB options.
+        "mlb_block_options_regions",
+        lambda: LowRankBilinearPooling(
+            4,
+            units=3,
+            activation="relu",
+            normalize=True,
+            output_activation="relu",
+            dropout=0.1,
+            dropout_pre_lin=0.1,
+            dropout_output=0.1,
+            seed=2,
+        ),
+        ((5,), (6, 3)),
+    ),
+    Case(
         "mlb_attention_masked",
         lambda: MLBAttention(4, glimpses=2),
         ((5,), (6, 3), (6,)),
@@ -102,6 +118,29 @@ POOLING_CASES = (
         "mfh_regions",
         lambda: FactorizedBilinearPooling(4, factor=2, order=2, seed=0),
         ((5,), (4, 3)),
+    ),
+    Case(
+        # block.bootstrap's MFH options.
+        "mfh_block_options_regions",
+        lambda: FactorizedBilinearPooling(
+            4,
+            factor=2,
+            order=2,
+            seed=1,
+            input_activation="relu",
+            dropout_input=0.1,
+            output_units=3,
+            output_activation="relu",
+            dropout_output=0.1,
+        ),
+        ((5,), (4, 3)),
+    ),
+    Case(
+        "mfb_block_options",
+        lambda: FactorizedBilinearPooling(
+            4, factor=3, input_activation="tanh", output_activation="tanh"
+        ),
+        ((5,), (6,)),
     ),
     Case(
         "mutan",

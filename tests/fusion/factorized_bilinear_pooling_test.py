@@ -10,6 +10,7 @@ import numpy as np
 from mi_zoo.fusion import FactorizedBilinearPooling
 from tests import backend
 from tests.backend import as_numpy
+from tests.fusion import mlb_references
 from tests.fusion import pooling_references as ref
 from tests.layers import test_util
 
@@ -349,6 +350,188 @@ class BadInputTest(parameterized.TestCase):
             r"must be known",
         ):
             FactorizedBilinearPooling(4).build((None, 3), (None, None))
+
+
+# block.bootstrap.pytorch's MFH: ReLU in and out, an output projection.
+BLOCK_OPTIONS = dict(
+    input_activation="relu",
+    dropout_input=0.1,
+    output_units=3,
+    output_activation="relu",
+    dropout_output=0.2,
+)
+
+
+class BlockOptionsTest(parameterized.TestCase):
+    """block.bootstrap's options: the projections' activation and dropout,
+    the output projection, its activation and the output dropout."""
+
+    @parameterized.product(
+        order=(1, 2),
+        shapes=SHAPES,
+        output_units=(None, 3),
+        activations=(("relu", "sigmoid"), ("tanh", None)),
+    )
+    def test_matches_float64_reference(
+        self, order, shapes, output_units, activations
+    ):
+        x, y = test_util.inputs(*shapes)
+        layer = make(
+            order=order,
+            input_activation=activations[0],
+            output_units=output_units,
+            output_activation=activations[1],
+        )
+        z, w = run(layer, x, y)
+        expected = ref.mfh(
+            x,
+            y,
+            w,
+            4,
+            3,
+            order,
+            input_activation=mlb_references.ACTIVATIONS[activations[0]],
+            output_activation=mlb_references.ACTIVATIONS[activations[1]],
+        )
+        self.assertEqual(z.shape, expected.shape)
+        self.assertEqual(z.shape[-1], output_units or order * 4)
+        # The signed square root amplifies float32 rounding near zero.
+        backend.assert_allclose(z, expected, **backend.close(float32=1e-3))
+
+    def test_block_configuration_at_inference(self):
+        # The three dropouts are the identity at inference.
+        x, y = test_util.inputs((4, 6), (4, 3, 5))
+        z, w = run(make(order=2, **BLOCK_OPTIONS), x, y, training=False)
+        relu = mlb_references.ACTIVATIONS["relu"]
+        expected = ref.mfh(x, y, w, 4, 3, 2, True, True, relu, relu)
+        backend.assert_allclose(z, expected, **backend.close(float32=1e-3))
+
+    def test_dropout_input_drops_each_projection_after_its_activation(self):
+        # factor 1, one block, no normalisation: zⱼ = σ(aⱼ)·σ(bⱼ), so each
+        # output is 0 or z/(1 - r)² (dropping before the sigmoid would give
+        # σ(0) = 1/2), kept with probability (1 - r)² = 0.25: independent
+        # masks for x and y (one shared mask would keep half).
+        rate = 0.5
+        layer = make(
+            units=8,
+            factor=1,
+            dropout=0.0,
+            power_normalize=False,
+            l2_normalize=False,
+            input_activation="sigmoid",
+            dropout_input=rate,
+        )
+        x, y = test_util.inputs((100, 6), (100, 5))
+        z, _ = run(layer, x, y, training=False)
+        dropped = as_numpy(layer(x, y, training=True))
+        zero = dropped == 0.0
+        kept = np.isclose(dropped, z / (1 - rate) ** 2, rtol=1e-10, atol=0)
+        self.assertTrue((zero | kept).all())
+        self.assertBetween(kept.mean(), 0.18, 0.32)
+
+    def test_dropout_output_drops_after_the_output_activation(self):
+        rate = 0.5
+        layer = make(
+            order=2,
+            dropout=0.0,
+            output_units=6,
+            output_activation="sigmoid",
+            dropout_output=rate,
+        )
+        x, y = test_util.inputs((50, 6), (50, 5))
+        z, _ = run(layer, x, y, training=False)
+        dropped = as_numpy(layer(x, y, training=True))
+        zero = dropped == 0.0
+        kept = np.isclose(dropped, z / (1 - rate), rtol=1e-10, atol=0)
+        self.assertTrue((zero | kept).all())
+        self.assertBetween(kept.mean(), 0.4, 0.6)
+
+    def test_seed_makes_the_dropouts_repeatable(self):
+        x, y = test_util.inputs((8, 6), (8, 3, 5))
+        outputs = []
+        for seed in (7, 7, 8):
+            layer = make(order=2, seed=seed, **BLOCK_OPTIONS)
+            run(layer, x, y)
+            outputs.append(as_numpy(layer(x, y, training=True)))
+        backend.assert_array_equal(outputs[0], outputs[1])
+        self.assertFalse(np.array_equal(outputs[0], outputs[2]))
+
+    @parameterized.parameters(
+        # p·k·o·(n + m + 2) + (p·o + 1)·u, without the biases' terms when
+        # use_bias=False.
+        (1, True, 1 * 3 * 4 * (6 + 5 + 2) + (1 * 4 + 1) * 7),
+        (2, True, 2 * 3 * 4 * (6 + 5 + 2) + (2 * 4 + 1) * 7),
+        (2, False, 2 * 3 * 4 * (6 + 5) + 2 * 4 * 7),
+    )
+    def test_parameter_count_with_output_units(self, order, use_bias, count):
+        layer = make(order=order, use_bias=use_bias, output_units=7)
+        layer(*test_util.inputs((2, 6), (2, 3, 5)))
+        self.assertEqual(layer.count_params(), count)
+        self.assertEqual(
+            sorted(v.name for v in layer.trainable_weights),
+            sorted(
+                ["x_kernel", "y_kernel", "output_kernel"]
+                + use_bias * ["x_bias", "y_bias", "output_bias"]
+            ),
+        )
+
+    @parameterized.product(shapes=SHAPES, output_units=(None, 2))
+    def test_compute_output_shape(self, shapes, output_units):
+        layer = make(order=2, output_units=output_units)
+        x, y = test_util.inputs(*shapes)
+        self.assertEqual(
+            layer.compute_output_shape(x.shape, y.shape), layer(x, y).shape
+        )
+
+    def test_config_round_trip(self):
+        layer = make(order=2, seed=5, **BLOCK_OPTIONS)
+        config = layer.get_config()
+        self.assertEqual(
+            {key: config[key] for key in BLOCK_OPTIONS}, BLOCK_OPTIONS
+        )
+        clone = FactorizedBilinearPooling.from_config(config)
+        self.assertEqual(clone.get_config(), config)
+        x, y = test_util.inputs((4, 6), (4, 3, 5))
+        z, w = run(layer, x, y)
+        clone(x, y)
+        for variable in clone.weights:
+            variable.assign(w[variable.name])
+        backend.assert_array_equal(clone(x, y), z)
+
+    @parameterized.parameters(
+        (
+            dict(output_units=0),
+            r"`output_units` must be a positive integer, got "
+            r"output_units=0\.$",
+        ),
+        (dict(output_units=2.0), r"got output_units=2.0\.$"),
+        (
+            dict(dropout_input=1.0),
+            r"`dropout_input` must be a number in \[0, 1\), got "
+            r"dropout_input=1.0\.$",
+        ),
+        (
+            dict(dropout_output="0.5"),
+            r"`dropout_output` must be a number in \[0, 1\), got "
+            r"dropout_output='0.5'\.$",
+        ),
+        (
+            dict(input_activation="nope"),
+            r"Could not interpret activation function identifier: nope$",
+        ),
+        (
+            dict(output_activation="nope"),
+            r"Could not interpret activation function identifier: nope$",
+        ),
+        (
+            dict(dropout=0.0, seed=3),
+            r"`seed` only seeds the dropout, which is off; got seed=3 with "
+            r"dropout=0.0 and dropout_input=0.0 and dropout_output=0.0\.$",
+        ),
+    )
+    def test_bad_options(self, kwargs, message):
+        with self.assertRaisesRegex(ValueError, message):
+            FactorizedBilinearPooling(**kwargs)
 
 
 if __name__ == "__main__":

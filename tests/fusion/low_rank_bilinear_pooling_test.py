@@ -368,5 +368,177 @@ class BadInputTest(parameterized.TestCase):
             LowRankBilinearPooling(4).build((None, None), (None, 3))
 
 
+# block.bootstrap.pytorch's MLB: ReLU in and out, normalised joint vector.
+BLOCK_OPTIONS = dict(
+    activation="relu",
+    normalize=True,
+    output_activation="relu",
+    dropout=0.1,
+    dropout_pre_lin=0.2,
+    dropout_output=0.3,
+)
+
+
+class BlockOptionsTest(parameterized.TestCase):
+    """block.bootstrap's options: normalisation, output activation and the
+    dropouts before P and after the output activation."""
+
+    @parameterized.product(
+        shapes=SHAPES, units=(None, 3), position=("before", "after")
+    )
+    def test_normalize_matches_float64_reference(
+        self, shapes, units, position
+    ):
+        x, y = test_util.inputs(*shapes)
+        layer = make(units=units, activation_position=position, normalize=True)
+        f, w = run(layer, x, y)
+        expected = references.mlb(x, y, w, "tanh", position, normalize=True)
+        self.assertEqual(f.shape, expected.shape)
+        # The signed square root amplifies float32 rounding near zero.
+        backend.assert_allclose(f, expected, **backend.close(float32=1e-3))
+        if units is None:  # the joint vector itself: unit L2 norm
+            backend.assert_allclose(
+                np.linalg.norm(f, axis=-1),
+                1.0,
+                **backend.close(rtol=1e-12, atol=0),
+            )
+
+    @parameterized.product(
+        output_activation=("relu", "sigmoid", "tanh"), shortcut=(False, True)
+    )
+    def test_output_activation_matches_float64_reference(
+        self, output_activation, shortcut
+    ):
+        x, y = test_util.inputs((4, 6), (4, 3, 4))
+        layer = make(
+            units=3, use_shortcut=shortcut, output_activation=output_activation
+        )
+        f, w = run(layer, x, y)
+        expected = references.mlb(
+            x, y, w, shortcut=shortcut, output_activation=output_activation
+        )
+        backend.assert_allclose(f, expected, **backend.close())
+
+    def test_block_configuration_at_inference(self):
+        # The dropouts are the identity at inference.
+        x, y = test_util.inputs((4, 6), (4, 3, 4))
+        f, w = run(make(units=3, **BLOCK_OPTIONS), x, y, training=False)
+        expected = references.mlb(
+            x, y, w, "relu", normalize=True, output_activation="relu"
+        )
+        backend.assert_allclose(f, expected, **backend.close(float32=1e-3))
+
+    def test_dropout_output_drops_after_the_output_activation(self):
+        # Each output is 0 or f/(1-r), f the output at inference; dropping
+        # before the sigmoid would give σ(0) = 1/2, before P a mixture.
+        rate = 0.5
+        layer = make(units=6, output_activation="sigmoid", dropout_output=rate)
+        x, y = test_util.inputs((50, 6), (50, 4))
+        f, _ = run(layer, x, y, training=False)
+        dropped = as_numpy(layer(x, y, training=True))
+        zero = dropped == 0.0
+        kept = np.isclose(dropped, f / (1 - rate), rtol=1e-10, atol=0)
+        self.assertTrue((zero | kept).all())
+        self.assertBetween(kept.mean(), 0.4, 0.6)
+
+    def test_dropout_pre_lin_drops_the_normalised_joint_vector(self):
+        # f = (m ∘ j / (1 - r)) P + b with j the normalised joint vector: P
+        # [d, k] has full row rank (d <= k), so m ∘ j = (1 - r)(f - b) P⁺,
+        # whose entries must be 0 or j (dropping before the normalisation
+        # would rescale the kept ones, after P would not factor).
+        rate = 0.5
+        layer = make(4, units=7, normalize=True, dropout_pre_lin=rate)
+        x, y = test_util.inputs((50, 6), (50, 4))
+        _, w = run(layer, x, y)
+        joint_weights = {
+            k: v for k, v in w.items() if k not in ("output_kernel", "bias")
+        }
+        j = references.mlb(x, y, joint_weights, normalize=True)  # [50, 4]
+        f = as_numpy(layer(x, y, training=True))
+        masked = (
+            (1 - rate) * (f - w["bias"]) @ np.linalg.pinv(w["output_kernel"])
+        )
+        tol = backend.close(rtol=1e-8, atol=1e-8, float32=1e-4)["atol"]
+        zero = np.isclose(masked, 0.0, rtol=0, atol=tol)
+        kept = np.isclose(masked, j, rtol=0, atol=tol)
+        self.assertTrue((zero | kept).all())
+        self.assertBetween(kept.mean(), 0.35, 0.65)
+
+    def test_seed_makes_the_dropouts_repeatable(self):
+        x, y = test_util.inputs((8, 6), (8, 3, 4))
+        outputs = []
+        for seed in (7, 7, 8):
+            layer = make(units=3, seed=seed, **BLOCK_OPTIONS)
+            run(layer, x, y)
+            outputs.append(as_numpy(layer(x, y, training=True)))
+        backend.assert_array_equal(outputs[0], outputs[1])
+        self.assertFalse(np.array_equal(outputs[0], outputs[2]))
+
+    def test_options_add_no_weights(self):
+        plain, options = make(units=3), make(units=3, **BLOCK_OPTIONS)
+        for layer in (plain, options):
+            layer(*test_util.inputs((2, 6), (2, 4)))
+        self.assertEqual(options.count_params(), plain.count_params())
+        self.assertEqual(
+            sorted(v.name for v in options.trainable_weights),
+            sorted(v.name for v in plain.trainable_weights),
+        )
+
+    def test_config_round_trip(self):
+        layer = make(units=3, seed=5, **BLOCK_OPTIONS)
+        config = layer.get_config()
+        self.assertEqual(
+            {key: config[key] for key in BLOCK_OPTIONS},
+            dict(BLOCK_OPTIONS, activation="relu"),
+        )
+        self.assertEqual(config["seed"], 5)
+        clone = LowRankBilinearPooling.from_config(config)
+        self.assertEqual(clone.get_config(), config)
+        x, y = test_util.inputs((4, 6), (4, 3, 4))
+        f, w = run(layer, x, y)
+        clone(x, y)
+        for variable in clone.weights:
+            variable.assign(w[variable.name])
+        backend.assert_array_equal(clone(x, y), f)
+
+    @parameterized.parameters(
+        (dict(normalize=1), r"`normalize` must be a bool, got normalize=1"),
+        (
+            dict(units=3, dropout_pre_lin=1.0),
+            r"`dropout_pre_lin` must be a number in \[0, 1\), got "
+            r"dropout_pre_lin=1.0\.$",
+        ),
+        (
+            dict(dropout_output=-0.1),
+            r"`dropout_output` must be a number in \[0, 1\), got "
+            r"dropout_output=-0.1\.$",
+        ),
+        (
+            dict(dropout_pre_lin=0.2),
+            r"`dropout_pre_lin` drops the joint vector before the output "
+            r"projection P, which units=None leaves out; got units=None "
+            r"with dropout_pre_lin=0.2\.$",
+        ),
+        (
+            dict(output_activation="nope"),
+            r"Could not interpret activation function identifier: nope$",
+        ),
+        (
+            dict(seed="a", dropout=0.1),
+            r"`seed` must be an integer, got "
+            r"seed='a'\.$",
+        ),
+        (
+            dict(units=3, seed=3),
+            r"`seed` only seeds the dropout, which is off; got seed=3 with "
+            r"dropout=0.0 and dropout_pre_lin=0.0 and "
+            r"dropout_output=0.0\.$",
+        ),
+    )
+    def test_bad_options(self, kwargs, message):
+        with self.assertRaisesRegex(ValueError, message):
+            LowRankBilinearPooling(4, **kwargs)
+
+
 if __name__ == "__main__":
     absltest.main()

@@ -8,6 +8,7 @@ is zero.
 
 import numpy as np
 
+from tests.fusion import pooling_references
 from tests.fusion import references
 
 ACTIVATIONS = {
@@ -18,11 +19,23 @@ ACTIVATIONS = {
 }
 
 
-def mlb(x, y, w, activation="tanh", position="before", shortcut=False):
+def mlb(
+    x,
+    y,
+    w,
+    activation="tanh",
+    position="before",
+    shortcut=False,
+    normalize=False,
+    output_activation=None,
+):
     """f = Pᵀ(σ(Uᵀx + b_x) ∘ σ(Vᵀy + b_y)) + b ("before"),
     f = Pᵀσ((Uᵀx + b_x) ∘ (Vᵀy + b_y)) + b ("after"), plus W_xᵀx + W_yᵀy
     with shortcuts; without P (w has no "output_kernel") f is the joint
-    vector. x, y: [B, ..., n], [B, ..., m], either may be [B, features]."""
+    vector. x, y: [B, ..., n], [B, ..., m], either may be [B, features].
+    block.bootstrap's options: `normalize` replaces the joint vector j by
+    sign(j)·√|j| / ‖sign(j)·√|j|‖₂ before P, and `output_activation` (a
+    name of ACTIVATIONS) is applied to f last."""
     x, y = references.float64(x, y)
     rank = max(x.ndim, y.ndim)
     sigma = ACTIVATIONS[activation]
@@ -33,6 +46,10 @@ def mlb(x, y, w, activation="tanh", position="before", shortcut=False):
         joint = sigma(ux) * sigma(vy)
     else:
         joint = sigma(ux * vy)
+    if normalize:
+        joint = pooling_references.l2_normalize(
+            pooling_references.signed_sqrt(joint)
+        )
     f = joint
     if "output_kernel" in w:
         f = joint @ w["output_kernel"] + w.get("bias", 0.0)
@@ -42,7 +59,7 @@ def mlb(x, y, w, activation="tanh", position="before", shortcut=False):
             + references.lift(x @ w["x_shortcut_kernel"], rank)
             + references.lift(y @ w["y_shortcut_kernel"], rank)
         )
-    return f
+    return ACTIVATIONS[output_activation](f)
 
 
 def mlb_as_bilinear_forms(w):

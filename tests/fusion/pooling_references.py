@@ -58,13 +58,28 @@ def mcb(
     return activation(z @ w["kernel"] + w.get("bias", 0.0))
 
 
-def mfh(x, y, w, units, factor, order, power=True, l2=True):
+def mfh(
+    x,
+    y,
+    w,
+    units,
+    factor,
+    order,
+    power=True,
+    l2=True,
+    input_activation=references.identity,
+    output_activation=references.identity,
+):
     """MFB (order 1) / MFH: z_i = SumPool(e_i, k).
 
     e_i = (Ũ_iᵀx + b) ∘ (Ṽ_iᵀy + c) ∘ e_{i−1}, e_0 = 1 (no dropout).
 
     Each output j of block i is Σ_t (xᵀu_{ijt} + b)(yᵀv_{ijt} + c): the sum
     of k rank-one bilinear forms (the factorised W_j = U_j V_jᵀ).
+    block.bootstrap's options: `input_activation` f gives
+    e_i = f(Ũ_iᵀx + b) ∘ f(Ṽ_iᵀy + c) ∘ e_{i−1}; the output is
+    output_activation([z_1; ...; z_p] W_o + b_o) (W_o = w["output_kernel"]
+    when w has one, else no projection).
     """
     x, y = references.pair(x, y)
     n, m = x.shape[-1], y.shape[-1]
@@ -77,6 +92,7 @@ def mfh(x, y, w, units, factor, order, power=True, l2=True):
     for i in range(order):
         ux = np.einsum("...n,njt->...jt", x, u[:, i]) + bu[i]  # [.., o, k]
         vy = np.einsum("...m,mjt->...jt", y, v[:, i]) + bv[i]
+        ux, vy = input_activation(ux), input_activation(vy)
         e = ux * vy * previous  # expanded product of block i
         previous = e
         z = e.sum(-1)  # sum pooling over the k factors
@@ -85,7 +101,10 @@ def mfh(x, y, w, units, factor, order, power=True, l2=True):
         if l2:
             z = l2_normalize(z)
         outputs.append(z)
-    return np.concatenate(outputs, -1)
+    out = np.concatenate(outputs, -1)
+    if "output_kernel" in w:
+        out = out @ w["output_kernel"] + w.get("output_bias", 0.0)
+    return output_activation(out)
 
 
 def mutan(

@@ -43,10 +43,7 @@ split (before shuffling); eval images are then those of the kept captions.
 
 import dataclasses
 import os
-from typing import Any
 from typing import Dict
-from typing import Mapping
-from typing import Optional
 from typing import Sequence
 from typing import Tuple
 
@@ -90,33 +87,16 @@ class MatchingData:
     train_checkpointable: bool = True
 
 
-def load_matching_data(
-    name: str,
-    *,
-    batch_size: int,
-    eval_batch_size: int,
-    seed: int,
-    data_dir: Optional[str] = None,
-    image_kind: Optional[str] = None,
-    eval_split: Optional[str] = None,
-    train_limit: Optional[int] = None,
-    eval_limit: Optional[int] = None,
-    options: Optional[Mapping[str, Any]] = None,
-) -> MatchingData:
+def load_matching_data(name: str, **request) -> MatchingData:
     """The spec, datasets and words of a registered matching dataset.
 
     Args:
       name: one of `MATCHING_DATASETS.names()` (see the module docstring).
-      batch_size: train batch size (batches are always full).
-      eval_batch_size: eval batch size (the last batch may be smaller).
-      seed: train shuffle seed; the same seed gives the same batches.
-      data_dir: where the data is (or is built, for clevr2d); required for
-        flickr30k.
-      image_kind: None for the dataset's default, or one it supports.
-      eval_split: None for the dataset's default eval split.
-      train_limit: keep only the first N train pairs (smoke tests).
-      eval_limit: keep only the first N eval pairs (captions).
-      options: dataset-specific options; an unknown key is an error.
+      **request: the other fields of `sources.Request`, by name:
+        batch_size, eval_batch_size and seed (required), data_dir (required
+        for flickr30k; where clevr2d is built), image_kind, eval_split,
+        train_limit and eval_limit (the first N pairs, i.e. captions, of
+        the split) and options (an unknown key is an error).
 
     Returns:
       A `MatchingData`.
@@ -126,21 +106,7 @@ def load_matching_data(
         the argument (and its flag) and echoes the value.
       FileNotFoundError: when data_dir lacks files the dataset needs.
     """
-    builder = MATCHING_DATASETS.get(name)
-    return builder(
-        sources.checked_request(
-            name,
-            batch_size,
-            eval_batch_size,
-            seed,
-            data_dir,
-            image_kind,
-            eval_split,
-            train_limit,
-            eval_limit,
-            options,
-        )
-    )
+    return sources.load(MATCHING_DATASETS, name, **request)
 
 
 # CLEVR-2D captions.
@@ -222,12 +188,7 @@ def _with_dummy_target(inputs):
 
 @MATCHING_DATASETS.register("clevr2d")
 def _clevr2d(r: sources.Request) -> MatchingData:
-    kind = sources.choose_image_kind(
-        r.name, r.image_kind, clevr_2d_builder.IMAGE_KINDS
-    )
-    split = sources.choose_split(r.name, r.eval_split, ("validation", "test"))
-    opts = sources.check_options(r.name, r.options, {"config": "default"})
-    builder = vqa_sources.clevr_2d_builder_for(r.data_dir, opts["config"])
+    kind, split, builder, shape = vqa_sources.clevr_2d_source(r)
     train = clevr_2d_caption_dataset(
         "train",
         r.batch_size,
@@ -249,15 +210,9 @@ def _clevr2d(r: sources.Request) -> MatchingData:
         with_image_index=True,
         limit=r.eval_limit,
     )
-    size = builder.builder_config.image_size
-    shape = (
-        (size, size, 3)
-        if kind == "pixels"
-        else (clevr_2d_builder.MAX_REGIONS, clevr_2d_builder.REGION_FEATURES)
+    n = sources.limited_count(
+        builder.info.splits[split].num_examples, r.eval_limit
     )
-    n = builder.info.splits[split].num_examples
-    if r.eval_limit is not None:
-        n = min(n, r.eval_limit)
     spec = specs.MatchingSpec(
         vocab_size=len(clevr_2d.VOCAB),
         caption_length=clevr_2d.CAPTION_LENGTH,
@@ -306,51 +261,27 @@ def _flickr30k(r: sources.Request) -> MatchingData:
     image_of_caption = np.array(
         [k for k, (_, caps) in enumerate(pairs) for _ in caps], np.int64
     )
-    num_captions = len(image_of_caption)
-    if r.eval_limit is not None:
-        num_captions = min(num_captions, r.eval_limit)
+    num_captions = sources.limited_count(len(image_of_caption), r.eval_limit)
     num_images = int(image_of_caption[num_captions - 1]) + 1
 
-    def make(split_name, seed, drop_remainder):
-        def fn(batch_size, shuffle):
-            return flickr30k.flickr30k_dataset(
-                data_dir,
-                split_name,
-                vocab,
-                batch_size,
-                source="karpathy",
-                image_size=image_size,
-                max_caption_length=length,
-                shuffle=shuffle,
-                seed=seed,
-                drop_remainder=drop_remainder,
-            )
-
-        return fn
+    def read(split_name, batch_size, **pipeline):
+        return flickr30k.flickr30k_dataset(
+            data_dir,
+            split_name,
+            vocab,
+            batch_size,
+            source="karpathy",
+            image_size=image_size,
+            max_caption_length=length,
+            **pipeline,
+        )
 
     def drop_index(inputs):
         inputs = dict(inputs)
         inputs.pop("image_index")
         return _with_dummy_target(inputs)
 
-    train = sources.limited(
-        make("train", r.seed, True),
-        r.train_limit,
-        batch_size=r.batch_size,
-        shuffle=True,
-        seed=r.seed,
-        repeat=True,
-        drop_remainder=True,
-    )
-    evaluation = sources.limited(
-        make(split, 0, False),
-        r.eval_limit,
-        batch_size=r.eval_batch_size,
-        shuffle=False,
-        seed=0,
-        repeat=False,
-        drop_remainder=False,
-    )
+    train, evaluation = sources.limited_pipelines(r, read, "train", split)
     spec = specs.MatchingSpec(
         vocab_size=len(vocab),
         caption_length=length,

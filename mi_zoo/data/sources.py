@@ -2,11 +2,12 @@
 the limited pipelines.
 
 `vqa_sources` (VQA datasets by name) and `matching_sources` (image-text
-matching datasets by name) register one loader per dataset; each receives a
-`Request` made by `checked_request` and uses the helpers here to choose its
-image kind and eval split, merge its options, find its data_dir and keep the
-first N examples of a split for smoke tests. Every error names the argument
-and its flag and ends with the received value:
+matching datasets by name) register one loader per dataset and call it
+through `load`; each receives a `Request` made by `checked_request` and uses
+the helpers here to choose its image kind and eval split, merge its options,
+find its data_dir and keep the first N examples of a split for smoke tests
+(`limited`, `limited_pipelines`, `limited_count`). Every error names the
+argument and its flag and ends with the received value:
 
 >>> from mi_zoo.data import sources
 >>> r = sources.checked_request("clevr2d", 64, 256, 0, None, None, None,
@@ -39,56 +40,115 @@ from mi_zoo.core import validation
 class Request:
     """The arguments of a loader call (`vqa_sources.load_vqa_data`,
     `matching_sources.load_matching_data`), as the registered loaders
-    receive them, checked by `checked_request`."""
+    receive them, checked by `checked_request`.
+
+    Attributes:
+      name: the dataset's registered name.
+      batch_size: train batch size (batches are always full).
+      eval_batch_size: eval batch size (the last batch may be smaller).
+      seed: train shuffle seed; the same seed gives the same batches.
+      data_dir: where the data is (or is built); None for a dataset
+        generated in memory.
+      image_kind: None for the dataset's default, or one it supports.
+      eval_split: None for the dataset's default eval split.
+      train_limit: keep only the first N train examples (smoke tests).
+      eval_limit: keep only the first N eval examples.
+      options: dataset-specific options; an unknown key is an error.
+    """
 
     name: str
     batch_size: int
     eval_batch_size: int
     seed: int
-    data_dir: Optional[str]
-    image_kind: Optional[str]
-    eval_split: Optional[str]
-    train_limit: Optional[int]
-    eval_limit: Optional[int]
-    options: Mapping[str, Any]
+    data_dir: Optional[str] = None
+    image_kind: Optional[str] = None
+    eval_split: Optional[str] = None
+    train_limit: Optional[int] = None
+    eval_limit: Optional[int] = None
+    options: Optional[Mapping[str, Any]] = None
 
 
-def checked_request(
-    name,
-    batch_size,
-    eval_batch_size,
-    seed,
-    data_dir,
-    image_kind,
-    eval_split,
-    train_limit,
-    eval_limit,
-    options,
-) -> Request:
-    """The `Request` of a loader's arguments, after the checks that every
-    dataset shares (sizes, seed, limits, options)."""
-    validation.check_positive_int("batch_size", batch_size)
-    validation.check_positive_int("eval_batch_size", eval_batch_size)
-    check_seed(seed)
-    validation.check_positive_int("train_limit", train_limit, allow_none=True)
-    validation.check_positive_int("eval_limit", eval_limit, allow_none=True)
+def checked_request(*args, **kwargs) -> Request:
+    """The `Request` of a loader's arguments (those of `Request`, in its
+    order or by name), after the checks that every dataset shares (sizes,
+    seed, limits, options); its options are a copied dict."""
+    request = Request(*args, **kwargs)
+    validation.check_positive_int("batch_size", request.batch_size)
+    validation.check_positive_int("eval_batch_size", request.eval_batch_size)
+    check_seed(request.seed)
+    for limit in ("train_limit", "eval_limit"):
+        validation.check_positive_int(
+            limit, getattr(request, limit), allow_none=True
+        )
+    options = request.options
     if options is not None and not isinstance(options, Mapping):
         raise ValueError(
             f"`options` must be a mapping (dict) or None, got "
             f"options={options!r}."
         )
-    return Request(
-        name,
-        batch_size,
-        eval_batch_size,
-        seed,
-        data_dir,
-        image_kind,
-        eval_split,
-        train_limit,
-        eval_limit,
-        dict(options or {}),
+    return dataclasses.replace(request, options=dict(options or {}))
+
+
+def load(datasets, name: str, **request):
+    """What the loader registered as `name` in `datasets` (a
+    `core.registry.Registry` of functions of a `Request`) returns for the
+    checked request of `name` and the keyword arguments `request` (the
+    other fields of `Request`). An unknown name fails first."""
+    loader = datasets.get(name)
+    return loader(checked_request(name, **request))
+
+
+def limited_pipelines(request: Request, read, train_split, eval_split):
+    """(train, eval) of a reader, limited as `request` asks (`limited`).
+
+    Args:
+      request: the checked `Request`.
+      read: read(split, batch_size, shuffle=, seed=, drop_remainder=) ->
+        the reader's batched dataset of that split.
+      train_split, eval_split: the splits passed to `read`.
+
+    Returns:
+      train: repeated, shuffled with the request's seed, full batches of
+        batch_size; eval: one unshuffled pass in batches of
+        eval_batch_size, the last partial batch kept.
+    """
+
+    def make(split, seed, drop_remainder):
+        def fn(batch_size, shuffle):
+            return read(
+                split,
+                batch_size,
+                shuffle=shuffle,
+                seed=seed,
+                drop_remainder=drop_remainder,
+            )
+
+        return fn
+
+    train = limited(
+        make(train_split, request.seed, True),
+        request.train_limit,
+        batch_size=request.batch_size,
+        shuffle=True,
+        seed=request.seed,
+        repeat=True,
+        drop_remainder=True,
     )
+    evaluation = limited(
+        make(eval_split, 0, False),
+        request.eval_limit,
+        batch_size=request.eval_batch_size,
+        shuffle=False,
+        seed=0,
+        repeat=False,
+        drop_remainder=False,
+    )
+    return train, evaluation
+
+
+def limited_count(total: int, limit) -> int:
+    """How many of `total` examples a `limit` (None: no limit) keeps."""
+    return total if limit is None else min(total, limit)
 
 
 def check_seed(seed):

@@ -68,14 +68,13 @@ examples), which is fine for the small limits they are meant for.
 The request and its checks (`Request`, `checked_request`, `choose_split`,
 `check_options`, `limited`, ...) are the generic pieces that
 `matching_sources` shares: they live in `mi_zoo.data.sources` (issue 15)
-and are re-exported here for one release.
+and are re-exported here for one release. `clevr_2d_source` is what the
+clevr2d loaders of both registries choose from a request.
 """
 
 import dataclasses
 import math
 import os
-from typing import Any
-from typing import Mapping
 from typing import Optional
 from typing import Tuple
 
@@ -99,10 +98,13 @@ from mi_zoo.data.sort_of_clevr import builder as sort_of_clevr_builder
 from mi_zoo.data.sources import Request
 from mi_zoo.data.sources import check_options
 from mi_zoo.data.sources import check_seed  # noqa: F401
-from mi_zoo.data.sources import checked_request
+from mi_zoo.data.sources import checked_request  # noqa: F401
 from mi_zoo.data.sources import choose_image_kind
 from mi_zoo.data.sources import choose_split
-from mi_zoo.data.sources import limited
+from mi_zoo.data.sources import limited  # noqa: F401
+from mi_zoo.data.sources import limited_count
+from mi_zoo.data.sources import limited_pipelines
+from mi_zoo.data.sources import load
 from mi_zoo.data.sources import reject_data_dir
 from mi_zoo.data.sources import require_data_dir
 
@@ -163,34 +165,16 @@ class VqaData:
         )
 
 
-def load_vqa_data(
-    name: str,
-    *,
-    batch_size: int,
-    eval_batch_size: int,
-    seed: int,
-    data_dir: Optional[str] = None,
-    image_kind: Optional[str] = None,
-    eval_split: Optional[str] = None,
-    train_limit: Optional[int] = None,
-    eval_limit: Optional[int] = None,
-    options: Optional[Mapping[str, Any]] = None,
-) -> VqaData:
+def load_vqa_data(name: str, **request) -> VqaData:
     """The spec, datasets and names of a registered VQA dataset.
 
     Args:
       name: one of `VQA_DATASETS.names()` (see the module docstring).
-      batch_size: train batch size (batches are always full).
-      eval_batch_size: eval batch size (the last batch may be smaller).
-      seed: train shuffle seed; the same seed gives the same batches.
-      data_dir: where the data is (or is built, for clevr2d); must be None
-        for sort_of_clevr; required for clevr and vqa2.
-      image_kind: None for the dataset's default, or one it supports.
-      eval_split: None for the dataset's default eval split.
-      train_limit: keep only the first N train examples (smoke tests).
-      eval_limit: keep only the first N eval examples.
-      options: dataset-specific options (see the module docstring); an
-        unknown key is an error.
+      **request: the other fields of `sources.Request`, by name:
+        batch_size, eval_batch_size and seed (required), data_dir (must be
+        None for sort_of_clevr; required for clevr and vqa2; where clevr2d
+        is built), image_kind, eval_split, train_limit, eval_limit and
+        options (see the module docstring; an unknown key is an error).
 
     Returns:
       A `VqaData`.
@@ -200,25 +184,7 @@ def load_vqa_data(
         the argument (and its flag) and echoes the value.
       FileNotFoundError: when data_dir lacks files the dataset needs.
     """
-    builder = VQA_DATASETS.get(name)
-    return builder(
-        checked_request(
-            name,
-            batch_size,
-            eval_batch_size,
-            seed,
-            data_dir,
-            image_kind,
-            eval_split,
-            train_limit,
-            eval_limit,
-            options,
-        )
-    )
-
-
-def _num(total, limit):
-    return total if limit is None else min(total, limit)
+    return load(VQA_DATASETS, name, **request)
 
 
 # Sort-of-CLEVR.
@@ -350,14 +316,29 @@ def clevr_2d_builder_for(data_dir, config):
     return builder
 
 
-@VQA_DATASETS.register("clevr2d")
-def _clevr2d(r: Request) -> VqaData:
+def clevr_2d_source(r: Request):
+    """What a clevr2d request chooses, for the VQA and the matching loader:
+    (image kind, eval split, prepared `Clevr2d` builder of the config
+    option, image shape: [S, S, 3] pixels or [MAX_REGIONS,
+    REGION_FEATURES] regions)."""
     kind = choose_image_kind(
         r.name, r.image_kind, clevr_2d_builder.IMAGE_KINDS
     )
     split = choose_split(r.name, r.eval_split, ("validation", "test"))
     opts = check_options(r.name, r.options, {"config": "default"})
     builder = clevr_2d_builder_for(r.data_dir, opts["config"])
+    size = builder.builder_config.image_size
+    shape = (
+        (size, size, 3)
+        if kind == "pixels"
+        else (clevr_2d_builder.MAX_REGIONS, clevr_2d_builder.REGION_FEATURES)
+    )
+    return kind, split, builder, shape
+
+
+@VQA_DATASETS.register("clevr2d")
+def _clevr2d(r: Request) -> VqaData:
+    kind, split, builder, shape = clevr_2d_source(r)
     common = dict(image_kind=kind, builder=builder)
     train = clevr_2d_builder.clevr_2d_dataset(
         "train",
@@ -378,12 +359,6 @@ def _clevr2d(r: Request) -> VqaData:
         limit=r.eval_limit,
         **common,
     )
-    size = builder.builder_config.image_size
-    shape = (
-        (size, size, 3)
-        if kind == "pixels"
-        else (clevr_2d_builder.MAX_REGIONS, clevr_2d_builder.REGION_FEATURES)
-    )
     spec = specs.VqaSpec(
         vocab_size=len(clevr_2d.VOCAB),
         question_length=clevr_2d.QUESTION_LENGTH,
@@ -398,7 +373,7 @@ def _clevr2d(r: Request) -> VqaData:
         answers=tuple(clevr_2d.ANSWERS),
         question_types=tuple(clevr_2d.QUESTION_TYPES),
         words=tuple(clevr_2d.VOCAB),
-        num_eval_examples=_num(
+        num_eval_examples=limited_count(
             builder.info.splits[split].num_examples, r.eval_limit
         ),
         tokenizer="words_and_marks",
@@ -435,22 +410,17 @@ def _clevr(r: Request) -> VqaData:
     )
     num_eval = len(clevr.load_questions(clevr.split_paths(data_dir, split)[0]))
 
-    def make(split_name, seed, drop_remainder):
-        def fn(batch_size, shuffle):
-            return clevr.clevr_dataset(
-                data_dir,
-                split_name,
-                qvocab,
-                answers,
-                batch_size,
-                image_size=image_size,
-                max_question_length=length,
-                shuffle=shuffle,
-                seed=seed,
-                drop_remainder=drop_remainder,
-            )
-
-        return fn
+    def read(split_name, batch_size, **pipeline):
+        return clevr.clevr_dataset(
+            data_dir,
+            split_name,
+            qvocab,
+            answers,
+            batch_size,
+            image_size=image_size,
+            max_question_length=length,
+            **pipeline,
+        )
 
     def split_inputs(with_info):
         def fn(inputs, answer):
@@ -460,24 +430,7 @@ def _clevr(r: Request) -> VqaData:
 
         return fn
 
-    train = limited(
-        make("train", r.seed, True),
-        r.train_limit,
-        batch_size=r.batch_size,
-        shuffle=True,
-        seed=r.seed,
-        repeat=True,
-        drop_remainder=True,
-    )
-    evaluation = limited(
-        make(split, 0, False),
-        r.eval_limit,
-        batch_size=r.eval_batch_size,
-        shuffle=False,
-        seed=0,
-        repeat=False,
-        drop_remainder=False,
-    )
+    train, evaluation = limited_pipelines(r, read, "train", split)
     spec = specs.VqaSpec(
         vocab_size=len(qvocab),
         question_length=length,
@@ -492,7 +445,7 @@ def _clevr(r: Request) -> VqaData:
         answers=tuple(answers),
         question_types=tuple(clevr.QUESTION_TYPES),
         words=tuple(qvocab.tokens),
-        num_eval_examples=_num(num_eval, r.eval_limit),
+        num_eval_examples=limited_count(num_eval, r.eval_limit),
     )
 
 
@@ -580,27 +533,22 @@ def _vqa2(r: Request) -> VqaData:
 
     # Evaluation counts the annotators as the official evaluator matches
     # strings, so that its accuracy is the official number.
-    def make(files, split_name, seed, drop_remainder, strict):
+    def read(split_name, batch_size, **pipeline):
+        files = train_files if split_name == "train2014" else eval_files
         path, cache = features[split_name]
-
-        def fn(batch_size, shuffle):
-            return vqa_v2.vqa_v2_dataset(
-                files["questions"],
-                files["annotations"],
-                path,
-                avocab,
-                batch_size,
-                qvocab,
-                max_question_length=length,
-                target="counts",
-                strict=strict,
-                shuffle=shuffle,
-                seed=seed,
-                drop_remainder=drop_remainder,
-                tsv_cache_dir=cache,
-            )
-
-        return fn
+        return vqa_v2.vqa_v2_dataset(
+            files["questions"],
+            files["annotations"],
+            path,
+            avocab,
+            batch_size,
+            qvocab,
+            max_question_length=length,
+            target="counts",
+            strict=split_name != "train2014",
+            tsv_cache_dir=cache,
+            **pipeline,
+        )
 
     # The models take question, image and boxes; padded regions are zeros.
     def train_format(inputs, scores):
@@ -616,24 +564,7 @@ def _vqa2(r: Request) -> VqaData:
         question_type = tf.gather(types, tf.searchsorted(qids, qid))
         return inputs, scores, {"question_type": question_type}
 
-    train = limited(
-        make(train_files, "train2014", r.seed, True, False),
-        r.train_limit,
-        batch_size=r.batch_size,
-        shuffle=True,
-        seed=r.seed,
-        repeat=True,
-        drop_remainder=True,
-    )
-    evaluation = limited(
-        make(eval_files, split, 0, False, True),
-        r.eval_limit,
-        batch_size=r.eval_batch_size,
-        shuffle=False,
-        seed=0,
-        repeat=False,
-        drop_remainder=False,
-    )
+    train, evaluation = limited_pipelines(r, read, "train2014", split)
     image_shape = tuple(
         int(d) for d in train.element_spec[0]["image"].shape[1:]
     )
@@ -652,6 +583,6 @@ def _vqa2(r: Request) -> VqaData:
         answers=tuple(avocab.answers),
         question_types=VQA2_ANSWER_TYPES,
         words=tuple(qvocab.tokens),
-        num_eval_examples=_num(len(eval_questions), r.eval_limit),
+        num_eval_examples=limited_count(len(eval_questions), r.eval_limit),
         train_checkpointable=False,
     )

@@ -8,6 +8,7 @@ from absl.testing import parameterized
 import numpy as np
 import tensorflow as tf
 
+from mi_zoo.core import registry
 from mi_zoo.data import sources
 
 
@@ -172,6 +173,51 @@ class SourcesTest(parameterized.TestCase):
         batches = [b.numpy() for b in shuffled.take(3)]
         for batch in batches:  # Every epoch holds the same first 5 examples.
             np.testing.assert_array_equal(np.sort(batch), np.arange(5))
+
+    def test_limited_pipelines_follow_the_request(self):
+        calls = []
+
+        def read(split, batch_size, shuffle, seed, drop_remainder):
+            calls.append((split, batch_size, shuffle, seed, drop_remainder))
+            first = {"train": 0, "val": 100}[split]
+            return tf.data.Dataset.range(first, first + 10).batch(batch_size)
+
+        r = request(batch_size=2, eval_batch_size=4, seed=3, eval_limit=5)
+        train, evaluation = sources.limited_pipelines(r, read, "train", "val")
+        self.assertEqual(
+            calls, [("train", 2, True, 3, True), ("val", 1, False, 0, False)]
+        )
+        self.assertEqual(
+            [b.numpy().tolist() for b in evaluation],
+            [[100, 101, 102, 103], [104]],
+        )
+        limited = sources.limited_pipelines(
+            request(batch_size=2, train_limit=3), read, "train", "val"
+        )[0]
+        for batch in limited.take(6):  # Full batches of the first 3, forever.
+            self.assertEqual(batch.shape, (2,))
+            self.assertTrue(set(batch.numpy()) <= {0, 1, 2})
+
+    def test_limited_count(self):
+        self.assertEqual(sources.limited_count(7, None), 7)
+        self.assertEqual(sources.limited_count(7, 3), 3)
+        self.assertEqual(sources.limited_count(2, 3), 2)
+
+    def test_load_checks_the_name_then_the_request(self):
+        datasets = registry.Registry("toy dataset")
+        datasets.register("toy")(lambda r: r)
+        r = sources.load(
+            datasets, "toy", batch_size=4, eval_batch_size=8, seed=1
+        )
+        self.assertEqual(r, request(seed=1, options={}))
+        with self.assertRaisesRegex(
+            ValueError, r"Unknown toy dataset 'other'"
+        ):
+            sources.load(datasets, "other", batch_size=0)
+        with self.assertRaisesRegex(ValueError, r"batch_size"):
+            sources.load(
+                datasets, "toy", batch_size=0, eval_batch_size=8, seed=1
+            )
 
 
 if __name__ == "__main__":

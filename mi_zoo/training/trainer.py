@@ -71,6 +71,7 @@ RESUMABLE_SETTINGS = (
     "overwrite",
     "export",
     "keep_checkpoints",
+    "max_seconds",
     "cpu_replicas",
     "replicas",
     "verbosity",
@@ -150,6 +151,11 @@ class TrainConfig:
         holding anything else is refused) instead of refusing a finished
         run.
       export: write model.keras and saved_model/ at the end.
+      max_seconds: stop training after this many seconds of this process's
+        training loop (0: no limit) with a checkpoint and an evaluation,
+        leaving the run unfinished (no results.json, no export): started
+        again with the same settings it resumes there. A wall-clock budget
+        (`benchmarks/time_to_accuracy.py`).
     """
 
     model_dir: str = _field(
@@ -264,6 +270,13 @@ class TrainConfig:
     )
     export: bool = _field(
         True, "Write model.keras and a SavedModel at the end."
+    )
+    max_seconds: float = _field(
+        0.0,
+        "Stop after this many seconds of training in this process (0: no "
+        "limit), with a checkpoint and an evaluation; the run stays "
+        "unfinished and resumes when started again.",
+        lower_bound=0.0,
     )
 
     def __post_init__(self):
@@ -783,6 +796,7 @@ class Trainer:
             f"TensorBoard: tensorboard --logdir {config.model_dir}"
         )
         last_time, last_step = time.perf_counter(), self.current_step
+        started = last_time
         start_step = self.current_step
         train_values = {}
         while self.current_step < config.train_steps:
@@ -826,9 +840,23 @@ class Trainer:
             ):
                 self._images()
             last_time += time.perf_counter() - paused
+            if (
+                config.max_seconds
+                and time.perf_counter() - started >= config.max_seconds
+                and step < config.train_steps
+            ):
+                progress.message(
+                    f"Stopping at step {step}: --max_seconds="
+                    f"{config.max_seconds:g} reached (the run resumes when "
+                    f"started again)."
+                )
+                return self._finish(train_values, progress, stopped=True)
         return self._finish(train_values, progress)
 
-    def _finish(self, train_values, progress):
+    def _finish(self, train_values, progress, stopped=False):
+        """Checkpoint, evaluation and results; the export and results.json
+        too unless `stopped` (by `max_seconds`: the run stays
+        unfinished)."""
         config = self.config
         step = self.current_step
         if self._saved_step != step:
@@ -845,11 +873,13 @@ class Trainer:
             "eval": eval_values,
             "parameters": int(self.model.count_params()),
         }
+        if stopped:
+            results["stopped"] = True
         progress.message(
             "Final evaluation: "
             + ", ".join(f"{k}={v:.4g}" for k, v in eval_values.items())
         )
-        if self.is_chief:
+        if self.is_chief and not stopped:
             if config.export:
                 with progress.phase("Exporting model.keras and saved_model/"):
                     self.model.save(self.run_dir.file("model.keras"))
@@ -857,9 +887,9 @@ class Trainer:
                         self.model, self.run_dir.file("saved_model")
                     )
             self.run_dir.write_json(run_directory.RESULTS_FILE, results)
-        logging.info(
-            "Results in %s", self.run_dir.file(run_directory.RESULTS_FILE)
-        )
+            logging.info(
+                "Results in %s", self.run_dir.file(run_directory.RESULTS_FILE)
+            )
         return results
 
 

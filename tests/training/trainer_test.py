@@ -172,6 +172,27 @@ class TrainerTest(absltest.TestCase):
         _, results = _run(task, _config(self.dir, log_every=1))
         self.assertEqual(results["step"], 6)
 
+    def test_max_seconds_stops_unfinished_and_resumes(self):
+        task = toy_task.ToyTask()
+        # Any positive budget is spent after the first step.
+        _, stopped = _run(task, _config(self.dir, max_seconds=1e-9))
+        self.assertEqual(stopped["step"], 1)
+        self.assertTrue(stopped["stopped"])
+        self.assertIn("loss", stopped["eval"])
+        self.assertFalse(
+            os.path.exists(os.path.join(self.dir, "results.json"))
+        )
+        tags = event_files.read_tags(os.path.join(self.dir, "eval"))
+        self.assertEqual([s for s, _ in tags["eval/loss"]], [1])
+        # Started again (another budget may be given), it goes on from
+        # the checkpoint of the stop and finishes.
+        _, results = _run(task, _config(self.dir, max_seconds=0.0))
+        self.assertEqual(results["step"], 6)
+        self.assertNotIn("stopped", results)
+        self.assertTrue(os.path.exists(os.path.join(self.dir, "results.json")))
+        tags = event_files.read_tags(os.path.join(self.dir, "eval"))
+        self.assertEqual([s for s, _ in tags["eval/loss"]], [1, 6])
+
     def test_batch_size_must_divide_over_replicas(self):
         with self.assertRaisesRegex(
             trainer.ConfigError,
@@ -194,6 +215,7 @@ class TrainerTest(absltest.TestCase):
             ("export", 1, "must be True or False"),
             ("seed", 0.5, "must be an int"),
             ("model_dir", "", "`model_dir` is required"),
+            ("max_seconds", -1.0, r"must be >= 0.0, got max_seconds=-1.0"),
         ]:
             with self.subTest(field=field):
                 with self.assertRaisesRegex(

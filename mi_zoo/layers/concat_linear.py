@@ -3,7 +3,6 @@
 import keras
 
 from mi_zoo.layers import conditional_bias
-from mi_zoo.layers import ops as layer_ops
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
@@ -50,12 +49,8 @@ class ConcatLinear(conditional_bias.ConditionalBias):
         self.kernel = self.add_kernel("kernel", (n + m, self.units))
         self.bias = self.add_bias("bias", (self.units,))
 
-    def call(self, x, z):
-        # x: [B, ..., n]; z: [B, m] or [B, ..., m].
-        n = x.shape[-1]
-        zb = layer_ops.broadcast_context(x, z)  # [B, 1.., m] or [B, ..., m]
-        y = layer_ops.matmul_last(x, self.kernel[:n])  # [B, ..., k]
-        y = y + layer_ops.matmul_last(zb, self.kernel[n:])
-        if self.use_bias:
-            y = y + self.bias
-        return self.activation(y)
+    def _kernels(self, n):
+        """(W[:n] [n, k], W[n:] [m, k]): the rows of the one kernel W that
+        multiply x (n features) and z; `ConditionalBias.call` applies them
+        as W_x x + W_z z."""
+        return self.kernel[:n], self.kernel[n:]

@@ -62,11 +62,18 @@ class ConditionalBias(base.WeightedLayer):
         )
         self.bias = self.add_bias("bias", (self.units,))
 
+    def _kernels(self, n):
+        """(V [n, k], U [m, k]): the kernels of x (n features) and of z
+        (`ConcatLinear` slices them from its one kernel)."""
+        del n  # Stored apart here.
+        return self.input_kernel, self.context_kernel
+
     def call(self, x, z):
         # x: [B, ..., n]; z: [B, m] or [B, ..., m].
+        input_kernel, context_kernel = self._kernels(x.shape[-1])
         zb = layer_ops.broadcast_context(x, z)  # [B, 1.., m] or [B, ..., m]
-        y = layer_ops.matmul_last(x, self.input_kernel)  # [B, ..., k]
-        y = y + layer_ops.matmul_last(zb, self.context_kernel)
+        y = layer_ops.matmul_last(x, input_kernel)  # [B, ..., k]
+        y = y + layer_ops.matmul_last(zb, context_kernel)
         if self.use_bias:
             y = y + self.bias
         return self.activation(y)

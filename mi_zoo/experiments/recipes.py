@@ -387,12 +387,18 @@ def _block_bootstrap(
             "at least 9 times (answer_min_count=9). An epoch counts all "
             f"{VQA2_TRAIN_QUESTIONS:,} training questions. Seed 1337 "
             "(abstract.yaml) is not carried over.",
-            "Dropout: the option files' dropout_input (0.1) acts on each "
-            "fusion's inputs; the zoo's `dropout` (0.1) acts on the "
-            "attention fusion's output and before the answer layer.",
         )
+        + ((_BB_DROPOUT,) if hparams.get("dropout") else ())
         + approximations,
     )
+
+
+_BB_DROPOUT = (
+    "Dropout: the option files' dropout_input (0.1) acts on each "
+    "fusion's inputs; the zoo's `dropout` (0.1) acts on the "
+    "attention fusion's output and before the answer layer."
+)
+_BB_FUSIONS = f"{_BB} block/models/networks/fusions/fusions.py@769a638"
 
 
 def _fusion_source(option_file: str, values: str) -> str:
@@ -410,16 +416,26 @@ register(
         "mlb",
         "mlb.yaml",
         "MLB (Kim et al., ICLR 2017)",
-        dict(question_units=2400, joint_size=1200, glimpses=2, dropout=0.1),
+        dict(
+            question_units=2400,
+            joint_size=1200,
+            glimpses=2,
+            dropout=0.1,
+            fusion_activation="relu",
+            normalize=True,
+        ),
         _fusion_source(
             "mlb.yaml",
-            "mm_dim 1200, dropout_input 0.1; abstract.yaml mlp_glimpses 2",
-        ),
+            "mm_dim 1200, dropout_input 0.1, normalize True; abstract.yaml "
+            "mlp_glimpses 2",
+        )
+        + f"; {_BB_FUSIONS}: MLB activ_input 'relu' (its default)",
         (
             "The zoo's mlb attends with MLBAttention (Kim et al.), not "
-            "block.bootstrap's fusion + 512-unit MLP attention, and has no "
-            "output_dim projection (1000 in the attention, 3000 = the answers in "
-            "the classifier).",
+            "block.bootstrap's fusion + 512-unit MLP attention, and its "
+            "answer fusion has no output_dim projection and no activ_output "
+            "ReLU (1000 in the attention, 3000 = the answers in the "
+            "classifier): the zoo's answer head reads the joint vector.",
         ),
     ),
 )
@@ -436,17 +452,22 @@ register(
             factor=5,
             glimpses=2,
             attention_hidden=512,
-            dropout=0.1,
+            dropout=0.0,
+            input_activation="relu",
+            dropout_input=0.1,
+            product_dropout=0.0,
         ),
         _fusion_source(
             "mfb.yaml",
-            "mm_dim 1000, factor 5, dropout_input "
-            "0.1; abstract.yaml mlp_glimpses 2",
-        ),
+            "mm_dim 1000, factor 5, dropout_input 0.1, dropout_pre_norm 0., "
+            "normalize True; abstract.yaml mlp_glimpses 2",
+        )
+        + f"; {_BB_FUSIONS}: MFB activ_input 'relu' (its default)",
         (
-            "The zoo's fusions have no output_dim projection (1000 in the "
-            "attention, 3000 = the answers in the classifier): the answers are "
-            "read from the fusion's output by the zoo's answer head.",
+            "The zoo's mfb fusions have no output_dim projection and no "
+            "activ_output ReLU (1000 in the attention, 3000 = the answers in "
+            "the classifier): the attention's 512-unit ReLU layer and the "
+            "zoo's answer head read the fusion's output.",
         ),
     ),
 )
@@ -464,18 +485,28 @@ register(
             order=2,
             glimpses=2,
             attention_hidden=512,
-            dropout=0.1,
+            dropout=0.0,
+            input_activation="relu",
+            dropout_input=0.1,
+            product_dropout=0.0,
         ),
         _fusion_source(
             "mfh.yaml",
             "mm_dim 340 (per MFB stage), factor 5, "
-            "dropout_input 0.1; abstract.yaml mlp_glimpses 2",
-        ),
+            "dropout_input 0.1, dropout_pre_norm 0., normalize True; "
+            "abstract.yaml mlp_glimpses 2",
+        )
+        + f"; {_BB_FUSIONS}: MFH activ_input 'relu' (its default)",
         (
             "The number of MFB stages (order=2) is block.bootstrap's MFH, not "
             "an option of mfh.yaml.",
-            "The zoo's fusions have no output_dim projection (1000 in the "
-            "attention, 3000 = the answers in the classifier).",
+            "mfh.yaml names the product's dropout dropout_pre_norm, which "
+            "fusions.py's MFH does not take (its name is dropout_pre_lin); "
+            "both are 0, so product_dropout=0.",
+            "The zoo's mfh fusions have no output_dim projection and no "
+            "activ_output ReLU (1000 in the attention, 3000 = the answers in "
+            "the classifier): the attention's 512-unit ReLU layer and the "
+            "zoo's answer head read the fusion's output.",
         ),
     ),
 )

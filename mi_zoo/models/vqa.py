@@ -311,12 +311,17 @@ def build_mlb(
     dropout=0.0,
     stem_layers=4,
     stem_filters=encoders.STEM_FILTERS,
+    fusion_activation="tanh",
+    normalize=False,
 ):
     """MLB with attention (Kim et al., ICLR 2017): G MLB attention glimpses
     over the image positions, then the attended features and the question
     are fused by low-rank bilinear pooling,
     tanh(Uᵀq + b_q) ∘ tanh(Vᵀv̂ + b_v), and classified. On pixels,
-    `stem_layers` stride-2 convolutions make the attention grid."""
+    `stem_layers` stride-2 convolutions make the attention grid.
+    block.bootstrap's MLB options of the answer fusion: `fusion_activation`
+    replaces tanh (its `activ_input`, ReLU), `normalize` applies the signed
+    square root and L2 normalisation to the joint vector."""
     inputs, q, attended = _attend_mlb(
         spec,
         question_units,
@@ -327,7 +332,11 @@ def build_mlb(
         stem_filters,
     )
     joint = fusion.LowRankBilinearPooling(
-        joint_size, dropout=dropout, name="fusion"
+        joint_size,
+        dropout=dropout,
+        activation=fusion_activation,
+        normalize=normalize,
+        name="fusion",
     )(q, attended)  # [B, d]
     logits = heads.answer_logits(joint, spec, dropout=dropout)
     return keras.Model(inputs, logits, name="mlb")
@@ -454,6 +463,21 @@ def build_mcb(
     )
 
 
+def _factorized_fusion(
+    units, factor, order, input_activation, dropout_input, product_dropout
+):
+    """name -> the MFB/MFH fusion layer of the mfb and mfh models."""
+    return lambda name: fusion.FactorizedBilinearPooling(
+        units,
+        factor=factor,
+        order=order,
+        dropout=product_dropout,
+        input_activation=input_activation,
+        dropout_input=dropout_input,
+        name=name,
+    )
+
+
 @VQA_MODELS.register(
     "mfb",
     sizes={
@@ -475,11 +499,18 @@ def build_mfb(
     attention_hidden=512,
     dropout=0.0,
     stem_filters=encoders.STEM_FILTERS,
+    input_activation=None,
+    dropout_input=0.0,
+    product_dropout=0.1,
 ):
     """MFB with image attention (Yu et al., ICCV 2017): factorised bilinear
-    pooling (factor k, sum pooling, power and L2 normalisation)."""
-    make = lambda name: fusion.FactorizedBilinearPooling(
-        units, factor=factor, order=1, name=name
+    pooling (factor k, sum pooling, power and L2 normalisation).
+    block.bootstrap's options of both fusions: `input_activation` and
+    `dropout_input` on the projections (its `activ_input`, `dropout_input`),
+    `product_dropout` on the expanded product (the layer's `dropout`, its
+    `dropout_pre_norm`)."""
+    make = _factorized_fusion(
+        units, factor, 1, input_activation, dropout_input, product_dropout
     )
     return _fusion_attention_model(
         "mfb",
@@ -515,11 +546,15 @@ def build_mfh(
     attention_hidden=512,
     dropout=0.0,
     stem_filters=encoders.STEM_FILTERS,
+    input_activation=None,
+    dropout_input=0.0,
+    product_dropout=0.1,
 ):
     """MFH with image attention (Yu et al., TNNLS 2018): `order` cascaded
-    MFB stages whose outputs are concatenated."""
-    make = lambda name: fusion.FactorizedBilinearPooling(
-        units, factor=factor, order=order, name=name
+    MFB stages whose outputs are concatenated; block.bootstrap's options as
+    in `build_mfb` (`product_dropout` is its `dropout_pre_lin`)."""
+    make = _factorized_fusion(
+        units, factor, order, input_activation, dropout_input, product_dropout
     )
     return _fusion_attention_model(
         "mfh",

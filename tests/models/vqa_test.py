@@ -155,6 +155,53 @@ class VqaModelsTest(parameterized.TestCase):
             over.get_layer("fusion").get_config()["joint_size"], 24
         )
 
+    @parameterized.parameters(
+        (
+            "mlb",
+            "fusion_activation=relu,normalize=true",
+            ("fusion",),
+            {"activation": "relu", "normalize": True},
+            {"activation": "tanh", "normalize": False},
+        ),
+        (
+            "mfb",
+            "input_activation=relu,dropout_input=0.1,product_dropout=0",
+            ("attention_fusion", "fusion"),
+            {"input_activation": "relu", "dropout_input": 0.1, "dropout": 0.0},
+            {
+                "input_activation": "linear",
+                "dropout_input": 0.0,
+                "dropout": 0.1,
+            },
+        ),
+        (
+            "mfh",
+            "input_activation=relu,dropout_input=0.1,product_dropout=0",
+            ("attention_fusion", "fusion"),
+            {"input_activation": "relu", "dropout_input": 0.1, "dropout": 0.0},
+            {
+                "input_activation": "linear",
+                "dropout_input": 0.0,
+                "dropout": 0.1,
+            },
+        ),
+    )
+    def test_block_options_reach_the_fusions(
+        self, name, hparams, layers, options, defaults
+    ):
+        # --model_hparams text, parsed as the binary parses it.
+        spec = SPECS["regions"]
+        parsed = models.VQA_MODELS.parse_hyperparameters(name, hparams)
+        for kwargs, expected in ((parsed, options), ({}, defaults)):
+            model = models.VQA_MODELS.build(
+                name, spec, **{**small(name), **kwargs}
+            )
+            for layer in layers:
+                config = model.get_layer(layer).get_config()
+                self.assertEqual(
+                    {key: config[key] for key in expected}, expected
+                )
+
     def test_unknown_size(self):
         with self.assertRaisesRegex(
             ValueError,

@@ -145,12 +145,7 @@ def train_and_compare():
     return results
 
 
-main = training_flags.main_calling(train_and_compare)
-
-
-def run():
-    """Entry point: bad flags and user errors in one `error:` line."""
-    training_flags.run_binary(main, {})
+main, run = training_flags.entry_points(train_and_compare, {})
 
 
 if __name__ == "__main__":

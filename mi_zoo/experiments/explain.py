@@ -223,12 +223,7 @@ def explain():
     return table
 
 
-main = training_flags.main_calling(explain)
-
-
-def run():
-    """Entry point (`python -m mi_zoo.experiments.explain`)."""
-    training_flags.run_binary(main, {})
+main, run = training_flags.entry_points(explain, {})
 
 
 if __name__ == "__main__":

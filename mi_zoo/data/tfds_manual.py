@@ -88,6 +88,14 @@ class ManualDirBuilder(
                 f"manual_dir=...) to download_and_prepare): {e}"
             ) from None
 
+    def _split_files(self, dl_manager, locate, splits) -> dict:
+        """{TFDS split: locate(manual dir, name)} for each (TFDS split,
+        the corpus's split name) of `splits`; raises as `_manual_dir`."""
+        manual_dir = self._manual_dir(dl_manager)
+        return {
+            split: locate(manual_dir, name) for split, name in splits.items()
+        }
+
 
 def word_tokens_feature() -> tfds.features.Sequence:
     """The feature of a tokenised question or caption (vocabulary ids)."""

@@ -123,11 +123,7 @@ the manual directory, so that it holds
         )
 
     def _split_generators(self, dl_manager):
-        manual_dir = self._manual_dir(dl_manager)
-        paths = {
-            split: clevr.split_paths(manual_dir, name)
-            for split, name in SPLITS.items()
-        }
+        paths = self._split_files(dl_manager, clevr.split_paths, SPLITS)
         train = clevr.load_questions(paths["train"][0])
         qvocab = vocabulary.Vocabulary.from_texts(q["question"] for q in train)
         answers = clevr.build_answer_vocab(train)

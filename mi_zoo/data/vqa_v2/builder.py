@@ -164,11 +164,7 @@ Region features are not needed to build (records reference image ids)."""
         )
 
     def _split_generators(self, dl_manager):
-        manual_dir = self._manual_dir(dl_manager)
-        files = {
-            split: vqa_v2.split_files(manual_dir, name)
-            for split, name in SPLITS.items()
-        }
+        files = self._split_files(dl_manager, vqa_v2.split_files, SPLITS)
         c = self.builder_config
         qvocab = vocabulary.Vocabulary.from_texts(
             (

@@ -1,6 +1,8 @@
 """Helpers shared by the fusion layers (private to `mi_zoo.fusion`).
 
-- Arguments and configs: `check_bool`, `dropout_layer` and
+- Arguments and configs: `check_bool`, `check_units` (a list of widths),
+  `dense_stack` (the weights of dense layers of those widths),
+  `dropout_layer` and
   `dropout_layers` (which check the rates and the seed of a fusion's
   dropouts), `apply_dropout`, `config_with` and `activation_config`; the
   checks that `mi_zoo.core.validation` has are used from there.
@@ -99,6 +101,38 @@ def dropout_layers(rates, dtype_policy, seed=None):
 def apply_dropout(layer, t, training):
     """`layer(t, training=training)`; t itself when `layer` is None."""
     return t if layer is None else layer(t, training=training)
+
+
+def check_units(name, units, allow_empty):
+    """`units` (a list or tuple of positive integral numbers, `is_integer`)
+    as a tuple of Python ints; raises naming `name` and the value."""
+    ok = (
+        isinstance(units, (list, tuple))
+        and (allow_empty or units)
+        and all(validation.is_integer(u) and u > 0 for u in units)
+    )
+    if not ok:
+        what = "a" if allow_empty else "a non-empty"
+        raise ValueError(
+            f"`{name}` must be {what} list of positive ints, got "
+            f"{name}={units!r}."
+        )
+    return tuple(int(u) for u in units)
+
+
+def dense_stack(layer, prefix, width, units, first_index):
+    """Adds the kernels and biases of dense layers of `units` widths on a
+    `width`-feature input to `layer` (a `base.WeightedLayer`), named
+    prefix_kernel_i, prefix_bias_i from i = first_index; returns (kernels,
+    biases), biases None without `use_bias`."""
+    kernels, biases = [], []
+    for index, out in enumerate(units, start=first_index):
+        kernels.append(
+            layer.add_kernel(f"{prefix}_kernel_{index}", (width, out))
+        )
+        biases.append(layer.add_bias(f"{prefix}_bias_{index}", (out,)))
+        width = out
+    return kernels, biases
 
 
 def config_with(config, layer, names):

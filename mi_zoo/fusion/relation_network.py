@@ -13,25 +13,6 @@ from mi_zoo.layers import multiplicative_interaction
 QUESTION_FUSIONS = ("concat", "film", "mi")
 
 
-def _check_units(name, units, allow_empty):
-    """`units` as a tuple of positive ints (a list or tuple is accepted)."""
-    ok = (
-        isinstance(units, (list, tuple))
-        and (allow_empty or units)
-        and all(
-            isinstance(u, int) and not isinstance(u, bool) and u > 0
-            for u in units
-        )
-    )
-    if not ok:
-        what = "a" if allow_empty else "a non-empty"
-        raise ValueError(
-            f"`{name}` must be {what} list of positive ints, got "
-            f"{name}={units!r}."
-        )
-    return tuple(units)
-
-
 @keras.saving.register_keras_serializable(package="mi_zoo")
 class RelationNetwork(_common.ConsumesMasks, base.WeightedLayer):
     """Relation Network over a set of objects, conditioned on a question.
@@ -110,8 +91,12 @@ class RelationNetwork(_common.ConsumesMasks, base.WeightedLayer):
         **kwargs,
     ):
         super().__init__(use_bias=use_bias, activation=activation, **kwargs)
-        self.g_units = _check_units("g_units", g_units, allow_empty=False)
-        self.f_units = _check_units("f_units", f_units, allow_empty=True)
+        self.g_units = _common.check_units(
+            "g_units", g_units, allow_empty=False
+        )
+        self.f_units = _common.check_units(
+            "f_units", f_units, allow_empty=True
+        )
         validation.check_choice(
             "question_fusion", question_fusion, QUESTION_FUSIONS
         )
@@ -182,22 +167,12 @@ class RelationNetwork(_common.ConsumesMasks, base.WeightedLayer):
             self.pair_bias = self.add_bias("pair_bias", (h,))
         if self.question_fusion == "film":
             self.film.build((None, None, None, h), tuple(question_shape))
-        self.g_kernels, self.g_biases = self._dense_stack(
-            "g", h, self.g_units[1:], first_index=2
+        self.g_kernels, self.g_biases = _common.dense_stack(
+            self, "g", h, self.g_units[1:], first_index=2
         )
-        self.f_kernels, self.f_biases = self._dense_stack(
-            "f", self.g_units[-1], self.f_units, first_index=1
+        self.f_kernels, self.f_biases = _common.dense_stack(
+            self, "f", self.g_units[-1], self.f_units, first_index=1
         )
-
-    def _dense_stack(self, prefix, width, units, first_index):
-        kernels, biases = [], []
-        for index, out in enumerate(units, start=first_index):
-            kernels.append(
-                self.add_kernel(f"{prefix}_kernel_{index}", (width, out))
-            )
-            biases.append(self.add_bias(f"{prefix}_bias_{index}", (out,)))
-            width = out
-        return kernels, biases
 
     def first_layer_terms(self, objects, question):
         """g₁'s pre-activation split by pair member: (a [B, N, h] from o_i,

@@ -181,6 +181,53 @@ POOLING_CASES = (
     ),
 )
 
+# block.bootstrap's other fusions: LinearSum, ConcatMLP, Tucker, BlockTucker.
+from mi_zoo.fusion import BlockTucker  # noqa: E402
+from mi_zoo.fusion import ConcatMLP  # noqa: E402
+from mi_zoo.fusion import LinearSum  # noqa: E402
+from mi_zoo.fusion import Tucker  # noqa: E402
+
+BLOCK_FAMILY_CASES = (
+    Case("linear_sum", lambda: LinearSum(4, mm_dim=6), ((5,), (6,))),
+    Case(
+        "linear_sum_regions_normalized",
+        lambda: LinearSum(
+            4,
+            mm_dim=6,
+            input_activation="tanh",
+            normalize=True,
+            dropout=0.1,
+            activation="relu",
+        ),
+        ((5,), (4, 3)),
+    ),
+    Case("concat_mlp", lambda: ConcatMLP(4, hidden_units=[6]), ((5,), (6,))),
+    Case(
+        "concat_mlp_regions",
+        lambda: ConcatMLP(4, hidden_units=[6, 5], dropout=0.1),
+        ((5,), (4, 3)),
+    ),
+    Case("tucker", lambda: Tucker(4, mm_dim=5), ((5,), (6,))),
+    Case(
+        "tucker_regions_normalized",
+        lambda: Tucker(4, mm_dim=5, normalize=True, dropout=0.1),
+        ((3, 5), (6,)),
+    ),
+    # torch.chunk's uneven split: chunks of 3, 3, 3 and 1.
+    Case(
+        "block_tucker_uneven_chunks",
+        lambda: BlockTucker(4, mm_dim=10, chunks=4),
+        ((5,), (4, 3)),
+    ),
+    Case(
+        "block_tucker_after_concat",
+        lambda: BlockTucker(
+            4, mm_dim=6, chunks=2, normalization="after_concat", dropout=0.1
+        ),
+        ((4, 5), (4, 3)),
+    ),
+)
+
 # Glimpse read-out of the fusion-attention models (no weights).
 READOUT_CASES = (
     Case("glimpse_attention", lambda: GlimpseAttention(), ((6, 2), (6, 5))),
@@ -233,6 +280,7 @@ CASES = (
     MLB_CASES
     + ATTENTION_CASES
     + POOLING_CASES
+    + BLOCK_FAMILY_CASES
     + READOUT_CASES
     + RELATIONAL_CASES
 )

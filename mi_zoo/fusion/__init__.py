@@ -2,8 +2,9 @@
 
 Bilinear pooling (MLB, MCB, MFB/MFH, MUTAN, BLOCK, Tucker, Block-Tucker),
 the additive and concatenation baselines (LinearSum, ConcatMLP), multimodal
-residual learning (MRN/MARN), bilinear attention (BAN), dual attention (DAN)
-and the Relation Network (RN), all Keras 3 layers written with `keras.ops`.
+residual learning (MRN/MARN), bilinear attention (BAN) with its counting
+module (Counter), dual attention (DAN) and the Relation Network (RN), all
+Keras 3 layers written with `keras.ops`.
 """
 
 from mi_zoo.fusion.bilinear_attention import BilinearAttention
@@ -12,6 +13,7 @@ from mi_zoo.fusion.block import Block
 from mi_zoo.fusion.block import BlockTucker
 from mi_zoo.fusion.compact_bilinear_pooling import CompactBilinearPooling
 from mi_zoo.fusion.concat_mlp import ConcatMLP
+from mi_zoo.fusion.counter import Counter
 from mi_zoo.fusion.dual_attention import DualAttention
 from mi_zoo.fusion.factorized_bilinear_pooling import FactorizedBilinearPooling
 from mi_zoo.fusion.glimpse_attention import GlimpseAttention
@@ -29,6 +31,7 @@ _MLB = ["LowRankBilinearPooling", "MLBAttention", "MultimodalResidual"]
 _ATTENTION = [
     "BilinearAttention",
     "BilinearAttentionNetwork",
+    "Counter",
     "DualAttention",
     "GlimpseAttention",
 ]

@@ -26,13 +26,15 @@ class BilinearAttention(_common.ConsumesMasks, base.WeightedLayer):
     the glimpses and one p_g [K] per glimpse. Row i of A_g is token x_i,
     column j region y_j. σ is ReLU in the paper; b_U, b_V are the biases of
     the two linear maps (the paper's equations omit them). A per-glimpse
-    logit bias would cancel in the softmax over all pairs and is left out.
+    logit bias h_g (`use_logit_bias=True`, the authors' code's `h_bias`)
+    cancels in the softmax over all pairs, so the maps do not depend on it,
+    but the logits L_g + h_g do: BAN's counting module reads them.
 
     Masked positions (padding tokens or zero-padded boxes) get exactly zero
     attention: the softmax runs over the valid pairs only, in float32. If
     every pair of an example is masked (no valid token or no valid box) its
     maps are all zeros. The logits (`return_logits=True`) are the raw scores
-    L_g, masked positions included.
+    L_g (+ h_g), masked positions included.
 
     Args:
       glimpses: number G of attention maps.
@@ -41,6 +43,9 @@ class BilinearAttention(_common.ConsumesMasks, base.WeightedLayer):
         the paper, None for the plain low-rank bilinear logits.
       use_bias: whether the linear maps have the biases b_U, b_V.
       return_logits: whether to return (maps, logits) instead of the maps.
+      use_logit_bias: whether the logits have a bias h_g per glimpse (a
+        weight `logit_bias` [G], with the bias initializer, regularizer and
+        constraint).
       kernel_initializer, bias_initializer, kernel_regularizer,
       bias_regularizer, activity_regularizer, kernel_constraint,
       bias_constraint: for U, V, p_g (kernels) and b_U, b_V (biases).
@@ -77,6 +82,7 @@ class BilinearAttention(_common.ConsumesMasks, base.WeightedLayer):
         activation="relu",
         use_bias=True,
         return_logits=False,
+        use_logit_bias=False,
         **kwargs,
     ):
         super().__init__(
@@ -87,9 +93,11 @@ class BilinearAttention(_common.ConsumesMasks, base.WeightedLayer):
         validation.check_positive_int("glimpses", glimpses)
         validation.check_positive_int("rank", rank)
         _common.check_bool("return_logits", return_logits)
+        _common.check_bool("use_logit_bias", use_logit_bias)
         self.glimpses = glimpses
         self.rank = rank
         self.return_logits = return_logits
+        self.use_logit_bias = use_logit_bias
 
     def _output_shape(self, x_shape, y_shape):
         """Checks the shapes; returns (N, M, maps shape)."""
@@ -108,6 +116,15 @@ class BilinearAttention(_common.ConsumesMasks, base.WeightedLayer):
         self.glimpse_kernel = self.add_kernel(  # p_g, one row per glimpse
             "glimpse_kernel", (self.glimpses, self.rank)
         )
+        self.logit_bias = None
+        if self.use_logit_bias:  # h_g
+            self.logit_bias = self.add_weight(
+                name="logit_bias",
+                shape=(self.glimpses,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
 
     def hidden(self, t, kernel, bias):
         """σ(t W + b) over the last axis of t."""
@@ -124,6 +141,10 @@ class BilinearAttention(_common.ConsumesMasks, base.WeightedLayer):
         hxp = ops.expand_dims(hx, 1) * p  # [B, G, ρ, K]
         hyt = ops.expand_dims(ops.transpose(hy, (0, 2, 1)), 1)  # [B, 1, K, φ]
         logits = ops.matmul(hxp, hyt)  # [B, G, ρ, φ]
+        if self.logit_bias is not None:
+            logits = logits + ops.reshape(
+                self.logit_bias, (1, self.glimpses, 1, 1)
+            )
         mask = _common.pair_mask(x_mask, y_mask)  # [B, 1, ρ|1, φ|1] | None
         maps = _common.masked_softmax(
             logits, mask, axis=(-2, -1)
@@ -138,5 +159,7 @@ class BilinearAttention(_common.ConsumesMasks, base.WeightedLayer):
 
     def get_config(self):
         return _common.config_with(
-            super().get_config(), self, ("glimpses", "rank", "return_logits")
+            super().get_config(),
+            self,
+            ("glimpses", "rank", "return_logits", "use_logit_bias"),
         )

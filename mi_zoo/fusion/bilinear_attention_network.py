@@ -6,6 +6,7 @@ from keras import ops
 from mi_zoo.core import validation
 from mi_zoo.fusion import _common
 from mi_zoo.fusion import bilinear_attention
+from mi_zoo.fusion import counter as counter_module
 from mi_zoo.layers import base
 from mi_zoo.layers import ops as layer_ops
 
@@ -54,8 +55,19 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, base.WeightedLayer):
     k = 3 to widen the rank of the attention logits (here: `attention_rank`
     = 3 × hidden size) and k = 1 (no pooling) for the glimpse features, which
     `pool_size=1` reproduces.
-    Weight normalisation, dropout and the counting module of the authors'
-    code are not part of this layer.
+
+    With `counter=True`, the counting module of Zhang et al. (ICLR 2018,
+    `Counter`) joins each glimpse as in the authors' code for their VQA 2.0
+    results: the attention logits get their per-glimpse bias h_g (which
+    leaves the maps unchanged), box j's logit is its largest over the valid
+    tokens, l_g,j = max_i (L_g[i, j] + h_g), the counter (one, shared by the
+    glimpses) turns the logits and the `boxes` into a count vector
+    c_g ∈ R^{n+1}, and each glimpse adds its projection to every token:
+
+        f_{g+1} = BAN_g(f_g, Y; A_g) · 1ᵀ + σ(Q_gᵀ c_g + e_g) · 1ᵀ + f_g
+
+    with Q_g [n+1, N] and e_g [N] per glimpse (n = `counter_objects`).
+    Dropout is not part of this layer.
 
     Args:
       glimpses: number G of glimpses (attention maps).
@@ -66,6 +78,10 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, base.WeightedLayer):
       pool_size: window k of the sum pooling of the features.
       activation: σ, for both the attention and the features.
       use_bias: whether the linear maps have biases.
+      counter: whether each glimpse adds the projected count of the
+        counting module (then `boxes` is required).
+      counter_objects: n, how many boxes the counter considers (the authors'
+        10); its count vector has n + 1 entries.
       kernel_initializer, bias_initializer, kernel_regularizer,
       bias_regularizer, activity_regularizer, kernel_constraint,
       bias_constraint: for every kernel and bias, the attention's included.
@@ -76,6 +92,8 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, base.WeightedLayer):
       y: [B, φ, M] region features.
       x_mask: optional boolean [B, ρ], True for valid tokens.
       y_mask: optional boolean [B, φ], True for valid regions.
+      boxes: [B, φ, 4] (x1, y1, x2, y2) of the regions, with `counter=True`
+        only; pass it as a keyword.
       A mask left out defaults to its input's Keras mask (e.g. from
       `Embedding(mask_zero=True)`); pass masks as tensors or keywords,
       never None positionally (Keras then fills the argument twice).
@@ -104,6 +122,8 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, base.WeightedLayer):
         pool_size=3,
         activation="relu",
         use_bias=True,
+        counter=False,
+        counter_objects=10,
         **kwargs,
     ):
         super().__init__(
@@ -117,6 +137,8 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, base.WeightedLayer):
             "attention_rank", attention_rank, allow_none=True
         )
         validation.check_positive_int("pool_size", pool_size)
+        _common.check_bool("counter", counter)
+        validation.check_positive_int("counter_objects", counter_objects)
         if rank % pool_size:
             raise ValueError(
                 "`rank` must be a multiple of `pool_size` (the k-sum pooling "
@@ -127,6 +149,8 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, base.WeightedLayer):
         self.rank = rank
         self.attention_rank = attention_rank
         self.pool_size = pool_size
+        self.counter = counter
+        self.counter_objects = counter_objects
         self.attention = bilinear_attention.BilinearAttention(
             glimpses,
             attention_rank or rank,
@@ -138,9 +162,16 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, base.WeightedLayer):
             bias_regularizer=self.bias_regularizer,
             kernel_constraint=self.kernel_constraint,
             bias_constraint=self.bias_constraint,
+            return_logits=counter,
+            use_logit_bias=counter,
             dtype=self.dtype_policy,
             name="attention",
         )
+        self.count_layer = None
+        if counter:
+            self.count_layer = counter_module.Counter(
+                counter_objects, dtype=self.dtype_policy, name="counter"
+            )
 
     def _sizes(self, x_shape, y_shape):
         return _common.check_set_shapes(
@@ -163,16 +194,71 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, base.WeightedLayer):
             "projection_kernel", (g, pooled, n)
         )
         self.projection_bias = self.add_bias("projection_bias", (g, n))
+        if self.counter:
+            phi = y_shape[1]
+            self.count_layer.build((None, phi, 4), (None, phi))
+            slots = self.counter_objects + 1
+            self.count_kernel = self.add_kernel(  # Q_g
+                "count_kernel", (g, slots, n)
+            )
+            self.count_bias = self.add_bias("count_bias", (g, n))  # e_g
 
-    def _glimpses_pass(self, x, y, x_mask, y_mask):
+    def _check_boxes(self, y, boxes):
+        name = "BilinearAttentionNetwork"
+        if not self.counter:
+            if boxes is not None:
+                raise ValueError(
+                    f"{name}: `boxes` are read by the counter only, which "
+                    "is off (counter=False), got boxes of shape "
+                    f"{tuple(boxes.shape)}."
+                )
+            return
+        if boxes is None:
+            raise ValueError(
+                f"{name}(counter=True) needs the regions' `boxes` "
+                "[batch, regions, 4], got boxes=None."
+            )
+        shape, y_shape = tuple(boxes.shape), tuple(y.shape)
+        if len(shape) != 3 or not all(
+            _common.compatible(a, b) for a, b in zip(shape, y_shape[:2] + (4,))
+        ):
+            raise ValueError(
+                f"{name}: boxes must be [batch, regions, 4] = "
+                f"{y_shape[:2] + (4,)} for y of shape {y_shape}, got boxes "
+                f"of shape {shape}."
+            )
+
+    def _counts(self, logits, boxes, x_mask, y_mask):
+        """The counter's c_g [B, n+1] from the logits [B, ρ, φ] of glimpse
+        g: each box's largest logit over the valid tokens."""
+        valid = y_mask
+        logits = ops.cast(logits, _common.wide_dtype(logits.dtype))
+        if x_mask is not None:
+            logits = ops.where(
+                ops.expand_dims(x_mask, -1), logits, _common._MASKED_LOGIT
+            )
+            any_token = ops.any(x_mask, axis=1, keepdims=True)  # [B, 1]
+            valid = (
+                any_token
+                if valid is None
+                else ops.logical_and(valid, any_token)
+            )
+        per_box = ops.max(logits, axis=1)  # [B, φ]
+        return self.count_layer(boxes, per_box, box_mask=valid)
+
+    def _glimpses_pass(self, x, y, x_mask, y_mask, boxes=None):
         """(joint, maps, [(σ(f_gᵀU'_g), A_g σ(YᵀV'_g)) of each glimpse])."""
-        # x: [B, ρ, N]; y: [B, φ, M]; x_mask: [B, ρ]; y_mask: [B, φ].
+        # x: [B, ρ, N]; y: [B, φ, M]; x_mask: [B, ρ]; y_mask: [B, φ];
+        # boxes: [B, φ, 4].
         name = "BilinearAttentionNetwork"
         x_mask = _common.check_mask(name, "x_mask", x_mask, "x", x)
         y_mask = _common.check_mask(name, "y_mask", y_mask, "y", y)
+        self._check_boxes(y, boxes)
         maps = self.attention(
             x, y, x_mask=x_mask, y_mask=y_mask
         )  # [B, G, ρ, φ]
+        if self.counter:
+            maps, logits = maps  # logits with h_g: [B, G, ρ, φ]
         g, k, m = self.glimpses, self.rank, y.shape[-1]
         # σ(YᵀV'_g) for every glimpse in one GEMM.
         v_all = ops.reshape(
@@ -202,11 +288,20 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, base.WeightedLayer):
                 self.projection_kernel[i],
                 _common.row(self.projection_bias, i),
             )  # [B, N]
+            if self.counter:
+                counts = self._counts(logits[:, i], boxes, x_mask, y_mask)
+                glimpse = glimpse + self.activation(
+                    _common.linear(
+                        counts,
+                        self.count_kernel[i],
+                        _common.row(self.count_bias, i),
+                    )
+                )  # + σ(Q_gᵀc_g + e_g)
             f = f + ops.expand_dims(glimpse, 1)  # f_{g+1}: [B, ρ, N]
         joint = _common.masked_sum(f, x_mask)  # [B, N]
         return joint, maps, terms
 
-    def hadamard_terms(self, x, y, x_mask=None, y_mask=None):
+    def hadamard_terms(self, x, y, x_mask=None, y_mask=None, boxes=None):
         """The operands of the layer's Hadamard product(s), F = a ∘ b.
 
         Takes the arguments of `call` and returns, for each glimpse g,
@@ -215,21 +310,28 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, base.WeightedLayer):
         sums their product over tokens. `mi_zoo.explain` uses them for Kim &
         Zhang's gradient explanations.
         """
-        return self._glimpses_pass(x, y, x_mask, y_mask)[2]
+        return self._glimpses_pass(x, y, x_mask, y_mask, boxes)[2]
 
-    def call(self, x, y, x_mask=None, y_mask=None):
-        joint, maps, _ = self._glimpses_pass(x, y, x_mask, y_mask)
+    def call(self, x, y, x_mask=None, y_mask=None, boxes=None):
+        joint, maps, _ = self._glimpses_pass(x, y, x_mask, y_mask, boxes)
         return joint, maps
 
     def compute_output_shape(self, x_shape, y_shape):
         n, _ = self._sizes(x_shape, y_shape)
         batch = _common.merge(x_shape[0], y_shape[0])
-        maps = self.attention.compute_output_shape(x_shape, y_shape)
+        maps = (batch, self.glimpses, x_shape[1], y_shape[1])
         return (batch, n), maps
 
     def get_config(self):
         return _common.config_with(
             super().get_config(),
             self,
-            ("glimpses", "rank", "attention_rank", "pool_size"),
+            (
+                "glimpses",
+                "rank",
+                "attention_rank",
+                "pool_size",
+                "counter",
+                "counter_objects",
+            ),
         )

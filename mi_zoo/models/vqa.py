@@ -396,7 +396,9 @@ def _fusion_attention_model(
     dropout,
     stem_filters,
 ):
-    """The attention VQA model shared by MCB, MFB/MFH, MUTAN and BLOCK.
+    """The attention VQA model shared by MCB, MFB/MFH, MUTAN, BLOCK and
+    block.bootstrap's other fusions (LinearSum, ConcatMLP, Tucker,
+    Block-Tucker).
 
     The question is fused with every image position (make_fusion: a
     two-input fusion layer that broadcasts q over positions), a ReLU layer
@@ -653,6 +655,167 @@ def build_block(
 
 
 @VQA_MODELS.register(
+    "linear_sum",
+    sizes={
+        "small": {
+            "question_units": 128,
+            "units": 128,
+            "mm_dim": 128,
+            "attention_hidden": 128,
+        },
+        "paper": {},
+    },
+)
+def build_linear_sum(
+    spec,
+    question_units=1024,
+    units=1000,
+    mm_dim=1200,
+    glimpses=2,
+    attention_hidden=512,
+    dropout=0.0,
+    stem_filters=encoders.STEM_FILTERS,
+):
+    """Linear-sum fusion with attention, the additive baseline of
+    Ben-younes et al. (AAAI 2019): ReLU(W_xᵀq) + ReLU(W_yᵀv) and a linear
+    map (`LinearSum`; d = `mm_dim` as in block.bootstrap's
+    options/vqa2/linear_sum.yaml)."""
+    make = lambda name: fusion.LinearSum(units, mm_dim=mm_dim, name=name)
+    return _fusion_attention_model(
+        "linear_sum",
+        spec,
+        make,
+        question_units,
+        glimpses,
+        attention_hidden,
+        dropout,
+        stem_filters,
+    )
+
+
+@VQA_MODELS.register(
+    "concat_mlp",
+    sizes={
+        "small": {
+            "question_units": 128,
+            "units": 128,
+            "hidden_units": 128,
+            "attention_hidden": 128,
+        },
+        "paper": {},
+    },
+)
+def build_concat_mlp(
+    spec,
+    question_units=1024,
+    units=1000,
+    hidden_units=1600,
+    hidden_layers=2,
+    glimpses=2,
+    attention_hidden=512,
+    dropout=0.0,
+    stem_filters=encoders.STEM_FILTERS,
+):
+    """Concatenation fusion with attention, the non-linear baseline of
+    Ben-younes et al. (AAAI 2019): an MLP of `hidden_layers` ReLU layers of
+    `hidden_units` on [q; v] (`ConcatMLP`; two of 1600 as in
+    block.bootstrap's options/vqa2/cat_mlp.yaml)."""
+    make = lambda name: fusion.ConcatMLP(
+        units, hidden_units=[hidden_units] * hidden_layers, name=name
+    )
+    return _fusion_attention_model(
+        "concat_mlp",
+        spec,
+        make,
+        question_units,
+        glimpses,
+        attention_hidden,
+        dropout,
+        stem_filters,
+    )
+
+
+@VQA_MODELS.register(
+    "tucker",
+    sizes={
+        "small": {
+            "question_units": 128,
+            "units": 128,
+            "mm_dim": 32,
+            "attention_hidden": 128,
+        },
+        "paper": {},
+    },
+)
+def build_tucker(
+    spec,
+    question_units=1024,
+    units=1000,
+    mm_dim=235,
+    glimpses=2,
+    attention_hidden=512,
+    dropout=0.0,
+    stem_filters=encoders.STEM_FILTERS,
+):
+    """Tucker fusion with attention (Ben-younes et al., ICCV 2017; compared
+    in AAAI 2019): a full d×d×d core, no rank constraint (`Tucker`; d = 235
+    as in block.bootstrap's options/vqa2/tucker.yaml)."""
+    make = lambda name: fusion.Tucker(units, mm_dim=mm_dim, name=name)
+    return _fusion_attention_model(
+        "tucker",
+        spec,
+        make,
+        question_units,
+        glimpses,
+        attention_hidden,
+        dropout,
+        stem_filters,
+    )
+
+
+@VQA_MODELS.register(
+    "block_tucker",
+    sizes={
+        "small": {
+            "question_units": 128,
+            "units": 128,
+            "mm_dim": 128,
+            "chunks": 8,
+            "attention_hidden": 128,
+        },
+        "paper": {},
+    },
+)
+def build_block_tucker(
+    spec,
+    question_units=1024,
+    units=1000,
+    mm_dim=1800,
+    chunks=10,
+    glimpses=2,
+    attention_hidden=512,
+    dropout=0.0,
+    stem_filters=encoders.STEM_FILTERS,
+):
+    """Block-Tucker fusion with attention (Ben-younes et al., AAAI 2019):
+    `chunks` blocks with full Tucker cores (`BlockTucker`; d = 1800 in 10
+    chunks as in block.bootstrap's options/vqa2/block_tucker.yaml)."""
+    make = lambda name: fusion.BlockTucker(
+        units, mm_dim=mm_dim, chunks=chunks, name=name
+    )
+    return _fusion_attention_model(
+        "block_tucker",
+        spec,
+        make,
+        question_units,
+        glimpses,
+        attention_hidden,
+        dropout,
+        stem_filters,
+    )
+
+
+@VQA_MODELS.register(
     "ban",
     sizes={
         "small": {
@@ -674,6 +837,7 @@ def build_ban(
     dropout=0.0,
     stem_filters=encoders.STEM_FILTERS,
     attention_rank=None,
+    counter=False,
 ):
     """BAN (Kim, Jun, Zhang, NeurIPS 2018): G bilinear attention maps over
     all (token, region) pairs and the residual learning of attention,
@@ -683,7 +847,15 @@ def build_ban(
     K = 3·1024 and 3-sum pooling; `attention_rank` (None: `rank`) is the
     rank of the attention logits, which the authors' code makes 3× the
     features' (rank=1280, attention_rank=3840, pool_size=1: the
-    ban8_vqa2 recipe)."""
+    ban8_vqa2 recipe). `counter=True` adds the counting module of Zhang et
+    al. (ICLR 2018) to each glimpse, from the attention logits and the
+    region boxes, as the authors' code does for their VQA 2.0 results; it
+    needs region inputs (a spec with image_kind "regions")."""
+    if counter and spec.image_kind != "regions":
+        raise ValueError(
+            "`counter=True` counts region boxes and needs a VqaSpec with "
+            f"image_kind='regions', got image_kind={spec.image_kind!r}."
+        )
     inputs, (_, words, word_mask), image, image_mask = _encode(
         spec, question_units, stem_filters=stem_filters
     )
@@ -691,11 +863,14 @@ def build_ban(
     masks = {"x_mask": word_mask}
     if image_mask is not None:
         masks["y_mask"] = image_mask
+    if counter:
+        masks["boxes"] = inputs["boxes"]
     joint, _ = fusion.BilinearAttentionNetwork(
         glimpses,
         rank,
         attention_rank=attention_rank,
         pool_size=pool_size,
+        counter=counter,
         name="bilinear_attention",
     )(words, regions, **masks)  # [B, N]
     logits = heads.answer_logits(joint, spec, hidden=hidden, dropout=dropout)

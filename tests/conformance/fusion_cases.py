@@ -57,6 +57,7 @@ MLB_CASES = (
 # Attention networks (BAN, DAN).
 from mi_zoo.fusion import BilinearAttention  # noqa: E402
 from mi_zoo.fusion import BilinearAttentionNetwork  # noqa: E402
+from mi_zoo.fusion import Counter  # noqa: E402
 from mi_zoo.fusion import DualAttention  # noqa: E402
 
 _MASKED = ("float32", "float32", "bool", "bool")
@@ -76,6 +77,23 @@ ATTENTION_CASES = (
         lambda: BilinearAttentionNetwork(3, 6, attention_rank=4, pool_size=2),
         ((4, 6), (5, 7), (4,), (5,)),
         _MASKED,
+    ),
+    # The counting module of BAN's counter=True, and BAN with it (boxes
+    # after the masks).
+    Case("counter", lambda: Counter(4), ((6, 4), (6,))),
+    Case(
+        "counter_masked",
+        lambda: Counter(3, pieces=5, from_logits=False),
+        ((6, 4), (6,), (6,)),
+        ("float32", "float32", "bool"),
+    ),
+    Case(
+        "ban_network_counter_masked",
+        lambda: BilinearAttentionNetwork(
+            2, 6, counter=True, counter_objects=3
+        ),
+        ((4, 6), (5, 7), (4,), (5,), (5, 4)),
+        _MASKED + ("float32",),
     ),
     Case("dan_reasoning", lambda: DualAttention(4, 2), ((5, 7), (4, 6))),
     Case(

@@ -9,6 +9,7 @@ returns them.
 
 import numpy as np
 
+from tests.fusion import counter_references
 from tests.fusion import references
 from tests.layers import test_util
 
@@ -67,14 +68,28 @@ def ban_maps(
 
 
 def ban_network(
-    x, y, w, pool_size, act=references.relu, x_mask=None, y_mask=None
+    x,
+    y,
+    w,
+    pool_size,
+    act=references.relu,
+    x_mask=None,
+    y_mask=None,
+    boxes=None,
+    objects=10,
 ):
     """Residual learning of attention (BAN Eqs. 9, 10) -> (joint, maps).
 
     f_0 = x; f'_g[k] = Σ_i Σ_j A_g[i, j] σ(f_g,i U'_g + b)_k σ(y_j V'_g + c)_k;
     f_{g+1} = f_g + 1·(P_gᵀ sum_pool(f'_g) + d_g)ᵀ; joint = Σ_{valid i} f_G,i.
+    With `boxes` (the counter of the authors' code), glimpse g also adds
+    σ(Q_gᵀ c_g + e_g), c_g the count from box j's logit max_i L_g[i, j] + h_g
+    over the valid tokens, boxes valid when y_mask and some token is.
     """
-    maps = ban_maps(x, y, w, act, x_mask, y_mask, prefix="attention/")
+    logits = ban_logits(x, y, w, act, prefix="attention/")
+    if boxes is not None:
+        logits = logits + w["attention/logit_bias"][None, :, None, None]
+    maps = joint_softmax(logits, x_mask, y_mask)
     ux, bx = w["feature_x_kernel"], w.get("feature_x_bias")
     vy, by = w["feature_y_kernel"], w.get("feature_y_bias")
     proj, bp = w["projection_kernel"], w.get("projection_bias")
@@ -100,6 +115,26 @@ def ban_network(
                 ]
             )
             glimpse = pooled @ proj[g] + (0 if bp is None else bp[g])
+            if boxes is not None:
+                tokens = _valid(None if x_mask is None else x_mask[b], rho)
+                box_valid = (
+                    _valid(None if y_mask is None else y_mask[b], y.shape[1])
+                    & tokens.any()
+                )
+                per_box = np.array(
+                    [
+                        logits[b, g, tokens, j].max() if tokens.any() else 0
+                        for j in range(y.shape[1])
+                    ]
+                )
+                a = np.where(box_valid, 1 / (1 + np.exp(-per_box)), 0.0)
+                counts = counter_references.count_one(
+                    boxes[b], a, w["counter/functions"], objects
+                )
+                glimpse = glimpse + act(
+                    counts @ w["count_kernel"][g]
+                    + w.get("count_bias", np.zeros((glimpses, 1)))[g]
+                )
             f = f + glimpse[None, :]
         valid = _valid(None if x_mask is None else x_mask[b], rho)
         joint[b] = f[valid].sum(axis=0)

@@ -1,6 +1,8 @@
 """Tests of BilinearAttentionNetwork: BAN with residual attention learning."""
 
 import doctest
+import os
+import tempfile
 
 from absl.testing import absltest
 from absl.testing import parameterized
@@ -24,7 +26,8 @@ Y_MASK = np.array([[1, 0, 1, 1, 0], [1, 1, 1, 1, 1], [0, 0, 0, 0, 0]], bool)
 def built(glimpses=2, rank=6, seed=0, **kwargs):
     kwargs.setdefault("dtype", "float64")
     layer = BilinearAttentionNetwork(glimpses, rank, **kwargs)
-    layer(*test_util.inputs(X_SHAPE, Y_SHAPE))
+    boxes = boxes_for() if layer.counter else None
+    layer(*test_util.inputs(X_SHAPE, Y_SHAPE), boxes=boxes)
     return layer, refs.weights_by_path(layer, seed)
 
 
@@ -337,6 +340,170 @@ class KerasApiTest(parameterized.TestCase):
         result = doctest.testmod(network_module)
         self.assertGreater(result.attempted, 0)
         self.assertEqual(result.failed, 0)
+
+
+def boxes_for(shape=Y_SHAPE, seed=7):
+    """Random (x1, y1, x2, y2) boxes [B, φ, 4] that overlap at random."""
+    rng = np.random.default_rng(seed)
+    corner = rng.uniform(0, 0.6, size=shape[:2] + (2,))
+    return np.concatenate(
+        [corner, corner + rng.uniform(0.1, 0.4, size=shape[:2] + (2,))], -1
+    )
+
+
+class CounterTest(parameterized.TestCase):
+    """counter=True: the counting module joins each glimpse (ban-vqa)."""
+
+    @parameterized.product(
+        objects=(3, 10), masked=("", "xy"), use_bias=(True, False)
+    )
+    def test_matches_float64_reference(self, objects, masked, use_bias):
+        layer, w = built(
+            2,
+            6,
+            attention_rank=4,
+            pool_size=1,
+            counter=True,
+            counter_objects=objects,
+            use_bias=use_bias,
+        )
+        x, y = test_util.inputs(X_SHAPE, Y_SHAPE, seed=2)
+        boxes = boxes_for()
+        x_mask, y_mask = (X_MASK, Y_MASK) if masked else (None, None)
+        joint, maps = layer(x, y, x_mask=x_mask, y_mask=y_mask, boxes=boxes)
+        ref_joint, ref_maps = refs.ban_network(
+            x,
+            y,
+            w,
+            1,
+            references.relu,
+            x_mask,
+            y_mask,
+            boxes=boxes,
+            objects=objects,
+        )
+        backend.assert_allclose(maps, ref_maps, **backend.close(atol=1e-12))
+        backend.assert_allclose(joint, ref_joint, **backend.close())
+
+    def plain_and_counting(self):
+        """The same BAN without and with the counter, shared weights."""
+        counting, w = built(3, 6, counter=True, counter_objects=4)
+        plain, _ = built(3, 6)
+        for v in plain.weights:
+            v.assign(w[v.path.split("/", 1)[1]])
+        return plain, counting
+
+    def test_logit_bias_leaves_the_maps(self):
+        plain, counting = self.plain_and_counting()
+        x, y = test_util.inputs(X_SHAPE, Y_SHAPE, seed=3)
+        args = dict(x_mask=X_MASK, y_mask=Y_MASK)
+        backend.assert_allclose(
+            counting(x, y, boxes=boxes_for(), **args)[1],
+            plain(x, y, **args)[1],
+            **backend.close(rtol=1e-12, atol=1e-14),
+        )
+
+    def test_zero_count_projection_is_the_plain_network(self):
+        # σ(0·c_g + 0) = ReLU(0) = 0: the counter then adds nothing.
+        plain, counting = self.plain_and_counting()
+        counting.count_kernel.assign(np.zeros(counting.count_kernel.shape))
+        counting.count_bias.assign(np.zeros(counting.count_bias.shape))
+        x, y = test_util.inputs(X_SHAPE, Y_SHAPE, seed=4)
+        backend.assert_allclose(
+            counting(x, y, x_mask=X_MASK, boxes=boxes_for())[0],
+            plain(x, y, x_mask=X_MASK)[0],
+            **backend.close(rtol=1e-12, atol=1e-12),
+        )
+
+    def test_parameter_count(self):
+        # Plain BAN + h_g per glimpse + f_1..f_8 (16 weights each) + per
+        # glimpse Q_g [n+1, N] and e_g [N].
+        plain, counting = self.plain_and_counting()
+        g, n, objects = 3, 6, 4
+        self.assertEqual(
+            counting.count_params(),
+            plain.count_params() + g + 8 * 16 + g * ((objects + 1) * n + n),
+        )
+
+    def test_keras_file_round_trip(self):
+        x, y = test_util.inputs(X_SHAPE, Y_SHAPE, dtype="float32")
+        boxes = boxes_for().astype("float32")
+        inputs = [keras.Input(X_SHAPE[1:]), keras.Input(Y_SHAPE[1:])]
+        box_input = keras.Input(Y_SHAPE[1:2] + (4,))
+        layer = BilinearAttentionNetwork(2, 6, counter=True, name="ban")
+        joint, _ = layer(*inputs, boxes=box_input)
+        model = keras.Model(inputs + [box_input], joint)
+        test_util.random_weights(layer, 5)
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "ban.keras")
+            model.save(path)
+            clone = keras.models.load_model(path)
+        self.assertEqual(
+            clone.get_layer("ban").get_config(), layer.get_config()
+        )
+        backend.assert_array_equal(
+            clone.predict([x, y, boxes], verbose=0),
+            model.predict([x, y, boxes], verbose=0),
+        )
+
+    def test_config(self):
+        layer = BilinearAttentionNetwork(2, 6, counter=True, counter_objects=7)
+        config = layer.get_config()
+        self.assertEqual(
+            (config["counter"], config["counter_objects"]), (True, 7)
+        )
+        clone = BilinearAttentionNetwork.from_config(config)
+        self.assertEqual(clone.count_layer.objects, 7)
+        self.assertTrue(clone.attention.use_logit_bias)
+        self.assertFalse(
+            BilinearAttentionNetwork(2, 6).get_config()["counter"]
+        )
+
+    def test_boxes_required(self):
+        x, y = test_util.inputs(X_SHAPE, Y_SHAPE, dtype="float32")
+        with self.assertRaisesRegex(
+            ValueError,
+            r"BilinearAttentionNetwork\(counter=True\) needs the regions' "
+            r"`boxes` \[batch, regions, 4\], got boxes=None\.",
+        ):
+            BilinearAttentionNetwork(2, 6, counter=True)(x, y)
+
+    def test_boxes_refused_without_counter(self):
+        x, y = test_util.inputs(X_SHAPE, Y_SHAPE, dtype="float32")
+        with self.assertRaisesRegex(
+            ValueError,
+            r"BilinearAttentionNetwork: `boxes` are read by the counter only, "
+            r"which is off \(counter=False\), got boxes of shape "
+            r"\(3, 5, 4\)\.",
+        ):
+            BilinearAttentionNetwork(2, 6)(x, y, boxes=boxes_for())
+
+    def test_bad_boxes_shape(self):
+        x, y = test_util.inputs(X_SHAPE, Y_SHAPE, dtype="float32")
+        with self.assertRaisesRegex(
+            ValueError,
+            r"BilinearAttentionNetwork: boxes must be \[batch, regions, 4\] "
+            r"= \(3, 5, 4\) for y of shape \(3, 5, 7\), got boxes of shape "
+            r"\(3, 4, 4\)\.",
+        ):
+            BilinearAttentionNetwork(2, 6, counter=True)(
+                x, y, boxes=np.zeros((3, 4, 4), "float32")
+            )
+
+    @parameterized.parameters(
+        (
+            dict(counter=1),
+            r"`counter` must be a bool, got counter=1\.",
+        ),
+        (
+            dict(counter=True, counter_objects=0),
+            r"`counter_objects` must be a positive integer, "
+            r"got counter_objects=0\.",
+        ),
+    )
+    def test_bad_counter_arguments(self, kwargs, message):
+        with self.assertRaisesRegex(ValueError, message):
+            BilinearAttentionNetwork(2, 6, **kwargs)
 
 
 class BadInputTest(parameterized.TestCase):

@@ -209,6 +209,53 @@ class StructureTest(parameterized.TestCase):
         backend.assert_array_equal(got[0, :, 2:], 0.0)
 
 
+class LogitBiasTest(parameterized.TestCase):
+    """use_logit_bias: the h_g of the authors' code (ban-vqa's h_bias)."""
+
+    def test_logits_shift_by_the_bias_and_maps_stay(self):
+        layer, w = built(3, use_logit_bias=True, return_logits=True)
+        plain, _ = built(3, return_logits=True)
+        for v in plain.weights:
+            v.assign(w[v.path.split("/", 1)[1]])
+        x, y = test_util.inputs(X_SHAPE, Y_SHAPE, seed=5)
+        maps, logits = call(layer, x, y, X_MASK, Y_MASK)
+        plain_maps, plain_logits = call(plain, x, y, X_MASK, Y_MASK)
+        bias = w["logit_bias"][None, :, None, None]
+        self.assertEqual(w["logit_bias"].shape, (3,))
+        self.assertGreater(np.abs(bias).min(), 0.0)
+        backend.assert_allclose(
+            logits,
+            refs.ban_logits(x, y, w) + bias,
+            **backend.close(atol=1e-12),
+        )
+        backend.assert_allclose(
+            logits - bias, plain_logits, **backend.close(atol=1e-12)
+        )
+        backend.assert_allclose(
+            maps, plain_maps, **backend.close(rtol=1e-12, atol=1e-14)
+        )
+
+    def test_parameter_count_and_config(self):
+        layer, _ = built(2, 3, use_logit_bias=True)
+        self.assertEqual(
+            layer.count_params(), 6 * 3 + 3 + 7 * 3 + 3 + 2 * 3 + 2
+        )
+        config = layer.get_config()
+        self.assertTrue(config["use_logit_bias"])
+        clone = BilinearAttention.from_config(config)
+        self.assertEqual(clone.get_config(), config)
+        self.assertFalse(
+            BilinearAttention(2, 3).get_config()["use_logit_bias"]
+        )
+
+    def test_bad_argument(self):
+        with self.assertRaisesRegex(
+            ValueError,
+            r"`use_logit_bias` must be a bool, got use_logit_bias='yes'\.",
+        ):
+            BilinearAttention(2, 3, use_logit_bias="yes")
+
+
 class KerasApiTest(parameterized.TestCase):
     def test_config_round_trip(self):
         layer = BilinearAttention(

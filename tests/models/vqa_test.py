@@ -46,6 +46,15 @@ SMALL_SIZES = {
         "rank": 2,
         "attention_hidden": 8,
     },
+    "linear_sum": {"units": 8, "mm_dim": 8, "attention_hidden": 8},
+    "concat_mlp": {"units": 8, "hidden_units": 8, "attention_hidden": 8},
+    "tucker": {"units": 8, "mm_dim": 4, "attention_hidden": 8},
+    "block_tucker": {
+        "units": 8,
+        "mm_dim": 8,
+        "chunks": 2,
+        "attention_hidden": 8,
+    },
     "ban": {"glimpses": 2, "rank": 6, "hidden": 16},
     "dan": {"units": 8},
     "rn": {"g_units": 8, "g_layers": 2, "f_units": 8, "stem_filters": 8},
@@ -351,6 +360,45 @@ class SpecAndRegistryTest(parameterized.TestCase):
         self.assertIsNone(
             default.get_layer("bilinear_attention").attention_rank
         )
+
+    def test_ban_counter(self):
+        """counter=True: the counting module reads the region boxes."""
+        spec = SPECS["regions"]
+        model = models.build_vqa_model(
+            "ban", spec, counter=True, **small("ban")
+        )
+        layer = model.get_layer("bilinear_attention")
+        self.assertTrue(layer.counter)
+        self.assertEqual(layer.count_layer.objects, 10)
+        model.compile(
+            keras.optimizers.Adam(3e-3),
+            models.answer_loss(spec),
+            metrics=models.answer_metrics(spec),
+        )
+        inputs, answers = random_batch(spec, 16)
+        history = model.fit(
+            inputs, answers, epochs=10, batch_size=16, verbose=0
+        ).history["loss"]
+        self.assertLess(history[-1], history[0])
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "ban.keras")
+            model.save(path)
+            loaded = keras.saving.load_model(path)
+        after = model.predict(inputs, verbose=0)
+        np.testing.assert_array_equal(loaded.predict(inputs, verbose=0), after)
+        # The counts reach the answers: without their projection they change.
+        layer.count_kernel.assign(np.zeros(layer.count_kernel.shape))
+        self.assertFalse(np.allclose(model.predict(inputs, verbose=0), after))
+
+    def test_ban_counter_needs_regions(self):
+        with self.assertRaisesRegex(
+            ValueError,
+            r"`counter=True` counts region boxes and needs a VqaSpec with "
+            r"image_kind='regions', got image_kind='grid'\.",
+        ):
+            models.build_vqa_model(
+                "ban", SPECS["grid"], counter=True, **small("ban")
+            )
 
     def test_model_without_attention(self):
         model = models.build_vqa_model(

@@ -21,6 +21,7 @@ from mi_zoo.data.clevr_2d.builder import generated_builder
 from mi_zoo.data.clevr_2d.builder import json
 from mi_zoo.data.clevr_2d.builder import np
 from mi_zoo.data.clevr_2d.builder import region_features
+from mi_zoo.data.clevr_2d.builder import sources
 from mi_zoo.data.clevr_2d.builder import split_examples
 from mi_zoo.data.clevr_2d.builder import tf
 from mi_zoo.data.clevr_2d.builder import tfds

@@ -159,12 +159,6 @@ def clevr_2d_caption_dataset(
         split, config, data_dir, builder, limit
     )
     ds = ds.enumerate()
-    if shuffle:
-        ds = ds.shuffle(
-            min(n, 10000), seed=seed, reshuffle_each_iteration=True
-        )
-    if repeat:
-        ds = ds.repeat()
 
     def to_inputs(index, ex):
         inputs = clevr_2d_builder.example_inputs(
@@ -174,11 +168,15 @@ def clevr_2d_caption_dataset(
             inputs["image_index"] = tf.cast(index, tf.int32)
         return inputs
 
-    ds = ds.map(
-        to_inputs, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
-    )
-    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(
-        tf.data.AUTOTUNE
+    return sources.batched(
+        ds,
+        to_inputs,
+        batch_size,
+        shuffle=shuffle,
+        seed=seed,
+        buffer_size=min(n, 10000),
+        drop_remainder=drop_remainder,
+        repeat=repeat,
     )
 
 

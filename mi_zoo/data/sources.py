@@ -6,7 +6,8 @@ matching datasets by name) register one loader per dataset and call it
 through `load`; each receives a `Request` made by `checked_request` and uses
 the helpers here to choose its image kind and eval split, merge its options,
 find its data_dir and keep the first N examples of a split for smoke tests
-(`limited`, `limited_pipelines`, `limited_count`). Every error names the
+(`limited`, `limited_pipelines`, `limited_count`); `batched` is the
+shuffle-map-batch tail of the readers' pipelines. Every error names the
 argument and its flag and ends with the received value:
 
 >>> from mi_zoo.data import sources
@@ -231,6 +232,43 @@ def reject_data_dir(dataset: str, data_dir):
             f"reads no files; leave `data_dir` (--data_dir) "
             f"unset, got data_dir={data_dir!r}."
         )
+
+
+def batched(
+    ds: tf.data.Dataset,
+    load: Callable,
+    batch_size: int,
+    *,
+    shuffle: bool,
+    seed,
+    buffer_size: int,
+    drop_remainder: bool,
+    repeat: bool = False,
+) -> tf.data.Dataset:
+    """The readers' pipeline over per-example rows: shuffled (a buffer of
+    `buffer_size`, reshuffled each epoch, with `seed`) when `shuffle`,
+    repeated forever when `repeat`, mapped by `load` (in parallel, in
+    order), batched and prefetched.
+
+    Args:
+      ds: a dataset of rows (e.g. file names and token ids).
+      load: row -> the example (decoded image, model inputs, targets).
+      batch_size: B.
+      shuffle, seed, buffer_size: whether and how to shuffle the rows.
+      drop_remainder: drop a last partial batch.
+      repeat: repeat forever (after the shuffle: batches then span epoch
+        boundaries).
+
+    Returns:
+      The batched, prefetched dataset of `load`'s examples.
+    """
+    if shuffle:
+        ds = ds.shuffle(buffer_size, seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    return ds.prefetch(tf.data.AUTOTUNE)
 
 
 def limited(

@@ -198,6 +198,45 @@ class SourcesTest(parameterized.TestCase):
             self.assertEqual(batch.shape, (2,))
             self.assertTrue(set(batch.numpy()) <= {0, 1, 2})
 
+    def test_batched_maps_in_order_and_shuffles_each_epoch(self):
+        rows = tf.data.Dataset.range(5)
+        plain = sources.batched(
+            rows,
+            lambda r: 10 * r,
+            2,
+            shuffle=False,
+            seed=0,
+            buffer_size=5,
+            drop_remainder=False,
+        )
+        self.assertEqual(
+            [b.numpy().tolist() for b in plain], [[0, 10], [20, 30], [40]]
+        )
+        full = sources.batched(
+            rows,
+            lambda r: r,
+            2,
+            shuffle=False,
+            seed=0,
+            buffer_size=5,
+            drop_remainder=True,
+        )
+        self.assertEqual([b.numpy().tolist() for b in full], [[0, 1], [2, 3]])
+        shuffled = sources.batched(
+            rows,
+            lambda r: r,
+            5,
+            shuffle=True,
+            seed=3,
+            buffer_size=5,
+            drop_remainder=True,
+            repeat=True,
+        )
+        epochs = [b.numpy().tolist() for b in shuffled.take(8)]
+        for epoch in epochs:  # Each batch is one whole epoch here.
+            self.assertEqual(sorted(epoch), [0, 1, 2, 3, 4])
+        self.assertGreater(len({tuple(e) for e in epochs}), 1)
+
     def test_limited_count(self):
         self.assertEqual(sources.limited_count(7, None), 7)
         self.assertEqual(sources.limited_count(7, 3), 3)

@@ -33,6 +33,7 @@ from mi_zoo.data.clevr.reader import os
 from mi_zoo.data.clevr.reader import per_type_accuracy
 from mi_zoo.data.clevr.reader import question_type
 from mi_zoo.data.clevr.reader import question_type_id
+from mi_zoo.data.clevr.reader import sources
 from mi_zoo.data.clevr.reader import split_paths
 from mi_zoo.data.clevr.reader import sys
 from mi_zoo.data.clevr.reader import text_vocab

@@ -53,6 +53,7 @@ import tensorflow as tf
 
 from mi_zoo.core import validation
 from mi_zoo.data import images as images_lib
+from mi_zoo.data import sources
 from mi_zoo.data import text_vocab
 from mi_zoo.data import throughput
 from mi_zoo.data import vocabulary
@@ -306,11 +307,15 @@ def clevr_dataset(
     if labels is not None:
         slices["answer"] = np.array(labels, np.int32)
     ds = tf.data.Dataset.from_tensor_slices(slices)
-    if shuffle:
-        ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    return sources.batched(
+        ds,
+        load,
+        batch_size,
+        shuffle=shuffle,
+        seed=seed,
+        buffer_size=len(files),
+        drop_remainder=drop_remainder,
+    )
 
 
 def per_type_accuracy(

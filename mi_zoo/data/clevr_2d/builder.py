@@ -33,6 +33,7 @@ import tensorflow_datasets as tfds
 
 from mi_zoo.core import validation
 from mi_zoo.data import generated_builder
+from mi_zoo.data import sources
 from mi_zoo.data.clevr_2d import generator as clevr_2d
 
 SPLIT_SEEDS = {"train": 0, "validation": 1, "test": 2}
@@ -348,12 +349,6 @@ def clevr_2d_dataset(
     validation.check_positive_int("question_length", question_length)
     validation.check_positive_int("max_regions", max_regions)
     ds, num_examples = split_examples(split, config, data_dir, builder, limit)
-    if shuffle:
-        ds = ds.shuffle(
-            min(num_examples, 10000), seed=seed, reshuffle_each_iteration=True
-        )
-    if repeat:
-        ds = ds.repeat()
 
     def to_inputs(ex):
         inputs = example_inputs(
@@ -368,9 +363,13 @@ def clevr_2d_dataset(
             )
         return inputs, answer
 
-    ds = ds.map(
-        to_inputs, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
-    )
-    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(
-        tf.data.AUTOTUNE
+    return sources.batched(
+        ds,
+        to_inputs,
+        batch_size,
+        shuffle=shuffle,
+        seed=seed,
+        buffer_size=min(num_examples, 10000),
+        drop_remainder=drop_remainder,
+        repeat=repeat,
     )

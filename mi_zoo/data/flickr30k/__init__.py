@@ -31,6 +31,7 @@ from mi_zoo.data.flickr30k.reader import os
 from mi_zoo.data.flickr30k.reader import re
 from mi_zoo.data.flickr30k.reader import read_karpathy_split
 from mi_zoo.data.flickr30k.reader import read_token_file
+from mi_zoo.data.flickr30k.reader import sources
 from mi_zoo.data.flickr30k.reader import split_examples
 from mi_zoo.data.flickr30k.reader import sys
 from mi_zoo.data.flickr30k.reader import text_vocab

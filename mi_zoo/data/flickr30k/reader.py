@@ -46,6 +46,7 @@ import tensorflow as tf
 
 from mi_zoo.core import validation
 from mi_zoo.data import images as images_lib
+from mi_zoo.data import sources
 from mi_zoo.data import text_vocab
 from mi_zoo.data import throughput
 from mi_zoo.data import vocabulary
@@ -244,11 +245,15 @@ def flickr30k_dataset(
             "image_index": np.array(index, np.int32),
         }
     )
-    if shuffle:
-        ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    return sources.batched(
+        ds,
+        load,
+        batch_size,
+        shuffle=shuffle,
+        seed=seed,
+        buffer_size=len(files),
+        drop_remainder=drop_remainder,
+    )
 
 
 def build_vocab(

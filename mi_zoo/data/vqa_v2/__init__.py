@@ -43,6 +43,7 @@ from mi_zoo.data.vqa_v2.reader import main
 from mi_zoo.data.vqa_v2.reader import np
 from mi_zoo.data.vqa_v2.reader import os
 from mi_zoo.data.vqa_v2.reader import pickle
+from mi_zoo.data.vqa_v2.reader import sources
 from mi_zoo.data.vqa_v2.reader import split_files
 from mi_zoo.data.vqa_v2.reader import sys
 from mi_zoo.data.vqa_v2.reader import text_vocab

@@ -75,6 +75,7 @@ import numpy as np
 import tensorflow as tf
 
 from mi_zoo.core import validation
+from mi_zoo.data import sources
 from mi_zoo.data import text_vocab
 from mi_zoo.data import throughput
 from mi_zoo.data import vocabulary
@@ -633,11 +634,15 @@ def vqa_v2_dataset(
             "scores": target_scores,
         }
     )
-    if shuffle:
-        ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
-    ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    return sources.batched(
+        ds,
+        load,
+        batch_size,
+        shuffle=shuffle,
+        seed=seed,
+        buffer_size=n,
+        drop_remainder=drop_remainder,
+    )
 
 
 def dense_targets(

@@ -23,6 +23,9 @@ setuptools.setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=setuptools.find_packages(include=["mi_zoo", "mi_zoo.*"]),
+    # The shipped presets (mi_zoo/presets/<name>/: model, codec, config and
+    # metadata; docs/presets.md), data files of the mi_zoo package.
+    package_data={"mi_zoo": ["presets/*/*.json", "presets/*/*.keras"]},
     install_requires=[
         "keras>=3.10,<4",
         "dm-sonnet>=2.0.2,<3",
@@ -54,6 +57,7 @@ setuptools.setup(
             "mi-zoo-lm = mi_zoo.experiments.lm:run",
             "mi-zoo-explain = mi_zoo.experiments.explain:run",
             "mi-zoo-predict = mi_zoo.experiments.predict:run",
+            "mi-zoo-evaluate = mi_zoo.experiments.evaluate:run",
         ],
     },
     classifiers=[

@@ -1,6 +1,7 @@
-r"""Answers a question about your own image with a trained vqa run.
+r"""Answers a question about your own image with a trained vqa run or a
+preset.
 
-Reads the run's model.keras and predictor.json (the question words, the
+Reads the run's (or the preset's, --preset) model.keras and predictor.json (the question words, the
 answers and the image preprocessing, written by the vqa binary; see
 `mi_zoo.predict.Predictor`), resizes the image as training did, and prints
 the --top_k answers with their probabilities, best first, one per line
@@ -13,6 +14,8 @@ by their scores.
   python -m mi_zoo.experiments.predict --model_dir=/tmp/mlb_soc \
       --image=photo.png --question="what is the shape of the red object ?" \
       --top_k=3 --explain=/tmp/photo_explained.png
+  python -m mi_zoo.experiments.predict --preset=sort_of_clevr_film \
+      --image=photo.png --question="is the red object on the left ?"
 
 Pixel runs only (Sort-of-CLEVR, CLEVR-2D pixels, CLEVR): a region-feature
 run needs a feature backbone (issue 18, section 1), which mi_zoo does not
@@ -40,6 +43,12 @@ _QUESTION = flags.DEFINE_string(
     "The question, in the words of the run's dataset, "
     "e.g. 'is the red object on the left ?' for Sort-of-CLEVR.",
 )
+_PRESET = flags.DEFINE_string(
+    "preset",
+    None,
+    "A shipped preset's name (mi_zoo.models.list_presets()) or a preset "
+    "directory, instead of --model_dir.",
+)
 _TOP_K = flags.DEFINE_integer(
     "top_k", 5, "How many answers to print, best first.", lower_bound=1
 )
@@ -53,14 +62,19 @@ _EXPLAIN = flags.DEFINE_string(
 
 def predict_and_print():
     """Answers as the flags say; prints the answers and returns them."""
-    for name, holder in (
-        ("model_dir", flags.FLAGS["model_dir"]),
-        ("image", _IMAGE),
-        ("question", _QUESTION),
-    ):
+    model_dir = flags.FLAGS.model_dir
+    if (_PRESET.value is None) == (model_dir is None):
+        raise app.UsageError(
+            "Give one of --model_dir and --preset, got "
+            f"--model_dir={model_dir} and --preset={_PRESET.value}."
+        )
+    for name, holder in (("image", _IMAGE), ("question", _QUESTION)):
         if not holder.value:
             raise app.UsageError(f"--{name} is required.")
-    predictor = predict.Predictor.from_run(flags.FLAGS.model_dir)
+    if _PRESET.value is not None:
+        predictor = predict.Predictor.from_preset(_PRESET.value)
+    else:
+        predictor = predict.Predictor.from_run(model_dir)
     answers = predictor(_IMAGE.value, _QUESTION.value, top_k=_TOP_K.value)
     for answer, probability in answers:
         print(f"{probability:.4f}  {answer}")

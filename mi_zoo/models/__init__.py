@@ -3,7 +3,9 @@
 `VQA_MODELS` (see `mi_zoo.models.vqa`) maps model names to builders that take a
 `VqaSpec` (what the model reads and predicts; no dataset object) and return a
 plain `keras.Model`; `MATCHING_MODELS` (`mi_zoo.models.matching`) does the same
-for image–text matching models and a `MatchingSpec`.
+for image–text matching models and a `MatchingSpec`. `list_presets()` and
+`from_preset(name)` give the trained models shipped as presets
+(`mi_zoo.models.presets`, docs/presets.md).
 """
 
 from mi_zoo.core.registry import Registry
@@ -23,6 +25,8 @@ from mi_zoo.models.language import size_to_parameters
 from mi_zoo.models.matching import MATCHING_MODELS
 from mi_zoo.models.matching import build_matching_model
 from mi_zoo.models.matching import embedding_model
+from mi_zoo.models.presets import from_preset
+from mi_zoo.models.presets import list_presets
 from mi_zoo.models.ranking_loss import BidirectionalRankingLoss
 from mi_zoo.models.ranking_loss import recall_at_k
 from mi_zoo.models.vqa import VQA_MODELS
@@ -48,7 +52,9 @@ __all__ = [
     "build_vqa_model",
     "count_parameters",
     "embedding_model",
+    "from_preset",
     "initial_state",
+    "list_presets",
     "recall_at_k",
     "size_to_parameters",
 ]

@@ -2,6 +2,7 @@
 about images of any size.
 
     predictor = Predictor.from_run("/tmp/vqa")       # a vqa binary's run
+    predictor = Predictor.from_preset("sort_of_clevr_film")  # a preset
     predictor("photo.png", "is the red object on the left ?", top_k=3)
     # [("yes", 0.81), ("no", 0.19), ("square", 0.0)]
     predictor.predict_batch([image_a, image_b], [question_a, question_b])
@@ -26,6 +27,7 @@ from typing import Tuple
 import keras
 import numpy as np
 
+from mi_zoo.core import presets
 from mi_zoo.core import validation
 from mi_zoo.data import vqa_codec
 from mi_zoo.explain import explanation_figure
@@ -103,6 +105,18 @@ class Predictor:
         return cls(
             keras.models.load_model(model_file), codec, batch_size=batch_size
         )
+
+    @classmethod
+    def from_preset(cls, preset: str, batch_size: int = 64) -> "Predictor":
+        """The model and codec of a preset: a shipped preset's name
+        (`mi_zoo.models.list_presets()`) or a preset directory, which holds
+        a run's model.keras and predictor.json (docs/presets.md).
+
+        Raises:
+          ValueError: for an unknown preset (listing the shipped ones) or
+            an incomplete preset directory (`core.presets.preset_dir`).
+        """
+        return cls.from_run(presets.preset_dir(preset), batch_size=batch_size)
 
     # Inputs and probabilities.
     def inputs(self, images: Sequence, questions: Sequence[str]):

@@ -45,6 +45,19 @@ def check_positive_int(name, value, *, allow_none=False) -> Optional[int]:
     return int(value)
 
 
+def check_rate(name, value):
+    """Raises unless `value` is a real number in [0, 1) (bools refused), as
+    a dropout rate must be."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not 0 <= value < 1
+    ):
+        raise ValueError(
+            f"`{name}` must be a number in [0, 1), got {name}={value!r}."
+        )
+
+
 def check_choice(name, value, choices):
     """Raises unless `value` is one of `choices`."""
     if value not in choices:

@@ -40,21 +40,9 @@ def check_bool(name, value):
         raise ValueError(f"`{name}` must be a bool, got {name}={value!r}.")
 
 
-def check_rate(name, value):
-    """Raises unless `value` is a real number in [0, 1) (bools refused)."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not 0 <= value < 1
-    ):
-        raise ValueError(
-            f"`{name}` must be a number in [0, 1), got {name}={value!r}."
-        )
-
-
 def dropout_layer(rate, dtype_policy, seed=None):
     """The `keras.layers.Dropout` of a fusion's `dropout=rate` and `seed`;
-    None for rate 0. Raises unless `rate` is in [0, 1) (`check_rate`) and
+    None for rate 0. Raises unless `rate` is in [0, 1) (`validation.check_rate`) and
     `seed` None or an int seeding an active dropout (`dropout_layers`).
     """
     return dropout_layers({"dropout": rate}, dtype_policy, seed)[0]
@@ -77,7 +65,7 @@ def dropout_layers(rates, dtype_policy, seed=None):
         or seeds no active dropout (all rates listed), with its value.
     """
     for name, rate in rates.items():
-        check_rate(name, rate)
+        validation.check_rate(name, rate)
     if seed is not None:
         seed = validation.check_axis("seed", seed)
         if not any(rates.values()):

@@ -193,17 +193,6 @@ class LanguageModelConfig:
         return sizes
 
 
-def _check_dropout(dropout):
-    if (
-        isinstance(dropout, bool)
-        or not isinstance(dropout, (int, float))
-        or not 0.0 <= dropout < 1.0
-    ):
-        raise ValueError(
-            f"`dropout` must be a number in [0, 1), got dropout={dropout!r}."
-        )
-
-
 def _accepted(name):
     """The hyperparameters of the builder registered under `name`."""
     params = inspect.signature(LM_MODELS.get(name)).parameters
@@ -241,7 +230,7 @@ def make_config(name, vocab_size, **hyperparameters):
     validation.check_positive_int(
         "embedding_size", hp["embedding_size"], allow_none=True
     )
-    _check_dropout(hp["dropout"])
+    validation.check_rate("dropout", hp["dropout"])
     if not isinstance(hp["tie_embeddings"], bool):
         raise ValueError(
             "`tie_embeddings` must be a bool, got "

@@ -64,6 +64,21 @@ class ChecksTest(parameterized.TestCase):
         ):
             validation.check_axis("axis", value)
 
+    @parameterized.parameters(0, 0.0, 0.5, np.float64(0.999))
+    def test_rates_in_zero_one_are_accepted(self, value):
+        validation.check_rate("dropout", value)
+
+    @parameterized.parameters(True, False, 1, 1.0, -0.1, "0.5", None)
+    def test_rates_outside_zero_one_are_refused(self, value):
+        with self.assertRaisesRegex(
+            ValueError,
+            re.escape(
+                f"`dropout` must be a number in [0, 1), got dropout={value!r}."
+            )
+            + "$",
+        ):
+            validation.check_rate("dropout", value)
+
     def test_plain_ints(self):
         got = validation.plain_ints(
             {

@@ -6,6 +6,7 @@ from keras import ops
 from mi_zoo.core import validation
 from mi_zoo.fusion import _common
 from mi_zoo.layers import base
+from mi_zoo.layers import weight_norm as wn
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
@@ -46,6 +47,10 @@ class BilinearAttention(_common.ConsumesMasks, base.WeightedLayer):
       use_logit_bias: whether the logits have a bias h_g per glimpse (a
         weight `logit_bias` [G], with the bias initializer, regularizer and
         constraint).
+      weight_norm: whether U, V and p are weight-normalised, W = g·V/‖V‖
+        with one g per kernel and the norm over the whole kernel (p of all
+        glimpses together), as `torch.nn.utils.weight_norm(..., dim=None)`
+        in the authors' code (`mi_zoo.layers.weight_norm`).
       kernel_initializer, bias_initializer, kernel_regularizer,
       bias_regularizer, activity_regularizer, kernel_constraint,
       bias_constraint: for U, V, p_g (kernels) and b_U, b_V (biases).
@@ -83,6 +88,7 @@ class BilinearAttention(_common.ConsumesMasks, base.WeightedLayer):
         use_bias=True,
         return_logits=False,
         use_logit_bias=False,
+        weight_norm=False,
         **kwargs,
     ):
         super().__init__(
@@ -94,10 +100,12 @@ class BilinearAttention(_common.ConsumesMasks, base.WeightedLayer):
         validation.check_positive_int("rank", rank)
         _common.check_bool("return_logits", return_logits)
         _common.check_bool("use_logit_bias", use_logit_bias)
+        wn.check(weight_norm)
         self.glimpses = glimpses
         self.rank = rank
         self.return_logits = return_logits
         self.use_logit_bias = use_logit_bias
+        self.weight_norm = weight_norm
 
     def _output_shape(self, x_shape, y_shape):
         """Checks the shapes; returns (N, M, maps shape)."""
@@ -116,6 +124,9 @@ class BilinearAttention(_common.ConsumesMasks, base.WeightedLayer):
         self.glimpse_kernel = self.add_kernel(  # p_g, one row per glimpse
             "glimpse_kernel", (self.glimpses, self.rank)
         )
+        if self.weight_norm:
+            for kernel in (self.x_kernel, self.y_kernel, self.glimpse_kernel):
+                wn.add_scale(self, kernel)
         self.logit_bias = None
         if self.use_logit_bias:  # h_g
             self.logit_bias = self.add_weight(
@@ -135,9 +146,13 @@ class BilinearAttention(_common.ConsumesMasks, base.WeightedLayer):
         name = "BilinearAttention"
         x_mask = _common.check_mask(name, "x_mask", x_mask, "x", x)
         y_mask = _common.check_mask(name, "y_mask", y_mask, "y", y)
-        hx = self.hidden(x, self.x_kernel, self.x_bias)  # [B, ρ, K]
-        hy = self.hidden(y, self.y_kernel, self.y_bias)  # [B, φ, K]
-        p = ops.reshape(self.glimpse_kernel, (1, self.glimpses, 1, self.rank))
+        u, v, p = (
+            wn.kernel(self, name)
+            for name in ("x_kernel", "y_kernel", "glimpse_kernel")
+        )
+        hx = self.hidden(x, u, self.x_bias)  # [B, ρ, K]
+        hy = self.hidden(y, v, self.y_bias)  # [B, φ, K]
+        p = ops.reshape(p, (1, self.glimpses, 1, self.rank))
         hxp = ops.expand_dims(hx, 1) * p  # [B, G, ρ, K]
         hyt = ops.expand_dims(ops.transpose(hy, (0, 2, 1)), 1)  # [B, 1, K, φ]
         logits = ops.matmul(hxp, hyt)  # [B, G, ρ, φ]
@@ -161,5 +176,11 @@ class BilinearAttention(_common.ConsumesMasks, base.WeightedLayer):
         return _common.config_with(
             super().get_config(),
             self,
-            ("glimpses", "rank", "return_logits", "use_logit_bias"),
+            (
+                "glimpses",
+                "rank",
+                "return_logits",
+                "use_logit_bias",
+                "weight_norm",
+            ),
         )

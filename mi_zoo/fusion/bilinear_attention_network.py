@@ -9,6 +9,16 @@ from mi_zoo.fusion import bilinear_attention
 from mi_zoo.fusion import counter as counter_module
 from mi_zoo.layers import base
 from mi_zoo.layers import ops as layer_ops
+from mi_zoo.layers import weight_norm as wn
+
+# The per-glimpse kernels [G, ., .]: weight normalisation takes one g and
+# one norm per glimpse (the authors' code has one nn.Linear per glimpse).
+_GLIMPSE_KERNELS = (
+    "feature_x_kernel",
+    "feature_y_kernel",
+    "projection_kernel",
+    "count_kernel",
+)
 
 
 @keras.saving.register_keras_serializable(package="mi_zoo")
@@ -67,7 +77,13 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, base.WeightedLayer):
         f_{g+1} = BAN_g(f_g, Y; A_g) · 1ᵀ + σ(Q_gᵀ c_g + e_g) · 1ᵀ + f_g
 
     with Q_g [n+1, N] and e_g [N] per glimpse (n = `counter_objects`).
-    Dropout is not part of this layer.
+
+    With `weight_norm=True` every kernel is weight-normalised as in the
+    authors' code, W = g·V/‖V‖ (`torch.nn.utils.weight_norm(..., dim=None)`:
+    one scale g per linear map, the Frobenius norm of its whole kernel):
+    U, V and p of the attention (p of all glimpses together, ban-vqa's
+    `h_mat`), and per glimpse U'_g, V'_g, P_g and Q_g; the counter's
+    functions and the biases are not. Dropout is not part of this layer.
 
     Args:
       glimpses: number G of glimpses (attention maps).
@@ -82,6 +98,7 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, base.WeightedLayer):
         counting module (then `boxes` is required).
       counter_objects: n, how many boxes the counter considers (the authors'
         10); its count vector has n + 1 entries.
+      weight_norm: whether the kernels are weight-normalised (see above).
       kernel_initializer, bias_initializer, kernel_regularizer,
       bias_regularizer, activity_regularizer, kernel_constraint,
       bias_constraint: for every kernel and bias, the attention's included.
@@ -124,6 +141,7 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, base.WeightedLayer):
         use_bias=True,
         counter=False,
         counter_objects=10,
+        weight_norm=False,
         **kwargs,
     ):
         super().__init__(
@@ -139,6 +157,7 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, base.WeightedLayer):
         validation.check_positive_int("pool_size", pool_size)
         _common.check_bool("counter", counter)
         validation.check_positive_int("counter_objects", counter_objects)
+        wn.check(weight_norm)
         if rank % pool_size:
             raise ValueError(
                 "`rank` must be a multiple of `pool_size` (the k-sum pooling "
@@ -151,6 +170,7 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, base.WeightedLayer):
         self.pool_size = pool_size
         self.counter = counter
         self.counter_objects = counter_objects
+        self.weight_norm = weight_norm
         self.attention = bilinear_attention.BilinearAttention(
             glimpses,
             attention_rank or rank,
@@ -164,6 +184,7 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, base.WeightedLayer):
             bias_constraint=self.bias_constraint,
             return_logits=counter,
             use_logit_bias=counter,
+            weight_norm=weight_norm,
             dtype=self.dtype_policy,
             name="attention",
         )
@@ -202,6 +223,9 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, base.WeightedLayer):
                 "count_kernel", (g, slots, n)
             )
             self.count_bias = self.add_bias("count_bias", (g, n))  # e_g
+        if self.weight_norm:
+            for name in _GLIMPSE_KERNELS[: 4 if self.counter else 3]:
+                wn.add_scale(self, getattr(self, name), axes=(1, 2))
 
     def _check_boxes(self, y, boxes):
         name = "BilinearAttentionNetwork"
@@ -260,9 +284,13 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, base.WeightedLayer):
         if self.counter:
             maps, logits = maps  # logits with h_g: [B, G, ρ, φ]
         g, k, m = self.glimpses, self.rank, y.shape[-1]
+        w = {
+            name: wn.kernel(self, name, axes=(1, 2))
+            for name in _GLIMPSE_KERNELS[: 4 if self.counter else 3]
+        }
         # σ(YᵀV'_g) for every glimpse in one GEMM.
         v_all = ops.reshape(
-            ops.transpose(self.feature_y_kernel, (1, 0, 2)), (m, g * k)
+            ops.transpose(w["feature_y_kernel"], (1, 0, 2)), (m, g * k)
         )
         hy = layer_ops.matmul_last(y, v_all)  # [B, φ, G·K]
         hy = ops.reshape(hy, tuple(ops.shape(y)[:2]) + (g, k))  # [B, φ, G, K]
@@ -274,7 +302,7 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, base.WeightedLayer):
             hx = self.activation(
                 _common.linear(
                     f,
-                    self.feature_x_kernel[i],
+                    w["feature_x_kernel"][i],
                     _common.row(self.feature_x_bias, i),
                 )
             )  # [B, ρ, K]
@@ -285,7 +313,7 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, base.WeightedLayer):
             pooled = _common.sum_pool(feature, self.pool_size)  # [B, K/k]
             glimpse = _common.linear(
                 pooled,
-                self.projection_kernel[i],
+                w["projection_kernel"][i],
                 _common.row(self.projection_bias, i),
             )  # [B, N]
             if self.counter:
@@ -293,7 +321,7 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, base.WeightedLayer):
                 glimpse = glimpse + self.activation(
                     _common.linear(
                         counts,
-                        self.count_kernel[i],
+                        w["count_kernel"][i],
                         _common.row(self.count_bias, i),
                     )
                 )  # + σ(Q_gᵀc_g + e_g)
@@ -333,5 +361,6 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, base.WeightedLayer):
                 "pool_size",
                 "counter",
                 "counter_objects",
+                "weight_norm",
             ),
         )

@@ -17,6 +17,7 @@ from mi_zoo.layers.multiplicative_integration_lstm_cell import (
 from mi_zoo.layers.multiplicative_interaction import MultiplicativeInteraction
 from mi_zoo.layers.tied_embedding import TiedEmbedding
 from mi_zoo.layers.tied_embedding import TiedOutputInteraction
+from mi_zoo.layers.weight_norm import WeightNormDense
 
 __all__ = [
     "ConcatLinear",
@@ -28,4 +29,5 @@ __all__ = [
     "MultiplicativeInteraction",
     "TiedEmbedding",
     "TiedOutputInteraction",
+    "WeightNormDense",
 ]

@@ -675,6 +675,7 @@ def build_ban(
     stem_filters=encoders.STEM_FILTERS,
     attention_rank=None,
     counter=False,
+    weight_norm=False,
 ):
     """BAN (Kim, Jun, Zhang, NeurIPS 2018): G bilinear attention maps over
     all (token, region) pairs and the residual learning of attention,
@@ -687,7 +688,10 @@ def build_ban(
     ban8_vqa2 recipe). `counter=True` adds the counting module of Zhang et
     al. (ICLR 2018) to each glimpse, from the attention logits and the
     region boxes, as the authors' code does for their VQA 2.0 results; it
-    needs region inputs (a spec with image_kind "regions")."""
+    needs region inputs (a spec with image_kind "regions").
+    `weight_norm=True` weight-normalises every kernel of the BAN layer and
+    of the classifier, W = g·V/‖V‖ with one g per linear map, as the
+    authors' code does (`torch.nn.utils.weight_norm(..., dim=None)`)."""
     if counter and spec.image_kind != "regions":
         raise ValueError(
             "`counter=True` counts region boxes and needs a VqaSpec with "
@@ -708,9 +712,12 @@ def build_ban(
         attention_rank=attention_rank,
         pool_size=pool_size,
         counter=counter,
+        weight_norm=weight_norm,
         name="bilinear_attention",
     )(words, regions, **masks)  # [B, N]
-    logits = heads.answer_logits(joint, spec, hidden=hidden, dropout=dropout)
+    logits = heads.answer_logits(
+        joint, spec, hidden=hidden, dropout=dropout, weight_norm=weight_norm
+    )
     return keras.Model(inputs, logits, name="ban")
 
 

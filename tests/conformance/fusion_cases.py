@@ -95,6 +95,11 @@ ATTENTION_CASES = (
         ((4, 6), (5, 7), (4,), (5,), (5, 4)),
         _MASKED + ("float32",),
     ),
+    Case(
+        "ban_network_weight_norm",
+        lambda: BilinearAttentionNetwork(2, 6, weight_norm=True),
+        ((4, 6), (5, 7)),
+    ),
     Case("dan_reasoning", lambda: DualAttention(4, 2), ((5, 7), (4, 6))),
     Case(
         "dan_matching_masked",

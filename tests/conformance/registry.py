@@ -149,6 +149,11 @@ CASES = (
         ("bool",),
     ),
     Case("tied_output_interaction", TiedOutput, ((4, 5), (3,))),
+    Case(
+        "weight_norm_dense",
+        lambda: layers.WeightNormDense(4, activation="relu"),
+        ((3, 5),),
+    ),
 )
 
 

@@ -17,6 +17,7 @@ from tests.backend import as_numpy
 from tests.fusion import attention_references as refs
 from tests.fusion import references
 from tests.layers import test_util
+from tests.layers.weight_norm_references import folded
 
 X_SHAPE, Y_SHAPE = (3, 4, 6), (3, 5, 7)
 X_MASK = np.array([[1, 1, 0, 0], [1, 1, 1, 1], [1, 0, 0, 0]], bool)
@@ -504,6 +505,84 @@ class CounterTest(parameterized.TestCase):
     def test_bad_counter_arguments(self, kwargs, message):
         with self.assertRaisesRegex(ValueError, message):
             BilinearAttentionNetwork(2, 6, **kwargs)
+
+
+class WeightNormTest(parameterized.TestCase):
+    """weight_norm=True is the plain layer with W = g·V/‖V‖ folded in."""
+
+    def pair(self, counter):
+        normed, w = built(
+            3, 6, attention_rank=4, counter=counter, weight_norm=True
+        )
+        plain, _ = built(3, 6, attention_rank=4, counter=counter)
+        for v in plain.weights:
+            path = v.path.split("/", 1)[1]
+            value = w[path]
+            if path + "_scale" in w:  # one g per kernel, per glimpse here
+                axes = None if path.startswith("attention/") else (1, 2)
+                value = folded(value, w[path + "_scale"], axes)
+            v.assign(value)
+        return normed, plain
+
+    @parameterized.parameters(False, True)
+    def test_equals_the_plain_layer_with_folded_weights(self, counter):
+        normed, plain = self.pair(counter)
+        x, y = test_util.inputs(X_SHAPE, Y_SHAPE, seed=6)
+        kwargs = dict(x_mask=X_MASK, y_mask=Y_MASK)
+        if counter:
+            kwargs["boxes"] = boxes_for()
+        for got, want in zip(normed(x, y, **kwargs), plain(x, y, **kwargs)):
+            backend.assert_allclose(
+                got, want, **backend.close(rtol=1e-12, atol=1e-12)
+            )
+
+    @parameterized.parameters(False, True)
+    def test_parameter_count(self, counter):
+        # One g for each of U, V, p (p of all glimpses together) and one
+        # per glimpse for U'_g, V'_g, P_g (and Q_g).
+        normed, plain = self.pair(counter)
+        per_glimpse = 4 if counter else 3
+        self.assertEqual(
+            normed.count_params(), plain.count_params() + 3 + 3 * per_glimpse
+        )
+        self.assertEqual(
+            tuple(normed.attention.glimpse_kernel_scale.shape), (1, 1)
+        )
+        self.assertEqual(tuple(normed.feature_x_kernel_scale.shape), (3, 1, 1))
+
+    def test_initially_the_plain_layer_of_v(self):
+        # g starts at ‖V‖ (torch's weight_norm): same outputs as without it.
+        normed = BilinearAttentionNetwork(
+            2, 6, weight_norm=True, dtype="float64"
+        )
+        plain = BilinearAttentionNetwork(2, 6, dtype="float64")
+        x, y = test_util.inputs(X_SHAPE, Y_SHAPE, seed=7)
+        normed(x, y)
+        plain(x, y)
+        for v in plain.weights:
+            v.assign(
+                as_numpy(
+                    {u.path.split("/", 1)[1]: u for u in normed.weights}[
+                        v.path.split("/", 1)[1]
+                    ]
+                )
+            )
+        backend.assert_allclose(
+            normed(x, y)[0],
+            plain(x, y)[0],
+            **backend.close(rtol=1e-12, atol=1e-12),
+        )
+
+    def test_config_and_bad_argument(self):
+        config = BilinearAttentionNetwork(2, 6, weight_norm=True).get_config()
+        self.assertTrue(config["weight_norm"])
+        clone = BilinearAttentionNetwork.from_config(config)
+        self.assertTrue(clone.attention.weight_norm)
+        with self.assertRaisesRegex(
+            ValueError,
+            r"`weight_norm` must be a bool, got weight_norm='yes'\.",
+        ):
+            BilinearAttentionNetwork(2, 6, weight_norm="yes")
 
 
 class BadInputTest(parameterized.TestCase):

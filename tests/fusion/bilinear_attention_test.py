@@ -14,6 +14,7 @@ from tests.backend import as_numpy
 from tests.fusion import attention_references as refs
 from tests.fusion import references
 from tests.layers import test_util
+from tests.layers.weight_norm_references import folded
 
 # x [B, ρ, N] tokens, y [B, φ, M] boxes.
 X_SHAPE, Y_SHAPE = (3, 4, 6), (3, 5, 7)
@@ -254,6 +255,36 @@ class LogitBiasTest(parameterized.TestCase):
             r"`use_logit_bias` must be a bool, got use_logit_bias='yes'\.",
         ):
             BilinearAttention(2, 3, use_logit_bias="yes")
+
+
+class WeightNormTest(parameterized.TestCase):
+    def test_equals_the_plain_layer_with_folded_weights(self):
+        # U, V and p each get one g and the norm of the whole kernel (p of
+        # all glimpses together: ban-vqa's weight_norm(h_mat, dim=None)).
+        layer, w = built(
+            3, weight_norm=True, use_logit_bias=True, return_logits=True
+        )
+        plain, _ = built(3, use_logit_bias=True, return_logits=True)
+        for v in plain.weights:
+            name = v.path.split("/", 1)[1]
+            scale = w.get(name + "_scale")
+            v.assign(w[name] if scale is None else folded(w[name], scale))
+        x, y = test_util.inputs(X_SHAPE, Y_SHAPE, seed=8)
+        for got, want in zip(
+            call(layer, x, y, X_MASK, Y_MASK),
+            call(plain, x, y, X_MASK, Y_MASK),
+        ):
+            backend.assert_allclose(
+                got, want, **backend.close(rtol=1e-12, atol=1e-12)
+            )
+        self.assertEqual(layer.count_params(), plain.count_params() + 3)
+        self.assertTrue(layer.get_config()["weight_norm"])
+
+    def test_bad_argument(self):
+        with self.assertRaisesRegex(
+            ValueError, r"`weight_norm` must be a bool, got weight_norm=0\."
+        ):
+            BilinearAttention(2, 3, weight_norm=0)
 
 
 class KerasApiTest(parameterized.TestCase):

@@ -10,6 +10,7 @@ from absl.testing import parameterized
 import keras
 import numpy as np
 
+from mi_zoo import layers as mi_layers
 from mi_zoo import models
 from mi_zoo.training import devices
 from tests import distribution
@@ -390,6 +391,22 @@ class SpecAndRegistryTest(parameterized.TestCase):
             models.build_vqa_model(
                 "ban", SPECS["grid"], counter=True, **small("ban")
             )
+
+    def test_ban_weight_norm(self):
+        """weight_norm=True: BAN's kernels and the classifier's."""
+        spec = SPECS["regions"]
+        plain = models.build_vqa_model("ban", spec, **small("ban"))
+        model = models.build_vqa_model(
+            "ban", spec, weight_norm=True, counter=True, **small("ban")
+        )
+        self.assertTrue(model.get_layer("bilinear_attention").weight_norm)
+        for name in ("answer_hidden", "answer"):
+            self.assertIsInstance(
+                model.get_layer(name), mi_layers.WeightNormDense
+            )
+        self.assertIsInstance(plain.get_layer("answer"), keras.layers.Dense)
+        inputs, _ = random_batch(spec, 4)
+        self.assertTrue(np.isfinite(model.predict(inputs, verbose=0)).all())
 
     def test_model_without_attention(self):
         model = models.build_vqa_model(

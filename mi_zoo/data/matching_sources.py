@@ -160,7 +160,7 @@ def clevr_2d_caption_dataset(
     )
     ds = ds.enumerate()
 
-    def to_inputs(index, ex):
+    def load(index, ex):
         inputs = clevr_2d_builder.example_inputs(
             ex, "caption", caption_length, image_kind, max_regions
         )
@@ -168,15 +168,9 @@ def clevr_2d_caption_dataset(
             inputs["image_index"] = tf.cast(index, tf.int32)
         return inputs
 
+    buffer = min(n, 10000)
     return sources.batched(
-        ds,
-        to_inputs,
-        batch_size,
-        shuffle=shuffle,
-        seed=seed,
-        buffer_size=min(n, 10000),
-        drop_remainder=drop_remainder,
-        repeat=repeat,
+        ds, load, batch_size, shuffle, seed, drop_remainder, buffer, repeat
     )
 
 

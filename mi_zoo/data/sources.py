@@ -238,11 +238,10 @@ def batched(
     ds: tf.data.Dataset,
     load: Callable,
     batch_size: int,
-    *,
     shuffle: bool,
     seed,
-    buffer_size: int,
     drop_remainder: bool,
+    buffer_size: int,
     repeat: bool = False,
 ) -> tf.data.Dataset:
     """The readers' pipeline over per-example rows: shuffled (a buffer of
@@ -254,8 +253,9 @@ def batched(
       ds: a dataset of rows (e.g. file names and token ids).
       load: row -> the example (decoded image, model inputs, targets).
       batch_size: B.
-      shuffle, seed, buffer_size: whether and how to shuffle the rows.
+      shuffle, seed: whether to shuffle the rows, and the seed.
       drop_remainder: drop a last partial batch.
+      buffer_size: rows in the shuffle buffer.
       repeat: repeat forever (after the shuffle: batches then span epoch
         boundaries).
 

@@ -200,37 +200,14 @@ class SourcesTest(parameterized.TestCase):
 
     def test_batched_maps_in_order_and_shuffles_each_epoch(self):
         rows = tf.data.Dataset.range(5)
-        plain = sources.batched(
-            rows,
-            lambda r: 10 * r,
-            2,
-            shuffle=False,
-            seed=0,
-            buffer_size=5,
-            drop_remainder=False,
-        )
+        plain = sources.batched(rows, lambda r: 10 * r, 2, False, 0, False, 5)
         self.assertEqual(
             [b.numpy().tolist() for b in plain], [[0, 10], [20, 30], [40]]
         )
-        full = sources.batched(
-            rows,
-            lambda r: r,
-            2,
-            shuffle=False,
-            seed=0,
-            buffer_size=5,
-            drop_remainder=True,
-        )
+        full = sources.batched(rows, lambda r: r, 2, False, 0, True, 5)
         self.assertEqual([b.numpy().tolist() for b in full], [[0, 1], [2, 3]])
         shuffled = sources.batched(
-            rows,
-            lambda r: r,
-            5,
-            shuffle=True,
-            seed=3,
-            buffer_size=5,
-            drop_remainder=True,
-            repeat=True,
+            rows, lambda r: r, 5, True, 3, True, 5, True
         )
         epochs = [b.numpy().tolist() for b in shuffled.take(8)]
         for epoch in epochs:  # Each batch is one whole epoch here.

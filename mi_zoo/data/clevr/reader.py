@@ -308,13 +308,7 @@ def clevr_dataset(
         slices["answer"] = np.array(labels, np.int32)
     ds = tf.data.Dataset.from_tensor_slices(slices)
     return sources.batched(
-        ds,
-        load,
-        batch_size,
-        shuffle=shuffle,
-        seed=seed,
-        buffer_size=len(files),
-        drop_remainder=drop_remainder,
+        ds, load, batch_size, shuffle, seed, drop_remainder, len(files)
     )
 
 

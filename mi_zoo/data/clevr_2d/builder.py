@@ -350,7 +350,7 @@ def clevr_2d_dataset(
     validation.check_positive_int("max_regions", max_regions)
     ds, num_examples = split_examples(split, config, data_dir, builder, limit)
 
-    def to_inputs(ex):
+    def load(ex):
         inputs = example_inputs(
             ex, "question", question_length, image_kind, max_regions
         )
@@ -363,13 +363,7 @@ def clevr_2d_dataset(
             )
         return inputs, answer
 
+    buffer = min(num_examples, 10000)
     return sources.batched(
-        ds,
-        to_inputs,
-        batch_size,
-        shuffle=shuffle,
-        seed=seed,
-        buffer_size=min(num_examples, 10000),
-        drop_remainder=drop_remainder,
-        repeat=repeat,
+        ds, load, batch_size, shuffle, seed, drop_remainder, buffer, repeat
     )

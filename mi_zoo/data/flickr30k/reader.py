@@ -246,13 +246,7 @@ def flickr30k_dataset(
         }
     )
     return sources.batched(
-        ds,
-        load,
-        batch_size,
-        shuffle=shuffle,
-        seed=seed,
-        buffer_size=len(files),
-        drop_remainder=drop_remainder,
+        ds, load, batch_size, shuffle, seed, drop_remainder, len(files)
     )
 
 

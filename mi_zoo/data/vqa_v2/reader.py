@@ -635,13 +635,7 @@ def vqa_v2_dataset(
         }
     )
     return sources.batched(
-        ds,
-        load,
-        batch_size,
-        shuffle=shuffle,
-        seed=seed,
-        buffer_size=n,
-        drop_remainder=drop_remainder,
+        ds, load, batch_size, shuffle, seed, drop_remainder, n
     )
 
 

@@ -37,10 +37,12 @@ REPEATS = flags.DEFINE_integer(
 BATCH_SIZE = flags.FLAGS["batch_size"]
 #: --train_steps (the engine's flag): steps per run of scaling (default 60).
 TRAIN_STEPS = flags.FLAGS["train_steps"]
-#: --model, --model_size, --dataset (the experiments' flags), for scaling.
+#: --model, --model_size, --dataset (the experiments' flags), for scaling;
+#: --eval_split for time_to_accuracy.
 MODEL = experiment_flags.MODEL
 MODEL_SIZE = experiment_flags.MODEL_SIZE
 DATASET = experiment_flags.DATASET
+EVAL_SPLIT = experiment_flags.EVAL_SPLIT
 WARMUP = flags.DEFINE_integer(
     "warmup",
     None,

@@ -1,8 +1,8 @@
 """What the results scripts share to draw their plots (Pillow, no
 matplotlib) and save them as PNG files and TensorBoard images.
 
-The drawing itself (`canvas`, `legend_entry`, `COLORS`) lives in
-`mi_zoo.viz.plots` and is re-exported here; `save_plot` adds the
+The drawing itself (`canvas`, `dashed_line`, `legend_entry`, `COLORS`)
+lives in `mi_zoo.viz.plots` and is re-exported here; `save_plot` adds the
 TensorBoard copy.
 """
 
@@ -14,6 +14,7 @@ import tensorflow as tf
 from mi_zoo import viz
 from mi_zoo.viz.plots import COLORS  # noqa: F401
 from mi_zoo.viz.plots import canvas  # noqa: F401
+from mi_zoo.viz.plots import dashed_line  # noqa: F401
 from mi_zoo.viz.plots import legend_entry  # noqa: F401
 
 

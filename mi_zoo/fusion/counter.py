@@ -60,8 +60,8 @@ class Counter(keras.layers.Layer):
 
     Zhang, Hare & Prügel-Bennett, "Learning to Count Objects in Natural
     Images for Visual Question Answering", ICLR 2018, as BAN uses it for its
-    VQA 2.0 results. The `objects` boxes with the highest attention are kept,
-    with weights a = sigmoid(logits) ∈ [0, 1]^n (n = min(objects, boxes)).
+    VQA 2.0 results. The `objects` boxes with the highest attention are kept
+    (ties to the lower index, on every backend), with weights a = sigmoid(logits) ∈ [0, 1]^n (n = min(objects, boxes)).
     With A = a aᵀ, D = 1 − IoU and eight learned monotone piecewise-linear
     functions f_1 .. f_8 on [0, 1] (f(0) = 0, f(1) = 1; the identity at
     initialisation):
@@ -106,12 +106,12 @@ class Counter(keras.layers.Layer):
 
     Example:
 
-    >>> import numpy as np
+    >>> import keras, numpy as np
     >>> from mi_zoo.fusion import Counter
     >>> boxes = np.array([[[0, 0, .2, .2], [.5, .5, .7, .7], [.3, 0, .4, .1]]])
     >>> counts = Counter(objects=3, from_logits=False)(
     ...     boxes, np.array([[1.0, 1.0, 0.0]]))
-    >>> np.round(np.asarray(counts), 6).tolist()
+    >>> np.round(keras.ops.convert_to_numpy(counts), 6).tolist()
     [[0.0, 0.0, 1.0, 0.0]]
     """
 
@@ -151,6 +151,29 @@ class Counter(keras.layers.Layer):
     def _f(self, index, x):
         return piecewise_linear(self.functions[index], x)
 
+    def _most_attended(self, a, boxes):
+        """The n = min(objects, φ) boxes of highest weight, highest first,
+        ties to the lower index (the same on every backend, unlike top_k):
+        box i's rank is #{j: a_j > a_i} + #{j < i: a_j = a_i}."""
+        phi = a.shape[-1]
+        n = self.objects if phi is None else min(self.objects, phi)
+        ai, aj = ops.expand_dims(a, 2), ops.expand_dims(a, 1)  # [B, i, j]
+        index = ops.arange(ops.shape(a)[1])
+        before = ops.expand_dims(index, 0) < ops.expand_dims(index, 1)
+        ahead = ops.logical_or(
+            aj > ai, ops.logical_and(ops.equal(aj, ai), before)
+        )
+        rank = ops.sum(ops.cast(ahead, "int32"), axis=2)  # [B, φ]
+        slots = ops.reshape(ops.arange(n, dtype="int32"), (1, n, 1))
+        pick = ops.cast(
+            ops.equal(ops.expand_dims(rank, 1), slots), a.dtype
+        )  # [B, n, φ], one 1 per row
+        a = ops.sum(pick * ops.expand_dims(a, 1), axis=2)
+        boxes = ops.sum(
+            ops.expand_dims(pick, -1) * ops.expand_dims(boxes, 1), axis=2
+        )
+        return a, boxes
+
     def call(self, boxes, attention, box_mask=None):
         # boxes: [B, φ, 4]; attention: [B, φ]; box_mask: [B, φ].
         self._check(boxes.shape, attention.shape)
@@ -162,11 +185,7 @@ class Counter(keras.layers.Layer):
         if box_mask is not None:
             valid = ops.cast(box_mask, "bool")
             a = ops.where(valid, a, ops.zeros_like(a))
-        phi = attention.shape[-1]
-        n = self.objects if phi is None else min(self.objects, phi)
-        a, index = ops.top_k(a, n)  # [B, n]
-        index = ops.repeat(ops.expand_dims(index, -1), 4, axis=-1)
-        boxes = ops.take_along_axis(boxes, index, axis=1)  # [B, n, 4]
+        a, boxes = self._most_attended(a, boxes)  # [B, n], [B, n, 4]
         relevance = ops.expand_dims(a, 2) * ops.expand_dims(a, 1)  # A
         distance = 1.0 - box_iou(boxes)  # D [B, n, n]
         score = self._f(_SCORE_A, relevance) * self._f(_SCORE_D, distance)

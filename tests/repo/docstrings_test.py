@@ -14,12 +14,17 @@ import mi_zoo
 
 def is_binary(info):
     """absl binaries define their flags at import; importing two that share
-    a flag name in one process fails, and their docs are the --help."""
+    a flag name in one process fails, and their docs are the --help. A
+    binary calls `app.run(main)`, or defines flags and runs as a script
+    (`binaries.run_binary`: mi_zoo.features.extract, the experiments)."""
     spec = info.module_finder.find_spec(info.name)
     if spec is None or not spec.origin or not spec.origin.endswith(".py"):
         return False
     with open(spec.origin, encoding="utf-8") as f:
-        return "app.run(main)" in f.read()
+        text = f.read()
+    return "app.run(main)" in text or (
+        "flags.DEFINE_" in text and 'if __name__ == "__main__":' in text
+    )
 
 
 def library_modules():

@@ -9,8 +9,9 @@ package and any package on a lower floor, never one on a higher floor:
   3  models                     the model zoo
   4  data, training, viz        may import ONLY core (and themselves)
   5  tasks, explain, rl,        what each experiment trains; predict:
-     predict                    a trained run answering about a user's
-                                image (models + data + explain)
+     predict, features          a trained run answering about a user's
+                                image (models + data + explain); features:
+                                backbone grid features and their files
   6  experiments                the absl binaries
 
 (benchmarks/ and tests/ are outside the package and may import anything.)
@@ -47,6 +48,10 @@ FLOORS = {
     # A trained model with its data codec and the explanation figure:
     # needs models (3), data (4) and explain (5), and no binary.
     "predict": 5,
+    # Backbone grid features and their writer: keras.applications, the
+    # data layout (data.images) and the engine's progress and one-line
+    # errors (training); a task or a predictor may use them.
+    "features": 5,
     "experiments": 6,
 }
 # The mi_zoo package itself (mi_zoo/__init__.py: the version) is the ground.

@@ -114,6 +114,10 @@ PREDICT = (
     "--image=/path/to/photo.png '--question=what is the shape of the "
     "red object ?' --top_k=3 --explain=/tmp/photo_explained.png"
 )
+EXTRACT = (
+    "python -m mi_zoo.features.extract --images=/path/to/photos "
+    "--backbone=resnet152 --out=/tmp/photo_features --image_ids=order"
+)
 MLB_CLEVR2D = (
     "python -m mi_zoo.experiments.vqa --model=mlb "
     "--dataset=clevr2d --model_hparams=stem_layers=3 "
@@ -239,6 +243,12 @@ COMMANDS = {
     # PNG drawn with PIL (PLACEHOLDERS).
     MLB_SOC: Run(VQA_BUDGET),
     PREDICT: Run(after=MLB_SOC, expect=r"(?m)^\d\.\d{4}  \S+$"),
+    # Image features: random weights (nothing is downloaded in a test) at a
+    # small size, on two drawn PNGs (PLACEHOLDERS).
+    EXTRACT: Run(
+        ("--weights=none", "--image_size=64,64", "--batch_size=2"),
+        expect=r"Features of 2 images in ",
+    ),
     # Bazel.
     "bazel test //...": NotRun(
         ".ci/run runs it after pytest; it needs Bazel (bazel-bootstrap) and "
@@ -263,6 +273,7 @@ PLACEHOLDERS = {
     "/path/to/photo.png": lambda tmp: scenes.draw_scene(
         os.path.join(tmp, "photo.png")
     ),
+    "/path/to/photos": lambda tmp: _draw_scenes(os.path.join(tmp, "photos")),
 }
 
 HOW_TO_TEACH = (
@@ -274,6 +285,14 @@ HOW_TO_TEACH = (
 )
 
 SHELL_LANGUAGES = ("sh", "bash", "shell", "console", "zsh", "")
+
+
+def _draw_scenes(folder, count=2):
+    """A folder of `count` drawn PNGs, for the feature extraction."""
+    os.makedirs(folder, exist_ok=True)
+    for k in range(count):
+        scenes.draw_scene(os.path.join(folder, f"photo_{k}.png"))
+    return folder
 
 
 def _write_text(path, characters=60_000):

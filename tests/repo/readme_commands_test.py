@@ -243,6 +243,14 @@ COMMANDS = {
     # PNG drawn with PIL (PLACEHOLDERS).
     MLB_SOC: Run(VQA_BUDGET),
     PREDICT: Run(after=MLB_SOC, expect=r"(?m)^\d\.\d{4}  \S+$"),
+    # Presets (docs/presets.md): the shipped Sort-of-CLEVR preset.
+    "python -m mi_zoo.experiments.predict --preset=sort_of_clevr_film "
+    "--image=/path/to/photo.png '--question=is the red object on the left "
+    "?'": Run(expect=r"(?m)^\d\.\d{4}  (yes|no)$"),
+    "python -m mi_zoo.experiments.evaluate --preset=sort_of_clevr_film "
+    "--seed=7 --num_images=50": Run(
+        ("--num_images=5",), expect=r'(?m)^\{"overall": [0-9.]+, "by_type": '
+    ),
     # Image features: random weights (nothing is downloaded in a test) at a
     # small size, on two drawn PNGs (PLACEHOLDERS).
     EXTRACT: Run(

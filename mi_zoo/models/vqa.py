@@ -396,7 +396,9 @@ def _fusion_attention_model(
     dropout,
     stem_filters,
 ):
-    """The attention VQA model shared by MCB, MFB/MFH, MUTAN and BLOCK.
+    """The attention VQA model shared by MCB, MFB/MFH, MUTAN, BLOCK and
+    block.bootstrap's other fusions (LinearSum, ConcatMLP, Tucker,
+    Block-Tucker).
 
     The question is fused with every image position (make_fusion: a
     two-input fusion layer that broadcasts q over positions), a ReLU layer
@@ -642,6 +644,167 @@ def build_block(
     )
     return _fusion_attention_model(
         "block",
+        spec,
+        make,
+        question_units,
+        glimpses,
+        attention_hidden,
+        dropout,
+        stem_filters,
+    )
+
+
+@VQA_MODELS.register(
+    "linear_sum",
+    sizes={
+        "small": {
+            "question_units": 128,
+            "units": 128,
+            "mm_dim": 128,
+            "attention_hidden": 128,
+        },
+        "paper": {},
+    },
+)
+def build_linear_sum(
+    spec,
+    question_units=1024,
+    units=1000,
+    mm_dim=1200,
+    glimpses=2,
+    attention_hidden=512,
+    dropout=0.0,
+    stem_filters=encoders.STEM_FILTERS,
+):
+    """Linear-sum fusion with attention, the additive baseline of
+    Ben-younes et al. (AAAI 2019): ReLU(W_xᵀq) + ReLU(W_yᵀv) and a linear
+    map (`LinearSum`; d = `mm_dim` as in block.bootstrap's
+    options/vqa2/linear_sum.yaml)."""
+    make = lambda name: fusion.LinearSum(units, mm_dim=mm_dim, name=name)
+    return _fusion_attention_model(
+        "linear_sum",
+        spec,
+        make,
+        question_units,
+        glimpses,
+        attention_hidden,
+        dropout,
+        stem_filters,
+    )
+
+
+@VQA_MODELS.register(
+    "concat_mlp",
+    sizes={
+        "small": {
+            "question_units": 128,
+            "units": 128,
+            "hidden_units": 128,
+            "attention_hidden": 128,
+        },
+        "paper": {},
+    },
+)
+def build_concat_mlp(
+    spec,
+    question_units=1024,
+    units=1000,
+    hidden_units=1600,
+    hidden_layers=2,
+    glimpses=2,
+    attention_hidden=512,
+    dropout=0.0,
+    stem_filters=encoders.STEM_FILTERS,
+):
+    """Concatenation fusion with attention, the non-linear baseline of
+    Ben-younes et al. (AAAI 2019): an MLP of `hidden_layers` ReLU layers of
+    `hidden_units` on [q; v] (`ConcatMLP`; two of 1600 as in
+    block.bootstrap's options/vqa2/cat_mlp.yaml)."""
+    make = lambda name: fusion.ConcatMLP(
+        units, hidden_units=[hidden_units] * hidden_layers, name=name
+    )
+    return _fusion_attention_model(
+        "concat_mlp",
+        spec,
+        make,
+        question_units,
+        glimpses,
+        attention_hidden,
+        dropout,
+        stem_filters,
+    )
+
+
+@VQA_MODELS.register(
+    "tucker",
+    sizes={
+        "small": {
+            "question_units": 128,
+            "units": 128,
+            "mm_dim": 32,
+            "attention_hidden": 128,
+        },
+        "paper": {},
+    },
+)
+def build_tucker(
+    spec,
+    question_units=1024,
+    units=1000,
+    mm_dim=235,
+    glimpses=2,
+    attention_hidden=512,
+    dropout=0.0,
+    stem_filters=encoders.STEM_FILTERS,
+):
+    """Tucker fusion with attention (Ben-younes et al., ICCV 2017; compared
+    in AAAI 2019): a full d×d×d core, no rank constraint (`Tucker`; d = 235
+    as in block.bootstrap's options/vqa2/tucker.yaml)."""
+    make = lambda name: fusion.Tucker(units, mm_dim=mm_dim, name=name)
+    return _fusion_attention_model(
+        "tucker",
+        spec,
+        make,
+        question_units,
+        glimpses,
+        attention_hidden,
+        dropout,
+        stem_filters,
+    )
+
+
+@VQA_MODELS.register(
+    "block_tucker",
+    sizes={
+        "small": {
+            "question_units": 128,
+            "units": 128,
+            "mm_dim": 128,
+            "chunks": 8,
+            "attention_hidden": 128,
+        },
+        "paper": {},
+    },
+)
+def build_block_tucker(
+    spec,
+    question_units=1024,
+    units=1000,
+    mm_dim=1800,
+    chunks=10,
+    glimpses=2,
+    attention_hidden=512,
+    dropout=0.0,
+    stem_filters=encoders.STEM_FILTERS,
+):
+    """Block-Tucker fusion with attention (Ben-younes et al., AAAI 2019):
+    `chunks` blocks with full Tucker cores (`BlockTucker`; d = 1800 in 10
+    chunks as in block.bootstrap's options/vqa2/block_tucker.yaml)."""
+    make = lambda name: fusion.BlockTucker(
+        units, mm_dim=mm_dim, chunks=chunks, name=name
+    )
+    return _fusion_attention_model(
+        "block_tucker",
         spec,
         make,
         question_units,

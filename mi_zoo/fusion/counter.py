@@ -61,7 +61,8 @@ class Counter(keras.layers.Layer):
     Zhang, Hare & Prügel-Bennett, "Learning to Count Objects in Natural
     Images for Visual Question Answering", ICLR 2018, as BAN uses it for its
     VQA 2.0 results. The `objects` boxes with the highest attention are kept
-    (ties to the lower index, on every backend), with weights a = sigmoid(logits) ∈ [0, 1]^n (n = min(objects, boxes)).
+    (ties to the lower index, on every backend), with weights
+    a = sigmoid(logits) ∈ [0, 1]^n (n = min(objects, boxes)).
     With A = a aᵀ, D = 1 − IoU and eight learned monotone piecewise-linear
     functions f_1 .. f_8 on [0, 1] (f(0) = 0, f(1) = 1; the identity at
     initialisation):

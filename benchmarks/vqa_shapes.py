@@ -98,19 +98,41 @@ def trainable_parameters(model):
     return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
 
 
+#: The Adam updates a benchmark can time: the trainer's (`make_optimizer`,
+#: TensorFlow's fused kernel) and Keras's own (element-wise ops).
+ADAMS = ("fused", "keras")
+
+
 def keras_train_step(
-    model, spec, inputs, targets, jit=False, learning_rate=1e-3
+    model,
+    spec,
+    inputs,
+    targets,
+    jit=False,
+    learning_rate=1e-3,
+    adam="fused",
 ):
     """A training step of `model` on one fixed batch as a `tf.function`:
     forward, the VQA task's loss (`objectives.per_example_loss`, averaged
-    over the batch), backward and an Adam update. Logits are cast to
-    float32 for the loss (mixed precision)."""
+    over the batch), backward and an Adam update (`adam`: "fused", the
+    trainer's `optimization.make_optimizer("adam")`, or "keras",
+    `keras.optimizers.Adam`). Logits are cast to float32 for the loss
+    (mixed precision)."""
     import keras  # pylint: disable=import-outside-toplevel
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
+    from mi_zoo.training import (  # pylint: disable=import-outside-toplevel
+        optimization,
+    )
+
+    if adam not in ADAMS:
+        raise ValueError(f"`adam` must be one of {ADAMS}, got adam={adam!r}.")
     inputs = {k: tf.constant(v) for k, v in inputs.items()}
     targets = tf.constant(targets)
-    optimizer = keras.optimizers.Adam(learning_rate)
+    if adam == "keras":
+        optimizer = keras.optimizers.Adam(learning_rate)
+    else:
+        optimizer = optimization.make_optimizer("adam", learning_rate)
 
     @tf.function(jit_compile=jit)
     def step():

@@ -13,7 +13,10 @@ the input pipeline is not measured) interleaved: round r of every
 (model, precision) runs before round r + 1 of any. The table gives
 training examples per second (batch / median step time), the trainable
 parameters, mixed precision's speed-up over float32 and each model's speed
-relative to the `concat` baseline measured in the same run. Models that do
+relative to the `concat` baseline measured in the same run. With
+--adams=fused,keras each step is timed twice more, with the trainer's fused
+Adam (`mi_zoo.training.optimization.FusedAdam`) and with Keras's
+element-wise Adam, and the table gives both step times and their ratio. Models that do
 not accept an input (FiLM needs a spatial image) are left out of its table.
 
   python -m benchmarks.vqa_throughput                      # CLEVR-2D pixels,
@@ -22,6 +25,9 @@ not accept an input (FiLM needs a spatial image) are left out of its table.
       --precisions=float32,mixed_bfloat16 --sizes=small
   python -m benchmarks.vqa_throughput --datasets=vqa2 --sizes=paper \
       --batch_size=32 --repeats=3 --precisions=float32,mixed_bfloat16
+  python -m benchmarks.vqa_throughput --datasets=vqa2 --sizes=paper \
+      --models=mlb,mfb,mutan,block,ban --adams=fused,keras \
+      --precisions=float32,mixed_bfloat16
   python -m benchmarks.vqa_throughput --quick --output_json=/tmp/vqa.json
 """
 
@@ -43,6 +49,12 @@ _DATASETS = flags.DEFINE_list(
 _SIZES = flags.DEFINE_list("sizes", ["small"], "paper and/or small.")
 _PRECISIONS = flags.DEFINE_list(
     "precisions", ["float32"], f"Of {PRECISIONS} (Keras dtype policies)."
+)
+_ADAMS = flags.DEFINE_list(
+    "adams",
+    ["fused"],
+    f"Adam updates, of {vqa_shapes.ADAMS}: the trainer's fused kernel "
+    "and/or Keras's element-wise ops.",
 )
 
 
@@ -67,9 +79,19 @@ def build(name, spec, size, precision):
 
 
 def measure(
-    dataset, size, names, precisions, batch, repeats, steps, warmup, jit
+    dataset,
+    size,
+    names,
+    precisions,
+    batch,
+    repeats,
+    steps,
+    warmup,
+    jit,
+    adams=("fused",),
 ):
-    """Rows of one (dataset, size): every model and precision, interleaved."""
+    """Rows of one (dataset, size): every model, precision and Adam,
+    interleaved."""
     spec = vqa_shapes.SPECS[dataset]
     inputs, targets = vqa_shapes.random_batch(spec, batch)
     fns, params = {}, {}
@@ -77,11 +99,12 @@ def measure(
         if not accepts(name, spec, size):
             continue
         for precision in precisions:
-            model = build(name, spec, size, precision)
-            params[name] = vqa_shapes.trainable_parameters(model)
-            fns[(name, precision)] = vqa_shapes.keras_train_step(
-                model, spec, inputs, targets, jit
-            )
+            for adam in adams:
+                model = build(name, spec, size, precision)
+                params[name] = vqa_shapes.trainable_parameters(model)
+                fns[(name, precision, adam)] = vqa_shapes.keras_train_step(
+                    model, spec, inputs, targets, jit, adam=adam
+                )
     for fn in fns.values():
         for _ in range(warmup):
             timing.one_round(fn, 1)
@@ -89,13 +112,14 @@ def measure(
         fns, repeats, iters={k: steps for k in fns}
     )
     rows = []
-    for (name, precision), s in seconds.items():
+    for (name, precision, adam), s in seconds.items():
         rows.append(
             {
                 "dataset": dataset,
                 "size": size,
                 "model": name,
                 "precision": precision,
+                "adam": adam,
                 "batch_size": batch,
                 "jit_compile": jit,
                 "parameters": params[name],
@@ -103,9 +127,9 @@ def measure(
                 "examples_per_second": batch / s,
             }
         )
-    by_key = {(r["model"], r["precision"]): r for r in rows}
+    by_key = {(r["model"], r["precision"], r["adam"]): r for r in rows}
     for row in rows:
-        base = by_key.get(("concat", row["precision"]))
+        base = by_key.get(("concat", row["precision"], row["adam"]))
         row["speed_vs_concat"] = (
             timing.ratio(
                 row["examples_per_second"], base["examples_per_second"]
@@ -113,44 +137,73 @@ def measure(
             if base
             else float("nan")
         )
-        fp32 = by_key.get((row["model"], "float32"))
-        row["speed_vs_float32"] = (
-            timing.ratio(
-                row["examples_per_second"], fp32["examples_per_second"]
+        for key, other in (
+            ("speed_vs_float32", (row["model"], "float32", row["adam"])),
+            ("speed_vs_keras_adam", (row["model"], row["precision"], "keras")),
+        ):
+            other = by_key.get(other)
+            row[key] = (
+                timing.ratio(
+                    row["examples_per_second"], other["examples_per_second"]
+                )
+                if other
+                else float("nan")
             )
-            if fp32
-            else float("nan")
-        )
     return rows
 
 
-def table(rows, precisions):
+def table(rows, precisions, adams=("fused",)):
+    """One line per model: with both Adams, step times in ms and the fused
+    Adam's speed-up (Keras's step time / the fused one's), else examples/s
+    and the speed against concat."""
     headers = ["model", "parameters"]
+    by_key = {(r["model"], r["precision"], r["adam"]): r for r in rows}
+    names = list(dict.fromkeys(r["model"] for r in rows))
+    several = set(adams) == set(vqa_shapes.ADAMS)
     for p in precisions:
-        headers += [f"{p} ex/s", f"{p} vs concat"]
+        if several:
+            headers += [f"{p} {a} Adam ms" for a in adams]
+            headers.append(f"{p} fused speed-up")
+        else:
+            headers += [f"{p} ex/s", f"{p} vs concat"]
     if len(precisions) > 1:
         headers.append(f"{precisions[1]} / {precisions[0]}")
-    by_key = {(r["model"], r["precision"]): r for r in rows}
-    names = list(dict.fromkeys(r["model"] for r in rows))
     lines = []
     for name in names:
-        first = by_key[(name, precisions[0])]
+        first = by_key[(name, precisions[0], adams[0])]
         line = [f"`{name}`", f"{first['parameters']:,}"]
         for p in precisions:
-            r = by_key[(name, p)]
-            line += [
-                f"{r['examples_per_second']:,.1f}",
-                f"{r['speed_vs_concat']:.2f}×",
-            ]
+            if several:
+                line += [
+                    f"{by_key[(name, p, a)]['ms_per_step']:,.0f}"
+                    for a in adams
+                ]
+                fused = by_key[(name, p, "fused")]
+                line.append(f"{fused['speed_vs_keras_adam']:.2f}×")
+            else:
+                r = by_key[(name, p, adams[0])]
+                line += [
+                    f"{r['examples_per_second']:,.1f}",
+                    f"{r['speed_vs_concat']:.2f}×",
+                ]
         if len(precisions) > 1:
-            second = by_key[(name, precisions[1])]
+            second = by_key[(name, precisions[1], adams[0])]
             line.append(f"{second['speed_vs_float32']:.2f}×")
         lines.append(line)
     return timing.markdown_table(headers, lines)
 
 
 def run(
-    datasets, sizes, names, precisions, batch, repeats, steps, warmup, jit
+    datasets,
+    sizes,
+    names,
+    precisions,
+    batch,
+    repeats,
+    steps,
+    warmup,
+    jit,
+    adams=("fused",),
 ):
     rows, texts = [], []
     for dataset in datasets:
@@ -165,6 +218,7 @@ def run(
                 steps,
                 warmup,
                 jit,
+                adams,
             )
             rows += part
             spec = vqa_shapes.SPECS[dataset]
@@ -172,7 +226,7 @@ def run(
                 f"{dataset} ({spec.image_kind} {spec.image_shape}, "
                 f"T={spec.question_length}, "
                 f"{spec.num_answers} answers), {size} size, "
-                f"batch {batch}:\n\n" + table(part, precisions)
+                f"batch {batch}:\n\n" + table(part, precisions, adams)
             )
             print(texts[-1] + "\n", flush=True)
     return rows, "\n\n".join(texts)
@@ -187,6 +241,7 @@ def main(argv):
         (_DATASETS.value, vqa_shapes.SPECS, "datasets"),
         (_SIZES.value, ("paper", "small"), "sizes"),
         (_PRECISIONS.value, PRECISIONS, "precisions"),
+        (_ADAMS.value, vqa_shapes.ADAMS, "adams"),
         (names, models.VQA_MODELS.names(), "models"),
     ):
         unknown = sorted(set(value) - set(allowed))
@@ -207,6 +262,7 @@ def main(argv):
         1 if quick else cf.value_or(cf.STEPS_PER_ROUND, 1),
         1 if quick else cf.value_or(cf.WARMUP, 2),
         cf.JIT_COMPILE.value,
+        _ADAMS.value,
     )
     timing.write_json(cf.OUTPUT_JSON.value, rows)
 

@@ -39,7 +39,7 @@ class VqaShapesTest(absltest.TestCase):
         self.assertTrue(((inputs["question"] != 0).sum(1) >= 2).all())
 
 
-def tiny_run(test, names, precisions):
+def tiny_run(test, names, precisions, adams=("fused",)):
     vqa_shapes.SPECS["tiny"] = TINY
     test.addCleanup(vqa_shapes.SPECS.pop, "tiny")
     return vqa_throughput.run(
@@ -52,6 +52,7 @@ def tiny_run(test, names, precisions):
         steps=1,
         warmup=1,
         jit=False,
+        adams=adams,
     )
 
 
@@ -83,6 +84,23 @@ class RunTest(absltest.TestCase):
                 )
             self.assertGreater(row["parameters"], 0)
         self.assertIn("| `mlb` |", text)
+
+    def test_fused_and_keras_adam(self):
+        rows, text = tiny_run(
+            self, ["concat"], ["float32"], ("fused", "keras")
+        )
+        self.assertEqual([r["adam"] for r in rows], ["fused", "keras"])
+        self.assertEqual(rows[1]["speed_vs_keras_adam"], 1.0)
+        self.assertTrue(math.isfinite(rows[0]["speed_vs_keras_adam"]))
+        self.assertIn("float32 fused speed-up", text)
+        self.assertIn("float32 keras Adam ms", text)
+
+    def test_unknown_adam(self):
+        inputs, targets = vqa_shapes.random_batch(TINY, 2)
+        with self.assertRaisesRegex(ValueError, "adam='sgd'"):
+            vqa_shapes.keras_train_step(
+                None, TINY, inputs, targets, adam="sgd"
+            )
 
     def test_models_that_do_not_accept_an_input_are_left_out(self):
         regions = vqa_shapes.vqa2_spec(30, 5, 4, 8, 4)

@@ -1,11 +1,21 @@
-"""Learning-rate schedules and the optimizer registry."""
+"""Learning-rate schedules, the optimizer registry and the fused
+optimizers (float64 NumPy references, Keras's own classes, checkpoints and
+a mirrored strategy)."""
+
+import os
+import tempfile
 
 from absl.testing import absltest
 from absl.testing import parameterized
 import keras
 import numpy as np
+import tensorflow as tf
 
+from mi_zoo.training import devices
 from mi_zoo.training import optimization
+from tests import distribution
+
+devices.split_cpu(2)
 
 
 def reference(step, lr, warmup, decay, decay_steps, rate):
@@ -112,10 +122,10 @@ class WarmupScheduleTest(parameterized.TestCase):
 
 class MakeOptimizerTest(parameterized.TestCase):
     @parameterized.parameters(
-        ("adam", keras.optimizers.Adam),
-        ("adamax", keras.optimizers.Adamax),
+        ("adam", optimization.FusedAdam),
+        ("adamax", optimization.FusedAdamax),
         ("rmsprop", keras.optimizers.RMSprop),
-        ("sgd", keras.optimizers.SGD),
+        ("sgd", optimization.FusedSGD),
     )
     def test_registry(self, name, cls):
         self.assertIsInstance(optimization.make_optimizer(name, 0.1), cls)
@@ -137,6 +147,150 @@ class MakeOptimizerTest(parameterized.TestCase):
             optimization.make_optimizer("lamb", 0.1)
         with self.assertRaisesRegex(ValueError, "clip_norm=0"):
             optimization.make_optimizer("adam", 0.1, clip_norm=0)
+
+
+def numpy_updates(kind, w, grads, lr, **kw):
+    """The optimizers' formulas in float64 over the gradient sequence."""
+    w = w.astype(np.float64)
+    m, v = np.zeros_like(w), np.zeros_like(w)
+    for t, g in enumerate(grads, start=1):
+        g = g.astype(np.float64)
+        if kind == "adam":
+            b1, b2, eps = 0.9, 0.999, 1e-7
+            m += (g - m) * (1 - b1)
+            v += (g * g - v) * (1 - b2)
+            alpha = lr * np.sqrt(1 - b2**t) / (1 - b1**t)
+            w -= alpha * m / (np.sqrt(v) + eps)
+        elif kind == "adamax":
+            b1, b2, eps = 0.9, 0.999, 1e-7
+            m += (g - m) * (1 - b1)
+            v = np.maximum(b2 * v, np.abs(g))
+            w -= lr / (1 - b1**t) * m / (v + eps)
+        else:  # sgd with momentum
+            mu = kw["momentum"]
+            m = mu * m - lr * g
+            w += mu * m - lr * g if kw.get("nesterov") else m
+    return w
+
+
+FUSED = {
+    "adam": (optimization.FusedAdam, keras.optimizers.Adam, {}),
+    "adamax": (optimization.FusedAdamax, keras.optimizers.Adamax, {}),
+    "sgd": (optimization.FusedSGD, keras.optimizers.SGD, {"momentum": 0.9}),
+    "nesterov": (
+        optimization.FusedSGD,
+        keras.optimizers.SGD,
+        {"momentum": 0.9, "nesterov": True},
+    ),
+}
+
+
+class FusedOptimizerTest(parameterized.TestCase):
+    def setUp(self):
+        super().setUp()
+        rng = np.random.default_rng(0)
+        self.w0 = rng.normal(size=(6, 5)).astype("float32")
+        self.grads = [
+            rng.normal(size=(6, 5)).astype("float32") for _ in range(6)
+        ]
+
+    def _run(self, optimizer):
+        w = keras.Variable(self.w0)
+        for g in self.grads:
+            optimizer.apply_gradients([(g, w)])
+        return w.numpy()
+
+    @parameterized.parameters(*FUSED)
+    def test_matches_numpy_and_keras(self, name):
+        fused, plain, kw = FUSED[name]
+        kind = "sgd" if name == "nesterov" else name
+        expected = numpy_updates(kind, self.w0, self.grads, 0.01, **kw)
+        got = self._run(fused(0.01, **kw))
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+        keras_got = self._run(plain(0.01, **kw))
+        np.testing.assert_allclose(got, keras_got, rtol=1e-5, atol=1e-6)
+
+    def test_amsgrad_and_plain_sgd_take_keras_update(self):
+        for fused, plain, kw in (
+            (optimization.FusedAdam, keras.optimizers.Adam, {"amsgrad": True}),
+            (optimization.FusedSGD, keras.optimizers.SGD, {}),
+        ):
+            np.testing.assert_allclose(
+                self._run(fused(0.01, **kw)),
+                self._run(plain(0.01, **kw)),
+                rtol=1e-6,
+            )
+
+    def test_sparse_gradient_of_an_embedding(self):
+        # An embedding's gradient comes as IndexedSlices: rows 0 and 2.
+        table = keras.Variable(np.ones((4, 3), "float32"))
+        optimizer = optimization.FusedAdam(0.1)
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(tf.gather(table, [0, 2, 2]))
+        grad = tape.gradient(loss, table)
+        self.assertIsInstance(grad, tf.IndexedSlices)
+        optimizer.apply_gradients([(grad, table)])
+        dense = np.zeros((4, 3))
+        dense[0], dense[2] = 1.0, 2.0
+        expected = numpy_updates("adam", np.ones((4, 3)), [dense], 0.1)
+        np.testing.assert_allclose(table.numpy(), expected, rtol=1e-5)
+
+    @parameterized.parameters(("keras", "fused"), ("fused", "keras"))
+    def test_checkpoints_restore_across_keras_and_fused(self, first, then):
+        # The slots are Keras's: a run saved with one resumes with the other.
+        classes = {"keras": keras.optimizers.Adam, "fused": None}
+        classes["fused"] = optimization.FusedAdam
+        w = keras.Variable(self.w0)
+        optimizer = classes[first](0.01)
+        for g in self.grads[:3]:
+            optimizer.apply_gradients([(g, w)])
+        with tempfile.TemporaryDirectory() as folder:
+            path = tf.train.Checkpoint(w=w, optimizer=optimizer).write(
+                os.path.join(folder, "ckpt")
+            )
+            w2 = keras.Variable(np.zeros_like(self.w0))
+            restored = classes[then](0.01)
+            restored.build([w2])
+            tf.train.Checkpoint(w=w2, optimizer=restored).read(
+                path
+            ).assert_consumed()
+        self.assertEqual(int(restored.iterations), 3)
+        for g in self.grads[3:]:
+            optimizer.apply_gradients([(g, w)])
+            restored.apply_gradients([(g, w2)])
+        np.testing.assert_allclose(w2.numpy(), w.numpy(), rtol=1e-5)
+
+    @parameterized.parameters("adam", "adamax", "sgd")
+    def test_mirrored_replicas_update_alike(self, name):
+        # Two replicas on logical CPUs, each with half the batch's
+        # gradient: the summed update equals one replica's with the sum.
+        fused, _, kw = FUSED[name]
+        strategy = distribution.mirrored_strategy()
+        with strategy.scope():
+            w = keras.Variable(self.w0)
+            optimizer = fused(0.01, **kw)
+            optimizer.build([w])
+
+        @tf.function
+        def step(g):
+            def replica(g):
+                ctx = tf.distribute.get_replica_context()
+                half = (
+                    g
+                    / 2.0
+                    * tf.cast(ctx.replica_id_in_sync_group + 1, g.dtype)
+                )
+                optimizer.apply_gradients([(half * 2.0 / 3.0, w)])
+
+            strategy.run(replica, args=(g,))
+
+        for g in self.grads:
+            step(tf.constant(g))
+        expected = numpy_updates(name, self.w0, self.grads, 0.01, **kw)
+        for copy in w.value.values:
+            np.testing.assert_allclose(
+                copy.numpy(), expected, rtol=1e-5, atol=1e-6
+            )
 
 
 if __name__ == "__main__":

@@ -27,8 +27,12 @@ Pixel images (a file path, a PIL image or a NumPy array, of any size) are
 decoded as the readers decode files (`images.decode_image`), scaled to
 [0, 1] ("unit" normalisation, the only one the pipelines use) and, when
 their size is not the model's, resized bilinearly with antialiasing
-(`images.resize_image`, the CLEVR reader's resize). Region-feature runs need
-a feature extractor, which mi_zoo does not have yet (issue 18 §1).
+(`images.resize_image`, the CLEVR reader's resize). A run whose model holds
+a feature backbone (image_kind "backbone": `spec.backbone` names it, with
+its layer and weights) reads pixels the same way, at the size it trained on
+(`spec.image_shape`); the backbone's own preprocessing is inside the model.
+Runs that read precomputed grid or region features need those features
+(`python -m mi_zoo.features.extract`), not an image.
 """
 
 import dataclasses
@@ -180,17 +184,17 @@ class VqaCodec:
         ([h, w] grey, [h, w, 4] with alpha dropped) of any size.
 
         Raises:
-          ValueError: for a region-feature run (no feature extractor yet),
-            an unreadable file or an array of another shape or range.
+          ValueError: for a run that reads precomputed features, an
+            unreadable file or an array of another shape or range.
           FileNotFoundError: for a path that does not exist.
         """
-        if self.spec.image_kind != "pixels":
+        if not self.spec.reads_pixels:
             raise ValueError(
-                f"This run reads {self.spec.image_kind} features "
-                f"(image_kind={self.spec.image_kind!r}), not pixels: "
-                f"answering from an image needs a feature backbone, which "
-                f"mi_zoo does not have yet (issue 18 section 1); train with "
-                f"--image_kind=pixels to predict from images."
+                f"This run reads precomputed {self.spec.image_kind} "
+                f"features (image_kind={self.spec.image_kind!r}), not "
+                f"pixels: train with --image_kind=backbone (the feature "
+                f"backbone inside the model) or --image_kind=pixels to "
+                f"predict from images."
             )
         if isinstance(image, (str, os.PathLike)):
             pixels = _read_image(os.fspath(image))

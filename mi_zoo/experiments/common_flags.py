@@ -48,9 +48,10 @@ DATASET_CONFIG = flags.DEFINE_string(
 IMAGE_KIND = flags.DEFINE_enum(
     "image_kind",
     None,
-    ["pixels", "regions"],
-    "Image input (default: the dataset's): raw pixels through a CNN, or "
-    "region features with boxes.",
+    ["pixels", "regions", "backbone"],
+    "Image input (default: the dataset's): raw pixels through a CNN, "
+    "region features with boxes, or pixels through a pretrained backbone "
+    "inside the model (vqa only).",
 )
 EVAL_SPLIT = flags.DEFINE_string(
     "eval_split",

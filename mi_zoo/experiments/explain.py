@@ -154,7 +154,7 @@ def write_figures(task, model, out_dir, count):
             inputs,
             words,
             _lines(task, logits, targets),
-            pixels=task.spec.image_kind == "pixels",
+            pixels=task.spec.reads_pixels,
             layer=_EXPLAIN_LAYER.value,
             guided=_GUIDED.value,
         )

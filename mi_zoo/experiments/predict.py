@@ -17,9 +17,10 @@ by their scores.
   python -m mi_zoo.experiments.predict --preset=sort_of_clevr_film \
       --image=photo.png --question="is the red object on the left ?"
 
-Pixel runs only (Sort-of-CLEVR, CLEVR-2D pixels, CLEVR): a region-feature
-run needs a feature backbone (issue 18, section 1), which mi_zoo does not
-have yet.
+Runs that read images: pixels through a CNN (Sort-of-CLEVR, CLEVR-2D
+pixels, CLEVR) or through a pretrained feature backbone inside the model
+(the vqa binary's --image_kind=backbone, docs/predict.md); a run on
+precomputed region or grid features needs those features, not an image.
 """
 
 from absl import app

@@ -14,6 +14,13 @@ Other models, datasets and sizes:
       --model_hparams=glimpses=4 --dataset=vqa2 --data_dir=/data/vqa2 \
       --strategy=mirrored --mixed_precision --model_dir=/tmp/mlb_vqa2
 
+End to end from images, through a pretrained feature backbone inside the
+model (frozen; --finetune_backbone trains it too; docs/features.md):
+
+  python -m mi_zoo.experiments.vqa --dataset=clevr --data_dir=/data/clevr \
+      --model=mlb --image_kind=backbone --backbone=resnet50 \
+      --model_dir=/tmp/mlb_resnet50_clevr
+
 A paper's training recipe on the real corpus (model, size and training
 settings; flags given explicitly override it; docs/recipes.md):
 
@@ -24,15 +31,19 @@ Killing a run and starting it again with the same flags resumes it from its
 last checkpoint; the final metrics are in <model_dir>/results.json.
 """
 
+import os
 import sys
+from typing import Optional
 
 from absl import app
 from absl import flags
 
+from mi_zoo.core import specs
 from mi_zoo.data import vqa_sources
 from mi_zoo.experiments import common_flags
 from mi_zoo.experiments import flags as training_flags
 from mi_zoo.experiments import recipes
+from mi_zoo.models import backbones as backbone_registry
 from mi_zoo.models import vqa as vqa_models
 from mi_zoo.tasks import vqa as vqa_task
 
@@ -54,6 +65,49 @@ RECIPE = flags.DEFINE_string(
     f"command line win (--model_hparams is read after the recipe's; "
     f"another --model leaves the recipe's hyper-parameters out). "
     f"docs/recipes.md lists every value and its source.",
+)
+
+BACKBONE = flags.DEFINE_string(
+    "backbone",
+    None,
+    f"--image_kind=backbone: the pretrained feature backbone inside the "
+    f"model, one of {', '.join(backbone_registry.BACKBONES.names())} "
+    f"(default {vqa_task.VqaTask.DEFAULT_BACKBONE}). It reads the "
+    f"dataset's images at their size (in [0, 1]; its own preprocessing is "
+    f"inside the model) and the model reads its grid features.",
+)
+BACKBONE_WEIGHTS = flags.DEFINE_string(
+    "backbone_weights",
+    None,
+    "--image_kind=backbone: 'imagenet' (the default; Keras downloads them "
+    "once), 'none' (random) or the path of a .weights.h5 file of the "
+    "backbone (include_top=False).",
+)
+BACKBONE_LAYER = flags.DEFINE_string(
+    "backbone_layer",
+    None,
+    "--image_kind=backbone: the layer whose output is the grid (default: "
+    "the backbone's last feature map).",
+)
+BACKBONE_GRID = flags.DEFINE_list(
+    "backbone_grid",
+    None,
+    "--image_kind=backbone: 'rows,columns' to average-pool the backbone's "
+    "cells to (default: keep them).",
+)
+FINETUNE_BACKBONE = flags.DEFINE_boolean(
+    "finetune_backbone",
+    None,
+    "--image_kind=backbone: train the backbone too (default: frozen, its "
+    "batch norms in inference mode).",
+)
+#: The backbone flags, which apply to --image_kind=backbone only.
+BACKBONE_FLAGS = (
+    BACKBONE,
+    BACKBONE_WEIGHTS,
+    BACKBONE_LAYER,
+    BACKBONE_GRID,
+    FINETUNE_BACKBONE,
 )
 
 #: This binary's defaults of the shared flags that default to None.
@@ -78,8 +132,11 @@ SHARED_FLAGS = {
     ),
     "image_kind": common_flags.Usage(
         "Image input (default: the dataset's): raw pixels through a CNN "
-        "(sort_of_clevr, clevr, clevr2d), or region features with boxes "
-        "(clevr2d, vqa2)."
+        "(sort_of_clevr, clevr, clevr2d), region features with boxes "
+        "(clevr2d, vqa2), or backbone: the pixels (sort_of_clevr, clevr, "
+        "clevr2d) through a pretrained feature backbone inside the model "
+        "(--backbone, --backbone_weights, --backbone_layer, "
+        "--backbone_grid, --finetune_backbone), trained end to end."
     ),
     "eval_split": common_flags.Usage(),
     "model": common_flags.Usage(
@@ -143,11 +200,67 @@ def make_task() -> vqa_task.VqaTask:
         eval_batch_size=config.eval_batch_size or config.batch_size,
         data_dir=common_flags.DATA_DIR.value,
         image_kind=common_flags.IMAGE_KIND.value,
+        backbone=backbone_spec(),
         eval_split=common_flags.EVAL_SPLIT.value,
         train_limit=common_flags.TRAIN_LIMIT.value,
         eval_limit=common_flags.EVAL_LIMIT.value,
         options=options,
         num_images=common_flags.value_or(common_flags.NUM_IMAGES, NUM_IMAGES),
+    )
+
+
+def backbone_spec() -> Optional[specs.BackboneSpec]:
+    """The `BackboneSpec` of the backbone flags (None unless
+    --image_kind=backbone).
+
+    Raises:
+      app.UsageError: for a backbone flag without --image_kind=backbone,
+        an unknown backbone (listing the known ones), or bad weights or
+        grid.
+    """
+    kind = common_flags.IMAGE_KIND.value
+    if kind != "backbone":
+        for holder in BACKBONE_FLAGS:
+            if holder.value is not None:
+                raise app.UsageError(
+                    f"--{holder.name} applies to --image_kind=backbone "
+                    f"only, got "
+                    + (
+                        "no --image_kind."
+                        if kind is None
+                        else f"--image_kind={kind}."
+                    )
+                )
+        return None
+    name = common_flags.choice(
+        BACKBONE,
+        vqa_task.VqaTask.DEFAULT_BACKBONE,
+        backbone_registry.BACKBONES.names(),
+    )
+    weights = BACKBONE_WEIGHTS.value or "imagenet"
+    if weights == "none":
+        weights = None
+    elif weights != "imagenet" and not (
+        weights.endswith(".weights.h5") and os.path.isfile(weights)
+    ):
+        raise app.UsageError(
+            f"--backbone_weights must be 'imagenet', 'none' or an existing "
+            f".weights.h5 file, got --backbone_weights={weights}."
+        )
+    grid = BACKBONE_GRID.value
+    if grid is not None:
+        if len(grid) != 2 or not all(g.isdigit() and int(g) > 0 for g in grid):
+            raise app.UsageError(
+                f"--backbone_grid must be 'rows,columns', two positive "
+                f"integers, got --backbone_grid={','.join(grid)}."
+            )
+        grid = tuple(int(g) for g in grid)
+    return specs.BackboneSpec(
+        name,
+        layer=BACKBONE_LAYER.value,
+        grid=grid,
+        weights=weights,
+        trainable=bool(FINETUNE_BACKBONE.value),
     )
 
 

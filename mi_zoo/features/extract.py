@@ -23,8 +23,8 @@ from absl import app
 from absl import flags
 import keras
 
-from mi_zoo.features import backbones
 from mi_zoo.features import writer
+from mi_zoo.models import backbones
 from mi_zoo.training import binaries
 
 _IMAGES = flags.DEFINE_string(

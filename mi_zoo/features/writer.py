@@ -55,7 +55,7 @@ import tensorflow as tf
 
 from mi_zoo.core import validation
 from mi_zoo.data import images as images_lib
-from mi_zoo.features import backbones
+from mi_zoo.models import backbones
 from mi_zoo.training import progress as progress_lib
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")

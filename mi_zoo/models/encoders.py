@@ -9,6 +9,7 @@ from keras import ops
 
 from mi_zoo import layers as mi_layers
 from mi_zoo.core import registry
+from mi_zoo.models import backbones
 
 IMAGE_ENCODERS = registry.Registry("image kind")
 RNN_CELLS = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}
@@ -170,8 +171,50 @@ def encode_regions(inputs, normalize=True):
     return ops.concatenate([features, boxes, area], axis=-1), mask
 
 
+@IMAGE_ENCODERS.register("backbone")
+def encode_backbone(inputs, backbone, normalize=True):
+    """Pixels through a pretrained backbone inside the model, then read as
+    grid features (`encode_grid`): the model trains end to end from images.
+
+    Args:
+      inputs: {"image": float32 [B, H, W, 3] in [0, 1]}.
+      backbone: a `BackboneSpec` (name, layer, grid, weights, trainable);
+        the backbone takes the image at its size (`backbones.grid_model`)
+        and is frozen unless `backbone.trainable`.
+      normalize: L2-normalise each cell, as `encode_grid` does.
+
+    Returns:
+      (features [B, h, w, C], mask None).
+
+    Raises:
+      ValueError: for an unknown backbone name (listing the known ones), a
+        layer it lacks, or an image smaller than 32 x 32.
+
+    Example:
+
+        spec = VqaSpec(10, 6, "backbone", (64, 64, 3), 4,
+                       backbone=BackboneSpec("mobilenet_v3_small",
+                                             weights=None))
+        model = VQA_MODELS.build("mlb", spec, size="small")
+    """
+    image = inputs["image"]
+    net = backbones.grid_model(
+        backbone.name,
+        tuple(image.shape[1:3]),
+        layer=backbone.layer,
+        grid=backbone.grid,
+        weights=backbone.weights,
+    )
+    net.trainable = backbone.trainable
+    features = net(image)  # [B, h, w, C]
+    return encode_grid({"image": features}, normalize=normalize)
+
+
 def encode_image(inputs, spec, **kwargs):
-    """Encodes `inputs["image"]` with the encoder of `spec.image_kind`."""
+    """Encodes `inputs["image"]` with the encoder of `spec.image_kind`
+    (image_kind "backbone" with `spec.backbone`)."""
+    if spec.image_kind == "backbone":
+        kwargs.setdefault("backbone", spec.backbone)
     return IMAGE_ENCODERS.build(spec.image_kind, inputs, **kwargs)
 
 

@@ -21,8 +21,9 @@ from mi_zoo.models import vqa
 def objects_of(image, spec):
     """The objects of an encoded image, [B, N, d]: the cells of a feature
     map with their coordinates (the pixel stem adds them; a [H, W, C] grid
-    gets them here), or the regions with their boxes, or flat grid cells."""
-    if spec.image_kind == "grid" and len(image.shape) == 4:
+    or a backbone's map gets them here), or the regions with their boxes,
+    or flat grid cells."""
+    if spec.image_kind in ("grid", "backbone") and len(image.shape) == 4:
         image = mi_layers.CoordinateChannels(name="object_coordinates")(image)
     return encoders.flatten_positions(image)
 

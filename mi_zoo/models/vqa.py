@@ -232,13 +232,13 @@ def build_film(
     pixels the stem has `stem_filters` filters per layer (the RN paper's
     24, ≈ 6× fewer convolution FLOPs than 64), projected to `filters`.
     """
-    spatial = spec.image_kind == "pixels" or (
+    spatial = spec.reads_pixels or (
         spec.image_kind == "grid" and len(spec.image_shape) == 3
     )
     if not spatial:
         raise ValueError(
-            "The film model needs a spatial image input (image_kind='pixels',"
-            " or 'grid' with image_shape (H, W, C)), got "
+            "The film model needs a spatial image input (image_kind='pixels'"
+            " or 'backbone', or 'grid' with image_shape (H, W, C)), got "
             f"image_kind={spec.image_kind!r} with image_shape="
             f"{spec.image_shape}."
         )

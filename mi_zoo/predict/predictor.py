@@ -189,7 +189,7 @@ class Predictor:
             inputs,
             [self.codec.decode_question(inputs["question"][0])],
             [lines],
-            pixels=self.codec.spec.image_kind == "pixels",
+            pixels=self.codec.spec.reads_pixels,
             layer=layer,
             guided=guided,
         )[0]

@@ -10,10 +10,25 @@ cross-entropy of the answer id and exact-match accuracy; sigmoid datasets
 soft scores min(n/3, 1) summed over the answers, "accuracy" the official
 VQA accuracy and "soft_score" the soft score of the predicted answer.
 Evaluation adds the accuracy per question type.
+
+With image_kind "backbone" a pretrained feature backbone sits inside the
+model (`models.encoders.encode_backbone`): the dataset's pixel images go
+through it, frozen unless the `BackboneSpec` says `trainable`, and the
+model trains end to end from images:
+
+    task = VqaTask("clevr", "mlb", image_kind="backbone",
+                   backbone=specs.BackboneSpec("resnet50"),
+                   data_dir="/data/clevr")
+
+The run's predictor.json then holds the backbone (name, layer, grid,
+weights) and its input size in its spec, so that `mi_zoo.predict`
+resizes a user's image as training did.
 """
 
+import dataclasses
 import os
 from typing import Dict
+from typing import Optional
 
 import keras
 import numpy as np
@@ -21,6 +36,7 @@ import numpy as np
 from mi_zoo import explain
 from mi_zoo import models
 from mi_zoo import viz
+from mi_zoo.core import specs
 from mi_zoo.data import vqa_codec
 from mi_zoo.data import vqa_sources
 from mi_zoo.models import objectives
@@ -42,10 +58,19 @@ class VqaTask(zoo_task.ZooTask):
       data_dir, image_kind, eval_split, train_limit, eval_limit, options:
         passed to `vqa_sources.load_vqa_data`.
       num_images: examples drawn in the image summaries.
+      backbone: with image_kind "backbone" (a pretrained backbone inside
+        the model, reading the dataset's pixels at their size), its
+        `BackboneSpec` (None: `DEFAULT_BACKBONE` with ImageNet weights,
+        frozen); None for the other image kinds.
 
     Raises:
-      ValueError: see `ZooTask`.
+      ValueError: see `ZooTask`; also for a backbone without image_kind
+        "backbone", and (when the data loads) for image_kind "backbone" on
+        a dataset without pixel images.
     """
+
+    #: The backbone of image_kind "backbone" when none is given.
+    DEFAULT_BACKBONE = "resnet50"
 
     DATASETS = vqa_sources.VQA_DATASETS
     # From the package, not models.vqa: its __init__ imports every module that
@@ -59,6 +84,75 @@ class VqaTask(zoo_task.ZooTask):
     outputs = ("explanations", vqa_codec.FILENAME)
 
     _examples = None  # (inputs, targets) drawn in the image summaries.
+
+    def __init__(
+        self,
+        dataset: str,
+        model: str,
+        *args,
+        image_kind: Optional[str] = None,
+        backbone: Optional[specs.BackboneSpec] = None,
+        **kwargs,
+    ):
+        if image_kind == "backbone":
+            if backbone is None:
+                backbone = specs.BackboneSpec(self.DEFAULT_BACKBONE)
+            if not isinstance(backbone, specs.BackboneSpec):
+                raise ValueError(
+                    f"`backbone` must be a BackboneSpec, got "
+                    f"backbone={backbone!r}."
+                )
+        elif backbone is not None:
+            raise ValueError(
+                f"`backbone` applies to image_kind='backbone' only, got "
+                f"image_kind={image_kind!r} and backbone={backbone!r}."
+            )
+        self.backbone = backbone
+        # The backbone reads the dataset's pixels.
+        super().__init__(
+            dataset,
+            model,
+            *args,
+            image_kind="pixels" if backbone is not None else image_kind,
+            **kwargs,
+        )
+
+    def prepare(self, batch_size, eval_batch_size, seed):
+        try:
+            return super().prepare(batch_size, eval_batch_size, seed)
+        except ValueError as e:
+            if self.backbone is None or "image_kind" not in str(e):
+                raise
+            raise ValueError(
+                f"image_kind='backbone' (--image_kind=backbone) reads the "
+                f"dataset's pixel images, which the {self.dataset!r} "
+                f"dataset does not have, got dataset={self.dataset!r}."
+            ) from e
+
+    def adapt_data(self, data):
+        """With a backbone, the pixel data's spec becomes image_kind
+        "backbone" with the `BackboneSpec` (so the model builds it and the
+        run's codec records it)."""
+        if self.backbone is None:
+            return data
+        spec = dataclasses.replace(
+            data.spec, image_kind="backbone", backbone=self.backbone
+        )
+        return dataclasses.replace(data, spec=spec)
+
+    def hparams(self):
+        values = super().hparams()
+        if self.backbone is not None:
+            # The HParams plugin takes bool, int, float and str values.
+            values.update(
+                {
+                    f"backbone/{k}": (
+                        v if isinstance(v, (bool, int, float, str)) else str(v)
+                    )
+                    for k, v in dataclasses.asdict(self.backbone).items()
+                }
+            )
+        return values
 
     # Loss and metrics.
     def per_example_loss(self, targets, outputs, inputs):
@@ -151,13 +245,13 @@ class VqaTask(zoo_task.ZooTask):
                 inputs,
                 words,
                 captions,
-                pixels=self.data.spec.image_kind == "pixels",
+                pixels=self.data.spec.reads_pixels,
             )
             images["explanations"] = np.stack(viz.pad_to_same_size(drawn))
         return images
 
     def _picture(self, inputs, i):
         """The example's image: pixels, or a blank canvas for features."""
-        if self.data.spec.image_kind == "pixels":
+        if self.data.spec.reads_pixels:
             return viz.to_uint8(inputs["image"][i])
         return np.full((192, 192, 3), 255, np.uint8)

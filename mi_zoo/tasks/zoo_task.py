@@ -99,12 +99,14 @@ class ZooTask(task_lib.Task):
 
     # Data and model.
     def prepare(self, batch_size, eval_batch_size, seed):
-        self._data = self.load_data(
-            self.dataset,
-            batch_size=batch_size,
-            eval_batch_size=eval_batch_size,
-            seed=seed,
-            **self._load_args,
+        self._data = self.adapt_data(
+            self.load_data(
+                self.dataset,
+                batch_size=batch_size,
+                eval_batch_size=eval_batch_size,
+                seed=seed,
+                **self._load_args,
+            )
         )
         self._eval_batch_size = eval_batch_size
         return task_lib.TaskData(
@@ -113,6 +115,13 @@ class ZooTask(task_lib.Task):
             spec=self._data.spec,
             train_checkpointable=self._data.train_checkpointable,
         )
+
+    def adapt_data(self, data):
+        """What `prepare` keeps of the loader's result (`data`, unchanged
+        here); a subclass whose model reads the data otherwise than the
+        loader describes it (e.g. a backbone inside the model) overrides
+        it."""
+        return data
 
     def named_eval(self, dataset):
         """The loader's eval batches as named batches (`prepare`); a

@@ -46,6 +46,24 @@ def regions_codec():
     )
 
 
+def backbone_codec():
+    """A run whose model holds a feature backbone: Sort-of-CLEVR's words,
+    64 x 64 pixels into a random-weight MobileNetV3 pooled to 1 x 1."""
+    spec = specs.VqaSpec(
+        vocab_size=len(soc.VOCAB),
+        question_length=soc.QUESTION_LENGTH,
+        image_kind="backbone",
+        image_shape=(64, 64, 3),
+        num_answers=len(soc.ANSWERS),
+        backbone=specs.BackboneSpec(
+            "mobilenet_v3_small", grid=(1, 1), weights=None
+        ),
+    )
+    return vqa_codec.VqaCodec(
+        spec, words=soc.VOCAB, answers=soc.ANSWERS, tokenizer="words_and_marks"
+    )
+
+
 class QuestionTest(parameterized.TestCase):
     def test_every_sort_of_clevr_question_as_the_generator_tokenizes(self):
         codec = sort_of_clevr_codec()
@@ -211,12 +229,31 @@ class ImageTest(absltest.TestCase):
         with self.assertRaisesRegex(ValueError, "got dtype int64"):
             codec.encode_image(self.pixels.astype(np.int64))
 
-    def test_region_runs_need_a_backbone(self):
+    def test_backbone_runs_read_pixels_as_pixel_runs(self):
+        # The backbone's preprocessing is inside the model: the codec gives
+        # it [0, 1] pixels resized to the run's size, as for a pixel run.
+        image = np.random.default_rng(3).integers(
+            0, 256, (50, 90, 3), np.uint8
+        )
+        got = backbone_codec().encode_image(image)
+        self.assertEqual(got.shape, (64, 64, 3))
+        np.testing.assert_allclose(
+            got,
+            np.asarray(images_lib.resize_image(image, (64, 64))),
+            atol=1e-6,
+        )
+        np.testing.assert_allclose(
+            got, sort_of_clevr_codec(64).encode_image(image), atol=1e-6
+        )
+        self.assertEqual(backbone_codec().input_names, ("question", "image"))
+
+    def test_region_runs_need_images_through_a_backbone(self):
         with self.assertRaisesRegex(
             ValueError,
-            r"This run reads regions features \(image_kind="
-            r"'regions'\), not pixels: .*feature backbone.*issue 18 "
-            r"section 1",
+            r"This run reads precomputed regions features \(image_kind="
+            r"'regions'\), not pixels: train with --image_kind=backbone "
+            r"\(the feature backbone inside the model\) or "
+            r"--image_kind=pixels to predict from images\.$",
         ):
             regions_codec().encode_image(self.pixels)
         self.assertEqual(
@@ -264,9 +301,40 @@ class FileTest(absltest.TestCase):
         self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
 
     def test_round_trip(self):
-        for codec in (sort_of_clevr_codec(), regions_codec()):
+        for codec in (
+            sort_of_clevr_codec(),
+            regions_codec(),
+            backbone_codec(),
+        ):
             path = codec.save(os.path.join(self.tmp, vqa_codec.FILENAME))
             self.assertEqual(vqa_codec.VqaCodec.load(path), codec)
+
+    def test_backbone_is_in_the_file(self):
+        path = backbone_codec().save(
+            os.path.join(self.tmp, vqa_codec.FILENAME)
+        )
+        with open(path) as f:
+            spec = json.load(f)["spec"]
+        self.assertEqual(spec["image_kind"], "backbone")
+        self.assertEqual(spec["image_shape"], [64, 64, 3])
+        self.assertEqual(
+            spec["backbone"],
+            {
+                "name": "mobilenet_v3_small",
+                "layer": None,
+                "grid": [1, 1],
+                "weights": None,
+                "trainable": False,
+            },
+        )
+
+    def test_files_written_before_the_backbone_field_load(self):
+        path = os.path.join(self.tmp, vqa_codec.FILENAME)
+        value = sort_of_clevr_codec().to_json()
+        del value["spec"]["backbone"]
+        with open(path, "w") as f:
+            json.dump(value, f)
+        self.assertEqual(vqa_codec.VqaCodec.load(path), sort_of_clevr_codec())
 
     def test_sort_of_clevr_data_gives_its_codec(self):
         data = vqa_sources.load_vqa_data(

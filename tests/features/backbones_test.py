@@ -1,5 +1,6 @@
-"""mi_zoo.features.backbones: the registry, the grid model's preprocessing,
-layers and pooling against float64 NumPy references, the cells' boxes."""
+"""mi_zoo.models.backbones (re-exported by mi_zoo.features): the registry,
+the grid model's preprocessing, layers and pooling against float64 NumPy
+references, the cells' boxes."""
 
 import os
 import shutil
@@ -9,7 +10,7 @@ from absl.testing import absltest
 import keras
 import numpy as np
 
-from mi_zoo.features import backbones
+from mi_zoo.models import backbones
 from tests.features import fixtures
 
 # Caffe preprocessing of ResNet (He et al.'s released models): RGB -> BGR,
@@ -46,6 +47,27 @@ class GridModelTest(absltest.TestCase):
         np.testing.assert_allclose(
             model.predict(self.pixels.astype(np.float32), verbose=0),
             net.predict(reference.astype(np.float32), verbose=0),
+            rtol=1e-4,
+            atol=1e-4,
+        )
+
+    def test_mobilenet_v3_preprocesses_inside(self):
+        # The application's own rescaling to [-1, 1] reads [0, 255] pixels:
+        # the grid model feeds it pixels * 255 (float64 reference).
+        model = backbones.grid_model(
+            "mobilenet_v3_small", fixtures.IMAGE_SIZE, weights=None
+        )
+        self.assertEqual(model.output_shape, (None, 2, 2, 576))
+        net = keras.applications.MobileNetV3Small(
+            include_top=False,
+            weights=None,
+            input_shape=(64, 64, 3),
+            include_preprocessing=True,
+        )
+        net.set_weights(model.get_weights())
+        np.testing.assert_allclose(
+            model.predict(self.pixels.astype(np.float32), verbose=0),
+            net.predict((self.pixels * 255.0).astype(np.float32), verbose=0),
             rtol=1e-4,
             atol=1e-4,
         )
@@ -87,6 +109,7 @@ class GridModelTest(absltest.TestCase):
                         f"convnext_{s}"
                         for s in ("tiny", "small", "base", "large", "xlarge")
                     ]
+                    + ["mobilenet_v3_small", "mobilenet_v3_large"]
                 )
             ),
         )
@@ -97,6 +120,7 @@ class GridModelTest(absltest.TestCase):
         for name, channels in (
             ("efficientnetv2_b0", 1280),
             ("convnext_tiny", 768),
+            ("mobilenet_v3_small", 576),
         ):
             with self.subTest(name=name):
                 self.assertIsNone(backbones.BACKBONES.build(name).preprocess)

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from mi_zoo.data import images
-from mi_zoo.features import backbones
+from mi_zoo.models import backbones
 from tests.features import fixtures
 
 

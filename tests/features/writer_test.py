@@ -12,8 +12,8 @@ import numpy as np
 from mi_zoo.data import images
 from mi_zoo.data import vqa_answers
 from mi_zoo.data import vqa_v2
-from mi_zoo.features import backbones
 from mi_zoo.features import writer
+from mi_zoo.models import backbones
 from tests.data import fixtures as data_fixtures
 from tests.features import fixtures
 

@@ -29,6 +29,18 @@ MOVED = (
     ),
     ("mi_zoo.models.registry", "mi_zoo.core.registry", ("Registry",)),
     (
+        "mi_zoo.features.backbones",
+        "mi_zoo.models.backbones",
+        (
+            "BACKBONES",
+            "NAMED_WEIGHTS",
+            "Backbone",
+            "check_weights",
+            "grid_boxes",
+            "grid_model",
+        ),
+    ),
+    (
         "mi_zoo.models.specs",
         "mi_zoo.core.specs",
         (

@@ -48,9 +48,9 @@ FLOORS = {
     # A trained model with its data codec and the explanation figure:
     # needs models (3), data (4) and explain (5), and no binary.
     "predict": 5,
-    # Backbone grid features and their writer: keras.applications, the
-    # data layout (data.images) and the engine's progress and one-line
-    # errors (training); a task or a predictor may use them.
+    # Backbone grid features and their writer: the backbones (models:
+    # models.backbones), the data layout (data.images) and the engine's
+    # progress and one-line errors (training).
     "features": 5,
     "experiments": 6,
 }
@@ -89,6 +89,9 @@ ALIASES = {
     "mi_zoo/data/clevr_v1_builder.py": "mi_zoo.data.clevr.builder",
     "mi_zoo/data/lm_dataset.py": "mi_zoo.data.text.lm_dataset",
     "mi_zoo/data/vqa_v2_builder.py": "mi_zoo.data.vqa_v2.builder",
+    # Issue 18: a VQA model may hold a feature backbone (image_kind
+    # "backbone"), so the backbones moved down to the models' floor.
+    "mi_zoo/features/backbones.py": "mi_zoo.models.backbones",
 }
 
 

@@ -114,6 +114,15 @@ PREDICT = (
     "--image=/path/to/photo.png '--question=what is the shape of the "
     "red object ?' --top_k=3 --explain=/tmp/photo_explained.png"
 )
+MLB_BACKBONE = (
+    "python -m mi_zoo.experiments.vqa --model=mlb --image_kind=backbone "
+    "--backbone=resnet50 --model_dir=/tmp/mlb_resnet50_soc"
+)
+PREDICT_BACKBONE = (
+    "python -m mi_zoo.experiments.predict --model_dir=/tmp/mlb_resnet50_soc "
+    "--image=/path/to/photo.png '--question=what is the shape of the red "
+    "object ?' --explain=/tmp/photo_resnet50.png"
+)
 EXTRACT = (
     "python -m mi_zoo.features.extract --images=/path/to/photos "
     "--backbone=resnet152 --out=/tmp/photo_features --image_ids=order"
@@ -251,6 +260,16 @@ COMMANDS = {
     "--seed=7 --num_images=50": Run(
         ("--num_images=5",), expect=r'(?m)^\{"overall": [0-9.]+, "by_type": '
     ),
+    # The backbone inside the model: a small one with random weights
+    # (nothing is downloaded in a test; the last --backbone wins).
+    MLB_BACKBONE: Run(
+        VQA_BUDGET
+        + ("--backbone=mobilenet_v3_small", "--backbone_weights=none")
+    ),
+    PREDICT_BACKBONE: Run(
+        after=MLB_BACKBONE,
+        expect=r"(?m)^\d\.\d{4}  \S+$\n(.*\n)*Explanation in ",
+    ),
     # Image features: random weights (nothing is downloaded in a test) at a
     # small size, on two drawn PNGs (PLACEHOLDERS).
     EXTRACT: Run(
@@ -268,6 +287,10 @@ COMMANDS = {
     "python -m benchmarks.vqa_throughput": Run(("--quick",)),
     "python -m benchmarks.reference_comparison": Run(
         ("--quick",), needs_module=("torch", 'pip install -e ".[bench]"')
+    ),
+    "python -m benchmarks.fusion_comparison": Run(
+        ("--quick", "--fusions=mlb"),
+        needs_module=("torch", 'pip install -e ".[bench]"'),
     ),
     "python -m benchmarks.scaling": Run(("--quick",)),
 }

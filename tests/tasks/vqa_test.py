@@ -11,6 +11,7 @@ from absl.testing import parameterized
 import numpy as np
 
 from mi_zoo import models
+from mi_zoo.core import specs
 from mi_zoo.tasks import vqa
 from mi_zoo.training import devices
 from mi_zoo.training import trainer
@@ -283,6 +284,64 @@ class VqaTaskTest(parameterized.TestCase):
         )
         self.assertEqual(results["step"], 2)
         self.assertTrue(np.isfinite(results["eval"]["loss"]))
+
+    def test_backbone_inside_the_model(self):
+        # Sort-of-CLEVR's 75 x 75 pixels through a frozen random MobileNetV3
+        # (3 x 3 cells): the spec and the run's codec hold the backbone,
+        # and its weights and batch-norm statistics stay as built.
+        backbone = specs.BackboneSpec("mobilenet_v3_small", weights=None)
+        task = _task("mlb", image_kind="backbone", backbone=backbone)
+        model = _built(task)
+        self.assertEqual(task.spec.image_kind, "backbone")
+        self.assertEqual(task.spec.image_shape, (75, 75, 3))
+        self.assertEqual(task.spec.backbone, backbone)
+        self.assertEqual(task.data.codec().spec, task.spec)
+        self.assertEqual(task.hparams()["backbone/name"], "mobilenet_v3_small")
+        self.assertEqual(task.hparams()["backbone/weights"], "None")
+        net = model.get_layer("mobilenet_v3_small_features")
+        self.assertFalse(net.trainable)
+        before = [np.array(w) for w in net.weights]
+        inputs, _, _ = next(iter(task.data.eval))
+        model(dict(inputs), training=True)
+        for old, new in zip(before, net.weights):
+            np.testing.assert_array_equal(old, np.asarray(new))
+        self.assertIn("explanations", task.summary_images(model))
+
+    def test_backbone_arguments(self):
+        backbone = specs.BackboneSpec("mobilenet_v3_small", weights=None)
+        with self.assertRaisesRegex(
+            ValueError,
+            r"^`backbone` applies to image_kind='backbone' only, got "
+            r"image_kind='pixels' and backbone=BackboneSpec\(",
+        ):
+            _task(image_kind="pixels", backbone=backbone)
+        with self.assertRaisesRegex(
+            ValueError,
+            r"^`backbone` must be a BackboneSpec, got backbone='resnet50'\.$",
+        ):
+            _task(image_kind="backbone", backbone="resnet50")
+        self.assertEqual(
+            _task(image_kind="backbone").backbone,
+            specs.BackboneSpec("resnet50"),  # ImageNet weights, frozen.
+        )
+        data_dir = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, data_dir, ignore_errors=True)
+        fixtures.write_vqa_json(data_dir, "train2014")
+        fixtures.write_vqa_json(data_dir, "val2014")
+        with self.assertRaisesRegex(
+            ValueError,
+            r"^image_kind='backbone' \(--image_kind=backbone\) reads the "
+            r"dataset's pixel images, which the 'vqa2' dataset does not "
+            r"have, got dataset='vqa2'\.$",
+        ):
+            _built(
+                _task(
+                    dataset="vqa2",
+                    data_dir=data_dir,
+                    image_kind="backbone",
+                    backbone=backbone,
+                )
+            )
 
     @parameterized.parameters(
         (dict(dataset="mnist", model="concat"), "Unknown VQA dataset 'mnist'"),

@@ -7,7 +7,9 @@ reads every image of --images (a directory, or a glob pattern in quotes),
 resizes it to --image_size, runs the backbone (ImageNet weights by default,
 downloaded once by Keras) batch by batch through tf.data, and writes
 features.npy [N, S, C] with boxes.npy, num_boxes.npy and image_ids.npy
-(`mi_zoo.features.writer`; `vqa_v2.FeatureStore` reads it). Image ids are
+(`mi_zoo.features.writer`; `vqa_v2.FeatureStore` reads it), or with
+--format=hdf5 one HDF5 file in BAN's layout, features.hdf5 and
+features_imgid2idx.pkl (FeatureStore reads the file's path). Image ids are
 the last digits of each file's name (COCO's convention), or the files'
 order with --image_ids=order. A progress line reports images/s.
 
@@ -74,6 +76,15 @@ _WEIGHTS = flags.DEFINE_string(
 _BATCH_SIZE = flags.DEFINE_integer(
     "batch_size", 32, "Images per batch.", lower_bound=1
 )
+_FORMAT = flags.DEFINE_enum(
+    "format",
+    "npy",
+    writer.FORMATS,
+    "npy: features.npy, boxes.npy, num_boxes.npy (vqa_v2.convert_tsv's "
+    "layout, memory-mapped); hdf5: features.hdf5 with "
+    "features_imgid2idx.pkl (BAN's layout). Either is a features path of "
+    "vqa_v2 (the directory, or the .hdf5 file).",
+)
 _IMAGE_IDS = flags.DEFINE_enum(
     "image_ids",
     "name",
@@ -133,6 +144,7 @@ def extract_and_report() -> writer.Summary:
         settings,
         batch_size=_BATCH_SIZE.value,
         image_ids=_IMAGE_IDS.value,
+        file_format=_FORMAT.value,
     )
     print(f"Features of {summary.line()}")
     return summary

@@ -15,6 +15,14 @@ region features):
   extraction.json                    the backbone, layer, sizes and weights,
                   and the images (file, id) it was started with
 
+With `file_format="hdf5"` the features are one HDF5 file in BAN's layout
+instead of the three arrays (`FeatureStore` reads it too, given the file's
+path; the other files stay):
+
+  features.hdf5   image_features float32 [N, S, C] and spatial_features
+                  float32 [N, S, 6] (x1, y1, x2, y2, width, height in [0, 1])
+  features_imgid2idx.pkl             {image id: row} (a pickled dict)
+
 Image ids follow COCO's file names (`COCO_val2014_000000262148.jpg` ->
 262148): the last run of digits in the file's name (`image_ids="name"`), so
 the ids are those of the VQA v2 questions; `image_ids="order"` numbers the
@@ -40,6 +48,7 @@ import dataclasses
 import glob
 import json
 import os
+import pickle
 import re
 import sys
 import time
@@ -60,6 +69,11 @@ from mi_zoo.training import progress as progress_lib
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 IMAGE_ID_KINDS = ("name", "order")
+#: The features' file formats: the convert_tsv arrays, or BAN's HDF5 file.
+FORMATS = ("npy", "hdf5")
+HDF5_FILE = "features.hdf5"
+#: Beside HDF5_FILE: the name `vqa_v2.FeatureStore` looks for.
+HDF5_INDEX = "features_imgid2idx.pkl"
 SETTINGS_FILE = "extraction.json"
 PARTIAL_FEATURES = "features.partial.npy"
 PARTIAL_STATUS = "status.partial.npy"
@@ -77,17 +91,20 @@ class Summary:
         written by an earlier, stopped run).
       errors: [(file, reason)] of the images left out (unreadable, or no
         image id in the name), in file order.
+      features_path: what `vqa_v2.FeatureStore` reads: `out_dir` (format
+        "npy"), or its HDF5 file (format "hdf5"); None: `out_dir`.
     """
 
     out_dir: str
     written: int
     computed: int
     errors: List[Tuple[str, str]]
+    features_path: Optional[str] = None
 
     def line(self) -> str:
         """One line for the console."""
         text = (
-            f"{self.written} images in {self.out_dir} "
+            f"{self.written} images in {self.features_path or self.out_dir} "
             f"({self.computed} computed now)"
         )
         if self.errors:
@@ -191,6 +208,7 @@ def extract_features(
     *,
     batch_size: int = 32,
     image_ids: str = "name",
+    file_format: str = "npy",
     on_error: Callable[[str, str], None] = print_error,
     interactive: Optional[bool] = None,
 ) -> Summary:
@@ -207,6 +225,9 @@ def extract_features(
         values, kept in extraction.json: a later run must give the same.
       batch_size: images per batch.
       image_ids: "name" or "order" (`assign_ids`).
+      file_format: "npy" (features.npy, boxes.npy, num_boxes.npy) or
+        "hdf5" (features.hdf5 and features_imgid2idx.pkl, BAN's layout);
+        part of the settings (a finished directory is not converted).
       on_error: called with (file, reason) for each image left out.
       interactive: the progress bar on a terminal, else log lines (None:
         whether stdout is a terminal; `mi_zoo.training.progress`).
@@ -219,6 +240,7 @@ def extract_features(
         run with other settings or images.
     """
     validation.check_positive_int("batch_size", batch_size)
+    validation.check_choice("file_format", file_format, FORMATS)
     named, errors = assign_ids(list(files), image_ids)
     for path, reason in errors:
         on_error(path, reason)
@@ -237,13 +259,17 @@ def extract_features(
             "grid": [grid_h, grid_w],
             "channels": channels,
             "image_ids": image_ids,
+            **({"format": file_format} if file_format != "npy" else {}),
         },
         "images": [[f, i] for f, i in named],
     }
     os.makedirs(out_dir, exist_ok=True)
+    features_path = (
+        os.path.join(out_dir, HDF5_FILE) if file_format == "hdf5" else out_dir
+    )
     if _check_earlier(out_dir, record):
         ids = np.load(os.path.join(out_dir, "image_ids.npy"))
-        return Summary(out_dir, len(ids), 0, errors)
+        return Summary(out_dir, len(ids), 0, errors, features_path)
     shape = (len(named), grid_h * grid_w, channels)
     features, status = _open_partial(out_dir, record, shape)
     todo = np.flatnonzero(status != WRITTEN)
@@ -277,8 +303,10 @@ def extract_features(
                 },
             )
     errors.sort()
-    written = _finish(out_dir, features, status, named, (grid_h, grid_w))
-    return Summary(out_dir, written, computed, errors)
+    written = _finish(
+        out_dir, features, status, named, (grid_h, grid_w), file_format
+    )
+    return Summary(out_dir, written, computed, errors, features_path)
 
 
 def _check_earlier(out_dir: str, record) -> bool:
@@ -368,9 +396,61 @@ def _batches(named, rows, image_size, batch_size):
         yield row.numpy(), pixels.numpy(), list(reason.numpy())
 
 
-def _finish(out_dir, features, status, named, grid) -> int:
+def _finish(out_dir, features, status, named, grid, file_format) -> int:
     """Writes the final files from the partial ones; returns N."""
     good = np.flatnonzero(status == WRITTEN)
+    boxes = backbones.grid_boxes(*grid)
+    if file_format == "hdf5":
+        _write_hdf5(out_dir, features, good, boxes, named)
+        del features
+        os.remove(os.path.join(out_dir, PARTIAL_FEATURES))
+    else:
+        _write_npy(out_dir, features, status, good, boxes)
+    with open(
+        os.path.join(out_dir, "image_files.txt"), "w", encoding="utf-8"
+    ) as f:
+        f.writelines(named[r][0] + "\n" for r in good)
+    ids = np.array([named[r][1] for r in good], np.int64)
+    _save_atomically(os.path.join(out_dir, "image_ids.npy"), ids)  # last
+    os.remove(os.path.join(out_dir, PARTIAL_STATUS))
+    return len(good)
+
+
+def _write_hdf5(out_dir, features, good, boxes, named):
+    """features.hdf5 (BAN's image_features and spatial_features) and its
+    image-id index, each written whole before it takes its name."""
+    import h5py  # pylint: disable=import-outside-toplevel
+
+    final = os.path.join(out_dir, HDF5_FILE)
+    tmp = os.path.join(out_dir, "features.tmp.hdf5")
+    spatial = np.concatenate(
+        [boxes, boxes[:, 2:3] - boxes[:, 0:1], boxes[:, 3:4] - boxes[:, 1:2]],
+        axis=-1,
+    )  # [S, 6]
+    with h5py.File(tmp, "w") as h5:
+        out = h5.create_dataset(
+            "image_features",
+            (len(good),) + features.shape[1:],
+            np.float32,
+            chunks=(1,) + features.shape[1:] if len(good) else None,
+        )
+        for start in range(0, len(good), 1024):
+            out[start : start + 1024] = features[good[start : start + 1024]]
+        h5.create_dataset(
+            "spatial_features",
+            data=np.broadcast_to(spatial, (len(good),) + spatial.shape),
+        )
+    os.replace(tmp, final)
+    index = {int(named[r][1]): row for row, r in enumerate(good)}
+    tmp = os.path.join(out_dir, "features_imgid2idx.tmp.pkl")
+    with open(tmp, "wb") as f:
+        pickle.dump(index, f)
+    os.replace(tmp, os.path.join(out_dir, HDF5_INDEX))
+
+
+def _write_npy(out_dir, features, status, good, boxes):
+    """features.npy (the partial file renamed, or its written rows),
+    boxes.npy and num_boxes.npy."""
     final = os.path.join(out_dir, "features.npy")
     if len(good) == len(status):
         features.flush()
@@ -387,7 +467,6 @@ def _finish(out_dir, features, status, named, grid) -> int:
         del out, features
         os.replace(tmp, final)
         os.remove(os.path.join(out_dir, PARTIAL_FEATURES))
-    boxes = backbones.grid_boxes(*grid)
     np.save(
         os.path.join(out_dir, "boxes.npy"),
         np.broadcast_to(boxes, (len(good),) + boxes.shape),
@@ -396,11 +475,3 @@ def _finish(out_dir, features, status, named, grid) -> int:
         os.path.join(out_dir, "num_boxes.npy"),
         np.full((len(good),), len(boxes), np.int32),
     )
-    with open(
-        os.path.join(out_dir, "image_files.txt"), "w", encoding="utf-8"
-    ) as f:
-        f.writelines(named[r][0] + "\n" for r in good)
-    ids = np.array([named[r][1] for r in good], np.int64)
-    _save_atomically(os.path.join(out_dir, "image_ids.npy"), ids)  # last
-    os.remove(os.path.join(out_dir, PARTIAL_STATUS))
-    return len(good)

@@ -11,6 +11,7 @@ import sys
 import tempfile
 
 from absl.testing import absltest
+import h5py
 import numpy as np
 import pytest
 
@@ -135,6 +136,33 @@ class ExtractTest(absltest.TestCase):
                     1,
                     r"^error: No image files .*got images='.*none/\*\.jpg'"
                     r"\.$",
+                ),
+            ]
+        )
+
+    @pytest.mark.slow
+    def test_hdf5_format(self):
+        out = os.path.join(self.root, "hdf5")
+        flags = (self.flags[0], f"--out={out}") + self.flags[2:]
+        done = _run(*flags, "--format=hdf5")
+        self.assertEqual(done.returncode, 0, done.stderr[-3000:])
+        path = os.path.join(out, "features.hdf5")
+        self.assertEqual(
+            done.stdout.strip().splitlines()[-1],
+            f"Features of 50 images in {path} (50 computed now); "
+            f"1 left out (listed above)",
+        )
+        with h5py.File(path, "r") as h5:
+            features = h5["image_features"][()]
+        np.testing.assert_array_equal(
+            features, np.load(os.path.join(self.out, "features.npy"))
+        )
+        self.check_user_errors(
+            [
+                (
+                    flags + ("--format=tsv",),
+                    2,
+                    r"--format.*tsv",
                 ),
             ]
         )

@@ -1,6 +1,7 @@
-"""mi_zoo.features.writer on 50 generated JPEG/PNG files: the layout that
-the vqa_v2 readers read, features read back equal to features computed in
-memory, resume after an interruption, unreadable and unnamed files."""
+"""mi_zoo.features.writer on 50 generated JPEG/PNG files: the layouts that
+the vqa_v2 readers read (convert_tsv's arrays, BAN's HDF5 file), features
+read back equal to features computed in memory, resume after an
+interruption, unreadable and unnamed files."""
 
 import os
 import shutil
@@ -216,6 +217,74 @@ class WriterTest(absltest.TestCase):
             rtol=1e-5,
             atol=1e-5,
         )
+
+    def test_hdf5_format_is_bans_layout_read_by_vqa_v2(self):
+        # The first 12 images and an unreadable one (left out: the index
+        # maps ids to the written rows only), resumed after a kill.
+        tmp = data_fixtures.tempdir(self)
+        corrupt = fixtures.write_corrupt(tmp)
+        for f in self.files[:12]:
+            shutil.copy(f, tmp)
+        files = writer.list_images(tmp)
+        out = os.path.join(tmp, "out")
+        with self.assertRaises(Interrupted):
+            self.extract(
+                out,
+                files=files,
+                model=Interrupting(self.model, after=1),
+                file_format="hdf5",
+            )
+        summary = self.extract(out, files=files, file_format="hdf5")
+        path = os.path.join(out, writer.HDF5_FILE)
+        self.assertEqual(
+            (summary.written, summary.computed, summary.features_path),
+            (12, 4, path),
+        )
+        self.assertEqual([f for f, _ in summary.errors], [corrupt])
+        self.assertIn(f"12 images in {path} (4 computed now)", summary.line())
+        self.assertEqual(
+            sorted(os.listdir(out)),
+            [
+                "extraction.json",
+                "features.hdf5",
+                "features_imgid2idx.pkl",
+                "image_files.txt",
+                "image_ids.npy",
+            ],
+        )
+        store = vqa_v2.FeatureStore(path)
+        self.assertEqual((store.kind, store.shape), ("hdf5", (4, 2048)))
+        self.assertEqual(sorted(store.row_of), list(range(1, 13)))
+        for image_id in (1, 5, 12):
+            feats, boxes, count = store.read_image(image_id)
+            np.testing.assert_allclose(
+                feats, self.expected[image_id - 1], rtol=1e-5, atol=1e-5
+            )
+            np.testing.assert_array_equal(boxes, backbones.grid_boxes(2, 2))
+            self.assertEqual(count, 4)
+        # The VQA v2 pipeline takes the file as a features path.
+        qpath, apath = data_fixtures.write_vqa_json(tmp)
+        vocab = vqa_answers.AnswerVocab.build(
+            vqa_v2.load_annotations(apath).values(), min_count=1
+        )
+        inputs, _ = next(
+            iter(vqa_v2.vqa_v2_dataset(qpath, apath, path, vocab, 5))
+        )
+        np.testing.assert_allclose(
+            inputs["image"].numpy(),
+            self.expected[[0, 0, 1, 2, 2]],
+            rtol=1e-5,
+            atol=1e-5,
+        )
+        # Done is done; the other format is another extraction.
+        again = self.extract(out, files=files, file_format="hdf5")
+        self.assertEqual((again.written, again.computed), (12, 0))
+        with self.assertRaisesRegex(
+            ValueError, r"holds a finished extraction with other settings"
+        ):
+            self.extract(out, files=files)
+        with self.assertRaisesRegex(ValueError, r"got file_format='h5'\.$"):
+            self.extract(out, files=files, file_format="h5")
 
     def test_image_ids_in_file_order(self):
         tmp = data_fixtures.tempdir(self)

@@ -1,6 +1,8 @@
 r"""Explains a trained VQA run: figures and, on CLEVR-2D, the pointing game.
 
-Reads the run's flags.json to rebuild its data and model, loads the weights
+Reads the run's flags.json to rebuild its data and model (an
+--image_kind=backbone run's backbone from its predictor.json), loads the
+weights
 (model.keras of a finished run, else the latest checkpoint), and writes into
 --explain_dir (default <model_dir>/explanations):
 
@@ -31,6 +33,7 @@ import numpy as np
 import tensorflow as tf
 
 from mi_zoo import viz
+from mi_zoo.data import vqa_codec
 from mi_zoo.data import vqa_sources
 from mi_zoo.experiments import flags as training_flags
 from mi_zoo.explain import clevr_2d_pointing
@@ -80,6 +83,17 @@ _EXPLAIN_BATCH_SIZE = flags.DEFINE_integer(
 )
 
 
+def _backbone_of(model_dir, values):
+    """The backbone of an --image_kind=backbone run: its predictor.json's
+    (written when the run starts), else none (the task's default)."""
+    codec_file = os.path.join(model_dir, vqa_codec.FILENAME)
+    if values.get("image_kind") != "backbone" or not os.path.exists(
+        codec_file
+    ):
+        return None
+    return vqa_codec.VqaCodec.load(codec_file).spec.backbone
+
+
 def load_run(model_dir):
     """(task, model) of a vqa run directory, the model with its trained
     weights. Raises app.UsageError naming --model_dir when it is no run."""
@@ -111,6 +125,7 @@ def load_run(model_dir):
         eval_batch_size=_EXPLAIN_BATCH_SIZE.value,
         data_dir=values.get("data_dir"),
         image_kind=values.get("image_kind"),
+        backbone=_backbone_of(model_dir, values),
         eval_split=values.get("eval_split"),
         options=options,
     )

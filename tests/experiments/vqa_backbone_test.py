@@ -243,6 +243,26 @@ class BackboneRunTest(absltest.TestCase):
             [p for _, p in got], softmax[best], atol=1e-5
         )
 
+    def test_explain_binary_rebuilds_the_runs_backbone(self):
+        # Without model.keras the explain binary builds the model from the
+        # run's predictor.json (its backbone: MobileNetV3, no weights to
+        # download) and restores the checkpoint.
+        run = os.path.join(self.dir, "no_export")
+        shutil.copytree(self.run_dir, run)
+        os.remove(os.path.join(run, run_directory.MODEL_FILE))
+        figures = os.path.join(self.dir, "figures")
+        done = _run(
+            "mi_zoo.experiments.explain",
+            f"--model_dir={run}",
+            f"--explain_dir={figures}",
+            "--explain_figures=2",
+            "--explain_batch_size=2",
+        )
+        self.assertEqual(done.returncode, 0, done.stderr[-3000:])
+        self.assertEqual(
+            sorted(os.listdir(figures)), ["example_000.png", "example_001.png"]
+        )
+
 
 class BackboneFlagsTest(absltest.TestCase):
     def setUp(self):

@@ -2,9 +2,8 @@ r"""Explains a trained VQA run: figures and, on CLEVR-2D, the pointing game.
 
 Reads the run's flags.json to rebuild its data and model (an
 --image_kind=backbone run's backbone from its predictor.json), loads the
-weights
-(model.keras of a finished run, else the latest checkpoint), and writes into
---explain_dir (default <model_dir>/explanations):
+weights (model.keras of a finished run, else the latest checkpoint), and
+writes into --explain_dir (default <model_dir>/explanations):
 
 - example_000.png, ...: for --explain_figures examples of the evaluation
   split, the image with Kim & Zhang's Hadamard explanation (models with a

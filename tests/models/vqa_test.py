@@ -309,7 +309,8 @@ class SpecAndRegistryTest(parameterized.TestCase):
         (
             dict(image_kind="video"),
             r"`image_kind` must be one of "
-            r"\('pixels', 'grid', 'regions'\), got image_kind='video'",
+            r"\('pixels', 'grid', 'regions', 'backbone'\), "
+            r"got image_kind='video'",
         ),
         (
             dict(image_shape=(4, 4)),

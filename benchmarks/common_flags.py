@@ -6,32 +6,21 @@ default of the script that reads it (`value_or`), given in its --help line.
 
 from absl import flags
 
+from benchmarks import run_flags
+
 # The engine's and the experiments' flags of the same name and meaning are
 # shared, not defined again: tests import the benchmarks and the binaries
 # into one process.
 from mi_zoo.experiments import common_flags as experiment_flags
 from mi_zoo.experiments import flags as training_flags  # noqa: F401
 
-OUTPUT_JSON = flags.DEFINE_string(
-    "output_json", None, "Also write the rows to this JSON file."
-)
-QUICK = flags.DEFINE_bool(
-    "quick",
-    False,
-    "A smoke run: the smallest configuration, one short "
-    "round (see each script's docstring).",
-)
+#: --output_json, --quick, --repeats, value_or: in run_flags (no TensorFlow).
+OUTPUT_JSON = run_flags.OUTPUT_JSON
+QUICK = run_flags.QUICK
+REPEATS = run_flags.REPEATS
+value_or = run_flags.value_or
 #: --jit_compile (the engine's flag).
 JIT_COMPILE = flags.FLAGS["jit_compile"]
-REPEATS = flags.DEFINE_integer(
-    "repeats",
-    None,
-    "Interleaved rounds per measurement (the median is "
-    "reported). Default: mi_layer_benchmark 5, vqa_throughput 5, "
-    "reference_comparison 3.",
-    lower_bound=1,
-    upper_bound=100,
-)
 #: --batch_size (the engine's flag): B, global for scaling. Default:
 #: vqa_throughput 64, reference_comparison 32, scaling 64.
 BATCH_SIZE = flags.FLAGS["batch_size"]
@@ -64,11 +53,3 @@ MODELS = flags.DEFINE_list(
     "VQA models. Default: vqa_throughput every model of "
     "VQA_MODELS, reference_comparison ban,mlb,mcb.",
 )
-
-
-def value_or(flag, default):
-    """The flag's value, or the script's `default` when the flag was not
-    given (left at its default, or None)."""
-    if flag.value is None or (not flag.present and flag.value == flag.default):
-        return default
-    return flag.value

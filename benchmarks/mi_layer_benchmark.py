@@ -64,11 +64,14 @@ not see its buffers:
   python -m benchmarks.mi_layer_benchmark --sweep          # grow m, then k
   python -m benchmarks.mi_layer_benchmark --memory         # + peak RSS
   python -m benchmarks.mi_layer_benchmark --quick --output_json=/tmp/mi.json
+  python -m benchmarks.mi_layer_benchmark --layers=full,naive --cpu_time
+      # one thread, CPU seconds: the ratios that load barely moves
 """
 
 import json
 import subprocess
 import sys
+import time
 
 from absl import app
 from absl import flags
@@ -77,21 +80,10 @@ import numpy as np
 import tensorflow as tf
 
 from benchmarks import common_flags
+from benchmarks import mi_layer_shapes
 from benchmarks import timing
 from mi_zoo import layers as mi_layers
 
-SHAPES = (
-    (256, 32, 256, 256),
-    (256, 256, 256, 256),
-    (64, 512, 512, 512),
-    (1024, 16, 128, 128),
-)
-SWEEP = tuple((256, m, 256, 256) for m in (8, 32, 128, 512)) + tuple(
-    (256, 64, 256, k) for k in (32, 128, 512, 1024)
-)
-QUICK_SHAPES = ((64, 16, 32, 32),)
-# Layers whose output size is x's size n.
-SQUARE = ("diagonal", "scalar", "conditional_scaling", "film")
 LAYERS = (
     "full",
     "low_rank",
@@ -103,10 +95,28 @@ LAYERS = (
     "film",
     "naive",
 )
-MATMUL_SIZE = 2048
+# The shapes and FLOP counts live in the TensorFlow-free mi_layer_shapes
+# (keras_backend_benchmark shares them); re-exported here.
+SHAPES = mi_layer_shapes.SHAPES
+SWEEP = mi_layer_shapes.SWEEP
+QUICK_SHAPES = mi_layer_shapes.QUICK_SHAPES
+SQUARE = mi_layer_shapes.SQUARE
+MATMUL_SIZE = mi_layer_shapes.MATMUL_SIZE
+applicable = mi_layer_shapes.applicable
+forward_flops = mi_layer_shapes.forward_flops
 
 _SWEEP = flags.DEFINE_bool(
     "sweep", False, "Time a sweep of context size m and units k instead."
+)
+_LAYERS = flags.DEFINE_list(
+    "layers", list(LAYERS), "The layers to time (default: all)."
+)
+_CPU_TIME = flags.DEFINE_bool(
+    "cpu_time",
+    False,
+    "Run TensorFlow on one thread (intra- and inter-op) and time with the "
+    "process's CPU seconds instead of wall seconds: what the work costs, "
+    "barely moved by other processes' load.",
 )
 _MEMORY = flags.DEFINE_bool(
     "memory",
@@ -114,50 +124,14 @@ _MEMORY = flags.DEFINE_bool(
     "Also measure each layer's peak RSS increase in a "
     "fresh subprocess per (shape, layer) (slow: a TensorFlow start each).",
 )
-_RANK = flags.DEFINE_integer(
-    "mi_rank", 64, "Rank r of the low_rank form.", lower_bound=1
-)
-_MIN_SECONDS = flags.DEFINE_float(
-    "min_seconds",
-    0.15,
-    "Least time per round (sets the iterations).",
-    lower_bound=0.0,
-    upper_bound=10.0,
-)
+_RANK = mi_layer_shapes.RANK
+_MIN_SECONDS = mi_layer_shapes.MIN_SECONDS
 _MEMORY_CHILD = flags.DEFINE_string(
     "memory_child",
     None,
     "Internal: 'layer:B,m,n,k' — measure one layer's "
     "peak RSS increase and print it as JSON.",
 )
-
-
-def applicable(name, shape):
-    """Whether layer `name` exists at `shape` (k = n for SQUARE layers)."""
-    _, _, n, k = shape
-    return name not in SQUARE or n == k
-
-
-def forward_flops(name, shape, rank=64):
-    """FLOPs of one forward pass of layer `name` (see the module doc)."""
-    b, m, n, k = shape
-    if name in ("full", "naive"):
-        return 2 * b * k * (m * n + m + n)
-    if name == "low_rank":
-        return 2 * b * (rank * (m + n + k) + k * (m + n)) + b * rank
-    if name == "diagonal":
-        return 4 * b * m * n + b * n
-    if name == "scalar":
-        return 2 * b * m + 2 * b * m * n + b * n
-    if name in ("concat_linear", "conditional_bias"):
-        return 2 * b * k * (n + m)
-    if name == "conditional_scaling":
-        return 2 * b * m * n + b * n
-    if name == "film":
-        return 4 * b * m * n + b * n
-    if name == "matmul":
-        return 2 * MATMUL_SIZE**3
-    raise ValueError(f"Unknown layer {name!r}.")
 
 
 def largest_intermediate(name, shape, rank=64, contraction="outer"):
@@ -250,7 +224,9 @@ def inputs(shape, seed=0):
     )
 
 
-def measure_shape(shape, names, rank, jit, repeats, min_seconds):
+def measure_shape(
+    shape, names, rank, jit, repeats, min_seconds, clock=time.perf_counter
+):
     """Rows of one shape: every layer forward and forward+backward, and the
     2048² matmul, interleaved."""
     x, z = inputs(shape)
@@ -269,7 +245,9 @@ def measure_shape(shape, names, rank, jit, repeats, min_seconds):
         fns[(name, "forward")] = lambda f=forward: f(x, z)
         fns[(name, "train")] = lambda f=backward: f(x, z)
         info[name] = contraction
-    seconds = timing.interleaved_seconds(fns, repeats, min_seconds)
+    seconds = timing.interleaved_seconds(
+        fns, repeats, min_seconds, clock=clock
+    )
     peak = forward_flops("matmul", shape) / seconds["matmul"] / 1e9
     b, m, n, k = shape
     rows = []
@@ -335,7 +313,10 @@ def peak_rss_increase_mb(name, shape, rank):
     for _ in range(3):
         for t in step(x, z):
             t.numpy()
-    return (_status_kib("VmHWM") - base) / 1024
+    # Linux keeps RSS counters per thread and folds them in lazily (64
+    # pages each), so a run that allocates nothing can read a little below
+    # zero: report no increase then.
+    return max(0.0, (_status_kib("VmHWM") - base) / 1024)
 
 
 def measure_memory(shape, name, rank):
@@ -399,12 +380,21 @@ def table(rows, memory):
     )
 
 
-def run(shapes, rank, jit, repeats, min_seconds, memory=False):
+def run(
+    shapes,
+    rank,
+    jit,
+    repeats,
+    min_seconds,
+    memory=False,
+    layers=LAYERS,
+    clock=time.perf_counter,
+):
     """All rows and the printed table (returned as a string)."""
     rows = []
     for shape in shapes:
         shape_rows = measure_shape(
-            shape, LAYERS, rank, jit, repeats, min_seconds
+            shape, layers, rank, jit, repeats, min_seconds, clock
         )
         if memory:
             for row in shape_rows:
@@ -437,6 +427,17 @@ def main(argv):
         )
         return
     quick, jit = common_flags.QUICK.value, common_flags.JIT_COMPILE.value
+    unknown = [name for name in _LAYERS.value if name not in LAYERS]
+    if unknown:
+        raise app.UsageError(
+            f"--layers: unknown layer {unknown[0]!r} (choose from "
+            f"{', '.join(LAYERS)}), got {','.join(_LAYERS.value)}."
+        )
+    clock = time.perf_counter
+    if _CPU_TIME.value:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+        clock = time.process_time
     shapes = QUICK_SHAPES if quick else SWEEP if _SWEEP.value else SHAPES
     repeats = 2 if quick else common_flags.value_or(common_flags.REPEATS, 5)
     min_seconds = 0.02 if quick else _MIN_SECONDS.value
@@ -445,10 +446,18 @@ def main(argv):
         f"intra-op threads="
         f"{tf.config.threading.get_intra_op_parallelism_threads()}, "
         f"low_rank rank={_RANK.value}, median of {repeats} interleaved "
-        f"rounds"
+        f"rounds of "
+        f"{'CPU (process) seconds' if _CPU_TIME.value else 'wall seconds'}"
     )
     rows, text = run(
-        shapes, _RANK.value, jit, repeats, min_seconds, _MEMORY.value
+        shapes,
+        _RANK.value,
+        jit,
+        repeats,
+        min_seconds,
+        _MEMORY.value,
+        [name for name in LAYERS if name in _LAYERS.value],
+        clock,
     )
     print(text)
     timing.write_json(common_flags.OUTPUT_JSON.value, rows)

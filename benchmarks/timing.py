@@ -33,40 +33,46 @@ def _block(out):
     return out
 
 
-def calibrate(fn, min_seconds):
+def calibrate(fn, min_seconds, clock=time.perf_counter):
     """Calls `fn` once (warm-up), then returns the number of calls that take
-    about `min_seconds` (at least 1)."""
+    about `min_seconds` of `clock` (at least 1)."""
     _block(fn())
-    start, calls = time.perf_counter(), 0
-    while time.perf_counter() - start < min_seconds / 4 or calls < 2:
+    start, calls = clock(), 0
+    while clock() - start < min_seconds / 4 or calls < 2:
         _block(fn())
         calls += 1
-    per_call = (time.perf_counter() - start) / calls
+    per_call = (clock() - start) / calls
     return max(1, int(min_seconds / max(per_call, 1e-9)))
 
 
-def one_round(fn, iters):
+def one_round(fn, iters, clock=time.perf_counter):
     """Mean seconds per call of `iters` calls of `fn` (waiting for the last
     result: TensorFlow eager ops run in order on the CPU)."""
-    start = time.perf_counter()
+    start = clock()
     out = None
     for _ in range(iters):
         out = fn()
     _block(out)
-    return (time.perf_counter() - start) / iters
+    return (clock() - start) / iters
 
 
-def interleaved_seconds(fns, repeats=5, min_seconds=0.2, iters=None):
+def interleaved_seconds(
+    fns, repeats=5, min_seconds=0.2, iters=None, clock=time.perf_counter
+):
     """Median seconds per call of each of `fns` ({name: zero-argument
     callable}), measured round-robin: round r of every function runs before
     round r + 1 of any. `iters` ({name: calls per round}) defaults to
-    calibrated counts of about `min_seconds` per round."""
+    calibrated counts of about `min_seconds` per round. `clock` may be
+    `time.process_time` (the process's CPU seconds: with one thread, a
+    measure of the work that other processes' load barely moves)."""
     if iters is None:
-        iters = {name: calibrate(fn, min_seconds) for name, fn in fns.items()}
+        iters = {
+            name: calibrate(fn, min_seconds, clock) for name, fn in fns.items()
+        }
     rounds = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
-            rounds[name].append(one_round(fn, iters[name]))
+            rounds[name].append(one_round(fn, iters[name], clock))
     return {name: statistics.median(values) for name, values in rounds.items()}
 
 

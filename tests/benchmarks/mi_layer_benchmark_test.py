@@ -2,6 +2,7 @@
 intermediates, and a tiny run's rows."""
 
 import math
+import time
 
 from absl.testing import absltest
 
@@ -112,6 +113,20 @@ class RunTest(absltest.TestCase):
             {r["layer"] for r in rows}, set(bench.LAYERS) - set(bench.SQUARE)
         )
 
+    def test_chosen_layers_on_the_cpu_clock(self):
+        rows, _ = bench.run(
+            [SHAPE],
+            rank=2,
+            jit=False,
+            repeats=1,
+            min_seconds=0.0,
+            layers=("full", "naive"),
+            clock=time.process_time,
+        )
+        self.assertEqual([r["layer"] for r in rows], ["full", "naive"])
+        self.assertEqual(rows[1]["train_speedup_over_naive"], 1.0)
+        self.assertTrue(all(r["train_ms"] > 0 for r in rows))
+
     def test_gradients_cover_inputs_and_weights(self):
         x, z = bench.inputs(SHAPE)
         call, weights, _ = bench.build("full", SHAPE, 2, x, z)
@@ -120,10 +135,15 @@ class RunTest(absltest.TestCase):
         self.assertEqual(tuple(grads[0].shape), (8, 6))
 
     def test_peak_rss_increase(self):
-        # In-process here; the script runs it in a fresh subprocess.
-        self.assertGreaterEqual(
-            bench.peak_rss_increase_mb("low_rank", SHAPE, 2), 0.0
-        )
+        # In-process here; the script runs it in a fresh subprocess. The
+        # full form's outer product x ⊗ z at (B, m, n) = (256, 64, 256) is
+        # 256·64·256 float32 = 16 MiB (the contraction chosen at this
+        # shape), and its gradient another.
+        shape = (256, 64, 256, 256)
+        x, z = bench.inputs((1,) + shape[1:])
+        self.assertEqual(bench.build("full", shape, 2, x, z)[2], "outer")
+        self.assertEqual(bench.largest_intermediate("full", shape), 2**22)
+        self.assertGreater(bench.peak_rss_increase_mb("full", shape, 2), 8.0)
 
 
 if __name__ == "__main__":

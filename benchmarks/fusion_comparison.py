@@ -1,0 +1,452 @@
+r"""mi_zoo's fusions against PyTorch fusions written from the papers.
+
+Issue 19: every fusion's training step at ≤ 0.8× the peer's time, same
+shapes, same threads, same run, float32. For each fusion of
+`mi_zoo.fusion` this builds the layer at the papers' VQA v2 sizes (those
+of the project's VQA models' `paper` size, from block.bootstrap's
+options/vqa2 and ban-vqa), builds the PyTorch module of
+`benchmarks/torch_fusions.py` (written from the papers' equations, laid
+out as the reference libraries lay theirs out), copies the layer's weights
+into it, checks that both give the same outputs (max abs diff, stopping
+above --max_diff), and times one training step of each — forward, a loss
+(mean squared error against a fixed random target), backward (to the
+weights and to the question, which a VQA model trains through), Adam —
+interleaved step by step (`benchmarks.timing`), median of --repeats steps,
+with the same thread count in both frameworks (torch.set_num_threads and
+TensorFlow's intra-op and inter-op pools). mi_zoo runs as a `tf.function`,
+plain and with XLA (jit_compile=True), with the trainer's Adam
+(`mi_zoo.training.optimization.make_optimizer("adam")`); PyTorch runs
+eagerly with torch.optim.Adam.
+
+Inputs (batch --batch_size, default 64): the attention fusion of a VQA
+model, a question [B, --question_features] (2400, block.bootstrap's
+skip-thought vectors) against 36 regions of 2048 features, giving
+[B, 36, units]; BAN's bilinear attention and pooling take 14 token features
+of 1024 (its GRU) against the 36 regions. The PyTorch side projects the
+question once and broadcasts the projection over the regions, as mi_zoo
+does (--fusion_torch_repeat: it repeats the question over the regions and
+fuses B·36 rows on both sides, as block.bootstrap's attention does before
+calling its fusion: slower, the question's projection done 36 times).
+
+  python -m benchmarks.fusion_comparison
+  python -m benchmarks.fusion_comparison --fusions=block,mfb --repeats=9
+  python -m benchmarks.fusion_comparison --quick    # tiny sizes, 2 steps
+
+Needs PyTorch (the `bench` extra); it stops with that message without it.
+"""
+
+import os
+import sys
+
+from absl import app
+from absl import flags
+
+from benchmarks import common_flags
+from benchmarks import timing
+from benchmarks import torch_cpu
+
+_FUSIONS = flags.DEFINE_list(
+    "fusions", None, "Fusions to time (default: all of FUSIONS)."
+)
+_THREADS = flags.DEFINE_integer(
+    "fusion_threads",
+    2,
+    "Threads of both frameworks.",
+    lower_bound=1,
+    upper_bound=256,
+)
+_QUESTION = flags.DEFINE_integer(
+    "question_features",
+    2400,
+    "Question features of the two-input fusions.",
+    lower_bound=1,
+)
+_REPEAT = flags.DEFINE_bool(
+    "fusion_torch_repeat",
+    False,
+    "PyTorch repeats the question over the regions and fuses B·S rows, as "
+    "block.bootstrap's attention does (default: it projects the question "
+    "once and broadcasts the projection, as mi_zoo does).",
+)
+_MAX_DIFF = flags.DEFINE_float(
+    "max_diff",
+    1e-4,
+    "Largest max abs difference of the two outputs before timing.",
+    lower_bound=0.0,
+)
+
+#: name -> (mi_zoo layer class name, its arguments, the torch module's
+#: class name and arguments after (n, m)) at the papers' VQA v2 sizes.
+PAPER = {
+    "mlb": ("LowRankBilinearPooling", dict(joint_size=1200), "Mlb", {}),
+    "mfb": (
+        "FactorizedBilinearPooling",
+        dict(units=1000, factor=5, order=1, dropout=0.0),
+        "Mfb",
+        {},
+    ),
+    "mfh": (
+        "FactorizedBilinearPooling",
+        dict(units=1000, factor=5, order=2, dropout=0.0),
+        "Mfb",
+        {},
+    ),
+    "mutan": (
+        "Mutan",
+        dict(units=510, rank=10, mm_dim=360),
+        "Mutan",
+        dict(hidden=360),
+    ),
+    "block": (
+        "Block",
+        dict(units=1000, mm_dim=1600, chunks=20, rank=15),
+        "Block",
+        {},
+    ),
+    "mcb": (
+        "CompactBilinearPooling",
+        dict(sketch_dim=16000, units=512, activation="relu", seed=1),
+        "Mcb",
+        {},
+    ),
+    "ban": (
+        "BilinearAttentionNetwork",
+        dict(glimpses=8, rank=3072, pool_size=3),
+        "BanPooling",
+        {},
+    ),
+    "linear_sum": (
+        "LinearSum",
+        dict(units=1000, mm_dim=1200),
+        "LinearSum",
+        {},
+    ),
+    "concat_mlp": (
+        "ConcatMLP",
+        dict(units=1000, hidden_units=[1600, 1600]),
+        "ConcatMLP",
+        {},
+    ),
+    "tucker": (
+        "Tucker",
+        dict(units=1000, mm_dim=235),
+        "BlockTucker",
+        dict(chunks=1, normalization=None),
+    ),
+    "block_tucker": (
+        "BlockTucker",
+        dict(units=1000, mm_dim=1800, chunks=10),
+        "BlockTucker",
+        {},
+    ),
+}
+FUSIONS = tuple(PAPER)
+
+#: Tiny sizes for --quick and the tests.
+QUICK = {
+    "mlb": dict(joint_size=12),
+    "mfb": dict(units=6, factor=3, order=1, dropout=0.0),
+    "mfh": dict(units=6, factor=3, order=2, dropout=0.0),
+    "mutan": dict(units=7, rank=3, mm_dim=8, x_hidden=9, y_hidden=9),
+    "block": dict(units=7, mm_dim=20, chunks=3, rank=2),
+    "mcb": dict(sketch_dim=64, units=8, activation="relu", seed=1),
+    "ban": dict(glimpses=2, rank=12, pool_size=3),
+    "linear_sum": dict(units=7, mm_dim=12),
+    "concat_mlp": dict(units=7, hidden_units=[10, 9]),
+    "tucker": dict(units=7, mm_dim=6),
+    "block_tucker": dict(units=7, mm_dim=10, chunks=4),
+}
+QUICK_TORCH = {
+    "mutan": dict(hidden=9),
+    "tucker": dict(chunks=1, normalization=None),
+}
+
+#: (batch, question features, regions, region features, tokens, token
+#: features) of the paper runs (question features: --question_features)
+#: and of --quick.
+PAPER_SHAPES = dict(regions=36, region_features=2048, tokens=14, words=1024)
+QUICK_SHAPES = dict(
+    batch=4, question=24, regions=5, region_features=16, tokens=3, words=10
+)
+
+
+def require_torch():
+    """Imports torch (without triton), or exits saying how to install it."""
+    try:
+        return torch_cpu.import_torch()
+    except ImportError:
+        sys.exit(
+            "benchmarks.fusion_comparison needs PyTorch, an optional "
+            'benchmark dependency: pip install -e ".[bench]"'
+        )
+
+
+def set_threads(n):
+    """The same thread count for both frameworks (before any TF op);
+    returns (torch version, TensorFlow version)."""
+    torch = require_torch()
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(n)
+        tf.config.threading.set_inter_op_parallelism_threads(n)
+    except RuntimeError:  # TensorFlow already ran an op in this process.
+        print(
+            f"TensorFlow was initialised before set_threads({n}): intra-op "
+            f"{tf.config.threading.get_intra_op_parallelism_threads()} "
+            "threads (0 = all cores)."
+        )
+    torch.set_num_threads(n)
+    try:
+        torch.set_num_interop_threads(n)
+    except RuntimeError:  # already set in this process
+        pass
+    return torch.__version__, tf.__version__
+
+
+def make_pair(name, quick, expand=False, seed=0):
+    """(mi_zoo layer, built; torch module with its weights; inputs as
+    NumPy arrays (x, y))."""
+    import keras  # pylint: disable=import-outside-toplevel
+    import numpy as np  # pylint: disable=import-outside-toplevel
+
+    # pylint: disable-next=import-outside-toplevel
+    from benchmarks import torch_fusions
+    from mi_zoo import fusion  # pylint: disable=import-outside-toplevel
+
+    layer_class, kwargs, torch_class, torch_kwargs = PAPER[name]
+    shapes = dict(QUICK_SHAPES) if quick else dict(PAPER_SHAPES)
+    if quick:
+        kwargs, torch_kwargs = QUICK[name], QUICK_TORCH.get(name, {})
+    else:
+        shapes["batch"] = common_flags.value_or(common_flags.BATCH_SIZE, 64)
+        shapes["question"] = _QUESTION.value
+    b, s, m = shapes["batch"], shapes["regions"], shapes["region_features"]
+    rng = np.random.default_rng(seed)
+    if name == "ban":
+        x = rng.normal(size=(b, shapes["tokens"], shapes["words"]))
+    else:
+        x = rng.normal(size=(b, shapes["question"]))
+    y = np.abs(rng.normal(size=(b, s, m)))  # ReLU'd CNN features
+    x, y = x.astype(np.float32), y.astype(np.float32)
+    keras.utils.set_random_seed(seed)
+    layer = getattr(fusion, layer_class)(**kwargs)
+    layer(x, y)  # builds
+    # The layer's sizes, without what the torch module has no argument for.
+    skip = ("seed", "dropout", "activation", "x_hidden", "y_hidden")
+    torch_args = {k: v for k, v in kwargs.items() if k not in skip}
+    torch_args.update(torch_kwargs)
+    if name != "ban":
+        torch_args["expand"] = expand
+    module = getattr(torch_fusions, torch_class)(x.shape[-1], m, **torch_args)
+    module.load_keras(layer)
+    return layer, module, (x, y)
+
+
+def trainable_parameters(layer_or_module):
+    """Trainable parameters of a Keras layer or a torch module (MCB's
+    hashes and signs are not trainable)."""
+    import numpy as np  # pylint: disable=import-outside-toplevel
+
+    if hasattr(layer_or_module, "trainable_weights"):
+        return int(
+            sum(np.prod(w.shape) for w in layer_or_module.trainable_weights)
+        )
+    return sum(
+        p.numel() for p in layer_or_module.parameters() if p.requires_grad
+    )
+
+
+def outputs_diff(layer, module, inputs):
+    """Max abs difference of the two outputs on `inputs`."""
+    import numpy as np  # pylint: disable=import-outside-toplevel
+
+    torch = require_torch()
+    x, y = inputs
+    expected = layer(x, y)
+    with torch.no_grad():
+        got = module(torch.from_numpy(x), torch.from_numpy(y))
+    if isinstance(got, tuple):  # BAN: (joint, maps)
+        expected, got = expected[0], got[0]
+    return float(np.max(np.abs(np.asarray(expected) - got.numpy())))
+
+
+def target_like(out_shape, seed=1):
+    import numpy as np  # pylint: disable=import-outside-toplevel
+
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=out_shape).astype(np.float32) * 0.1
+
+
+def keras_step(layer, inputs, target, jit):
+    """The mi_zoo layer's training step as a `tf.function`."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    # pylint: disable-next=import-outside-toplevel
+    from mi_zoo.training import optimization
+
+    x, y = (tf.constant(t) for t in inputs)
+    target = tf.constant(target)
+    variables = layer.trainable_variables
+    optimizer = optimization.make_optimizer("adam", 1e-3)
+    optimizer.build(variables)
+
+    @tf.function(jit_compile=jit)
+    def step():
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            out = layer(x, y, training=True)
+            if isinstance(out, (tuple, list)):
+                out = out[0]
+            loss = tf.reduce_mean(tf.square(out - target))
+        grads = tape.gradient(loss, variables + [x])
+        optimizer.apply_gradients(zip(grads[:-1], variables))
+        return loss, tf.reduce_sum(grads[-1])
+
+    return step
+
+
+def torch_step(module, inputs, target):
+    """The torch module's training step (eager)."""
+    torch = require_torch()
+    x, y = (torch.from_numpy(t) for t in inputs)
+    x.requires_grad_(True)
+    target = torch.from_numpy(target)
+    optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        x.grad = None
+        out = module(x, y)
+        if isinstance(out, tuple):
+            out = out[0]
+        loss = torch.mean(torch.square(out - target))
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return step
+
+
+def compare(name, quick, repeats, warmup, expand, max_diff):
+    """One row: both parameter counts, the outputs' max abs difference and
+    the median ms per step of PyTorch, mi_zoo and mi_zoo with XLA."""
+    layer, module, inputs = make_pair(name, quick, expand)
+    diff = outputs_diff(layer, module, inputs)
+    zoo_params = trainable_parameters(layer)
+    torch_params = trainable_parameters(module)
+    print(
+        f"{name}: {zoo_params:,} parameters (mi_zoo), {torch_params:,} "
+        f"(PyTorch); outputs' max abs diff {diff:.2e}",
+        flush=True,
+    )
+    if not diff <= max_diff:
+        raise AssertionError(
+            f"{name}: the outputs differ by {diff:.3g} > --max_diff="
+            f"{max_diff}: not the same function."
+        )
+    out = layer(*inputs)
+    out = out[0] if isinstance(out, (tuple, list)) else out
+    target = target_like(tuple(out.shape))
+    fns = {
+        "torch": torch_step(module, inputs, target),
+        "mi_zoo": keras_step(layer, inputs, target, jit=False),
+        "mi_zoo_xla": keras_step(layer, inputs, target, jit=True),
+    }
+    for fn in fns.values():
+        for _ in range(warmup):
+            timing.one_round(fn, 1)
+    seconds = timing.interleaved_seconds(
+        fns, repeats, iters={k: 1 for k in fns}
+    )
+    ms = {k: v * 1e3 for k, v in seconds.items()}
+    return {
+        "fusion": name,
+        "layer": type(layer).__name__,
+        "input_shapes": [list(t.shape) for t in inputs],
+        "parameters_mi_zoo": zoo_params,
+        "parameters_torch": torch_params,
+        "max_abs_diff": diff,
+        "torch_ms": ms["torch"],
+        "mi_zoo_ms": ms["mi_zoo"],
+        "mi_zoo_xla_ms": ms["mi_zoo_xla"],
+        "ratio": timing.ratio(ms["mi_zoo"], ms["torch"]),
+        "ratio_xla": timing.ratio(ms["mi_zoo_xla"], ms["torch"]),
+    }
+
+
+def table(rows):
+    return timing.markdown_table(
+        [
+            "fusion",
+            "inputs",
+            "parameters",
+            "max abs diff",
+            "PyTorch ms",
+            "mi_zoo ms",
+            "mi_zoo XLA ms",
+            "mi_zoo / PyTorch",
+            "XLA / PyTorch",
+        ],
+        [
+            [
+                r["fusion"],
+                " · ".join("×".join(map(str, s)) for s in r["input_shapes"]),
+                f"{r['parameters_mi_zoo']:,}",
+                f"{r['max_abs_diff']:.1e}",
+                f"{r['torch_ms']:.0f}",
+                f"{r['mi_zoo_ms']:.0f}",
+                f"{r['mi_zoo_xla_ms']:.0f}",
+                f"{r['ratio']:.2f}×",
+                f"{r['ratio_xla']:.2f}×",
+            ]
+            for r in rows
+        ],
+    )
+
+
+def run(names, quick, threads, repeats, warmup, expand, max_diff):
+    """Rows and the table."""
+    torch_version, tf_version = set_threads(threads)
+    load = os.getloadavg()
+    print(
+        f"PyTorch {torch_version}, TensorFlow {tf_version}, {threads} "
+        f"threads each, load average {load[0]:.1f} {load[1]:.1f} "
+        f"{load[2]:.1f}; PyTorch "
+        + ("repeats" if expand else "broadcasts")
+        + " the question over the regions",
+        flush=True,
+    )
+    rows = []
+    for name in names:
+        rows.append(compare(name, quick, repeats, warmup, expand, max_diff))
+        print(table(rows[-1:]).splitlines()[-1], flush=True)
+    return rows, table(rows)
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    require_torch()
+    names = common_flags.value_or(_FUSIONS, list(FUSIONS))
+    unknown = sorted(set(names) - set(FUSIONS))
+    if unknown:
+        raise app.UsageError(
+            f"--fusions: unknown {unknown}; choose from {list(FUSIONS)}."
+        )
+    quick = common_flags.QUICK.value
+    rows, text = run(
+        names,
+        quick,
+        _THREADS.value,
+        2 if quick else common_flags.value_or(common_flags.REPEATS, 15),
+        1 if quick else common_flags.value_or(common_flags.WARMUP, 2),
+        _REPEAT.value,
+        _MAX_DIFF.value,
+    )
+    print(text)
+    timing.write_json(common_flags.OUTPUT_JSON.value, rows)
+
+
+if __name__ == "__main__":
+    app.run(main)

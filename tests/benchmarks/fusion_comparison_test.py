@@ -1,0 +1,107 @@
+"""The PyTorch fusions of benchmarks/torch_fusions.py compute the same
+functions as the mi_zoo fusions (same weights, same outputs, same parameter
+counts, with the question repeated or broadcast over the regions), and
+`python -m benchmarks.fusion_comparison --quick` runs as documented.
+Skipped without PyTorch (an optional benchmark dependency)."""
+
+import os
+import subprocess
+import sys
+
+from absl.testing import absltest
+from absl.testing import parameterized
+import pytest
+
+pytest.importorskip("torch")
+
+# pylint: disable=wrong-import-position
+from benchmarks import fusion_comparison  # noqa: E402
+
+ROOT = os.path.dirname(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+)
+
+
+class AgreementTest(parameterized.TestCase):
+    @parameterized.product(
+        name=fusion_comparison.FUSIONS, expand=(True, False)
+    )
+    def test_same_weights_same_outputs(self, name, expand):
+        layer, module, inputs = fusion_comparison.make_pair(
+            name, quick=True, expand=expand
+        )
+        self.assertLess(
+            fusion_comparison.outputs_diff(layer, module, inputs), 1e-5
+        )
+        self.assertEqual(
+            fusion_comparison.trainable_parameters(layer),
+            fusion_comparison.trainable_parameters(module),
+        )
+
+    def test_one_training_step_of_each(self):
+        layer, module, inputs = fusion_comparison.make_pair("block", True)
+        target = fusion_comparison.target_like((4, 5, 7))
+        before = [v.numpy().copy() for v in layer.trainable_variables]
+        fusion_comparison.keras_step(layer, inputs, target, jit=False)()
+        moved = [
+            (b != v.numpy()).any()
+            for b, v in zip(before, layer.trainable_variables)
+        ]
+        self.assertTrue(all(moved))
+        loss = fusion_comparison.torch_step(module, inputs, target)()
+        self.assertGreater(float(loss.detach()), 0.0)
+
+
+class SmokeTest(absltest.TestCase):
+    @pytest.mark.slow  # about a minute: TensorFlow, PyTorch, three fusions
+    def test_quick_run_as_documented(self):
+        # A subprocess, as a user runs it (TensorFlow and PyTorch's Adam in
+        # one process: benchmarks.torch_cpu keeps triton out).
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.fusion_comparison",
+                "--quick",
+                "--fusions=mlb,block,ban",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+            check=False,
+        )
+        self.assertEqual(
+            result.returncode, 0, result.stdout[-3000:] + result.stderr[-3000:]
+        )
+        for name in ("mlb", "block", "ban"):
+            self.assertRegex(
+                result.stdout,
+                rf"\| {name} \| [\d×· ]+ \| [\d,]+ \| [\d.e+-]+ \| "
+                r"\d+ \| \d+ \| \d+ \| [\d.]+× \| [\d.]+× \|",
+            )
+
+    def test_unknown_fusion_is_a_usage_error(self):
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.fusion_comparison",
+                "--fusions=mlb,nope",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+            check=False,
+        )
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn(
+            "--fusions: unknown ['nope']; choose from", result.stderr
+        )
+
+
+if __name__ == "__main__":
+    absltest.main()

@@ -293,6 +293,10 @@ COMMANDS = {
         needs_module=("torch", 'pip install -e ".[bench]"'),
     ),
     "python -m benchmarks.scaling": Run(("--quick",)),
+    # .ci/backends runs it in the JAX environment, where TensorFlow is absent.
+    "python -m benchmarks.keras_backend_benchmark --backend=jax": Run(
+        ("--quick",), needs_module=("jax", 'pip install "jax[cpu]"')
+    ),
 }
 
 #: README placeholders -> a function of the temporary folder that makes the

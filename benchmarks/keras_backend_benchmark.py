@@ -46,6 +46,7 @@ milliseconds.
       --fusion_batch=16 --output_json=/tmp/fusions.json
 """
 
+import logging
 import os
 import platform
 
@@ -152,6 +153,9 @@ class Runner:
         if backend == "jax":
             import jax  # noqa: PLC0415
 
+            # Under absl, JAX's INFO line about the absent TPU library
+            # ("Unable to initialize backend 'tpu'") reaches stderr.
+            logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)
             self.jax = jax
         elif backend == "torch":
             import torch  # noqa: PLC0415

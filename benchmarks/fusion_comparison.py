@@ -36,7 +36,6 @@ Needs PyTorch (the `bench` extra); it stops with that message without it.
 """
 
 import os
-import sys
 
 from absl import app
 from absl import flags
@@ -172,36 +171,10 @@ QUICK_SHAPES = dict(
 
 def require_torch():
     """Imports torch (without triton), or exits saying how to install it."""
-    try:
-        return torch_cpu.import_torch()
-    except ImportError:
-        sys.exit(
-            "benchmarks.fusion_comparison needs PyTorch, an optional "
-            'benchmark dependency: pip install -e ".[bench]"'
-        )
+    return torch_cpu.require("benchmarks.fusion_comparison")
 
 
-def set_threads(n):
-    """The same thread count for both frameworks (before any TF op);
-    returns (torch version, TensorFlow version)."""
-    torch = require_torch()
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
-
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(n)
-        tf.config.threading.set_inter_op_parallelism_threads(n)
-    except RuntimeError:  # TensorFlow already ran an op in this process.
-        print(
-            f"TensorFlow was initialised before set_threads({n}): intra-op "
-            f"{tf.config.threading.get_intra_op_parallelism_threads()} "
-            "threads (0 = all cores)."
-        )
-    torch.set_num_threads(n)
-    try:
-        torch.set_num_interop_threads(n)
-    except RuntimeError:  # already set in this process
-        pass
-    return torch.__version__, tf.__version__
+set_threads = torch_cpu.set_threads
 
 
 def make_pair(name, quick, expand=False, seed=0):

@@ -28,7 +28,6 @@ torch is missing.
 """
 
 import inspect
-import sys
 
 from absl import app
 from absl import flags
@@ -81,14 +80,7 @@ _PARAMETER_TOLERANCE = flags.DEFINE_float(
 def require_torch():
     """Imports torch (without triton: `benchmarks.torch_cpu`), or exits with
     how to install it."""
-    try:
-        torch = torch_cpu.import_torch()
-    except ImportError:
-        sys.exit(
-            "benchmarks.reference_comparison needs PyTorch, an optional "
-            'benchmark dependency: pip install -e ".[bench]"'
-        )
-    return torch
+    return torch_cpu.require("benchmarks.reference_comparison")
 
 
 def reference_hyperparameters(name, size, reference_class):
@@ -192,27 +184,7 @@ def compare(
     }
 
 
-def set_threads(n):
-    """The same thread count for both frameworks (before any TF op)."""
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
-
-    torch = require_torch()
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(n)
-        tf.config.threading.set_inter_op_parallelism_threads(n)
-    except RuntimeError:  # TensorFlow already ran an op in this process.
-        print(
-            f"TensorFlow was initialised before set_threads({n}): its "
-            "thread pools keep their sizes (intra-op "
-            f"{tf.config.threading.get_intra_op_parallelism_threads()}, "
-            "0 = all cores)."
-        )
-    torch.set_num_threads(n)
-    try:
-        torch.set_num_interop_threads(n)
-    except RuntimeError:  # already set in this process
-        pass
-    return torch.__version__, tf.__version__
+set_threads = torch_cpu.set_threads
 
 
 def table(rows):

@@ -19,6 +19,8 @@ here, before or after TensorFlow alike:
 
     from benchmarks import torch_cpu
     torch = torch_cpu.import_torch()  # ImportError without PyTorch
+    torch = torch_cpu.require("benchmarks.x")  # exits with how to install
+    torch_cpu.set_threads(2)  # both frameworks, before any TensorFlow op
 """
 
 import importlib
@@ -34,3 +36,40 @@ def import_torch():
     if "triton" not in sys.modules:
         sys.modules["triton"] = None  # `import triton` raises ImportError.
     return importlib.import_module("torch")
+
+
+def require(script):
+    """`import_torch()`, or exits saying that `script` needs PyTorch and how
+    to install it."""
+    try:
+        return import_torch()
+    except ImportError:
+        sys.exit(
+            f"{script} needs PyTorch, an optional benchmark dependency: "
+            'pip install -e ".[bench]"'
+        )
+
+
+def set_threads(n):
+    """The same thread count for PyTorch and TensorFlow (intra-op and
+    inter-op pools; call it before any TensorFlow op). Returns (torch
+    version, TensorFlow version)."""
+    torch = import_torch()
+    import tensorflow as tf  # noqa: PLC0415 (TensorFlow only when asked)
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(n)
+        tf.config.threading.set_inter_op_parallelism_threads(n)
+    except RuntimeError:  # TensorFlow already ran an op in this process.
+        print(
+            f"TensorFlow was initialised before set_threads({n}): its "
+            "thread pools keep their sizes (intra-op "
+            f"{tf.config.threading.get_intra_op_parallelism_threads()}, "
+            "0 = all cores)."
+        )
+    torch.set_num_threads(n)
+    try:
+        torch.set_num_interop_threads(n)
+    except RuntimeError:  # already set in this process
+        pass
+    return torch.__version__, tf.__version__

@@ -415,37 +415,11 @@ def measure_fusions(runner, names, batch, repeats, min_seconds, quick):
 
 
 def layer_table(rows):
-    headers = [
-        "B, m, n, k",
-        "layer",
-        "fwd ms",
-        "fwd GFLOP/s",
-        "fwd % matmul",
-        "fwd+bwd ms",
-        "fwd+bwd GFLOP/s",
-        "fwd+bwd % matmul",
-        "vs naive fwd",
-        "vs naive fwd+bwd",
-        "matmul GFLOP/s",
+    headers = list(mi_layer_shapes.COLUMNS) + ["matmul GFLOP/s"]
+    lines = [
+        mi_layer_shapes.cells(r, r["layer"]) + [f"{r['matmul_gflops']:.0f}"]
+        for r in rows
     ]
-    lines = []
-    for r in rows:
-        s = r["shape"]
-        lines.append(
-            [
-                f"{s['B']}, {s['m']}, {s['n']}, {s['k']}",
-                r["layer"],
-                f"{r['forward_ms']:.2f}",
-                f"{r['forward_gflops']:.1f}",
-                f"{r['forward_percent_of_matmul']:.0f}%",
-                f"{r['train_ms']:.2f}",
-                f"{r['train_gflops']:.1f}",
-                f"{r['train_percent_of_matmul']:.0f}%",
-                f"{r['forward_speedup_over_naive']:.2f}×",
-                f"{r['train_speedup_over_naive']:.2f}×",
-                f"{r['matmul_gflops']:.0f}",
-            ]
-        )
     return timing.markdown_table(
         headers, lines, ["l", "l"] + ["r"] * (len(headers) - 2)
     )

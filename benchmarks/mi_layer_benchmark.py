@@ -338,40 +338,16 @@ def measure_memory(shape, name, rank):
 
 
 def table(rows, memory):
-    headers = [
-        "B, m, n, k",
-        "layer",
-        "fwd ms",
-        "fwd GFLOP/s",
-        "fwd % matmul",
-        "fwd+bwd ms",
-        "fwd+bwd GFLOP/s",
-        "fwd+bwd % matmul",
-        "vs naive fwd",
-        "vs naive fwd+bwd",
-        "largest interm. MB",
-    ]
+    headers = list(mi_layer_shapes.COLUMNS) + ["largest interm. MB"]
     if memory:
         headers.append("peak RSS +MB")
     lines = []
     for r in rows:
-        s = r["shape"]
         layer = r["layer"] + (
             f" ({r['contraction']})" if r["contraction"] else ""
         )
-        line = [
-            f"{s['B']}, {s['m']}, {s['n']}, {s['k']}",
-            layer,
-            f"{r['forward_ms']:.2f}",
-            f"{r['forward_gflops']:.1f}",
-            f"{r['forward_percent_of_matmul']:.0f}%",
-            f"{r['train_ms']:.2f}",
-            f"{r['train_gflops']:.1f}",
-            f"{r['train_percent_of_matmul']:.0f}%",
-            f"{r.get('forward_speedup_over_naive', float('nan')):.2f}×",
-            f"{r.get('train_speedup_over_naive', float('nan')):.2f}×",
-            f"{r['largest_intermediate_mb']:.1f}",
-        ]
+        line = mi_layer_shapes.cells(r, layer)
+        line.append(f"{r['largest_intermediate_mb']:.1f}")
         if memory:
             line.append(f"{r['peak_rss_increase_mb']:.0f}")
         lines.append(line)

@@ -75,3 +75,37 @@ def forward_flops(name, shape, rank=64):
     if name == "matmul":
         return 2 * MATMUL_SIZE**3
     raise ValueError(f"Unknown layer {name!r}.")
+
+
+#: The table columns that both MI-layer scripts print for a row (each adds
+#: its own last columns).
+COLUMNS = (
+    "B, m, n, k",
+    "layer",
+    "fwd ms",
+    "fwd GFLOP/s",
+    "fwd % matmul",
+    "fwd+bwd ms",
+    "fwd+bwd GFLOP/s",
+    "fwd+bwd % matmul",
+    "vs naive fwd",
+    "vs naive fwd+bwd",
+)
+
+
+def cells(row, layer):
+    """The COLUMNS cells of one row (its JSON dict), the layer shown as
+    `layer`."""
+    s = row["shape"]
+    return [
+        f"{s['B']}, {s['m']}, {s['n']}, {s['k']}",
+        layer,
+        f"{row['forward_ms']:.2f}",
+        f"{row['forward_gflops']:.1f}",
+        f"{row['forward_percent_of_matmul']:.0f}%",
+        f"{row['train_ms']:.2f}",
+        f"{row['train_gflops']:.1f}",
+        f"{row['train_percent_of_matmul']:.0f}%",
+        f"{row.get('forward_speedup_over_naive', float('nan')):.2f}×",
+        f"{row.get('train_speedup_over_naive', float('nan')):.2f}×",
+    ]

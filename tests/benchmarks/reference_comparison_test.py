@@ -134,6 +134,7 @@ ROOT = os.path.dirname(
     'needs PyTorch: pip install -e ".[bench]"',
 )
 class SmokeTest(absltest.TestCase):
+    @pytest.mark.slow  # 15-60 s: run with -m slow (and by bazel test)
     def test_quick_run_as_documented(self):
         # A subprocess, as a user runs it: TensorFlow is imported first and
         # PyTorch's Adam created after it, which loaded triton and died of a

@@ -16,6 +16,7 @@ from absl import app
 from absl.testing import absltest
 import numpy as np
 from PIL import Image
+import pytest
 import tensorflow as tf
 
 from benchmarks import time_to_accuracy as tta
@@ -301,6 +302,7 @@ class TablePlotAndRunsTest(_TempDirs):
 
 
 class QuickRunTest(_TempDirs):
+    @pytest.mark.slow  # 15-60 s: run with -m slow (and by bazel test)
     def test_quick_writes_table_json_and_png(self):
         out = self._tempdir()
         root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))

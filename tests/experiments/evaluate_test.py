@@ -10,6 +10,7 @@ import sys
 import tempfile
 
 from absl.testing import absltest
+import pytest
 
 from mi_zoo.core import presets
 from mi_zoo.training import run_directory
@@ -95,6 +96,7 @@ class EvaluateTest(absltest.TestCase):
         )
         self.assertLen(lines, len(result["by_type"]) + 3)
 
+    @pytest.mark.slow  # 15-60 s: run with -m slow (and by bazel test)
     def test_export_then_evaluate_and_predict(self):
         out = os.path.join(self.dir, "presets")
         argv = [

@@ -16,6 +16,7 @@ import tempfile
 import time
 
 from absl.testing import absltest
+import pytest
 
 from mi_zoo.training import run_directory
 from tests.training import crash
@@ -144,6 +145,7 @@ class RunSafetyTest(absltest.TestCase):
         )
 
     # ------------------------------------------- 3. a damaged checkpoint
+    @pytest.mark.slow  # 15-60 s: run with -m slow (and by bazel test)
     def test_damaged_newest_checkpoint_falls_back(self):
         model_dir = os.path.join(self.dir, "run")
         self.assertOk(
@@ -183,6 +185,7 @@ class RunSafetyTest(absltest.TestCase):
             self.assertIn('model_checkpoint_path: "ckpt-12"', f.read())
 
     # ------------------------------------------------- 4. the run's lock
+    @pytest.mark.slow  # 15-60 s: run with -m slow (and by bazel test)
     def test_second_run_on_a_model_dir_is_refused_and_sigkill_frees_it(self):
         model_dir = os.path.join(self.dir, "run")
         steps = ["--train_steps=100000", "--checkpoint_every=5"]
@@ -224,6 +227,7 @@ class RunSafetyTest(absltest.TestCase):
         )
 
     # ------------------------------------------- 5. a moved run folder
+    @pytest.mark.slow  # 15-60 s: run with -m slow (and by bazel test)
     def test_moved_run_folder_resumes(self):
         model_dir = os.path.join(self.dir, "run")
         self.assertOk(
@@ -271,6 +275,7 @@ class RunSafetyTest(absltest.TestCase):
         self.assertEqual(_results(model_dir)["step"], 2)
 
     # ------------------------------------------ 7. extending a finished run
+    @pytest.mark.slow  # 15-60 s: run with -m slow (and by bazel test)
     def test_finished_run_is_extended_by_more_steps(self):
         model_dir = os.path.join(self.dir, "run")
         self.assertOk(

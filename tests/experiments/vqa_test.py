@@ -16,6 +16,7 @@ from absl import flags
 from absl.testing import absltest
 from absl.testing import flagsaver
 import numpy as np
+import pytest
 
 from mi_zoo.experiments import vqa
 from mi_zoo.training import run_directory
@@ -142,6 +143,7 @@ class VqaBinaryTest(absltest.TestCase):
             with self.assertRaisesRegex(app.UsageError, "--model.*resnet"):
                 vqa.main(["vqa"])
 
+    @pytest.mark.slow  # 15-60 s: run with -m slow (and by bazel test)
     def test_sigkill_and_restart_resumes_and_matches(self):
         steps = [
             "--train_steps=60",
@@ -195,6 +197,7 @@ class VqaBinaryTest(absltest.TestCase):
                 resumed["eval"][key], value, places=5, msg=key
             )
 
+    @pytest.mark.slow  # 15-60 s: run with -m slow (and by bazel test)
     def test_multi_worker_between_two_local_processes(self):
         workers = [f"127.0.0.1:{_free_port()}" for _ in range(2)]
         model_dir = os.path.join(self.dir, "mw")

@@ -9,6 +9,7 @@ import tempfile
 from absl.testing import absltest
 import keras
 import numpy as np
+import pytest
 
 from mi_zoo.models import backbones
 from tests.features import fixtures
@@ -72,6 +73,7 @@ class GridModelTest(absltest.TestCase):
             atol=1e-4,
         )
 
+    @pytest.mark.slow  # 15-60 s: run with -m slow (and by bazel test)
     def test_chosen_layer_and_pooled_grid(self):
         conv4 = backbones.grid_model(
             "resnet50", (64, 64), "conv4_block6_out", weights=self.weights

@@ -7,6 +7,7 @@ from absl.testing import absltest
 from absl.testing import parameterized
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from mi_zoo.data.clevr_2d import builder as clevr_2d_builder
@@ -186,6 +187,7 @@ class TaskTest(absltest.TestCase):
         # Every negative scores 0 against a positive of 1 > margin 0.2.
         self.assertEqual(results["loss"], 0.0)
 
+    @pytest.mark.slow  # 15-60 s: run with -m slow (and by bazel test)
     def test_training_lowers_the_loss(self):
         task = self.make_task(train_limit=16)
         config = trainer.TrainConfig(

@@ -24,9 +24,10 @@ skip-thought vectors) against 36 regions of 2048 features, giving
 [B, 36, units]; BAN's bilinear attention and pooling take 14 token features
 of 1024 (its GRU) against the 36 regions. The PyTorch side projects the
 question once and broadcasts the projection over the regions, as mi_zoo
-does (--fusion_torch_repeat: it repeats the question over the regions and
-fuses B·36 rows on both sides, as block.bootstrap's attention does before
-calling its fusion: slower, the question's projection done 36 times).
+does (--fusion_torch_repeat: PyTorch repeats the question over the
+regions and fuses B·36 rows, as block.bootstrap's attention does before
+calling its fusion: slower, the question's projection done 36 times;
+mi_zoo still broadcasts).
 
   python -m benchmarks.fusion_comparison
   python -m benchmarks.fusion_comparison --fusions=block,mfb --repeats=9

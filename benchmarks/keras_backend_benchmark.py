@@ -46,9 +46,11 @@ milliseconds.
       --fusion_batch=16 --output_json=/tmp/fusions.json
 """
 
+import importlib.util
 import logging
 import os
 import platform
+import sys
 
 from absl import app
 from absl import flags
@@ -118,18 +120,24 @@ _FUSION_BATCH = flags.DEFINE_integer(
 )
 
 
-def choose_backend(flag_value, environ):
+def choose_backend(flag_value, environ, find_spec=importlib.util.find_spec):
     """The backend to use: the flag, else $KERAS_BACKEND, else "jax".
 
     Raises:
       ValueError: if $KERAS_BACKEND names a backend this script does not
-        run, or Keras was imported already under another backend.
+        run, or its package is not installed (`find_spec` finds no module
+        of that name).
     """
     backend = flag_value or environ.get("KERAS_BACKEND") or "jax"
     if backend not in BACKENDS:
         raise ValueError(
             f"KERAS_BACKEND must be one of {', '.join(BACKENDS)}, got "
             f"{backend!r}."
+        )
+    if find_spec(backend) is None:
+        raise ValueError(
+            f"--backend={backend} needs the {backend} package, which is not "
+            f"installed here (pip install {backend}), got {backend!r}."
         )
     return backend
 
@@ -486,8 +494,8 @@ def main(argv):
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     try:
         runner = Runner(choose_backend(_BACKEND.value, os.environ))
-    except ValueError as e:
-        raise app.UsageError(str(e)) from None
+    except ValueError as e:  # one line, not the usage text of the module
+        sys.exit(f"benchmarks.keras_backend_benchmark: {e}")
     quick = run_flags.QUICK.value
     repeats = 1 if quick else run_flags.value_or(run_flags.REPEATS, 5)
     min_seconds = 0.0 if quick else _MIN_SECONDS.value

@@ -20,9 +20,12 @@ BACKEND = keras.backend.backend()
 class ChooseBackendTest(absltest.TestCase):
     def test_flag_then_environment_then_jax(self):
         env = {"KERAS_BACKEND": "torch"}
-        self.assertEqual(bench.choose_backend("tensorflow", env), "tensorflow")
-        self.assertEqual(bench.choose_backend(None, env), "torch")
-        self.assertEqual(bench.choose_backend(None, {}), "jax")
+        found = lambda name: object()  # noqa: E731 (every package present)
+        self.assertEqual(
+            bench.choose_backend("tensorflow", env, found), "tensorflow"
+        )
+        self.assertEqual(bench.choose_backend(None, env, found), "torch")
+        self.assertEqual(bench.choose_backend(None, {}, found), "jax")
 
     def test_unknown_environment_backend(self):
         with self.assertRaisesRegex(
@@ -31,6 +34,14 @@ class ChooseBackendTest(absltest.TestCase):
             r"'numpy'\.$",
         ):
             bench.choose_backend(None, {"KERAS_BACKEND": "numpy"})
+
+    def test_backend_not_installed(self):
+        with self.assertRaisesRegex(
+            ValueError,
+            r"^--backend=jax needs the jax package, which is not installed "
+            r"here \(pip install jax\), got 'jax'\.$",
+        ):
+            bench.choose_backend("jax", {}, find_spec=lambda name: None)
 
     def test_keras_imported_under_another_backend(self):
         other = "jax" if BACKEND != "jax" else "torch"

@@ -19,9 +19,16 @@ cross-entropy against the soft scores min(count / 3, 1), summed over the
 answers, averaged over the batch (the mi_zoo VQA task's). mi_zoo's step is one
 `tf.function` (XLA with --jit_compile); PyTorch runs eagerly.
 
+The question RNN: PyTorch packs the padded questions
+(`pack_padded_sequence`), and so does mi_zoo (`mi_zoo.layers.PackedGRU`).
+--question_rnns=packed,keras also times each mi_zoo model with Keras's own
+masked loop (`keras.layers.GRU`, the same weights; what mi_zoo ran before
+the packed layers), in the same interleaved rounds: one row per loop.
+
   python -m benchmarks.reference_comparison                  # paper sizes
   python -m benchmarks.reference_comparison --size=small --batch_size=64
   python -m benchmarks.reference_comparison --models=mlb --quick
+  python -m benchmarks.reference_comparison --question_rnns=packed,keras
 
 Needs PyTorch (`pip install -e ".[bench]"`); it stops with that message if
 torch is missing.
@@ -68,6 +75,14 @@ _REGION_FEATURES = flags.DEFINE_integer(
 _NUM_ANSWERS = flags.DEFINE_integer(
     "num_answers", 3129, "Answer set size.", lower_bound=1
 )
+QUESTION_RNNS = ("packed", "keras")
+_QUESTION_RNNS = flags.DEFINE_list(
+    "question_rnns",
+    ["packed"],
+    "The question RNN loops of the mi_zoo models to time, comma-separated: "
+    "packed (the models as built: only the real tokens) and/or keras "
+    "(Keras's masked loop over every step, same weights).",
+)
 _PARAMETER_TOLERANCE = flags.DEFINE_float(
     "parameter_tolerance",
     0.001,
@@ -103,6 +118,27 @@ def reference_hyperparameters(name, size, reference_class):
     return values
 
 
+def with_keras_rnn(model):
+    """A copy of `model` (same weights) whose packed question RNNs are
+    Keras's own `GRU`/`LSTM` layers, which run every time step."""
+    import keras  # pylint: disable=import-outside-toplevel
+
+    from mi_zoo import layers  # pylint: disable=import-outside-toplevel
+
+    plain = {
+        layers.PackedGRU: keras.layers.GRU,
+        layers.PackedLSTM: keras.layers.LSTM,
+    }
+
+    def clone(layer):
+        cls = plain.get(type(layer), type(layer))
+        return cls.from_config(layer.get_config())
+
+    copy = keras.models.clone_model(model, clone_function=clone)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
 def torch_step(module, inputs, targets):
     """The reference's training step (eager PyTorch)."""
     torch = require_torch()
@@ -130,9 +166,19 @@ def torch_step(module, inputs, targets):
 
 
 def compare(
-    name, size, batch_size, shapes, repeats, steps, warmup, jit, tolerance
+    name,
+    size,
+    batch_size,
+    shapes,
+    repeats,
+    steps,
+    warmup,
+    jit,
+    tolerance,
+    question_rnns=("packed",),
 ):
-    """One row: both parameter counts and ms/step, interleaved."""
+    """A row per question RNN loop: both parameter counts and ms/step, all
+    interleaved in the same rounds."""
     import keras  # pylint: disable=import-outside-toplevel
 
     # pylint: disable-next=import-outside-toplevel
@@ -157,31 +203,39 @@ def compare(
             f"configuration."
         )
     inputs, targets = vqa_shapes.random_batch(spec, batch_size)
+    variants = {"packed": model}
+    if "keras" in question_rnns:
+        variants["keras"] = with_keras_rnn(model)
     fns = {
-        "mi_zoo": vqa_shapes.keras_train_step(
-            model, spec, inputs, targets, jit
-        ),
-        "torch": torch_step(reference, inputs, targets),
+        rnn: vqa_shapes.keras_train_step(
+            variants[rnn], spec, inputs, targets, jit
+        )
+        for rnn in question_rnns
     }
+    fns["torch"] = torch_step(reference, inputs, targets)
     for fn in fns.values():
         for _ in range(warmup):
             timing.one_round(fn, 1)
     seconds = timing.interleaved_seconds(
         fns, repeats, iters={k: steps for k in fns}
     )
-    return {
-        "model": name,
-        "size": size,
-        "batch_size": batch_size,
-        "jit_compile": jit,
-        "parameters_mi_zoo": zoo_params,
-        "parameters_torch": torch_params,
-        "mi_zoo_ms_per_step": seconds["mi_zoo"] * 1e3,
-        "torch_ms_per_step": seconds["torch"] * 1e3,
-        "ratio_mi_zoo_over_torch": timing.ratio(
-            seconds["mi_zoo"], seconds["torch"]
-        ),
-    }
+    return [
+        {
+            "model": name,
+            "question_rnn": rnn,
+            "size": size,
+            "batch_size": batch_size,
+            "jit_compile": jit,
+            "parameters_mi_zoo": zoo_params,
+            "parameters_torch": torch_params,
+            "mi_zoo_ms_per_step": seconds[rnn] * 1e3,
+            "torch_ms_per_step": seconds["torch"] * 1e3,
+            "ratio_mi_zoo_over_torch": timing.ratio(
+                seconds[rnn], seconds["torch"]
+            ),
+        }
+        for rnn in question_rnns
+    ]
 
 
 set_threads = torch_cpu.set_threads
@@ -191,6 +245,7 @@ def table(rows):
     return timing.markdown_table(
         [
             "model",
+            "question RNN",
             "size",
             "B",
             "parameters mi_zoo",
@@ -202,6 +257,7 @@ def table(rows):
         [
             [
                 r["model"],
+                r["question_rnn"],
                 r["size"],
                 r["batch_size"],
                 f"{r['parameters_mi_zoo']:,}",
@@ -226,8 +282,9 @@ def run(
     warmup,
     jit,
     tolerance,
+    question_rnns=("packed",),
 ):
-    """Rows and the table, printing each row's parameter counts."""
+    """Rows and the table, printing each model's parameter counts."""
     torch_version, tf_version = set_threads(threads)
     print(
         f"PyTorch {torch_version}, TensorFlow {tf_version}, {threads} "
@@ -237,7 +294,7 @@ def run(
     )
     rows = []
     for name in models:
-        row = compare(
+        model_rows = compare(
             name,
             size,
             batch_size,
@@ -247,13 +304,15 @@ def run(
             warmup,
             jit,
             tolerance,
+            question_rnns,
         )
+        row = model_rows[0]
         print(
             f"{name}: {row['parameters_mi_zoo']:,} trainable parameters "
             f"(mi_zoo), {row['parameters_torch']:,} (PyTorch)",
             flush=True,
         )
-        rows.append(row)
+        rows.extend(model_rows)
     return rows, table(rows)
 
 
@@ -267,6 +326,13 @@ def main(argv):
     if unknown:
         raise app.UsageError(
             f"--models: unknown {sorted(unknown)}; choose from {MODELS}."
+        )
+    rnns = _QUESTION_RNNS.value
+    unknown = set(rnns) - set(QUESTION_RNNS)
+    if unknown or not rnns:
+        raise app.UsageError(
+            f"--question_rnns: unknown {sorted(unknown)}; choose one or more "
+            f"of {QUESTION_RNNS}, got {','.join(rnns)!r}."
         )
     quick = cf.QUICK.value
     rows, text = run(
@@ -286,6 +352,7 @@ def main(argv):
         1 if quick else cf.value_or(cf.WARMUP, 2),
         cf.JIT_COMPILE.value,
         _PARAMETER_TOLERANCE.value,
+        tuple(dict.fromkeys(rnns)),
     )
     print(text)
     timing.write_json(cf.OUTPUT_JSON.value, rows)

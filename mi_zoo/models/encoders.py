@@ -12,7 +12,9 @@ from mi_zoo.core import registry
 from mi_zoo.models import backbones
 
 IMAGE_ENCODERS = registry.Registry("image kind")
-RNN_CELLS = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}
+# The packed layers compute only the real tokens (PyTorch's packed
+# sequences; docs/benchmarks.md §3g); same weights as Keras's GRU and LSTM.
+RNN_CELLS = {"gru": mi_layers.PackedGRU, "lstm": mi_layers.PackedLSTM}
 
 
 # Moving-average momentum of the batch norms: 0.9, PyTorch's default (0.1

@@ -19,6 +19,7 @@ import pytest
 from benchmarks import reference_comparison
 from benchmarks import torch_cpu
 from benchmarks import vqa_shapes
+from mi_zoo import layers
 from mi_zoo import models
 
 try:  # The optional `bench` extra (pytest or Bazel: skipped, not failed).
@@ -97,6 +98,27 @@ class AgreementTest(parameterized.TestCase):
         )
 
 
+class KerasRnnTest(absltest.TestCase):
+    def test_same_model_with_keras_loop(self):
+        spec = vqa_shapes.vqa2_spec(*SHAPES)
+        keras.utils.set_random_seed(0)
+        model = models.build_vqa_model("mlb", spec, **TINY["mlb"])
+        copy = reference_comparison.with_keras_rnn(model)
+        kinds = {type(layer) for layer in copy.layers}
+        self.assertIn(keras.layers.GRU, kinds)
+        self.assertNotIn(layers.PackedGRU, kinds)
+        self.assertIn(
+            layers.PackedGRU, {type(layer) for layer in model.layers}
+        )
+        inputs = tiny_inputs(spec)
+        np.testing.assert_allclose(
+            np.asarray(copy(inputs)),
+            np.asarray(model(inputs)),
+            rtol=1e-5,
+            atol=1e-6,
+        )
+
+
 @needs_torch
 class RunTest(absltest.TestCase):
     @pytest.mark.slow
@@ -112,16 +134,24 @@ class RunTest(absltest.TestCase):
             warmup=1,
             jit=False,
             tolerance=0.001,
+            question_rnns=("packed", "keras"),
         )
-        (row,) = rows
-        self.assertEqual(row["parameters_mi_zoo"], row["parameters_torch"])
-        for key in (
-            "mi_zoo_ms_per_step",
-            "torch_ms_per_step",
-            "ratio_mi_zoo_over_torch",
-        ):
-            self.assertTrue(math.isfinite(row[key]) and row[key] > 0, key)
-        self.assertIn("| mlb | small | 4 |", text)
+        self.assertEqual(
+            [r["question_rnn"] for r in rows], ["packed", "keras"]
+        )
+        for row in rows:
+            self.assertEqual(row["parameters_mi_zoo"], row["parameters_torch"])
+            for key in (
+                "mi_zoo_ms_per_step",
+                "torch_ms_per_step",
+                "ratio_mi_zoo_over_torch",
+            ):
+                self.assertTrue(math.isfinite(row[key]) and row[key] > 0, key)
+        self.assertEqual(
+            rows[0]["torch_ms_per_step"], rows[1]["torch_ms_per_step"]
+        )
+        self.assertIn("| mlb | packed | small | 4 |", text)
+        self.assertIn("| mlb | keras | small | 4 |", text)
 
 
 ROOT = os.path.dirname(
@@ -172,8 +202,30 @@ class SmokeTest(absltest.TestCase):
         )
         self.assertRegex(
             result.stdout,
-            r"\| mlb \| small \| 8 \| "
+            r"\| mlb \| packed \| small \| 8 \| "
             r"[\d,]+ \| [\d,]+ \| \d+ \| \d+ \| [\d.]+× \|",
+        )
+
+    def test_unknown_question_rnn_is_a_usage_error(self):
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.reference_comparison",
+                "--question_rnns=packed,cudnn",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+            check=False,
+        )
+        self.assertEqual(result.returncode, 1, result.stderr[-2000:])
+        self.assertIn(
+            "--question_rnns: unknown ['cudnn']; choose one or more of "
+            "('packed', 'keras'), got 'packed,cudnn'.",
+            result.stderr,
         )
 
 

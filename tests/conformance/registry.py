@@ -102,6 +102,33 @@ class TiedOutput(keras.layers.Layer):
         return config
 
 
+@keras.saving.register_keras_serializable(package="mi_zoo_tests")
+class MaskedRNN(keras.layers.Layer):
+    """(x [T, E], valid bool [T]) -> rnn(x, mask=valid): the packed RNNs
+    take their mask as a keyword (and Keras reserves the name `mask`)."""
+
+    def __init__(self, kind="gru", units=4, **kwargs):
+        super().__init__(**kwargs)
+        self.kind = kind
+        self.units = units
+        rnn_class = {"gru": layers.PackedGRU, "lstm": layers.PackedLSTM}[kind]
+        self.rnn = rnn_class(units, return_sequences=True)
+
+    def build(self, x_shape, valid_shape):
+        self.rnn.build(x_shape)
+
+    def call(self, x, valid):
+        return self.rnn(x, mask=valid)
+
+    def compute_output_shape(self, x_shape, valid_shape):
+        return tuple(x_shape)[:-1] + (self.units,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(kind=self.kind, units=self.units)
+        return config
+
+
 MI = layers.MultiplicativeInteraction
 CASES = (
     Case("mi_full", lambda: MI(6, form="full"), ((5,), (3,))),
@@ -149,6 +176,13 @@ CASES = (
         ("bool",),
     ),
     Case("tied_output_interaction", TiedOutput, ((4, 5), (3,))),
+    Case("packed_gru", MaskedRNN, ((5, 3), (5,)), ("float32", "bool")),
+    Case(
+        "packed_lstm",
+        lambda: MaskedRNN("lstm"),
+        ((5, 3), (5,)),
+        ("float32", "bool"),
+    ),
     Case(
         "weight_norm_dense",
         lambda: layers.WeightNormDense(4, activation="relu"),
@@ -163,6 +197,8 @@ def layer_classes(case):
     found = {type(layer)}
     if isinstance(layer, keras.layers.RNN):
         found.add(type(layer.cell))
+    if isinstance(layer, MaskedRNN):
+        found.add(type(layer.rnn))
     if isinstance(layer, TiedOutput):
         found |= {type(layer.embedding), type(layer.output_interaction)}
     return found

@@ -14,11 +14,13 @@ from benchmarks import run_flags
 from mi_zoo.experiments import common_flags as experiment_flags
 from mi_zoo.experiments import flags as training_flags  # noqa: F401
 
-#: --output_json, --quick, --repeats, value_or: in run_flags (no TensorFlow).
+#: --output_json, --quick, --repeats, value_or, check_names: in run_flags
+#: (no TensorFlow).
 OUTPUT_JSON = run_flags.OUTPUT_JSON
 QUICK = run_flags.QUICK
 REPEATS = run_flags.REPEATS
 value_or = run_flags.value_or
+check_names = run_flags.check_names
 #: --jit_compile (the engine's flag).
 JIT_COMPILE = flags.FLAGS["jit_compile"]
 #: --batch_size (the engine's flag): B, global for scaling. Default:

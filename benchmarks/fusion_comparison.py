@@ -402,12 +402,9 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     require_torch()
-    names = common_flags.value_or(_FUSIONS, list(FUSIONS))
-    unknown = sorted(set(names) - set(FUSIONS))
-    if unknown:
-        raise app.UsageError(
-            f"--fusions: unknown {unknown}; choose from {list(FUSIONS)}."
-        )
+    names = common_flags.check_names(
+        "fusions", common_flags.value_or(_FUSIONS, list(FUSIONS)), FUSIONS
+    )
     quick = common_flags.QUICK.value
     rows, text = run(
         names,

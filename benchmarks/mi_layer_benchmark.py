@@ -403,12 +403,7 @@ def main(argv):
         )
         return
     quick, jit = common_flags.QUICK.value, common_flags.JIT_COMPILE.value
-    unknown = [name for name in _LAYERS.value if name not in LAYERS]
-    if unknown:
-        raise app.UsageError(
-            f"--layers: unknown layer {unknown[0]!r} (choose from "
-            f"{', '.join(LAYERS)}), got {','.join(_LAYERS.value)}."
-        )
+    common_flags.check_names("layers", _LAYERS.value, LAYERS)
     clock = time.perf_counter
     if _CPU_TIME.value:
         tf.config.threading.set_intra_op_parallelism_threads(1)

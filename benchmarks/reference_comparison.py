@@ -321,19 +321,10 @@ def main(argv):
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     require_torch()
     cf = common_flags
-    names = cf.value_or(cf.MODELS, list(MODELS))
-    unknown = set(names) - set(MODELS)
-    if unknown:
-        raise app.UsageError(
-            f"--models: unknown {sorted(unknown)}; choose from {MODELS}."
-        )
-    rnns = _QUESTION_RNNS.value
-    unknown = set(rnns) - set(QUESTION_RNNS)
-    if unknown or not rnns:
-        raise app.UsageError(
-            f"--question_rnns: unknown {sorted(unknown)}; choose one or more "
-            f"of {QUESTION_RNNS}, got {','.join(rnns)!r}."
-        )
+    names = cf.check_names(
+        "models", cf.value_or(cf.MODELS, list(MODELS)), MODELS
+    )
+    rnns = cf.check_names("question_rnns", _QUESTION_RNNS.value, QUESTION_RNNS)
     quick = cf.QUICK.value
     rows, text = run(
         names,

@@ -1,5 +1,5 @@
 """The benchmark scripts' flags that need no TensorFlow: --quick, --repeats,
---output_json, and `value_or`.
+--output_json, `value_or`, and `check_names` for their list flags.
 
 `common_flags` re-exports them beside the engine's flags (which import
 TensorFlow); `keras_backend_benchmark`, which runs where TensorFlow is not
@@ -7,6 +7,8 @@ installed, imports this module only. One absl flag registry per process:
 each flag is defined once, here, so the scripts can be imported together
 (e.g. by their tests).
 """
+
+import sys
 
 from absl import flags
 
@@ -36,3 +38,22 @@ def value_or(flag, default):
     if flag.value is None or (not flag.present and flag.value == flag.default):
         return default
     return flag.value
+
+
+def check_names(flag, names, known):
+    """Exits with one line on stderr (status 1) unless `names`, the value of
+    the list flag --`flag`, is a non-empty list of `known` names.
+
+    Example: `check_names("fusions", ["mlb", "nope"], FUSIONS)` exits with
+    "--fusions: unknown ['nope']; choose from ['mlb', ...], got
+    'mlb,nope'."
+    """
+    if not names:
+        sys.exit(f"--{flag} is empty; choose from {list(known)}.")
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        sys.exit(
+            f"--{flag}: unknown {unknown}; choose from {list(known)}, got "
+            f"{','.join(names)!r}."
+        )
+    return names

@@ -222,9 +222,11 @@ class SmokeTest(absltest.TestCase):
             check=False,
         )
         self.assertEqual(result.returncode, 1, result.stderr[-2000:])
+        # One line: not absl's usage text (the module docstring).
+        self.assertNotIn("PyTorch references", result.stderr)
         self.assertIn(
-            "--question_rnns: unknown ['cudnn']; choose one or more of "
-            "('packed', 'keras'), got 'packed,cudnn'.",
+            "--question_rnns: unknown ['cudnn']; choose from "
+            "['packed', 'keras'], got 'packed,cudnn'.\n",
             result.stderr,
         )
 

@@ -4,10 +4,6 @@ counts, with the question repeated or broadcast over the regions), and
 `python -m benchmarks.fusion_comparison --quick` runs as documented.
 Skipped without PyTorch (an optional benchmark dependency)."""
 
-import os
-import subprocess
-import sys
-
 from absl.testing import absltest
 from absl.testing import parameterized
 import pytest
@@ -16,10 +12,16 @@ pytest.importorskip("torch")
 
 # pylint: disable=wrong-import-position
 from benchmarks import fusion_comparison  # noqa: E402
+from tests import cli
 
-ROOT = os.path.dirname(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-)
+
+class DefaultsTest(absltest.TestCase):
+    def test_default_run_leaves_out_the_nn_bilinear_peers(self):
+        self.assertEqual(
+            set(fusion_comparison.DEFAULT_FUSIONS),
+            set(fusion_comparison.FUSIONS) - {"tucker", "block_tucker"},
+        )
+        self.assertIn("ban", fusion_comparison.DEFAULT_FUSIONS)
 
 
 class AgreementTest(parameterized.TestCase):
@@ -57,20 +59,10 @@ class SmokeTest(absltest.TestCase):
     def test_quick_run_as_documented(self):
         # A subprocess, as a user runs it (TensorFlow and PyTorch's Adam in
         # one process: benchmarks.torch_cpu keeps triton out).
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "benchmarks.fusion_comparison",
-                "--quick",
-                "--fusions=mlb,block,ban",
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
-            check=False,
+        result = cli.run_module(
+            "benchmarks.fusion_comparison",
+            "--quick",
+            "--fusions=mlb,block,ban",
         )
         self.assertEqual(
             result.returncode, 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -83,19 +75,8 @@ class SmokeTest(absltest.TestCase):
             )
 
     def test_unknown_fusion_is_a_usage_error(self):
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "benchmarks.fusion_comparison",
-                "--fusions=mlb,nope",
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
-            check=False,
+        result = cli.run_module(
+            "benchmarks.fusion_comparison", "--fusions=mlb,nope"
         )
         self.assertNotEqual(result.returncode, 0)
         self.assertIn(

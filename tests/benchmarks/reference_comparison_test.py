@@ -5,9 +5,6 @@ dependency)."""
 
 import importlib.util
 import math
-import os
-import subprocess
-import sys
 import unittest
 
 from absl.testing import absltest
@@ -21,6 +18,7 @@ from benchmarks import torch_cpu
 from benchmarks import vqa_shapes
 from mi_zoo import layers
 from mi_zoo import models
+from tests import cli
 
 try:  # The optional `bench` extra (pytest or Bazel: skipped, not failed).
     torch = torch_cpu.import_torch()
@@ -154,11 +152,6 @@ class RunTest(absltest.TestCase):
         self.assertIn("| mlb | keras | small | 4 |", text)
 
 
-ROOT = os.path.dirname(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-)
-
-
 @unittest.skipIf(
     importlib.util.find_spec("torch") is None,
     'needs PyTorch: pip install -e ".[bench]"',
@@ -181,21 +174,11 @@ class SmokeTest(absltest.TestCase):
                 SHAPES,
             )
         )
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "benchmarks.reference_comparison",
-                "--quick",
-                "--models=mlb",
-            ]
-            + [f"--{k}={v}" for k, v in shapes.items()],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
-            check=False,
+        result = cli.run_module(
+            "benchmarks.reference_comparison",
+            "--quick",
+            "--models=mlb",
+            *[f"--{k}={v}" for k, v in shapes.items()],
         )
         self.assertEqual(
             result.returncode, 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -207,19 +190,8 @@ class SmokeTest(absltest.TestCase):
         )
 
     def test_unknown_question_rnn_is_a_usage_error(self):
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "benchmarks.reference_comparison",
-                "--question_rnns=packed,cudnn",
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
-            check=False,
+        result = cli.run_module(
+            "benchmarks.reference_comparison", "--question_rnns=packed,cudnn"
         )
         self.assertEqual(result.returncode, 1, result.stderr[-2000:])
         # One line: not absl's usage text (the module docstring).

@@ -5,8 +5,6 @@ preset that reproduces its metadata, and the one-line errors."""
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 
 from absl.testing import absltest
@@ -14,21 +12,13 @@ import pytest
 
 from mi_zoo.core import presets
 from mi_zoo.training import run_directory
+from tests import cli
 from tests.experiments import scenes
 
 QUESTION = "is the red object on the left ?"
 
 
-def _run(module, *argv):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    env.pop("TF_CONFIG", None)
-    return subprocess.run(
-        [sys.executable, "-m", module, *argv],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+_run = cli.run_module
 
 
 class EvaluateTest(absltest.TestCase):

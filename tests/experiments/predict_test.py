@@ -4,8 +4,6 @@ trained through the real binary (a subprocess, as users run it), then
 
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 
 from absl.testing import absltest
@@ -18,6 +16,7 @@ from mi_zoo.data import vqa_codec
 from mi_zoo.predict import Predictor
 from mi_zoo.tasks import vqa as vqa_task
 from mi_zoo.training import run_directory
+from tests import cli
 from tests.experiments import scenes
 
 # The explain binary's tiny run (tests/experiments/explain_test.py): MLB
@@ -39,16 +38,7 @@ TINY_MLB = [
 QUESTION = "what is the shape of the red object ?"
 
 
-def _run(module, *argv):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    env.pop("TF_CONFIG", None)
-    return subprocess.run(
-        [sys.executable, "-m", module, *argv],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+_run = cli.run_module
 
 
 class PredictTest(absltest.TestCase):

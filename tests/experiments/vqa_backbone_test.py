@@ -9,8 +9,6 @@ writes the explanation figure. Also the backbone flags' one-line errors.
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 
 from absl import app
@@ -29,6 +27,7 @@ from mi_zoo.data import vqa_sources
 from mi_zoo.experiments import vqa
 from mi_zoo.predict import Predictor
 from mi_zoo.training import run_directory
+from tests import cli
 
 FLAGS = flags.FLAGS
 
@@ -57,20 +56,7 @@ TINY = [
 ]
 
 
-def _env():
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    env.pop("TF_CONFIG", None)
-    return env
-
-
-def _run(module, *argv):
-    return subprocess.run(
-        [sys.executable, "-m", module, *argv],
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+_run = cli.run_module
 
 
 def _program(function):

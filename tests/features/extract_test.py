@@ -6,8 +6,6 @@ errors without a traceback."""
 import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 
 from absl.testing import absltest
@@ -17,18 +15,12 @@ import pytest
 
 from mi_zoo.data import images
 from mi_zoo.models import backbones
+from tests import cli
 from tests.features import fixtures
 
 
 def _run(*argv):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    return subprocess.run(
-        [sys.executable, "-m", "mi_zoo.features.extract", *argv],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    return cli.run_module("mi_zoo.features.extract", *argv)
 
 
 class ExtractTest(absltest.TestCase):

@@ -271,20 +271,9 @@ def table(rows):
     )
 
 
-def run(
-    models,
-    size,
-    batch_size,
-    threads,
-    shapes,
-    repeats,
-    steps,
-    warmup,
-    jit,
-    tolerance,
-    question_rnns=("packed",),
-):
-    """Rows and the table, printing each model's parameter counts."""
+def run(models, threads, shapes, jit, **settings):
+    """Rows and the table, printing each model's parameter counts.
+    `settings`: the other keyword arguments of `compare`."""
     torch_version, tf_version = set_threads(threads)
     print(
         f"PyTorch {torch_version}, TensorFlow {tf_version}, {threads} "
@@ -294,18 +283,7 @@ def run(
     )
     rows = []
     for name in models:
-        model_rows = compare(
-            name,
-            size,
-            batch_size,
-            shapes,
-            repeats,
-            steps,
-            warmup,
-            jit,
-            tolerance,
-            question_rnns,
-        )
+        model_rows = compare(name, shapes=shapes, jit=jit, **settings)
         row = model_rows[0]
         print(
             f"{name}: {row['parameters_mi_zoo']:,} trainable parameters "
@@ -328,22 +306,22 @@ def main(argv):
     quick = cf.QUICK.value
     rows, text = run(
         names,
-        "small" if quick else _SIZE.value,
-        8 if quick else cf.value_or(cf.BATCH_SIZE, 32),
-        _THREADS.value,
-        (
+        threads=_THREADS.value,
+        shapes=(
             _VOCAB_SIZE.value,
             _QUESTION_LENGTH.value,
             _REGIONS.value,
             _REGION_FEATURES.value,
             _NUM_ANSWERS.value,
         ),
-        1 if quick else cf.value_or(cf.REPEATS, 3),
-        1 if quick else cf.value_or(cf.STEPS_PER_ROUND, 2),
-        1 if quick else cf.value_or(cf.WARMUP, 2),
-        cf.JIT_COMPILE.value,
-        _PARAMETER_TOLERANCE.value,
-        tuple(dict.fromkeys(rnns)),
+        jit=cf.JIT_COMPILE.value,
+        size="small" if quick else _SIZE.value,
+        batch_size=8 if quick else cf.value_or(cf.BATCH_SIZE, 32),
+        repeats=1 if quick else cf.value_or(cf.REPEATS, 3),
+        steps=1 if quick else cf.value_or(cf.STEPS_PER_ROUND, 2),
+        warmup=1 if quick else cf.value_or(cf.WARMUP, 2),
+        tolerance=_PARAMETER_TOLERANCE.value,
+        question_rnns=tuple(dict.fromkeys(rnns)),
     )
     print(text)
     timing.write_json(cf.OUTPUT_JSON.value, rows)

@@ -123,7 +123,7 @@ class RunTest(absltest.TestCase):
     def test_tiny_run(self):
         rows, text = reference_comparison.run(
             ["mlb"],
-            "small",
+            size="small",
             batch_size=4,
             threads=2,
             shapes=SHAPES,

@@ -173,6 +173,10 @@ class PackedGRU(_PackedLoop, keras.layers.GRU):
 
     Example:
 
+        import keras
+        from keras import ops
+        from mi_zoo.layers import PackedGRU
+
         tokens = keras.Input((14,), dtype="int32")
         embedded = keras.layers.Embedding(1000, 300)(tokens)
         state = PackedGRU(512)(embedded, mask=ops.not_equal(tokens, 0))

@@ -91,12 +91,21 @@ def packed_loop(
     """
     steps = sequences.shape[1]
     states = list(initial_state)
-    batch = ops.shape(sequences)[0]
-    output = None  # [B, D], the previous output (zeros before step 0)
+    # [B, D], the previous output: zeros before the first step.
+    output = ops.zeros(
+        (ops.shape(sequences)[0], cell.output_size), dtype=states[0].dtype
+    )
     outputs = []
     order = range(steps - 1, -1, -1) if go_backwards else range(steps)
     for t in order:
         rows = ops.where(mask[:, t])[0]  # [K]
+        if zero_output_for_mask:
+            output = ops.zeros_like(output)
+        if rows.shape[0] == 0:
+            # Known empty (eager): nothing to run. Keras's TensorFlow `add`
+            # would also misread a [0, D] operand as a bias.
+            outputs.append(output)
+            continue
         index = ops.expand_dims(rows, -1)  # [K, 1]
         step_output, new_states = cell(
             ops.take(sequences[:, t], rows, axis=0),  # [K, E]
@@ -107,12 +116,6 @@ def packed_loop(
         states = [
             ops.scatter_update(s, index, n) for s, n in zip(states, new_states)
         ]
-        if output is None:
-            output = ops.zeros(
-                (batch, step_output.shape[-1]), dtype=step_output.dtype
-            )
-        if zero_output_for_mask:
-            output = ops.zeros_like(output)
         output = ops.scatter_update(output, index, step_output)  # [B, D]
         outputs.append(output)
     if return_sequences:

@@ -51,13 +51,20 @@ def reference_gru(x, mask, weights):
 
 
 def masks():
-    """Right- and left-padded masks, one with holes, all-padding rows."""
+    """Right- and left-padded masks, one with holes, all-padding rows, and
+    one with steps where no row is real (steps 3 and 4)."""
     lengths = np.array([5, 1, 3, 0, 2, 4])
     right = np.arange(T)[None, :] < lengths[:, None]
     rng = np.random.default_rng(3)
     holes = rng.random((B, T)) < 0.5
     holes[0] = False
-    return {"right": right, "left": right[:, ::-1], "holes": holes}
+    short = np.arange(T)[None, :] < np.minimum(lengths, 3)[:, None]
+    return {
+        "right": right,
+        "left": right[:, ::-1],
+        "holes": holes,
+        "empty_steps": short,
+    }
 
 
 def pair(kind, x, mask, seed=0, **kwargs):
@@ -98,7 +105,7 @@ class PackedRNNTest(parameterized.TestCase):
 
     @parameterized.product(
         kind=("gru", "lstm"),
-        mask_name=("right", "left", "holes"),
+        mask_name=("right", "left", "holes", "empty_steps"),
         options=(
             "sequences_and_state",
             "last_output",

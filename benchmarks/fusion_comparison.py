@@ -29,6 +29,13 @@ regions and fuses B·36 rows, as block.bootstrap's attention does before
 calling its fusion: slower, the question's projection done 36 times;
 mi_zoo still broadcasts).
 
+Before the table it times a 2048² float32 matmul in both frameworks
+(`torch_cpu.gemm_floor`; 512² with --quick): the kernel that does most of
+every fusion's work, MKL's in the torch wheel and oneDNN's in TensorFlow.
+"mi_zoo / PyTorch ÷ GEMM" divides the step ratio by that matmul ratio: near
+1, the fusion is as fast against PyTorch as the two GEMMs allow on this CPU;
+below 1, mi_zoo gains beyond the BLAS difference.
+
   python -m benchmarks.fusion_comparison     # all but tucker, block_tucker
   python -m benchmarks.fusion_comparison --fusions=block,mfb --repeats=9
   python -m benchmarks.fusion_comparison --fusions=tucker   # minutes a step
@@ -370,6 +377,7 @@ def table(rows):
             "mi_zoo XLA ms",
             "mi_zoo / PyTorch",
             "XLA / PyTorch",
+            "mi_zoo / PyTorch ÷ GEMM",
         ],
         [
             [
@@ -382,6 +390,7 @@ def table(rows):
                 f"{r['mi_zoo_xla_ms']:.0f}",
                 f"{r['ratio']:.2f}×",
                 f"{r['ratio_xla']:.2f}×",
+                f"{r['ratio_over_gemm']:.2f}",
             ]
             for r in rows
         ],
@@ -391,6 +400,7 @@ def table(rows):
 def run(names, quick, threads, repeats, warmup, expand, max_diff):
     """Rows and the table."""
     torch_version, tf_version = set_threads(threads)
+    floor = torch_cpu.gemm_floor(512 if quick else 2048, 1 if quick else 5)
     load = os.getloadavg()
     print(
         f"PyTorch {torch_version}, TensorFlow {tf_version}, {threads} "
@@ -400,9 +410,13 @@ def run(names, quick, threads, repeats, warmup, expand, max_diff):
         + " the question over the regions",
         flush=True,
     )
+    print(torch_cpu.gemm_floor_line(floor), flush=True)
     rows = []
     for name in names:
-        rows.append(compare(name, quick, repeats, warmup, expand, max_diff))
+        row = compare(name, quick, repeats, warmup, expand, max_diff)
+        row["gemm"] = floor
+        row["ratio_over_gemm"] = timing.ratio(row["ratio"], floor["ratio"])
+        rows.append(row)
         print(table(rows[-1:]).splitlines()[-1], flush=True)
     return rows, table(rows)
 

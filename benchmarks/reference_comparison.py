@@ -9,7 +9,12 @@ checks that the two have the same number of trainable parameters (within
 VQA v2-like inputs, interleaved round by round in one process with the same
 thread count (`torch.set_num_threads` and TensorFlow's intra-op and
 inter-op pools set to --threads). The table gives the median ms/step of
-each and the ratio mi_zoo / PyTorch (below 1: mi_zoo is faster).
+each and the ratio mi_zoo / PyTorch (below 1: mi_zoo is faster), and
+"÷ GEMM", that ratio over the ratio of the two frameworks' 2048² float32
+matmul timed in the same run (`torch_cpu.gemm_floor`, printed before the
+table; 512² with --quick): the BLAS each framework calls (MKL in the torch
+wheel, oneDNN in TensorFlow) can differ by 2× on one CPU, and "÷ GEMM"
+takes that difference out.
 
 Inputs: --regions × --region_features bottom-up style region features (all
 regions valid, boxes random), --question_length tokens from a
@@ -253,6 +258,7 @@ def table(rows):
             "mi_zoo ms/step",
             "PyTorch ms/step",
             "mi_zoo / PyTorch",
+            "÷ GEMM",
         ],
         [
             [
@@ -265,25 +271,34 @@ def table(rows):
                 f"{r['mi_zoo_ms_per_step']:.0f}",
                 f"{r['torch_ms_per_step']:.0f}",
                 f"{r['ratio_mi_zoo_over_torch']:.2f}×",
+                f"{r['ratio_over_gemm']:.2f}",
             ]
             for r in rows
         ],
     )
 
 
-def run(models, threads, shapes, jit, **settings):
-    """Rows and the table, printing each model's parameter counts.
+def run(models, threads, shapes, jit, gemm_size=2048, **settings):
+    """Rows and the table, printing each model's parameter counts and the
+    `gemm_size`² matmul of both frameworks (`torch_cpu.gemm_floor`).
     `settings`: the other keyword arguments of `compare`."""
     torch_version, tf_version = set_threads(threads)
+    floor = torch_cpu.gemm_floor(gemm_size)
     print(
         f"PyTorch {torch_version}, TensorFlow {tf_version}, {threads} "
         f"threads each, jit_compile={jit}; shapes (vocab, T, regions, "
         f"features, answers) = {shapes}",
         flush=True,
     )
+    print(torch_cpu.gemm_floor_line(floor), flush=True)
     rows = []
     for name in models:
         model_rows = compare(name, shapes=shapes, jit=jit, **settings)
+        for row in model_rows:
+            row["gemm"] = floor
+            row["ratio_over_gemm"] = timing.ratio(
+                row["ratio_mi_zoo_over_torch"], floor["ratio"]
+            )
         row = model_rows[0]
         print(
             f"{name}: {row['parameters_mi_zoo']:,} trainable parameters "
@@ -315,6 +330,7 @@ def main(argv):
             _NUM_ANSWERS.value,
         ),
         jit=cf.JIT_COMPILE.value,
+        gemm_size=512 if quick else 2048,
         size="small" if quick else _SIZE.value,
         batch_size=8 if quick else cf.value_or(cf.BATCH_SIZE, 32),
         repeats=1 if quick else cf.value_or(cf.REPEATS, 3),

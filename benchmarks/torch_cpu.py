@@ -21,10 +21,23 @@ here, before or after TensorFlow alike:
     torch = torch_cpu.import_torch()  # ImportError without PyTorch
     torch = torch_cpu.require("benchmarks.x")  # exits with how to install
     torch_cpu.set_threads(2)  # both frameworks, before any TensorFlow op
+    floor = torch_cpu.gemm_floor()  # both frameworks' float32 GEMM, timed
+
+`gemm_floor` times the one kernel both frameworks hand most of a fusion's
+work to: a square float32 matmul, interleaved in the same process. Which BLAS
+each uses decides much of any ratio between them: the PyPI torch wheel calls
+MKL and TensorFlow calls oneDNN, and on some CPUs one runs at half the
+other's rate. The comparison scripts print it beside their ratios and
+divide by it ("÷ GEMM"): a step ratio equal to the GEMM ratio means the layer
+is as fast as its matmuls allow in both, whatever the BLAS.
 """
 
 import importlib
 import sys
+
+import numpy as np
+
+from benchmarks import timing
 
 
 def import_torch():
@@ -73,3 +86,43 @@ def set_threads(n):
     except RuntimeError:  # already set in this process
         pass
     return torch.__version__, tf.__version__
+
+
+def gemm_floor(size=2048, repeats=5, seed=0):
+    """Times a [size, size] float32 matmul in TensorFlow (a `tf.function`)
+    and PyTorch, interleaved (`benchmarks.timing`), after `set_threads`.
+
+    Returns:
+      {"size", "tensorflow_ms", "torch_ms", "ratio"}: ratio is TensorFlow's
+      time over PyTorch's (below 1: TensorFlow's GEMM is faster here).
+    """
+    import tensorflow as tf  # noqa: PLC0415
+
+    torch = import_torch()
+    a = np.random.default_rng(seed).standard_normal((size, size))
+    a = a.astype(np.float32)
+    tf_a, torch_a = tf.constant(a), torch.from_numpy(a)
+    tf_matmul = tf.function(tf.matmul)
+    seconds = timing.interleaved_seconds(
+        {
+            "tensorflow": lambda: tf_matmul(tf_a, tf_a),
+            "torch": lambda: torch.matmul(torch_a, torch_a),
+        },
+        repeats,
+        min_seconds=0.1,
+    )
+    return {
+        "size": size,
+        "tensorflow_ms": seconds["tensorflow"] * 1e3,
+        "torch_ms": seconds["torch"] * 1e3,
+        "ratio": timing.ratio(seconds["tensorflow"], seconds["torch"]),
+    }
+
+
+def gemm_floor_line(floor):
+    """One line saying what `gemm_floor` measured."""
+    return (
+        f"{floor['size']}² float32 matmul, same run: TensorFlow "
+        f"{floor['tensorflow_ms']:.1f} ms, PyTorch {floor['torch_ms']:.1f} ms "
+        f"({floor['ratio']:.2f}×, the GEMM ratio; '÷ GEMM' = a ratio over it)"
+    )

@@ -71,8 +71,13 @@ class SmokeTest(absltest.TestCase):
             self.assertRegex(
                 result.stdout,
                 rf"\| {name} \| [\d×· ]+ \| [\d,]+ \| [\d.e+-]+ \| "
-                r"\d+ \| \d+ \| \d+ \| [\d.]+× \| [\d.]+× \|",
+                r"\d+ \| \d+ \| \d+ \| [\d.]+× \| [\d.]+× \| [\d.]+ \|",
             )
+        self.assertRegex(
+            result.stdout,
+            r"512² float32 matmul, same run: TensorFlow [\d.]+ ms, "
+            r"PyTorch [\d.]+ ms \([\d.]+×",
+        )
 
     def test_unknown_fusion_is_a_usage_error(self):
         result = cli.run_module(

@@ -133,6 +133,7 @@ class RunTest(absltest.TestCase):
             jit=False,
             tolerance=0.001,
             question_rnns=("packed", "keras"),
+            gemm_size=128,
         )
         self.assertEqual(
             [r["question_rnn"] for r in rows], ["packed", "keras"]
@@ -143,6 +144,7 @@ class RunTest(absltest.TestCase):
                 "mi_zoo_ms_per_step",
                 "torch_ms_per_step",
                 "ratio_mi_zoo_over_torch",
+                "ratio_over_gemm",
             ):
                 self.assertTrue(math.isfinite(row[key]) and row[key] > 0, key)
         self.assertEqual(
@@ -186,7 +188,12 @@ class SmokeTest(absltest.TestCase):
         self.assertRegex(
             result.stdout,
             r"\| mlb \| packed \| small \| 8 \| "
-            r"[\d,]+ \| [\d,]+ \| \d+ \| \d+ \| [\d.]+× \|",
+            r"[\d,]+ \| [\d,]+ \| \d+ \| \d+ \| [\d.]+× \| [\d.]+ \|",
+        )
+        self.assertRegex(
+            result.stdout,
+            r"512² float32 matmul, same run: TensorFlow [\d.]+ ms, "
+            r"PyTorch [\d.]+ ms \([\d.]+×",
         )
 
     def test_unknown_question_rnn_is_a_usage_error(self):

@@ -1,0 +1,47 @@
+"""benchmarks.torch_cpu.gemm_floor: both frameworks' matmul timed side by
+side, and the line the comparison scripts print. Skipped without PyTorch
+(an optional benchmark dependency)."""
+
+import importlib.util
+import math
+import unittest
+
+from absl.testing import absltest
+
+from benchmarks import torch_cpu
+
+
+@unittest.skipIf(
+    importlib.util.find_spec("torch") is None,
+    'needs PyTorch: pip install -e ".[bench]"',
+)
+class GemmFloorTest(absltest.TestCase):
+    def test_times_both_frameworks(self):
+        floor = torch_cpu.gemm_floor(size=64, repeats=1)
+        self.assertEqual(floor["size"], 64)
+        for key in ("tensorflow_ms", "torch_ms", "ratio"):
+            self.assertTrue(
+                math.isfinite(floor[key]) and floor[key] > 0, (key, floor)
+            )
+        self.assertAlmostEqual(
+            floor["ratio"], floor["tensorflow_ms"] / floor["torch_ms"]
+        )
+
+    def test_line(self):
+        line = torch_cpu.gemm_floor_line(
+            {
+                "size": 2048,
+                "tensorflow_ms": 41.44,
+                "torch_ms": 83.8,
+                "ratio": 0.4945,
+            }
+        )
+        self.assertEqual(
+            line,
+            "2048² float32 matmul, same run: TensorFlow 41.4 ms, PyTorch "
+            "83.8 ms (0.49×, the GEMM ratio; '÷ GEMM' = a ratio over it)",
+        )
+
+
+if __name__ == "__main__":
+    absltest.main()

@@ -21,6 +21,12 @@ steps, for a stateful layer, and in training with input or recurrent
 dropout (Keras draws those masks for the whole batch), and where a GPU is
 visible (Keras's cuDNN kernels are kept there). In every such case the layer
 runs Keras's own loop, so it is always a drop-in replacement.
+
+On TensorFlow, a GRU cell with Keras's defaults (reset gate after the
+recurrent product, biases, sigmoid and tanh) runs `fused_gru_loop`, the
+same packed loop with its backward pass written out so that each weight
+gradient is one matrix product over the rows of all steps instead of one
+per step.
 """
 
 import keras
@@ -89,6 +95,16 @@ def packed_loop(
       (last_output [B, D], outputs [B, T, D] or [B, 1, D], states), the
       triple of Keras's `backend.rnn`.
     """
+    if fused_gru_applies(cell):
+        return fused_gru_loop(
+            cell,
+            sequences,
+            initial_state[0],
+            mask,
+            go_backwards,
+            zero_output_for_mask,
+            return_sequences,
+        )
     steps = sequences.shape[1]
     states = list(initial_state)
     # [B, D], the previous output: zeros before the first step.
@@ -123,6 +139,153 @@ def packed_loop(
     else:
         stacked = ops.expand_dims(output, 1)  # [B, 1, D]
     return output, stacked, states
+
+
+def fused_gru_applies(cell):
+    """Whether `fused_gru_loop` computes `cell`: a Keras GRU cell with the
+    reset gate after the recurrent product, biases, sigmoid gates and tanh,
+    on the TensorFlow backend."""
+    return (
+        keras.backend.backend() == "tensorflow"
+        and isinstance(cell, keras.layers.GRUCell)
+        and cell.reset_after
+        and cell.use_bias
+        and cell.activation is keras.activations.tanh
+        and cell.recurrent_activation is keras.activations.sigmoid
+    )
+
+
+def fused_gru_loop(
+    cell,
+    sequences,
+    initial_state,
+    mask,
+    go_backwards,
+    zero_output_for_mask,
+    return_sequences,
+):
+    """`packed_loop` for a GRU cell (`fused_gru_applies`), with its backward
+    pass written out so that each weight gradient is one matrix product.
+
+    Differentiating the unrolled loop gives, at every step, products such
+    as hᵀ·∂gates whose inner dimension is only the K rows active at that
+    step, each writing a whole [D, 3D] matrix, then a sum of the T copies.
+    Here the input projection x·W is one product over all B·T rows before
+    the loop, and the backward pass runs the steps in reverse for the
+    state and gate gradients only, keeping each step's rows, then forms
+    ∂W = xᵀ·∂(xW), ∂U = Hᵀ·∂(hU) and the biases' gradients once, over the
+    rows of all steps (as cuDNN's RNN backward does).
+
+    Equations (Keras's GRUCell, reset_after=True; gates in the order z,
+    r, h): xz, xr, xh = x·W + b_x; hz, hr, hh = h·U + b_h;
+    z = σ(xz + hz), r = σ(xr + hr), n = tanh(xh + r ⊙ hh),
+    h' = z ⊙ h + (1 − z) ⊙ n.
+
+    Dimension letters: B batch, T steps, E input features, D units, K rows
+    active at a step, N rows active over all steps.
+
+    Returns:
+      As `packed_loop`: (last_output [B, D], outputs [B, T, D] or
+      [B, 1, D], [state [B, D]]).
+    """
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    dtype = sequences.dtype
+    kernel = ops.cast(cell.kernel, dtype)  # [E, 3D]
+    recurrent_kernel = ops.cast(cell.recurrent_kernel, dtype)  # [D, 3D]
+    bias = ops.cast(cell.bias, dtype)  # [2, 3D]
+    steps = sequences.shape[1]
+    order = list(range(steps - 1, -1, -1) if go_backwards else range(steps))
+    units = cell.units
+    rows_of = [tf.where(mask[:, t])[:, 0] for t in order]  # each [K]
+
+    @tf.custom_gradient
+    def loop(x, h0, kernel, recurrent_kernel, bias):
+        batch = tf.shape(x)[0]
+        x_proj = tf.reshape(
+            tf.matmul(tf.reshape(x, [-1, x.shape[-1]]), kernel) + bias[0],
+            [batch, steps, 3 * units],
+        )  # [B, T, 3D]
+        h, output = h0, tf.zeros_like(h0)  # [B, D]
+        outputs, saved = [], []
+        for t, rows in zip(order, rows_of):
+            index = rows[:, None]  # [K, 1]
+            xz, xr, xh = tf.split(tf.gather(x_proj[:, t], rows), 3, axis=-1)
+            h_rows = tf.gather(h, rows)  # [K, D]
+            hz, hr, hh = tf.split(
+                tf.matmul(h_rows, recurrent_kernel) + bias[1], 3, axis=-1
+            )
+            z = tf.sigmoid(xz + hz)
+            r = tf.sigmoid(xr + hr)
+            n = tf.tanh(xh + r * hh)
+            new = z * h_rows + (1 - z) * n  # [K, D]
+            h = tf.tensor_scatter_nd_update(h, index, new)
+            if zero_output_for_mask:
+                output = tf.zeros_like(output)
+            output = tf.tensor_scatter_nd_update(output, index, new)
+            outputs.append(output)
+            saved.append((t, rows, h_rows, z, r, n, hh))
+
+        def grad(d_last, d_state, d_outputs=None):
+            zeros = tf.zeros_like(h0)
+            d_h = zeros if d_state is None else d_state  # [B, D]
+            d_out = zeros if d_last is None else d_last  # [B, D]
+            d_x_proj, d_rec, h_all = [None] * steps, [], []
+            for i in range(len(order) - 1, -1, -1):
+                t, rows, h_rows, z, r, n, hh = saved[i]
+                index = rows[:, None]
+                if d_outputs is not None:
+                    d_out = d_out + d_outputs[:, i]
+                d_new = tf.gather(d_out, rows) + tf.gather(d_h, rows)
+                # Through h' = z ⊙ h + (1 − z) ⊙ n.
+                d_z = d_new * (h_rows - n) * z * (1 - z)
+                d_n = d_new * (1 - z) * (1 - n * n)
+                d_r = d_n * hh * r * (1 - r)
+                d_rec_rows = tf.concat([d_z, d_r, d_n * r], -1)  # [K, 3D]
+                d_h_rows = d_new * z + tf.matmul(
+                    d_rec_rows, recurrent_kernel, transpose_b=True
+                )
+                d_h = tf.tensor_scatter_nd_update(d_h, index, d_h_rows)
+                if zero_output_for_mask:
+                    d_out = zeros
+                else:
+                    d_out = tf.tensor_scatter_nd_update(
+                        d_out, index, tf.zeros_like(d_h_rows)
+                    )
+                d_x_proj[t] = tf.scatter_nd(
+                    index,
+                    tf.concat([d_z, d_r, d_n], -1),
+                    [batch, 3 * units],
+                )  # [B, 3D]
+                d_rec.append(d_rec_rows)
+                h_all.append(h_rows)
+            d_x_proj = tf.reshape(
+                tf.stack(d_x_proj, axis=1), [-1, 3 * units]
+            )  # [B·T, 3D]
+            d_rec = tf.concat(d_rec, 0)  # [N, 3D]
+            h_all = tf.concat(h_all, 0)  # [N, D]
+            flat_x = tf.reshape(x, [-1, x.shape[-1]])  # [B·T, E]
+            d_x = tf.reshape(
+                tf.matmul(d_x_proj, kernel, transpose_b=True), tf.shape(x)
+            )
+            d_kernel = tf.matmul(flat_x, d_x_proj, transpose_a=True)
+            d_recurrent = tf.matmul(h_all, d_rec, transpose_a=True)
+            d_bias = tf.stack(
+                [tf.reduce_sum(d_x_proj, 0), tf.reduce_sum(d_rec, 0)]
+            )
+            return d_x, d_h, d_kernel, d_recurrent, d_bias
+
+        if return_sequences:
+            return (output, h, tf.stack(outputs, axis=1)), grad
+        return (output, h), grad
+
+    results = loop(sequences, initial_state, kernel, recurrent_kernel, bias)
+    last, state = results[0], results[1]
+    if return_sequences:
+        stacked = results[2]  # [B, T, D]
+    else:
+        stacked = ops.expand_dims(last, 1)  # [B, 1, D]
+    return last, stacked, [state]
 
 
 class _PackedLoop:

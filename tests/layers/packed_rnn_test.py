@@ -202,6 +202,76 @@ class PackedRNNTest(parameterized.TestCase):
             backend.assert_allclose(g, w, rtol=1e-4, atol=1e-5)
 
     @backend.requires_tensorflow
+    @parameterized.product(
+        mask_name=tuple(masks()),
+        options=(
+            "sequences_and_state",
+            "last_output",
+            "go_backwards",
+            "zero_output_for_mask",
+        ),
+        graph=(False, True),
+    )
+    def test_fused_gru_gradients_equal_keras(self, mask_name, options, graph):
+        # The fused GRU's hand-written backward pass: gradients of every
+        # output, to the inputs, the initial state and each weight.
+        import tensorflow as tf
+
+        kwargs = {
+            "sequences_and_state": dict(
+                return_sequences=True, return_state=True
+            ),
+            "last_output": dict(return_state=True),
+            "go_backwards": dict(go_backwards=True, return_sequences=True),
+            "zero_output_for_mask": dict(
+                return_sequences=True, zero_output_for_mask=True
+            ),
+        }[options]
+        rng = np.random.default_rng(1)
+        x = tf.constant(rng.normal(size=(B, T, E)), tf.float32)
+        h0 = tf.constant(rng.normal(size=(B, U)), tf.float32)
+        mask = masks()[mask_name]
+        packed, plain = pair("gru", x, mask, **kwargs)
+        self.assertTrue(packed_rnn.fused_gru_applies(packed.cell))
+
+        def gradients(layer):
+            def fn():
+                with tf.GradientTape() as tape:
+                    tape.watch([x, h0])
+                    outs = flat(layer(x, mask=mask, initial_state=[h0]))
+                    loss = sum(
+                        tf.reduce_sum(tf.sin(o) * (i + 1.0))
+                        for i, o in enumerate(outs)
+                    )
+                return tape.gradient(loss, [x, h0] + layer.trainable_variables)
+
+            return tf.function(fn)() if graph else fn()
+
+        with mock.patch.object(
+            packed_rnn, "fused_gru_loop", wraps=packed_rnn.fused_gru_loop
+        ) as loop:
+            got = gradients(packed)
+        loop.assert_called()
+        want = gradients(plain)
+        self.assertLen(got, 5)
+        for g, w in zip(got, want):
+            backend.assert_allclose(g, w, rtol=1e-4, atol=1e-5)
+
+    def test_fused_gru_only_for_its_cell(self):
+        self.assertEqual(
+            packed_rnn.fused_gru_applies(keras.layers.GRUCell(3)),
+            backend.BACKEND == "tensorflow",
+        )
+        for cell in (
+            keras.layers.GRUCell(3, reset_after=False),
+            keras.layers.GRUCell(3, use_bias=False),
+            keras.layers.GRUCell(3, activation="relu"),
+            keras.layers.GRUCell(3, recurrent_activation="hard_sigmoid"),
+            keras.layers.LSTMCell(3),
+        ):
+            self.assertFalse(packed_rnn.fused_gru_applies(cell), cell)
+
+    @backend.requires_tensorflow
     def test_xla_runs_the_keras_loop(self):
         import tensorflow as tf
 

@@ -414,9 +414,7 @@ def run(names, quick, threads, repeats, warmup, expand, max_diff):
     rows = []
     for name in names:
         row = compare(name, quick, repeats, warmup, expand, max_diff)
-        row["gemm"] = floor
-        row["ratio_over_gemm"] = timing.ratio(row["ratio"], floor["ratio"])
-        rows.append(row)
+        rows.append(torch_cpu.over_gemm(row, floor, "ratio"))
         print(table(rows[-1:]).splitlines()[-1], flush=True)
     return rows, table(rows)
 

@@ -295,10 +295,7 @@ def run(models, threads, shapes, jit, gemm_size=2048, **settings):
     for name in models:
         model_rows = compare(name, shapes=shapes, jit=jit, **settings)
         for row in model_rows:
-            row["gemm"] = floor
-            row["ratio_over_gemm"] = timing.ratio(
-                row["ratio_mi_zoo_over_torch"], floor["ratio"]
-            )
+            torch_cpu.over_gemm(row, floor, "ratio_mi_zoo_over_torch")
         row = model_rows[0]
         print(
             f"{name}: {row['parameters_mi_zoo']:,} trainable parameters "

@@ -119,6 +119,14 @@ def gemm_floor(size=2048, repeats=5, seed=0):
     }
 
 
+def over_gemm(row, floor, ratio_key):
+    """Adds `floor` (`gemm_floor`'s result) to `row` and "ratio_over_gemm",
+    row[ratio_key] over the matmul ratio; returns `row`."""
+    row["gemm"] = floor
+    row["ratio_over_gemm"] = timing.ratio(row[ratio_key], floor["ratio"])
+    return row
+
+
 def gemm_floor_line(floor):
     """One line saying what `gemm_floor` measured."""
     return (

@@ -27,6 +27,18 @@ class GemmFloorTest(absltest.TestCase):
             floor["ratio"], floor["tensorflow_ms"] / floor["torch_ms"]
         )
 
+    def test_over_gemm(self):
+        floor = {
+            "size": 8,
+            "tensorflow_ms": 1.0,
+            "torch_ms": 2.0,
+            "ratio": 0.5,
+        }
+        row = torch_cpu.over_gemm({"r": 0.4}, floor, "r")
+        self.assertEqual(
+            row, {"r": 0.4, "gemm": floor, "ratio_over_gemm": 0.8}
+        )
+
     def test_line(self):
         line = torch_cpu.gemm_floor_line(
             {

@@ -105,7 +105,9 @@ class FormulaTest(parameterized.TestCase):
             x, y, w, 32, True, True, units=3, activation=np.tanh
         )
         self.assertEqual(z.shape, (4, 3, 3))
-        backend.assert_allclose(z, expected, rtol=1e-7, atol=1e-7)
+        backend.assert_allclose(
+            z, expected, **backend.close(rtol=1e-7, atol=1e-7)
+        )
 
     def test_paper_size_in_float32(self):
         # d = 16000 (the default) with FFTs in float32.

@@ -224,7 +224,7 @@ def fused_gru_loop(
                 output = tf.zeros_like(output)
             output = tf.tensor_scatter_nd_update(output, index, new)
             outputs.append(output)
-            saved.append((t, rows, h_rows, z, r, n, hh))
+            saved.append((h_rows, z, r, n, hh))
 
         def grad(d_last, d_state, d_outputs=None):
             zeros = tf.zeros_like(h0)
@@ -232,7 +232,8 @@ def fused_gru_loop(
             d_out = zeros if d_last is None else d_last  # [B, D]
             d_x_proj, d_rec, h_all = [None] * steps, [], []
             for i in range(len(order) - 1, -1, -1):
-                t, rows, h_rows, z, r, n, hh = saved[i]
+                t, rows = order[i], rows_of[i]
+                h_rows, z, r, n, hh = saved[i]
                 index = rows[:, None]
                 if d_outputs is not None:
                     d_out = d_out + d_outputs[:, i]

@@ -14,7 +14,9 @@
   gives masked positions exactly zero), `pair_mask`, `masked_sum`,
   `flatten_positions` and `attend` (the maps and attended features over the
   positions of a feature map).
-- Linear maps and pooling: `linear`, `row`, `sum_pool`, and the power and
+- Linear maps and pooling: `linear`, `row`, `sum_pool`, the rank-R merge
+  of MUTAN and BLOCK with the small side first (`broadcast_rows`,
+  `factor_first_pays`, `broadcast_rank_sum`), and the power and
   L2 normalisations of the pooling fusions (`wide_dtype`, `signed_sqrt`,
   `l2_normalize`, `normalize`), computed in float32 or wider.
 """
@@ -376,6 +378,75 @@ def linear(t, kernel, bias=None):
     """t W (+ b) over the last axis of t; `bias` None for none."""
     t = layer_ops.matmul_last(t, kernel)
     return t if bias is None else t + bias
+
+
+def broadcast_rows(a_shape, b_shape):
+    """Rows of the higher-rank input per row of the lower-rank [B, f] one.
+
+    For a question [B, n] against regions [B, S, m] that is S (the product
+    of the middle axes); None when both inputs have the same rank or a
+    middle axis is unknown.
+    """
+    big = a_shape if len(a_shape) > len(b_shape) else b_shape
+    if len(a_shape) == len(b_shape) or None in big[1:-1]:
+        return None
+    rows = 1
+    for size in big[1:-1]:
+        rows *= size
+    return rows
+
+
+def factor_first_pays(rows, rank):
+    """Whether `broadcast_rank_sum` does fewer multiply-adds than forming
+    both sides' rank-R factors: with P = `rows` rows of the big input per
+    row of the small one, its J·O·(R + P) per small row against the
+    factors' J·O·R·P (P·R > P + R: P ≥ 2 and R ≥ 2, not both 2). False when
+    `rows` is None."""
+    return rows is not None and rows * rank > rows + rank
+
+
+def broadcast_rank_sum(small, big, kernel, bias, rank):
+    """z = Σ_r small_r ∘ (big W_r + b_r), small's factor contracted first.
+
+    The rank-R merge of MUTAN and BLOCK, z[o] = Σ_r a[r, o]·(yᵀW[:, r, o] +
+    b[r, o]), when one side (`small`, the question) is broadcast over P rows
+    of the other (`big`, the regions): instead of forming the big side's R
+    factors for every one of its rows (N·J·R·O multiply-adds, N = B·P), it
+    first folds the small side's factors into the big side's kernel, one
+    [J, O] matrix per small row, W'_b[j, o] = Σ_r a_b[r, o]·W[j, r, o]
+    (B·J·R·O), then multiplies each big row by its W'_b (N·J·O). The same
+    function (summed in another order); `factor_first_pays` says when it is
+    cheaper.
+
+    Dimensions: G groups (chunks, or 1), B rows of `small`, P rows of `big`
+    per row of `small`, J = big's features, R = `rank`, O = the output
+    features.
+
+    Args:
+      small: [G, B, R·O], the small side's factors with their bias; column
+        r·O + o is factor r's feature o.
+      big: [G, B, P, J], the big side's projection.
+      kernel: [G, J, R·O], the big side's factor kernel (same columns).
+      bias: [G, R·O] or None, the big side's factor bias.
+      rank: R.
+
+    Returns:
+      [G, B, P, O].
+    """
+    groups, width = small.shape[0], small.shape[-1]
+    out, features = width // rank, kernel.shape[1]
+    a = ops.reshape(small, (groups, -1, rank, out))  # [G, B, R, O]
+    w = ops.matmul(
+        ops.transpose(a, (0, 3, 1, 2)),  # [G, O, B, R]
+        ops.transpose(
+            ops.reshape(kernel, (groups, features, rank, out)), (0, 3, 2, 1)
+        ),  # [G, O, R, J]
+    )  # [G, O, B, J]: W'_b[j, o]
+    z = ops.matmul(big, ops.transpose(w, (0, 2, 3, 1)))  # [G, B, P, O]
+    if bias is None:
+        return z
+    shift = ops.sum(a * ops.reshape(bias, (groups, 1, rank, out)), axis=2)
+    return z + ops.expand_dims(shift, 2)  # + Σ_r a_r ∘ b_r: [G, B, 1, O]
 
 
 def row(weight, index):

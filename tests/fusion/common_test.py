@@ -102,5 +102,50 @@ class SumPoolTest(absltest.TestCase):
         backend.assert_allclose(_common.sum_pool(t, 1), t)
 
 
+class BroadcastRankSumTest(parameterized.TestCase):
+    @parameterized.parameters(
+        (((3, 6), (3, 4, 5)), 4),
+        (((3, 4, 5), (3, 6)), 4),
+        (((3, 6), (3, 2, 4, 5)), 8),
+        (((None, 6), (None, 36, 5)), 36),
+        (((3, 6), (3, 5)), None),
+        (((3, 2, 6), (3, 2, 5)), None),
+        (((3, 6), (3, None, 5)), None),
+    )
+    def test_broadcast_rows(self, shapes, rows):
+        self.assertEqual(_common.broadcast_rows(*shapes), rows)
+
+    @parameterized.parameters(
+        (None, 10, False),
+        (1, 10, False),
+        (2, 2, False),
+        (2, 3, True),
+        (36, 10, True),
+        (36, 1, False),
+    )
+    def test_factor_first_pays(self, rows, rank, pays):
+        self.assertEqual(_common.factor_first_pays(rows, rank), pays)
+
+    @parameterized.product(groups=(1, 3), with_bias=(False, True))
+    def test_matches_the_factor_formula(self, groups, with_bias):
+        # z[g, b, p, o] = Σ_r a[g, b, r, o]·(y[g, b, p] W[g, :, r, o] + c[g, r, o])
+        b, p, j, rank, o = 2, 5, 4, 3, 6
+        rng = np.random.default_rng(0)
+        small = rng.normal(size=(groups, b, rank * o))
+        big = rng.normal(size=(groups, b, p, j))
+        kernel = rng.normal(size=(groups, j, rank * o))
+        bias = rng.normal(size=(groups, rank * o)) if with_bias else None
+        factors = np.einsum("gbpj,gjc->gbpc", big, kernel)
+        if with_bias:
+            factors = factors + bias[:, None, None]
+        expected = (
+            (small[:, :, None] * factors)
+            .reshape(groups, b, p, rank, o)
+            .sum(axis=3)
+        )
+        got = _common.broadcast_rank_sum(small, big, kernel, bias, rank)
+        backend.assert_allclose(got, expected, **backend.close())
+
+
 if __name__ == "__main__":
     absltest.main()

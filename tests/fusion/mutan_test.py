@@ -6,6 +6,7 @@ import keras
 import numpy as np
 
 from mi_zoo.fusion import Mutan
+from mi_zoo.fusion import _common
 from tests import backend
 from tests.backend import as_numpy
 from tests.fusion import pooling_references as ref
@@ -152,6 +153,29 @@ class StructureTest(parameterized.TestCase):
                 layer(x, y[:, s]),
                 **backend.close(rtol=1e-12, atol=1e-12),
             )
+
+    @parameterized.parameters(
+        dict(shapes=((3, 6), (3, 4, 5))),
+        dict(shapes=((3, 4, 6), (3, 5))),
+        dict(shapes=((3, 6), (3, 2, 3, 5))),
+    )
+    def test_broadcast_small_side_first_equals_row_by_row(self, shapes):
+        # With one input broadcast over P ≥ 3 rows the layer folds its
+        # factors into the other side's kernel first (broadcast_rank_sum);
+        # tiling that input first takes the factor-by-factor order.
+        layer = make(normalize=True)
+        x, y = test_util.inputs(*shapes)
+        run(layer, x, y)
+        rows = _common.broadcast_rows(x.shape, y.shape)
+        self.assertTrue(_common.factor_first_pays(rows, layer.rank))
+        tiled = test_util.tiled_call(layer)
+        close = backend.close(rtol=1e-12, atol=1e-12)
+        backend.assert_allclose(layer(x, y), tiled(x, y), **close)
+        for got, expected in zip(
+            backend.input_gradients(layer, x, y),
+            backend.input_gradients(tiled, x, y),
+        ):
+            backend.assert_allclose(got, expected, **close)
 
 
 class KerasApiTest(parameterized.TestCase):

@@ -20,3 +20,25 @@ def inputs(x_shape, z_shape, seed=1, dtype="float64"):
         rng.normal(size=x_shape).astype(dtype),
         rng.normal(size=z_shape).astype(dtype),
     )
+
+
+def tiled_call(layer):
+    """fn(x, y) = layer(x, y) with the lower-rank input ([B, f]) first
+    repeated over the other's middle axes, so both have the same rank:
+    the call without broadcasting, for tests that compare a layer's
+    broadcasting path with its row-by-row one (values and gradients)."""
+    from keras import ops  # noqa: PLC0415
+
+    def tile(small, big):
+        lead = tuple(big.shape[:-1])
+        small = ops.reshape(small, lead[:1] + (1,) * (len(lead) - 1) + (-1,))
+        return ops.broadcast_to(small, lead + (small.shape[-1],))
+
+    def call(x, y):
+        if len(x.shape) < len(y.shape):
+            x = tile(x, y)
+        elif len(y.shape) < len(x.shape):
+            y = tile(y, x)
+        return layer(x, y)
+
+    return call

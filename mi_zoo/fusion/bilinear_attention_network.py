@@ -297,32 +297,43 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, base.WeightedLayer):
         if self.use_bias:
             hy = hy + self.feature_y_bias
         hy = self.activation(hy)
+        # Per-glimpse pieces by unstacking, not indexing: the gradient of G
+        # unstacked parts is one stack, where G slices t[i] would each
+        # scatter into a zero tensor of t's full size, summed G times.
+        hy = ops.unstack(hy, axis=2)  # G × [B, φ, K]
+        maps_g = ops.unstack(maps, axis=1)  # G × [B, ρ, φ]
+        logits_g = ops.unstack(logits, axis=1) if self.counter else None
+        wg = {
+            name: ops.unstack(kernel, axis=0)
+            for name, kernel in w.items()
+            if name != "feature_y_kernel"  # used whole, above
+        }
+        bias = {
+            name: _glimpse_rows(getattr(self, name), g)
+            for name in ("feature_x_bias", "projection_bias", "count_bias")
+            if self.counter or name != "count_bias"
+        }
         f, terms = x, []  # f_0: [B, ρ, N]
         for i in range(g):
             hx = self.activation(
                 _common.linear(
-                    f,
-                    w["feature_x_kernel"][i],
-                    _common.row(self.feature_x_bias, i),
+                    f, wg["feature_x_kernel"][i], bias["feature_x_bias"][i]
                 )
             )  # [B, ρ, K]
-            # A_g σ(YᵀV'_g): [B, ρ, K]
-            a_hy = ops.matmul(maps[:, i], hy[:, :, i])
+            a_hy = ops.matmul(maps_g[i], hy[i])  # A_g σ(YᵀV'_g): [B, ρ, K]
             terms.append((hx, a_hy))
             feature = ops.sum(hx * a_hy, axis=1)  # f'_g: [B, K]
             pooled = _common.sum_pool(feature, self.pool_size)  # [B, K/k]
             glimpse = _common.linear(
                 pooled,
-                w["projection_kernel"][i],
-                _common.row(self.projection_bias, i),
+                wg["projection_kernel"][i],
+                bias["projection_bias"][i],
             )  # [B, N]
             if self.counter:
-                counts = self._counts(logits[:, i], boxes, x_mask, y_mask)
+                counts = self._counts(logits_g[i], boxes, x_mask, y_mask)
                 glimpse = glimpse + self.activation(
                     _common.linear(
-                        counts,
-                        w["count_kernel"][i],
-                        _common.row(self.count_bias, i),
+                        counts, wg["count_kernel"][i], bias["count_bias"][i]
                     )
                 )  # + σ(Q_gᵀc_g + e_g)
             f = f + ops.expand_dims(glimpse, 1)  # f_{g+1}: [B, ρ, N]
@@ -364,3 +375,11 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, base.WeightedLayer):
                 "weight_norm",
             ),
         )
+
+
+def _glimpse_rows(weight, glimpses):
+    """The G rows of a per-glimpse bias [G, ...] (unstacked), or G Nones
+    for a missing one (use_bias=False)."""
+    if weight is None:
+        return [None] * glimpses
+    return ops.unstack(weight, axis=0)

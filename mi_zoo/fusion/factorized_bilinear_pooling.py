@@ -198,13 +198,14 @@ class FactorizedBilinearPooling(base.WeightedLayer):
         px = _common.apply_dropout(self._dropout_input, px, training)
         py = _common.apply_dropout(self._dropout_input, py, training)
         px, py = _common.broadcast_pair(px, py)
-        width = self.units * self.factor
         big = py if len(y.shape) > len(x.shape) else px
         lead = ops.shape(big)[:-1]  # [B, ...]
         outputs, expanded, terms = [], None, []
-        for i in range(self.order):
-            block = slice(i * width, (i + 1) * width)
-            a, b = px[..., block], py[..., block]  # [B, ..., o·k]
+        # Split, not sliced: the gradient of the parts is one concatenation
+        # (each slice's would scatter into a zero tensor of the full width).
+        pxs = ops.split(px, self.order, axis=-1) if self.order > 1 else [px]
+        pys = ops.split(py, self.order, axis=-1) if self.order > 1 else [py]
+        for a, b in zip(pxs, pys):  # [B, ..., o·k] each
             if expanded is not None:
                 b = b * expanded  # high order: times block i−1's product
             terms.append((a, b))

@@ -124,6 +124,27 @@ class FormulaTest(parameterized.TestCase):
 class StructureTest(parameterized.TestCase):
     """Properties that hold whatever the weights."""
 
+    @parameterized.parameters(
+        dict(glimpses=3, use_bias=True),
+        dict(glimpses=2, use_bias=False, weight_norm=True),
+    )
+    def test_gradients_match_finite_differences(self, **kwargs):
+        # The per-glimpse kernels, biases, maps and region features are
+        # unstacked, not indexed: their gradients must still sum right.
+        layer, _ = built(pool_size=3, **kwargs)
+        x, y = test_util.inputs(X_SHAPE, Y_SHAPE, seed=4)
+
+        def joint(x, y):
+            return layer(x, y, x_mask=X_MASK, y_mask=Y_MASK)[0]
+
+        for got, expected in zip(
+            backend.input_gradients(joint, x, y),
+            test_util.finite_differences(joint, x, y),
+        ):
+            backend.assert_allclose(
+                got, expected, **backend.close(rtol=1e-6, atol=1e-8)
+            )
+
     def test_zero_projection_leaves_the_sum_of_tokens(self):
         # With P_g = 0 and d_g = 0 every glimpse adds nothing: f_G = x.
         layer, _ = built(3)

@@ -76,6 +76,21 @@ class FormulaTest(parameterized.TestCase):
                 norms, 1.0, **backend.close(rtol=1e-12, atol=0)
             )
 
+    @parameterized.parameters(1, 2, 3)
+    def test_gradients_match_finite_differences(self, order):
+        # The stages' blocks are split, not sliced: their gradients must
+        # still reach the whole projections.
+        layer = make(order=order)
+        x, y = test_util.inputs((2, 5), (2, 3, 6))
+        run(layer, x, y)
+        for got, expected in zip(
+            backend.input_gradients(layer, x, y),
+            test_util.finite_differences(layer, x, y),
+        ):
+            backend.assert_allclose(
+                got, expected, **backend.close(rtol=1e-6, atol=1e-8)
+            )
+
     def test_mfb_is_the_first_block_of_mfh(self):
         x, y = test_util.inputs((4, 6), (4, 5))
         mfh, w = run(make(order=2), x, y)

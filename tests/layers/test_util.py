@@ -42,3 +42,25 @@ def tiled_call(layer):
         return layer(x, y)
 
     return call
+
+
+def finite_differences(fn, *inputs, step=1e-6):
+    """d sum(fn(*inputs)) / d inputs by central differences, in float64:
+    a reference for `tests.backend.input_gradients` that knows nothing of
+    how the layer computes (use small inputs: two calls per element)."""
+    from tests.backend import as_numpy  # noqa: PLC0415
+
+    inputs = [np.array(t, dtype="float64") for t in inputs]
+    grads = []
+    for t in inputs:
+        grad = np.zeros_like(t)
+        for index in np.ndindex(t.shape):
+            value = t[index]
+            t[index] = value + step
+            up = as_numpy(fn(*inputs)).sum()
+            t[index] = value - step
+            down = as_numpy(fn(*inputs)).sum()
+            t[index] = value
+            grad[index] = (up - down) / (2 * step)
+        grads.append(grad)
+    return grads

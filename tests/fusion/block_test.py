@@ -203,14 +203,7 @@ class StructureTest(parameterized.TestCase):
         run(layer, x, y)
         rows = _common.broadcast_rows(x.shape, y.shape)
         self.assertTrue(_common.factor_first_pays(rows, layer.rank))
-        tiled = test_util.tiled_call(layer)
-        close = backend.close(rtol=1e-12, atol=1e-12)
-        backend.assert_allclose(layer(x, y), tiled(x, y), **close)
-        for got, expected in zip(
-            backend.input_gradients(layer, x, y),
-            backend.input_gradients(tiled, x, y),
-        ):
-            backend.assert_allclose(got, expected, **close)
+        test_util.assert_matches_tiled_call(layer, x, y)
 
 
 class KerasApiTest(parameterized.TestCase):

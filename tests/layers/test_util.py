@@ -64,3 +64,19 @@ def finite_differences(fn, *inputs, step=1e-6):
             grad[index] = (up - down) / (2 * step)
         grads.append(grad)
     return grads
+
+
+def assert_matches_tiled_call(layer, x, y, tolerance=1e-12):
+    """Asserts that layer(x, y), one input broadcast over the other's
+    middle axes, equals `tiled_call(layer)(x, y)` in its values and in its
+    gradients with respect to x and y (float64 tests)."""
+    from tests import backend  # noqa: PLC0415
+
+    tiled = tiled_call(layer)
+    close = backend.close(rtol=tolerance, atol=tolerance)
+    backend.assert_allclose(layer(x, y), tiled(x, y), **close)
+    for got, expected in zip(
+        backend.input_gradients(layer, x, y),
+        backend.input_gradients(tiled, x, y),
+    ):
+        backend.assert_allclose(got, expected, **close)

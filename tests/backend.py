@@ -3,7 +3,8 @@
 The layer, fusion and conformance suites run under every Keras backend
 (`.ci/backends` runs them with `KERAS_BACKEND=jax` and `KERAS_BACKEND=torch`
 in environments without TensorFlow). Tests of TensorFlow-only features
-(SavedModel, `tf.function`, `tf.distribute`) take `requires_tensorflow`;
+(SavedModel, `tf.function`, `tf.distribute`) take `requires_tensorflow`,
+tests that need float64 arithmetic throughout `requires_float64`;
 gradients go through `input_gradients`, which works under each backend.
 """
 
@@ -18,6 +19,12 @@ requires_tensorflow = unittest.skipUnless(
     BACKEND == "tensorflow",
     f"a TensorFlow feature (SavedModel, tf.function or tf.distribute); "
     f"the Keras backend is {BACKEND}",
+)
+
+requires_float64 = unittest.skipUnless(
+    BACKEND == "tensorflow",
+    f"float64 arithmetic throughout (finite differences); the Keras backend "
+    f"{BACKEND} computes float64 layers partly in float32 (see close)",
 )
 
 

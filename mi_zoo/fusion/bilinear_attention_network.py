@@ -304,7 +304,7 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, base.WeightedLayer):
         maps_g = ops.unstack(maps, axis=1)  # G × [B, ρ, φ]
         logits_g = ops.unstack(logits, axis=1) if self.counter else None
         wg = {
-            name: ops.unstack(kernel, axis=0)
+            name: _unstack(kernel)
             for name, kernel in w.items()
             if name != "feature_y_kernel"  # used whole, above
         }
@@ -377,9 +377,13 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, base.WeightedLayer):
         )
 
 
+def _unstack(weight):
+    """The G rows of a per-glimpse weight [G, ...], unstacked (a variable is
+    read first: PyTorch's backend cannot unstack a Keras variable)."""
+    return ops.unstack(ops.convert_to_tensor(weight), axis=0)
+
+
 def _glimpse_rows(weight, glimpses):
     """The G rows of a per-glimpse bias [G, ...] (unstacked), or G Nones
     for a missing one (use_bias=False)."""
-    if weight is None:
-        return [None] * glimpses
-    return ops.unstack(weight, axis=0)
+    return [None] * glimpses if weight is None else _unstack(weight)

@@ -128,6 +128,7 @@ class StructureTest(parameterized.TestCase):
         dict(glimpses=3, use_bias=True),
         dict(glimpses=2, use_bias=False, weight_norm=True),
     )
+    @backend.requires_float64
     def test_gradients_match_finite_differences(self, **kwargs):
         # The per-glimpse kernels, biases, maps and region features are
         # unstacked, not indexed: their gradients must still sum right.

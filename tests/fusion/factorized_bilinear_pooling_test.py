@@ -77,6 +77,7 @@ class FormulaTest(parameterized.TestCase):
             )
 
     @parameterized.parameters(1, 2, 3)
+    @backend.requires_float64
     def test_gradients_match_finite_differences(self, order):
         # The stages' blocks are split, not sliced: their gradients must
         # still reach the whole projections.

@@ -47,7 +47,8 @@ def tiled_call(layer):
 def finite_differences(fn, *inputs, step=1e-6):
     """d sum(fn(*inputs)) / d inputs by central differences, in float64:
     a reference for `tests.backend.input_gradients` that knows nothing of
-    how the layer computes (use small inputs: two calls per element)."""
+    how the layer computes (use small inputs: two calls per element; only
+    where float64 layers compute in float64: `backend.requires_float64`)."""
     from tests.backend import as_numpy  # noqa: PLC0415
 
     inputs = [np.array(t, dtype="float64") for t in inputs]
@@ -75,6 +76,10 @@ def assert_matches_tiled_call(layer, x, y, tolerance=1e-12):
     tiled = tiled_call(layer)
     close = backend.close(rtol=tolerance, atol=tolerance)
     backend.assert_allclose(layer(x, y), tiled(x, y), **close)
+    # Where float64 layers compute in float32 (JAX, PyTorch), gradients
+    # through a signed square root and L2 norm magnify the two orders'
+    # rounding differences (6e-5 relative seen under PyTorch).
+    close = backend.close(rtol=tolerance, atol=tolerance, float32=1e-3)
     for got, expected in zip(
         backend.input_gradients(layer, x, y),
         backend.input_gradients(tiled, x, y),

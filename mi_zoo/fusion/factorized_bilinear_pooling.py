@@ -133,9 +133,16 @@ class FactorizedBilinearPooling(base.WeightedLayer):
             use_bias=use_bias,
             **kwargs,
         )
-        validation.check_positive_int("units", units)
-        validation.check_positive_int("factor", factor)
-        validation.check_positive_int("order", order)
+        # Plain Python ints (NumPy integers accepted): `order` is also the
+        # number of parts of an `ops.split`, which refuses a NumPy integer.
+        units, factor, order = (
+            validation.check_positive_int(name, value)
+            for name, value in (
+                ("units", units),
+                ("factor", factor),
+                ("order", order),
+            )
+        )
         validation.check_positive_int(
             "output_units", output_units, allow_none=True
         )

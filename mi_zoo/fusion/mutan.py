@@ -108,14 +108,17 @@ class Mutan(base.WeightedLayer):
             activation=activation,
             **kwargs,
         )
-        for name, value in (
-            ("units", units),
-            ("rank", rank),
-            ("mm_dim", mm_dim),
-            ("x_hidden", x_hidden),
-            ("y_hidden", y_hidden),
-        ):
+        # Plain Python ints (NumPy integers accepted).
+        units, rank, mm_dim, x_hidden, y_hidden = (
             validation.check_positive_int(name, value)
+            for name, value in (
+                ("units", units),
+                ("rank", rank),
+                ("mm_dim", mm_dim),
+                ("x_hidden", x_hidden),
+                ("y_hidden", y_hidden),
+            )
+        )
         _common.check_bool("normalize", normalize)
         self.units = units
         self.rank = rank

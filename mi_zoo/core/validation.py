@@ -45,6 +45,18 @@ def check_positive_int(name, value, *, allow_none=False) -> Optional[int]:
     return int(value)
 
 
+def check_positive_ints(**sizes) -> Tuple[int, ...]:
+    """`check_positive_int` of each keyword argument, in the order given;
+    returns the plain Python ints.
+
+    >>> check_positive_ints(units=4, rank=2)
+    (4, 2)
+    """
+    return tuple(
+        check_positive_int(name, value) for name, value in sizes.items()
+    )
+
+
 def check_rate(name, value):
     """Raises unless `value` is a real number in [0, 1) (bools refused), as
     a dropout rate must be."""

@@ -58,13 +58,8 @@ class ChunkedFusion(base.WeightedLayer):
             activation=activation,
             **kwargs,
         )
-        units, mm_dim, chunks = (
-            validation.check_positive_int(name, value)
-            for name, value in (
-                ("units", units),
-                ("mm_dim", mm_dim),
-                ("chunks", chunks),
-            )
+        units, mm_dim, chunks = validation.check_positive_ints(
+            units=units, mm_dim=mm_dim, chunks=chunks
         )
         sizes = chunk_sizes(mm_dim, chunks)
         validation.check_choice("normalization", normalization, NORMALIZATIONS)

@@ -135,13 +135,8 @@ class FactorizedBilinearPooling(base.WeightedLayer):
         )
         # Plain Python ints (NumPy integers accepted): `order` is also the
         # number of parts of an `ops.split`, which refuses a NumPy integer.
-        units, factor, order = (
-            validation.check_positive_int(name, value)
-            for name, value in (
-                ("units", units),
-                ("factor", factor),
-                ("order", order),
-            )
+        units, factor, order = validation.check_positive_ints(
+            units=units, factor=factor, order=order
         )
         validation.check_positive_int(
             "output_units", output_units, allow_none=True

@@ -110,13 +110,12 @@ class Mutan(base.WeightedLayer):
         )
         # Plain Python ints (NumPy integers accepted).
         units, rank, mm_dim, x_hidden, y_hidden = (
-            validation.check_positive_int(name, value)
-            for name, value in (
-                ("units", units),
-                ("rank", rank),
-                ("mm_dim", mm_dim),
-                ("x_hidden", x_hidden),
-                ("y_hidden", y_hidden),
+            validation.check_positive_ints(
+                units=units,
+                rank=rank,
+                mm_dim=mm_dim,
+                x_hidden=x_hidden,
+                y_hidden=y_hidden,
             )
         )
         _common.check_bool("normalize", normalize)

@@ -54,6 +54,17 @@ class ChecksTest(parameterized.TestCase):
         ):
             validation.check_positive_int("mm_dim", value)
 
+    def test_positive_ints_checks_each_in_order(self):
+        got = validation.check_positive_ints(
+            units=np.int64(4), rank=2, mm_dim=np.uint16(8)
+        )
+        self.assertEqual(got, (4, 2, 8))
+        self.assertEqual([type(v) for v in got], [int] * 3)
+        with self.assertRaisesRegex(
+            ValueError, r"^`rank` must be a positive integer, got rank=0\.$"
+        ):
+            validation.check_positive_ints(units=4, rank=0, mm_dim=-1)
+
     @parameterized.parameters(
         False, np.bool_(False), 1.0, np.float64(-1.0), "1", None
     )

@@ -43,7 +43,8 @@ class MultiplicativeInteraction(base.WeightedLayer):
     weights unless that is the smallest intermediate: it picks, from the
     static shapes, the cheapest of three contraction orders (see
     `mi_zoo.layers.mi_contraction`); the chosen order is in `self.contraction`
-    after build.
+    after build. The "outer" order runs in chunks of the context features
+    whose (z_j ⊗ x) intermediates stay in cache (`context_chunks`).
 
     Args:
       units: output size k. Required for `"full"` and `"low_rank"`; for
@@ -178,9 +179,7 @@ class MultiplicativeInteraction(base.WeightedLayer):
         m, n, k = self.kernel.shape
         lead = ops.shape(x)[:-1]
         if self.contraction == "outer":
-            o = ops.expand_dims(zb, -1) * ops.expand_dims(x, -2)  # [B,...,m,n]
-            o = ops.reshape(o, (-1, m * n))  # [N, m·n]
-            y = ops.matmul(o, ops.reshape(self.kernel, (m * n, k)))  # [N, k]
+            y = self._outer_chunks(x, zb)  # [N, k]
             return ops.reshape(y, tuple(lead) + (k,))
         if self.contraction == "input_first":
             w = ops.reshape(ops.transpose(self.kernel, (1, 0, 2)), (n, m * k))
@@ -198,6 +197,27 @@ class MultiplicativeInteraction(base.WeightedLayer):
         x3 = ops.reshape(x, (ops.shape(x)[0], -1, n))  # [B, P, n]
         y = ops.matmul(x3, h)  # [B, P, k]
         return ops.reshape(y, tuple(lead) + (k,))
+
+    def _outer_chunks(self, x, zb):
+        """Σ_j (z_j ⊗ x) @ W_j over the context chunks of
+        `mi_contraction.context_chunks`; [N, k] for N rows of x."""
+        m, n, k = self.kernel.shape
+        sizes = mi_contraction.context_chunks(
+            m, n, k, mi_contraction.static_rows(x.shape)
+        )
+        points = mi_contraction.split_points(sizes)
+        kernel = ops.convert_to_tensor(self.kernel)
+        kernels = ops.split(kernel, points, axis=0) if points else [kernel]
+        contexts = ops.split(zb, points, axis=-1) if points else [zb]
+        y = None
+        for size, z_j, w_j in zip(sizes, contexts, kernels):
+            o = ops.expand_dims(z_j, -1) * ops.expand_dims(
+                x, -2
+            )  # [B,..,mj,n]
+            o = ops.reshape(o, (-1, size * n))  # [N, m_j·n]
+            y_j = ops.matmul(o, ops.reshape(w_j, (size * n, k)))  # [N, k]
+            y = y_j if y is None else y + y_j
+        return y
 
     def compute_output_shape(self, x_shape, z_shape):
         _, _, k = mi_forms.sizes(self.form, self.units, x_shape, z_shape)

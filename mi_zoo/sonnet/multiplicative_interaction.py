@@ -105,11 +105,19 @@ def bilinear(x, z, zb, kernel, contraction):
     m, n, k = kernel.shape
     out_shape = tf.concat([tf.shape(x)[:-1], [k]], 0)
     if contraction == "outer":
-        # (z ⊗ x) [N, m·n] @ W [m·n, k].
-        outer = zb[..., :, None] * x[..., None, :]  # [B, ..., m, n]
-        y = tf.matmul(
-            tf.reshape(outer, [-1, m * n]), tf.reshape(kernel, [m * n, k])
+        # Σ_j (z_j ⊗ x) [N, m_j·n] @ W_j [m_j·n, k] over context chunks.
+        sizes = mi_contraction.context_chunks(
+            m, n, k, mi_contraction.static_rows(x.shape)
         )
+        contexts = tf.split(zb, sizes, axis=-1)
+        y = None
+        for size, z_j, w_j in zip(sizes, contexts, tf.split(kernel, sizes)):
+            outer = z_j[..., :, None] * x[..., None, :]  # [B, ..., m_j, n]
+            y_j = tf.matmul(
+                tf.reshape(outer, [-1, size * n]),
+                tf.reshape(w_j, [size * n, k]),
+            )  # [N, k]
+            y = y_j if y is None else y + y_j
         return tf.reshape(y, out_shape)
     if contraction == "input_first":
         # (x @ W) [B, ..., m, k], then summed over m weighted by z.

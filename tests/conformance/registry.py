@@ -142,6 +142,13 @@ CASES = (
         lambda: MI(6, contraction="outer"),
         ((4, 5), (4, 3)),
     ),
+    # Big enough that the outer product runs in context chunks (two at a
+    # batch of 3, three at an unknown batch): `mi_contraction.context_chunks`.
+    Case(
+        "mi_full_outer_chunks",
+        lambda: MI(4, contraction="outer"),
+        ((64, 96), (48,)),
+    ),
     Case(
         "mi_low_rank", lambda: MI(6, form="low_rank", rank=2), ((4, 5), (3,))
     ),

@@ -1,6 +1,7 @@
 """Tests of MultiplicativeInteraction against the formula and its structure."""
 
 import itertools
+from unittest import mock
 
 from absl.testing import absltest
 from absl.testing import parameterized
@@ -235,6 +236,108 @@ class ContractionChoiceTest(parameterized.TestCase):
         layer = MultiplicativeInteraction(4)
         layer(x, z)
         self.assertEqual(layer.contraction, "context_first")
+
+
+class ContextChunksTest(parameterized.TestCase):
+    """The "outer" order summed over chunks of the context features."""
+
+    @parameterized.parameters(
+        itertools.product(
+            (1, 7, 32, 512),
+            (1, 64, 4096),
+            (1, 512),
+            (None, 1, 300, 1_000_000),
+        )
+    )
+    def test_plan(self, m, n, k, rows):
+        sizes = mi_contraction.context_chunks(m, n, k, rows)
+        floats = mi_contraction.CHUNK_FLOATS
+        r = mi_contraction.ASSUMED_ROWS if rows is None else rows
+        self.assertEqual(sum(sizes), m)
+        self.assertLessEqual(max(sizes) - min(sizes), 1)
+        self.assertLessEqual(len(sizes), min(m, mi_contraction.MAX_CHUNKS))
+        # One chunk exactly when the whole intermediate fits, or when it is
+        # under half the kernel's size (N < k / 2).
+        whole = r * m * n <= floats or m == 1 or 2 * r < k
+        self.assertEqual(len(sizes) == 1, whole)
+        capped = len(sizes) == min(m, mi_contraction.MAX_CHUNKS)
+        if len(sizes) > 1 and not capped:
+            # Each chunk fits, and one chunk fewer would not.
+            self.assertLessEqual(r * max(sizes) * n, floats)
+            self.assertGreater(r * -(-m // (len(sizes) - 1)) * n, floats)
+
+    def test_benchmark_shapes(self):
+        # (B, m, n, k): 2 MiB chunks of (z ⊗ x) at the MI-layer benchmark
+        # shapes, except where the kernel is over twice the intermediate.
+        plans = {
+            (256, 32, 256, 256): (8,) * 4,
+            (256, 256, 256, 256): (8,) * 32,
+            (64, 512, 512, 512): (512,),
+            (1024, 16, 128, 128): (4,) * 4,
+        }
+        for (b, m, n, k), sizes in plans.items():
+            self.assertEqual(mi_contraction.context_chunks(m, n, k, b), sizes)
+
+    def test_split_points_and_static_rows(self):
+        self.assertEqual(mi_contraction.split_points((3, 2, 2)), (3, 5))
+        self.assertEqual(mi_contraction.split_points((7,)), ())
+        self.assertEqual(mi_contraction.static_rows((3, 5, 6)), 15)
+        self.assertIsNone(mi_contraction.static_rows((None, 5, 6)))
+
+    @parameterized.product(
+        # CHUNK_FLOATS 1: one context feature per chunk (7 chunks); with at
+        # most 3 chunks: uneven sizes (3, 2, 2).
+        plan=((1, 32, (1,) * 7), (1, 3, (3, 2, 2))),
+        shapes=(
+            ((3, 6), (3, 7)),
+            ((3, 5, 6), (3, 7)),
+            ((3, 2, 5, 6), (3, 2, 5, 7)),
+        ),
+    )
+    def test_chunks_match_reference_and_one_chunk(self, plan, shapes):
+        floats, most, sizes = plan
+        x, z = test_util.inputs(*shapes)
+        layer = make("full", units=5, contraction="outer")
+        y_one, w = run(layer, x, z)
+        kernel_grad = self.kernel_gradient_function(layer)
+        grads_one = backend.input_gradients(kernel_grad, x, z, w["kernel"])
+        with mock.patch.multiple(
+            mi_contraction, CHUNK_FLOATS=floats, MAX_CHUNKS=most
+        ):
+            self.assertEqual(mi_contraction.context_chunks(7, 6, 5, 3), sizes)
+            y = as_numpy(layer(x, z))
+            grads = backend.input_gradients(kernel_grad, x, z, w["kernel"])
+        expected = references.multiplicative_interaction("full", x, z, w)
+        backend.assert_allclose(y, expected, **backend.close())
+        close = backend.close(rtol=1e-12, atol=1e-12)
+        backend.assert_allclose(y, y_one, **close)
+        # Gradients of x, z and W (the kernel's reach every chunk's slice).
+        for got, one in zip(grads, grads_one):
+            backend.assert_allclose(got, one, **close)
+        # d sum(y) / dW[i, j, l] = Σ_rows z_i x_j.
+        zb = np.broadcast_to(
+            z.reshape(z.shape[:1] + (1,) * (x.ndim - z.ndim) + z.shape[1:]),
+            x.shape[:-1] + z.shape[-1:],
+        )
+        dw = zb.reshape(-1, 7).T @ x.reshape(-1, 6)  # [m, n]
+        dw = np.repeat(dw[..., None], 5, axis=-1)  # [m, n, k]
+        backend.assert_allclose(grads[2], dw, **backend.close())
+
+    @staticmethod
+    def kernel_gradient_function(layer):
+        """fn(x, z, kernel) = layer(x, z) with W given: its input gradients
+        include W's."""
+        index = [v.path for v in layer.trainable_variables].index(
+            layer.kernel.path
+        )
+
+        def call(x, z, kernel):
+            values = list(layer.trainable_variables)
+            values[index] = kernel
+            y, _ = layer.stateless_call(values, [], x, z)
+            return y
+
+        return call
 
 
 class KerasApiTest(parameterized.TestCase):

@@ -2,6 +2,7 @@
 
 import doctest
 import re
+from unittest import mock
 
 from absl.testing import absltest
 from absl.testing import parameterized
@@ -11,6 +12,7 @@ import tensorflow as tf
 
 from mi_zoo import layers
 from mi_zoo import sonnet as mi_snt
+from mi_zoo.layers import mi_contraction
 from mi_zoo.sonnet import multiplicative_interaction as mi_module
 from mi_zoo.training import devices
 
@@ -233,6 +235,27 @@ class ReferenceTest(parameterized.TestCase):
         weights = {short_name(v): v.numpy() for v in module.variables}
         np.testing.assert_allclose(
             module(x, z), reference("full", weights, x, z), atol=1e-10
+        )
+
+    @parameterized.parameters(
+        # Every context feature its own chunk; at most 2 chunks; 2 features
+        # per chunk (x has 3·4·2 rows of 5: 240 floats hold 2).
+        (1, 32, (1, 1, 1)),
+        (1, 2, (2, 1)),
+        (240, 32, (2, 1)),
+    )
+    def test_outer_in_context_chunks_matches_numpy(self, floats, most, sizes):
+        x, z = make_inputs(4, False, dtype=np.float64, seed=5)
+        module = mi_snt.MultiplicativeInteraction(K, contraction="outer")
+        with mock.patch.multiple(
+            mi_contraction, CHUNK_FLOATS=floats, MAX_CHUNKS=most
+        ):
+            plan = mi_contraction.context_chunks(M, N, K, x.size // N)
+            self.assertEqual(plan, sizes)
+            actual = module(x, z)
+        weights = {short_name(v): v.numpy() for v in module.variables}
+        np.testing.assert_allclose(
+            actual, reference("full", weights, x, z), atol=1e-10
         )
 
 

@@ -211,10 +211,9 @@ class MultiplicativeInteraction(base.WeightedLayer):
         contexts = ops.split(zb, points, axis=-1) if points else [zb]
         y = None
         for size, z_j, w_j in zip(sizes, contexts, kernels):
-            o = ops.expand_dims(z_j, -1) * ops.expand_dims(
-                x, -2
-            )  # [B,..,mj,n]
-            o = ops.reshape(o, (-1, size * n))  # [N, m_j·n]
+            # [B, ..., m_j, n], then [N, m_j·n].
+            o = ops.expand_dims(z_j, -1) * ops.expand_dims(x, -2)
+            o = ops.reshape(o, (-1, size * n))
             y_j = ops.matmul(o, ops.reshape(w_j, (size * n, k)))  # [N, k]
             y = y_j if y is None else y + y_j
         return y

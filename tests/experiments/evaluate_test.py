@@ -158,6 +158,7 @@ class EvaluateTest(absltest.TestCase):
         self.assertLen(printed[0].strip().splitlines(), 2)
         self.assertEqual(printed[0], printed[1])
 
+    @pytest.mark.slow  # 40-90 s here: run with -m slow (and by bazel test)
     def test_errors_are_one_line(self):
         missing = os.path.join(self.dir, "missing")
         names = ", ".join(presets.list_presets())

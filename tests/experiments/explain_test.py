@@ -9,6 +9,7 @@ from absl import flags
 from absl.testing import absltest
 from absl.testing import flagsaver
 from PIL import Image
+import pytest
 
 from mi_zoo.experiments import explain
 from mi_zoo.experiments import vqa
@@ -50,6 +51,7 @@ class ExplainBinaryTest(absltest.TestCase):
             FLAGS(["explain", *argv])
             return explain.explain()
 
+    @pytest.mark.slow  # 40-90 s here: run with -m slow (and by bazel test)
     def test_figures_from_the_exported_model_and_from_a_checkpoint(self):
         run = os.path.join(self.dir, "run")
         self._train(run)

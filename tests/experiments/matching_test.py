@@ -11,6 +11,7 @@ from absl import flags
 from absl.testing import absltest
 from absl.testing import flagsaver
 from absl.testing import parameterized
+import pytest
 
 from mi_zoo.data.clevr_2d import builder as clevr_2d_builder
 from mi_zoo.experiments import matching
@@ -58,6 +59,7 @@ class MatchingBinaryTest(parameterized.TestCase):
         values.update(overrides)
         return flagsaver.flagsaver(**values)
 
+    @pytest.mark.slow  # 40-90 s here: run with -m slow (and by bazel test)
     def test_main_trains_and_reports(self):
         model_dir = tempfile.mkdtemp()
         with (

@@ -14,6 +14,7 @@ import sys
 import tempfile
 
 from absl.testing import absltest
+import pytest
 
 import mi_zoo
 from mi_zoo import experiments
@@ -142,6 +143,7 @@ class QuietRunTest(absltest.TestCase):
             rf"\d+ s, once\) into {re.escape(target)}",
         )
 
+    @pytest.mark.slow  # 40-90 s here: run with -m slow (and by bazel test)
     def test_verbosity_1_shows_tensorflow_logs_again(self):
         output = _run(
             [
@@ -163,6 +165,7 @@ class QuietRunTest(absltest.TestCase):
             r"Reusing dataset clevr2d",
         )
 
+    @pytest.mark.slow  # 40-90 s here: run with -m slow (and by bazel test)
     def test_default_sort_of_clevr_run_prints_no_noise(self):
         output = _run(
             [

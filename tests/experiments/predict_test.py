@@ -10,6 +10,7 @@ from absl.testing import absltest
 import keras
 import numpy as np
 from PIL import Image
+import pytest
 
 from mi_zoo.data import sort_of_clevr as soc
 from mi_zoo.data import vqa_codec
@@ -178,6 +179,7 @@ class PredictTest(absltest.TestCase):
         self.assertGreater(width, 192 * 3)  # Hadamard + 2 glimpses.
         self.assertGreater(height, 192)
 
+    @pytest.mark.slow  # 40-90 s here: run with -m slow (and by bazel test)
     def test_binary_errors_are_one_line(self):
         old = os.path.join(self.dir, "old_run")  # Trained before the file.
         shutil.copytree(self.run_dir, old)

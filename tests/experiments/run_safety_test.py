@@ -249,6 +249,7 @@ class RunSafetyTest(absltest.TestCase):
             self.assertEqual(json.load(f)["model_dir"], moved)
 
     # ------------------------------- 6. a start that fails leaves nothing
+    @pytest.mark.slow  # 40-90 s here: run with -m slow (and by bazel test)
     def test_failed_start_leaves_no_settings(self):
         model_dir = os.path.join(self.dir, "run")
         missing = os.path.join(self.dir, "no_clevr")
@@ -319,6 +320,7 @@ class RunSafetyTest(absltest.TestCase):
         )
 
     # ---------------------------------------------------- 8. user errors
+    @pytest.mark.slow  # 40-90 s here: run with -m slow (and by bazel test)
     def test_user_errors_are_one_line(self):
         model_dir = os.path.join(self.dir, "run")
         cases = [

@@ -94,6 +94,7 @@ class ExtractTest(absltest.TestCase):
                 self.assertNotIn("Traceback", process.stderr)
                 self.assertNotIn("USAGE", process.stderr)
 
+    @pytest.mark.slow  # 40-90 s here: run with -m slow (and by bazel test)
     def test_user_errors_are_one_line(self):
         self.check_user_errors(
             [

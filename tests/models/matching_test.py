@@ -7,6 +7,7 @@ from absl.testing import absltest
 from absl.testing import parameterized
 import keras
 import numpy as np
+import pytest
 
 from mi_zoo import models
 from tests.models import vqa_test
@@ -37,6 +38,7 @@ class MdanTest(parameterized.TestCase):
         keras.utils.set_random_seed(0)
 
     @parameterized.parameters("grid", "regions")
+    @pytest.mark.slow  # 40-90 s here: run with -m slow (and by bazel test)
     def test_learns_saves_and_reloads(self, kind):
         spec = SPECS[kind]
         model = models.build_matching_model("mdan", spec, **SMALL)

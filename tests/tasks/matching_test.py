@@ -129,6 +129,7 @@ class TaskTest(absltest.TestCase):
         )
         self.assertFalse(np.allclose(a["text_embedding"], b["text_embedding"]))
 
+    @pytest.mark.slow  # 40-90 s here: run with -m slow (and by bazel test)
     def test_evaluate_and_images(self):
         task = self.make_task()
         task.prepare(4, 5, seed=0)

@@ -9,6 +9,7 @@ import tempfile
 from absl.testing import absltest
 from absl.testing import parameterized
 import numpy as np
+import pytest
 
 from mi_zoo import models
 from mi_zoo.core import specs
@@ -218,6 +219,7 @@ class VqaTaskTest(parameterized.TestCase):
                 compiled[compiled_key], value, places=5, msg=key
             )
 
+    @pytest.mark.slow  # 40-90 s here: run with -m slow (and by bazel test)
     def test_training_lowers_the_eval_loss(self):
         def run(steps, name):
             task = vqa.VqaTask(

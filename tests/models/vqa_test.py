@@ -130,6 +130,8 @@ NAMES = [(name, name) for name in models.VQA_MODELS.names()]
 #: the shared CPU). The layers' conformance suite round-trips and fits every
 #: layer under the strategy by default.
 DEFAULT_RUN = ("mlb", "film", "ban")
+DEFAULT_NAMES = tuple(n for n in NAMES if n[0] in DEFAULT_RUN)
+OTHER_NAMES = tuple(n for n in NAMES if n[0] not in DEFAULT_RUN)
 
 
 class VqaModelsTest(parameterized.TestCase):
@@ -227,13 +229,11 @@ class VqaModelsTest(parameterized.TestCase):
         ):
             models.VQA_MODELS.build("mlb", SPECS["grid"], size="huge")
 
-    @parameterized.named_parameters(*(n for n in NAMES if n[0] in DEFAULT_RUN))
+    @parameterized.named_parameters(*DEFAULT_NAMES)
     def test_loss_decreases_save_and_reload(self, name):
         self.check_loss_decreases_save_and_reload(name)
 
-    @parameterized.named_parameters(
-        *(n for n in NAMES if n[0] not in DEFAULT_RUN)
-    )
+    @parameterized.named_parameters(*OTHER_NAMES)
     @pytest.mark.slow
     def test_loss_decreases_save_and_reload_every_other_model(self, name):
         self.check_loss_decreases_save_and_reload(name)
@@ -261,13 +261,11 @@ class VqaModelsTest(parameterized.TestCase):
                 model.predict(inputs, verbose=0),
             )
 
-    @parameterized.named_parameters(*(n for n in NAMES if n[0] in DEFAULT_RUN))
+    @parameterized.named_parameters(*DEFAULT_NAMES)
     def test_fit_under_mirrored_strategy(self, name):
         self.check_fit_under_mirrored_strategy(name)
 
-    @parameterized.named_parameters(
-        *(n for n in NAMES if n[0] not in DEFAULT_RUN)
-    )
+    @parameterized.named_parameters(*OTHER_NAMES)
     @pytest.mark.slow
     def test_fit_under_mirrored_strategy_every_other_model(self, name):
         self.check_fit_under_mirrored_strategy(name)

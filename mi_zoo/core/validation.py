@@ -163,12 +163,21 @@ def rows_per_context(x_shape: Shape, z_shape: Shape) -> Optional[int]:
     """
     if len(z_shape) != 2:
         return 1
-    rows = 1
-    for d in tuple(x_shape)[1:-1]:
+    return static_product(tuple(x_shape)[1:-1])
+
+
+def static_product(dims) -> Optional[int]:
+    """Product of static sizes (1 for none); None if any of them is None.
+
+    >>> static_product((3, 5)), static_product((None, 5))
+    (15, None)
+    """
+    product = 1
+    for d in dims:
         if d is None:
             return None
-        rows *= int(d)
-    return rows
+        product *= int(d)
+    return product
 
 
 def check_film_axis(axis) -> int:

@@ -102,14 +102,3 @@ def split_points(sizes) -> Tuple[int, ...]:
     """The indices at which to split an axis into `sizes` (the form of
     `keras.ops.split`'s and `numpy.split`'s list argument)."""
     return tuple(itertools.accumulate(sizes))[:-1]
-
-
-def static_rows(shape) -> Optional[int]:
-    """Product of all but the last axis of a static shape; None if any of
-    them is unknown."""
-    rows = 1
-    for d in tuple(shape)[:-1]:
-        if d is None:
-            return None
-        rows *= int(d)
-    return rows

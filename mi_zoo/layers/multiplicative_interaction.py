@@ -203,7 +203,7 @@ class MultiplicativeInteraction(base.WeightedLayer):
         `mi_contraction.context_chunks`; [N, k] for N rows of x."""
         m, n, k = self.kernel.shape
         sizes = mi_contraction.context_chunks(
-            m, n, k, mi_contraction.static_rows(x.shape)
+            m, n, k, validation.static_product(x.shape[:-1])
         )
         points = mi_contraction.split_points(sizes)
         kernel = ops.convert_to_tensor(self.kernel)

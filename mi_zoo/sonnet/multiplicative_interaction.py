@@ -107,7 +107,7 @@ def bilinear(x, z, zb, kernel, contraction):
     if contraction == "outer":
         # Σ_j (z_j ⊗ x) [N, m_j·n] @ W_j [m_j·n, k] over context chunks.
         sizes = mi_contraction.context_chunks(
-            m, n, k, mi_contraction.static_rows(x.shape)
+            m, n, k, validation.static_product(x.shape[:-1])
         )
         contexts = tf.split(zb, sizes, axis=-1)
         y = None

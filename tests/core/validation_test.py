@@ -54,6 +54,13 @@ class ChecksTest(parameterized.TestCase):
         ):
             validation.check_positive_int("mm_dim", value)
 
+    def test_static_product(self):
+        self.assertEqual(validation.static_product((3, 5)), 15)
+        self.assertEqual(validation.static_product(()), 1)
+        self.assertIsNone(validation.static_product((3, None, 5)))
+        self.assertEqual(validation.rows_per_context((2, 3, 5, 7), (2, 4)), 15)
+        self.assertIsNone(validation.rows_per_context((2, None, 7), (2, 4)))
+
     def test_positive_ints_checks_each_in_order(self):
         got = validation.check_positive_ints(
             units=np.int64(4), rank=2, mm_dim=np.uint16(8)

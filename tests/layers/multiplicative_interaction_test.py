@@ -278,11 +278,9 @@ class ContextChunksTest(parameterized.TestCase):
         for (b, m, n, k), sizes in plans.items():
             self.assertEqual(mi_contraction.context_chunks(m, n, k, b), sizes)
 
-    def test_split_points_and_static_rows(self):
+    def test_split_points(self):
         self.assertEqual(mi_contraction.split_points((3, 2, 2)), (3, 5))
         self.assertEqual(mi_contraction.split_points((7,)), ())
-        self.assertEqual(mi_contraction.static_rows((3, 5, 6)), 15)
-        self.assertIsNone(mi_contraction.static_rows((None, 5, 6)))
 
     @parameterized.product(
         # CHUNK_FLOATS 1: one context feature per chunk (7 chunks); with at

@@ -7,6 +7,7 @@ from absl.testing import absltest
 from absl.testing import parameterized
 import keras
 import numpy as np
+import pytest
 
 from mi_zoo import fusion
 from mi_zoo import layers
@@ -25,6 +26,12 @@ if backend.BACKEND == "tensorflow":
 
 CASES = registry.CASES + fusion_cases.CASES
 NAMED = [(case.name, case) for case in CASES]
+# The XLA training step and the MirroredStrategy fit take 4-20 s a case
+# (half the suite's time): by default they run on the first configuration of
+# each layer class, and on the others with -m slow (and under bazel test).
+_FIRST = registry.first_of_each_class(CASES)
+NAMED_FIRST = [(case.name, case) for case in _FIRST]
+NAMED_OTHERS = [(case.name, case) for case in CASES if case not in _FIRST]
 PACKAGES = (layers, fusion)
 
 
@@ -67,6 +74,13 @@ class ConformanceTest(parameterized.TestCase):
             for name in package.__all__
         }
         self.assertEqual(public - covered, set())
+
+    def test_default_configurations_cover_every_class(self):
+        first = set().union(*map(registry.layer_classes, _FIRST))
+        every = set().union(*map(registry.layer_classes, CASES))
+        self.assertEqual(first, every)
+        self.assertLess(len(_FIRST), len(CASES))
+        self.assertEqual(len(NAMED_FIRST) + len(NAMED_OTHERS), len(CASES))
 
     @parameterized.named_parameters(*NAMED)
     def test_keras_file_round_trip(self, case):
@@ -143,8 +157,16 @@ class ConformanceTest(parameterized.TestCase):
             atol=1e-5,
         )
 
-    @parameterized.named_parameters(*NAMED)
+    @parameterized.named_parameters(*NAMED_FIRST)
     def test_jit_compiled_training_step(self, case):
+        self.check_jit_compiled_training_step(case)
+
+    @parameterized.named_parameters(*NAMED_OTHERS)
+    @pytest.mark.slow
+    def test_jit_compiled_training_step_other_configuration(self, case):
+        self.check_jit_compiled_training_step(case)
+
+    def check_jit_compiled_training_step(self, case):
         model = case.model()
         model.compile(optimizer="adam", loss="mse", jit_compile=True)
         inputs = registry.feed(case.inputs(8))
@@ -179,9 +201,18 @@ class ConformanceTest(parameterized.TestCase):
         finally:
             keras.mixed_precision.set_dtype_policy("float32")
 
-    @parameterized.named_parameters(*NAMED)
+    @parameterized.named_parameters(*NAMED_FIRST)
     @backend.requires_tensorflow
     def test_fit_under_mirrored_strategy(self, case):
+        self.check_fit_under_mirrored_strategy(case)
+
+    @parameterized.named_parameters(*NAMED_OTHERS)
+    @backend.requires_tensorflow
+    @pytest.mark.slow
+    def test_fit_under_mirrored_strategy_other_configuration(self, case):
+        self.check_fit_under_mirrored_strategy(case)
+
+    def check_fit_under_mirrored_strategy(self, case):
         strategy = distribution.mirrored_strategy()
         self.assertEqual(strategy.num_replicas_in_sync, 2)
         with strategy.scope():

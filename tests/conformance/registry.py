@@ -209,3 +209,16 @@ def layer_classes(case):
     if isinstance(layer, TiedOutput):
         found |= {type(layer.embedding), type(layer.output_interaction)}
     return found
+
+
+def first_of_each_class(cases):
+    """The cases, in order, that exercise some class no earlier case does:
+    one configuration per class, for the checks too slow to run on every
+    configuration by default."""
+    seen, first = set(), []
+    for case in cases:
+        classes = layer_classes(case)
+        if classes - seen:
+            first.append(case)
+        seen |= classes
+    return first

@@ -44,7 +44,9 @@ class MultiplicativeInteraction(base.WeightedLayer):
     static shapes, the cheapest of three contraction orders (see
     `mi_zoo.layers.mi_contraction`); the chosen order is in `self.contraction`
     after build. The "outer" order runs in chunks of the context features
-    whose (z_j ⊗ x) intermediates stay in cache (`context_chunks`).
+    whose (z_j ⊗ x) intermediates stay in cache (`context_chunks`), each
+    chunk a `mi_zoo.layers.ops.outer_product_matmul` (whose gradient under
+    TensorFlow is written out for the CPU matmul's faster layout).
 
     Args:
       units: output size k. Required for `"full"` and `"low_rank"`; for
@@ -208,13 +210,15 @@ class MultiplicativeInteraction(base.WeightedLayer):
         points = mi_contraction.split_points(sizes)
         kernel = ops.convert_to_tensor(self.kernel)
         kernels = ops.split(kernel, points, axis=0) if points else [kernel]
-        contexts = ops.split(zb, points, axis=-1) if points else [zb]
+        # One row of z per row of x: [N, m], then its chunks [N, m_j].
+        z = ops.broadcast_to(zb, tuple(ops.shape(x)[:-1]) + (m,))
+        z = ops.reshape(z, (-1, m))
+        contexts = ops.split(z, points, axis=-1) if points else [z]
+        x = ops.reshape(x, (-1, n))  # [N, n]
         y = None
         for size, z_j, w_j in zip(sizes, contexts, kernels):
-            # [B, ..., m_j, n], then [N, m_j·n].
-            o = ops.expand_dims(z_j, -1) * ops.expand_dims(x, -2)
-            o = ops.reshape(o, (-1, size * n))
-            y_j = ops.matmul(o, ops.reshape(w_j, (size * n, k)))  # [N, k]
+            w_j = ops.reshape(w_j, (size * n, k))
+            y_j = layer_ops.outer_product_matmul(x, z_j, w_j)  # [N, k]
             y = y_j if y is None else y + y_j
         return y
 

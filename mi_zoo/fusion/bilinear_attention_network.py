@@ -8,7 +8,6 @@ from mi_zoo.fusion import _common
 from mi_zoo.fusion import bilinear_attention
 from mi_zoo.fusion import counter as counter_module
 from mi_zoo.layers import base
-from mi_zoo.layers import ops as layer_ops
 from mi_zoo.layers import weight_norm as wn
 
 # The per-glimpse kernels [G, ., .]: weight normalisation takes one g and
@@ -283,36 +282,38 @@ class BilinearAttentionNetwork(_common.ConsumesMasks, base.WeightedLayer):
         )  # [B, G, ρ, φ]
         if self.counter:
             maps, logits = maps  # logits with h_g: [B, G, ρ, φ]
-        g, k, m = self.glimpses, self.rank, y.shape[-1]
-        w = {
-            name: wn.kernel(self, name, axes=(1, 2))
-            for name in _GLIMPSE_KERNELS[: 4 if self.counter else 3]
-        }
-        # σ(YᵀV'_g) for every glimpse in one GEMM.
-        v_all = ops.reshape(
-            ops.transpose(w["feature_y_kernel"], (1, 0, 2)), (m, g * k)
-        )
-        hy = layer_ops.matmul_last(y, v_all)  # [B, φ, G·K]
-        hy = ops.reshape(hy, tuple(ops.shape(y)[:2]) + (g, k))  # [B, φ, G, K]
-        if self.use_bias:
-            hy = hy + self.feature_y_bias
-        hy = self.activation(hy)
+        g = self.glimpses
         # Per-glimpse pieces by unstacking, not indexing: the gradient of G
         # unstacked parts is one stack, where G slices t[i] would each
         # scatter into a zero tensor of t's full size, summed G times.
-        hy = ops.unstack(hy, axis=2)  # G × [B, φ, K]
         maps_g = ops.unstack(maps, axis=1)  # G × [B, ρ, φ]
         logits_g = ops.unstack(logits, axis=1) if self.counter else None
         wg = {
-            name: _unstack(kernel)
-            for name, kernel in w.items()
-            if name != "feature_y_kernel"  # used whole, above
+            name: _unstack(wn.kernel(self, name, axes=(1, 2)))
+            for name in _GLIMPSE_KERNELS[: 4 if self.counter else 3]
         }
         bias = {
             name: _glimpse_rows(getattr(self, name), g)
-            for name in ("feature_x_bias", "projection_bias", "count_bias")
+            for name in (
+                "feature_x_bias",
+                "feature_y_bias",
+                "projection_bias",
+                "count_bias",
+            )
             if self.counter or name != "count_bias"
         }
+        # σ(YᵀV'_g), one GEMM [B·φ, M] × [M, K] per glimpse: one GEMM
+        # against the kernel transposed to [M, G·K] took 1.6× the time
+        # forward and backward on TensorFlow's CPU matmul (docs/benchmarks.md
+        # §3k).
+        hy = [
+            self.activation(
+                _common.linear(
+                    y, wg["feature_y_kernel"][i], bias["feature_y_bias"][i]
+                )
+            )
+            for i in range(g)
+        ]  # G × [B, φ, K]
         f, terms = x, []  # f_0: [B, ρ, N]
         for i in range(g):
             hx = self.activation(

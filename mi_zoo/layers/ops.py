@@ -59,6 +59,11 @@ def outer_product_matmul(x, z, w):
     [12, 12, 12, 12, 12]
     """
     n, m = x.shape[-1], z.shape[-1]
+    if tuple(w.shape)[:1] != (m * n,):
+        raise ValueError(
+            f"`w` must have m·n = {m}·{n} = {m * n} rows (context features "
+            f"times input features), got w.shape={tuple(w.shape)}."
+        )
 
     def forward(x, z, w):
         o = ops.expand_dims(z, -1) * ops.expand_dims(x, -2)  # [N, m, n]

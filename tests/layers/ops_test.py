@@ -76,6 +76,15 @@ class OuterProductMatmulTest(parameterized.TestCase):
         for got, want in zip(gradients(x, z), expected[:2]):
             np.testing.assert_allclose(as_numpy(got), want, rtol=1e-10)
 
+    def test_kernel_of_the_wrong_size_is_refused(self):
+        x, z, w, _ = operands()
+        with self.assertRaisesRegex(
+            ValueError,
+            r"^`w` must have m·n = 4·3 = 12 rows \(context features times "
+            r"input features\), got w.shape=\(11, 2\)\.$",
+        ):
+            layer_ops.outer_product_matmul(x, z, w[:11])
+
     def test_float32(self):
         x, z, w, _ = (a.astype("float32") for a in operands(seed=2))
         y = layer_ops.outer_product_matmul(x, z, w)

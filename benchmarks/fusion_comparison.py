@@ -36,6 +36,13 @@ every fusion's work, MKL's in the torch wheel and oneDNN's in TensorFlow.
 1, the fusion is as fast against PyTorch as the two GEMMs allow on this CPU;
 below 1, mi_zoo gains beyond the BLAS difference.
 
+"GEMMs ms" (--time_gemms, on by default): every matrix product of mi_zoo's
+traced step — forward and gradients, `benchmarks.step_gemms` — timed alone
+on random inputs of its shapes and summed (how many, in brackets). "GEMMs /
+PyTorch" is that sum over PyTorch's step: the ratio mi_zoo's step would
+have if nothing but its matrix products took time. Where it is above 0.8,
+issue 19's target needs fewer or faster matrix products, not a leaner rest.
+
   python -m benchmarks.fusion_comparison     # all but tucker, block_tucker
   python -m benchmarks.fusion_comparison --fusions=block,mfb --repeats=9
   python -m benchmarks.fusion_comparison --fusions=tucker   # minutes a step
@@ -50,6 +57,7 @@ from absl import app
 from absl import flags
 
 from benchmarks import common_flags
+from benchmarks import step_gemms
 from benchmarks import timing
 from benchmarks import torch_cpu
 
@@ -78,6 +86,13 @@ _REPEAT = flags.DEFINE_bool(
     "PyTorch repeats the question over the regions and fuses B·S rows, as "
     "block.bootstrap's attention does (default: it projects the question "
     "once and broadcasts the projection, as mi_zoo does).",
+)
+_GEMMS = flags.DEFINE_bool(
+    "time_gemms",
+    True,
+    "Also time every matrix product of mi_zoo's step alone "
+    "(`benchmarks.step_gemms`) and report their sum over PyTorch's step: "
+    "the ratio mi_zoo would reach if nothing but its GEMMs took time.",
 )
 _MAX_DIFF = flags.DEFINE_float(
     "max_diff",
@@ -318,9 +333,10 @@ def torch_step(module, inputs, target):
     return step
 
 
-def compare(name, quick, repeats, warmup, expand, max_diff):
+def compare(name, quick, repeats, warmup, expand, max_diff, gemms=True):
     """One row: both parameter counts, the outputs' max abs difference and
-    the median ms per step of PyTorch, mi_zoo and mi_zoo with XLA."""
+    the median ms per step of PyTorch, mi_zoo and mi_zoo with XLA; with
+    `gemms`, the sum of mi_zoo's step's matrix products timed alone."""
     layer, module, inputs = make_pair(name, quick, expand)
     diff = outputs_diff(layer, module, inputs)
     zoo_params = trainable_parameters(layer)
@@ -350,6 +366,12 @@ def compare(name, quick, repeats, warmup, expand, max_diff):
         fns, repeats, iters={k: 1 for k in fns}
     )
     ms = {k: v * 1e3 for k, v in seconds.items()}
+    floor = {"ms": float("nan"), "count": 0}
+    if gemms:
+        graph = fns["mi_zoo"].get_concrete_function().graph
+        floor = step_gemms.products_ms(
+            step_gemms.products(graph), min(repeats, 5)
+        )
     return {
         "fusion": name,
         "layer": type(layer).__name__,
@@ -362,6 +384,9 @@ def compare(name, quick, repeats, warmup, expand, max_diff):
         "mi_zoo_xla_ms": ms["mi_zoo_xla"],
         "ratio": timing.ratio(ms["mi_zoo"], ms["torch"]),
         "ratio_xla": timing.ratio(ms["mi_zoo_xla"], ms["torch"]),
+        "gemms_ms": floor["ms"],
+        "gemms_count": floor["count"],
+        "gemms_ratio": timing.ratio(floor["ms"], ms["torch"]),
     }
 
 
@@ -378,6 +403,8 @@ def table(rows):
             "mi_zoo / PyTorch",
             "XLA / PyTorch",
             "mi_zoo / PyTorch ÷ GEMM",
+            "GEMMs ms",
+            "GEMMs / PyTorch",
         ],
         [
             [
@@ -391,13 +418,15 @@ def table(rows):
                 f"{r['ratio']:.2f}×",
                 f"{r['ratio_xla']:.2f}×",
                 f"{r['ratio_over_gemm']:.2f}",
+                f"{r['gemms_ms']:.0f} ({r['gemms_count']})",
+                f"{r['gemms_ratio']:.2f}×",
             ]
             for r in rows
         ],
     )
 
 
-def run(names, quick, threads, repeats, warmup, expand, max_diff):
+def run(names, quick, threads, repeats, warmup, expand, max_diff, gemms=True):
     """Rows and the table."""
     torch_version, tf_version = set_threads(threads)
     floor = torch_cpu.gemm_floor(512 if quick else 2048, 1 if quick else 5)
@@ -413,7 +442,7 @@ def run(names, quick, threads, repeats, warmup, expand, max_diff):
     print(torch_cpu.gemm_floor_line(floor), flush=True)
     rows = []
     for name in names:
-        row = compare(name, quick, repeats, warmup, expand, max_diff)
+        row = compare(name, quick, repeats, warmup, expand, max_diff, gemms)
         rows.append(torch_cpu.over_gemm(row, floor, "ratio"))
         print(table(rows[-1:]).splitlines()[-1], flush=True)
     return rows, table(rows)
@@ -437,6 +466,7 @@ def main(argv):
         1 if quick else common_flags.value_or(common_flags.WARMUP, 2),
         _REPEAT.value,
         _MAX_DIFF.value,
+        _GEMMS.value,
     )
     print(text)
     timing.write_json(common_flags.OUTPUT_JSON.value, rows)

@@ -71,7 +71,8 @@ class SmokeTest(absltest.TestCase):
             self.assertRegex(
                 result.stdout,
                 rf"\| {name} \| [\d×· ]+ \| [\d,]+ \| [\d.e+-]+ \| "
-                r"\d+ \| \d+ \| \d+ \| [\d.]+× \| [\d.]+× \| [\d.]+ \|",
+                r"\d+ \| \d+ \| \d+ \| [\d.]+× \| [\d.]+× \| [\d.]+ \| "
+                r"\d+ \(\d+\) \| [\d.]+× \|",
             )
         self.assertRegex(
             result.stdout,

@@ -1,0 +1,141 @@
+"""The matrix products of a TensorFlow training step, timed one at a time.
+
+A step whose time is mostly matrix products cannot get faster than those
+products, whatever is done to the rest of it. This module finds every
+matrix product in a traced step (`tf.function`'s graph: the forward and
+the gradients the tape added, `MatMul`, `BatchMatMulV2`/`V3` and
+`Einsum` ops with their static shapes and transposes), runs each alone on
+random inputs of its shapes in its own `tf.function`, and sums their
+median times. That sum over a peer's whole step is the best ratio the step
+could reach if everything but its matrix products took no time: the floor
+that the benchmarks' "GEMMs / PyTorch" column reports (issue 19).
+
+    step = tf.function(train_step)
+    found = products(step.get_concrete_function().graph)
+    ms = products_ms(found, repeats=5)    # sum over every product
+
+Products whose shapes are not all known in the graph are listed by
+`products` with `shapes=None` and left out of the sum (`products_ms` says
+how many). Ops are timed one after another, so products that the step runs
+side by side on TensorFlow's inter-op pool count in full.
+"""
+
+import collections
+
+import numpy as np
+
+from benchmarks import timing
+
+#: Op type -> its two transpose attributes (None: an Einsum's equation).
+_PRODUCT_OPS = {
+    "MatMul": ("transpose_a", "transpose_b"),
+    "BatchMatMul": ("adj_x", "adj_y"),
+    "BatchMatMulV2": ("adj_x", "adj_y"),
+    "BatchMatMulV3": ("adj_x", "adj_y"),
+    "Einsum": None,
+}
+
+Product = collections.namedtuple("Product", "op_type shapes dtype attrs")
+Product.__doc__ = """One matrix product of a graph.
+
+op_type: "MatMul", "BatchMatMulV2", ... or "Einsum"; shapes: a tuple of
+input shapes (tuples of ints), None when one is not fully known; dtype:
+the first input's dtype name; attrs: ((name, value), ...), the two
+transpose flags or the Einsum equation.
+"""
+
+
+def _attrs(op):
+    names = _PRODUCT_OPS[op.type]
+    if names is None:
+        equation = op.get_attr("equation")
+        if isinstance(equation, bytes):
+            equation = equation.decode()
+        return (("equation", equation),)
+    return tuple((name, bool(op.get_attr(name))) for name in names)
+
+
+def products(graph):
+    """The matrix products of `graph` (a `tf.Graph`, e.g. a concrete
+    function's), one `Product` per op, in graph order."""
+    found = []
+    for op in graph.get_operations():
+        if op.type not in _PRODUCT_OPS:
+            continue
+        shapes = []
+        for tensor in op.inputs:
+            if not tensor.shape.is_fully_defined():
+                shapes = None
+                break
+            shapes.append(tuple(tensor.shape.as_list()))
+        found.append(
+            Product(
+                op.type,
+                None if shapes is None else tuple(shapes),
+                op.inputs[0].dtype.name,
+                _attrs(op),
+            )
+        )
+    return found
+
+
+def _runner(product, seed):
+    """A zero-argument call of a traced function that runs `product` once
+    on random inputs of its shapes."""
+    import tensorflow as tf  # noqa: PLC0415 (TensorFlow only when asked)
+
+    rng = np.random.default_rng(seed)
+    inputs = [
+        tf.constant(rng.standard_normal(s).astype(product.dtype))
+        for s in product.shapes
+    ]
+    attrs = dict(product.attrs)
+    if product.op_type == "Einsum":
+        fn = tf.function(lambda *t: tf.einsum(attrs["equation"], *t))
+    elif product.op_type == "MatMul":
+        fn = tf.function(
+            lambda a, b: tf.linalg.matmul(
+                a,
+                b,
+                transpose_a=attrs["transpose_a"],
+                transpose_b=attrs["transpose_b"],
+            )
+        )
+    else:  # BatchMatMul*: adjoint = transpose for the real dtypes timed.
+        fn = tf.function(
+            lambda a, b: tf.linalg.matmul(
+                a, b, adjoint_a=attrs["adj_x"], adjoint_b=attrs["adj_y"]
+            )
+        )
+    # A concrete function: calling it never retraces (no retracing warnings
+    # for the many shapes of one step).
+    concrete = fn.get_concrete_function(*inputs)
+    return lambda: concrete(*inputs)
+
+
+def products_ms(found, repeats=5, seed=0):
+    """Times each distinct product of `found` alone and sums over all.
+
+    Returns:
+      {"ms": Σ median ms over every product with known shapes (a product
+      that occurs c times counts c times), "count": how many products were
+      timed, "unknown": how many had unknown shapes and were left out,
+      "distinct": how many distinct (op, shapes, attrs) were timed}.
+    """
+    known = [p for p in found if p.shapes is not None]
+    counts = collections.Counter(known)
+    runners = {p: _runner(p, seed) for p in counts}
+    seconds = timing.interleaved_seconds(
+        {i: fn for i, fn in enumerate(runners.values())},
+        repeats,
+        min_seconds=0.05,
+    )
+    total = sum(
+        seconds[i] * counts[p] for i, p in enumerate(runners)
+    )  # seconds
+    return {
+        "ms": total * 1e3,
+        "count": len(known),
+        "unknown": len(found) - len(known),
+        "distinct": len(counts),
+    }

@@ -49,6 +49,14 @@ STEPS_PER_ROUND = flags.DEFINE_integer(
     lower_bound=1,
     upper_bound=1000,
 )
+TIME_GEMMS = flags.DEFINE_bool(
+    "time_gemms",
+    True,
+    "Also time every matrix product of mi_zoo's step alone "
+    "(`benchmarks.step_gemms`) and report their sum over PyTorch's step: "
+    "the ratio mi_zoo would reach if nothing but its GEMMs took time "
+    "(fusion_comparison, reference_comparison).",
+)
 MODELS = flags.DEFINE_list(
     "models",
     None,

@@ -87,13 +87,6 @@ _REPEAT = flags.DEFINE_bool(
     "block.bootstrap's attention does (default: it projects the question "
     "once and broadcasts the projection, as mi_zoo does).",
 )
-_GEMMS = flags.DEFINE_bool(
-    "time_gemms",
-    True,
-    "Also time every matrix product of mi_zoo's step alone "
-    "(`benchmarks.step_gemms`) and report their sum over PyTorch's step: "
-    "the ratio mi_zoo would reach if nothing but its GEMMs took time.",
-)
 _MAX_DIFF = flags.DEFINE_float(
     "max_diff",
     1e-4,
@@ -366,12 +359,7 @@ def compare(name, quick, repeats, warmup, expand, max_diff, gemms=True):
         fns, repeats, iters={k: 1 for k in fns}
     )
     ms = {k: v * 1e3 for k, v in seconds.items()}
-    floor = {"ms": float("nan"), "count": 0}
-    if gemms:
-        graph = fns["mi_zoo"].get_concrete_function().graph
-        floor = step_gemms.products_ms(
-            step_gemms.products(graph), min(repeats, 5)
-        )
+    floor = step_gemms.step_ms(fns["mi_zoo"], min(repeats, 5), gemms)
     return {
         "fusion": name,
         "layer": type(layer).__name__,
@@ -384,9 +372,7 @@ def compare(name, quick, repeats, warmup, expand, max_diff, gemms=True):
         "mi_zoo_xla_ms": ms["mi_zoo_xla"],
         "ratio": timing.ratio(ms["mi_zoo"], ms["torch"]),
         "ratio_xla": timing.ratio(ms["mi_zoo_xla"], ms["torch"]),
-        "gemms_ms": floor["ms"],
-        "gemms_count": floor["count"],
-        "gemms_ratio": timing.ratio(floor["ms"], ms["torch"]),
+        **step_gemms.row_fields(floor, ms["torch"]),
     }
 
 
@@ -403,8 +389,7 @@ def table(rows):
             "mi_zoo / PyTorch",
             "XLA / PyTorch",
             "mi_zoo / PyTorch ÷ GEMM",
-            "GEMMs ms",
-            "GEMMs / PyTorch",
+            *step_gemms.COLUMNS,
         ],
         [
             [
@@ -418,8 +403,7 @@ def table(rows):
                 f"{r['ratio']:.2f}×",
                 f"{r['ratio_xla']:.2f}×",
                 f"{r['ratio_over_gemm']:.2f}",
-                f"{r['gemms_ms']:.0f} ({r['gemms_count']})",
-                f"{r['gemms_ratio']:.2f}×",
+                *step_gemms.cells(r),
             ]
             for r in rows
         ],
@@ -466,7 +450,7 @@ def main(argv):
         1 if quick else common_flags.value_or(common_flags.WARMUP, 2),
         _REPEAT.value,
         _MAX_DIFF.value,
-        _GEMMS.value,
+        common_flags.TIME_GEMMS.value,
     )
     print(text)
     timing.write_json(common_flags.OUTPUT_JSON.value, rows)

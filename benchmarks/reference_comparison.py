@@ -14,7 +14,12 @@ each and the ratio mi_zoo / PyTorch (below 1: mi_zoo is faster), and
 matmul timed in the same run (`torch_cpu.gemm_floor`, printed before the
 table; 512² with --quick): the BLAS each framework calls (MKL in the torch
 wheel, oneDNN in TensorFlow) can differ by 2× on one CPU, and "÷ GEMM"
-takes that difference out.
+takes that difference out. "GEMMs ms" (--time_gemms, on by default): the
+matrix products of mi_zoo's traced step timed alone and summed
+(`benchmarks.step_gemms`); "GEMMs / PyTorch", that sum over PyTorch's step.
+The packed question RNN's per-step products have shapes known only at run
+time: they are shown as "+N unknown" and left out, so the sum is a lower
+bound for the whole models.
 
 Inputs: --regions × --region_features bottom-up style region features (all
 regions valid, boxes random), --question_length tokens from a
@@ -45,6 +50,7 @@ from absl import app
 from absl import flags
 
 from benchmarks import common_flags
+from benchmarks import step_gemms
 from benchmarks import timing
 from benchmarks import torch_cpu
 from benchmarks import vqa_shapes
@@ -181,9 +187,11 @@ def compare(
     jit,
     tolerance,
     question_rnns=("packed",),
+    gemms=True,
 ):
     """A row per question RNN loop: both parameter counts and ms/step, all
-    interleaved in the same rounds."""
+    interleaved in the same rounds; with `gemms`, the sum of each mi_zoo
+    step's matrix products timed alone (`step_gemms`)."""
     import keras  # pylint: disable=import-outside-toplevel
 
     # pylint: disable-next=import-outside-toplevel
@@ -224,6 +232,10 @@ def compare(
     seconds = timing.interleaved_seconds(
         fns, repeats, iters={k: steps for k in fns}
     )
+    floors = {
+        rnn: step_gemms.step_ms(fns[rnn], min(repeats, 5), gemms)
+        for rnn in question_rnns
+    }
     return [
         {
             "model": name,
@@ -238,6 +250,7 @@ def compare(
             "ratio_mi_zoo_over_torch": timing.ratio(
                 seconds[rnn], seconds["torch"]
             ),
+            **step_gemms.row_fields(floors[rnn], seconds["torch"] * 1e3),
         }
         for rnn in question_rnns
     ]
@@ -259,6 +272,7 @@ def table(rows):
             "PyTorch ms/step",
             "mi_zoo / PyTorch",
             "÷ GEMM",
+            *step_gemms.COLUMNS,
         ],
         [
             [
@@ -272,6 +286,7 @@ def table(rows):
                 f"{r['torch_ms_per_step']:.0f}",
                 f"{r['ratio_mi_zoo_over_torch']:.2f}×",
                 f"{r['ratio_over_gemm']:.2f}",
+                *step_gemms.cells(r),
             ]
             for r in rows
         ],
@@ -335,6 +350,7 @@ def main(argv):
         warmup=1 if quick else cf.value_or(cf.WARMUP, 2),
         tolerance=_PARAMETER_TOLERANCE.value,
         question_rnns=tuple(dict.fromkeys(rnns)),
+        gemms=cf.TIME_GEMMS.value,
     )
     print(text)
     timing.write_json(cf.OUTPUT_JSON.value, rows)

@@ -13,10 +13,17 @@ that the benchmarks' "GEMMs / PyTorch" column reports (issue 19).
     step = tf.function(train_step)
     found = products(step.get_concrete_function().graph)
     ms = products_ms(found, repeats=5)    # sum over every product
+    floor = step_ms(step, repeats=5)      # the same, in one call
 
-Products whose shapes are not all known in the graph are listed by
-`products` with `shapes=None` and left out of the sum (`products_ms` says
-how many). Ops are timed one after another, so products that the step runs
+The benchmarks put it in a row with `row_fields` and in their tables with
+`COLUMNS` and `cells`.
+
+Products whose shapes are not all known in the graph (e.g. a packed
+RNN's steps over the rows still running) are listed by `products` with
+`shapes=None` and left out of the sum (`products_ms` says how many, and
+the table cell shows them as "+N unknown"): the sum is then a lower bound.
+Products inside a loop's body function (`tf.while_loop`) are not in the
+graph and not counted either. Ops are timed one after another, so products that the step runs
 side by side on TensorFlow's inter-op pool count in full.
 """
 
@@ -139,3 +146,40 @@ def products_ms(found, repeats=5, seed=0):
         "unknown": len(found) - len(known),
         "distinct": len(counts),
     }
+
+
+#: The two table columns: the sum's ms (products timed, unknown ones) and
+#: that sum over the peer's step.
+COLUMNS = ("GEMMs ms", "GEMMs / PyTorch")
+
+_NOT_TIMED = {"ms": float("nan"), "count": 0, "unknown": 0, "distinct": 0}
+
+
+def step_ms(step, repeats=5, enabled=True):
+    """`products_ms` of a zero-argument `tf.function` `step`'s graph; with
+    `enabled` False, the result of timing nothing (NaN ms)."""
+    if not enabled:
+        return dict(_NOT_TIMED)
+    graph = step.get_concrete_function().graph
+    return products_ms(products(graph), repeats)
+
+
+def row_fields(result, peer_ms):
+    """A benchmark row's fields for a `products_ms` result against a peer's
+    step of `peer_ms` milliseconds."""
+    return {
+        "gemms_ms": result["ms"],
+        "gemms_count": result["count"],
+        "gemms_unknown": result["unknown"],
+        "gemms_ratio": timing.ratio(result["ms"], peer_ms),
+    }
+
+
+def cells(row):
+    """The two `COLUMNS` cells of a row with `row_fields`, e.g.
+    ("218 (5)", "0.71×") or ("61 (40, +24 unknown)", "0.22×")."""
+    unknown = row["gemms_unknown"]
+    count = f"{row['gemms_count']}" + (
+        f", +{unknown} unknown" if unknown else ""
+    )
+    return f"{row['gemms_ms']:.0f} ({count})", f"{row['gemms_ratio']:.2f}×"

@@ -145,8 +145,13 @@ class RunTest(absltest.TestCase):
                 "torch_ms_per_step",
                 "ratio_mi_zoo_over_torch",
                 "ratio_over_gemm",
+                "gemms_ms",
+                "gemms_ratio",
             ):
                 self.assertTrue(math.isfinite(row[key]) and row[key] > 0, key)
+            # The embeddings, fusion and classifier are static-shaped; the
+            # packed RNN's rows are not.
+            self.assertGreater(row["gemms_count"], 0)
         self.assertEqual(
             rows[0]["torch_ms_per_step"], rows[1]["torch_ms_per_step"]
         )
@@ -188,7 +193,8 @@ class SmokeTest(absltest.TestCase):
         self.assertRegex(
             result.stdout,
             r"\| mlb \| packed \| small \| 8 \| "
-            r"[\d,]+ \| [\d,]+ \| \d+ \| \d+ \| [\d.]+× \| [\d.]+ \|",
+            r"[\d,]+ \| [\d,]+ \| \d+ \| \d+ \| [\d.]+× \| [\d.]+ \| "
+            r"\d+ \(\d+(, \+\d+ unknown)?\) \| [\d.]+× \|",
         )
         self.assertRegex(
             result.stdout,

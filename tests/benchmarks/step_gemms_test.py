@@ -124,6 +124,37 @@ class ProductsMsTest(absltest.TestCase):
         self.assertEqual(result["count"], 3)
 
 
+class StepAndCellsTest(absltest.TestCase):
+    def test_step_ms_times_the_steps_graph(self):
+        x = tf.constant(tf.random.normal((6, 4)))
+        w = tf.Variable(tf.random.normal((4, 3)))
+        step = tf.function(lambda: tf.matmul(x, w))
+        result = step_gemms.step_ms(step, repeats=1)
+        self.assertEqual((result["count"], result["unknown"]), (1, 0))
+        self.assertGreater(result["ms"], 0.0)
+
+    def test_disabled_times_nothing(self):
+        step = mock.Mock()
+        result = step_gemms.step_ms(step, enabled=False)
+        step.get_concrete_function.assert_not_called()
+        self.assertEqual(result["count"], 0)
+        self.assertNotEqual(result["ms"], result["ms"])  # NaN
+
+    def test_cells_show_the_count_and_the_unknown_products(self):
+        row = step_gemms.row_fields(
+            {"ms": 61.4, "count": 40, "unknown": 24, "distinct": 9}, 200.0
+        )
+        self.assertAlmostEqual(row["gemms_ratio"], 0.307)
+        self.assertEqual(
+            step_gemms.cells(row), ("61 (40, +24 unknown)", "0.31×")
+        )
+        row = step_gemms.row_fields(
+            {"ms": 218.0, "count": 5, "unknown": 0, "distinct": 5}, 309.0
+        )
+        self.assertEqual(step_gemms.cells(row), ("218 (5)", "0.71×"))
+        self.assertLen(step_gemms.COLUMNS, len(step_gemms.cells(row)))
+
+
 def _flags(a, b):
     return (("transpose_a", a), ("transpose_b", b))
 

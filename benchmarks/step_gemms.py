@@ -23,8 +23,9 @@ RNN's steps over the rows still running) are listed by `products` with
 `shapes=None` and left out of the sum (`products_ms` says how many, and
 the table cell shows them as "+N unknown"): the sum is then a lower bound.
 Products inside a loop's body function (`tf.while_loop`) are not in the
-graph and not counted either. Ops are timed one after another, so products that the step runs
-side by side on TensorFlow's inter-op pool count in full.
+graph and not counted either. Ops are timed one after another, so
+products that the step runs side by side on TensorFlow's inter-op pool
+count in full.
 """
 
 import collections
@@ -177,7 +178,10 @@ def row_fields(result, peer_ms):
 
 def cells(row):
     """The two `COLUMNS` cells of a row with `row_fields`, e.g.
-    ("218 (5)", "0.71×") or ("61 (40, +24 unknown)", "0.22×")."""
+    ("218 (5)", "0.71×") or ("61 (40, +24 unknown)", "0.22×"); ("—", "—")
+    for a row whose products were not timed (--time_gemms=false)."""
+    if not row["gemms_count"] and not row["gemms_unknown"]:
+        return "—", "—"
     unknown = row["gemms_unknown"]
     count = f"{row['gemms_count']}" + (
         f", +{unknown} unknown" if unknown else ""

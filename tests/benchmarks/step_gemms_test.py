@@ -139,6 +139,10 @@ class StepAndCellsTest(absltest.TestCase):
         step.get_concrete_function.assert_not_called()
         self.assertEqual(result["count"], 0)
         self.assertNotEqual(result["ms"], result["ms"])  # NaN
+        self.assertEqual(
+            step_gemms.cells(step_gemms.row_fields(result, 100.0)),
+            ("—", "—"),
+        )
 
     def test_cells_show_the_count_and_the_unknown_products(self):
         row = step_gemms.row_fields(

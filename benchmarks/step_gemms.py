@@ -97,22 +97,14 @@ def _runner(product, seed):
         tf.constant(rng.standard_normal(s).astype(product.dtype))
         for s in product.shapes
     ]
-    attrs = dict(product.attrs)
     if product.op_type == "Einsum":
-        fn = tf.function(lambda *t: tf.einsum(attrs["equation"], *t))
-    elif product.op_type == "MatMul":
+        ((_, equation),) = product.attrs
+        fn = tf.function(lambda *t: tf.einsum(equation, *t))
+    else:  # MatMul, BatchMatMul*: adjoint = transpose for real dtypes.
+        (_, transpose_a), (_, transpose_b) = product.attrs
         fn = tf.function(
             lambda a, b: tf.linalg.matmul(
-                a,
-                b,
-                transpose_a=attrs["transpose_a"],
-                transpose_b=attrs["transpose_b"],
-            )
-        )
-    else:  # BatchMatMul*: adjoint = transpose for the real dtypes timed.
-        fn = tf.function(
-            lambda a, b: tf.linalg.matmul(
-                a, b, adjoint_a=attrs["adj_x"], adjoint_b=attrs["adj_y"]
+                a, b, transpose_a=transpose_a, transpose_b=transpose_b
             )
         )
     # A concrete function: calling it never retraces (no retracing warnings

@@ -17,9 +17,10 @@ wheel, oneDNN in TensorFlow) can differ by 2× on one CPU, and "÷ GEMM"
 takes that difference out. "GEMMs ms" (--time_gemms, on by default): the
 matrix products of mi_zoo's traced step timed alone and summed
 (`benchmarks.step_gemms`); "GEMMs / PyTorch", that sum over PyTorch's step.
-The packed question RNN's per-step products have shapes known only at run
-time: they are shown as "+N unknown" and left out, so the sum is a lower
-bound for the whole models.
+The packed question RNN's per-step products, whose shapes are known only
+at run time, are timed at the sizes one run of the step gives them (its
+batch's question lengths). Products are timed one after another: where
+the step runs two side by side, the sum can exceed the step's own time.
 
 Inputs: --regions × --region_features bottom-up style region features (all
 regions valid, boxes random), --question_length tokens from a

@@ -11,21 +11,24 @@ could reach if everything but its matrix products took no time: the floor
 that the benchmarks' "GEMMs / PyTorch" column reports (issue 19).
 
     step = tf.function(train_step)
-    found = products(step.get_concrete_function().graph)
+    found = run_products(step.get_concrete_function())
     ms = products_ms(found, repeats=5)    # sum over every product
     floor = step_ms(step, repeats=5)      # the same, in one call
 
 The benchmarks put it in a row with `row_fields` and in their tables with
 `COLUMNS` and `cells`.
 
-Products whose shapes are not all known in the graph (e.g. a packed
-RNN's steps over the rows still running) are listed by `products` with
-`shapes=None` and left out of the sum (`products_ms` says how many, and
-the table cell shows them as "+N unknown"): the sum is then a lower bound.
-Products inside a loop's body function (`tf.while_loop`) are not in the
-graph and not counted either. Ops are timed one after another, so
+Some products' shapes are not known in the graph (e.g. a packed RNN's
+steps over the rows still running, fewer as sequences end): `products`
+lists them with `shapes=None`; `run_products` (and so `step_ms`) takes
+their shapes from one run of the step's graph, pruned to what those
+shapes need (no variable update happens), so they are timed at the sizes
+the step's own batch gives them. `products_ms` leaves out any product
+still without shapes and says how many (the table cell shows "+N
+unknown"). Products inside a loop's body function (`tf.while_loop`) are
+not in the graph and not counted. Ops are timed one after another, so
 products that the step runs side by side on TensorFlow's inter-op pool
-count in full.
+count in full: the sum can exceed the step's own time.
 """
 
 import collections
@@ -63,28 +66,85 @@ def _attrs(op):
     return tuple((name, bool(op.get_attr(name))) for name in names)
 
 
+def _product_ops(graph):
+    """The matrix-product ops of `graph`, in graph order."""
+    return [op for op in graph.get_operations() if op.type in _PRODUCT_OPS]
+
+
+def _static_shapes(op):
+    """The shapes of `op`'s inputs, or None when one is not fully known."""
+    shapes = []
+    for tensor in op.inputs:
+        if not tensor.shape.is_fully_defined():
+            return None
+        shapes.append(tuple(tensor.shape.as_list()))
+    return tuple(shapes)
+
+
+def _product(op, shapes):
+    return Product(op.type, shapes, op.inputs[0].dtype.name, _attrs(op))
+
+
 def products(graph):
     """The matrix products of `graph` (a `tf.Graph`, e.g. a concrete
-    function's), one `Product` per op, in graph order."""
-    found = []
-    for op in graph.get_operations():
-        if op.type not in _PRODUCT_OPS:
-            continue
-        shapes = []
-        for tensor in op.inputs:
-            if not tensor.shape.is_fully_defined():
-                shapes = None
-                break
-            shapes.append(tuple(tensor.shape.as_list()))
-        found.append(
-            Product(
-                op.type,
-                None if shapes is None else tuple(shapes),
-                op.inputs[0].dtype.name,
-                _attrs(op),
-            )
+    function's), one `Product` per op, in graph order; `shapes` is None
+    where the graph does not know them."""
+    return [_product(op, _static_shapes(op)) for op in _product_ops(graph)]
+
+
+def run_products(concrete):
+    """`products` of a concrete function without arguments, with the
+    shapes the graph does not know taken from one run of it.
+
+    The run replays the graph pruned to what those shapes need (e.g. the
+    forward pass and the gradients up to a packed RNN's last product): its
+    variable updates and other side effects do not happen. The shapes are
+    those of this run's inputs (the step's captured batch).
+
+    Raises:
+      ValueError: for a concrete function with arguments, naming them.
+    """
+    graph = concrete.graph
+    ops = _product_ops(graph)
+    static = [_static_shapes(op) for op in ops]
+    pending = [op for op, shapes in zip(ops, static) if shapes is None]
+    ran = iter(_shapes_in_one_run(concrete, pending) if pending else ())
+    return [
+        _product(op, next(ran) if shapes is None else shapes)
+        for op, shapes in zip(ops, static)
+    ]
+
+
+def _shapes_in_one_run(concrete, ops):
+    """For each op of `ops` (in `concrete`'s graph), the shapes of its
+    inputs in one pruned run of the graph: a tuple of tuples of ints."""
+    import tensorflow as tf  # noqa: PLC0415 (TensorFlow only when asked)
+
+    graph = concrete.graph
+    captures = [t.name for t in graph.internal_captures]
+    arguments = [t.name for t in graph.inputs if t.name not in captures]
+    if arguments:
+        raise ValueError(
+            "run_products needs a step without arguments (its inputs "
+            f"captured), got a function of {arguments}."
         )
-    return found
+    graph_def = graph.as_graph_def()
+    names = [t.name for op in ops for t in op.inputs]
+    values = concrete.captured_inputs
+
+    def replay():
+        tensors = tf.graph_util.import_graph_def(
+            graph_def,
+            input_map={n: tf.identity(v) for n, v in zip(captures, values)},
+            return_elements=names,
+            name="replay",
+        )
+        return [tf.shape(t) for t in tensors]
+
+    wrapped = tf.compat.v1.wrap_function(replay, [])
+    pruned = wrapped.prune(feeds=[], fetches=wrapped.outputs)
+    flat = iter(tuple(s.numpy().tolist()) for s in pruned())
+    return [tuple(next(flat) for _ in op.inputs) for op in ops]
 
 
 def _runner(product, seed):
@@ -153,8 +213,7 @@ def step_ms(step, repeats=5, enabled=True):
     `enabled` False, the result of timing nothing (NaN ms)."""
     if not enabled:
         return dict(_NOT_TIMED)
-    graph = step.get_concrete_function().graph
-    return products_ms(products(graph), repeats)
+    return products_ms(run_products(step.get_concrete_function()), repeats)
 
 
 def row_fields(result, peer_ms):

@@ -155,6 +155,18 @@ def fused_gru_applies(cell):
     )
 
 
+def few_rows_per_step(batch_rows, units):
+    """Whether the fused GRU's backward computes each step's
+    ∂h = ∂gates·Uᵀ as (U·∂gatesᵀ)ᵀ: when a step's rows (at most the
+    batch's `batch_rows`; None, unknown, is taken as few) are fewer than the
+    `units` D. TensorFlow's CPU matmul with transpose_b on the big [D, 3D]
+    kernel and a few rows took 1.5–4× as long (D = 1024, 8 rows: 9.8
+    against 2.5 ms), about the same at D rows and less at more rows
+    (docs/benchmarks.md §3m). Uᵀ cannot be formed once instead: Grappler
+    folds a Transpose feeding a MatMul back into transpose_b."""
+    return batch_rows is None or batch_rows < units
+
+
 def fused_gru_loop(
     cell,
     sequences,
@@ -198,6 +210,7 @@ def fused_gru_loop(
     order = list(range(steps - 1, -1, -1) if go_backwards else range(steps))
     units = cell.units
     rows_of = [tf.where(mask[:, t])[:, 0] for t in order]  # each [K]
+    few_rows = few_rows_per_step(sequences.shape[0], units)
 
     @tf.custom_gradient
     def loop(x, h0, kernel, recurrent_kernel, bias):
@@ -226,6 +239,14 @@ def fused_gru_loop(
             outputs.append(output)
             saved.append((h_rows, z, r, n, hh))
 
+        def step_input_grad(d_rec_rows):
+            """∂h = ∂gates·Uᵀ for a step's K rows: [K, 3D] -> [K, D]."""
+            if few_rows:  # (U·∂gatesᵀ)ᵀ: no transposed [D, 3D] operand.
+                return tf.transpose(
+                    tf.matmul(recurrent_kernel, d_rec_rows, transpose_b=True)
+                )
+            return tf.matmul(d_rec_rows, recurrent_kernel, transpose_b=True)
+
         def grad(d_last, d_state, d_outputs=None):
             zeros = tf.zeros_like(h0)
             d_h = zeros if d_state is None else d_state  # [B, D]
@@ -243,9 +264,7 @@ def fused_gru_loop(
                 d_n = d_new * (1 - z) * (1 - n * n)
                 d_r = d_n * hh * r * (1 - r)
                 d_rec_rows = tf.concat([d_z, d_r, d_n * r], -1)  # [K, 3D]
-                d_h_rows = d_new * z + tf.matmul(
-                    d_rec_rows, recurrent_kernel, transpose_b=True
-                )
+                d_h_rows = d_new * z + step_input_grad(d_rec_rows)
                 d_h = tf.tensor_scatter_nd_update(d_h, index, d_h_rows)
                 if zero_output_for_mask:
                     d_out = zeros

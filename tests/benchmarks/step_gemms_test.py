@@ -72,6 +72,60 @@ class ProductsTest(absltest.TestCase):
         self.assertEqual(step_gemms.products_ms([found])["ms"], 0.0)
 
 
+class RunProductsTest(absltest.TestCase):
+    def _step(self):
+        # Rows picked by a mask: the graph does not know how many (3).
+        mask = tf.constant([True, False, True, True, False])
+        x = tf.constant(tf.random.normal((5, 4)))
+        w = tf.Variable(tf.random.normal((4, 3)))
+
+        @tf.function
+        def step():
+            with tf.GradientTape() as tape:
+                y = tf.matmul(tf.boolean_mask(x, mask), w)  # [None, 3]
+                loss = tf.reduce_sum(y * y)
+            w.assign_sub(0.1 * tape.gradient(loss, w))
+            return loss
+
+        return step, w
+
+    def test_shapes_unknown_in_the_graph_come_from_one_run(self):
+        step, _ = self._step()
+        concrete = step.get_concrete_function()
+        self.assertTrue(
+            all(p.shapes is None for p in step_gemms.products(concrete.graph))
+        )
+        self.assertCountEqual(
+            [(p.shapes, p.attrs) for p in step_gemms.run_products(concrete)],
+            [
+                (((3, 4), (4, 3)), _flags(False, False)),  # y = x[mask] @ w
+                (((3, 4), (3, 3)), _flags(True, False)),  # dw = x[mask]ᵀ @ dy
+            ],
+        )
+
+    def test_the_run_has_no_side_effects(self):
+        step, w = self._step()
+        before = w.numpy()
+        step_gemms.run_products(step.get_concrete_function())
+        self.assertTrue((w.numpy() == before).all())
+        step()  # the step itself still updates w
+        self.assertFalse((w.numpy() == before).all())
+
+    def test_step_ms_counts_every_product(self):
+        step, _ = self._step()
+        result = step_gemms.step_ms(step, repeats=1)
+        self.assertEqual((result["count"], result["unknown"]), (2, 0))
+        self.assertGreater(result["ms"], 0.0)
+
+    def test_a_step_with_arguments_is_refused(self):
+        fn = tf.function(lambda a: tf.matmul(a, tf.ones((3, 2))))
+        concrete = fn.get_concrete_function(tf.TensorSpec((None, 3)))
+        with self.assertRaisesRegex(
+            ValueError, r"needs a step without arguments .* got a function"
+        ):
+            step_gemms.run_products(concrete)
+
+
 class RunnerTest(absltest.TestCase):
     def test_runs_each_product_with_its_transposes(self):
         # Non-square shapes: a transpose ignored would fail or change the

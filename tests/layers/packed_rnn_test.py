@@ -210,11 +210,13 @@ class PackedRNNTest(parameterized.TestCase):
             "go_backwards",
             "zero_output_for_mask",
         ),
-        graph=(False, True),
+        graph=(False, True, "unknown_batch"),
     )
     def test_fused_gru_gradients_equal_keras(self, mask_name, options, graph):
         # The fused GRU's hand-written backward pass: gradients of every
-        # output, to the inputs, the initial state and each weight.
+        # output, to the inputs, the initial state and each weight. B = 6
+        # rows against U = 4 units: each step's ∂h as ∂gates·Uᵀ; with the
+        # batch unknown ("unknown_batch"), as (U·∂gatesᵀ)ᵀ.
         import tensorflow as tf
 
         kwargs = {
@@ -234,24 +236,47 @@ class PackedRNNTest(parameterized.TestCase):
         packed, plain = pair("gru", x, mask, **kwargs)
         self.assertTrue(packed_rnn.fused_gru_applies(packed.cell))
 
+        def gradients_of(layer, x, h0):
+            with tf.GradientTape() as tape:
+                tape.watch([x, h0])
+                outs = flat(layer(x, mask=mask, initial_state=[h0]))
+                loss = sum(
+                    tf.reduce_sum(tf.sin(o) * (i + 1.0))
+                    for i, o in enumerate(outs)
+                )
+            return tape.gradient(loss, [x, h0] + layer.trainable_variables)
+
         def gradients(layer):
-            def fn():
-                with tf.GradientTape() as tape:
-                    tape.watch([x, h0])
-                    outs = flat(layer(x, mask=mask, initial_state=[h0]))
-                    loss = sum(
-                        tf.reduce_sum(tf.sin(o) * (i + 1.0))
-                        for i, o in enumerate(outs)
-                    )
-                return tape.gradient(loss, [x, h0] + layer.trainable_variables)
+            if not graph:
+                return gradients_of(layer, x, h0)
+            signature = None
+            if graph == "unknown_batch":
+                signature = [
+                    tf.TensorSpec((None, T, E)),
+                    tf.TensorSpec((None, U)),
+                ]
+            return tf.function(
+                lambda x, h0: gradients_of(layer, x, h0),
+                input_signature=signature,
+            )(x, h0)
 
-            return tf.function(fn)() if graph else fn()
+        decisions, decide = [], packed_rnn.few_rows_per_step
 
-        with mock.patch.object(
-            packed_rnn, "fused_gru_loop", wraps=packed_rnn.fused_gru_loop
-        ) as loop:
+        def few_rows(*args):
+            decisions.append(decide(*args))
+            return decisions[-1]
+
+        with (
+            mock.patch.object(
+                packed_rnn, "fused_gru_loop", wraps=packed_rnn.fused_gru_loop
+            ) as loop,
+            mock.patch.object(
+                packed_rnn, "few_rows_per_step", side_effect=few_rows
+            ),
+        ):
             got = gradients(packed)
         loop.assert_called()
+        self.assertEqual(set(decisions), {graph == "unknown_batch"})
         want = gradients(plain)
         self.assertLen(got, 5)
         for g, w in zip(got, want):

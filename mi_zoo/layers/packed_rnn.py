@@ -161,9 +161,10 @@ def few_rows_per_step(batch_rows, units):
     batch's `batch_rows`; None, unknown, is taken as few) are fewer than the
     `units` D. TensorFlow's CPU matmul with transpose_b on the big [D, 3D]
     kernel and a few rows took 1.5–4× as long (D = 1024, 8 rows: 9.8
-    against 2.5 ms), about the same at D rows and less at more rows
-    (docs/benchmarks.md §3m). Uᵀ cannot be formed once instead: Grappler
-    folds a Transpose feeding a MatMul back into transpose_b."""
+    against 2.5 ms); at D rows the two took about as long, and with more
+    rows transpose_b was the faster (docs/benchmarks.md §3m). Uᵀ cannot
+    be formed once instead: Grappler folds a Transpose feeding a MatMul
+    back into transpose_b."""
     return batch_rows is None or batch_rows < units
 
 

@@ -39,6 +39,10 @@ TINY = [
 ]
 
 
+# A checkpoint's files, after its "ckpt-N." prefix.
+SHARD = ("data-00000-of-00001", "index")
+
+
 def _env():
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     env.pop("TF_CONFIG", None)
@@ -72,10 +76,29 @@ def _results(model_dir):
 
 
 class RunSafetyTest(absltest.TestCase):
+    _finished = None  # a finished run, made once for the class
+
     def setUp(self):
         super().setUp()
         self.dir = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls._finished:
+            shutil.rmtree(os.path.dirname(cls._finished), ignore_errors=True)
+        super().tearDownClass()
+
+    def finished_run(self, name):
+        """A copy, at self.dir/name, of a finished 6-step run with
+        checkpoints at steps 3 and 6 (the run is made once for the class: a
+        run of the binary takes 10-25 s here)."""
+        cls = type(self)
+        if cls._finished is None:
+            run = os.path.join(tempfile.mkdtemp(), "run")
+            self.assertOk(_run(run, "--train_steps=6", "--checkpoint_every=3"))
+            cls._finished = run
+        return shutil.copytree(cls._finished, os.path.join(self.dir, name))
 
     def assertOk(self, process):
         self.assertEqual(process.returncode, 0, process.stderr[-3000:])
@@ -118,8 +141,7 @@ class RunSafetyTest(absltest.TestCase):
         )
         # A run's own folder with one foreign file is refused too, and keeps
         # the run.
-        run = os.path.join(self.dir, "run")
-        self.assertOk(_run(run, "--train_steps=2"))
+        run = self.finished_run("run")
         with open(os.path.join(run, "notes.md"), "w") as f:
             f.write("my notes")
         process = _run(run, "--overwrite", "--train_steps=2")
@@ -127,9 +149,10 @@ class RunSafetyTest(absltest.TestCase):
         self.assertTrue(os.path.exists(os.path.join(run, "results.json")))
 
     def test_overwrite_deletes_only_the_runs_own_files(self):
-        model_dir = os.path.join(self.dir, "run")
-        self.assertOk(
-            _run(model_dir, "--train_steps=6", "--checkpoint_every=3")
+        model_dir = self.finished_run("run")
+        self.assertEqual(
+            sorted(os.listdir(os.path.join(model_dir, "checkpoints")))[1:],
+            [f"ckpt-{i}.{ext}" for i in (3, 6) for ext in SHARD],
         )
         before = os.path.getmtime(os.path.join(model_dir, "results.json"))
         process = _run(model_dir, "--overwrite", "--train_steps=2")
@@ -141,7 +164,7 @@ class RunSafetyTest(absltest.TestCase):
         )
         self.assertEqual(
             sorted(os.listdir(os.path.join(model_dir, "checkpoints"))),
-            ["checkpoint", "ckpt-2.data-00000-of-00001", "ckpt-2.index"],
+            ["checkpoint"] + [f"ckpt-2.{ext}" for ext in SHARD],
         )
 
     # ------------------------------------------- 3. a damaged checkpoint

@@ -101,16 +101,21 @@ def random_batch(spec, batch, seed=0):
     return inputs, answers
 
 
-def compatible(name):
-    """The specs a model accepts (a builder raises ValueError otherwise)."""
-    found = []
+def compatible_models(name):
+    """The model built for each spec it accepts (a builder raises
+    ValueError otherwise): {kind: model}."""
+    found = {}
     for kind, spec in SPECS.items():
         try:
-            models.build_vqa_model(name, spec, **small(name))
+            found[kind] = models.build_vqa_model(name, spec, **small(name))
         except ValueError:
             continue
-        found.append(kind)
     return found
+
+
+def compatible(name):
+    """The kinds of SPECS a model accepts."""
+    return list(compatible_models(name))
 
 
 def compiled(name, spec, learning_rate=3e-3):
@@ -267,8 +272,7 @@ class VqaModelsTest(parameterized.TestCase):
                 model.save(path)
                 loaded = keras.saving.load_model(path)
             np.testing.assert_array_equal(
-                loaded.predict(inputs, verbose=0),
-                model.predict(inputs, verbose=0),
+                loaded(inputs, training=False), model(inputs, training=False)
             )
 
     @parameterized.named_parameters(*DEFAULT_NAMES)
@@ -290,9 +294,8 @@ class VqaModelsTest(parameterized.TestCase):
 
     @parameterized.named_parameters(*NAMES)
     def test_attention_maps_are_distributions(self, name):
-        for kind in compatible(name):
+        for kind, model in compatible_models(name).items():
             spec = SPECS[kind]
-            model = models.build_vqa_model(name, spec, **small(name))
             try:
                 attention = models.attention_model(model)
             except ValueError:
@@ -305,7 +308,8 @@ class VqaModelsTest(parameterized.TestCase):
             valid = {spec.question_length: inputs["question"] != 0}
             if spec.image_kind == "regions":
                 valid[positions] = np.any(inputs["image"] != 0, -1)
-            for map_name, maps in attention.predict(inputs, verbose=0).items():
+            # Called eagerly: predict would trace a function per model.
+            for map_name, maps in attention(inputs, training=False).items():
                 maps = np.asarray(maps)
                 self.assertTrue((maps >= 0).all(), map_name)
                 np.testing.assert_allclose(

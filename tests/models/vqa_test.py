@@ -139,6 +139,11 @@ NAMES = [(name, name) for name in models.VQA_MODELS.names()]
 DEFAULT_RUN = ("mlb", "film", "ban")
 DEFAULT_NAMES = tuple(n for n in NAMES if n[0] in DEFAULT_RUN)
 OTHER_NAMES = tuple(n for n in NAMES if n[0] not in DEFAULT_RUN)
+#: Fitted under MirroredStrategy by default (13-18 s each here): batch
+#: normalisation and FiLM on a grid, bilinear attention on masked regions.
+MIRRORED_RUN = ("film", "ban")
+MIRRORED_NAMES = tuple(n for n in NAMES if n[0] in MIRRORED_RUN)
+OTHER_MIRRORED_NAMES = tuple(n for n in NAMES if n[0] not in MIRRORED_RUN)
 
 
 class VqaModelsTest(parameterized.TestCase):
@@ -275,11 +280,11 @@ class VqaModelsTest(parameterized.TestCase):
                 loaded(inputs, training=False), model(inputs, training=False)
             )
 
-    @parameterized.named_parameters(*DEFAULT_NAMES)
+    @parameterized.named_parameters(*MIRRORED_NAMES)
     def test_fit_under_mirrored_strategy(self, name):
         self.check_fit_under_mirrored_strategy(name)
 
-    @parameterized.named_parameters(*OTHER_NAMES)
+    @parameterized.named_parameters(*OTHER_MIRRORED_NAMES)
     @pytest.mark.slow
     def test_fit_under_mirrored_strategy_every_other_model(self, name):
         self.check_fit_under_mirrored_strategy(name)
@@ -425,11 +430,11 @@ class SpecAndRegistryTest(parameterized.TestCase):
             path = os.path.join(tmp, "ban.keras")
             model.save(path)
             loaded = keras.saving.load_model(path)
-        after = model.predict(inputs, verbose=0)
-        np.testing.assert_array_equal(loaded.predict(inputs, verbose=0), after)
+        after = model(inputs, training=False)
+        np.testing.assert_array_equal(loaded(inputs, training=False), after)
         # The counts reach the answers: without their projection they change.
         layer.count_kernel.assign(np.zeros(layer.count_kernel.shape))
-        self.assertFalse(np.allclose(model.predict(inputs, verbose=0), after))
+        self.assertFalse(np.allclose(model(inputs, training=False), after))
 
     def test_ban_counter_needs_regions(self):
         with self.assertRaisesRegex(

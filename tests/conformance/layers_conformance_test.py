@@ -37,24 +37,26 @@ NAMED = [(case.name, case) for case in CASES]
 # the MirroredStrategy fit), in rotation, so each check trains two thirds of
 # the classes and each class is trained twice.
 _FIRST = registry.first_of_each_class(CASES)
-NAMED_FIRST = [(case.name, case) for case in _FIRST]
-NAMED_OTHERS = [(case.name, case) for case in CASES if case not in _FIRST]
-TRAINING_CHECKS = ("xla_step", "mixed_precision_fit", "mirrored_fit")
 
 
-def default_training_cases(check):
-    """A training check's (name, case) pairs: those it runs by default (the
-    first configurations of the classes, less one in three) and the rest."""
-    skip = TRAINING_CHECKS.index(check)
-    chosen = [c for i, c in enumerate(_FIRST) if i % 3 != skip]
+def split_cases(chosen):
+    """(name, case) pairs of the chosen cases (a check's default run) and of
+    the rest (its slow test)."""
     named = [(case.name, case) for case in chosen]
     rest = [(case.name, case) for case in CASES if case not in chosen]
     return named, rest
 
 
-XLA_STEP, XLA_STEP_REST = default_training_cases("xla_step")
-MIXED_FIT, MIXED_FIT_REST = default_training_cases("mixed_precision_fit")
-MIRRORED_FIT, MIRRORED_FIT_REST = default_training_cases("mirrored_fit")
+def rotation(skip):
+    """The first configurations of the classes, less one in three: the
+    default cases of the training check at position `skip` (0-2)."""
+    return [case for i, case in enumerate(_FIRST) if i % 3 != skip]
+
+
+NAMED_FIRST, NAMED_OTHERS = split_cases(_FIRST)
+XLA_STEP, XLA_STEP_REST = split_cases(rotation(0))
+MIXED_FIT, MIXED_FIT_REST = split_cases(rotation(1))
+MIRRORED_FIT, MIRRORED_FIT_REST = split_cases(rotation(2))
 PACKAGES = (layers, fusion)
 
 
@@ -294,15 +296,11 @@ class ConformanceTest(parameterized.TestCase):
         # Boolean inputs cannot be fed to fit() under MirroredStrategy in
         # TF 2.21 / Keras 3.15 ("AddN" on bool, even for a plain Dense model
         # that ignores them); masks go in as uint8 and are cast by Keras.
+        arrays = case.inputs(8)
         inputs = registry.feed(
-            [
-                a.astype("uint8") if a.dtype == bool else a
-                for a in case.inputs(8)
-            ]
+            [a.astype("uint8") if a.dtype == bool else a for a in arrays]
         )
-        target = keras.tree.map_structure(
-            np.ones_like, call(model, case.inputs(8))
-        )
+        target = keras.tree.map_structure(np.ones_like, call(model, arrays))
         before = [np.copy(w) for w in model.get_weights()]
         history = model.fit(inputs, target, epochs=3, batch_size=8, verbose=0)
         losses = history.history["loss"]

@@ -36,6 +36,16 @@ every fusion's work, MKL's in the torch wheel and oneDNN's in TensorFlow.
 1, the fusion is as fast against PyTorch as the two GEMMs allow on this CPU;
 below 1, mi_zoo gains beyond the BLAS difference.
 
+--precisions=float32,bfloat16 adds a row per fusion in bfloat16: mi_zoo
+under Keras's "mixed_bfloat16" policy (what --mixed_precision gives the
+binaries on a CPU: variables in float32, products in bfloat16), PyTorch
+under `torch.autocast("cpu", dtype=torch.bfloat16)` (its products in
+bfloat16, the rest as autocast decides); both losses in float32. Before
+timing, each side's bfloat16 output is checked against the float32 output
+of the same weights (max abs error over max |output|, at most
+BFLOAT16_TOLERANCE); its "÷ GEMM" divides by a bfloat16 matmul timed the
+same way.
+
 "GEMMs ms" (--time_gemms, on by default): every matrix product of mi_zoo's
 traced step — forward and gradients, `benchmarks.step_gemms` — timed alone
 on random inputs of its shapes and summed (how many, in brackets). "GEMMs /
@@ -46,6 +56,7 @@ issue 19's target needs fewer or faster matrix products, not a leaner rest.
   python -m benchmarks.fusion_comparison     # all but tucker, block_tucker
   python -m benchmarks.fusion_comparison --fusions=block,mfb --repeats=9
   python -m benchmarks.fusion_comparison --fusions=tucker   # minutes a step
+  python -m benchmarks.fusion_comparison --precisions=float32,bfloat16
   python -m benchmarks.fusion_comparison --quick    # tiny sizes, 2 steps
 
 Needs PyTorch (the `bench` extra); it stops with that message without it.
@@ -93,6 +104,20 @@ _MAX_DIFF = flags.DEFINE_float(
     "Largest max abs difference of the two outputs before timing.",
     lower_bound=0.0,
 )
+
+PRECISIONS = ("float32", "bfloat16")
+_PRECISIONS = flags.DEFINE_list(
+    "precisions",
+    ["float32"],
+    "Precisions of the steps, a row each: float32, and bfloat16 (mi_zoo "
+    "under the 'mixed_bfloat16' policy, PyTorch under CPU autocast).",
+)
+#: Largest max abs error of a bfloat16 output from the float32 output of
+#: the same weights, over the float32 output's max abs value. bfloat16
+#: keeps 8 significant bits (a relative rounding of 2^-9 ≈ 0.002 per
+#: value); products accumulate in float32, and the fusions chain up to four
+#: rounded products: the paper-size fusions were measured at 0.003–0.02.
+BFLOAT16_TOLERANCE = 0.05
 
 #: name -> (mi_zoo layer class name, its arguments, the torch module's
 #: class name and arguments after (n, m)) at the papers' VQA v2 sizes.
@@ -269,6 +294,48 @@ def outputs_diff(layer, module, inputs):
     return float(np.max(np.abs(np.asarray(expected) - got.numpy())))
 
 
+def first(out):
+    """BAN returns (joint, maps): its joint output; other fusions' output."""
+    return out[0] if isinstance(out, (tuple, list)) else out
+
+
+def bfloat16_twin(layer, inputs):
+    """A copy of the built `layer` under the "mixed_bfloat16" policy (its
+    sublayers too), with the same weights."""
+    import keras  # pylint: disable=import-outside-toplevel
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        twin = type(layer).from_config(
+            {**layer.get_config(), "dtype": "mixed_bfloat16"}
+        )
+        twin(*inputs)  # builds
+    finally:
+        keras.config.set_dtype_policy(previous)
+    twin.set_weights(layer.get_weights())
+    return twin
+
+
+def bfloat16_errors(layer, twin, module, inputs):
+    """(mi_zoo's, PyTorch's) max abs error of the bfloat16 output (the
+    `twin`'s; `module`'s under autocast) from `layer`'s float32 output,
+    over the float32 output's max abs value."""
+    import numpy as np  # pylint: disable=import-outside-toplevel
+
+    torch = require_torch()
+    x, y = inputs
+    expected = np.asarray(first(layer(x, y)), np.float32)
+    zoo = np.asarray(first(twin(x, y)).numpy().astype(np.float32))
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        peer = first(module(torch.from_numpy(x), torch.from_numpy(y)))
+    peer = peer.float().numpy()
+    scale = float(np.max(np.abs(expected)))
+    return tuple(
+        float(np.max(np.abs(got - expected))) / scale for got in (zoo, peer)
+    )
+
+
 def target_like(out_shape, seed=1):
     import numpy as np  # pylint: disable=import-outside-toplevel
 
@@ -293,9 +360,8 @@ def keras_step(layer, inputs, target, jit):
     def step():
         with tf.GradientTape() as tape:
             tape.watch(x)
-            out = layer(x, y, training=True)
-            if isinstance(out, (tuple, list)):
-                out = out[0]
+            # float32 (a mixed-precision layer's output is bfloat16).
+            out = tf.cast(first(layer(x, y, training=True)), tf.float32)
             loss = tf.reduce_mean(tf.square(out - target))
         grads = tape.gradient(loss, variables + [x])
         optimizer.apply_gradients(zip(grads[:-1], variables))
@@ -304,21 +370,27 @@ def keras_step(layer, inputs, target, jit):
     return step
 
 
-def torch_step(module, inputs, target):
-    """The torch module's training step (eager)."""
+def torch_step(module, inputs, target, precision="float32"):
+    """The torch module's training step (eager); in "bfloat16", its forward
+    under CPU autocast and the loss in float32."""
+    import contextlib  # pylint: disable=import-outside-toplevel
+
     torch = require_torch()
     x, y = (torch.from_numpy(t) for t in inputs)
     x.requires_grad_(True)
     target = torch.from_numpy(target)
     optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
+    if precision == "bfloat16":
+        autocast = lambda: torch.autocast("cpu", dtype=torch.bfloat16)  # noqa: E731
+    else:
+        autocast = contextlib.nullcontext
 
     def step():
         optimizer.zero_grad(set_to_none=True)
         x.grad = None
-        out = module(x, y)
-        if isinstance(out, tuple):
-            out = out[0]
-        loss = torch.mean(torch.square(out - target))
+        with autocast():
+            out = first(module(x, y))
+        loss = torch.mean(torch.square(out.float() - target))
         loss.backward()
         optimizer.step()
         return loss
@@ -326,10 +398,21 @@ def torch_step(module, inputs, target):
     return step
 
 
-def compare(name, quick, repeats, warmup, expand, max_diff, gemms=True):
-    """One row: both parameter counts, the outputs' max abs difference and
-    the median ms per step of PyTorch, mi_zoo and mi_zoo with XLA; with
-    `gemms`, the sum of mi_zoo's step's matrix products timed alone."""
+def compare(
+    name,
+    quick,
+    repeats,
+    warmup,
+    expand,
+    max_diff,
+    gemms=True,
+    precision="float32",
+):
+    """One row: both parameter counts, the float32 outputs' max abs
+    difference (and in "bfloat16" both sides' relative errors) and the
+    median ms per step of PyTorch, mi_zoo and mi_zoo with XLA in
+    `precision`; with `gemms`, the sum of mi_zoo's step's matrix products
+    timed alone."""
     layer, module, inputs = make_pair(name, quick, expand)
     diff = outputs_diff(layer, module, inputs)
     zoo_params = trainable_parameters(layer)
@@ -344,11 +427,24 @@ def compare(name, quick, repeats, warmup, expand, max_diff, gemms=True):
             f"{name}: the outputs differ by {diff:.3g} > --max_diff="
             f"{max_diff}: not the same function."
         )
-    out = layer(*inputs)
-    out = out[0] if isinstance(out, (tuple, list)) else out
-    target = target_like(tuple(out.shape))
+    errors = (float("nan"), float("nan"))
+    if precision == "bfloat16":
+        twin = bfloat16_twin(layer, inputs)
+        errors = bfloat16_errors(layer, twin, module, inputs)
+        print(
+            f"{name}: bfloat16 outputs' max abs error over max |float32 "
+            f"output|: mi_zoo {errors[0]:.2e}, PyTorch {errors[1]:.2e}",
+            flush=True,
+        )
+        if not max(errors) <= BFLOAT16_TOLERANCE:
+            raise AssertionError(
+                f"{name}: a bfloat16 output is off the float32 one by "
+                f"{max(errors):.3g} of its scale > {BFLOAT16_TOLERANCE}."
+            )
+        layer = twin
+    target = target_like(tuple(first(layer(*inputs)).shape))
     fns = {
-        "torch": torch_step(module, inputs, target),
+        "torch": torch_step(module, inputs, target, precision),
         "mi_zoo": keras_step(layer, inputs, target, jit=False),
         "mi_zoo_xla": keras_step(layer, inputs, target, jit=True),
     }
@@ -362,11 +458,14 @@ def compare(name, quick, repeats, warmup, expand, max_diff, gemms=True):
     floor = step_gemms.step_ms(fns["mi_zoo"], min(repeats, 5), gemms)
     return {
         "fusion": name,
+        "precision": precision,
         "layer": type(layer).__name__,
         "input_shapes": [list(t.shape) for t in inputs],
         "parameters_mi_zoo": zoo_params,
         "parameters_torch": torch_params,
         "max_abs_diff": diff,
+        "bfloat16_error_mi_zoo": errors[0],
+        "bfloat16_error_torch": errors[1],
         "torch_ms": ms["torch"],
         "mi_zoo_ms": ms["mi_zoo"],
         "mi_zoo_xla_ms": ms["mi_zoo_xla"],
@@ -380,9 +479,11 @@ def table(rows):
     return timing.markdown_table(
         [
             "fusion",
+            "precision",
             "inputs",
             "parameters",
             "max abs diff",
+            "bfloat16 error mi_zoo / PyTorch",
             "PyTorch ms",
             "mi_zoo ms",
             "mi_zoo XLA ms",
@@ -394,9 +495,16 @@ def table(rows):
         [
             [
                 r["fusion"],
+                r["precision"],
                 " · ".join("×".join(map(str, s)) for s in r["input_shapes"]),
                 f"{r['parameters_mi_zoo']:,}",
                 f"{r['max_abs_diff']:.1e}",
+                (
+                    "—"
+                    if r["precision"] == "float32"
+                    else f"{r['bfloat16_error_mi_zoo']:.1e} / "
+                    f"{r['bfloat16_error_torch']:.1e}"
+                ),
                 f"{r['torch_ms']:.0f}",
                 f"{r['mi_zoo_ms']:.0f}",
                 f"{r['mi_zoo_xla_ms']:.0f}",
@@ -410,10 +518,25 @@ def table(rows):
     )
 
 
-def run(names, quick, threads, repeats, warmup, expand, max_diff, gemms=True):
-    """Rows and the table."""
+def run(
+    names,
+    quick,
+    threads,
+    repeats,
+    warmup,
+    expand,
+    max_diff,
+    gemms=True,
+    precisions=("float32",),
+):
+    """Rows (one per fusion and precision) and the table."""
     torch_version, tf_version = set_threads(threads)
-    floor = torch_cpu.gemm_floor(512 if quick else 2048, 1 if quick else 5)
+    floors = {
+        p: torch_cpu.gemm_floor(
+            512 if quick else 2048, 1 if quick else 5, dtype=p
+        )
+        for p in precisions
+    }
     load = os.getloadavg()
     print(
         f"PyTorch {torch_version}, TensorFlow {tf_version}, {threads} "
@@ -423,12 +546,23 @@ def run(names, quick, threads, repeats, warmup, expand, max_diff, gemms=True):
         + " the question over the regions",
         flush=True,
     )
-    print(torch_cpu.gemm_floor_line(floor), flush=True)
+    for floor in floors.values():
+        print(torch_cpu.gemm_floor_line(floor), flush=True)
     rows = []
     for name in names:
-        row = compare(name, quick, repeats, warmup, expand, max_diff, gemms)
-        rows.append(torch_cpu.over_gemm(row, floor, "ratio"))
-        print(table(rows[-1:]).splitlines()[-1], flush=True)
+        for precision in precisions:
+            row = compare(
+                name,
+                quick,
+                repeats,
+                warmup,
+                expand,
+                max_diff,
+                gemms,
+                precision,
+            )
+            rows.append(torch_cpu.over_gemm(row, floors[precision], "ratio"))
+            print(table(rows[-1:]).splitlines()[-1], flush=True)
     return rows, table(rows)
 
 
@@ -441,6 +575,9 @@ def main(argv):
         common_flags.value_or(_FUSIONS, list(DEFAULT_FUSIONS)),
         FUSIONS,
     )
+    precisions = common_flags.check_names(
+        "precisions", _PRECISIONS.value, PRECISIONS
+    )
     quick = common_flags.QUICK.value
     rows, text = run(
         names,
@@ -451,6 +588,7 @@ def main(argv):
         _REPEAT.value,
         _MAX_DIFF.value,
         common_flags.TIME_GEMMS.value,
+        tuple(precisions),
     )
     print(text)
     timing.write_json(common_flags.OUTPUT_JSON.value, rows)

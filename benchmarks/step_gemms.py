@@ -153,8 +153,10 @@ def _runner(product, seed):
     import tensorflow as tf  # noqa: PLC0415 (TensorFlow only when asked)
 
     rng = np.random.default_rng(seed)
+    # NumPy has no bfloat16 of its own: TensorFlow's NumPy type for it.
+    dtype = tf.as_dtype(product.dtype).as_numpy_dtype
     inputs = [
-        tf.constant(rng.standard_normal(s).astype(product.dtype))
+        tf.constant(rng.standard_normal(s).astype(dtype))
         for s in product.shapes
     ]
     if product.op_type == "Einsum":

@@ -88,20 +88,30 @@ def set_threads(n):
     return torch.__version__, tf.__version__
 
 
-def gemm_floor(size=2048, repeats=5, seed=0):
-    """Times a [size, size] float32 matmul in TensorFlow (a `tf.function`)
-    and PyTorch, interleaved (`benchmarks.timing`), after `set_threads`.
+def gemm_floor(size=2048, repeats=5, seed=0, dtype="float32"):
+    """Times a [size, size] matmul in TensorFlow (a `tf.function`) and
+    PyTorch, interleaved (`benchmarks.timing`), after `set_threads`.
+
+    Args:
+      dtype: "float32", or "bfloat16" (both operands in bfloat16: the
+        products of a mixed-precision step).
 
     Returns:
-      {"size", "tensorflow_ms", "torch_ms", "ratio"}: ratio is TensorFlow's
-      time over PyTorch's (below 1: TensorFlow's GEMM is faster here).
+      {"size", "dtype", "tensorflow_ms", "torch_ms", "ratio"}: ratio is
+      TensorFlow's time over PyTorch's (below 1: TensorFlow's GEMM is
+      faster here).
     """
     import tensorflow as tf  # noqa: PLC0415
 
     torch = import_torch()
+    if dtype not in ("float32", "bfloat16"):
+        raise ValueError(
+            f"dtype must be 'float32' or 'bfloat16', got dtype={dtype!r}"
+        )
     a = np.random.default_rng(seed).standard_normal((size, size))
     a = a.astype(np.float32)
-    tf_a, torch_a = tf.constant(a), torch.from_numpy(a)
+    tf_a = tf.cast(tf.constant(a), dtype)
+    torch_a = torch.from_numpy(a).to(getattr(torch, dtype))
     tf_matmul = tf.function(tf.matmul)
     seconds = timing.interleaved_seconds(
         {
@@ -113,6 +123,7 @@ def gemm_floor(size=2048, repeats=5, seed=0):
     )
     return {
         "size": size,
+        "dtype": dtype,
         "tensorflow_ms": seconds["tensorflow"] * 1e3,
         "torch_ms": seconds["torch"] * 1e3,
         "ratio": timing.ratio(seconds["tensorflow"], seconds["torch"]),
@@ -130,7 +141,7 @@ def over_gemm(row, floor, ratio_key):
 def gemm_floor_line(floor):
     """One line saying what `gemm_floor` measured."""
     return (
-        f"{floor['size']}² float32 matmul, same run: TensorFlow "
+        f"{floor['size']}² {floor['dtype']} matmul, same run: TensorFlow "
         f"{floor['tensorflow_ms']:.1f} ms, PyTorch {floor['torch_ms']:.1f} ms "
         f"({floor['ratio']:.2f}×, the GEMM ratio; '÷ GEMM' = a ratio over it)"
     )

@@ -240,7 +240,11 @@ class BlockTucker(TwoInputFusion):
             torch.chunk(a, self.chunks, -1), torch.chunk(b, self.chunks, -1)
         )
         for bilinear, (xa, yb) in zip(self.bilinears, pieces):
-            z = bilinear(xa.contiguous(), yb.contiguous())
+            # CPU autocast leaves nn.Bilinear out of its bfloat16 ops but
+            # hands it the bfloat16 outputs of the Linear layers: it runs in
+            # its weights' float32 (a no-op cast outside autocast).
+            dtype = bilinear.weight.dtype
+            z = bilinear(xa.contiguous().to(dtype), yb.contiguous().to(dtype))
             zs.append(
                 signed_sqrt_l2(z) if self.normalization == "before" else z
             )

@@ -18,7 +18,7 @@ from benchmarks import torch_cpu
 class GemmFloorTest(absltest.TestCase):
     def test_times_both_frameworks(self):
         floor = torch_cpu.gemm_floor(size=64, repeats=1)
-        self.assertEqual(floor["size"], 64)
+        self.assertEqual((floor["size"], floor["dtype"]), (64, "float32"))
         for key in ("tensorflow_ms", "torch_ms", "ratio"):
             self.assertTrue(
                 math.isfinite(floor[key]) and floor[key] > 0, (key, floor)
@@ -26,6 +26,18 @@ class GemmFloorTest(absltest.TestCase):
         self.assertAlmostEqual(
             floor["ratio"], floor["tensorflow_ms"] / floor["torch_ms"]
         )
+
+    def test_bfloat16(self):
+        floor = torch_cpu.gemm_floor(size=64, repeats=1, dtype="bfloat16")
+        self.assertEqual(floor["dtype"], "bfloat16")
+        self.assertTrue(math.isfinite(floor["ratio"]), floor)
+
+    def test_other_dtypes_are_refused(self):
+        with self.assertRaisesRegex(
+            ValueError,
+            r"dtype must be 'float32' or 'bfloat16', got dtype='float16'",
+        ):
+            torch_cpu.gemm_floor(size=8, repeats=1, dtype="float16")
 
     def test_over_gemm(self):
         floor = {
@@ -43,6 +55,7 @@ class GemmFloorTest(absltest.TestCase):
         line = torch_cpu.gemm_floor_line(
             {
                 "size": 2048,
+                "dtype": "float32",
                 "tensorflow_ms": 41.44,
                 "torch_ms": 83.8,
                 "ratio": 0.4945,

@@ -6,6 +6,7 @@ default of the script that reads it (`value_or`), given in its --help line.
 
 from absl import flags
 
+from benchmarks import precision
 from benchmarks import run_flags
 
 # The engine's and the experiments' flags of the same name and meaning are
@@ -62,4 +63,12 @@ MODELS = flags.DEFINE_list(
     None,
     "VQA models. Default: vqa_throughput every model of "
     "VQA_MODELS, reference_comparison ban,mlb,mcb.",
+)
+PRECISIONS = flags.DEFINE_list(
+    "precisions",
+    ["float32"],
+    f"Precisions, of {list(precision.PRECISIONS)} (Keras dtype policies; "
+    "mixed_bfloat16 is what --mixed_precision gives on a CPU, and a "
+    "PyTorch peer runs under CPU autocast to bfloat16): a row each "
+    "(vqa_throughput, fusion_comparison).",
 )

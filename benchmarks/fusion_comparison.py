@@ -36,8 +36,8 @@ every fusion's work, MKL's in the torch wheel and oneDNN's in TensorFlow.
 1, the fusion is as fast against PyTorch as the two GEMMs allow on this CPU;
 below 1, mi_zoo gains beyond the BLAS difference.
 
---precisions=float32,bfloat16 adds a row per fusion in bfloat16: mi_zoo
-under Keras's "mixed_bfloat16" policy (what --mixed_precision gives the
+--precisions=float32,mixed_bfloat16 adds a row per fusion in bfloat16:
+mi_zoo under Keras's "mixed_bfloat16" policy (what --mixed_precision gives the
 binaries on a CPU: variables in float32, products in bfloat16), PyTorch
 under `torch.autocast("cpu", dtype=torch.bfloat16)` (its products in
 bfloat16, the rest as autocast decides); both losses in float32. Before
@@ -56,7 +56,7 @@ issue 19's target needs fewer or faster matrix products, not a leaner rest.
   python -m benchmarks.fusion_comparison     # all but tucker, block_tucker
   python -m benchmarks.fusion_comparison --fusions=block,mfb --repeats=9
   python -m benchmarks.fusion_comparison --fusions=tucker   # minutes a step
-  python -m benchmarks.fusion_comparison --precisions=float32,bfloat16
+  python -m benchmarks.fusion_comparison --precisions=float32,mixed_bfloat16
   python -m benchmarks.fusion_comparison --quick    # tiny sizes, 2 steps
 
 Needs PyTorch (the `bench` extra); it stops with that message without it.
@@ -68,6 +68,7 @@ from absl import app
 from absl import flags
 
 from benchmarks import common_flags
+from benchmarks import precision as precision_lib
 from benchmarks import step_gemms
 from benchmarks import timing
 from benchmarks import torch_cpu
@@ -105,13 +106,6 @@ _MAX_DIFF = flags.DEFINE_float(
     lower_bound=0.0,
 )
 
-PRECISIONS = ("float32", "bfloat16")
-_PRECISIONS = flags.DEFINE_list(
-    "precisions",
-    ["float32"],
-    "Precisions of the steps, a row each: float32, and bfloat16 (mi_zoo "
-    "under the 'mixed_bfloat16' policy, PyTorch under CPU autocast).",
-)
 #: Largest max abs error of a bfloat16 output from the float32 output of
 #: the same weights, over the float32 output's max abs value. bfloat16
 #: keeps 8 significant bits (a relative rounding of 2^-9 ≈ 0.002 per
@@ -302,17 +296,11 @@ def first(out):
 def bfloat16_twin(layer, inputs):
     """A copy of the built `layer` under the "mixed_bfloat16" policy (its
     sublayers too), with the same weights."""
-    import keras  # pylint: disable=import-outside-toplevel
-
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("mixed_bfloat16")
-    try:
+    with precision_lib.dtype_policy("mixed_bfloat16"):
         twin = type(layer).from_config(
             {**layer.get_config(), "dtype": "mixed_bfloat16"}
         )
         twin(*inputs)  # builds
-    finally:
-        keras.config.set_dtype_policy(previous)
     twin.set_weights(layer.get_weights())
     return twin
 
@@ -327,7 +315,8 @@ def bfloat16_errors(layer, twin, module, inputs):
     x, y = inputs
     expected = np.asarray(first(layer(x, y)), np.float32)
     zoo = np.asarray(first(twin(x, y)).numpy().astype(np.float32))
-    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+    autocast = precision_lib.torch_autocast(torch, "mixed_bfloat16")
+    with torch.no_grad(), autocast:
         peer = first(module(torch.from_numpy(x), torch.from_numpy(y)))
     peer = peer.float().numpy()
     scale = float(np.max(np.abs(expected)))
@@ -371,24 +360,18 @@ def keras_step(layer, inputs, target, jit):
 
 
 def torch_step(module, inputs, target, precision="float32"):
-    """The torch module's training step (eager); in "bfloat16", its forward
-    under CPU autocast and the loss in float32."""
-    import contextlib  # pylint: disable=import-outside-toplevel
-
+    """The torch module's training step (eager); in "mixed_bfloat16", its
+    forward under CPU autocast and the loss in float32."""
     torch = require_torch()
     x, y = (torch.from_numpy(t) for t in inputs)
     x.requires_grad_(True)
     target = torch.from_numpy(target)
     optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
-    if precision == "bfloat16":
-        autocast = lambda: torch.autocast("cpu", dtype=torch.bfloat16)  # noqa: E731
-    else:
-        autocast = contextlib.nullcontext
 
     def step():
         optimizer.zero_grad(set_to_none=True)
         x.grad = None
-        with autocast():
+        with precision_lib.torch_autocast(torch, precision):
             out = first(module(x, y))
         loss = torch.mean(torch.square(out.float() - target))
         loss.backward()
@@ -409,7 +392,7 @@ def compare(
     precision="float32",
 ):
     """One row: both parameter counts, the float32 outputs' max abs
-    difference (and in "bfloat16" both sides' relative errors) and the
+    difference (and in "mixed_bfloat16" both sides' relative errors) and the
     median ms per step of PyTorch, mi_zoo and mi_zoo with XLA in
     `precision`; with `gemms`, the sum of mi_zoo's step's matrix products
     timed alone."""
@@ -428,7 +411,7 @@ def compare(
             f"{max_diff}: not the same function."
         )
     errors = (float("nan"), float("nan"))
-    if precision == "bfloat16":
+    if precision == "mixed_bfloat16":
         twin = bfloat16_twin(layer, inputs)
         errors = bfloat16_errors(layer, twin, module, inputs)
         print(
@@ -576,7 +559,7 @@ def main(argv):
         FUSIONS,
     )
     precisions = common_flags.check_names(
-        "precisions", _PRECISIONS.value, PRECISIONS
+        "precisions", common_flags.PRECISIONS.value, precision_lib.PRECISIONS
     )
     quick = common_flags.QUICK.value
     rows, text = run(

@@ -37,19 +37,15 @@ import keras
 import tensorflow as tf
 
 from benchmarks import common_flags
+from benchmarks import precision as precision_lib
 from benchmarks import timing
 from benchmarks import vqa_shapes
 from mi_zoo import models
-
-PRECISIONS = ("float32", "mixed_bfloat16")
 
 _DATASETS = flags.DEFINE_list(
     "datasets", ["clevr2d_pixels"], f"Inputs, of {sorted(vqa_shapes.SPECS)}."
 )
 _SIZES = flags.DEFINE_list("sizes", ["small"], "paper and/or small.")
-_PRECISIONS = flags.DEFINE_list(
-    "precisions", ["float32"], f"Of {PRECISIONS} (Keras dtype policies)."
-)
 _ADAMS = flags.DEFINE_list(
     "adams",
     ["fused"],
@@ -69,13 +65,9 @@ def accepts(name, spec, size):
 
 def build(name, spec, size, precision):
     """The model under `precision`'s dtype policy (the policy is reset)."""
-    previous = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy(precision)
-    try:
+    with precision_lib.dtype_policy(precision):
         keras.utils.set_random_seed(0)
         return models.VQA_MODELS.build(name, spec, size=size)
-    finally:
-        keras.mixed_precision.set_global_policy(previous)
 
 
 def measure(
@@ -240,7 +232,7 @@ def main(argv):
     for value, allowed, flag in (
         (_DATASETS.value, vqa_shapes.SPECS, "datasets"),
         (_SIZES.value, ("paper", "small"), "sizes"),
-        (_PRECISIONS.value, PRECISIONS, "precisions"),
+        (cf.PRECISIONS.value, precision_lib.PRECISIONS, "precisions"),
         (_ADAMS.value, vqa_shapes.ADAMS, "adams"),
         (names, models.VQA_MODELS.names(), "models"),
     ):
@@ -256,7 +248,7 @@ def main(argv):
         _DATASETS.value,
         ["small"] if quick else _SIZES.value,
         ["concat", "mlb"] if quick else names,
-        _PRECISIONS.value,
+        cf.PRECISIONS.value,
         8 if quick else cf.value_or(cf.BATCH_SIZE, 64),
         1 if quick else cf.value_or(cf.REPEATS, 5),
         1 if quick else cf.value_or(cf.STEPS_PER_ROUND, 1),

@@ -84,7 +84,7 @@ class AgreementTest(parameterized.TestCase):
         ]
         self.assertTrue(all(moved))
         loss = fusion_comparison.torch_step(
-            module, inputs, target, "bfloat16"
+            module, inputs, target, "mixed_bfloat16"
         )()
         self.assertEqual(str(loss.dtype), "torch.float32")
         self.assertGreater(float(loss.detach()), 0.0)
@@ -99,7 +99,7 @@ class SmokeTest(absltest.TestCase):
             "benchmarks.fusion_comparison",
             "--quick",
             "--fusions=mlb,block,ban",
-            "--precisions=float32,bfloat16",
+            "--precisions=float32,mixed_bfloat16",
         )
         self.assertEqual(
             result.returncode, 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -115,7 +115,7 @@ class SmokeTest(absltest.TestCase):
             )
             self.assertRegex(
                 result.stdout,
-                rf"\| {name} \| bfloat16"
+                rf"\| {name} \| mixed_bfloat16"
                 + timed.format(r"[\d.e+-]+ / [\d.e+-]+"),
             )
         for dtype in ("float32", "bfloat16"):
@@ -142,7 +142,7 @@ class SmokeTest(absltest.TestCase):
         self.assertEqual(
             result.stderr.strip().splitlines()[-1],
             "--precisions: unknown ['float16']; choose from ['float32', "
-            "'bfloat16'], got 'float16'.",
+            "'mixed_bfloat16'], got 'float16'.",
         )
 
 

@@ -514,12 +514,6 @@ def run(
 ):
     """Rows (one per fusion and precision) and the table."""
     torch_version, tf_version = set_threads(threads)
-    floors = {
-        p: torch_cpu.gemm_floor(
-            512 if quick else 2048, 1 if quick else 5, dtype=p
-        )
-        for p in precisions
-    }
     load = os.getloadavg()
     print(
         f"PyTorch {torch_version}, TensorFlow {tf_version}, {threads} "
@@ -529,8 +523,9 @@ def run(
         + " the question over the regions",
         flush=True,
     )
-    for floor in floors.values():
-        print(torch_cpu.gemm_floor_line(floor), flush=True)
+    floors = torch_cpu.gemm_floors(
+        precisions, 512 if quick else 2048, 1 if quick else 5
+    )
     rows = []
     for name in names:
         for precision in precisions:

@@ -32,6 +32,12 @@ answers, averaged over the batch (the mi_zoo VQA task's). mi_zoo's step is one
 
 The question RNN: PyTorch packs the padded questions
 (`pack_padded_sequence`), and so does mi_zoo (`mi_zoo.layers.PackedGRU`).
+--precisions=float32,mixed_bfloat16 adds rows in bfloat16: mi_zoo's model
+built under Keras's "mixed_bfloat16" policy (what --mixed_precision gives
+the binaries on a CPU), the reference's forward under PyTorch's CPU
+autocast to bfloat16, both losses in float32; "÷ GEMM" then divides by a
+bfloat16 matmul timed the same way.
+
 --question_rnns=packed,keras also times each mi_zoo model with Keras's own
 masked loop (`keras.layers.GRU`, the same weights; what mi_zoo ran before
 the packed layers), in the same interleaved rounds: one row per loop.
@@ -40,6 +46,7 @@ the packed layers), in the same interleaved rounds: one row per loop.
   python -m benchmarks.reference_comparison --size=small --batch_size=64
   python -m benchmarks.reference_comparison --models=mlb --quick
   python -m benchmarks.reference_comparison --question_rnns=packed,keras
+  python -m benchmarks.reference_comparison --precisions=float32,mixed_bfloat16
 
 Needs PyTorch (`pip install -e ".[bench]"`); it stops with that message if
 torch is missing.
@@ -51,6 +58,7 @@ from absl import app
 from absl import flags
 
 from benchmarks import common_flags
+from benchmarks import precision as precision_lib
 from benchmarks import step_gemms
 from benchmarks import timing
 from benchmarks import torch_cpu
@@ -151,8 +159,9 @@ def with_keras_rnn(model):
     return copy
 
 
-def torch_step(module, inputs, targets):
-    """The reference's training step (eager PyTorch)."""
+def torch_step(module, inputs, targets, precision="float32"):
+    """The reference's training step (eager PyTorch); in "mixed_bfloat16",
+    its forward under CPU autocast and the loss in float32."""
     torch = require_torch()
     optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
     tokens = torch.from_numpy(inputs["question"]).long()
@@ -162,10 +171,11 @@ def torch_step(module, inputs, targets):
 
     def step():
         optimizer.zero_grad(set_to_none=True)
-        logits = module(tokens, image, boxes)
+        with precision_lib.torch_autocast(torch, precision):
+            logits = module(tokens, image, boxes)
         loss = (
             torch.nn.functional.binary_cross_entropy_with_logits(
-                logits, targets, reduction="none"
+                logits.float(), targets, reduction="none"
             )
             .sum(1)
             .mean()
@@ -189,10 +199,13 @@ def compare(
     tolerance,
     question_rnns=("packed",),
     gemms=True,
+    precision="float32",
 ):
     """A row per question RNN loop: both parameter counts and ms/step, all
-    interleaved in the same rounds; with `gemms`, the sum of each mi_zoo
-    step's matrix products timed alone (`step_gemms`)."""
+    interleaved in the same rounds, in `precision` (mi_zoo under that
+    dtype policy, PyTorch under CPU autocast for "mixed_bfloat16"); with
+    `gemms`, the sum of each mi_zoo step's matrix products timed alone
+    (`step_gemms`)."""
     import keras  # pylint: disable=import-outside-toplevel
 
     # pylint: disable-next=import-outside-toplevel
@@ -200,7 +213,8 @@ def compare(
 
     spec = vqa_shapes.vqa2_spec(*shapes)
     keras.utils.set_random_seed(0)
-    model = models.VQA_MODELS.build(name, spec, size=size)
+    with precision_lib.dtype_policy(precision):
+        model = models.VQA_MODELS.build(name, spec, size=size)
     reference_class = torch_references.REFERENCES[name]
     reference = reference_class(
         spec.vocab_size,
@@ -219,14 +233,15 @@ def compare(
     inputs, targets = vqa_shapes.random_batch(spec, batch_size)
     variants = {"packed": model}
     if "keras" in question_rnns:
-        variants["keras"] = with_keras_rnn(model)
+        with precision_lib.dtype_policy(precision):
+            variants["keras"] = with_keras_rnn(model)
     fns = {
         rnn: vqa_shapes.keras_train_step(
             variants[rnn], spec, inputs, targets, jit
         )
         for rnn in question_rnns
     }
-    fns["torch"] = torch_step(reference, inputs, targets)
+    fns["torch"] = torch_step(reference, inputs, targets, precision)
     for fn in fns.values():
         for _ in range(warmup):
             timing.one_round(fn, 1)
@@ -240,6 +255,7 @@ def compare(
     return [
         {
             "model": name,
+            "precision": precision,
             "question_rnn": rnn,
             "size": size,
             "batch_size": batch_size,
@@ -264,6 +280,7 @@ def table(rows):
     return timing.markdown_table(
         [
             "model",
+            "precision",
             "question RNN",
             "size",
             "B",
@@ -278,6 +295,7 @@ def table(rows):
         [
             [
                 r["model"],
+                r["precision"],
                 r["question_rnn"],
                 r["size"],
                 r["batch_size"],
@@ -294,31 +312,44 @@ def table(rows):
     )
 
 
-def run(models, threads, shapes, jit, gemm_size=2048, **settings):
-    """Rows and the table, printing each model's parameter counts and the
-    `gemm_size`² matmul of both frameworks (`torch_cpu.gemm_floor`).
+def run(
+    models,
+    threads,
+    shapes,
+    jit,
+    gemm_size=2048,
+    precisions=("float32",),
+    **settings,
+):
+    """Rows (per model, precision and question RNN) and the table,
+    printing each model's parameter counts and the `gemm_size`² matmul of
+    both frameworks in each precision (`torch_cpu.gemm_floors`).
     `settings`: the other keyword arguments of `compare`."""
     torch_version, tf_version = set_threads(threads)
-    floor = torch_cpu.gemm_floor(gemm_size)
     print(
         f"PyTorch {torch_version}, TensorFlow {tf_version}, {threads} "
         f"threads each, jit_compile={jit}; shapes (vocab, T, regions, "
         f"features, answers) = {shapes}",
         flush=True,
     )
-    print(torch_cpu.gemm_floor_line(floor), flush=True)
+    floors = torch_cpu.gemm_floors(precisions, gemm_size)
     rows = []
     for name in models:
-        model_rows = compare(name, shapes=shapes, jit=jit, **settings)
-        for row in model_rows:
-            torch_cpu.over_gemm(row, floor, "ratio_mi_zoo_over_torch")
-        row = model_rows[0]
+        for precision in precisions:
+            model_rows = compare(
+                name, shapes=shapes, jit=jit, precision=precision, **settings
+            )
+            for row in model_rows:
+                torch_cpu.over_gemm(
+                    row, floors[precision], "ratio_mi_zoo_over_torch"
+                )
+            rows.extend(model_rows)
         print(
-            f"{name}: {row['parameters_mi_zoo']:,} trainable parameters "
-            f"(mi_zoo), {row['parameters_torch']:,} (PyTorch)",
+            f"{name}: {rows[-1]['parameters_mi_zoo']:,} trainable "
+            f"parameters (mi_zoo), {rows[-1]['parameters_torch']:,} "
+            "(PyTorch)",
             flush=True,
         )
-        rows.extend(model_rows)
     return rows, table(rows)
 
 
@@ -331,6 +362,14 @@ def main(argv):
         "models", cf.value_or(cf.MODELS, list(MODELS)), MODELS
     )
     rnns = cf.check_names("question_rnns", _QUESTION_RNNS.value, QUESTION_RNNS)
+    precisions = cf.check_names(
+        "precisions", cf.PRECISIONS.value, precision_lib.PRECISIONS
+    )
+    # A tf.function per model, question RNN and precision: no retracing
+    # warnings.
+    import tensorflow as tf  # noqa: PLC0415
+
+    tf.get_logger().setLevel("ERROR")
     quick = cf.QUICK.value
     rows, text = run(
         names,
@@ -344,6 +383,7 @@ def main(argv):
         ),
         jit=cf.JIT_COMPILE.value,
         gemm_size=512 if quick else 2048,
+        precisions=tuple(dict.fromkeys(precisions)),
         size="small" if quick else _SIZE.value,
         batch_size=8 if quick else cf.value_or(cf.BATCH_SIZE, 32),
         repeats=1 if quick else cf.value_or(cf.REPEATS, 3),

@@ -37,6 +37,7 @@ import sys
 
 import numpy as np
 
+from benchmarks import precision
 from benchmarks import timing
 
 
@@ -128,6 +129,18 @@ def gemm_floor(size=2048, repeats=5, seed=0, dtype="float32"):
         "torch_ms": seconds["torch"] * 1e3,
         "ratio": timing.ratio(seconds["tensorflow"], seconds["torch"]),
     }
+
+
+def gemm_floors(precisions, size=2048, repeats=5):
+    """{precision: `gemm_floor`} in each of `precisions`' compute dtypes
+    (`benchmarks.precision`), printing each one's `gemm_floor_line`."""
+    floors = {
+        p: gemm_floor(size, repeats, dtype=precision.compute_dtype(p))
+        for p in precisions
+    }
+    for floor in floors.values():
+        print(gemm_floor_line(floor), flush=True)
+    return floors
 
 
 def over_gemm(row, floor, ratio_key):

@@ -134,9 +134,21 @@ class RunTest(absltest.TestCase):
             tolerance=0.001,
             question_rnns=("packed", "keras"),
             gemm_size=128,
+            precisions=("float32", "mixed_bfloat16"),
         )
         self.assertEqual(
-            [r["question_rnn"] for r in rows], ["packed", "keras"]
+            [(r["precision"], r["question_rnn"]) for r in rows],
+            [
+                ("float32", "packed"),
+                ("float32", "keras"),
+                ("mixed_bfloat16", "packed"),
+                ("mixed_bfloat16", "keras"),
+            ],
+        )
+        self.assertEqual(keras.config.dtype_policy().name, "float32")
+        self.assertEqual(
+            [r["gemm"]["dtype"] for r in rows],
+            ["float32", "float32", "bfloat16", "bfloat16"],
         )
         for row in rows:
             self.assertEqual(row["parameters_mi_zoo"], row["parameters_torch"])
@@ -154,12 +166,14 @@ class RunTest(absltest.TestCase):
             self.assertEqual(row["gemms_unknown"], 0)
         # Keras's loop keeps its products in a while-loop body (not
         # counted); the packed loop's products per step are in the graph.
-        self.assertGreater(rows[0]["gemms_count"], rows[1]["gemms_count"])
-        self.assertEqual(
-            rows[0]["torch_ms_per_step"], rows[1]["torch_ms_per_step"]
-        )
-        self.assertIn("| mlb | packed | small | 4 |", text)
-        self.assertIn("| mlb | keras | small | 4 |", text)
+        for packed, plain in (rows[:2], rows[2:]):
+            self.assertGreater(packed["gemms_count"], plain["gemms_count"])
+            self.assertEqual(
+                packed["torch_ms_per_step"], plain["torch_ms_per_step"]
+            )
+        for precision in ("float32", "mixed_bfloat16"):
+            self.assertIn(f"| mlb | {precision} | packed | small | 4 |", text)
+            self.assertIn(f"| mlb | {precision} | keras | small | 4 |", text)
 
 
 @unittest.skipIf(
@@ -188,22 +202,29 @@ class SmokeTest(absltest.TestCase):
             "benchmarks.reference_comparison",
             "--quick",
             "--models=mlb",
+            "--precisions=float32,mixed_bfloat16",
             *[f"--{k}={v}" for k, v in shapes.items()],
         )
         self.assertEqual(
             result.returncode, 0, result.stdout[-3000:] + result.stderr[-3000:]
         )
-        self.assertRegex(
-            result.stdout,
-            r"\| mlb \| packed \| small \| 8 \| "
-            r"[\d,]+ \| [\d,]+ \| \d+ \| \d+ \| [\d.]+× \| [\d.]+ \| "
-            r"\d+ \(\d+\) \| [\d.]+× \|",
-        )
-        self.assertRegex(
-            result.stdout,
-            r"512² float32 matmul, same run: TensorFlow [\d.]+ ms, "
-            r"PyTorch [\d.]+ ms \([\d.]+×",
-        )
+        for precision, dtype in (
+            ("float32", "float32"),
+            ("mixed_bfloat16", "bfloat16"),
+        ):
+            self.assertRegex(
+                result.stdout,
+                rf"\| mlb \| {precision} \| packed \| small \| 8 \| "
+                r"[\d,]+ \| [\d,]+ \| \d+ \| \d+ \| [\d.]+× \| [\d.]+ \| "
+                r"\d+ \(\d+\) \| [\d.]+× \|",
+            )
+            self.assertRegex(
+                result.stdout,
+                rf"512² {dtype} matmul, same run: TensorFlow [\d.]+ ms, "
+                r"PyTorch [\d.]+ ms \([\d.]+×",
+            )
+        # One tf.function per model and precision: no retracing warnings.
+        self.assertNotIn("retracing", result.stderr)
 
     def test_unknown_question_rnn_is_a_usage_error(self):
         result = cli.run_module(

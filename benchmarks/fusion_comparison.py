@@ -42,9 +42,8 @@ binaries on a CPU: variables in float32, products in bfloat16), PyTorch
 under `torch.autocast("cpu", dtype=torch.bfloat16)` (its products in
 bfloat16, the rest as autocast decides); both losses in float32. Before
 timing, each side's bfloat16 output is checked against the float32 output
-of the same weights (max abs error over max |output|, at most
-BFLOAT16_TOLERANCE); its "÷ GEMM" divides by a bfloat16 matmul timed the
-same way.
+of the same weights (their relative error, at most BFLOAT16_TOLERANCE);
+its "÷ GEMM" divides by a bfloat16 matmul timed the same way.
 
 "GEMMs ms" (--time_gemms, on by default): every matrix product of mi_zoo's
 traced step — forward and gradients, `benchmarks.step_gemms` — timed alone
@@ -106,12 +105,16 @@ _MAX_DIFF = flags.DEFINE_float(
     lower_bound=0.0,
 )
 
-#: Largest max abs error of a bfloat16 output from the float32 output of
-#: the same weights, over the float32 output's max abs value. bfloat16
-#: keeps 8 significant bits (a relative rounding of 2^-9 ≈ 0.002 per
-#: value); products accumulate in float32, and the fusions chain up to four
-#: rounded products: the paper-size fusions were measured at 0.003–0.02.
-BFLOAT16_TOLERANCE = 0.05
+#: Largest relative error ‖bfloat16 output − float32 output‖ / ‖float32
+#: output‖ (Frobenius norms) of a fusion's bfloat16 output, with the same
+#: weights. bfloat16 keeps 8 significant bits (a rounding of up to 2^-9 ≈
+#: 0.002 of each value) and the fusions chain up to four rounded products:
+#: at the paper sizes both frameworks' outputs were 0.0006–0.009 off
+#: (docs/benchmarks.md §3n). The max abs error over the largest output is
+#: no measure here: MFB's and MFH's signed square roots magnify the
+#: rounding of values near zero (0.06–0.09 of the scale, in both
+#: frameworks alike).
+BFLOAT16_TOLERANCE = 0.03
 
 #: name -> (mi_zoo layer class name, its arguments, the torch module's
 #: class name and arguments after (n, m)) at the papers' VQA v2 sizes.
@@ -306,9 +309,9 @@ def bfloat16_twin(layer, inputs):
 
 
 def bfloat16_errors(layer, twin, module, inputs):
-    """(mi_zoo's, PyTorch's) max abs error of the bfloat16 output (the
-    `twin`'s; `module`'s under autocast) from `layer`'s float32 output,
-    over the float32 output's max abs value."""
+    """(mi_zoo's, PyTorch's) relative error ‖got − float32‖ / ‖float32‖ of
+    the bfloat16 output (the `twin`'s; `module`'s under autocast) from
+    `layer`'s float32 output."""
     import numpy as np  # pylint: disable=import-outside-toplevel
 
     torch = require_torch()
@@ -319,9 +322,9 @@ def bfloat16_errors(layer, twin, module, inputs):
     with torch.no_grad(), autocast:
         peer = first(module(torch.from_numpy(x), torch.from_numpy(y)))
     peer = peer.float().numpy()
-    scale = float(np.max(np.abs(expected)))
+    scale = float(np.linalg.norm(expected))
     return tuple(
-        float(np.max(np.abs(got - expected))) / scale for got in (zoo, peer)
+        float(np.linalg.norm(got - expected)) / scale for got in (zoo, peer)
     )
 
 
@@ -415,14 +418,14 @@ def compare(
         twin = bfloat16_twin(layer, inputs)
         errors = bfloat16_errors(layer, twin, module, inputs)
         print(
-            f"{name}: bfloat16 outputs' max abs error over max |float32 "
-            f"output|: mi_zoo {errors[0]:.2e}, PyTorch {errors[1]:.2e}",
+            f"{name}: bfloat16 outputs' relative error from the float32 "
+            f"output: mi_zoo {errors[0]:.2e}, PyTorch {errors[1]:.2e}",
             flush=True,
         )
         if not max(errors) <= BFLOAT16_TOLERANCE:
             raise AssertionError(
                 f"{name}: a bfloat16 output is off the float32 one by "
-                f"{max(errors):.3g} of its scale > {BFLOAT16_TOLERANCE}."
+                f"{max(errors):.3g} (relative error) > {BFLOAT16_TOLERANCE}."
             )
         layer = twin
     target = target_like(tuple(first(layer(*inputs)).shape))
@@ -466,7 +469,7 @@ def table(rows):
             "inputs",
             "parameters",
             "max abs diff",
-            "bfloat16 error mi_zoo / PyTorch",
+            "bfloat16 rel. error mi_zoo / PyTorch",
             "PyTorch ms",
             "mi_zoo ms",
             "mi_zoo XLA ms",

@@ -217,7 +217,11 @@ class TrainConfig:
         "(CPU/TPU); variables stay float32.",
     )
     jit_compile: bool = _field(
-        False, "Compile the forward and backward pass with XLA."
+        False,
+        "Compile the forward and backward pass with XLA (on a CPU, not "
+        "with --mixed_precision: the fusions' bfloat16 steps were "
+        "1.4-1.9x slower under XLA than without it; docs/benchmarks.md "
+        "section 3n).",
     )
     seed: int = _field(
         0, "Seed of the weights, dropout and data order.", lower_bound=0

@@ -162,6 +162,25 @@ def _token_zscores(token_gradient, mask):
     return out
 
 
+def _variable_dtype(values, layer):
+    """`values` with their floating tensors cast to `layer`'s variable
+    dtype where its policy is mixed (e.g. "mixed_bfloat16").
+
+    `hadamard_terms` is called outside the layer's `__call__`, so Keras
+    does not autocast the layer's float32 variables to its compute dtype
+    there; its inputs, the outputs of the layers before it, are in the
+    compute dtype. The terms are computed in the variables' dtype instead
+    (float32: the explanation is a gradient, and more precise so)."""
+    if layer.compute_dtype == layer.variable_dtype:
+        return values
+    return [
+        tf.cast(v, layer.variable_dtype)
+        if isinstance(v, tf.Tensor) and v.dtype.is_floating
+        else v
+        for v in values
+    ]
+
+
 def hadamard_explanation(
     model,
     inputs,
@@ -242,7 +261,7 @@ def hadamard_explanation(
             for i, value in zip(symbolic, values):
                 flat[i] = value
             call_args, call_kwargs = keras.tree.pack_sequence_as(
-                (args, kwargs), flat
+                (args, kwargs), _variable_dtype(flat, target)
             )
             terms = target.hadamard_terms(*call_args, **call_kwargs, **extra)
             qs, vs, q_residuals, v_residuals = [], [], [], []

@@ -89,8 +89,17 @@ def dropout_layers(rates, dtype_policy, seed=None):
 
 
 def apply_dropout(layer, t, training):
-    """`layer(t, training=training)`; t itself when `layer` is None."""
-    return t if layer is None else layer(t, training=training)
+    """`layer(t, training=training)` in t's dtype; t itself when `layer` is
+    None.
+
+    Inside the fusion's `call` t is already in the dropout layer's compute
+    dtype and the cast does nothing; `hadamard_terms`, called outside
+    `call` (`mi_zoo.explain`), computes in the variables' float32, which a
+    mixed-precision dropout layer would otherwise turn into bfloat16.
+    """
+    if layer is None:
+        return t
+    return ops.cast(layer(t, training=training), t.dtype)
 
 
 def check_units(name, units, allow_empty):

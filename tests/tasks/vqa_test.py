@@ -8,6 +8,7 @@ import tempfile
 
 from absl.testing import absltest
 from absl.testing import parameterized
+import keras
 import numpy as np
 import pytest
 
@@ -20,6 +21,7 @@ from tests import distribution
 from tests.data import fixtures
 from tests.data import vqa_sources_test
 from tests.models import objectives_test
+from tests.training import event_files
 
 devices.split_cpu(2)
 
@@ -256,6 +258,20 @@ class VqaTaskTest(parameterized.TestCase):
         self.assertEqual(images["explanations"].shape[0], 3)
         plain = _task()  # FiLM: neither.
         self.assertNotIn("explanations", plain.summary_images(_built(plain)))
+
+    def test_mixed_precision_run_draws_its_explanations(self):
+        # --mixed_precision: the run's last figures explain a bfloat16
+        # model through its float32 fusion (BAN's raised a dtype mismatch
+        # at the end of the run before).
+        task = _task("ban")
+        t, results = _run(task, self.dir, train_steps=1, mixed_precision=True)
+        self.assertEqual(results["step"], 1)
+        self.assertEqual(keras.config.dtype_policy().name, "float32")
+        self.assertEqual(
+            t.model.get_layer("bilinear_attention").compute_dtype, "bfloat16"
+        )
+        tags = event_files.read_tags(os.path.join(self.dir, "eval"))
+        self.assertTrue(any("explanations" in tag for tag in tags), tags)
 
     def test_region_figures_draw_boxes(self):
         data_dir = tempfile.mkdtemp()

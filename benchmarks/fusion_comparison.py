@@ -107,9 +107,9 @@ _MAX_DIFF = flags.DEFINE_float(
 
 #: Largest relative error ‖bfloat16 output − float32 output‖ / ‖float32
 #: output‖ (Frobenius norms) of a fusion's bfloat16 output, with the same
-#: weights. bfloat16 keeps 8 significant bits (a rounding of up to 2^-9 ≈
-#: 0.002 of each value) and the fusions chain up to four rounded products:
-#: at the paper sizes both frameworks' outputs were 0.0006–0.009 off
+#: weights. bfloat16 keeps 8 significant bits (each value rounded by up to
+#: 2^-8 ≈ 0.004 of itself, at every rounded step of the fusion): at the
+#: paper sizes both frameworks' outputs were 0.0006–0.009 off
 #: (docs/benchmarks.md §3n). The max abs error over the largest output is
 #: no measure here: MFB's and MFH's signed square roots magnify the
 #: rounding of values near zero (0.06–0.09 of the scale, in both

@@ -216,22 +216,30 @@ class MiLayerTest(absltest.TestCase):
         )
 
 
+#: The zoo's models with a Hadamard fusion, and that fusion's layer name.
+HADAMARD_MODELS = {
+    "mlb": "fusion",
+    "marn": "fusion",
+    "mi": "fusion",
+    "ban": "bilinear_attention",
+    "mfb": "fusion",
+    "mfh": "fusion",
+}
+
+
+def _zoo_spec_and_inputs():
+    """A small pixel VQA spec and a batch of two for it."""
+    rng = np.random.default_rng(0)
+    return specs.VqaSpec(20, 5, "pixels", (16, 16, 3), 4), {
+        "question": np.array([[3, 4, 0, 0, 0]] * 2, np.int32),
+        "image": rng.random((2, 16, 16, 3)).astype(np.float32),
+    }
+
+
 class ZooModelsTest(absltest.TestCase):
     def test_every_hadamard_model_and_the_others(self):
-        spec = specs.VqaSpec(20, 5, "pixels", (16, 16, 3), 4)
-        rng = np.random.default_rng(0)
-        inputs = {
-            "question": np.array([[3, 4, 0, 0, 0]] * 2, np.int32),
-            "image": rng.random((2, 16, 16, 3)).astype(np.float32),
-        }
-        expected = {
-            "mlb": "fusion",
-            "marn": "fusion",
-            "mi": "fusion",
-            "ban": "bilinear_attention",
-            "mfb": "fusion",
-            "mfh": "fusion",
-        }
+        spec, inputs = _zoo_spec_and_inputs()
+        expected = HADAMARD_MODELS
         for name in vqa_models.VQA_MODELS.names():
             model = vqa_models.VQA_MODELS.build(name, spec, size="small")
             if name in expected:
@@ -254,13 +262,8 @@ class ZooModelsTest(absltest.TestCase):
         # computed in float32 outside the layer's call (BAN and MFH raised
         # a dtype mismatch before), and the explanation is the float32
         # model's up to bfloat16 rounding.
-        spec = specs.VqaSpec(20, 5, "pixels", (16, 16, 3), 4)
-        rng = np.random.default_rng(0)
-        inputs = {
-            "question": np.array([[3, 4, 0, 0, 0]] * 2, np.int32),
-            "image": rng.random((2, 16, 16, 3)).astype(np.float32),
-        }
-        for name in ("mlb", "marn", "mi", "ban", "mfb", "mfh"):
+        spec, inputs = _zoo_spec_and_inputs()
+        for name in HADAMARD_MODELS:
             keras.utils.set_random_seed(0)
             model = vqa_models.VQA_MODELS.build(name, spec, size="small")
             keras.config.set_dtype_policy("mixed_bfloat16")

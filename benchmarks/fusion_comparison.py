@@ -277,23 +277,21 @@ def trainable_parameters(layer_or_module):
     )
 
 
+def first(out):
+    """BAN returns (joint, maps): its joint output; other fusions' output."""
+    return out[0] if isinstance(out, (tuple, list)) else out
+
+
 def outputs_diff(layer, module, inputs):
     """Max abs difference of the two outputs on `inputs`."""
     import numpy as np  # pylint: disable=import-outside-toplevel
 
     torch = require_torch()
     x, y = inputs
-    expected = layer(x, y)
+    expected = first(layer(x, y))
     with torch.no_grad():
-        got = module(torch.from_numpy(x), torch.from_numpy(y))
-    if isinstance(got, tuple):  # BAN: (joint, maps)
-        expected, got = expected[0], got[0]
+        got = first(module(torch.from_numpy(x), torch.from_numpy(y)))
     return float(np.max(np.abs(np.asarray(expected) - got.numpy())))
-
-
-def first(out):
-    """BAN returns (joint, maps): its joint output; other fusions' output."""
-    return out[0] if isinstance(out, (tuple, list)) else out
 
 
 def bfloat16_twin(layer, inputs):
